@@ -123,7 +123,8 @@ def dump_run(path: Path, run: RunInfo, results: Iterable[ResultRecord]) -> None:
         "run": asdict(run),
         "results": [r.to_json() for r in results],
     }
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def load_run(path: Path) -> tuple[RunInfo, list[ResultRecord]]:

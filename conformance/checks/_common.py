@@ -1,0 +1,94 @@
+"""Helpers shared by the checks: status and body assertions with evidence attached."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import jsonschema
+
+from spec import component_schema
+
+from ..exchange import Exchange
+from ..registry import CheckFailure, NotApplicable, Undecided, excerpt
+
+__all__ = [
+    "OPENAI_ERROR_SOURCE",
+    "chunks_of",
+    "json_object",
+    "require_response",
+    "require_status",
+    "schema_errors",
+    "validate",
+]
+
+OPENAI_ERROR_SOURCE = "client-breakages.md D1; wire-formats.md B3 (openai-python _exceptions.py)"
+
+
+def require_response(x: Exchange) -> int:
+    """The status, or :class:`Undecided` when the transport failed before one arrived."""
+    if x.status is None:
+        raise Undecided(f"no response to {x.request.method} {x.request.url}: {x.transport_error}")
+    return x.status
+
+
+def require_status(x: Exchange, expected: int = 200) -> None:
+    """Fail unless the status is ``expected``."""
+    status = require_response(x)
+    if status != expected:
+        raise CheckFailure(f"expected HTTP {expected}, got {status}", excerpt=excerpt(x.body))
+
+
+def require_success(x: Exchange) -> None:
+    """For checks about a successful answer: a non-200 makes them moot (skipped); the
+    status itself is judged by the check that owns it."""
+    status = require_response(x)
+    if status != 200:
+        raise NotApplicable(f"the probe got HTTP {status}, not 200: {excerpt(x.body, 200)}")
+
+
+def json_object(x: Exchange) -> dict[str, Any]:
+    """The body as a JSON object, or :class:`CheckFailure` showing the bytes."""
+    try:
+        value = x.json()
+    except ValueError as exc:
+        raise CheckFailure(f"body is not JSON ({exc})", excerpt=excerpt(x.body)) from None
+    if not isinstance(value, dict):
+        raise CheckFailure(
+            f"body is JSON {type(value).__name__}, not an object", excerpt=excerpt(x.body)
+        )
+    return value
+
+
+@cache
+def _validator(component: str) -> jsonschema.protocols.Validator:
+    schema = component_schema("openai-core", component)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)  # type: ignore[no-any-return]
+
+
+def schema_errors(instance: Any, component: str, limit: int = 5) -> list[str]:
+    """Schema violations of ``instance`` against ``openai-core#/components/schemas/<component>``,
+    as ``"path: message"`` strings (at most ``limit``)."""
+    errors = sorted(_validator(component).iter_errors(instance), key=lambda e: list(e.path))
+    out = []
+    for err in errors[:limit]:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.path) or "."
+        out.append(f"{path}: {err.message}")
+    return out
+
+
+def validate(instance: Any, component: str, what: str, raw: bytes | str | None = None) -> None:
+    """Fail with the first schema violations when ``instance`` is not a ``component``."""
+    problems = schema_errors(instance, component)
+    if problems:
+        raise CheckFailure(
+            f"{what} violates the OpenAI {component} schema: " + "; ".join(problems),
+            excerpt=excerpt(raw) if raw is not None else None,
+        )
+
+
+def chunks_of(x: Exchange) -> list[dict[str, Any]]:
+    """The parsed chunk objects of a 200 stream (moot otherwise, see ``require_success``)."""
+    require_success(x)
+    return x.sse.chunks

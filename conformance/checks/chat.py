@@ -1,0 +1,115 @@
+"""Non-streamed chat completions and the models list: the shapes clients parse."""
+
+from __future__ import annotations
+
+from ..exchange import Exchange
+from ..registry import CheckFailure, Severity, check, excerpt
+from ._common import json_object, require_response, require_success, validate
+
+__all__: list[str] = []
+
+
+@check(
+    "models.list_shape",
+    title="GET /models answers the OpenAI list shape {object: list, data: [{id, object: model}]}",
+    severity=Severity.HIGH,
+    source=(
+        "client-breakages.md G1 (vllm-project/router#134, BerriAI/litellm#865); wire-formats.md B4"
+    ),
+    probes=("models",),
+    features=("models",),
+)
+def models_list_shape(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 200:
+        raise CheckFailure(f"GET /models answered HTTP {status}", excerpt=excerpt(x.body))
+    body = json_object(x)
+    validate(body, "ModelList", "the models list", x.body)
+    if not body["data"]:
+        raise CheckFailure("the models list is empty; clients have nothing to pick")
+
+
+@check(
+    "models.ids_plain",
+    title="Model ids carry no 'models/' prefix (clients send them back as `model`)",
+    severity=Severity.LOW,
+    source="client-breakages.md G1 (OpenCoworkAI/open-codesign#175)",
+    probes=("models",),
+    features=("models",),
+)
+def models_ids_plain(x: Exchange) -> None:
+    require_success(x)
+    body = json_object(x)
+    data = body.get("data")
+    ids = [m.get("id") for m in data if isinstance(m, dict)] if isinstance(data, list) else []
+    prefixed = [i for i in ids if isinstance(i, str) and i.startswith("models/")]
+    if prefixed:
+        raise CheckFailure(
+            f"{len(prefixed)} id(s) keep Gemini's 'models/' prefix, e.g. {prefixed[0]!r}",
+        )
+
+
+@check(
+    "chat.completion_shape",
+    title="A chat completion answers 200 with a valid chat.completion object",
+    severity=Severity.CRITICAL,
+    source="wire-formats.md B1; spec/openapi/openai-core.yaml ChatCompletion",
+    probes=("chat",),
+    features=("chat",),
+)
+def completion_shape(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 200:
+        raise CheckFailure(f"expected HTTP 200, got {status}", excerpt=excerpt(x.body))
+    if x.content_type != "application/json":
+        raise CheckFailure(
+            f"Content-Type is {x.header('content-type')!r}, expected application/json",
+            excerpt=excerpt(x.body),
+        )
+    validate(json_object(x), "ChatCompletion", "the completion", x.body)
+
+
+@check(
+    "chat.content_present",
+    title="The answer's text is in choices[0].message.content",
+    severity=Severity.HIGH,
+    source="client-breakages.md F6 (LibreChat#10377 'Received empty response')",
+    probes=("chat",),
+    features=("chat",),
+)
+def content_present(x: Exchange) -> None:
+    require_success(x)
+    body = json_object(x)
+    choices = body.get("choices")
+    message = choices[0].get("message") if isinstance(choices, list) and choices else None
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, str) or not content.strip():
+        raise CheckFailure(
+            f"choices[0].message.content is {content!r}; the answer is empty",
+            excerpt=excerpt(x.body),
+        )
+
+
+@check(
+    "chat.usage",
+    title="usage reports integer token counts with total = prompt + completion",
+    severity=Severity.MEDIUM,
+    source="wire-formats.md B1 usage; A2 (totalTokenCount = prompt + candidates + thoughts)",
+    probes=("chat",),
+    features=("chat",),
+)
+def usage(x: Exchange) -> None:
+    require_success(x)
+    body = json_object(x)
+    usage = body.get("usage")
+    if not isinstance(usage, dict):
+        raise CheckFailure("the completion has no `usage` object", excerpt=excerpt(x.body))
+    counts = {k: usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()):
+        raise CheckFailure(f"usage counts are not all integers: {counts}")
+    prompt, completion, total = (int(v) for v in counts.values())  # type: ignore[call-overload]
+    if total != prompt + completion:
+        raise CheckFailure(
+            f"total_tokens {total} != prompt_tokens {prompt} + completion_tokens {completion}; "
+            "thought tokens must count in completion_tokens"
+        )

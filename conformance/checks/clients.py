@@ -1,0 +1,180 @@
+"""Real clients as oracles: the target's bytes replayed through openai-python.
+
+Each check replays one probe's recorded exchange through the official SDK
+(``conformance.oracles``) and fails when the SDK raises where it should not, or does
+not raise where a user must see an error. The SDK's exception is the evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..exchange import Exchange
+from ..oracles import replay_openai_python
+from ..registry import CheckFailure, Mode, Severity, check, excerpt
+from ._common import require_response, require_success
+
+__all__: list[str] = []
+
+_SDK = "openai/openai-python src/openai/_streaming.py, lib/streaming/chat/_completions.py"
+
+
+def _fail_on_error(x: Exchange, how: str, what: str) -> Any:
+    require_success(x)
+    outcome = replay_openai_python(x, how)
+    if not outcome.ok:
+        raise CheckFailure(
+            f"openai-python cannot consume {what}: it raises {outcome.error}",
+            excerpt=excerpt(x.body[:800]),
+            clients={outcome.client: outcome.verdict()},
+        )
+    return outcome.result
+
+
+_STREAMS = {
+    "chat_stream": ("the stream", Mode.BLACK_BOX, ("stream",)),
+    "chat_stream_usage": ("the stream with include_usage", Mode.BLACK_BOX, ("stream",)),
+    "thoughts_stream": ("the stream with reasoning", Mode.CONTROLLED, ("stream",)),
+    "tool_calls_stream": ("the tool-call stream", Mode.CONTROLLED, ("stream", "tools")),
+}
+
+
+def _make_stream_check(probe: str, what: str) -> Any:
+    def run(x: Exchange) -> None:
+        chunks = _fail_on_error(x, "stream", what)
+        if not chunks:
+            raise CheckFailure(
+                f"openai-python yields no chunk from {what}", excerpt=excerpt(x.body[:800])
+            )
+
+    run.__name__ = f"openai_python_{probe}"
+    return run
+
+
+for _probe, (_what, _mode, _features) in _STREAMS.items():
+    check(
+        f"clients.openai_python.{_probe}",
+        title=f"openai-python consumes {_what} without an exception",
+        severity=Severity.CRITICAL,
+        source=f"{_SDK}; sse-framing.md 'What clients actually do'",
+        probes=(_probe,),
+        mode=_mode,
+        features=_features,
+    )(_make_stream_check(_probe, _what))
+
+
+@check(
+    "clients.openai_python.stream_helper_tools",
+    title="openai-python's chat.completions.stream() assembles the streamed tool calls",
+    severity=Severity.CRITICAL,
+    source=f"{_SDK}; client-breakages.md A1 (openai/openai-python#2806)",
+    probes=("tool_calls_stream",),
+    mode=Mode.CONTROLLED,
+    features=("stream", "tools"),
+)
+def stream_helper_tools(x: Exchange) -> None:
+    completion = _fail_on_error(x, "stream_helper", "the tool-call stream")
+    calls = completion.choices[0].message.tool_calls or []
+    if not calls:
+        raise CheckFailure("the assembled message has no tool_calls", excerpt=excerpt(x.body[:800]))
+    for call in calls:
+        try:
+            args = json.loads(call.function.arguments)
+        except ValueError as exc:
+            raise CheckFailure(
+                f"the assembled arguments of {call.function.name!r} do not parse ({exc})",
+                excerpt=excerpt(call.function.arguments),
+            ) from None
+        if not isinstance(args, dict):
+            raise CheckFailure(
+                f"the assembled arguments of {call.function.name!r} are not an object"
+            )
+
+
+@check(
+    "clients.openai_python.completion",
+    title="openai-python parses the chat completion and reads message.content",
+    severity=Severity.CRITICAL,
+    source=_SDK,
+    probes=("chat",),
+    features=("chat",),
+)
+def completion(x: Exchange) -> None:
+    result = _fail_on_error(x, "create", "the completion")
+    try:
+        content = result.choices[0].message.content
+    except (AttributeError, IndexError, TypeError) as exc:
+        raise CheckFailure(
+            f"openai-python's ChatCompletion has no choices[0].message.content ({exc})",
+            excerpt=excerpt(x.body[:800]),
+        ) from None
+    if not isinstance(content, str):
+        raise CheckFailure(f"openai-python reads message.content as {content!r}")
+
+
+@check(
+    "clients.openai_python.models",
+    title="openai-python lists the models",
+    severity=Severity.HIGH,
+    source=f"{_SDK}; client-breakages.md G1",
+    probes=("models",),
+    features=("models",),
+)
+def models(x: Exchange) -> None:
+    result = _fail_on_error(x, "models", "the models list")
+    if not result or not all(isinstance(getattr(m, "id", None), str) for m in result):
+        raise CheckFailure("openai-python's model list has entries without a string id")
+
+
+_EXPECTED_ERRORS: dict[str, tuple[str, ...]] = {
+    "bad_key": ("AuthenticationError", "PermissionDeniedError"),
+    "unknown_model": ("NotFoundError", "BadRequestError"),
+    "rate_limit": ("RateLimitError",),
+}
+"""The openai-python exception classes client code catches for each situation (B3)."""
+
+
+def _check_error_replay(x: Exchange) -> None:
+    status = require_response(x)
+    if status < 400:
+        raise CheckFailure(f"expected an error status, got HTTP {status}", excerpt=excerpt(x.body))
+    outcome = replay_openai_python(x, "create")
+    expected = _EXPECTED_ERRORS[x.probe]
+    clients = {outcome.client: outcome.verdict()}
+    if outcome.ok:
+        raise CheckFailure(f"openai-python does not raise on HTTP {status}", clients=clients)
+    if outcome.error_type not in expected:
+        raise CheckFailure(
+            f"openai-python raises {outcome.error_type}; code that catches "
+            f"{' or '.join(expected)} misses it",
+            clients=clients,
+        )
+    try:
+        body = x.json()
+        message = body["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return  # the envelope checks own the body's shape
+    if (
+        isinstance(message, str)
+        and message.strip()
+        and (message.strip().splitlines()[0] not in str(outcome.result))
+    ):
+        raise CheckFailure("the SDK's exception does not show error.message", clients=clients)
+
+
+for _probe, _mode in (
+    ("bad_key", Mode.BLACK_BOX),
+    ("unknown_model", Mode.BLACK_BOX),
+    ("rate_limit", Mode.CONTROLLED),
+):
+    check(
+        f"clients.openai_python.error_{_probe}",
+        title=f"openai-python raises {' or '.join(_EXPECTED_ERRORS[_probe])} for the "
+        f"{_probe.replace('_', ' ')} error, with its message",
+        severity=Severity.MEDIUM,
+        source=f"wire-formats.md B3 status to class; client-breakages.md D1; {_SDK}",
+        probes=(_probe,),
+        mode=_mode,
+        features=("chat",),
+    )(_check_error_replay)

@@ -1,0 +1,211 @@
+"""Errors: the status codes and the OpenAI error envelope clients depend on.
+
+openai-python maps the status to an exception class and unwraps
+``body.get("error", body)`` (wire-formats.md B3); anything but an object with
+``error.message`` gives users "400 status code (no body)" in openai-node
+(client-breakages.md D1). Status mapping and 429 handling: D2, E1.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..exchange import Exchange
+from ..registry import CheckFailure, Mode, Severity, check, excerpt
+from ._common import OPENAI_ERROR_SOURCE, require_response
+
+__all__ = ["ERROR_PROBES", "check_envelope", "retry_after_seconds"]
+
+ERROR_PROBES: dict[str, tuple[str, Mode]] = {
+    "bad_key": ("a wrong API key", Mode.BLACK_BOX),
+    "unknown_model": ("an unknown model", Mode.BLACK_BOX),
+    "malformed_body": ("a truncated JSON body", Mode.BLACK_BOX),
+    "rate_limit": ("an upstream 429", Mode.CONTROLLED),
+}
+
+
+def check_envelope(x: Exchange) -> None:
+    """Fail unless ``x`` is an error status with an OpenAI-shaped JSON error body."""
+    status = require_response(x)
+    if status < 400:
+        raise CheckFailure(f"expected an error status, got HTTP {status}", excerpt=excerpt(x.body))
+    if x.content_type != "application/json":
+        raise CheckFailure(
+            f"the error's Content-Type is {x.header('content-type')!r}, not application/json",
+            excerpt=excerpt(x.body),
+        )
+    try:
+        body: Any = x.json()
+    except ValueError:
+        raise CheckFailure("the error body is not JSON", excerpt=excerpt(x.body)) from None
+    if isinstance(body, list):
+        raise CheckFailure(
+            "the error body is a top-level array (Google's OpenAI endpoint does this); "
+            "openai-node reports '400 status code (no body)'",
+            excerpt=excerpt(x.body),
+        )
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        keys = sorted(body) if isinstance(body, dict) else type(body).__name__
+        hint = " (FastAPI's {'detail': ...})" if isinstance(body, dict) and "detail" in body else ""
+        raise CheckFailure(
+            f"the error body has no `error` object{hint}: keys {keys}; openai-python falls "
+            "back to the whole body and the message is lost",
+            excerpt=excerpt(x.body),
+        )
+    error = body["error"]
+    if not isinstance(error.get("message"), str) or not error["message"]:
+        raise CheckFailure("error.message is missing or not a string", excerpt=excerpt(x.body))
+    if not isinstance(error.get("type"), str):
+        raise CheckFailure(
+            "error.type is missing or not a string; clients branch on it",
+            excerpt=excerpt(x.body),
+        )
+
+
+for _probe, (_what, _mode) in ERROR_PROBES.items():
+    check(
+        f"errors.envelope.{_probe}",
+        title=f"The error for {_what} is a JSON object {{error: {{message, type, ...}}}}",
+        severity=Severity.HIGH,
+        source=OPENAI_ERROR_SOURCE,
+        probes=(_probe,),
+        mode=_mode,
+        features=("chat",),
+    )(check_envelope)
+
+
+@check(
+    "errors.bad_key_status",
+    title="A wrong API key gets 401 (or 403), never 2xx, 404 or 5xx",
+    severity=Severity.HIGH,
+    source="wire-formats.md B3 status to class; client-breakages.md G3",
+    probes=("bad_key",),
+    features=("chat",),
+)
+def bad_key_status(x: Exchange) -> None:
+    status = require_response(x)
+    if status not in (401, 403):
+        raise CheckFailure(
+            f"a wrong API key got HTTP {status}; clients expect 401 AuthenticationError",
+            excerpt=excerpt(x.body),
+        )
+
+
+@check(
+    "errors.unknown_model_status",
+    title="An unknown model gets 400 or 404, never 2xx or 5xx",
+    severity=Severity.HIGH,
+    source="client-breakages.md D2 (SDKs retry 5xx: a 4xx turned 5xx causes pointless retries)",
+    probes=("unknown_model",),
+    features=("chat",),
+)
+def unknown_model_status(x: Exchange) -> None:
+    status = require_response(x)
+    if status not in (400, 404):
+        raise CheckFailure(
+            f"an unknown model got HTTP {status}, expected 400 or 404", excerpt=excerpt(x.body)
+        )
+
+
+@check(
+    "errors.malformed_body_status",
+    title="A malformed JSON body gets 400 (or 422), never 2xx or 5xx",
+    severity=Severity.HIGH,
+    source="client-breakages.md D2 (freellmapi#97: a 400 reported as 502)",
+    probes=("malformed_body",),
+    features=("chat",),
+)
+def malformed_body_status(x: Exchange) -> None:
+    status = require_response(x)
+    if status not in (400, 422):
+        raise CheckFailure(
+            f"a truncated JSON body got HTTP {status}, expected 400", excerpt=excerpt(x.body)
+        )
+
+
+@check(
+    "errors.rate_limit_status",
+    title="An upstream 429 RESOURCE_EXHAUSTED stays a 429",
+    severity=Severity.CRITICAL,
+    source="client-breakages.md D2, E1 (snailyp/gemini-balance#327: Gemini 429 returned as 500)",
+    probes=("rate_limit",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def rate_limit_status(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 429:
+        raise CheckFailure(
+            f"the upstream answered 429 RESOURCE_EXHAUSTED, the proxy answered HTTP {status}",
+            excerpt=excerpt(x.body),
+        )
+
+
+def retry_after_seconds(x: Exchange) -> float | None:
+    """The retry delay the response asks for, in seconds: ``retry-after-ms`` (ms) first,
+    then ``Retry-After`` (seconds; an HTTP-date is not evaluated and gives ``None``),
+    the order openai-python reads them in (wire-formats.md B3)."""
+    ms = x.header("retry-after-ms")
+    if ms is not None:
+        try:
+            value = float(ms) / 1000.0
+            if math.isfinite(value):
+                return value
+        except ValueError:
+            pass
+    seconds = x.header("retry-after")
+    if seconds is not None:
+        try:
+            value = float(seconds)
+            if math.isfinite(value):
+                return value
+        except ValueError:
+            return None
+    return None
+
+
+@check(
+    "errors.retry_after",
+    title="A 429 carries Retry-After (or retry-after-ms) of at least the upstream retryDelay",
+    severity=Severity.HIGH,
+    source="client-breakages.md E1; wire-formats.md C5 (RetryInfo.retryDelay -> retry-after)",
+    probes=("rate_limit",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def retry_after(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 429:
+        raise CheckFailure(f"no 429 to read a delay from (HTTP {status})", excerpt=excerpt(x.body))
+    delay = retry_after_seconds(x)
+    if delay is None:
+        raise CheckFailure(
+            "the 429 has no Retry-After or retry-after-ms header; the upstream asked for 17s "
+            "(RetryInfo) and clients fall back to 0.5-8 s backoff, hammering the quota",
+            excerpt=excerpt(x.body),
+        )
+    if delay < 17:
+        raise CheckFailure(
+            f"the 429 asks clients to wait {delay:g}s; the upstream's RetryInfo said 17s"
+        )
+
+
+@check(
+    "errors.rate_limit_stream_status",
+    title="A streamed request rejected upstream before the first token gets a real 429",
+    severity=Severity.HIGH,
+    source="client-breakages.md D2 (coder/aibridge#56: '200 OK with a blank body')",
+    probes=("rate_limit_stream",),
+    mode=Mode.CONTROLLED,
+    features=("chat", "stream"),
+)
+def rate_limit_stream_status(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 429:
+        raise CheckFailure(
+            f"stream=true with an upstream 429 got HTTP {status}; clients see "
+            f"{'an SSE stream, not a RateLimitError' if status == 200 else 'the wrong error'}",
+            excerpt=excerpt(x.body),
+        )
+    check_envelope(x)

@@ -1,0 +1,468 @@
+"""Streaming: SSE framing and the chunk sequence rules every OpenAI client relies on.
+
+Sources: ``../shared/reference/sse-framing.md`` (WHATWG rules and what openai-python,
+openai-node and schemathesis do with the same bytes), ``client-breakages.md`` A2-A6 and
+``wire-formats.md`` B1-B2.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from spec.wire import OPENAI_FINISH_REASONS
+
+from ..exchange import Exchange
+from ..oracles import replay_openai_python
+from ..registry import CheckFailure, Mode, Severity, check, excerpt
+from ._common import chunks_of, require_response, require_success, schema_errors
+
+WHATWG = (
+    "https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation"
+)
+OTHER_STREAMS = ("chat_stream_usage", "thoughts_stream", "tool_calls_stream")
+"""Streams the framing rules are also applied to, when they ran."""
+
+
+def _field(line: str) -> str:
+    return line.partition(":")[0]
+
+
+@check(
+    "stream.content_type",
+    title="A streamed completion answers 200 with Content-Type text/event-stream",
+    severity=Severity.HIGH,
+    source="wire-formats.md B2; client-breakages.md A7 (hey-api/hey-api#3054)",
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def content_type(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 200:
+        raise CheckFailure(f"stream=true got HTTP {status}, expected 200", excerpt=excerpt(x.body))
+    if x.content_type != "text/event-stream":
+        raise CheckFailure(
+            f"Content-Type is {x.header('content-type')!r}, expected text/event-stream; "
+            "SSE clients read nothing from it",
+            excerpt=excerpt(x.body),
+        )
+
+
+@check(
+    "stream.data_lines_only",
+    title="A stream holds only `data:` lines and `:` comments (no event:, id:, retry:)",
+    severity=Severity.MEDIUM,
+    source="sse-framing.md 'What clients actually do'; client-breakages.md A4",
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def data_lines_only(x: Exchange) -> None:
+    require_success(x)
+    bad = []
+    for block in x.sse.blocks:
+        for line in block.lines:
+            if line.startswith(":") or line.startswith("data:"):
+                continue
+            bad.append(line)
+    if bad:
+        names = sorted({_field(line) or line for line in bad})
+        raise CheckFailure(
+            f"{len(bad)} line(s) are neither 'data:' fields nor ':' comments "
+            f"(fields {', '.join(repr(n) for n in names)}); openai-python 1.x turned named "
+            "events into {data, event} dicts and `event:`/`id:`/`retry:` blocks without data "
+            "dispatch empty events that json.loads rejects",
+            excerpt=excerpt("\n".join(bad[:10])),
+        )
+
+
+@check(
+    "stream.no_empty_events",
+    title="No block dispatches an empty data payload (it crashes json.loads in openai-python)",
+    severity=Severity.CRITICAL,
+    source=(
+        "client-breakages.md A4 (router-for-me/CLIProxyAPI#2460, openai/openai-python#2722); "
+        "sse-framing.md"
+    ),
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def no_empty_events(x: Exchange) -> None:
+    require_success(x)
+    id_seen = False
+    for segment in x.sse.segments:
+        fields = [_field(line) for line in segment if not line.startswith(":")]
+        data = [line for line in segment if _field(line) == "data"]
+        id_seen = id_seen or "id" in fields
+        if data:
+            payload = "\n".join(line[5:].removeprefix(" ") for line in data)
+            if payload.strip() == "":
+                raise CheckFailure(
+                    "an event's data is empty; openai-python runs json.loads('') on it "
+                    "and raises JSONDecodeError",
+                    excerpt=excerpt("\n".join(segment) + "\n\n"),
+                )
+        elif fields or id_seen:
+            why = (
+                "an `id:` seen earlier makes openai-python dispatch every later blank line"
+                if not fields
+                else f"fields {fields} without data"
+            )
+            raise CheckFailure(
+                f"a block with no data is dispatched by openai-python as an event with "
+                f"data '' ({why}); json.loads('') raises JSONDecodeError",
+                excerpt=excerpt("\n".join(segment) + "\n\n"),
+            )
+
+
+@check(
+    "stream.no_bom",
+    title="The stream does not start with a byte order mark",
+    severity=Severity.HIGH,
+    source="sse-framing.md 'leading BOM': openai-python loses the first event",
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def no_bom(x: Exchange) -> None:
+    require_success(x)
+    if x.sse.bom:
+        raise CheckFailure(
+            "the stream starts with U+FEFF; WHATWG drops it, openai-python loses the first event",
+            excerpt=excerpt(x.body[:80]),
+        )
+
+
+@check(
+    "stream.payloads_json",
+    title="Every event's data (other than [DONE]) is one JSON object",
+    severity=Severity.CRITICAL,
+    source="wire-formats.md B2 'Bad JSON'; client-breakages.md A4 (mnfst/llm-gateway#2053)",
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def payloads_json(x: Exchange) -> None:
+    require_success(x)
+    for payload in x.sse.payloads:
+        if payload.error is not None:
+            raise CheckFailure(
+                f"event {payload.index} is not JSON ({payload.error}); openai-python raises "
+                "JSONDecodeError, openai-node 'malformed server-sent event JSON'",
+                excerpt=excerpt(payload.data),
+            )
+        if not isinstance(payload.value, dict):
+            raise CheckFailure(
+                f"event {payload.index} is JSON {type(payload.value).__name__}, not an object",
+                excerpt=excerpt(payload.data),
+            )
+
+
+@check(
+    "stream.events_closed",
+    title="Every event is closed by a blank line (an unclosed last event is discarded)",
+    severity=Severity.HIGH,
+    source=f"{WHATWG} ('incomplete event discarded'); sse-framing.md",
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def events_closed(x: Exchange) -> None:
+    require_success(x)
+    if x.sse.unterminated:
+        raise CheckFailure(
+            "the stream ends inside an event (no blank line after it); WHATWG clients and "
+            "openai-python discard it",
+            excerpt=excerpt("\n".join(x.sse.unterminated)),
+        )
+
+
+@check(
+    "stream.done_terminator",
+    title="The stream ends with `data: [DONE]` and nothing after it",
+    severity=Severity.HIGH,
+    source="client-breakages.md A3 (ikawrakow/ik_llama.cpp#467); wire-formats.md B2 'Sentinel'",
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def done_terminator(x: Exchange) -> None:
+    require_success(x)
+    if x.transport_error:
+        raise CheckFailure(
+            f"the stream broke off: {x.transport_error}", excerpt=excerpt(x.body[-300:])
+        )
+    sse = x.sse
+    if not sse.done:
+        near = [e.data for e in sse.events if e.data.startswith("[DONE")]
+        hint = f" (found {near[0]!r}, openai-node needs exactly '[DONE]')" if near else ""
+        raise CheckFailure(
+            "the stream ends without `data: [DONE]`" + hint + "; openai-python then ends "
+            "quietly at EOF, so a truncated answer looks complete",
+            excerpt=excerpt(x.body[-300:]),
+        )
+    if sse.after_done:
+        raise CheckFailure(
+            f"{len(sse.after_done)} event(s) after [DONE]; clients never read them",
+            excerpt=excerpt("\n".join(e.data for e in sse.after_done[:3])),
+        )
+
+
+@check(
+    "stream.chunk_schema",
+    title="Every chunk is a valid chat.completion.chunk",
+    severity=Severity.HIGH,
+    source="wire-formats.md B1; spec/openapi/openai-core.yaml ChatCompletionChunk",
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def chunk_schema(x: Exchange) -> None:
+    for i, chunk in enumerate(chunks_of(x)):
+        problems = schema_errors(chunk, "ChatCompletionChunk")
+        if problems:
+            raise CheckFailure(
+                f"chunk {i} violates the ChatCompletionChunk schema: " + "; ".join(problems),
+                excerpt=excerpt(json.dumps(chunk)),
+            )
+
+
+def _choices(chunk: dict[str, Any]) -> list[dict[str, Any]]:
+    choices = chunk.get("choices")
+    return [c for c in choices if isinstance(c, dict)] if isinstance(choices, list) else []
+
+
+@check(
+    "stream.role_first",
+    title="The first delta of each choice carries role 'assistant'",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md A6 (langwatch/langwatch#6196, MiniMax-AI/MiniMax-M2.5#2)",
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def role_first(x: Exchange) -> None:
+    seen: set[int] = set()
+    for i, chunk in enumerate(chunks_of(x)):
+        for choice in _choices(chunk):
+            index = choice.get("index", 0)
+            delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+            assert isinstance(delta, dict)
+            role = delta.get("role")
+            if index not in seen:
+                seen.add(index)
+                if role != "assistant":
+                    raise CheckFailure(
+                        f"the first delta of choice {index} (chunk {i}) has role {role!r}, "
+                        "expected 'assistant'",
+                        excerpt=excerpt(json.dumps(chunk)),
+                    )
+            elif role not in (None, "assistant"):
+                raise CheckFailure(
+                    f"chunk {i} changes the role of choice {index} to {role!r}",
+                    excerpt=excerpt(json.dumps(chunk)),
+                )
+    if not seen:
+        raise CheckFailure("the stream has no chunk with a choice", excerpt=excerpt(x.body))
+
+
+@check(
+    "stream.constant_identity",
+    title="id, created and model are the same on every chunk",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md A6 (open-webui#23917: 'a new uuid4() for every chunk')",
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def constant_identity(x: Exchange) -> None:
+    chunks = chunks_of(x)
+    if not chunks:
+        raise CheckFailure("the stream has no chunks", excerpt=excerpt(x.body))
+    first = chunks[0]
+    for i, chunk in enumerate(chunks[1:], start=1):
+        for key in ("id", "created", "model"):
+            if chunk.get(key) != first.get(key):
+                raise CheckFailure(
+                    f"chunk {i} has {key}={chunk.get(key)!r}, chunk 0 had {first.get(key)!r}",
+                    excerpt=excerpt(json.dumps(chunk)),
+                )
+
+
+def finish_reasons(chunks: list[dict[str, Any]]) -> dict[int, list[tuple[int, Any]]]:
+    """choice index -> [(chunk number, finish_reason)] for every non-null finish_reason."""
+    out: dict[int, list[tuple[int, Any]]] = {}
+    for i, chunk in enumerate(chunks):
+        for choice in _choices(chunk):
+            index = choice.get("index", 0)
+            out.setdefault(index, [])
+            reason = choice.get("finish_reason")
+            if reason is not None:
+                out[index].append((i, reason))
+    return out
+
+
+@check(
+    "stream.finish_reason",
+    title="Each choice gets exactly one valid finish_reason, on a chunk with a delta",
+    severity=Severity.HIGH,
+    source=(
+        "client-breakages.md A2 (googleapis/python-genai#2868, can1357/oh-my-pi#9433); "
+        "wire-formats.md B1"
+    ),
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def finish_reason(x: Exchange) -> None:
+    chunks = chunks_of(x)
+    reasons = finish_reasons(chunks)
+    if not reasons:
+        raise CheckFailure("the stream has no chunk with a choice", excerpt=excerpt(x.body))
+    for index, found in sorted(reasons.items()):
+        if len(found) != 1:
+            where = ", ".join(f"chunk {i}: {r!r}" for i, r in found) or "none"
+            raise CheckFailure(
+                f"choice {index} has {len(found)} non-null finish_reason values ({where}); "
+                "exactly one is expected, before [DONE]",
+                excerpt=excerpt(x.body[-400:]),
+            )
+        i, reason = found[0]
+        if reason not in OPENAI_FINISH_REASONS:
+            raise CheckFailure(
+                f"choice {index} finishes with {reason!r}, not one of "
+                f"{sorted(OPENAI_FINISH_REASONS)}",
+                excerpt=excerpt(json.dumps(chunks[i])),
+            )
+        for choice in _choices(chunks[i]):
+            if choice.get("index", 0) == index and not isinstance(choice.get("delta"), dict):
+                raise CheckFailure(
+                    f"the finishing chunk of choice {index} has no `delta` object",
+                    excerpt=excerpt(json.dumps(chunks[i])),
+                )
+        for later, chunk in enumerate(chunks[i + 1 :], start=i + 1):
+            for choice in _choices(chunk):
+                delta = choice.get("delta")
+                if (
+                    choice.get("index", 0) == index
+                    and isinstance(delta, dict)
+                    and any(delta.get(k) for k in ("content", "tool_calls", "reasoning_content"))
+                ):
+                    raise CheckFailure(
+                        f"chunk {later} adds to choice {index} after its finish_reason",
+                        excerpt=excerpt(json.dumps(chunk)),
+                    )
+
+
+@check(
+    "stream.no_usage_chunk_unasked",
+    title="Without stream_options.include_usage every chunk has a non-empty choices list",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md A5 (Arthur-Ficial/apfel#100, cline/cline#8527)",
+    probes=("chat_stream",),
+    features=("stream",),
+)
+def no_usage_chunk_unasked(x: Exchange) -> None:
+    for i, chunk in enumerate(chunks_of(x)):
+        if not _choices(chunk):
+            raise CheckFailure(
+                f"chunk {i} has no choices although include_usage was not requested; "
+                "clients that index choices[0] crash",
+                excerpt=excerpt(json.dumps(chunk)),
+            )
+
+
+@check(
+    "stream.usage_chunk",
+    title="include_usage adds exactly one final chunk with choices: [] and integer usage",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md A5 (ROCm/ATOM#1711); wire-formats.md B1 stream_options",
+    probes=("chat_stream_usage",),
+    features=("stream", "usage_chunk"),
+)
+def usage_chunk(x: Exchange) -> None:
+    chunks = chunks_of(x)
+    if not chunks:
+        raise CheckFailure("the stream has no chunks", excerpt=excerpt(x.body))
+    empty = [i for i, c in enumerate(chunks) if c.get("choices") == []]
+    if "choices" not in chunks[-1]:
+        raise CheckFailure(
+            "the last chunk has no `choices` key at all; the OpenAI SDK rejects it "
+            "(it must be `choices: []`)",
+            excerpt=excerpt(json.dumps(chunks[-1])),
+        )
+    if len(empty) != 1:
+        raise CheckFailure(
+            f"expected exactly one chunk with `choices: []`, found {len(empty)}",
+            excerpt=excerpt(x.body[-500:]),
+        )
+    if empty[0] != len(chunks) - 1:
+        raise CheckFailure(
+            f"the usage chunk is chunk {empty[0]} of {len(chunks)}; it must be the last "
+            "chunk before [DONE]",
+            excerpt=excerpt(json.dumps(chunks[empty[0]])),
+        )
+    usage = chunks[-1].get("usage")
+    if not isinstance(usage, dict) or not all(
+        isinstance(usage.get(k), int) and not isinstance(usage.get(k), bool)
+        for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+    ):
+        raise CheckFailure(
+            "the usage chunk lacks integer prompt_tokens, completion_tokens and total_tokens",
+            excerpt=excerpt(json.dumps(chunks[-1])),
+        )
+
+
+@check(
+    "stream.content_present",
+    title="A streamed answer carries its text in delta.content",
+    severity=Severity.HIGH,
+    source="wire-formats.md B1; client-breakages.md F6 (router-for-me/CLIProxyAPI#931)",
+    probes=("chat_stream",),
+    features=("stream",),
+)
+def content_present(x: Exchange) -> None:
+    text = "".join(
+        c["delta"]["content"]
+        for chunk in chunks_of(x)
+        for c in _choices(chunk)
+        if isinstance(c.get("delta"), dict) and isinstance(c["delta"].get("content"), str)
+    )
+    if not text.strip():
+        raise CheckFailure(
+            "no chunk carries any delta.content text; clients show an empty answer",
+            excerpt=excerpt(x.body[:600]),
+        )
+
+
+__all__ = ["OTHER_STREAMS", "WHATWG", "finish_reasons"]
+
+
+@check(
+    "stream.upstream_cut_surfaces",
+    title="An upstream stream that breaks off reaches the client as an error, not a clean end",
+    severity=Severity.HIGH,
+    source=(
+        "client-breakages.md A3, D3 (bigduu/Bamboo-agent#405, open-octo/octo-agent#910); "
+        "wire-formats.md B2: without [DONE] openai-python ends quietly"
+    ),
+    probes=("stream_cut",),
+    mode=Mode.CONTROLLED,
+    features=("stream",),
+)
+def upstream_cut_surfaces(x: Exchange) -> None:
+    status = require_response(x)
+    if status >= 400:
+        return  # the failure was reported as a real HTTP error: the client sees it
+    outcome = replay_openai_python(x, "stream")
+    clients = {outcome.client: outcome.verdict()}
+    if outcome.ok:
+        ending = "a [DONE] as if complete" if x.sse.done else "a quiet end of stream"
+        raise CheckFailure(
+            f"the upstream broke off mid-answer and the proxy sent {ending}; openai-python "
+            "returns the truncated text as a complete answer",
+            excerpt=excerpt(x.body[-500:]),
+            clients=clients,
+        )

@@ -1,0 +1,249 @@
+"""Tool calls: Gemini ``functionCall`` parts as OpenAI ``tool_calls``, unary and streamed.
+
+The streamed rules are what openai-python's ``ChatCompletionStreamState`` and the
+@ai-sdk, LangChain and Open WebUI accumulators need (client-breakages.md A1, A2, B4;
+wire-formats.md B1 "id, type and function.name appear only in the first delta").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..exchange import Exchange
+from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
+from ._common import chunks_of, json_object, require_success
+from .upstream import upstream_answer
+
+__all__ = ["collect_stream_calls"]
+
+A1 = (
+    "client-breakages.md A1 (THU-MAIC/OpenMAIC#1556, AstrBotDevs/AstrBot#6661, dyedd/lens#49, "
+    "openai/openai-python#2806)"
+)
+
+
+def _upstream_call_count(x: Exchange) -> int | None:
+    try:
+        calls = upstream_answer(x).get("function_calls")
+    except Undecided:  # no journal summary: count unknown, other rules still apply
+        return None
+    return len(calls) if isinstance(calls, list) else None
+
+
+def _tool_call_deltas(x: Exchange) -> list[tuple[int, dict[str, Any]]]:
+    """``(chunk number, tool_call delta entry)`` for choice 0, in order."""
+    out = []
+    for i, chunk in enumerate(chunks_of(x)):
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta")
+            calls = delta.get("tool_calls") if isinstance(delta, dict) else None
+            if isinstance(calls, list):
+                out.extend((i, c) for c in calls)
+    return out
+
+
+def collect_stream_calls(x: Exchange) -> dict[int, dict[str, Any]]:
+    """Assemble streamed tool calls by ``index`` the way openai-python does: the first
+    delta of an index gives id/type/name, later ``arguments`` fragments are appended.
+    Raises :class:`CheckFailure` for an entry without an integer ``index``."""
+    calls: dict[int, dict[str, Any]] = {}
+    for i, entry in _tool_call_deltas(x):
+        index = entry.get("index") if isinstance(entry, dict) else None
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise CheckFailure(
+                f"a tool_calls delta in chunk {i} has index {index!r}; openai-python raises "
+                "'Expected list delta entry to have an index key', @ai-sdk 'expected number'",
+                excerpt=excerpt(json.dumps(entry)),
+            )
+        fn = entry.get("function") if isinstance(entry.get("function"), dict) else {}
+        assert isinstance(fn, dict)
+        if index not in calls:
+            calls[index] = {
+                "id": entry.get("id"),
+                "type": entry.get("type"),
+                "name": fn.get("name"),
+                "arguments": "",
+                "deltas": 0,
+                "repeats": [],
+            }
+        else:
+            for key, value in (("id", entry.get("id")), ("name", fn.get("name"))):
+                if value:
+                    calls[index]["repeats"].append((i, key, value))
+        call = calls[index]
+        call["deltas"] += 1
+        if isinstance(fn.get("arguments"), str):
+            call["arguments"] += fn["arguments"]
+    return calls
+
+
+def _calls_or_fail(x: Exchange) -> dict[int, dict[str, Any]]:
+    calls = collect_stream_calls(x)
+    if not calls:
+        raise CheckFailure(
+            "the upstream answered with functionCall parts, but the stream has no delta.tool_calls",
+            excerpt=excerpt(x.body[:800]),
+        )
+    return calls
+
+
+@check(
+    "tools.stream_index",
+    title="Streamed tool calls carry an integer index, distinct per call",
+    severity=Severity.CRITICAL,
+    source=A1,
+    probes=("tool_calls_stream",),
+    mode=Mode.CONTROLLED,
+    features=("tools", "stream"),
+)
+def stream_index(x: Exchange) -> None:
+    calls = _calls_or_fail(x)
+    expected = _upstream_call_count(x)
+    if expected is not None and len(calls) != expected:
+        raise CheckFailure(
+            f"the upstream sent {expected} function calls, the stream has {len(calls)} "
+            f"distinct tool_call index value(s) {sorted(calls)}; parallel calls were merged "
+            "or dropped",
+            excerpt=excerpt(x.body[:1200]),
+        )
+
+
+@check(
+    "tools.stream_ids",
+    title="Each streamed call's first delta has a unique id, type 'function' and the name; "
+    "later deltas do not repeat them",
+    severity=Severity.HIGH,
+    source=f"{A1}; wire-formats.md B1 (accumulate_delta concatenates strings: 'call_xcall_x')",
+    probes=("tool_calls_stream",),
+    mode=Mode.CONTROLLED,
+    features=("tools", "stream"),
+)
+def stream_ids(x: Exchange) -> None:
+    calls = _calls_or_fail(x)
+    ids = []
+    for index, call in sorted(calls.items()):
+        if not isinstance(call["id"], str) or not call["id"]:
+            raise CheckFailure(f"the first delta of tool call {index} has no id")
+        if call["type"] != "function":
+            raise CheckFailure(f"the first delta of tool call {index} has type {call['type']!r}")
+        if not isinstance(call["name"], str) or not call["name"]:
+            raise CheckFailure(f"the first delta of tool call {index} has no function name")
+        if call["repeats"]:
+            chunk, key, value = call["repeats"][0]
+            raise CheckFailure(
+                f"chunk {chunk} repeats the {key} of tool call {index} ({value!r}); "
+                "openai-python's accumulator concatenates it into a corrupt value",
+            )
+        ids.append(call["id"])
+    if len(set(ids)) != len(ids):
+        raise CheckFailure(f"tool call ids repeat: {ids}")
+
+
+@check(
+    "tools.stream_arguments",
+    title="Each streamed call's arguments, concatenated, parse as a JSON object",
+    severity=Severity.CRITICAL,
+    source=A1,
+    probes=("tool_calls_stream",),
+    mode=Mode.CONTROLLED,
+    features=("tools", "stream"),
+)
+def stream_arguments(x: Exchange) -> None:
+    for index, call in sorted(_calls_or_fail(x).items()):
+        try:
+            value = json.loads(call["arguments"])
+        except ValueError as exc:
+            raise CheckFailure(
+                f"tool call {index}'s arguments do not parse as JSON ({exc})",
+                excerpt=excerpt(call["arguments"]),
+            ) from None
+        if not isinstance(value, dict):
+            raise CheckFailure(
+                f"tool call {index}'s arguments are JSON {type(value).__name__}, not an object",
+                excerpt=excerpt(call["arguments"]),
+            )
+
+
+def _finish_reason_stream(x: Exchange) -> list[Any]:
+    return [
+        c.get("finish_reason")
+        for chunk in chunks_of(x)
+        for c in chunk.get("choices") or []
+        if isinstance(c, dict) and c.get("index", 0) == 0 and c.get("finish_reason") is not None
+    ]
+
+
+@check(
+    "tools.stream_finish_reason",
+    title="A streamed answer with tool calls finishes with 'tool_calls'",
+    severity=Severity.HIGH,
+    source="client-breakages.md A2 (googleapis/python-genai#2868; agent loops stop on 'stop')",
+    probes=("tool_calls_stream",),
+    mode=Mode.CONTROLLED,
+    features=("tools", "stream"),
+)
+def stream_finish_reason(x: Exchange) -> None:
+    _calls_or_fail(x)
+    reasons = _finish_reason_stream(x)
+    if reasons != ["tool_calls"]:
+        raise CheckFailure(
+            f"finish_reason values {reasons}, expected exactly ['tool_calls']",
+            excerpt=excerpt(x.body[-500:]),
+        )
+
+
+@check(
+    "tools.call_shape",
+    title="Unary tool calls: unique ids, type 'function', JSON-object arguments, "
+    "finish_reason 'tool_calls'",
+    severity=Severity.HIGH,
+    source="wire-formats.md B1; client-breakages.md A2, B4 (camel-ai/camel#3027)",
+    probes=("tool_calls",),
+    mode=Mode.CONTROLLED,
+    features=("tools",),
+)
+def call_shape(x: Exchange) -> None:
+    require_success(x)
+    body = json_object(x)
+    choices = body.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else {}
+    message = choice.get("message") if isinstance(choice, dict) else None
+    calls = message.get("tool_calls") if isinstance(message, dict) else None
+    if not isinstance(calls, list) or not calls:
+        raise CheckFailure(
+            "the upstream answered with functionCall parts, but message.tool_calls is empty",
+            excerpt=excerpt(x.body),
+        )
+    expected = _upstream_call_count(x)
+    if expected is not None and len(calls) != expected:
+        raise CheckFailure(
+            f"the upstream sent {expected} function calls, message.tool_calls has {len(calls)}"
+        )
+    ids = []
+    for i, call in enumerate(calls):
+        fn = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(call, dict) or not isinstance(fn, dict):
+            raise CheckFailure(f"tool_calls[{i}] is not {{id, type, function}}")
+        if not isinstance(call.get("id"), str) or not call["id"]:
+            raise CheckFailure(f"tool_calls[{i}] has no id", excerpt=excerpt(json.dumps(call)))
+        if call.get("type") != "function":
+            raise CheckFailure(f"tool_calls[{i}].type is {call.get('type')!r}")
+        try:
+            args = json.loads(fn.get("arguments"))
+        except (TypeError, ValueError):
+            raise CheckFailure(
+                f"tool_calls[{i}].function.arguments is not a JSON string",
+                excerpt=excerpt(json.dumps(call)),
+            ) from None
+        if not isinstance(args, dict):
+            raise CheckFailure(f"tool_calls[{i}].function.arguments is not a JSON object")
+        ids.append(call["id"])
+    if len(set(ids)) != len(ids):
+        raise CheckFailure(f"tool call ids repeat: {ids}")
+    if choice.get("finish_reason") != "tool_calls":
+        raise CheckFailure(
+            f"finish_reason is {choice.get('finish_reason')!r}, expected 'tool_calls'"
+        )

@@ -1,0 +1,156 @@
+"""Request translation (controlled mode): what the proxy sent upstream, read from the
+mock's journal (client-breakages.md F2, F5, G3; wire-formats.md A1)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from ..exchange import Exchange
+from ..probes import PARAMS, SYSTEM_PROMPT
+from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
+from .upstream import generation_config, last_generate, normalise, request_body
+
+__all__ = ["credential_fingerprint"]
+
+
+def credential_fingerprint(secret: str) -> str:
+    """The mock journal's fingerprint of a credential: the first 12 hex digits of its
+    SHA-256 (enough to compare, useless to recover a real key)."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def _texts(content: Any) -> str:
+    if not isinstance(content, dict):
+        return ""
+    parts = content.get("parts")
+    return (
+        " ".join(p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str))
+        if isinstance(parts, list)
+        else ""
+    )
+
+
+def _close(a: Any, b: float) -> bool:
+    return (
+        isinstance(a, int | float) and not isinstance(a, bool) and math.isclose(a, b, rel_tol=1e-6)
+    )
+
+
+@check(
+    "translate.max_completion_tokens",
+    title="max_completion_tokens reaches Gemini as generationConfig.maxOutputTokens",
+    severity=Severity.HIGH,
+    source="client-breakages.md F2 (0xzr/freellmpool#93)",
+    probes=("params",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def max_completion_tokens(x: Exchange) -> None:
+    config = generation_config(x)
+    got = config.get("maxOutputTokens", config.get("max_output_tokens"))
+    if got != PARAMS["max_completion_tokens"]:
+        raise CheckFailure(
+            f"the client sent max_completion_tokens={PARAMS['max_completion_tokens']}, "
+            f"the upstream got maxOutputTokens={got!r}",
+            excerpt=excerpt(str(config)),
+        )
+
+
+@check(
+    "translate.sampling",
+    title="temperature and top_p reach Gemini as generationConfig.temperature / topP",
+    severity=Severity.MEDIUM,
+    source="wire-formats.md A1 generationConfig",
+    probes=("params",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def sampling(x: Exchange) -> None:
+    config = generation_config(x)
+    temperature = config.get("temperature")
+    top_p = config.get("topP", config.get("top_p"))
+    if not _close(temperature, float(PARAMS["temperature"])) or not _close(
+        top_p, float(PARAMS["top_p"])
+    ):  # type: ignore[arg-type]
+        raise CheckFailure(
+            f"sent temperature={PARAMS['temperature']}, top_p={PARAMS['top_p']}; upstream got "
+            f"temperature={temperature!r}, topP={top_p!r}",
+            excerpt=excerpt(str(config)),
+        )
+
+
+@check(
+    "translate.stop",
+    title="stop reaches Gemini as generationConfig.stopSequences",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md F5 (QuantumNous/new-api#2777)",
+    probes=("params",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def stop(x: Exchange) -> None:
+    config = generation_config(x)
+    got = config.get("stopSequences", config.get("stop_sequences"))
+    if got != PARAMS["stop"]:
+        raise CheckFailure(
+            f"sent stop={PARAMS['stop']}, upstream got stopSequences={got!r}",
+            excerpt=excerpt(str(config)),
+        )
+
+
+@check(
+    "translate.system_instruction",
+    title="The system message reaches Gemini as systemInstruction",
+    severity=Severity.MEDIUM,
+    source="wire-formats.md A1 systemInstruction; antigravity2api 'useContextSystemPrompt'",
+    probes=("params",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def system_instruction(x: Exchange) -> None:
+    body = request_body(x)
+    instruction = body.get("systemInstruction", body.get("system_instruction"))
+    if normalise(SYSTEM_PROMPT) not in normalise(_texts(instruction)):
+        in_contents = any(
+            normalise(SYSTEM_PROMPT) in normalise(_texts(c)) for c in body.get("contents") or []
+        )
+        where = "it was sent as a conversation turn instead" if in_contents else "it was dropped"
+        raise CheckFailure(
+            f"the system message is not in systemInstruction: {where}",
+            excerpt=excerpt(str(instruction)),
+        )
+
+
+@check(
+    "translate.client_credential_not_forwarded",
+    title="The client's API key never reaches the upstream; the upstream gets one credential",
+    severity=Severity.CRITICAL,
+    source=("client-breakages.md G3 (anomalyco/opencode#35338, NousResearch/hermes-agent#9247)"),
+    probes=("params",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def client_credential_not_forwarded(x: Exchange) -> None:
+    entry = last_generate(x)
+    credentials = entry.get("credentials")
+    if not isinstance(credentials, list):
+        raise Undecided("the mock's journal entry has no credential fingerprints")
+    auth = next((v for k, v in x.request.headers.items() if k.lower() == "authorization"), None)
+    client_key = auth.partition(" ")[2] if auth else None
+    if client_key:
+        mine = credential_fingerprint(client_key)
+        leaked = [
+            c.get("where") for c in credentials if isinstance(c, dict) and c.get("sha256") == mine
+        ]
+        if leaked:
+            raise CheckFailure(
+                f"the client's API key was forwarded upstream in {', '.join(map(str, leaked))}",
+            )
+    if len(credentials) != 1:
+        where = [c.get("where") for c in credentials if isinstance(c, dict)]
+        raise CheckFailure(
+            f"the upstream got {len(credentials)} credentials ({where}); Google answers "
+            "'Multiple authentication credentials received' or 403",
+        )

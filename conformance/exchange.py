@@ -1,0 +1,157 @@
+"""One recorded HTTP exchange with the target: what checks read.
+
+An :class:`Exchange` is plain data (request, status, headers, the body bytes as they
+arrived, with their arrival times) so every check is a pure function of it and can be
+unit-tested on a hand-built bad response. The I/O that fills it lives in ``probes``.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .sse_trace import StreamTrace, trace
+
+__all__ = ["SECRET_HEADERS", "Exchange", "Request", "redact_headers", "redact_url"]
+
+SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "proxy-authorization"}
+)
+"""Header names whose values never appear in evidence, logs or reports."""
+
+REDACTED = "[redacted]"
+SECRET_QUERY = frozenset({"key", "api_key", "apikey", "access_token", "token"})
+
+
+def redact_url(url: str) -> str:
+    """``url`` without user:password and with secret query values (``key=``...) redacted."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    query = urlencode(
+        [
+            (k, REDACTED if k.lower() in SECRET_QUERY else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="[]",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``headers`` with secret values replaced (``Bearer [redacted]`` keeps the
+    scheme so the evidence still shows the auth style)."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS:
+            scheme, _, rest = value.partition(" ")
+            out[name] = f"{scheme} {REDACTED}" if rest and scheme.lower() == "bearer" else REDACTED
+        else:
+            out[name] = value
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """The request a probe sent. ``body`` is the exact bytes; ``json_body`` the object
+    it was serialised from (``None`` for a deliberately malformed body)."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None = None
+    json_body: Any = None
+
+    def redacted(self) -> dict[str, Any]:
+        """``{"method", "url", "headers", "body"}`` with secrets redacted."""
+        body: Any = None
+        if self.json_body is not None:
+            body = self.json_body
+        elif self.body is not None:
+            body = self.body.decode("utf-8", "replace")
+        return {
+            "method": self.method,
+            "url": redact_url(self.url),
+            "headers": redact_headers(self.headers),
+            "body": body,
+        }
+
+    def curl(self) -> str:
+        """A shell line that sends this request again. The credential is read from
+        ``$API_KEY`` so the line itself holds no secret; ``-N`` keeps streams unbuffered."""
+        parts = ["curl", "-sS", "-N", "-X", self.method, shlex.quote(redact_url(self.url))]
+        for name, value in self.headers.items():
+            lower = name.lower()
+            if lower in ("content-length", "host", "accept-encoding", "connection", "user-agent"):
+                continue
+            if lower in SECRET_HEADERS:
+                scheme = "Bearer " if value.lower().startswith("bearer ") else ""
+                parts += ["-H", f'"{name}: {scheme}$API_KEY"']
+            else:
+                parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if self.body is not None:
+            parts += ["--data-raw", shlex.quote(self.body.decode("utf-8", "replace"))]
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request and what came back.
+
+    ``status`` is ``None`` when the transport failed before a status arrived
+    (``transport_error`` then says why). ``chunks`` are the body pieces as received,
+    each with its arrival time in seconds since the request was sent; ``body`` is
+    their concatenation. ``truncated`` is true when reading stopped at the size cap.
+    ``upstream`` holds the mock's journal entries for this request (controlled mode).
+    """
+
+    probe: str
+    request: Request
+    status: int | None
+    headers: Sequence[tuple[str, str]] = ()
+    chunks: Sequence[tuple[float, bytes]] = ()
+    transport_error: str | None = None
+    elapsed_s: float = 0.0
+    truncated: bool = False
+    upstream: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+
+    @cached_property
+    def body(self) -> bytes:
+        return b"".join(piece for _, piece in self.chunks)
+
+    @cached_property
+    def sse(self) -> StreamTrace:
+        """The body taken apart as an event stream (computed once)."""
+        return trace(self.body)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        lower = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lower:
+                return value
+        return None
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower-cased (``""`` when absent)."""
+        return (self.header("content-type") or "").split(";", 1)[0].strip().lower()
+
+    def json(self) -> Any:
+        """The body parsed as JSON. Raises ``ValueError`` (``json.JSONDecodeError``)."""
+        return json.loads(self.body)
+
+    def response_summary(self, limit: int = 2000) -> dict[str, Any]:
+        """``{"status", "headers", "body"}`` with the body cut to ``limit`` characters."""
+        text = self.body.decode("utf-8", "replace")
+        if len(text) > limit:
+            text = f"{text[:limit]}… ({len(text) - limit} more characters)"
+        return {
+            "status": self.status,
+            "headers": redact_headers(dict(self.headers)),
+            "body": text,
+        }

@@ -1,0 +1,101 @@
+"""The suite's I/O: send a probe's request, record the response as it arrives.
+
+Bodies are read raw (``iter_raw``: no decompression, the bytes as the target sent them)
+with the arrival time of each piece, capped at :data:`MAX_BODY` bytes. Transport
+failures become an :class:`Exchange` with ``status=None`` and the reason, never an
+exception: a check then reports ``error`` rather than crashing the run.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from .exchange import Exchange, Request
+
+__all__ = ["MAX_BODY", "Budget", "BudgetExhausted", "fetch_journal", "send"]
+
+MAX_BODY = 4 * 1024 * 1024
+"""Bytes read from one response at most."""
+
+
+class BudgetExhausted(RuntimeError):
+    """``--max-requests`` reached: no more traffic to the target."""
+
+
+class Budget:
+    """Bounds traffic to the target: at most ``max_requests`` requests, at most ``rate``
+    requests per second (``None``: unbounded). ``sent`` counts requests sent."""
+
+    def __init__(self, max_requests: int | None = None, rate: float | None = None) -> None:
+        if max_requests is not None and max_requests < 0:
+            raise ValueError(f"max_requests must be >= 0; got {max_requests}")
+        if rate is not None and rate <= 0:
+            raise ValueError(f"rate must be > 0 requests/s; got {rate}")
+        self.max_requests = max_requests
+        self.rate = rate
+        self.sent = 0
+        self._next_at = 0.0
+
+    def acquire(self) -> None:
+        """Wait for the rate limit (the one deliberate wait: pacing real traffic), then
+        count one request. Raises :class:`BudgetExhausted` when the budget is spent."""
+        if self.max_requests is not None and self.sent >= self.max_requests:
+            raise BudgetExhausted(f"--max-requests {self.max_requests} reached")
+        if self.rate is not None:
+            now = time.monotonic()
+            if now < self._next_at:
+                time.sleep(self._next_at - now)
+            self._next_at = max(now, self._next_at) + 1.0 / self.rate
+        self.sent += 1
+
+
+def send(client: httpx.Client, probe: str, request: Request, budget: Budget) -> Exchange:
+    """Send ``request`` and record the exchange (see module docstring). A transport
+    failure after the status arrived (a cut stream) keeps the status, headers and the
+    pieces read so far, with ``transport_error`` set."""
+    budget.acquire()
+    started = time.monotonic()
+    chunks: list[tuple[float, bytes]] = []
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    size = 0
+    truncated = False
+    error: str | None = None
+    try:
+        with client.stream(
+            request.method, request.url, headers=dict(request.headers), content=request.body
+        ) as response:
+            status = response.status_code
+            headers = tuple(response.headers.multi_items())
+            for piece in response.iter_raw():
+                chunks.append((time.monotonic() - started, piece))
+                size += len(piece)
+                if size >= MAX_BODY:
+                    truncated = True
+                    break
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return Exchange(
+        probe=probe,
+        request=request,
+        status=status,
+        headers=headers,
+        chunks=tuple(chunks),
+        transport_error=error,
+        elapsed_s=time.monotonic() - started,
+        truncated=truncated,
+    )
+
+
+def fetch_journal(client: httpx.Client, mock_url: str, cid: str) -> list[dict[str, Any]]:
+    """The mock's journal entries for correlation id ``cid`` (controlled mode).
+
+    Raises ``httpx.HTTPError`` when the mock cannot be reached or answers an error.
+    """
+    response = client.get(f"{mock_url.rstrip('/')}/_mock/requests", params={"cid": cid})
+    response.raise_for_status()
+    entries = response.json().get("requests", [])
+    return [e for e in entries if isinstance(e, dict)]

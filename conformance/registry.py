@@ -1,0 +1,184 @@
+"""The check registry: a check is a plain function registered with its metadata.
+
+A check receives the :class:`~conformance.exchange.Exchange` objects of the probes it
+names, in order, and returns ``None`` when the behaviour conforms. It raises
+:class:`CheckFailure` (an ``AssertionError``, so it is a pytest failure too) with the
+evidence when it does not, :class:`Undecided` when it cannot tell, and
+:class:`NotApplicable` when the target's answer makes the check moot (reported skipped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from .exchange import Exchange
+
+__all__ = [
+    "REGISTRY",
+    "CheckFailure",
+    "CheckSpec",
+    "Mode",
+    "NotApplicable",
+    "Severity",
+    "Undecided",
+    "check",
+    "excerpt",
+]
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    """A mainstream client crashes or silently loses data."""
+    HIGH = "high"
+    """A mainstream client fails on a common path (tools, streaming, errors)."""
+    MEDIUM = "medium"
+    """Some clients or some paths break; degraded behaviour."""
+    LOW = "low"
+    """Deviation from the contract that few clients notice."""
+
+
+class Mode(StrEnum):
+    BLACK_BOX = "black-box"
+    """Needs nothing but the target."""
+    CONTROLLED = "controlled"
+    """Needs the target's Gemini upstream to be our mock (scenarios, journal)."""
+
+
+class CheckFailure(AssertionError):
+    """The target does not conform. ``excerpt`` holds the offending bytes or text;
+    ``clients`` maps a client name to what it did with the bytes."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        excerpt: str | bytes | None = None,
+        clients: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.excerpt = excerpt
+        self.clients = dict(clients or {})
+        self.probe: str | None = None
+        """The probe whose exchange failed (set by :meth:`CheckSpec.run`)."""
+
+
+class Undecided(Exception):
+    """The check cannot decide (e.g. the probe got no response). Reported as ``error``."""
+
+
+class NotApplicable(Exception):
+    """The check does not apply to what the target answered. Reported as ``skipped``."""
+
+
+CheckFunc = Callable[..., None]
+F = TypeVar("F", bound=CheckFunc)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    """A registered check. ``probes`` name the exchanges it reads (see ``probes.PROBES``);
+    ``features`` the profile features it needs (all of them); ``profiles`` restricts
+    it to some profiles (``None``: every profile that has the features)."""
+
+    id: str
+    title: str
+    area: str
+    severity: Severity
+    source: str
+    probes: tuple[str, ...]
+    func: CheckFunc = field(compare=False, repr=False)
+    mode: Mode = Mode.BLACK_BOX
+    features: frozenset[str] = frozenset()
+    profiles: frozenset[str] | None = None
+    also: tuple[str, ...] = ()
+    """Further probes the same rule is applied to when they ran (single-probe checks)."""
+
+    def run(self, exchanges: Mapping[str, Exchange]) -> None:
+        """Apply the rule to the required probes, then to each ``also`` probe that ran.
+        A failure names the probe it came from; ``NotApplicable`` on an ``also`` probe
+        is ignored (the rule holds where it applies)."""
+        try:
+            self.func(*(exchanges[name] for name in self.probes))
+        except CheckFailure as failure:
+            failure.probe = self.probes[0]
+            raise
+        for name in self.also:
+            exchange = exchanges.get(name)
+            if exchange is None:
+                continue
+            try:
+                self.func(exchange)
+            except NotApplicable:
+                continue
+            except CheckFailure as failure:
+                failure.probe = name
+                raise
+
+
+REGISTRY: dict[str, CheckSpec] = {}
+"""Every registered check by id (filled when ``conformance.checks`` is imported)."""
+
+
+def check(
+    id: str,
+    *,
+    title: str,
+    severity: Severity,
+    source: str,
+    probes: Iterable[str],
+    mode: Mode = Mode.BLACK_BOX,
+    features: Iterable[str] = (),
+    profiles: Iterable[str] | None = None,
+    also: Iterable[str] = (),
+) -> Callable[[F], F]:
+    """Register the decorated function as check ``id`` (``area.name``).
+
+    Raises ``ValueError`` for a duplicate id or an id without an area prefix.
+    """
+    area, dot, name = id.partition(".")
+    if not dot or not name:
+        raise ValueError(f"check id must be 'area.name'; got {id!r}")
+    if id in REGISTRY:
+        raise ValueError(f"check id {id!r} registered twice")
+    probes = tuple(probes)
+    also = tuple(also)
+    if also and len(probes) != 1:
+        raise ValueError(f"check {id!r}: `also` needs exactly one probe; got {probes}")
+
+    def register(func: F) -> F:
+        REGISTRY[id] = CheckSpec(
+            id=id,
+            title=title,
+            area=area,
+            severity=severity,
+            source=source,
+            probes=probes,
+            func=func,
+            mode=mode,
+            features=frozenset(features),
+            profiles=None if profiles is None else frozenset(profiles),
+            also=also,
+        )
+        return func
+
+    return register
+
+
+def excerpt(data: bytes | str, limit: int = 600) -> str:
+    """``data`` as readable text with line ends visible (``\\r`` ``\\n``), cut to ``limit``."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    shown = text.replace("\r", "\\r").replace("\n", "\\n\n")
+    if len(shown) > limit:
+        shown = f"{shown[:limit]}… ({len(shown) - limit} more characters)"
+    return shown
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object; raises :class:`CheckFailure` otherwise."""
+    if not isinstance(value, dict):
+        raise CheckFailure(f"expected a JSON object, got {type(value).__name__}")
+    return value

@@ -1,0 +1,261 @@
+"""The engine: select the checks for a target, send each needed probe once, run the
+checks on the recorded exchanges and produce result records.
+
+Producers write records, reporters read them (STYLE.md): the runner never renders; it
+hands each :class:`reports.records.ResultRecord` to an ``on_result`` callback.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from reports.records import Evidence, Outcome, ResultRecord
+
+from . import checks as _checks  # noqa: F401  (registers the catalogue)
+from .exchange import Exchange
+from .http import Budget, BudgetExhausted, fetch_journal, send
+from .oracles import replay_openai_python
+from .probes import PROBES, probe_applies
+from .registry import REGISTRY, CheckFailure, CheckSpec, Mode, NotApplicable, Undecided
+from .target import Target
+
+__all__ = ["Plan", "SuiteRun", "plan", "run_checks", "run_suite"]
+
+ResultCallback = Callable[[ResultRecord], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Which checks run, which are skipped (check id -> reason) and the probes needed."""
+
+    checks: tuple[CheckSpec, ...]
+    skipped: Mapping[str, str]
+    probes: tuple[str, ...]
+
+
+def _skip_reason(spec: CheckSpec, target: Target) -> str | None:
+    profile = target.profile
+    if spec.profiles is not None and profile.name not in spec.profiles:
+        return f"applies to profiles {sorted(spec.profiles)}, not {profile.name}"
+    missing = spec.features - profile.features
+    if missing:
+        return f"profile {profile.name} does not claim {', '.join(sorted(missing))}"
+    if spec.mode is Mode.CONTROLLED and not target.controlled:
+        return "needs controlled mode (--mock-url): the upstream must be the mock"
+    for name in spec.probes:
+        reason = probe_applies(PROBES[name], target)
+        if reason:
+            return reason
+    return None
+
+
+def plan(
+    target: Target,
+    *,
+    select: Iterable[str] | None = None,
+    registry: Mapping[str, CheckSpec] = REGISTRY,
+) -> Plan:
+    """Plan a run. ``select``: check ids or id prefixes (``stream.``); ``None`` = all.
+
+    Raises ``ValueError`` when ``select`` matches no check.
+    """
+    chosen = sorted(registry.values(), key=lambda s: s.id)
+    if select is not None:
+        wanted = list(select)
+        chosen = [s for s in chosen if any(s.id == w or s.id.startswith(w) for w in wanted)]
+        if not chosen:
+            raise ValueError(f"--check {', '.join(wanted)} matches no check")
+    runnable, skipped = [], {}
+    for spec in chosen:
+        reason = _skip_reason(spec, target)
+        if reason:
+            skipped[spec.id] = reason
+        else:
+            runnable.append(spec)
+    needed: set[str] = set()
+    for spec in runnable:
+        needed.update(spec.probes)
+        needed.update(p for p in spec.also if probe_applies(PROBES[p], target) is None)
+    order = [name for name in PROBES if name in needed]
+    return Plan(tuple(runnable), skipped, tuple(order))
+
+
+def _base_record(spec: CheckSpec, target: Target) -> ResultRecord:
+    return ResultRecord(
+        check_id=spec.id,
+        title=spec.title,
+        area=spec.area,
+        severity=spec.severity.value,
+        source=spec.source,
+        profile=target.profile.name,
+        target=target.label or target.base_url,
+        mode=spec.mode.value,
+        outcome=Outcome.SKIPPED,
+    )
+
+
+def _stream_verdict(exchange: Exchange, cache: dict[str, dict[str, str]]) -> dict[str, str]:
+    """openai-python's verdict on a 200 stream (cached per probe), for evidence."""
+    if exchange.probe not in cache:
+        verdicts: dict[str, str] = {}
+        if exchange.status == 200 and exchange.content_type == "text/event-stream":
+            outcome = replay_openai_python(exchange, "stream")
+            verdicts[outcome.client] = outcome.verdict()
+        cache[exchange.probe] = verdicts
+    return cache[exchange.probe]
+
+
+def _evidence(
+    failure: CheckFailure | None, exchange: Exchange, verdicts: dict[str, str]
+) -> Evidence:
+    raw_excerpt = failure.excerpt if failure is not None else None
+    if isinstance(raw_excerpt, bytes):
+        raw_excerpt = raw_excerpt.decode("utf-8", "replace")
+    clients = {**verdicts, **(failure.clients if failure is not None else {})}
+    return Evidence(
+        request=exchange.request.redacted(),
+        response=exchange.response_summary(),
+        excerpt=raw_excerpt,
+        curl=exchange.request.curl(),
+        clients=clients,
+        upstream=[_condense(e) for e in exchange.upstream],
+    )
+
+
+def _condense(entry: Mapping[str, Any]) -> dict[str, Any]:
+    keep = ("method", "path", "query", "status", "scenario", "body", "credentials")
+    return {k: entry[k] for k in keep if k in entry}
+
+
+def run_checks(
+    specs: Iterable[CheckSpec],
+    exchanges: Mapping[str, Exchange],
+    target: Target,
+    on_result: ResultCallback | None = None,
+    missing: Mapping[str, str] | None = None,
+) -> list[ResultRecord]:
+    """Run ``specs`` on recorded ``exchanges`` (pure apart from the client replays).
+
+    ``missing`` maps a probe name to why it has no exchange (e.g. the request budget).
+    Never raises for a check's own bug: that is an ``error`` result naming it.
+    """
+    results: list[ResultRecord] = []
+    verdict_cache: dict[str, dict[str, str]] = {}
+    for spec in specs:
+        base = _base_record(spec, target)
+        absent = [p for p in spec.probes if p not in exchanges]
+        if absent:
+            why = (missing or {}).get(absent[0], "the probe did not run")
+            record = replace(base, outcome=Outcome.SKIPPED, message=f"{absent[0]}: {why}")
+        else:
+            primary = exchanges[spec.probes[0]]
+            started = time.perf_counter()
+            try:
+                spec.run(exchanges)
+            except CheckFailure as failure:
+                exchange = exchanges.get(failure.probe or spec.probes[0], primary)
+                prefix = f"[{failure.probe}] " if failure.probe != spec.probes[0] else ""
+                record = replace(
+                    base,
+                    outcome=Outcome.FAILED,
+                    message=prefix + failure.message,
+                    evidence=_evidence(failure, exchange, _stream_verdict(exchange, verdict_cache)),
+                )
+            except NotApplicable as exc:
+                record = replace(base, outcome=Outcome.SKIPPED, message=str(exc))
+            except Undecided as exc:
+                record = replace(
+                    base,
+                    outcome=Outcome.ERROR,
+                    message=str(exc),
+                    evidence=_evidence(None, primary, {}),
+                )
+            except Exception as exc:  # a bug in a check must not end the run
+                record = replace(
+                    base,
+                    outcome=Outcome.ERROR,
+                    message=f"the check itself failed: {type(exc).__name__}: {exc}",
+                    evidence=_evidence(None, primary, {}),
+                )
+            else:
+                record = replace(base, outcome=Outcome.PASSED)
+            elapsed_ms = (time.perf_counter() - started) * 1000 + primary.elapsed_s * 1000
+            record = replace(record, duration_ms=round(elapsed_ms, 3))
+        results.append(record)
+        if on_result is not None:
+            on_result(record)
+    return results
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteRun:
+    """A finished run: the records in check-id order, the number of requests sent to the
+    target, and each probe's HTTP status (``None``: no response, with the reason in
+    ``transport_errors``)."""
+
+    records: list[ResultRecord]
+    requests_sent: int
+    statuses: Mapping[str, int | None]
+    transport_errors: Mapping[str, str]
+
+
+def run_suite(
+    target: Target,
+    *,
+    select: Iterable[str] | None = None,
+    budget: Budget | None = None,
+    timeout_s: float = 60.0,
+    on_result: ResultCallback | None = None,
+    on_probe: Callable[[str], None] | None = None,
+) -> SuiteRun:
+    """Run the suite against ``target``.
+
+    Records come in check-id order: skipped ones (with their reason) and the rest.
+    ``timeout_s`` bounds each request (seconds). Raises ``ValueError`` for a ``select``
+    that matches nothing.
+    """
+    the_plan = plan(target, select=select)
+    budget = budget or Budget()
+    run_id = secrets.token_hex(4)
+    exchanges: dict[str, Exchange] = {}
+    missing: dict[str, str] = {}
+    timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        for name in the_plan.probes:
+            if on_probe is not None:
+                on_probe(name)
+            cid = f"{run_id}.{name}"
+            try:
+                exchange = send(client, name, PROBES[name].build(target, cid), budget)
+            except BudgetExhausted as exc:
+                missing[name] = str(exc)
+                continue
+            if target.controlled and target.mock_url:
+                try:
+                    journal = fetch_journal(client, target.mock_url, cid)
+                except (httpx.HTTPError, ValueError) as exc:
+                    journal = [{"error": f"journal unreadable: {exc}"}]
+                exchange = replace(exchange, upstream=tuple(journal))
+            exchanges[name] = exchange
+
+    by_id: dict[str, ResultRecord] = {}
+    for check_id, reason in the_plan.skipped.items():
+        by_id[check_id] = replace(
+            _base_record(REGISTRY[check_id], target), outcome=Outcome.SKIPPED, message=reason
+        )
+        if on_result is not None:
+            on_result(by_id[check_id])
+    for record in run_checks(the_plan.checks, exchanges, target, on_result, missing):
+        by_id[record.check_id] = record
+    return SuiteRun(
+        records=[by_id[k] for k in sorted(by_id)],
+        requests_sent=budget.sent,
+        statuses={k: x.status for k, x in exchanges.items()},
+        transport_errors={k: x.transport_error for k, x in exchanges.items() if x.transport_error},
+    )

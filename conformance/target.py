@@ -1,0 +1,64 @@
+"""The system under test: where it is, how to authenticate, which profile it claims."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from spec.profiles import Auth, Profile
+
+__all__ = ["Target", "TargetError"]
+
+
+class TargetError(ValueError):
+    """A target description that cannot work; the message names the field and value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """``base_url``: the proxy's root (``http://host:port``) or its OpenAI base URL
+    (``http://host:port/v1``); either works. ``mock_url``: the mock upstream's root when
+    the target's Gemini base URL points at it (controlled mode). ``api_key`` is never
+    written anywhere (evidence shows ``[redacted]``, curl lines use ``$API_KEY``)."""
+
+    base_url: str
+    profile: Profile
+    model: str = "gemini-2.5-flash"
+    api_key: str | None = None
+    mock_url: str | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("base_url", "mock_url"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise TargetError(f"{name} must be an http(s) URL; got {value!r}")
+
+    @property
+    def controlled(self) -> bool:
+        return self.mock_url is not None
+
+    @property
+    def mode(self) -> str:
+        return "controlled" if self.controlled else "black-box"
+
+    def url(self, route: str) -> str:
+        """Full URL of an OpenAI route such as ``/chat/completions`` for this profile.
+
+        The profile's prefix (``/v1``) is not added twice when ``base_url`` ends with it.
+        """
+        base = self.base_url.rstrip("/")
+        prefix = self.profile.prefix
+        if prefix and base.endswith(prefix):
+            return f"{base}{route}"
+        return f"{base}{prefix}{route}"
+
+    def auth_headers(self, key: str | None = None) -> dict[str, str]:
+        """``Authorization`` for the profile's auth style (``key`` overrides the target's)."""
+        key = key if key is not None else self.api_key
+        if self.profile.auth is Auth.NONE and key is None:
+            return {}
+        return {"Authorization": f"Bearer {key or 'sk-conformance'}"}

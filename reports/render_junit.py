@@ -1,0 +1,133 @@
+"""One run as JUnit XML, for CI systems that show test results (GitLab, Jenkins, GitHub).
+
+Shape::
+
+    <testsuites name="conformance" tests= failures= errors= skipped= time=>
+      <testsuite name="conformance.<area>" tests= failures= errors= skipped= time=>
+        <properties>target, profile, mode, started_at, tool_version, notes</properties>
+        <testcase classname="<profile>.<area>" name="<check_id>" time="<seconds>">
+          <failure message="<message>" type="<severity>">message, curl, excerpt</failure>
+          | <error message= type="error">...</error> | <skipped message="<reason>"/>
+
+Suites are sorted by area, cases by check id. ``time`` is in seconds (3 decimals); the
+root's ``time`` is the run's wall-clock duration. Every text and attribute is stripped of
+the characters XML 1.0 forbids, so the document always parses.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from itertools import groupby
+
+from reports.records import Outcome, ResultRecord, RunInfo
+from reports.render_evidence import EXCERPT_LIMIT
+from reports.render_model import run_label
+from reports.render_safe import redact_text, truncate, visible
+from reports.render_score import area_scores, by_area
+
+__all__ = ["render_junit", "xml_safe"]
+
+_ILLEGAL_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 does not allow (controls, surrogates,
+    U+FFFE/U+FFFF)."""
+    return _ILLEGAL_XML.sub("", text)
+
+
+def _el(parent: ET.Element, tag: str, text: str = "", **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, tag, {k: xml_safe(v) for k, v in attrs.items()})
+    if text:
+        el.text = xml_safe(text)
+    return el
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _detail(r: ResultRecord) -> str:
+    """The failure/error body: message, then the curl line and the excerpt when present."""
+    parts = [visible(r.message)]
+    if r.source:
+        parts.append(f"source: {r.source}")
+    ev = r.evidence
+    if ev is not None and ev.curl:
+        parts.append(f"reproduce:\n{visible(redact_text(ev.curl))}")
+    if ev is not None and ev.excerpt:
+        parts.append(f"offending bytes:\n{truncate(visible(ev.excerpt), EXCERPT_LIMIT)}")
+    if ev is not None and ev.clients:
+        lines = [f"  {name}: {visible(out)}" for name, out in sorted(ev.clients.items())]
+        parts.append("clients:\n" + "\n".join(lines))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _properties(parent: ET.Element, run: RunInfo) -> None:
+    props = ET.SubElement(parent, "properties")
+    fixed = [
+        ("target", redact_text(run.target)),
+        ("target_label", run_label(run)),
+        ("profile", run.profile),
+        ("mode", run.mode),
+        ("started_at", run.started_at),
+        ("tool_version", run.tool_version),
+        ("requests_sent", str(run.requests_sent)),
+    ]
+    notes = [(f"note.{k}", str(v)) for k, v in sorted(run.notes.items())]
+    for name, value in fixed + notes:
+        _el(props, "property", name=name, value=value)
+
+
+def render_junit(run: RunInfo, results: Iterable[ResultRecord]) -> str:
+    """The JUnit XML document of ``run`` (UTF-8 declaration, indented, ends with a newline).
+
+    Counts on ``<testsuites>`` and each ``<testsuite>`` match the ``<testcase>`` children;
+    passed cases have no child element.
+    """
+    ordered = by_area(results)
+    _, total = area_scores(ordered)
+    root = ET.Element(
+        "testsuites",
+        name="conformance",
+        tests=str(total.total),
+        failures=str(total.failed),
+        errors=str(total.errors),
+        skipped=str(total.skipped),
+        time=_seconds(run.duration_s),
+    )
+    for area, group in groupby(ordered, key=lambda r: r.area):
+        cases = list(group)
+        _, score = area_scores(cases)
+        suite = _el(
+            root,
+            "testsuite",
+            name=f"conformance.{area}",
+            tests=str(score.total),
+            failures=str(score.failed),
+            errors=str(score.errors),
+            skipped=str(score.skipped),
+            time=_seconds(sum(r.duration_ms for r in cases) / 1000),
+            timestamp=run.started_at,
+        )
+        _properties(suite, run)
+        for r in cases:
+            case = _el(
+                suite,
+                "testcase",
+                classname=f"{r.profile or run.profile}.{area}",
+                name=r.check_id,
+                time=_seconds(r.duration_ms / 1000),
+            )
+            message = " ".join(visible(r.message).split())
+            if r.outcome is Outcome.FAILED:
+                _el(case, "failure", _detail(r), message=message, type=r.severity)
+            elif r.outcome is Outcome.ERROR:
+                _el(case, "error", _detail(r), message=message, type="error")
+            elif r.outcome is Outcome.SKIPPED:
+                _el(case, "skipped", message=message)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

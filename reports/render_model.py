@@ -1,0 +1,141 @@
+"""The view of one run that the Markdown and HTML reports lay out.
+
+:func:`report_view` turns a run and its records into plain frozen dataclasses: run
+facts, verdict, per-area scores and the results split by outcome (failures by severity
+then check id, the others by area then check id), each with its safe evidence. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from reports.records import Outcome, ResultRecord, RunInfo
+from reports.render_evidence import EvidenceView, evidence_view
+from reports.render_safe import redact_text, truncate, visible
+from reports.render_score import (
+    DEFAULT_FAIL_ON,
+    AreaScore,
+    Verdict,
+    area_scores,
+    by_area,
+    format_duration,
+    severity_key,
+    verdict,
+)
+
+__all__ = ["LINE_LIMIT", "ReportView", "ResultView", "RunView", "report_view", "run_label"]
+
+LINE_LIMIT = 200
+"""Characters of a message shown in a table cell."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResultView:
+    """A record with its safe evidence, an HTML anchor and a link for its source."""
+
+    rec: ResultRecord
+    evidence: EvidenceView | None
+    anchor: str
+    source_url: str
+    """``rec.source`` when it is an http(s) URL, else ``""``."""
+    message: str
+    """The whole message, control characters made visible."""
+    message_line: str
+    """The message on one line, cut to :data:`LINE_LIMIT` characters (for tables)."""
+    duration: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    title: str
+    target: str
+    label: str
+    profile: str
+    mode: str
+    started_at: str
+    duration: str
+    requests_sent: int
+    tool_version: str
+    notes: list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """Everything a report shows. Lists are ordered: failures by severity then check id,
+    the others by area then check id."""
+
+    run: RunView
+    verdict: Verdict
+    areas: list[AreaScore]
+    total: AreaScore
+    failures: list[ResultView]
+    errors: list[ResultView]
+    skipped: list[ResultView]
+    passed: list[ResultView]
+
+
+def run_label(run: RunInfo) -> str:
+    """The run's human name: ``target_label``, else the (redacted) target URL."""
+    return run.target_label or redact_text(run.target)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "check"
+
+
+def _one_line(text: str) -> str:
+    return truncate(" ".join(visible(text).split()), LINE_LIMIT)
+
+
+def report_view(
+    run: RunInfo, results: Iterable[ResultRecord], fail_on: Iterable[str] = DEFAULT_FAIL_ON
+) -> ReportView:
+    """The :class:`ReportView` of one run. ``ValueError`` on a bad ``fail_on``."""
+    ordered = by_area(results)
+    seen: Counter[str] = Counter()
+    views: list[ResultView] = []
+    for r in ordered:
+        slug = _slug(r.check_id)
+        seen[slug] += 1
+        url = r.source.strip() if re.match(r"https?://[^\s<>\"'`]+$", r.source.strip()) else ""
+        views.append(
+            ResultView(
+                rec=r,
+                evidence=evidence_view(r.evidence),
+                anchor=f"check-{slug}" + (f"-{seen[slug]}" if seen[slug] > 1 else ""),
+                source_url=url,
+                message=visible(r.message),
+                message_line=_one_line(r.message),
+                duration=format_duration(r.duration_ms / 1000),
+            )
+        )
+
+    def pick(outcome: Outcome) -> list[ResultView]:
+        return [v for v in views if v.rec.outcome is outcome]
+
+    areas, total = area_scores(ordered)
+    target = redact_text(run.target)
+    return ReportView(
+        run=RunView(
+            title=run_label(run),
+            target=target,
+            label=run.target_label,
+            profile=run.profile,
+            mode=run.mode,
+            started_at=run.started_at,
+            duration=format_duration(run.duration_s),
+            requests_sent=run.requests_sent,
+            tool_version=run.tool_version,
+            notes=sorted((str(k), visible(str(v))) for k, v in run.notes.items()),
+        ),
+        verdict=verdict(ordered, fail_on),
+        areas=areas,
+        total=total,
+        failures=sorted(pick(Outcome.FAILED), key=lambda v: severity_key(v.rec)),
+        errors=pick(Outcome.ERROR),
+        skipped=pick(Outcome.SKIPPED),
+        passed=pick(Outcome.PASSED),
+    )

@@ -1,0 +1,61 @@
+"""In-process servers for tests: an aiohttp app on 127.0.0.1:0 in a background thread.
+
+``with serve(app_factory) as base_url:`` starts the app on a free port, waits until it
+listens (a ``threading.Event``, no sleeps) and yields ``http://127.0.0.1:PORT``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from aiohttp import web
+
+__all__ = ["serve"]
+
+
+@contextmanager
+def serve(app_factory: Callable[[], web.Application]) -> Iterator[str]:
+    """Run ``app_factory()`` on 127.0.0.1 on a free port; yield its base URL."""
+    ready = threading.Event()
+    state: dict[str, object] = {}
+    loop = asyncio.new_event_loop()
+
+    async def start() -> None:
+        runner = web.AppRunner(app_factory(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        state["runner"] = runner
+        state["url"] = f"http://127.0.0.1:{port}"
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(start())
+        except BaseException as exc:  # surface start-up errors to the test
+            state["error"] = exc
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name="test-server", daemon=True)
+    thread.start()
+    ready.wait(30)
+    if "error" in state:
+        raise RuntimeError("test server failed to start") from state["error"]  # type: ignore[arg-type]
+    try:
+        yield str(state["url"])
+    finally:
+        runner = state["runner"]
+        assert isinstance(runner, web.AppRunner)
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        loop.close()

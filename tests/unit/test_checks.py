@@ -1,0 +1,682 @@
+"""Every check passes on a hand-built good exchange and fails on a hand-built bad one.
+
+``GOOD`` holds one conformant exchange per probe; each entry of ``BAD`` swaps one probe's
+exchange for a precise defect and names the check that must catch it (and a fragment of
+its message). A test makes sure every registered check has at least one bad case.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from conformance.checks.translation import credential_fingerprint
+from conformance.exchange import Exchange
+from conformance.registry import REGISTRY, CheckFailure
+from tests.factories import (
+    CLIENT_KEY,
+    THOUGHTS,
+    chunk,
+    completion,
+    error_exchange,
+    journal,
+    json_exchange,
+    params_body,
+    sse,
+    stream_exchange,
+    text_chunks,
+)
+
+USAGE = {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
+CALLS = [
+    {"name": "get_weather", "args": {"location": "Paris"}},
+    {"name": "get_weather", "args": {"location": "Tokyo"}},
+    {"name": "get_time", "args": {"timezone": "Asia/Tokyo"}},
+]
+
+
+def tool_deltas(calls: list[dict[str, Any]] = CALLS) -> list[dict[str, Any]]:
+    out = [chunk({"role": "assistant", "content": None})]
+    for i, call in enumerate(calls):
+        args = json.dumps(call["args"])
+        out.append(
+            chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": i,
+                            "id": f"call_{i}",
+                            "type": "function",
+                            "function": {"name": call["name"], "arguments": args[:5]},
+                        }
+                    ]
+                }
+            )
+        )
+        out.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": args[5:]}}]}))
+    out.append(chunk({}, "tool_calls"))
+    return out
+
+
+def tool_message(calls: list[dict[str, Any]] = CALLS) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": json.dumps(c["args"])},
+            }
+            for i, c in enumerate(calls)
+        ],
+    }
+
+
+def thought_stream(content_extra: str = "", reasoning: bool = True) -> list[dict[str, Any]]:
+    out = [chunk({"role": "assistant", "content": ""})]
+    if reasoning:
+        out.append(chunk({"reasoning_content": THOUGHTS}))
+    out += [chunk({"content": content_extra + "391"}), chunk({}, "stop")]
+    return out
+
+
+MODELS = {
+    "object": "list",
+    "data": [{"id": "gemini-2.5-flash", "object": "model", "created": 0, "owned_by": "google"}],
+}
+RETRY = (("retry-after", "17"),)
+
+
+def good() -> dict[str, Exchange]:
+    return {
+        "models": json_exchange("models", MODELS),
+        "chat": json_exchange("chat", completion()),
+        "chat_stream": stream_exchange("chat_stream", sse(*text_chunks())),
+        "chat_stream_usage": stream_exchange(
+            "chat_stream_usage", sse(*text_chunks(), chunk(choices=[], usage=USAGE))
+        ),
+        "bad_key": error_exchange("bad_key", 401),
+        "unknown_model": error_exchange("unknown_model", 404),
+        "malformed_body": error_exchange("malformed_body", 400),
+        "rate_limit": error_exchange("rate_limit", 429, headers=RETRY),
+        "rate_limit_stream": error_exchange("rate_limit_stream", 429, headers=RETRY),
+        "thoughts": json_exchange(
+            "thoughts",
+            completion({"role": "assistant", "content": "391", "reasoning_content": THOUGHTS}),
+            upstream=journal(thoughts=THOUGHTS, text="391"),
+        ),
+        "thoughts_stream": stream_exchange(
+            "thoughts_stream", sse(*thought_stream()), upstream=journal(thoughts=THOUGHTS)
+        ),
+        "tool_calls": json_exchange(
+            "tool_calls",
+            completion(tool_message(), finish="tool_calls"),
+            upstream=journal(function_calls=CALLS),
+        ),
+        "tool_calls_stream": stream_exchange(
+            "tool_calls_stream", sse(*tool_deltas()), upstream=journal(function_calls=CALLS)
+        ),
+        "stream_cut": stream_exchange(
+            "stream_cut",
+            sse(
+                *text_chunks()[:2],
+                {"error": {"message": "upstream stream broke off", "type": "upstream_error"}},
+                done=False,
+            ),
+        ),
+        "params": json_exchange("params", completion(), upstream=journal(body=params_body())),
+    }
+
+
+def test_every_check_passes_on_good_exchanges() -> None:
+    exchanges = good()
+    failures = {}
+    for spec in REGISTRY.values():
+        try:
+            spec.run(exchanges)
+        except CheckFailure as exc:
+            failures[spec.id] = exc.message
+    assert failures == {}
+
+
+def bad_stream(probe: str, raw: bytes, **kw: Any) -> Exchange:
+    return stream_exchange(probe, raw, **kw)
+
+
+_BOM = "\ufeff".encode()
+_TEXT = text_chunks()
+
+BAD: list[tuple[str, Exchange, str]] = [
+    # models
+    ("models.list_shape", json_exchange("models", {"models": MODELS["data"]}), "violates"),
+    ("models.list_shape", json_exchange("models", {"object": "list", "data": []}), "empty"),
+    ("models.list_shape", error_exchange("models", 500), "HTTP 500"),
+    (
+        "models.ids_plain",
+        json_exchange(
+            "models", {"object": "list", "data": [{"id": "models/x", "object": "model"}]}
+        ),
+        "models/",
+    ),
+    ("clients.openai_python.models", json_exchange("models", {"models": []}), "model list"),
+    # chat
+    ("chat.completion_shape", json_exchange("chat", completion(choices=[])), "violates"),
+    (
+        "chat.completion_shape",
+        json_exchange("chat", completion(), content_type="text/html"),
+        "Content-Type",
+    ),
+    ("chat.completion_shape", error_exchange("chat", 500), "HTTP 200, got 500"),
+    (
+        "chat.content_present",
+        json_exchange("chat", completion({"role": "assistant", "content": None})),
+        "empty",
+    ),
+    (
+        "chat.usage",
+        json_exchange(
+            "chat",
+            completion(usage={"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 6}),
+        ),
+        "total_tokens 6",
+    ),
+    ("chat.usage", json_exchange("chat", {**completion(), "usage": None}), "no `usage`"),
+    (
+        "clients.openai_python.completion",
+        json_exchange("chat", b'{"id": "x", "choices": []}'),
+        "choices[0]",
+    ),
+    # stream framing
+    (
+        "stream.content_type",
+        stream_exchange("chat_stream", sse(*_TEXT), content_type="application/json"),
+        "Content-Type",
+    ),
+    (
+        "stream.content_type",
+        stream_exchange("tool_calls_stream", b"", status=500),
+        "[tool_calls_stream]",
+    ),
+    (
+        "stream.data_lines_only",
+        bad_stream("chat_stream", b"event: message\n" + sse(*_TEXT)),
+        "'event'",
+    ),
+    ("stream.no_empty_events", bad_stream("chat_stream", b"data:\n\n" + sse(*_TEXT)), "empty"),
+    (
+        "stream.no_empty_events",
+        bad_stream("chat_stream", b"retry: 1000\n\n" + sse(*_TEXT)),
+        "without data",
+    ),
+    (
+        "stream.no_empty_events",
+        bad_stream("chat_stream", b"id: 1\n" + sse(*_TEXT) + b": ping\n\n"),
+        "`id:`",
+    ),
+    (
+        "stream.no_empty_events",
+        bad_stream("thoughts_stream", b"event: ping\n\n" + sse(*thought_stream())),
+        "[thoughts_stream]",
+    ),
+    ("stream.no_bom", bad_stream("chat_stream", _BOM + sse(*_TEXT)), "U+FEFF"),
+    (
+        "stream.payloads_json",
+        bad_stream("chat_stream", b"data: : ping\n\n" + sse(*_TEXT)),
+        "not JSON",
+    ),
+    ("stream.payloads_json", bad_stream("chat_stream", sse("[1, 2]", *_TEXT)), "not an object"),
+    (
+        "stream.events_closed",
+        bad_stream("chat_stream", sse(*_TEXT, done=False) + b'data: {"x": 1}\n'),
+        "ends inside an event",
+    ),
+    (
+        "stream.done_terminator",
+        bad_stream("chat_stream", sse(*_TEXT, done=False)),
+        "without `data: [DONE]`",
+    ),
+    (
+        "stream.done_terminator",
+        bad_stream("chat_stream", sse(*_TEXT) + sse(_TEXT[1], done=False)),
+        "after [DONE]",
+    ),
+    (
+        "stream.done_terminator",
+        bad_stream("chat_stream", sse(*_TEXT, done=False) + b"data: [DONE] \n\n"),
+        "exactly '[DONE]'",
+    ),
+    (
+        "stream.done_terminator",
+        bad_stream(
+            "chat_stream", sse(*_TEXT[:2], done=False), transport_error="RemoteProtocolError"
+        ),
+        "broke off",
+    ),
+    (
+        "stream.chunk_schema",
+        bad_stream("chat_stream", sse(*_TEXT[:-1], {**_TEXT[-1], "object": "chat.completion"})),
+        "violates",
+    ),
+    (
+        "stream.chunk_schema",
+        bad_stream("chat_stream", sse(_TEXT[0], chunk({"role": ""}), *_TEXT[1:])),
+        "violates",
+    ),
+    ("stream.role_first", bad_stream("chat_stream", sse(*_TEXT[1:])), "role None"),
+    (
+        "stream.constant_identity",
+        bad_stream("chat_stream", sse(_TEXT[0], {**_TEXT[1], "id": "chatcmpl-2"}, *_TEXT[2:])),
+        "chunk 1 has id",
+    ),
+    ("stream.finish_reason", bad_stream("chat_stream", sse(*_TEXT[:-1])), "0 non-null"),
+    (
+        "stream.finish_reason",
+        bad_stream("chat_stream", sse(*_TEXT, chunk({}, "stop"))),
+        "2 non-null",
+    ),
+    (
+        "stream.finish_reason",
+        bad_stream("chat_stream", sse(*_TEXT[:-1], chunk({}, "STOP"))),
+        "not one of",
+    ),
+    (
+        "stream.finish_reason",
+        bad_stream("chat_stream", sse(*_TEXT, chunk({"content": "late"}))),
+        "after its finish_reason",
+    ),
+    (
+        "stream.finish_reason",
+        bad_stream(
+            "chat_stream",
+            sse(*_TEXT[:-1], chunk(choices=[{"index": 0, "finish_reason": "stop"}])),
+        ),
+        "no `delta`",
+    ),
+    (
+        "stream.no_usage_chunk_unasked",
+        bad_stream("chat_stream", sse(*_TEXT, chunk(choices=[], usage=USAGE))),
+        "no choices",
+    ),
+    ("stream.usage_chunk", bad_stream("chat_stream_usage", sse(*_TEXT)), "exactly one"),
+    (
+        "stream.usage_chunk",
+        bad_stream("chat_stream_usage", sse(_TEXT[0], chunk(choices=[], usage=USAGE), *_TEXT[1:])),
+        "must be the last",
+    ),
+    (
+        "stream.usage_chunk",
+        bad_stream(
+            "chat_stream_usage",
+            sse(*_TEXT, {k: v for k, v in chunk(usage=USAGE).items() if k != "choices"}),
+        ),
+        "no `choices` key",
+    ),
+    (
+        "stream.usage_chunk",
+        bad_stream("chat_stream_usage", sse(*_TEXT, chunk(choices=[], usage={"total_tokens": 6}))),
+        "integer",
+    ),
+    (
+        "stream.content_present",
+        bad_stream("chat_stream", sse(chunk({"role": "assistant"}), chunk({}, "stop"))),
+        "no chunk carries",
+    ),
+    (
+        "stream.upstream_cut_surfaces",
+        bad_stream("stream_cut", sse(*_TEXT[:2], chunk({}, "stop"))),
+        "as if complete",
+    ),
+    (
+        "stream.upstream_cut_surfaces",
+        bad_stream("stream_cut", sse(*_TEXT[:2], done=False)),
+        "quiet end",
+    ),
+    # client replays of streams
+    (
+        "clients.openai_python.chat_stream",
+        bad_stream("chat_stream", b"event: ping\n\n" + sse(*_TEXT)),
+        "JSONDecodeError",
+    ),
+    (
+        "clients.openai_python.chat_stream_usage",
+        bad_stream("chat_stream_usage", sse(_TEXT[0], {"error": {"message": "boom"}})),
+        "APIError",
+    ),
+    (
+        "clients.openai_python.thoughts_stream",
+        bad_stream("thoughts_stream", b"data: : ping\n\n" + sse(*thought_stream())),
+        "JSONDecodeError",
+    ),
+    (
+        "clients.openai_python.tool_calls_stream",
+        bad_stream("tool_calls_stream", b"data: \n\n" + sse(*tool_deltas())),
+        "JSONDecodeError",
+    ),
+    (
+        "clients.openai_python.stream_helper_tools",
+        bad_stream(
+            "tool_calls_stream",
+            sse(
+                *[
+                    json.loads(
+                        json.dumps(c).replace('"index": 1, ', "").replace('"index": 2, ', "")
+                    )
+                    for c in tool_deltas()
+                ]
+            ),
+        ),
+        "openai-python cannot consume",
+    ),
+    # errors
+    ("errors.envelope.bad_key", json_exchange("bad_key", {"detail": "nope"}, status=401), "detail"),
+    (
+        "errors.envelope.unknown_model",
+        json_exchange("unknown_model", [{"error": {"message": "x"}}], status=404),
+        "array",
+    ),
+    (
+        "errors.envelope.malformed_body",
+        json_exchange("malformed_body", b"<html>500</html>", status=400, content_type="text/html"),
+        "Content-Type",
+    ),
+    (
+        "errors.envelope.rate_limit",
+        json_exchange("rate_limit", {"error": {"message": "x"}}, status=429, headers=RETRY),
+        "error.type",
+    ),
+    (
+        "errors.envelope.rate_limit",
+        json_exchange("rate_limit", {"error": {"type": "x"}}, status=429, headers=RETRY),
+        "error.message",
+    ),
+    ("errors.bad_key_status", error_exchange("bad_key", 500), "HTTP 500"),
+    ("errors.bad_key_status", json_exchange("bad_key", completion()), "HTTP 200"),
+    ("errors.unknown_model_status", error_exchange("unknown_model", 500), "HTTP 500"),
+    ("errors.malformed_body_status", error_exchange("malformed_body", 502), "HTTP 502"),
+    ("errors.rate_limit_status", error_exchange("rate_limit", 500, headers=RETRY), "HTTP 500"),
+    ("errors.retry_after", error_exchange("rate_limit", 429), "no Retry-After"),
+    (
+        "errors.retry_after",
+        error_exchange("rate_limit", 429, headers=(("retry-after", "5"),)),
+        "5s",
+    ),
+    (
+        "errors.retry_after",
+        error_exchange("rate_limit", 429, headers=(("retry-after-ms", "900"),)),
+        "0.9s",
+    ),
+    (
+        "errors.rate_limit_stream_status",
+        bad_stream("rate_limit_stream", sse({"error": {"message": "quota"}})),
+        "SSE stream",
+    ),
+    ("clients.openai_python.error_bad_key", error_exchange("bad_key", 400), "AuthenticationError"),
+    (
+        "clients.openai_python.error_unknown_model",
+        json_exchange("unknown_model", completion()),
+        "expected an error status",
+    ),
+    (
+        "clients.openai_python.error_rate_limit",
+        json_exchange("rate_limit", completion()),
+        "HTTP 200",
+    ),
+    # reasoning
+    (
+        "reasoning.no_thoughts_in_content",
+        json_exchange(
+            "thoughts",
+            completion({"role": "assistant", "content": THOUGHTS + "\n\n391"}),
+            upstream=journal(thoughts=THOUGHTS),
+        ),
+        "appears in `content`",
+    ),
+    (
+        "reasoning.no_thoughts_in_content",
+        json_exchange(
+            "thoughts",
+            completion({"role": "assistant", "content": "<thought>hm</thought>391"}),
+            upstream=journal(thoughts=THOUGHTS),
+        ),
+        "<thought>",
+    ),
+    (
+        "reasoning.no_thoughts_in_content.stream",
+        bad_stream(
+            "thoughts_stream",
+            sse(*thought_stream(content_extra=THOUGHTS, reasoning=False)),
+            upstream=journal(thoughts=THOUGHTS),
+        ),
+        "appears in `content`",
+    ),
+    (
+        "reasoning.reasoning_content",
+        json_exchange(
+            "thoughts",
+            completion({"role": "assistant", "content": "391"}),
+            upstream=journal(thoughts=THOUGHTS),
+        ),
+        "not in `reasoning_content`",
+    ),
+    (
+        "reasoning.reasoning_content.stream",
+        bad_stream(
+            "thoughts_stream",
+            sse(*thought_stream(reasoning=False)),
+            upstream=journal(thoughts=THOUGHTS),
+        ),
+        "not in `reasoning_content`",
+    ),
+    # tools
+    (
+        "tools.stream_index",
+        bad_stream(
+            "tool_calls_stream",
+            sse(*[json.loads(json.dumps(c).replace('"index": 0, ', "")) for c in tool_deltas()]),
+            upstream=journal(function_calls=CALLS),
+        ),
+        "index None",
+    ),
+    (
+        "tools.stream_index",
+        bad_stream(
+            "tool_calls_stream",
+            sse(
+                *[
+                    json.loads(
+                        json.dumps(c)
+                        .replace('"index": 1,', '"index": 0,')
+                        .replace('"index": 2,', '"index": 0,')
+                    )
+                    for c in tool_deltas()
+                ]
+            ),
+            upstream=journal(function_calls=CALLS),
+        ),
+        "distinct",
+    ),
+    (
+        "tools.stream_ids",
+        bad_stream(
+            "tool_calls_stream",
+            sse(
+                *[
+                    json.loads(json.dumps(c).replace('"id": "call_1"', '"id": "call_0"'))
+                    for c in tool_deltas()
+                ]
+            ),
+        ),
+        "ids repeat",
+    ),
+    (
+        "tools.stream_ids",
+        bad_stream(
+            "tool_calls_stream",
+            sse(
+                *tool_deltas()[:-1],
+                chunk(
+                    {"tool_calls": [{"index": 0, "id": "call_0", "function": {"arguments": ""}}]}
+                ),
+                tool_deltas()[-1],
+            ),
+        ),
+        "repeats the id",
+    ),
+    (
+        "tools.stream_ids",
+        bad_stream(
+            "tool_calls_stream",
+            sse(
+                *[
+                    json.loads(json.dumps(c).replace('"name": "get_time"', '"name": ""'))
+                    for c in tool_deltas()
+                ]
+            ),
+        ),
+        "no function name",
+    ),
+    (
+        "tools.stream_arguments",
+        bad_stream(
+            "tool_calls_stream",
+            sse(*tool_deltas()[:2], *tool_deltas()[3:]),
+        ),
+        "do not parse",
+    ),
+    (
+        "tools.stream_finish_reason",
+        bad_stream("tool_calls_stream", sse(*tool_deltas()[:-1], chunk({}, "stop"))),
+        "expected exactly ['tool_calls']",
+    ),
+    (
+        "tools.stream_finish_reason",
+        bad_stream(
+            "tool_calls_stream",
+            sse(chunk({"role": "assistant", "content": "ok"}), chunk({}, "stop")),
+        ),
+        "no delta.tool_calls",
+    ),
+    (
+        "tools.call_shape",
+        json_exchange(
+            "tool_calls",
+            completion(tool_message(), finish="stop"),
+            upstream=journal(function_calls=CALLS),
+        ),
+        "expected 'tool_calls'",
+    ),
+    (
+        "tools.call_shape",
+        json_exchange(
+            "tool_calls",
+            completion(tool_message(CALLS[:1]), finish="tool_calls"),
+            upstream=journal(function_calls=CALLS),
+        ),
+        "3 function calls",
+    ),
+    (
+        "tools.call_shape",
+        json_exchange(
+            "tool_calls",
+            completion(
+                json.loads(json.dumps(tool_message()).replace('"{\\"timezone', '"{timezone')),
+                finish="tool_calls",
+            ),
+        ),
+        "not a JSON string",
+    ),
+    # translation
+    (
+        "translate.max_completion_tokens",
+        json_exchange(
+            "params", completion(), upstream=journal(body=params_body(generationConfig={}))
+        ),
+        "maxOutputTokens=None",
+    ),
+    (
+        "translate.sampling",
+        json_exchange(
+            "params",
+            completion(),
+            upstream=journal(body=params_body(generationConfig={"temperature": 0.3})),
+        ),
+        "topP=None",
+    ),
+    (
+        "translate.stop",
+        json_exchange(
+            "params", completion(), upstream=journal(body=params_body(generationConfig={}))
+        ),
+        "stopSequences=None",
+    ),
+    (
+        "translate.system_instruction",
+        json_exchange(
+            "params",
+            completion(),
+            upstream=journal(
+                body={
+                    "contents": [
+                        {
+                            "role": "user",
+                            "parts": [{"text": "You are a terse assistant. Answer in one line."}],
+                        }
+                    ]
+                }
+            ),
+        ),
+        "conversation turn",
+    ),
+    (
+        "translate.client_credential_not_forwarded",
+        json_exchange(
+            "params",
+            completion(),
+            upstream=journal(
+                body=params_body(),
+                credentials=[
+                    {"where": "header:x-goog-api-key", "sha256": credential_fingerprint(CLIENT_KEY)}
+                ],
+            ),
+        ),
+        "forwarded upstream",
+    ),
+    (
+        "translate.client_credential_not_forwarded",
+        json_exchange(
+            "params",
+            completion(),
+            upstream=journal(
+                body=params_body(),
+                credentials=[
+                    {"where": "header:x-goog-api-key", "sha256": "aaaaaaaaaaaa"},
+                    {"where": "header:authorization", "sha256": "bbbbbbbbbbbb"},
+                ],
+            ),
+        ),
+        "2 credentials",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("check_id", "exchange", "fragment"),
+    BAD,
+    ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(BAD)],
+)
+def test_check_fails_on_bad_exchange(check_id: str, exchange: Exchange, fragment: str) -> None:
+    exchanges = good()
+    exchanges[exchange.probe] = exchange
+    with pytest.raises(CheckFailure) as info:
+        REGISTRY[check_id].run(exchanges)
+    shown = (f"[{info.value.probe}] " if info.value.probe else "") + info.value.message
+    shown += " " + " ".join(info.value.clients.values())
+    assert fragment in shown
+
+
+def test_every_check_has_a_failing_case() -> None:
+    covered = {check_id for check_id, _, _ in BAD}
+    assert sorted(set(REGISTRY) - covered) == []
