@@ -241,7 +241,12 @@ PROBES: dict[str, Probe] = {
 }
 """Every probe by name."""
 
-PARAMS = {"temperature": 0.3, "top_p": 0.9, "max_completion_tokens": 77, "stop": ["END"]}
+PARAMS: dict[str, Any] = {
+    "temperature": 0.3,
+    "top_p": 0.9,
+    "max_completion_tokens": 77,
+    "stop": ["END"],
+}
 SYSTEM_PROMPT = "You are a terse assistant. Answer in one line."
 
 

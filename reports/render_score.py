@@ -72,13 +72,16 @@ def by_severity(results: Iterable[ResultRecord]) -> list[ResultRecord]:
 
 
 def exit_code(results: Iterable[ResultRecord], fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> int:
-    """1 when any FAILED record has a severity in ``fail_on``, else 0.
-
-    Errors and skips never set the exit code. ``ValueError`` on an unknown severity in
-    ``fail_on``.
+    """1 when any record with a severity in ``fail_on`` FAILED or ended in ERROR (a
+    check that could not decide never passes silently), else 0. Skips never set it.
+    ``ValueError`` on an unknown severity in ``fail_on``.
     """
     blocking = set(check_fail_on(fail_on))
-    return int(any(r.outcome is Outcome.FAILED and r.severity in blocking for r in results))
+    return int(any(_blocks(r, blocking) for r in results))
+
+
+def _blocks(record: ResultRecord, blocking: set[str] | tuple[str, ...]) -> bool:
+    return record.outcome in (Outcome.FAILED, Outcome.ERROR) and record.severity in blocking
 
 
 def format_pct(value: float | None) -> str:
@@ -172,6 +175,7 @@ def verdict(results: Sequence[ResultRecord], fail_on: Iterable[str] = DEFAULT_FA
     if total.applicable == 0:
         return Verdict("empty", f"NO RESULT: no check applied ({total.skipped} skipped)")
     n_block = sum(r.outcome is Outcome.FAILED and r.severity in blocking for r in results)
+    n_block_err = sum(r.outcome is Outcome.ERROR and r.severity in blocking for r in results)
     n_other = total.failed - n_block
     extras = []
     if n_other:
@@ -182,6 +186,12 @@ def verdict(results: Sequence[ResultRecord], fail_on: Iterable[str] = DEFAULT_FA
         tail = f" ({', '.join(extras)})" if extras else ""
         return Verdict(
             "fail", f"FAIL: {_n(n_block, names + ' check fails', names + ' checks fail')}{tail}"
+        )
+    if n_block_err:
+        return Verdict(
+            "fail",
+            f"FAIL: {_n(n_block_err, names + ' check', names + ' checks')} could not decide "
+            f"({', '.join(extras)})",
         )
     if extras:
         return Verdict("pass", f"PASS: no {names} check fails; {', '.join(extras)}")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "Event",
@@ -39,9 +39,8 @@ __all__ = [
 _BOM = "\ufeff"
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One dispatched event.
+class Event(NamedTuple):
+    """One dispatched event (immutable).
 
     ``data``: the data buffer with its final LF removed. ``event``: the type
     (``"message"`` when no ``event:`` field was seen). ``id``: the last event id
@@ -54,6 +53,10 @@ class Event:
     event: str = "message"
     id: str = ""
     retry: int | None = None
+
+
+_new_event = tuple.__new__
+"""Builds an :class:`Event` from a 4-tuple without the NamedTuple ``__new__`` frame."""
 
 
 class LineDecoder:
@@ -161,42 +164,50 @@ class SSEDecoder:
         return []
 
     def _process(self, lines: list[str]) -> list[Event]:
+        # The hot loop: state lives in locals and is written back once at the end.
         events: list[Event] = []
         data = self._data
+        has_data = self._has_data
+        event_type = self._event
         for line in lines:
             if not line:
-                if self._has_data:
-                    value = "\n".join(data)
+                if has_data:
                     events.append(
-                        Event(value, self._event or "message", self._last_id, self._retry)
+                        _new_event(
+                            Event,
+                            (
+                                data[0] if len(data) == 1 else "\n".join(data),
+                                event_type or "message",
+                                self._last_id,
+                                self._retry,
+                            ),
+                        )
                     )
                     data.clear()
-                    self._has_data = False
-                self._event = ""
+                    has_data = False
+                event_type = ""
                 continue
-            if line.startswith("data:"):
-                value = line[5:]
-                if value[:1] == " ":
-                    value = value[1:]
-                data.append(value)
-                self._has_data = True
+            if line[:6] == "data: ":
+                data.append(line[6:])
+                has_data = True
                 continue
-            first = line[0]
-            if first == ":":
+            if line[0] == ":":
                 continue
             name, colon, value = line.partition(":")
             if colon and value[:1] == " ":
                 value = value[1:]
-            if name == "event":
-                self._event = value
-            elif name == "data":  # "data" without a colon: an empty value
+            if name == "data":
                 data.append(value)
-                self._has_data = True
+                has_data = True
+            elif name == "event":
+                event_type = value
             elif name == "id":
                 if "\0" not in value:
                     self._last_id = value
             elif name == "retry" and value and value.isascii() and value.isdigit():
                 self._retry = int(value)
+        self._has_data = has_data
+        self._event = event_type
         return events
 
 

@@ -64,7 +64,8 @@ def json_object(x: Exchange) -> dict[str, Any]:
 def _validator(component: str) -> jsonschema.protocols.Validator:
     schema = component_schema("openai-core", component)
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)  # type: ignore[no-any-return]
+    validator: jsonschema.protocols.Validator = cls(schema)
+    return validator
 
 
 def schema_errors(instance: Any, component: str, limit: int = 5) -> list[str]:

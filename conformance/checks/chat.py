@@ -107,7 +107,7 @@ def usage(x: Exchange) -> None:
     counts = {k: usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()):
         raise CheckFailure(f"usage counts are not all integers: {counts}")
-    prompt, completion, total = (int(v) for v in counts.values())  # type: ignore[call-overload]
+    prompt, completion, total = (int(v or 0) for v in counts.values())
     if total != prompt + completion:
         raise CheckFailure(
             f"total_tokens {total} != prompt_tokens {prompt} + completion_tokens {completion}; "

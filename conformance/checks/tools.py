@@ -33,7 +33,7 @@ def _upstream_call_count(x: Exchange) -> int | None:
 
 def _tool_call_deltas(x: Exchange) -> list[tuple[int, dict[str, Any]]]:
     """``(chunk number, tool_call delta entry)`` for choice 0, in order."""
-    out = []
+    out: list[tuple[int, dict[str, Any]]] = []
     for i, chunk in enumerate(chunks_of(x)):
         for choice in chunk.get("choices") or []:
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
@@ -232,8 +232,8 @@ def call_shape(x: Exchange) -> None:
         if call.get("type") != "function":
             raise CheckFailure(f"tool_calls[{i}].type is {call.get('type')!r}")
         try:
-            args = json.loads(fn.get("arguments"))
-        except (TypeError, ValueError):
+            args = json.loads(fn["arguments"])
+        except (TypeError, ValueError, KeyError):
             raise CheckFailure(
                 f"tool_calls[{i}].function.arguments is not a JSON string",
                 excerpt=excerpt(json.dumps(call)),

@@ -32,7 +32,7 @@ def _texts(content: Any) -> str:
     )
 
 
-def _close(a: Any, b: float) -> bool:
+def _close(a: Any, b: Any) -> bool:
     return (
         isinstance(a, int | float) and not isinstance(a, bool) and math.isclose(a, b, rel_tol=1e-6)
     )
@@ -71,9 +71,7 @@ def sampling(x: Exchange) -> None:
     config = generation_config(x)
     temperature = config.get("temperature")
     top_p = config.get("topP", config.get("top_p"))
-    if not _close(temperature, float(PARAMS["temperature"])) or not _close(
-        top_p, float(PARAMS["top_p"])
-    ):  # type: ignore[arg-type]
+    if not _close(temperature, PARAMS["temperature"]) or not _close(top_p, PARAMS["top_p"]):
         raise CheckFailure(
             f"sent temperature={PARAMS['temperature']}, top_p={PARAMS['top_p']}; upstream got "
             f"temperature={temperature!r}, topP={top_p!r}",

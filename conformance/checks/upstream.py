@@ -26,9 +26,9 @@ def normalise(text: str) -> str:
 def generate_calls(x: Exchange) -> list[dict[str, Any]]:
     """The journal entries of generateContent/streamGenerateContent calls for ``x``."""
     return [
-        e
+        dict(e)
         for e in x.upstream
-        if isinstance(e.get("path"), str) and "generateContent" in str(e.get("path"))
+        if isinstance(e.get("path"), str) and "generatecontent" in str(e.get("path")).lower()
     ]
 
 

@@ -1,0 +1,141 @@
+"""``mockserver`` / ``python -m mockserver``: run the mock Gemini backend.
+
+Usage::
+
+    mockserver [--host 127.0.0.1] [--port 0] [--seed 0] [--api-key K ...]
+               [--journal-size 10000] [--access-log]
+
+On start it prints exactly one line to stdout, the base URL (``http://127.0.0.1:PORT``;
+``--port 0`` picks a free port), and flushes it; logs go to stderr. It runs until
+SIGINT or SIGTERM and then exits with status 0. Without ``--api-key`` any non-empty key
+is accepted. uvloop is used when it is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from aiohttp import web
+
+from mockserver.app import create_app
+from mockserver.settings import MAX_SEED, Settings
+
+__all__ = ["main", "parse_args"]
+
+log = logging.getLogger("mockserver")
+
+
+def _seed(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be an integer; got {raw!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"--seed must be in [0, 2**64); got {raw!r}")
+    return value
+
+
+def _port(raw: str) -> int:
+    if not raw.isdigit() or int(raw) > 65535:
+        raise argparse.ArgumentTypeError(f"--port must be an integer in [0, 65535]; got {raw!r}")
+    return int(raw)
+
+
+def _positive(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {raw!r}")
+    return int(raw)
+
+
+def _key(raw: str) -> str:
+    if not raw:
+        raise argparse.ArgumentTypeError("--api-key must not be empty")
+    return raw
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; see the module docstring."""
+    parser = argparse.ArgumentParser(
+        prog="mockserver", description="Deterministic mock of the Gemini v1beta API."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=0, help="port, 0 = a free one (0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of generated text (0)")
+    parser.add_argument(
+        "--api-key",
+        dest="api_keys",
+        action="append",
+        type=_key,
+        default=[],
+        help="accepted API key (repeatable); none given: any non-empty key",
+    )
+    parser.add_argument(
+        "--journal-size", type=_positive, default=10_000, help="journal entries kept (10000)"
+    )
+    parser.add_argument("--access-log", action="store_true", help="log each request to stderr")
+    return parser.parse_args(argv)
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    settings = Settings(
+        seed=args.seed, api_keys=frozenset(args.api_keys), journal_size=args.journal_size
+    )
+    runner = web.AppRunner(
+        create_app(settings),
+        handle_signals=False,
+        access_log=logging.getLogger("aiohttp.access") if args.access_log else None,
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, args.host, args.port)
+    await site.start()
+    port = int(runner.addresses[0][1])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    url = _url(args.host, port)
+    sys.stdout.write(url + "\n")
+    sys.stdout.flush()
+    log.info("mockserver listening on %s (seed=%d, keys=%d)", url, args.seed, len(args.api_keys))
+    try:
+        await stop.wait()
+    finally:
+        log.info("mockserver stopping")
+        await runner.cleanup()
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until SIGINT/SIGTERM; return the exit status (0)."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+    )
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=_loop_factory()) as runner,
+    ):
+        runner.run(_serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""The mock's model catalog and ``models.list`` paging (wire-formats.md A6), pure.
+
+Every Model entry, every ``GET /v1beta/models/{m}`` body and every default-size page
+is serialised once at import; the hot path only looks bytes up.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver import errors
+from mockserver.framing import pretty
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "MODELS",
+    "ModelInfo",
+    "list_page",
+    "lookup",
+]
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+_GENERATE_METHODS = [
+    "generateContent",
+    "countTokens",
+    "createCachedContent",
+    "batchGenerateContent",
+]
+_EMBED_METHODS = ["embedContent", "countTextTokens", "countTokens", "asyncBatchEmbedContent"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One model: ``id`` (``gemini-2.5-flash``), what it serves and its Model entry.
+
+    ``gemini3``: functionCall ids, thought signatures on by default and the
+    thought-signature check on replayed history. ``version``: the ``modelVersion``
+    reported in responses. ``entry``: the Model JSON object (A6); ``body``: the
+    pretty-printed bytes of ``GET /v1beta/models/{id}``.
+    """
+
+    id: str
+    generate: bool
+    embed: bool
+    gemini3: bool
+    version: str
+    entry: dict[str, Any]
+    body: bytes
+
+    def supports(self, method: str) -> bool:
+        """Whether ``method`` (``generateContent``, ``embedContent``...) is served."""
+        if method == "countTokens":
+            return True
+        if method in ("generateContent", "streamGenerateContent"):
+            return self.generate
+        if method in ("embedContent", "batchEmbedContents"):
+            return self.embed
+        return False
+
+
+def _chat(
+    id: str, display: str, *, thinking: bool, output: int = 65536, version: str | None = None
+) -> ModelInfo:
+    entry: dict[str, Any] = {
+        "name": f"models/{id}",
+        "version": "001",
+        "displayName": display,
+        "description": f"{display} (deterministic mock).",
+        "inputTokenLimit": 1048576,
+        "outputTokenLimit": output,
+        "supportedGenerationMethods": list(_GENERATE_METHODS),
+        "temperature": 1,
+        "topP": 0.95,
+        "topK": 64,
+        "maxTemperature": 2,
+    }
+    if thinking:
+        entry["thinking"] = True
+    return ModelInfo(
+        id=id,
+        generate=True,
+        embed=False,
+        gemini3=id.startswith("gemini-3"),
+        version=version or id,
+        entry=entry,
+        body=pretty(entry),
+    )
+
+
+def _embedding(id: str, display: str, input_limit: int) -> ModelInfo:
+    entry: dict[str, Any] = {
+        "name": f"models/{id}",
+        "version": "001",
+        "displayName": display,
+        "description": f"{display} (deterministic mock).",
+        "inputTokenLimit": input_limit,
+        "outputTokenLimit": 1,
+        "supportedGenerationMethods": list(_EMBED_METHODS),
+    }
+    return ModelInfo(id, False, True, False, id, entry, pretty(entry))
+
+
+MODELS: tuple[ModelInfo, ...] = (
+    _chat("gemini-2.5-flash", "Gemini 2.5 Flash", thinking=True),
+    _chat("gemini-2.5-pro", "Gemini 2.5 Pro", thinking=True),
+    _chat("gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite", thinking=True),
+    _chat("gemini-3-pro-preview", "Gemini 3 Pro Preview", thinking=True),
+    _chat("gemini-3-flash-preview", "Gemini 3 Flash Preview", thinking=True),
+    _chat("gemini-2.0-flash", "Gemini 2.0 Flash", thinking=False, output=8192),
+    _chat("gemini-2.0-flash-lite", "Gemini 2.0 Flash-Lite", thinking=False, output=8192),
+    _chat("gemini-flash-latest", "Gemini Flash Latest", thinking=True, version="gemini-2.5-flash"),
+    _chat(
+        "gemini-flash-lite-latest",
+        "Gemini Flash-Lite Latest",
+        thinking=True,
+        version="gemini-2.5-flash-lite",
+    ),
+    _chat("gemini-pro-latest", "Gemini Pro Latest", thinking=True, version="gemini-2.5-pro"),
+    _embedding("text-embedding-004", "Text Embedding 004", 2048),
+    _embedding("gemini-embedding-001", "Gemini Embedding 001", 2048),
+)
+"""The served models, in ``models.list`` order."""
+
+_BY_ID = {m.id: m for m in MODELS}
+
+
+def lookup(model: str) -> ModelInfo | None:
+    """The model named ``model`` (with or without a ``models/`` prefix), else ``None``."""
+    found = _BY_ID.get(model)
+    if found is None and model.startswith("models/"):
+        found = _BY_ID.get(model[7:])
+    return found
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(token: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        tag, _, raw = text.partition(":")
+        if tag == "offset" and raw.isdigit() and int(raw) <= len(MODELS):
+            return int(raw)
+    except ValueError:
+        pass
+    raise errors.invalid_argument(f"Invalid page token: {token!r}.")
+
+
+def _page(offset: int, size: int) -> bytes:
+    body: dict[str, Any] = {"models": [m.entry for m in MODELS[offset : offset + size]]}
+    if offset + size < len(MODELS):
+        body["nextPageToken"] = _token(offset + size)
+    return pretty(body)
+
+
+_FIRST_PAGE = _page(0, DEFAULT_PAGE_SIZE)
+
+
+def list_page(page_size: str | None, page_token: str | None) -> bytes:
+    """The body of ``GET /v1beta/models?pageSize=&pageToken=`` (A6).
+
+    ``page_size``: default 50, values above 1000 are clamped to 1000, 0 means the
+    default. ``nextPageToken`` is present only when more models follow. Raises
+    :class:`~mockserver.errors.GoogleError` (400) for a malformed size or token.
+    """
+    if not page_size and not page_token:
+        return _FIRST_PAGE
+    size = DEFAULT_PAGE_SIZE
+    if page_size:
+        if not page_size.isascii() or not page_size.lstrip("-").isdigit():
+            raise errors.invalid_json(
+                f"Invalid value at 'page_size' (TYPE_INT32), \"{page_size}\"", "page_size"
+            )
+        size = int(page_size)
+        if size < 0:
+            raise errors.invalid_argument(f"pageSize must not be negative; got {size}.")
+        size = min(size, MAX_PAGE_SIZE) or DEFAULT_PAGE_SIZE
+    offset = _offset(page_token) if page_token else 0
+    return _page(offset, size)

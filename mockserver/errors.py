@@ -1,0 +1,273 @@
+"""Google's error envelopes (``google.rpc.Status`` as pretty-printed JSON), pure.
+
+Every builder returns a :class:`GoogleError` whose ``status``/``body`` are the HTTP
+status and the exact body bytes; the messages and ``details`` follow wire-formats.md A4
+and A5 (the recorded 400/403/404/429/500/503 envelopes). Raise it from the pure layer;
+the server shell turns it into a response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.framing import pretty
+
+__all__ = [
+    "GoogleError",
+    "api_key_invalid",
+    "bad_request",
+    "daily_quota",
+    "format_duration",
+    "internal",
+    "invalid_argument",
+    "invalid_json",
+    "method_not_found",
+    "missing_thought_signature",
+    "model_not_found",
+    "oauth_token_invalid",
+    "permission_denied",
+    "rate_limit",
+    "status_body",
+    "unavailable",
+    "unregistered_caller",
+]
+
+_SERVICE = "generativelanguage.googleapis.com"
+_QUOTA_MESSAGE = (
+    "You exceeded your current quota, please check your plan and billing details. "
+    "For more information on this error, head to: "
+    "https://ai.google.dev/gemini-api/docs/rate-limits."
+)
+_HELP_QUOTA = {
+    "@type": "type.googleapis.com/google.rpc.Help",
+    "links": [
+        {
+            "description": "Learn more about Gemini API quotas",
+            "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+        }
+    ],
+}
+_REQUESTS_METRIC = f"{_SERVICE}/generate_content_free_tier_requests"
+
+
+class GoogleError(Exception):
+    """An HTTP error reply: ``status`` (int), ``grpc_status`` (name), ``body`` (bytes)."""
+
+    def __init__(self, status: int, grpc_status: str, message: str, body: bytes) -> None:
+        super().__init__(f"{status} {grpc_status}: {message}")
+        self.status = status
+        self.grpc_status = grpc_status
+        self.message = message
+        self.body = body
+
+
+def status_body(
+    code: int, status: str, message: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The ``{"error": {"code", "message", "status", "details"?}}`` object (A5)."""
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def _error(
+    code: int, status: str, message: str, details: list[dict[str, Any]] | None = None
+) -> GoogleError:
+    return GoogleError(code, status, message, pretty(status_body(code, status, message, details)))
+
+
+def format_duration(seconds: float) -> str:
+    """A ``google.protobuf.Duration`` in JSON: ``17s``, ``1.500s``, ``0.000001s``.
+
+    Whole seconds print bare; otherwise 3, 6 or 9 fractional digits (proto3 JSON rule).
+    """
+    nanos_total = round(seconds * 1_000_000_000)
+    whole, nanos = divmod(nanos_total, 1_000_000_000)
+    if nanos == 0:
+        return f"{whole}s"
+    if nanos % 1_000_000 == 0:
+        return f"{whole}.{nanos // 1_000_000:03d}s"
+    if nanos % 1_000 == 0:
+        return f"{whole}.{nanos // 1_000:06d}s"
+    return f"{whole}.{nanos:09d}s"
+
+
+def unregistered_caller() -> GoogleError:
+    """403 for a request with no credentials at all (A4, A5)."""
+    return _error(
+        403,
+        "PERMISSION_DENIED",
+        "Method doesn't allow unregistered callers (callers without established identity). "
+        "Please use API Key or other form of API consumer identity to call this API.",
+    )
+
+
+def api_key_invalid() -> GoogleError:
+    """400 ``API_KEY_INVALID`` with ErrorInfo and LocalizedMessage details (A5)."""
+    message = "API key not valid. Please pass a valid API key."
+    return _error(
+        400,
+        "INVALID_ARGUMENT",
+        message,
+        [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "API_KEY_INVALID",
+                "domain": "googleapis.com",
+                "metadata": {"service": _SERVICE},
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+                "locale": "en-US",
+                "message": message,
+            },
+        ],
+    )
+
+
+def oauth_token_invalid() -> GoogleError:
+    """401 for ``Authorization: Bearer`` without an API key (an OAuth token is expected)."""
+    return _error(
+        401,
+        "UNAUTHENTICATED",
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+        "login cookie or other valid authentication credential. "
+        "See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+        [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "ACCESS_TOKEN_TYPE_UNSUPPORTED",
+                "metadata": {"service": _SERVICE, "method": "GenerateContent"},
+            }
+        ],
+    )
+
+
+def invalid_argument(message: str) -> GoogleError:
+    """400 ``INVALID_ARGUMENT`` with ``message`` and no details."""
+    return _error(400, "INVALID_ARGUMENT", message)
+
+
+def invalid_json(description: str, field: str | None = None) -> GoogleError:
+    """400 ``Invalid JSON payload received. <description>`` with a BadRequest detail."""
+    message = f"Invalid JSON payload received. {description}"
+    violation: dict[str, Any] = {"description": message}
+    if field is not None:
+        violation = {"field": field, "description": message}
+    return _error(
+        400,
+        "INVALID_ARGUMENT",
+        message,
+        [{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [violation]}],
+    )
+
+
+def bad_request() -> GoogleError:
+    """400 ``INVALID_ARGUMENT`` "Request contains an invalid argument." (scenario)."""
+    return invalid_argument("Request contains an invalid argument.")
+
+
+def permission_denied() -> GoogleError:
+    """403 ``PERMISSION_DENIED`` "The caller does not have permission" (A5)."""
+    return _error(403, "PERMISSION_DENIED", "The caller does not have permission")
+
+
+def model_not_found(model: str, method: str, version: str = "v1beta") -> GoogleError:
+    """404 ``NOT_FOUND`` for ``models/<model>``, ``method`` and API ``version`` (A5 text)."""
+    return _error(
+        404,
+        "NOT_FOUND",
+        f"models/{model} is not found for API version {version}, or is not supported for "
+        f"{method}. Call ListModels to see the list of available models and their "
+        "supported methods.",
+    )
+
+
+def method_not_found() -> GoogleError:
+    """404 ``NOT_FOUND`` "Method not found." for a path or method the API does not have."""
+    return _error(404, "NOT_FOUND", "Method not found.")
+
+
+def internal() -> GoogleError:
+    """500 ``INTERNAL`` (A5 text)."""
+    return _error(
+        500,
+        "INTERNAL",
+        "An internal error has occurred. Please retry or report in "
+        "https://developers.generativeai.google/guide/troubleshooting",
+    )
+
+
+UNAVAILABLE_MESSAGE = "The model is overloaded. Please try again later."
+
+
+def unavailable() -> GoogleError:
+    """503 ``UNAVAILABLE`` "The model is overloaded..." (A5 text)."""
+    return _error(503, "UNAVAILABLE", UNAVAILABLE_MESSAGE)
+
+
+def rate_limit(model: str, retry_delay: float) -> GoogleError:
+    """429 per-minute quota: QuotaFailure, Help, RetryInfo in that order (A5).
+
+    ``retry_delay`` is in seconds; it appears as ``RetryInfo.retryDelay`` in proto
+    Duration form (:func:`format_duration`) and in the message's "Please retry in" line.
+    """
+    delay = format_duration(retry_delay)
+    message = (
+        f"{_QUOTA_MESSAGE}\n* Quota exceeded for metric: {_REQUESTS_METRIC}, limit: 10, "
+        f"model: {model}\nPlease retry in {delay}."
+    )
+    details: list[dict[str, Any]] = [
+        {
+            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+            "violations": [
+                {
+                    "quotaMetric": _REQUESTS_METRIC,
+                    "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                    "quotaDimensions": {"location": "global", "model": model},
+                    "quotaValue": "10",
+                }
+            ],
+        },
+        _HELP_QUOTA,
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay},
+    ]
+    return _error(429, "RESOURCE_EXHAUSTED", message, details)
+
+
+def daily_quota(model: str) -> GoogleError:
+    """429 per-day quota: QuotaFailure (``...PerDay...`` quotaId) and Help, no RetryInfo."""
+    message = (
+        f"{_QUOTA_MESSAGE}\n* Quota exceeded for metric: {_REQUESTS_METRIC}, limit: 250, "
+        f"model: {model}"
+    )
+    details: list[dict[str, Any]] = [
+        {
+            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+            "violations": [
+                {
+                    "quotaMetric": _REQUESTS_METRIC,
+                    "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                    "quotaDimensions": {"location": "global", "model": model},
+                    "quotaValue": "250",
+                }
+            ],
+        },
+        _HELP_QUOTA,
+    ]
+    return _error(429, "RESOURCE_EXHAUSTED", message, details)
+
+
+def missing_thought_signature(function: str, position: int) -> GoogleError:
+    """400 for a gemini-3 history whose functionCall part lacks ``thoughtSignature`` (A1).
+
+    ``position`` is the 1-based index of the offending content in ``contents``.
+    """
+    return invalid_argument(
+        "Function call is missing a thought_signature in functionCall parts. This is "
+        "required for tools to work correctly, and missing thought_signature may lead to "
+        f"degraded model performance. Additional data, function call `default_api:{function}` "
+        f", position {position}. Please refer to "
+        "https://ai.google.dev/gemini-api/docs/thought-signatures for more details."
+    )

@@ -1,0 +1,371 @@
+"""Deterministic model output: what each scenario "says", as stream chunks or one reply.
+
+Pure: everything is derived from the 32-byte request key (:func:`mockserver.request.
+request_key`: seed + canonical body), so the same seed and request give the same bytes.
+
+**Token rule.** One whitespace-separated word is one token. The answer has
+``max(12, chunks)`` words from a fixed vocabulary (every fourth word, from the second
+on, is non-ASCII, e.g. ``café``, ``—``, ``東京``, so split writes cut UTF-8 sequences);
+``candidatesTokenCount`` is the number of answer words sent so far, a ``functionCall``
+part counts ``1 + number of top-level args``; ``thoughtsTokenCount`` is the number of
+words of the thought text; ``promptTokenCount`` is the request's word count
+(:func:`mockserver.request.prompt_tokens`); ``totalTokenCount`` = prompt + candidates
++ thoughts. ``maxOutputTokens`` caps the answer words and then ``finishReason`` is
+``MAX_TOKENS``.
+
+**Shapes** (wire-formats.md A2, A3). A :class:`Plan` is a list of :class:`Piece`, one
+part each. :func:`stream_chunks` gives one GenerateContentResponse per piece: the same
+``responseId``/``modelVersion`` on all, cumulative ``usageMetadata``, text deltas,
+``finishReason`` on the last only, thoughts first, a ``functionCall`` whole in one
+chunk. :func:`unary_response` merges the pieces of a group back into one part, so the
+unary text equals the concatenated stream deltas.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+__all__ = [
+    "ANSWER_WORDS",
+    "NON_ASCII_WORDS",
+    "VOCABULARY",
+    "Piece",
+    "Plan",
+    "answer_words",
+    "function_call_plan",
+    "no_content_plan",
+    "prompt_blocked_plan",
+    "response_id",
+    "stream_chunks",
+    "summarize",
+    "text_plan",
+    "unary_response",
+]
+
+ANSWER_WORDS = 12
+"""Answer length in words (= tokens) before ``chunks``/``maxOutputTokens`` apply."""
+
+VOCABULARY: tuple[str, ...] = (
+    "the", "river", "quietly", "carries", "light", "across", "a", "stone", "bridge",
+    "while", "morning", "bells", "answer", "distant", "hills", "and", "every", "window",
+    "opens", "to", "warm", "bread", "maps", "of", "old", "harbours", "glow", "softly",
+    "under", "patient", "clouds", "<tag>", "lanterns", "drift", "past", "green",
+    "gardens", "where", "children", "count", "silver", "boats", "before", "evening",
+    "tea", "is", "poured", "slowly",
+)  # fmt: skip
+"""ASCII words; ``<tag>`` makes Google's ``\\u003c``/``\\u003e`` escaping show up."""
+
+NON_ASCII_WORDS: tuple[str, ...] = (
+    "café", "—", "東京", "naïve", "Zürich", "façade", "señor", "Ωmega", "日本語", "🌊",
+)  # fmt: skip
+"""Words with 2-, 3- and 4-byte UTF-8 sequences, one every fourth answer word."""
+
+_TITLES = (
+    "**Weighing the question**\n\n",
+    "**Sketching an answer**\n\n",
+    "**Checking the details**\n\n",
+    "**Gathering the facts**\n\n",
+)
+_THOUGHT_WORDS = 8
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_BY_BYTE = tuple(VOCABULARY[b % len(VOCABULARY)] for b in range(256))
+_NON_ASCII_BY_BYTE = tuple(NON_ASCII_WORDS[b % len(NON_ASCII_WORDS)] for b in range(256))
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+class Piece(NamedTuple):
+    """One streamed part. ``group``: pieces sharing it merge into one unary part."""
+
+    part: dict[str, Any]
+    group: int
+    candidates: int = 0
+    """Tokens this piece adds to ``candidatesTokenCount``."""
+    thoughts: int = 0
+    """Tokens this piece adds to ``thoughtsTokenCount``."""
+
+
+class Plan(NamedTuple):
+    """A whole response before framing.
+
+    ``finish``: the last candidate's ``finishReason``. ``extra``: more keys for the last
+    candidate (``safetyRatings``, ``citationMetadata``, ``finishMessage``).
+    ``prompt_feedback``: when set, the response has no candidates at all.
+    """
+
+    pieces: tuple[Piece, ...]
+    finish: str | None = "STOP"
+    extra: Mapping[str, Any] = _EMPTY
+    prompt_feedback: dict[str, Any] | None = None
+
+
+def _stream(key: bytes, salt: bytes, n: int) -> bytes:
+    return hashlib.shake_256(salt + b"\0" + key).digest(max(n, 1))
+
+
+def response_id(key: bytes) -> str:
+    """A 23-character base64url id like Google's ``responseId`` (A2), from ``key``."""
+    return base64.urlsafe_b64encode(_stream(key, b"response-id", 17)).decode().rstrip("=")
+
+
+def signature(key: bytes, index: int) -> str:
+    """A deterministic base64 ``thoughtSignature`` (64 characters) for part ``index``."""
+    return base64.b64encode(_stream(key, b"signature%d" % index, 48)).decode()
+
+
+def call_id(key: bytes, index: int) -> str:
+    """An 8-character lowercase alphanumeric ``functionCall.id`` (gemini-3, A2)."""
+    raw = _stream(key, b"call-id%d" % index, 8)
+    return "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in raw)
+
+
+def answer_words(key: bytes, count: int) -> list[str]:
+    """``count`` answer words; word ``i`` is non-ASCII when ``i % 4 == 1``.
+
+    For ``count <= 64`` the words are a prefix of the words for any larger count.
+    """
+    half = max(count, 64)  # shake output is prefix-stable: so are the words up to 64
+    raw = _stream(key, b"answer", 2 * half)
+    words = [_BY_BYTE[b] for b in raw[:count]]
+    words[1::4] = [_NON_ASCII_BY_BYTE[b] for b in raw[half : half + len(range(1, count, 4))]]
+    return words
+
+
+def _deltas(words: list[str], chunks: int) -> list[list[str]]:
+    k = max(1, min(chunks, len(words)))
+    n = len(words)
+    return [words[i * n // k : (i + 1) * n // k] for i in range(k)]
+
+
+def _thought_pieces(key: bytes) -> list[Piece]:
+    raw = _stream(key, b"thought", _THOUGHT_WORDS + 1)
+    title = _TITLES[raw[0] % len(_TITLES)]
+    body = " ".join([_BY_BYTE[b] for b in raw[1:]])
+    return [
+        Piece({"text": title, "thought": True}, 0, thoughts=len(title.split())),
+        Piece({"text": body, "thought": True}, 0, thoughts=_THOUGHT_WORDS),
+    ]
+
+
+def text_plan(
+    key: bytes,
+    *,
+    chunks: int,
+    max_tokens: int | None,
+    thoughts: bool = False,
+    force_cut: bool = False,
+    signed: bool = False,
+    words: int = ANSWER_WORDS,
+) -> Plan:
+    """An answer of ``max(words, chunks)`` words in ``chunks`` text deltas.
+
+    ``max_tokens`` caps the words (then ``finishReason: MAX_TOKENS``); ``force_cut``
+    (scenario ``max_tokens``) always cuts, at ``max_tokens`` when it is smaller than
+    the answer, else at half of it. ``thoughts`` puts two thought pieces first.
+    ``signed`` puts a ``thoughtSignature`` on the last answer piece (gemini-3 style).
+    """
+    all_words = answer_words(key, max(words, chunks))
+    finish = "STOP"
+    limit = len(all_words)
+    if force_cut:
+        limit = max_tokens if max_tokens is not None and max_tokens < limit else limit // 2
+    elif max_tokens is not None and max_tokens < limit:
+        limit = max_tokens
+    if limit < len(all_words):
+        all_words = all_words[:limit]
+        finish = "MAX_TOKENS"
+    pieces = _thought_pieces(key) if thoughts else []
+    deltas = _deltas(all_words, chunks)
+    for i, group in enumerate(deltas):
+        text = ("" if i == 0 else " ") + " ".join(group)
+        part: dict[str, Any] = {"text": text}
+        if signed and i == len(deltas) - 1:
+            part["thoughtSignature"] = signature(key, 0)
+        pieces.append(Piece(part, 1, candidates=len(group)))
+    return Plan(tuple(pieces), finish)
+
+
+def function_call_plan(
+    key: bytes,
+    calls: list[tuple[str, dict[str, Any]]],
+    *,
+    with_ids: bool,
+    signed: bool,
+    finish_message: bool,
+) -> Plan:
+    """One piece per ``(name, args)`` call (A2, A3).
+
+    ``with_ids``: 8-character ``functionCall.id`` (gemini-3); ``signed``: a
+    ``thoughtSignature`` on the first call only, as Google does for parallel calls;
+    ``finish_message``: the gemini-3 ``finishMessage`` on the candidate.
+    """
+    pieces: list[Piece] = []
+    for i, (name, args) in enumerate(calls):
+        call: dict[str, Any] = {"name": name, "args": args}
+        if with_ids:
+            call["id"] = call_id(key, i)
+        part: dict[str, Any] = {"functionCall": call}
+        if signed and i == 0:
+            part["thoughtSignature"] = signature(key, i + 1)
+        pieces.append(Piece(part, 2 + i, candidates=1 + len(args)))
+    extra = {"finishMessage": "Model generated function call(s)."} if finish_message else {}
+    return Plan(tuple(pieces), "STOP", extra)
+
+
+_SAFETY_RATINGS = [
+    {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE"},
+    {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
+    {"category": "HARM_CATEGORY_HARASSMENT", "probability": "MEDIUM", "blocked": True},
+    {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "NEGLIGIBLE"},
+]
+_PROMPT_RATINGS = [
+    {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE"},
+    {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "HIGH"},
+    {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"},
+    {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "NEGLIGIBLE"},
+]
+_CITATIONS = {
+    "citationSources": [
+        {"startIndex": 0, "endIndex": 128, "uri": "https://example.com/recited-source"},
+    ]
+}
+
+
+def no_content_plan(finish: str) -> Plan:
+    """A candidate with ``finishReason`` ``finish`` and no ``content`` (A2, A3).
+
+    ``SAFETY`` adds ``safetyRatings`` (one ``blocked``), ``RECITATION`` adds
+    ``citationMetadata``; ``MALFORMED_FUNCTION_CALL`` adds nothing.
+    """
+    extra: dict[str, Any] = {}
+    if finish == "SAFETY":
+        extra["safetyRatings"] = _SAFETY_RATINGS
+    elif finish == "RECITATION":
+        extra["citationMetadata"] = _CITATIONS
+    return Plan((), finish, extra)
+
+
+def prompt_blocked_plan() -> Plan:
+    """No candidates; ``promptFeedback: {blockReason: SAFETY, safetyRatings}`` (A2)."""
+    return Plan((), None, {}, {"blockReason": "SAFETY", "safetyRatings": _PROMPT_RATINGS})
+
+
+def _usage(prompt: int, candidates: int, thoughts: int) -> dict[str, Any]:
+    usage: dict[str, Any] = {"promptTokenCount": prompt}
+    if candidates:
+        usage["candidatesTokenCount"] = candidates
+    usage["totalTokenCount"] = prompt + candidates + thoughts
+    usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": prompt}]
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    return usage
+
+
+def _final_candidate(plan: Plan, content: dict[str, Any] | None) -> dict[str, Any]:
+    candidate: dict[str, Any] = {} if content is None else {"content": content}
+    if plan.finish is not None:
+        candidate["finishReason"] = plan.finish
+    candidate["index"] = 0
+    candidate.update(plan.extra)
+    return candidate
+
+
+def _envelope(
+    candidates: list[dict[str, Any]] | None,
+    plan: Plan,
+    usage: dict[str, Any],
+    version: str,
+    rid: str,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if candidates is None:
+        out["promptFeedback"] = plan.prompt_feedback
+    else:
+        out["candidates"] = candidates
+    out["usageMetadata"] = usage
+    out["modelVersion"] = version
+    out["responseId"] = rid
+    return out
+
+
+def stream_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[dict[str, Any]]:
+    """One GenerateContentResponse per piece (at least one), as streamed (A3)."""
+    if plan.prompt_feedback is not None:
+        return [_envelope(None, plan, _usage(prompt, 0, 0), version, rid)]
+    if not plan.pieces:
+        return [_envelope([_final_candidate(plan, None)], plan, _usage(prompt, 0, 0), version, rid)]
+    chunks: list[dict[str, Any]] = []
+    candidates = thoughts = 0
+    last = len(plan.pieces) - 1
+    for i, piece in enumerate(plan.pieces):
+        candidates += piece.candidates
+        thoughts += piece.thoughts
+        content = {"parts": [piece.part], "role": "model"}
+        if i == last:
+            candidate = _final_candidate(plan, content)
+        else:
+            candidate = {"content": content, "index": 0}
+        chunks.append(
+            _envelope([candidate], plan, _usage(prompt, candidates, thoughts), version, rid)
+        )
+    return chunks
+
+
+def _merge(pieces: tuple[Piece, ...]) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    groups: list[int] = []
+    for piece in pieces:
+        if groups and groups[-1] == piece.group and "text" in piece.part:
+            merged = parts[-1]
+            merged["text"] += piece.part["text"]
+            if "thoughtSignature" in piece.part:
+                merged["thoughtSignature"] = piece.part["thoughtSignature"]
+        else:
+            parts.append(dict(piece.part))
+            groups.append(piece.group)
+    return parts
+
+
+def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> dict[str, Any]:
+    """The generateContent reply: the stream merged into whole parts (A2)."""
+    candidates = sum(p.candidates for p in plan.pieces)
+    thoughts = sum(p.thoughts for p in plan.pieces)
+    usage = _usage(prompt, candidates, thoughts)
+    if plan.prompt_feedback is not None:
+        return _envelope(None, plan, usage, version, rid)
+    content = {"parts": _merge(plan.pieces), "role": "model"} if plan.pieces else None
+    return _envelope([_final_candidate(plan, content)], plan, usage, version, rid)
+
+
+def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
+    """What the reply says, for the journal (``response``): ``{"text", "thoughts",
+    "function_calls": [{"name", "args", "id"?}], "finish_reason"}`` (+ ``block_reason``).
+
+    ``sent``: how many stream chunks went out before a cut (``None``: all of them); the
+    ``finish_reason`` is ``None`` unless the last chunk was sent.
+    """
+    pieces = plan.pieces if sent is None else plan.pieces[:sent]
+    complete = sent is None or sent >= max(len(plan.pieces), 1)
+    text: list[str] = []
+    thoughts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for piece in pieces:
+        part = piece.part
+        if "functionCall" in part:
+            calls.append(dict(part["functionCall"]))
+        elif part.get("thought"):
+            thoughts.append(part["text"])
+        else:
+            text.append(part["text"])
+    out: dict[str, Any] = {
+        "text": "".join(text),
+        "thoughts": "".join(thoughts),
+        "function_calls": calls,
+        "finish_reason": plan.finish if complete else None,
+    }
+    if plan.prompt_feedback is not None and complete:
+        out["block_reason"] = plan.prompt_feedback["blockReason"]
+    return out

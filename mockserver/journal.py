@@ -1,0 +1,196 @@
+"""The request journal: what the proxy under test sent upstream, with secrets redacted.
+
+One entry per request to ``/v1beta`` (or its alias ``/v1``)::
+
+    {"seq": 1, "time": 1767225600.123, "method": "POST",
+     "path": "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+     "query": {"alt": "sse", "key": "[redacted]"},
+     "headers": {"content-type": "application/json", "x-goog-api-key": "[redacted]"},
+     "body": {...parsed JSON...} | null, "scenario": "text" | null, "cid": "7f3a" | null,
+     "status": 200,
+     "credentials": [{"where": "header:x-goog-api-key", "sha256": "3f1c0a9b2e4d"}],
+     "response": {"text": "...", "thoughts": "", "function_calls": [], "finish_reason": "STOP"}
+                 | null}
+
+``seq`` counts from 1 and keeps counting across :meth:`Journal.clear`; ``time`` is Unix
+time in seconds (the only clock in the mock, and never in a response body); header
+names are lower-case, repeated headers are joined with ``", "``; ``query`` keeps the
+last value of a repeated parameter; ``body`` is ``null`` when the body is empty or not
+JSON. ``credentials`` lists every credential the request carried (``where``:
+``header:x-goog-api-key``, ``header:authorization`` (the token after the scheme),
+``query:key``) by fingerprint: the first 12 hex digits of its SHA-256, enough to tell
+whose key it is, useless to recover it. ``response`` summarises what the mock answered
+to a generate call (:func:`mockserver.generate.summarize`; ``error`` is added when it
+sent an error) and is ``null`` for other requests. The journal keeps the newest
+``capacity`` entries.
+
+Recording is the hot path, so an entry is stored as a flat tuple of the raw request
+parts (bytes and strings, which the garbage collector does not track) and turned into
+the dict above, redacted, only when it is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+__all__ = [
+    "REDACTED",
+    "SECRET_HEADERS",
+    "SECRET_QUERY",
+    "Journal",
+    "credentials",
+    "fingerprint",
+    "redact_headers",
+]
+
+REDACTED = "[redacted]"
+SECRET_HEADERS = frozenset(
+    {"x-goog-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+)
+"""Header names (lower-case) whose values are replaced by :data:`REDACTED`."""
+SECRET_QUERY = frozenset({"key"})
+"""Query parameters whose values are replaced by :data:`REDACTED`."""
+
+_Entry = tuple[
+    int,
+    float,
+    str,
+    str,
+    str,
+    tuple[tuple[bytes, bytes], ...],
+    bytes,
+    str | None,
+    str | None,
+    int,
+    Mapping[str, Any] | None,
+]
+
+
+class Journal:
+    """A bounded, in-memory list of request entries (newest last)."""
+
+    __slots__ = ("_entries", "_seq")
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1; got {capacity!r}")
+        self._entries: deque[_Entry] = deque(maxlen=capacity)
+        self._seq = 0
+
+    def record(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        headers: tuple[tuple[bytes, bytes], ...],
+        body: bytes,
+        scenario: str | None,
+        cid: str | None,
+        status: int,
+        response: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Append one entry; return its ``seq``.
+
+        ``query``: the raw (still percent-encoded) query string; ``headers``: the raw
+        header pairs as received; ``body``: the raw request body; ``response``: the
+        reply summary (kept as given, never copied: treat it as read-only).
+        """
+        self._seq += 1
+        self._entries.append(
+            (
+                self._seq,
+                time.time(),
+                method,
+                path,
+                query,
+                headers,
+                body,
+                scenario,
+                cid,
+                status,
+                response,
+            )
+        )
+        return self._seq
+
+    def entries(self, cid: str | None = None) -> list[dict[str, Any]]:
+        """All entries as dicts, oldest first; only those with ``cid`` when it is given."""
+        return [_render(e) for e in self._entries if cid is None or e[8] == cid]
+
+    def clear(self) -> int:
+        """Remove every entry; return how many there were."""
+        count = len(self._entries)
+        self._entries.clear()
+        return count
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _render(entry: _Entry) -> dict[str, Any]:
+    seq, at, method, path, query, headers, body, scenario, cid, status, response = entry
+    parsed: Any = None
+    if body:
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            parsed = None
+    pairs = parse_qsl(query, keep_blank_values=True)
+    texts = [(k.decode("latin-1"), v.decode("utf-8", "replace")) for k, v in headers]
+    return {
+        "seq": seq,
+        "time": at,
+        "method": method,
+        "path": path,
+        "query": {k: (REDACTED if k in SECRET_QUERY else v) for k, v in pairs},
+        "headers": redact_headers(texts),
+        "body": parsed,
+        "scenario": scenario,
+        "cid": cid,
+        "status": status,
+        "credentials": credentials(texts, pairs),
+        "response": response,
+    }
+
+
+def fingerprint(secret: str) -> str:
+    """The first 12 hex digits of the SHA-256 of ``secret`` (UTF-8)."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def credentials(
+    headers: Iterable[tuple[str, str]], query: Iterable[tuple[str, str]]
+) -> list[dict[str, str]]:
+    """``[{"where", "sha256"}]`` for each non-empty credential, headers first (A4)."""
+    found: list[dict[str, str]] = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "x-goog-api-key" and value:
+            found.append({"where": "header:x-goog-api-key", "sha256": fingerprint(value)})
+        elif lower == "authorization" and value:
+            scheme, _, token = value.partition(" ")
+            secret = token.strip() if token.strip() else scheme
+            found.append({"where": "header:authorization", "sha256": fingerprint(secret)})
+    for key, value in query:
+        if key == "key" and value:
+            found.append({"where": "query:key", "sha256": fingerprint(value)})
+    return found
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Lower-cased header dict; values of :data:`SECRET_HEADERS` are redacted."""
+    out: dict[str, str] = {}
+    for name, value in headers:
+        lower = name.lower()
+        if lower in SECRET_HEADERS:
+            value = REDACTED
+        out[lower] = f"{out[lower]}, {value}" if lower in out else value
+    return out

@@ -1,0 +1,302 @@
+"""Reading a Gemini request body: parse, validate, count, find the directive (pure).
+
+Google's JSON parser accepts both the JSON names (``generationConfig``) and the proto
+names (``generation_config``) of every field; :func:`get` does the same for the fields
+the mock reads. Validation covers what real proxies get wrong and Google rejects with
+400 ``INVALID_ARGUMENT``: a body that is not JSON or not an object, unknown top-level
+fields, missing or empty ``contents``, a role other than ``user``/``model``, empty
+``parts``, a part with no data, a ``text`` that is not a string (wire-formats.md A1).
+
+**Token rule** (shared with :mod:`mockserver.generate`): one whitespace-separated word
+is one token. :func:`prompt_tokens` counts the words of every ``text`` part in
+``contents`` and ``systemInstruction`` (at least 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache
+from typing import Any
+
+import orjson
+
+from mockserver import errors
+from spec.scenarios import Directive, DirectiveError, find_directive, parse_directive
+
+__all__ = [
+    "check_thought_signatures",
+    "contents_of",
+    "directive_from_text",
+    "ends_with_function_response",
+    "find_inband_directive",
+    "get",
+    "parse_json",
+    "prompt_tokens",
+    "request_key",
+    "validate_generate",
+]
+
+_TOP_LEVEL = frozenset(
+    {
+        "model",
+        "contents",
+        "tools",
+        "toolConfig",
+        "safetySettings",
+        "systemInstruction",
+        "generationConfig",
+        "cachedContent",
+        "tool_config",
+        "safety_settings",
+        "system_instruction",
+        "generation_config",
+        "cached_content",
+    }
+)
+_DATA_FIELDS = (
+    "text",
+    "inlineData",
+    "fileData",
+    "functionCall",
+    "functionResponse",
+    "executableCode",
+    "codeExecutionResult",
+    "inline_data",
+    "file_data",
+    "function_call",
+    "function_response",
+    "executable_code",
+    "code_execution_result",
+)
+_ROLES = frozenset({"user", "model", "function", ""})
+_CAMEL_RE = re.compile(r"(?<!^)([A-Z])")
+
+
+@cache
+def _snake(camel: str) -> str:
+    return _CAMEL_RE.sub(r"_\1", camel).lower()
+
+
+def get(obj: dict[str, Any], camel: str) -> Any:
+    """``obj[camel]``, else ``obj[snake_case(camel)]``, else ``None``."""
+    value = obj.get(camel)
+    if value is None:
+        value = obj.get(_snake(camel))
+    return value
+
+
+def parse_json(raw: bytes) -> Any:
+    """The parsed body; raises GoogleError 400 "Invalid JSON payload received..."."""
+    if not raw.strip():
+        raise errors.invalid_json("Expected a JSON object; the request body is empty.")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise errors.invalid_json(f"Unexpected token. ({exc})") from None
+
+
+def _type_error(path: str, expected: str, value: Any) -> errors.GoogleError:
+    shown = orjson.dumps(value).decode()
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return errors.invalid_json(f"Invalid value at '{path}' ({expected}), {shown}", path)
+
+
+def _missing(path: str, message: str) -> errors.GoogleError:
+    return errors.invalid_argument(f"* GenerateContentRequest.{path}: {message}\n")
+
+
+def _check_content(content: Any, path: str, *, role_required: bool) -> None:
+    if not isinstance(content, dict):
+        raise _type_error(
+            path, "type.googleapis.com/google.ai.generativelanguage.v1beta.Content", content
+        )
+    role = content.get("role", "")
+    if not isinstance(role, str) or (role_required and role not in _ROLES):
+        raise errors.invalid_argument("Please use a valid role: user, model.")
+    parts = content.get("parts")
+    if parts is None or parts == []:
+        raise _missing(f"{path}.parts", "contents.parts must not be empty.")
+    if not isinstance(parts, list):
+        raise _type_error(
+            f"{path}.parts", "type.googleapis.com/google.ai.generativelanguage.v1beta.Part", parts
+        )
+    for j, part in enumerate(parts):
+        ppath = f"{path}.parts[{j}]"
+        if not isinstance(part, dict):
+            raise _type_error(
+                ppath, "type.googleapis.com/google.ai.generativelanguage.v1beta.Part", part
+            )
+        if not any(key in part for key in _DATA_FIELDS):
+            raise _missing(
+                f"{ppath}.data", "required oneof field 'data' must have one initialized field"
+            )
+        text = part.get("text")
+        if text is not None and not isinstance(text, str):
+            raise _type_error(f"{ppath}.text", "TYPE_STRING", text)
+
+
+def contents_of(body: dict[str, Any]) -> list[Any]:
+    """``body["contents"]`` as a list (empty when absent); no validation."""
+    contents = body.get("contents")
+    return contents if isinstance(contents, list) else []
+
+
+def validate_generate(body: Any) -> dict[str, Any]:
+    """Check a generateContent body; return it typed. Raises GoogleError 400 (A1, A5)."""
+    if not isinstance(body, dict):
+        raise errors.invalid_json('Unknown name "": Root element must be a message.')
+    for key in body:
+        if key not in _TOP_LEVEL:
+            raise errors.invalid_json(f'Unknown name "{key}": Cannot find field.')
+    contents = body.get("contents")
+    if contents is None or contents == []:
+        raise _missing("contents", "contents is not specified")
+    if not isinstance(contents, list):
+        raise _type_error(
+            "contents", "type.googleapis.com/google.ai.generativelanguage.v1beta.Content", contents
+        )
+    for i, content in enumerate(contents):
+        _check_content(content, f"contents[{i}]", role_required=True)
+    system = get(body, "systemInstruction")
+    if system is not None:
+        _check_content(system, "system_instruction", role_required=False)
+    config = get(body, "generationConfig")
+    if config is not None and not isinstance(config, dict):
+        raise _type_error(
+            "generation_config",
+            "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig",
+            config,
+        )
+    return body
+
+
+def max_output_tokens(body: dict[str, Any]) -> int | None:
+    """``generationConfig.maxOutputTokens`` as an int (tokens), ``None`` when unset or < 1.
+
+    Like proto3 JSON, a numeric string is accepted. Raises GoogleError 400 otherwise.
+    """
+    config = get(body, "generationConfig")
+    if not isinstance(config, dict):
+        return None
+    value = get(config, "maxOutputTokens")
+    if value is None:
+        return None
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _type_error("generation_config.max_output_tokens", "TYPE_INT32", value)
+    return value if value >= 1 else None
+
+
+def _words(content: Any) -> int:
+    count = 0
+    if isinstance(content, dict):
+        parts = content.get("parts")
+        if isinstance(parts, list):
+            for part in parts:
+                if isinstance(part, dict):
+                    text = part.get("text")
+                    if isinstance(text, str):
+                        count += len(text.split())
+    return count
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """Words in every text part of ``contents`` and ``systemInstruction``; at least 1."""
+    count = _words(get(body, "systemInstruction"))
+    for content in contents_of(body):
+        count += _words(content)
+    return max(count, 1)
+
+
+def directive_from_text(text: str) -> Directive:
+    """A directive in header form or ``[[mock:...]]`` form; GoogleError 400 if invalid."""
+    try:
+        found = find_directive(text) if "[[mock:" in text else parse_directive(text)
+    except DirectiveError as exc:
+        raise errors.invalid_argument(f"Invalid mock directive: {exc}") from None
+    return found if found is not None else Directive()
+
+
+def find_inband_directive(body: dict[str, Any]) -> Directive | None:
+    """The last ``[[mock:...]]`` in the last user content that has text parts.
+
+    Contents are scanned from the end; a content without ``role`` counts as ``user``.
+    Raises GoogleError 400 when that directive does not parse.
+    """
+    for content in reversed(contents_of(body)):
+        if not isinstance(content, dict) or content.get("role", "user") not in ("user", ""):
+            continue
+        parts = content.get("parts")
+        if not isinstance(parts, list):
+            continue
+        texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        if not texts:
+            continue
+        text = "\n".join(texts)
+        if "[[mock:" not in text:
+            return None
+        try:
+            return find_directive(text)
+        except DirectiveError as exc:
+            raise errors.invalid_argument(f"Invalid mock directive: {exc}") from None
+    return None
+
+
+def ends_with_function_response(body: dict[str, Any]) -> bool:
+    """Whether the last content carries ``functionResponse`` parts (an agent loop turn)."""
+    contents = contents_of(body)
+    if not contents or not isinstance(contents[-1], dict):
+        return False
+    parts = contents[-1].get("parts")
+    return isinstance(parts, list) and any(
+        isinstance(p, dict) and get(p, "functionResponse") is not None for p in parts
+    )
+
+
+def _is_user_turn(content: Any) -> bool:
+    if not isinstance(content, dict) or content.get("role", "user") not in ("user", ""):
+        return False
+    parts = content.get("parts")
+    return isinstance(parts, list) and any(isinstance(p, dict) and "text" in p for p in parts)
+
+
+def check_thought_signatures(body: dict[str, Any]) -> None:
+    """Gemini 3's history rule (A1): raise GoogleError 400 when a step lacks a signature.
+
+    Like Google, only the current turn is checked (the contents after the last user
+    content with text) and, in each model content, only the first ``functionCall``
+    part must carry ``thoughtSignature`` (parallel calls carry it on the first only).
+    """
+    contents = contents_of(body)
+    start = 0
+    for i in range(len(contents) - 1, -1, -1):
+        if _is_user_turn(contents[i]):
+            start = i + 1
+            break
+    for i in range(start, len(contents)):
+        content = contents[i]
+        if not isinstance(content, dict) or content.get("role") != "model":
+            continue
+        for part in content.get("parts") or ():
+            if not isinstance(part, dict):
+                continue
+            call = get(part, "functionCall")
+            if call is None:
+                continue
+            if not get(part, "thoughtSignature"):
+                name = call.get("name", "") if isinstance(call, dict) else ""
+                raise errors.missing_thought_signature(str(name), i + 1)
+            break
+
+
+def request_key(body: Any, seed: int) -> bytes:
+    """32 bytes that identify (seed, canonical body): the root of all generated values.
+
+    The canonical body is the JSON with sorted keys and no whitespace, so key order and
+    formatting do not change the answer; ``seed`` is an int in [0, 2**64).
+    """
+    canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(canonical, digest_size=32, key=seed.to_bytes(8, "big")).digest()

@@ -1,0 +1,324 @@
+"""Pure request -> response logic of the mock Gemini v1beta backend (no aiohttp here).
+
+The entry points take a model, the request (raw bytes or parsed body), a directive and
+the seed, and return a :class:`Reply`: HTTP status, headers, and either a whole body
+or the timed socket writes of a stream. Nothing reads a clock, so the same seed and the
+same request give byte-identical replies (wire-formats.md A2, A3, A5, C1-C2).
+
+Directive precedence (:func:`handle_generate`): the ``x-mock-scenario`` header, then the
+admin queue, then the last ``[[mock:...]]`` of the last user content with text.
+The token rule is documented in :mod:`mockserver.generate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from mockserver import errors
+from mockserver.catalog import ModelInfo
+from mockserver.embed import embed_request
+from mockserver.framing import Write, json_array_writes, plan_writes, pretty, sse_event
+from mockserver.generate import (
+    Plan,
+    function_call_plan,
+    no_content_plan,
+    prompt_blocked_plan,
+    response_id,
+    stream_chunks,
+    summarize,
+    text_plan,
+    unary_response,
+)
+from mockserver.request import (
+    check_thought_signatures,
+    directive_from_text,
+    ends_with_function_response,
+    find_inband_directive,
+    get,
+    max_output_tokens,
+    parse_json,
+    prompt_tokens,
+    request_key,
+    validate_generate,
+)
+from mockserver.toolargs import DEFAULT_TOOL, args_for, callable_tools
+from spec.scenarios import Directive, Scenario
+
+__all__ = [
+    "JSON_HEADERS",
+    "SSE_HEADERS",
+    "Handled",
+    "Reply",
+    "error_reply",
+    "generate",
+    "handle_count_tokens",
+    "handle_embed",
+    "handle_generate",
+    "json_reply",
+]
+
+Headers = tuple[tuple[str, str], ...]
+
+_GOOGLE: Headers = (
+    ("Vary", "Origin"),
+    ("Vary", "X-Origin"),
+    ("Vary", "Referer"),
+    ("Server", "scaffolding on HTTPServer2"),
+)
+JSON_HEADERS: Headers = (("Content-Type", "application/json; charset=UTF-8"), *_GOOGLE)
+"""Unary and error replies (A2)."""
+SSE_HEADERS: Headers = (
+    ("Content-Type", "text/event-stream"),
+    ("Content-Disposition", "attachment"),
+    *_GOOGLE,
+)
+"""``streamGenerateContent?alt=sse`` (A3): no ``Cache-Control``."""
+
+DEFAULT_DIRECTIVE = Directive()
+
+
+class Reply(NamedTuple):
+    """What to send. ``writes is None``: send ``body`` whole; else stream the writes.
+
+    ``first_byte_ms``: wait this many milliseconds before the status line.
+    ``abort``: after the writes, close the connection without ending the body (a
+    chunked body without its last chunk), i.e. a mid-stream cut. ``summary``: for
+    generate calls, what the reply says (:func:`~mockserver.generate.summarize`, plus
+    ``error: {"code", "status", "message"}`` when an error was sent); the journal
+    records it as ``response``.
+    """
+
+    status: int
+    headers: Headers
+    body: bytes = b""
+    writes: tuple[Write, ...] | None = None
+    first_byte_ms: int = 0
+    abort: bool = False
+    summary: Mapping[str, Any] | None = None
+
+
+class Handled(NamedTuple):
+    """A reply plus the directive that chose it (the journal records its scenario, cid)."""
+
+    reply: Reply
+    directive: Directive | None = None
+
+
+def json_reply(body: bytes, status: int = 200) -> Reply:
+    """A whole JSON body with Google's headers."""
+    return Reply(status, JSON_HEADERS, body)
+
+
+def error_reply(error: errors.GoogleError, first_byte_ms: int = 0) -> Reply:
+    """The google.rpc.Status reply for ``error`` (A5)."""
+    return Reply(error.status, JSON_HEADERS, error.body, first_byte_ms=first_byte_ms)
+
+
+def _error_summary(code: int, status: str, message: str) -> dict[str, Any]:
+    return {
+        "text": "",
+        "thoughts": "",
+        "function_calls": [],
+        "finish_reason": None,
+        "error": {"code": code, "status": status, "message": message},
+    }
+
+
+def _generate_error(error: errors.GoogleError, first_byte_ms: int = 0) -> Reply:
+    summary = _error_summary(error.status, error.grpc_status, error.message)
+    return error_reply(error, first_byte_ms)._replace(summary=summary)
+
+
+_ERRORS: dict[Scenario, Callable[[ModelInfo, Directive], errors.GoogleError]] = {
+    Scenario.RATE_LIMIT: lambda m, d: errors.rate_limit(m.id, d.retry_delay),
+    Scenario.DAILY_QUOTA: lambda m, d: errors.daily_quota(m.id),
+    Scenario.BAD_REQUEST: lambda m, d: errors.bad_request(),
+    Scenario.PERMISSION_DENIED: lambda m, d: errors.permission_denied(),
+    Scenario.NOT_FOUND: lambda m, d: errors.model_not_found(m.id, "generateContent"),
+    Scenario.INTERNAL: lambda m, d: errors.internal(),
+    Scenario.UNAVAILABLE: lambda m, d: errors.unavailable(),
+}
+_UNARY_ERRORS: dict[Scenario, Callable[[], errors.GoogleError]] = {
+    Scenario.MID_STREAM_CUT: errors.internal,
+    Scenario.MID_STREAM_ERROR: errors.unavailable,
+}
+_NO_CONTENT = {
+    Scenario.SAFETY: "SAFETY",
+    Scenario.RECITATION: "RECITATION",
+    Scenario.MALFORMED_FUNCTION_CALL: "MALFORMED_FUNCTION_CALL",
+}
+_MID_STREAM_ERROR_BODY = errors.status_body(503, "UNAVAILABLE", errors.UNAVAILABLE_MESSAGE)
+
+
+def _tool_plan(
+    model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, signed: bool
+) -> Plan | None:
+    tools = callable_tools(body)
+    if tools is None or ends_with_function_response(body):
+        return None
+    decls = tools or [DEFAULT_TOOL]
+    first = decls[0]
+    calls = [(first["name"], args_for(first, 0))]
+    if d.scenario is Scenario.PARALLEL_TOOL_CALLS:
+        second = decls[1] if len(decls) > 1 else first
+        calls.append((first["name"], args_for(first, 1)))
+        calls.append((second["name"], args_for(second, 2 if second is first else 0)))
+    return function_call_plan(
+        key, calls, with_ids=model.gemini3, signed=signed, finish_message=model.gemini3
+    )
+
+
+def _plan(model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, signed: bool) -> Plan:
+    scenario = d.scenario
+    if scenario in _NO_CONTENT:
+        return no_content_plan(_NO_CONTENT[scenario])
+    if scenario is Scenario.PROMPT_BLOCKED:
+        return prompt_blocked_plan()
+    if scenario in (Scenario.TOOL_CALL, Scenario.PARALLEL_TOOL_CALLS):
+        plan = _tool_plan(model, body, d, key, signed)
+        if plan is not None:
+            return plan
+    chunks = d.chunks
+    if scenario in (Scenario.MID_STREAM_CUT, Scenario.MID_STREAM_ERROR):
+        chunks = max(chunks, d.cut_after + 1)
+    return text_plan(
+        key,
+        chunks=chunks,
+        max_tokens=max_output_tokens(body),
+        thoughts=scenario is Scenario.THOUGHTS,
+        force_cut=scenario is Scenario.MAX_TOKENS,
+        signed=signed,
+    )
+
+
+def generate(
+    model: ModelInfo,
+    body: dict[str, Any],
+    directive: Directive,
+    seed: int,
+    *,
+    stream: bool,
+    sse: bool = True,
+) -> Reply:
+    """The reply to a validated generateContent / streamGenerateContent body.
+
+    ``stream``: ``:streamGenerateContent``; ``sse``: with ``alt=sse`` (else a JSON
+    array body). ``seed`` (int in [0, 2**64)) is used unless the directive has one.
+    Error scenarios give the A5 envelopes; ``mid_stream_cut``/``mid_stream_error``
+    give 500/503 when not streaming. ``directive.first_byte_ms`` applies to every reply.
+    """
+    delay = directive.first_byte_ms
+    scenario = directive.scenario
+    try:
+        if model.gemini3:
+            check_thought_signatures(body)
+        make_error = _ERRORS.get(scenario)
+        if make_error is not None:
+            raise make_error(model, directive)
+        if not stream and scenario in _UNARY_ERRORS:
+            raise _UNARY_ERRORS[scenario]()
+        key = request_key(body, seed if directive.seed is None else directive.seed)
+        signed = model.gemini3 if directive.signature is None else directive.signature
+        plan = _plan(model, body, directive, key, signed)
+        prompt = prompt_tokens(body)
+    except errors.GoogleError as exc:
+        return _generate_error(exc, delay)
+    rid = response_id(key)
+    if not stream:
+        response = unary_response(plan, prompt=prompt, version=model.version, rid=rid)
+        return Reply(
+            200, JSON_HEADERS, pretty(response), first_byte_ms=delay, summary=summarize(plan)
+        )
+    chunks: list[Any] = stream_chunks(plan, prompt=prompt, version=model.version, rid=rid)
+    abort = False
+    summary = summarize(plan)
+    if scenario is Scenario.MID_STREAM_CUT:
+        chunks = chunks[: directive.cut_after]
+        summary = summarize(plan, directive.cut_after)
+        abort = True
+    elif scenario is Scenario.MID_STREAM_ERROR:
+        chunks = [*chunks[: directive.cut_after], _MID_STREAM_ERROR_BODY]
+        summary = {**summarize(plan, directive.cut_after), "error": _MID_STREAM_ERROR_BODY["error"]}
+    if sse:
+        newline = b"\n" if directive.framing == "lf" else b"\r\n"
+        events = [sse_event(chunk, newline) for chunk in chunks]
+        headers = SSE_HEADERS
+    else:
+        events = json_array_writes(chunks, close=not abort)
+        headers = JSON_HEADERS
+    writes = plan_writes(
+        events, split=directive.split, coalesce=directive.coalesce, chunk_ms=directive.chunk_ms
+    )
+    return Reply(200, headers, writes=writes, first_byte_ms=delay, abort=abort, summary=summary)
+
+
+def handle_generate(
+    model: ModelInfo,
+    raw: bytes,
+    *,
+    header: str | None,
+    pop_queued: Callable[[], Directive | None],
+    seed: int,
+    stream: bool,
+    sse: bool,
+) -> Handled:
+    """Parse, validate, pick the directive, then :func:`generate`. Never raises.
+
+    ``header``: the ``x-mock-scenario`` value or ``None``; ``pop_queued`` is called
+    (and so consumes a queued directive) only when there is no header.
+    """
+    try:
+        request = validate_generate(parse_json(raw))
+        if header is not None:
+            directive = directive_from_text(header)
+        else:
+            directive = pop_queued() or find_inband_directive(request) or DEFAULT_DIRECTIVE
+    except errors.GoogleError as exc:
+        return Handled(_generate_error(exc))
+    return Handled(generate(model, request, directive, seed, stream=stream, sse=sse), directive)
+
+
+def handle_count_tokens(raw: bytes) -> Handled:
+    """``:countTokens`` (A6): ``{"totalTokens": N, "promptTokensDetails": [...]}``.
+
+    Counts like ``promptTokenCount`` (the token rule); reads ``generateContentRequest``
+    when given, else the body itself.
+    """
+    try:
+        body = parse_json(raw)
+        if not isinstance(body, dict):
+            raise errors.invalid_json('Unknown name "": Root element must be a message.')
+        inner = get(body, "generateContentRequest")
+        tokens = prompt_tokens(inner if isinstance(inner, dict) else body)
+    except errors.GoogleError as exc:
+        return Handled(error_reply(exc))
+    out = {
+        "totalTokens": tokens,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": tokens}],
+    }
+    return Handled(json_reply(pretty(out)))
+
+
+def handle_embed(model: ModelInfo, raw: bytes, seed: int, *, batch: bool) -> Handled:
+    """``:embedContent`` -> ``{"embedding": {"values"}}``; ``:batchEmbedContents`` ->
+    ``{"embeddings": [{"values"}, ...]}`` (A6). Vectors: :mod:`mockserver.embed`."""
+    try:
+        body = parse_json(raw)
+        if batch:
+            requests = body.get("requests") if isinstance(body, dict) else None
+            if not isinstance(requests, list) or not requests:
+                raise errors.invalid_argument(
+                    "* BatchEmbedContentsRequest.requests: requests is not specified\n"
+                )
+            out: dict[str, Any] = {
+                "embeddings": [
+                    embed_request(seed, model.id, r, f"BatchEmbedContentsRequest.requests[{i}]")
+                    for i, r in enumerate(requests)
+                ]
+            }
+        else:
+            out = {"embedding": embed_request(seed, model.id, body, "EmbedContentRequest")}
+    except errors.GoogleError as exc:
+        return Handled(error_reply(exc))
+    return Handled(json_reply(pretty(out)))

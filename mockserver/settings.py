@@ -1,0 +1,29 @@
+"""The mock's settings (built by the CLI or by tests; nothing is read at import time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["MAX_SEED", "Settings"]
+
+MAX_SEED = 2**64 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """``seed``: default seed for generated text, an int in [0, 2**64).
+    ``api_keys``: accepted keys; empty means any non-empty key is accepted.
+    ``journal_size``: how many journal entries are kept (the oldest are dropped).
+    """
+
+    seed: int = 0
+    api_keys: frozenset[str] = frozenset()
+    journal_size: int = 10_000
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be an integer in [0, 2**64); got {self.seed!r}")
+        if self.journal_size < 1:
+            raise ValueError(f"journal_size must be >= 1; got {self.journal_size!r}")
+        if any(not key for key in self.api_keys):
+            raise ValueError("api_keys must not contain an empty key")

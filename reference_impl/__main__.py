@@ -1,0 +1,82 @@
+"""``python -m reference_impl`` / ``reference-proxy``: run the reference proxy.
+
+Prints exactly one line to stdout, the base URL ``http://HOST:PORT`` (flushed, so a
+parent process can read the port it got with ``--port 0``); logs go to stderr. Runs
+until SIGINT or SIGTERM, then closes the upstream session and exits 0. Uses uvloop when
+it is importable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from aiohttp import web
+
+from .app import create_app
+from .settings import Settings
+
+__all__ = ["main"]
+
+log = logging.getLogger("reference_impl")
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency off Windows
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def _base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def serve(settings: Settings) -> None:
+    """Serve ``settings`` until SIGINT/SIGTERM; prints the base URL once it listens."""
+    runner = web.AppRunner(
+        create_app(settings), access_log=None, handle_signals=False, keepalive_timeout=75
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+        await site.start()
+        port = int(runner.addresses[0][1])
+        print(_base_url(settings.host, port), flush=True)
+        log.info(
+            "reference proxy on %s (profile %s, upstream %s)",
+            _base_url(settings.host, port),
+            settings.profile,
+            settings.upstream_url,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; ``argv`` defaults to ``sys.argv[1:]``. Returns the exit code."""
+    settings = Settings.from_args(argv, os.environ)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

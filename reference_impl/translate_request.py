@@ -1,0 +1,479 @@
+"""OpenAI Chat Completions request -> Gemini ``generateContent`` request. Pure, no I/O.
+
+:func:`translate_request` validates the client's JSON (a 400 :class:`RequestError`
+naming the field, never a 500) and builds the Gemini body of wire-formats.md A1:
+
+- ``system``/``developer`` messages -> ``systemInstruction``; ``user``/``assistant`` ->
+  ``contents`` with roles ``user``/``model``; consecutive turns of one role are merged,
+  so roles alternate;
+- content as a string or an array of parts (client-breakages.md F3): ``text``,
+  ``image_url`` (``data:`` URL -> ``inlineData``, http(s) -> ``fileData``, F7),
+  ``input_audio``, ``file`` (a ``data:`` URL);
+- assistant ``tool_calls`` -> ``functionCall`` parts carrying the ``thoughtSignature`` from
+  ``extra_content.google.thought_signature`` or from the proxy's own cache (B1); ``tool``
+  messages -> ``functionResponse`` parts named after the matching call (B3), consecutive
+  ones merged into one user turn in the assistant's call order;
+- ``tools`` -> ``functionDeclarations`` with sanitised ``parameters`` (B2);
+  ``tool_choice`` -> ``functionCallingConfig`` (B5);
+- sampling fields -> ``generationConfig`` (F2, F4, F5, C2); OpenAI-only fields
+  (``store``, ``metadata``, ``user``, ``parallel_tool_calls``...) are ignored (F1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from .content import parts as content_parts
+from .content import tool_result
+from .errors import RequestError, json_kind, type_error
+from .schema import sanitize_parameters, sanitize_schema
+from .thinking import model_version, thinking_config
+
+__all__ = ["ChatCall", "SignatureLookup", "translate_request"]
+
+SignatureLookup = Callable[[str], str | None]
+"""``tool_call_id -> thoughtSignature`` the proxy issued earlier, or ``None``."""
+
+SKIP_SIGNATURE = "skip_thought_signature_validator"
+"""Google's documented placeholder for a Gemini 3 function call whose signature is lost."""
+
+_MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$")
+_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+_MAX_STOP = 5
+_LATE = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class ChatCall:
+    """A validated chat request.
+
+    ``model``: the Gemini model id without ``models/``. ``stream``: ``stream`` was true.
+    ``include_usage``: ``stream_options.include_usage`` was true. ``request``: the Gemini
+    ``GenerateContentRequest`` body (A1).
+    """
+
+    model: str
+    stream: bool
+    include_usage: bool
+    request: dict[str, Any]
+
+
+def _opt_number(body: dict[str, Any], key: str) -> float | int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise type_error(key, "a number", value)
+    return value
+
+
+def _opt_int(body: dict[str, Any], key: str, minimum: int | None = None) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise type_error(key, "an integer", value)
+    if minimum is not None and value < minimum:
+        raise RequestError(f"{key} must be >= {minimum}; got {value}", param=key)
+    return value
+
+
+def _opt_bool(body: dict[str, Any], key: str) -> bool:
+    value = body.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise type_error(key, "a boolean", value)
+    return value
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+class _Builder:
+    """Accumulates ``contents`` so that consecutive turns of one role merge."""
+
+    __slots__ = ("call_names", "call_order", "contents", "pending", "system")
+
+    def __init__(self) -> None:
+        self.contents: list[dict[str, Any]] = []
+        self.system: list[dict[str, Any]] = []
+        self.call_names: dict[str, str] = {}
+        self.call_order: dict[str, int] = {}
+        self.pending: list[tuple[int, int, dict[str, Any]]] = []
+
+    def push(self, role: str, parts: list[dict[str, Any]]) -> None:
+        if not parts:
+            return
+        if self.contents and self.contents[-1]["role"] == role:
+            self.contents[-1]["parts"].extend(parts)
+        else:
+            self.contents.append({"role": role, "parts": parts})
+
+    def flush_tools(self) -> None:
+        if self.pending:
+            self.pending.sort(key=lambda item: (item[0], item[1]))
+            self.push("user", [part for _, _, part in self.pending])
+            self.pending = []
+
+
+def _signature(call: dict[str, Any]) -> str | None:
+    extra = call.get("extra_content")
+    google = extra.get("google") if isinstance(extra, dict) else None
+    sig = google.get("thought_signature") if isinstance(google, dict) else None
+    return sig if isinstance(sig, str) and sig else None
+
+
+def _arguments(raw: object, param: str) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, str):
+        raise type_error(param, "a JSON string", raw)
+    try:
+        args = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise RequestError(f"{param} is not valid JSON", param=param) from None
+    if not isinstance(args, dict):
+        raise RequestError(f"{param} must encode a JSON object; got {json_kind(args)}", param=param)
+    return args
+
+
+def _assistant(
+    b: _Builder, msg: dict[str, Any], param: str, lookup: SignatureLookup | None, gemini3: bool
+) -> None:
+    parts = content_parts(msg.get("content"), f"{param}.content", media=False)
+    calls = msg.get("tool_calls")
+    legacy = msg.get("function_call")
+    if calls is None and isinstance(legacy, dict):  # the pre-tools form: one call, no id
+        calls = [{"function": legacy}]
+        places = [(f"{param}.function_call", f"{param}.function_call")]
+    else:
+        if calls is not None and not isinstance(calls, list):
+            raise type_error(f"{param}.tool_calls", "an array", calls)
+        places = [
+            (f"{param}.tool_calls[{j}]", f"{param}.tool_calls[{j}].function")
+            for j in range(len(calls or ()))
+        ]
+    order: dict[str, int] = {}
+    for j, (call, (where, fn_where)) in enumerate(zip(calls or (), places, strict=True)):
+        if not isinstance(call, dict):
+            raise type_error(where, "an object", call)
+        fn = call.get("function")
+        if not isinstance(fn, dict):
+            raise type_error(fn_where, "an object", fn)
+        name = fn.get("name")
+        if not isinstance(name, str) or not name:
+            raise type_error(f"{fn_where}.name", "a non-empty string", name)
+        call_id = call.get("id")
+        if call_id is not None and not isinstance(call_id, str):
+            raise type_error(f"{where}.id", "a string", call_id)
+        args = _arguments(fn.get("arguments"), f"{fn_where}.arguments")
+        fc: dict[str, Any] = {"name": name, "args": args}
+        part: dict[str, Any] = {"functionCall": fc}
+        sig = _signature(call)
+        if call_id:
+            fc["id"] = call_id
+            b.call_names[call_id] = name
+            order[call_id] = j
+            if sig is None and lookup is not None:
+                sig = lookup(call_id)
+        if sig is None and gemini3 and j == 0:
+            sig = SKIP_SIGNATURE
+        if sig is not None:
+            part["thoughtSignature"] = sig
+        parts.append(part)
+    if order:
+        b.call_order = order
+    b.push("model", parts)
+
+
+def _tool(b: _Builder, msg: dict[str, Any], param: str, role: str) -> None:
+    if role == "function":
+        call_id = None
+        name = msg.get("name")
+        if not isinstance(name, str) or not name:
+            raise type_error(f"{param}.name", "a non-empty string", name)
+    else:
+        call_id = msg.get("tool_call_id")
+        if not isinstance(call_id, str) or not call_id:
+            raise type_error(f"{param}.tool_call_id", "a non-empty string", call_id)
+        name = b.call_names.get(call_id) or msg.get("name")
+        if not isinstance(name, str) or not name:
+            raise RequestError(
+                f"{param}.tool_call_id {call_id!r} does not match a tool call of a preceding "
+                "assistant message",
+                param=f"{param}.tool_call_id",
+            )
+    response, media = tool_result(msg.get("content"), f"{param}.content")
+    fr: dict[str, Any] = {"name": name, "response": response}
+    if call_id:
+        fr["id"] = call_id
+    rank = b.call_order.get(call_id, _LATE - 1) if call_id else _LATE - 1
+    seq = len(b.pending)
+    b.pending.append((rank, seq, {"functionResponse": fr}))
+    for part in media:
+        b.pending.append((_LATE, len(b.pending), part))
+
+
+def _messages(
+    messages: object, lookup: SignatureLookup | None, gemini3: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    if messages is None:
+        raise RequestError(
+            "messages is required", param="messages", code="missing_required_parameter"
+        )
+    if not isinstance(messages, list):
+        raise type_error("messages", "an array", messages)
+    if not messages:
+        raise RequestError("messages must not be empty", param="messages")
+    b = _Builder()
+    for i, msg in enumerate(messages):
+        param = f"messages[{i}]"
+        if not isinstance(msg, dict):
+            raise type_error(param, "an object", msg)
+        role = msg.get("role")
+        if role not in _ROLES:
+            raise RequestError(
+                f"{param}.role must be one of {', '.join(_ROLES)}; got {role!r}",
+                param=f"{param}.role",
+            )
+        if role in ("tool", "function"):
+            _tool(b, msg, param, role)
+            continue
+        b.flush_tools()
+        if role in ("system", "developer"):
+            b.system.extend(content_parts(msg.get("content"), f"{param}.content", media=False))
+        elif role == "user":
+            b.push("user", content_parts(msg.get("content"), f"{param}.content", media=True))
+        else:
+            _assistant(b, msg, param, lookup, gemini3)
+    b.flush_tools()
+    if not b.contents:
+        if not b.system:
+            raise RequestError(
+                "messages must contain a user or assistant message with content",
+                param="messages",
+            )
+        return [{"role": "user", "parts": b.system}], []
+    return b.contents, b.system
+
+
+# ----------------------------------------------------------------------------- tools
+
+
+def _tools(body: dict[str, Any]) -> list[dict[str, Any]]:
+    tools = body.get("tools")
+    key = "tools"
+    if tools is None and body.get("functions") is not None:
+        tools = [{"type": "function", "function": f} for f in body["functions"] or ()]
+        key = "functions"
+    if tools is None:
+        return []
+    if not isinstance(tools, list):
+        raise type_error(key, "an array", tools)
+    decls: list[dict[str, Any]] = []
+    for k, tool in enumerate(tools):
+        where = f"{key}[{k}]"
+        if not isinstance(tool, dict):
+            raise type_error(where, "an object", tool)
+        if tool.get("type", "function") != "function":
+            raise RequestError(
+                f"{where}.type must be 'function'; got {tool.get('type')!r}", param=f"{where}.type"
+            )
+        fn = tool.get("function")
+        if not isinstance(fn, dict):
+            raise type_error(f"{where}.function", "an object", fn)
+        name = fn.get("name")
+        if not isinstance(name, str) or not name:
+            raise type_error(f"{where}.function.name", "a non-empty string", name)
+        decl: dict[str, Any] = {"name": name}
+        description = fn.get("description")
+        if isinstance(description, str) and description:
+            decl["description"] = description
+        params = fn.get("parameters")
+        if params is not None:
+            if not isinstance(params, dict):
+                raise type_error(f"{where}.function.parameters", "a JSON Schema object", params)
+            cleaned = sanitize_parameters(params)
+            if cleaned is not None:
+                decl["parameters"] = cleaned
+        decls.append(decl)
+    return decls
+
+
+def _tool_config(body: dict[str, Any], decls: list[dict[str, Any]]) -> dict[str, Any] | None:
+    key = "tool_choice"
+    choice = body.get(key)
+    if choice is None and body.get("function_call") is not None:
+        key, choice = "function_call", body["function_call"]
+    if choice is None:
+        return None
+    names = [d["name"] for d in decls]
+    if isinstance(choice, str):
+        mode = {"auto": "AUTO", "none": "NONE", "required": "ANY", "any": "ANY"}.get(choice)
+        if mode is None:
+            raise RequestError(
+                f"{key} must be auto, none, required or a function; got {choice!r}", param=key
+            )
+        if mode == "ANY" and not decls:
+            raise RequestError(f"{key} {choice!r} needs tools", param=key)
+        return {"functionCallingConfig": {"mode": mode}} if decls else None
+    if not isinstance(choice, dict):
+        raise type_error(key, "a string or an object", choice)
+    if choice.get("type") == "allowed_tools":
+        allowed = choice.get("allowed_tools")
+        if not isinstance(allowed, dict) or not isinstance(allowed.get("tools"), list):
+            raise type_error(f"{key}.allowed_tools", "an object with tools", allowed)
+        wanted = [
+            t["function"]["name"]
+            for t in allowed["tools"]
+            if isinstance(t, dict)
+            and isinstance(t.get("function"), dict)
+            and isinstance(t["function"].get("name"), str)
+        ]
+        mode = "ANY" if allowed.get("mode") == "required" else "AUTO"
+        kept = [n for n in names if n in wanted]
+        if not kept:
+            raise RequestError(f"{key}.allowed_tools names no declared tool", param=key)
+        return {"functionCallingConfig": {"mode": mode, "allowedFunctionNames": kept}}
+    fn = choice.get("function") if key == "tool_choice" else choice
+    name = fn.get("name") if isinstance(fn, dict) else None
+    if not isinstance(name, str) or name not in names:
+        raise RequestError(f"{key} names a function that is not in tools: {name!r}", param=key)
+    return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [name]}}
+
+
+# ----------------------------------------------------------------------------- config
+
+
+def _stop(body: dict[str, Any]) -> list[str] | None:
+    stop = body.get("stop")
+    if stop is None:
+        return None
+    if isinstance(stop, str):
+        return [stop] if stop else None
+    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
+        raise type_error("stop", "a string or an array of strings", stop)
+    kept = [s for s in stop if s][:_MAX_STOP]
+    return kept or None
+
+
+def _response_format(body: dict[str, Any], config: dict[str, Any]) -> None:
+    fmt = body.get("response_format")
+    if fmt is None:
+        return
+    if not isinstance(fmt, dict):
+        raise type_error("response_format", "an object", fmt)
+    kind = fmt.get("type")
+    if kind == "text":
+        return
+    if kind == "json_object":
+        config["responseMimeType"] = "application/json"
+        return
+    if kind == "json_schema":
+        spec = fmt.get("json_schema")
+        if not isinstance(spec, dict):
+            raise type_error("response_format.json_schema", "an object", spec)
+        config["responseMimeType"] = "application/json"
+        schema = spec.get("schema")
+        if schema is not None:
+            if not isinstance(schema, dict):
+                raise type_error("response_format.json_schema.schema", "an object", schema)
+            config["responseJsonSchema"] = sanitize_schema(schema, dialect="jsonschema")
+        return
+    raise RequestError(
+        f"response_format.type must be text, json_object or json_schema; got {kind!r}",
+        param="response_format.type",
+    )
+
+
+def _generation_config(body: dict[str, Any], model: str) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for key, name in (("temperature", "temperature"), ("top_p", "topP")):
+        value = _opt_number(body, key)
+        if value is not None:
+            config[name] = value
+    for key, name in (
+        ("presence_penalty", "presencePenalty"),
+        ("frequency_penalty", "frequencyPenalty"),
+    ):
+        value = _opt_number(body, key)
+        if value:  # 0 is OpenAI's default; some Gemini models reject any penalty field
+            config[name] = value
+    top_k = _opt_int(body, "top_k", 1)
+    if top_k is not None:
+        config["topK"] = top_k
+    n = _opt_int(body, "n", 1)
+    if n is not None:
+        config["candidateCount"] = n
+    max_tokens = _opt_int(body, "max_tokens", 1)
+    max_completion = _opt_int(body, "max_completion_tokens", 1)
+    if max_completion is not None or max_tokens is not None:
+        config["maxOutputTokens"] = max_completion if max_completion is not None else max_tokens
+    seed = _opt_int(body, "seed")
+    if seed is not None:
+        config["seed"] = seed
+    stop = _stop(body)
+    if stop:
+        config["stopSequences"] = stop
+    _response_format(body, config)
+    effort = body.get("reasoning_effort")
+    if effort is not None and not isinstance(effort, str):
+        raise type_error("reasoning_effort", "a string", effort)
+    thinking = thinking_config(model, effort, _opt_int(body, "thinking_budget", -1))
+    if thinking is not None:
+        config["thinkingConfig"] = thinking
+    return config
+
+
+def translate_request(body: object, *, signatures: SignatureLookup | None = None) -> ChatCall:
+    """Validate an OpenAI chat request (parsed JSON) and build the Gemini request.
+
+    ``signatures`` looks up a ``thoughtSignature`` by ``tool_call_id`` for calls whose
+    client dropped ``extra_content`` (B1). Raises :class:`RequestError` (HTTP 400,
+    ``param`` naming the field) for anything that does not validate; unknown fields are
+    ignored (F1).
+    """
+    if not isinstance(body, dict):
+        raise RequestError(
+            f"the request body must be a JSON object; got {json_kind(body)}",
+            param=None,
+            code="invalid_type",
+        )
+    model = body.get("model")
+    if model is None:
+        raise RequestError("model is required", param="model", code="missing_required_parameter")
+    if not isinstance(model, str):
+        raise type_error("model", "a string", model)
+    model = model.removeprefix("models/")
+    if not _MODEL_RE.match(model):
+        raise RequestError(f"model is not a valid model id: {model!r}", param="model")
+    stream = _opt_bool(body, "stream")
+    options = body.get("stream_options")
+    if options is not None and not isinstance(options, dict):
+        raise type_error("stream_options", "an object", options)
+    include_usage = bool(options and options.get("include_usage") is True)
+    gemini3 = model_version(model)[0] >= 3
+    contents, system = _messages(body.get("messages"), signatures, gemini3)
+    request: dict[str, Any] = {"contents": contents}
+    if system:
+        request["systemInstruction"] = {"parts": system}
+    decls = _tools(body)
+    if decls:
+        request["tools"] = [{"functionDeclarations": decls}]
+    tool_config = _tool_config(body, decls)
+    if tool_config is not None:
+        request["toolConfig"] = tool_config
+    config = _generation_config(body, model)
+    if config:
+        request["generationConfig"] = config
+    return ChatCall(model=model, stream=stream, include_usage=include_usage, request=request)

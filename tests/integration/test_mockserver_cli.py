@@ -1,0 +1,52 @@
+"""``python -m mockserver``: one URL line on stdout, options honoured, clean stop."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from mockserver.__main__ import parse_args
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_cli_prints_the_url_and_stops_cleanly(sig: signal.Signals) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--seed", "3", "--api-key", "k1", "--api-key", "k2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert int(url.rsplit(":", 1)[1]) > 0
+        with httpx.Client(base_url=url, timeout=10) as client:
+            assert client.get("/_mock/health").json() == {"status": "ok"}
+            ok = client.get("/v1beta/models", headers={"x-goog-api-key": "k2"})
+            assert ok.status_code == 200
+            assert client.get("/v1beta/models?key=k3").status_code == 400
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, stderr
+    assert stdout == ""  # exactly one line was printed, and it was read above
+    assert "listening on" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_arguments_are_checked() -> None:
+    args = parse_args(["--port", "8123", "--seed", "18446744073709551615"])
+    assert (args.host, args.port, args.seed, args.api_keys) == ("127.0.0.1", 8123, 2**64 - 1, [])
+    for bad in (["--seed", "-1"], ["--port", "70000"], ["--api-key", ""], ["--seed", "x"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)

@@ -1,0 +1,91 @@
+"""The official google-genai client talks to the mock (unary, SSE stream, errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mockserver.app import create_app
+from mockserver.settings import Settings
+from tests.servers import serve
+
+genai = pytest.importorskip("google.genai")
+from google.genai import errors, types  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    with serve(lambda: create_app(Settings(api_keys=frozenset({"k-genai"})))) as url:
+        options = types.HttpOptions(base_url=url, api_version="v1beta")
+        yield genai.Client(api_key="k-genai", http_options=options)
+
+
+def test_default_api_version_is_served_too() -> None:
+    with serve(create_app) as url:
+        default = genai.Client(api_key="x", http_options=types.HttpOptions(base_url=url))
+        assert default.models.generate_content(model="gemini-2.0-flash", contents="hi").text
+
+
+def test_generate_content_and_stream_agree(client: Any) -> None:
+    prompt = "Describe the harbour [[mock:chunks=4]]"
+    unary = client.models.generate_content(model="gemini-2.5-flash", contents=prompt)
+    assert unary.text
+    assert unary.candidates[0].finish_reason == types.FinishReason.STOP
+    assert unary.usage_metadata.candidates_token_count == len(unary.text.split())
+    chunks = list(client.models.generate_content_stream(model="gemini-2.5-flash", contents=prompt))
+    assert len(chunks) == 4
+    assert "".join(c.text for c in chunks) == unary.text
+    assert chunks[-1].usage_metadata.total_token_count == unary.usage_metadata.total_token_count
+    assert {c.response_id for c in chunks} == {unary.response_id}
+
+
+def test_thoughts_and_tool_calls_parse(client: Any) -> None:
+    thoughts = client.models.generate_content(
+        model="gemini-2.5-flash", contents="why? [[mock:scenario=thoughts]]"
+    )
+    parts = thoughts.candidates[0].content.parts
+    assert [bool(p.thought) for p in parts] == [True, False]
+    assert thoughts.usage_metadata.thoughts_token_count > 0
+    config = types.GenerateContentConfig(
+        tools=[
+            types.Tool(
+                function_declarations=[
+                    types.FunctionDeclaration(
+                        name="get_time",
+                        parameters_json_schema={
+                            "type": "object",
+                            "properties": {"tz": {"type": "string"}},
+                            "required": ["tz"],
+                        },
+                    )
+                ]
+            )
+        ],
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )
+    calls = client.models.generate_content(
+        model="gemini-3-flash-preview", contents="time? [[mock:scenario=tool_call]]", config=config
+    )
+    [call] = calls.function_calls
+    assert call.name == "get_time"
+    assert isinstance(call.args["tz"], str)
+    assert len(call.id) == 8
+    assert calls.candidates[0].content.parts[0].thought_signature
+
+
+def test_errors_raise_the_sdk_exceptions(client: Any) -> None:
+    with pytest.raises(errors.ClientError) as info:
+        client.models.generate_content(
+            model="gemini-2.5-flash", contents="[[mock:scenario=rate_limit retry_delay=3s]]"
+        )
+    assert info.value.code == 429
+    assert info.value.status == "RESOURCE_EXHAUSTED"
+    with pytest.raises(errors.ServerError) as server:
+        list(
+            client.models.generate_content_stream(
+                model="gemini-2.5-flash", contents="[[mock:scenario=mid_stream_error cut_after=1]]"
+            )
+        )
+    assert server.value.code == 503
