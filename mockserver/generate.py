@@ -156,6 +156,7 @@ def text_plan(
     chunks: int,
     max_tokens: int | None,
     thoughts: bool = False,
+    show_thoughts: bool = True,
     force_cut: bool = False,
     signed: bool = False,
     words: int = ANSWER_WORDS,
@@ -164,7 +165,8 @@ def text_plan(
 
     ``max_tokens`` caps the words (then ``finishReason: MAX_TOKENS``); ``force_cut``
     (scenario ``max_tokens``) always cuts, at ``max_tokens`` when it is smaller than
-    the answer, else at half of it. ``thoughts`` puts two thought pieces first.
+    the answer, else at half of it. ``thoughts`` puts two thought pieces first; with
+    ``show_thoughts`` false (no ``includeThoughts``) only their tokens are counted.
     ``signed`` puts a ``thoughtSignature`` on the last answer piece (gemini-3 style).
     """
     all_words = answer_words(key, max(words, chunks))
@@ -177,14 +179,16 @@ def text_plan(
     if limit < len(all_words):
         all_words = all_words[:limit]
         finish = "MAX_TOKENS"
-    pieces = _thought_pieces(key) if thoughts else []
+    thought_pieces = _thought_pieces(key) if thoughts else []
+    pieces = thought_pieces if show_thoughts else []
+    hidden = 0 if show_thoughts else sum(p.thoughts for p in thought_pieces)
     deltas = _deltas(all_words, chunks)
     for i, group in enumerate(deltas):
         text = ("" if i == 0 else " ") + " ".join(group)
         part: dict[str, Any] = {"text": text}
         if signed and i == len(deltas) - 1:
             part["thoughtSignature"] = signature(key, 0)
-        pieces.append(Piece(part, 1, candidates=len(group)))
+        pieces.append(Piece(part, 1, candidates=len(group), thoughts=hidden if i == 0 else 0))
     return Plan(tuple(pieces), finish)
 
 

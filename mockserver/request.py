@@ -190,6 +190,14 @@ def max_output_tokens(body: dict[str, Any]) -> int | None:
     return value if value >= 1 else None
 
 
+def include_thoughts(body: dict[str, Any]) -> bool:
+    """``generationConfig.thinkingConfig.includeThoughts`` is true. Google returns thought
+    text only then; otherwise it reports ``thoughtsTokenCount`` alone (A2)."""
+    config = get(body, "generationConfig")
+    thinking = get(config, "thinkingConfig") if isinstance(config, dict) else None
+    return isinstance(thinking, dict) and get(thinking, "includeThoughts") is True
+
+
 def _words(content: Any) -> int:
     count = 0
     if isinstance(content, dict):

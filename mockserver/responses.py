@@ -36,6 +36,7 @@ from mockserver.request import (
     ends_with_function_response,
     find_inband_directive,
     get,
+    include_thoughts,
     max_output_tokens,
     parse_json,
     prompt_tokens,
@@ -187,6 +188,7 @@ def _plan(model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, sign
         chunks=chunks,
         max_tokens=max_output_tokens(body),
         thoughts=scenario is Scenario.THOUGHTS,
+        show_thoughts=include_thoughts(body),
         force_cut=scenario is Scenario.MAX_TOKENS,
         signed=signed,
     )

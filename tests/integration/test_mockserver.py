@@ -80,7 +80,11 @@ def test_unary_reply_is_pretty_json_with_googles_headers(client: httpx.Client) -
 
 
 def test_sse_framing_is_byte_exact(client: httpx.Client) -> None:
-    response, data = raw_stream(client, "scenario=thoughts chunks=3")
+    response, data = raw_stream(
+        client,
+        "scenario=thoughts chunks=3",
+        generationConfig={"thinkingConfig": {"includeThoughts": True}},
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/event-stream"
     assert response.headers["content-disposition"] == "attachment"

@@ -43,7 +43,11 @@ def test_generate_content_and_stream_agree(client: Any) -> None:
 
 def test_thoughts_and_tool_calls_parse(client: Any) -> None:
     thoughts = client.models.generate_content(
-        model="gemini-2.5-flash", contents="why? [[mock:scenario=thoughts]]"
+        model="gemini-2.5-flash",
+        contents="why? [[mock:scenario=thoughts]]",
+        config=types.GenerateContentConfig(
+            thinking_config=types.ThinkingConfig(include_thoughts=True)
+        ),
     )
     parts = thoughts.candidates[0].content.parts
     assert [bool(p.thought) for p in parts] == [True, False]

@@ -157,21 +157,39 @@ def test_chunks_directive_sets_the_number_of_text_chunks(chunks: int) -> None:
     assert len(events(run(stream=True, chunks=chunks))) == chunks
 
 
+THINKING = {"generationConfig": {"thinkingConfig": {"includeThoughts": True}}}
+
+
 def test_thoughts_come_first_and_count_as_thoughts() -> None:
-    chunks = events(run(Scenario.THOUGHTS, stream=True))
+    chunks = events(run(Scenario.THOUGHTS, body(**THINKING), stream=True))
     kinds = [c["candidates"][0]["content"]["parts"][0].get("thought", False) for c in chunks]
     assert kinds == [True, True, False, False, False]
     first = chunks[0]["usageMetadata"]
     assert "candidatesTokenCount" not in first
     assert first["thoughtsTokenCount"] == len(text_of(chunks[0], thought=True).split())
     assert first["totalTokenCount"] == first["promptTokenCount"] + first["thoughtsTokenCount"]
-    whole = unary(run(Scenario.THOUGHTS))
+    whole = unary(run(Scenario.THOUGHTS, body(**THINKING)))
     parts = whole["candidates"][0]["content"]["parts"]
     assert [p.get("thought", False) for p in parts] == [True, False]
     assert parts[0]["text"].startswith("**")
     thoughts = "".join(text_of(c, thought=True) for c in chunks)
     assert thoughts == parts[0]["text"]
     assert whole["usageMetadata"]["thoughtsTokenCount"] == len(thoughts.split())
+
+
+def test_thought_text_only_with_include_thoughts() -> None:
+    """Like Google: without includeThoughts the thoughts are counted, never shown (A2)."""
+    hidden = unary(run(Scenario.THOUGHTS))
+    shown = unary(run(Scenario.THOUGHTS, body(**THINKING)))
+    assert text_of(hidden, thought=True) == ""
+    assert text_of(shown, thought=True)
+    usage = hidden["usageMetadata"]
+    assert usage["thoughtsTokenCount"] == shown["usageMetadata"]["thoughtsTokenCount"] > 0
+    assert usage["totalTokenCount"] == (
+        usage["promptTokenCount"] + usage["candidatesTokenCount"] + usage["thoughtsTokenCount"]
+    )
+    chunks = events(run(Scenario.THOUGHTS, stream=True))
+    assert not any(text_of(c, thought=True) for c in chunks)
 
 
 # ----------------------------------------------------------------------------- max tokens
@@ -509,7 +527,8 @@ def test_every_scenario_has_a_shape_check() -> None:
 @pytest.mark.parametrize("scenario", list(Scenario))
 @pytest.mark.parametrize("model", [FLASH, PRO3], ids=lambda m: m.id)
 def test_every_scenario_unary_shape(scenario: Scenario, model: ModelInfo) -> None:
-    assert SHAPES[scenario](json.loads(run(scenario, model=model).body))
+    request = body(**THINKING) if scenario is Scenario.THOUGHTS else None
+    assert SHAPES[scenario](json.loads(run(scenario, request, model=model).body))
 
 
 # ----------------------------------------------------------------------------- determinism
