@@ -1,7 +1,8 @@
 """The suite's I/O: send a probe's request, record the response as it arrives.
 
-Bodies are read raw (``iter_raw``: no decompression, the bytes as the target sent them)
-with the arrival time of each piece, capped at :data:`MAX_BODY` bytes. Transport
+Bodies are read as a client reads them: the request offers ``gzip, deflate`` like
+openai-python (httpx's default) and the body is decoded per ``Content-Encoding``
+(``iter_bytes``), each piece with its arrival time, capped at :data:`MAX_BODY` bytes. Transport
 failures become an :class:`Exchange` with ``status=None`` and the reason, never an
 exception: a check then reports ``error`` rather than crashing the run.
 """
@@ -70,7 +71,7 @@ def send(client: httpx.Client, probe: str, request: Request, budget: Budget) -> 
         ) as response:
             status = response.status_code
             headers = tuple(response.headers.multi_items())
-            for piece in response.iter_raw():
+            for piece in response.iter_bytes():
                 chunks.append((time.monotonic() - started, piece))
                 size += len(piece)
                 if size >= MAX_BODY:

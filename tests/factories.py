@@ -95,6 +95,7 @@ def journal(
     body: Mapping[str, Any] | None = None,
     credentials: Sequence[Mapping[str, Any]] | None = None,
     path: str = "/v1beta/models/gemini-2.5-flash:generateContent",
+    status: int = 200,
 ) -> tuple[dict[str, Any], ...]:
     """One mock journal entry for a generate call, as the mock records it."""
     return (
@@ -105,7 +106,8 @@ def journal(
             "headers": {"x-goog-api-key": "[redacted]"},
             "body": dict(body or {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
             "scenario": "text",
-            "status": 200,
+            "status": status,
+            "time": 100.0,
             "credentials": list(
                 credentials
                 if credentials is not None
@@ -184,12 +186,16 @@ def completion(
 
 
 def error_exchange(
-    probe: str, status: int, message: str = "bad thing", headers: Sequence[tuple[str, str]] = ()
+    probe: str,
+    status: int,
+    message: str = "bad thing",
+    headers: Sequence[tuple[str, str]] = (),
+    upstream: Sequence[Mapping[str, Any]] = (),
 ) -> Exchange:
     body = {
         "error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}
     }
-    return json_exchange(probe, body, status=status, headers=headers)
+    return json_exchange(probe, body, status=status, headers=headers, upstream=upstream)
 
 
 def params_body(**over: Any) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import math
 from typing import Any
 
 from ..exchange import Exchange
-from ..registry import CheckFailure, Mode, Severity, check, excerpt
+from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
 from ._common import OPENAI_ERROR_SOURCE, require_response
+from .upstream import generate_calls
 
 __all__ = ["ERROR_PROBES", "check_envelope", "retry_after_seconds"]
 
@@ -209,3 +210,31 @@ def rate_limit_stream_status(x: Exchange) -> None:
             excerpt=excerpt(x.body),
         )
     check_envelope(x)
+
+
+@check(
+    "errors.no_early_retry",
+    title="The proxy does not retry an upstream 429 before its RetryInfo delay",
+    severity=Severity.MEDIUM,
+    source=(
+        "client-breakages.md E1 (1rgs/claude-code-proxy#89, tech-shrimp/gemini-balance-lite#7); "
+        "wire-formats.md A5 RetryInfo"
+    ),
+    probes=("rate_limit",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def no_early_retry(x: Exchange) -> None:
+    calls = generate_calls(x)
+    if not calls:
+        raise Undecided("the mock's journal shows no generate call for the 429 probe")
+    if len(calls) == 1:
+        return
+    times = [c["time"] for c in calls if isinstance(c.get("time"), int | float)]
+    span = max(times) - min(times) if times else 0.0
+    if span < 17:
+        raise CheckFailure(
+            f"one client request made {len(calls)} upstream requests within {span:.1f}s "
+            "although the upstream's RetryInfo said to wait 17s: each early retry burns "
+            "quota and delays the client's own 429",
+        )

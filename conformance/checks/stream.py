@@ -394,8 +394,15 @@ def usage_chunk(x: Exchange) -> None:
             excerpt=excerpt(json.dumps(chunks[-1])),
         )
     if len(empty) != 1:
+        carriers = [i for i, c in enumerate(chunks) if isinstance(c.get("usage"), dict)]
+        hint = (
+            f"; usage arrives on chunk {carriers[-1]}, which still has choices, so clients "
+            "that take the choices-empty chunk as the usage chunk never see it"
+            if carriers and not empty
+            else ""
+        )
         raise CheckFailure(
-            f"expected exactly one chunk with `choices: []`, found {len(empty)}",
+            f"expected exactly one chunk with `choices: []`, found {len(empty)}{hint}",
             excerpt=excerpt(x.body[-500:]),
         )
     if empty[0] != len(chunks) - 1:

@@ -101,7 +101,9 @@ def good() -> dict[str, Exchange]:
         "bad_key": error_exchange("bad_key", 401),
         "unknown_model": error_exchange("unknown_model", 404),
         "malformed_body": error_exchange("malformed_body", 400),
-        "rate_limit": error_exchange("rate_limit", 429, headers=RETRY),
+        "rate_limit": error_exchange(
+            "rate_limit", 429, headers=RETRY, upstream=journal(status=429)
+        ),
         "rate_limit_stream": error_exchange("rate_limit_stream", 429, headers=RETRY),
         "thoughts": json_exchange(
             "thoughts",
@@ -398,6 +400,20 @@ BAD: list[tuple[str, Exchange, str]] = [
     ("errors.malformed_body_status", error_exchange("malformed_body", 502), "HTTP 502"),
     ("errors.rate_limit_status", error_exchange("rate_limit", 500, headers=RETRY), "HTTP 500"),
     ("errors.retry_after", error_exchange("rate_limit", 429), "no Retry-After"),
+    (
+        "errors.no_early_retry",
+        error_exchange(
+            "rate_limit",
+            429,
+            headers=RETRY,
+            upstream=(
+                {**journal()[0], "time": 100.0, "status": 429},
+                {**journal()[0], "time": 101.5, "status": 429},
+                {**journal()[0], "time": 104.0, "status": 429},
+            ),
+        ),
+        "3 upstream requests within 4.0s",
+    ),
     (
         "errors.retry_after",
         error_exchange("rate_limit", 429, headers=(("retry-after", "5"),)),

@@ -1,0 +1,150 @@
+"""Third-party proxies as real targets: start LiteLLM proxy in front of our mock.
+
+LiteLLM is not a dependency of this project: it lives in a virtual environment of its own
+(``tox -e litellm --notest`` creates ``.tox/litellm``; any ``litellm`` executable works).
+It starts offline (``LITELLM_LOCAL_MODEL_COST_MAP=True``), on 127.0.0.1 only, with one
+Gemini model whose ``api_base`` is the mock's ``/v1beta``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+__all__ = [
+    "LITELLM_KEY",
+    "find_litellm",
+    "free_port",
+    "litellm_config",
+    "litellm_proxy",
+    "litellm_version",
+]
+
+LITELLM_KEY = "sk-litellm-master"
+"""The master key the local LiteLLM proxy is started with (not a secret: local only)."""
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def find_litellm(explicit: str | None = None) -> Path:
+    """The ``litellm`` executable: ``explicit``, ``.tox/litellm/bin/litellm``,
+    ``.litellm/venv/bin/litellm`` or ``$PATH``. Raises ``FileNotFoundError`` saying how
+    to create it."""
+    candidates = [explicit] if explicit else []
+    candidates += [
+        str(ROOT / ".tox" / "litellm" / "bin" / "litellm"),
+        str(ROOT / ".litellm" / "venv" / "bin" / "litellm"),
+        shutil.which("litellm") or "",
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    raise FileNotFoundError(
+        "no litellm executable; create one with `tox -e litellm --notest` or pass --litellm"
+    )
+
+
+def litellm_version(executable: Path) -> str:
+    """``litellm``'s package version, read with the interpreter of its own environment."""
+    python = executable.parent / "python"
+    out = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('litellm'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def litellm_config(mock_url: str, model: str = "gemini-2.5-flash") -> str:
+    """The LiteLLM proxy config (YAML) used for the example report and the benchmark."""
+    return (
+        "model_list:\n"
+        f"  - model_name: {model}\n"
+        "    litellm_params:\n"
+        f"      model: gemini/{model}\n"
+        f"      api_base: {mock_url}/v1beta\n"
+        "      api_key: mock-upstream-key\n"
+        "general_settings:\n"
+        f"  master_key: {LITELLM_KEY}\n"
+    )
+
+
+@contextmanager
+def litellm_proxy(
+    mock_url: str, executable: Path, *, timeout_s: float = 120.0, workers: int = 1
+) -> Iterator[str]:
+    """Run LiteLLM proxy in front of ``mock_url``; yield its base URL. Stops it on exit.
+
+    Raises ``RuntimeError`` with the log tail when it does not become live in time.
+    """
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.yaml"
+        config.write_text(litellm_config(mock_url))
+        log = (Path(tmp) / "litellm.log").open("wb")
+        env = {
+            **os.environ,
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "LITELLM_TELEMETRY": "False",
+            "LITELLM_LOG": "ERROR",
+        }
+        proc = subprocess.Popen(
+            [
+                str(executable),
+                "--config",
+                str(config),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--num_workers",
+                str(workers),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"litellm exited with {proc.returncode}:\n{_tail(log)}")
+                try:
+                    if httpx.get(f"{url}/health/liveliness", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"litellm did not start in {timeout_s}s:\n{_tail(log)}")
+                time.sleep(0.25)  # polling a starting process, not synchronising a test
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(15)
+            log.close()
+
+
+def _tail(log: object) -> str:
+    name = getattr(log, "name", None)
+    return Path(str(name)).read_text("utf-8", "replace")[-3000:] if name else ""
