@@ -106,7 +106,8 @@ class Exchange:
     (``transport_error`` then says why). ``chunks`` are the body pieces as received,
     each with its arrival time in seconds since the request was sent; ``body`` is
     their concatenation. ``truncated`` is true when reading stopped at the size cap.
-    ``upstream`` holds the mock's journal entries for this request (controlled mode).
+    ``upstream`` holds the mock's journal entries for this probe (controlled mode, every
+    turn); ``previous`` the earlier turns of a multi-turn probe.
     """
 
     probe: str
@@ -118,6 +119,8 @@ class Exchange:
     elapsed_s: float = 0.0
     truncated: bool = False
     upstream: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    previous: tuple[Exchange, ...] = ()
+    """Earlier turns of a multi-turn probe, oldest first."""
 
     @cached_property
     def body(self) -> bytes:

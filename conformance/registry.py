@@ -74,7 +74,8 @@ class NotApplicable(Exception):
     """The check does not apply to what the target answered. Reported as ``skipped``."""
 
 
-CheckFunc = Callable[..., None]
+CheckFunc = Callable[..., str | None]
+"""A check: exchanges in, ``None`` or an informational note (e.g. timings) out."""
 F = TypeVar("F", bound=CheckFunc)
 
 
@@ -97,12 +98,12 @@ class CheckSpec:
     also: tuple[str, ...] = ()
     """Further probes the same rule is applied to when they ran (single-probe checks)."""
 
-    def run(self, exchanges: Mapping[str, Exchange]) -> None:
+    def run(self, exchanges: Mapping[str, Exchange]) -> str | None:
         """Apply the rule to the required probes, then to each ``also`` probe that ran.
         A failure names the probe it came from; ``NotApplicable`` on an ``also`` probe
-        is ignored (the rule holds where it applies)."""
+        is ignored (the rule holds where it applies). Returns the primary's note."""
         try:
-            self.func(*(exchanges[name] for name in self.probes))
+            note = self.func(*(exchanges[name] for name in self.probes))
         except CheckFailure as failure:
             failure.probe = self.probes[0]
             raise
@@ -117,6 +118,7 @@ class CheckSpec:
             except CheckFailure as failure:
                 failure.probe = name
                 raise
+        return note
 
 
 REGISTRY: dict[str, CheckSpec] = {}

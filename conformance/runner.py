@@ -156,8 +156,9 @@ def run_checks(
         else:
             primary = exchanges[spec.probes[0]]
             started = time.perf_counter()
+            note: str | None = None
             try:
-                spec.run(exchanges)
+                note = spec.run(exchanges)
             except CheckFailure as failure:
                 exchange = exchanges.get(failure.probe or spec.probes[0], primary)
                 prefix = f"[{failure.probe}] " if failure.probe != spec.probes[0] else ""
@@ -184,7 +185,7 @@ def run_checks(
                     evidence=_evidence(None, primary, {}),
                 )
             else:
-                record = replace(base, outcome=Outcome.PASSED)
+                record = replace(base, outcome=Outcome.PASSED, message=note or "")
             elapsed_ms = (time.perf_counter() - started) * 1000 + primary.elapsed_s * 1000
             record = replace(record, duration_ms=round(elapsed_ms, 3))
         results.append(record)
@@ -231,8 +232,14 @@ def run_suite(
             if on_probe is not None:
                 on_probe(name)
             cid = f"{run_id}.{name}"
+            the_probe = PROBES[name]
             try:
-                exchange = send(client, name, PROBES[name].build(target, cid), budget)
+                exchange = send(client, name, the_probe.build(target, cid), budget)
+                if the_probe.then is not None:
+                    follow_up = the_probe.then(target, cid, exchange)
+                    if follow_up is not None:
+                        second = send(client, name, follow_up, budget)
+                        exchange = replace(second, previous=(exchange,))
             except BudgetExhausted as exc:
                 missing[name] = str(exc)
                 continue

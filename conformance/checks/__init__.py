@@ -3,6 +3,32 @@
 
 from __future__ import annotations
 
-from . import chat, clients, errors, reasoning, stream, tools, translation
+from . import (
+    blocked,
+    chat,
+    clients,
+    errors,
+    http,
+    reasoning,
+    requests,
+    signatures,
+    stream,
+    tool_requests,
+    tools,
+    translation,
+)
 
-__all__ = ["chat", "clients", "errors", "reasoning", "stream", "tools", "translation"]
+__all__ = [
+    "blocked",
+    "chat",
+    "clients",
+    "errors",
+    "http",
+    "reasoning",
+    "requests",
+    "signatures",
+    "stream",
+    "tool_requests",
+    "tools",
+    "translation",
+]

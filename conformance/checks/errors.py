@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from ..exchange import Exchange
+from ..probes.faults import STATUS_MAP
 from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
 from ._common import OPENAI_ERROR_SOURCE, require_response
 from .upstream import generate_calls
@@ -238,3 +239,74 @@ def no_early_retry(x: Exchange) -> None:
             "although the upstream's RetryInfo said to wait 17s: each early retry burns "
             "quota and delays the client's own 429",
         )
+
+
+def _status_map_check(probe_name: str, grpc: str, code: int) -> Any:
+    def run(x: Exchange) -> None:
+        status = require_response(x)
+        ok = status == code if code < 500 else 500 <= status < 600
+        if code == 403:
+            ok = status in (401, 403)
+        if not ok:
+            want = f"{code}" if code < 500 else "a 5xx"
+            retry = (
+                "; SDKs retry every 5xx, so a permanent error is retried pointlessly"
+                if status >= 500 > code
+                else "; SDKs do not retry it, so a transient error becomes permanent"
+                if code >= 500 > status
+                else ""
+            )
+            raise CheckFailure(
+                f"the upstream answered {code} {grpc}, the proxy answered HTTP {status}, "
+                f"expected {want}{retry}",
+                excerpt=excerpt(x.body),
+            )
+        check_envelope(x)
+
+    run.__name__ = f"status_map_{probe_name}"
+    return run
+
+
+for _probe, (_scenario, _grpc, _code) in STATUS_MAP.items():
+    check(
+        f"errors.status_map.{_code}",
+        title=f"An upstream {_code} {_grpc} reaches the client as "
+        f"{_code if _code < 500 else '5xx'} with an OpenAI error body",
+        severity=Severity.HIGH,
+        source="client-breakages.md D2 (freellmapi#97, snailyp/gemini-balance#29); D1",
+        probes=(_probe,),
+        mode=Mode.CONTROLLED,
+        features=("chat",),
+    )(_status_map_check(_probe, _grpc, _code))
+
+
+@check(
+    "errors.daily_quota",
+    title="A per-day quota 429 tells clients not to retry soon "
+    "(x-should-retry: false or Retry-After > 120 s)",
+    severity=Severity.MEDIUM,
+    source=(
+        "client-breakages.md E1 (1rgs/claude-code-proxy#89); wire-formats.md B3 "
+        "(x-should-retry overrides everything), C5"
+    ),
+    probes=("daily_quota",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def daily_quota(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 429:
+        raise CheckFailure(
+            f"the upstream's daily quota 429 became HTTP {status}", excerpt=excerpt(x.body)
+        )
+    should_retry = (x.header("x-should-retry") or "").strip().lower()
+    delay = retry_after_seconds(x)
+    if should_retry == "false" or (delay is not None and delay > 120):
+        return
+    raise CheckFailure(
+        "a per-day quota is spent until tomorrow, yet the 429 has neither "
+        "`x-should-retry: false` nor a Retry-After over 120 s "
+        f"(Retry-After: {x.header('retry-after')!r}); openai-python retries it twice, "
+        "every agent loop retries it forever",
+        excerpt=excerpt(x.body),
+    )

@@ -8,8 +8,8 @@ from typing import Any
 
 from ..exchange import Exchange
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, check, excerpt
-from ._common import chunks_of, json_object, require_success
-from .upstream import normalise, upstream_answer
+from ._common import chunks_of, json_object, require_response, require_success
+from .upstream import generation_config, normalise, upstream_answer
 
 __all__ = ["answer_texts"]
 
@@ -117,3 +117,125 @@ for _probe, _label in (("thoughts", "unary"), ("thoughts_stream", "stream")):
         mode=Mode.CONTROLLED,
         features=("chat", "reasoning"),
     )(_check_reasoning_content)
+
+
+def _thinking(x: Exchange) -> dict[str, Any]:
+    config = generation_config(x)
+    thinking = config.get("thinkingConfig", config.get("thinking_config"))
+    return thinking if isinstance(thinking, dict) else {}
+
+
+def _budget(thinking: dict[str, Any]) -> Any:
+    return thinking.get("thinkingBudget", thinking.get("thinking_budget"))
+
+
+def _level(thinking: dict[str, Any]) -> Any:
+    return thinking.get("thinkingLevel", thinking.get("thinking_level"))
+
+
+def _accepted(x: Exchange, what: str) -> None:
+    status = require_response(x)
+    if status != 200:
+        raise CheckFailure(f"{what} got HTTP {status}", excerpt=excerpt(x.body))
+
+
+_C2 = (
+    "client-breakages.md C2 (BerriAI/litellm#16548, mozilla-ai/any-llm#1293, #1345); "
+    "wire-formats.md A1 thinkingConfig, B5"
+)
+
+
+@check(
+    "reasoning.effort_none_disables_thinking",
+    title="reasoning_effort 'none' turns thinking off on gemini-2.5-flash (thinkingBudget 0)",
+    severity=Severity.MEDIUM,
+    source=_C2,
+    probes=("effort_none",),
+    mode=Mode.CONTROLLED,
+    features=("reasoning",),
+)
+def effort_none(x: Exchange) -> None:
+    _accepted(x, "reasoning_effort 'none'")
+    thinking = _thinking(x)
+    if _budget(thinking) != 0:
+        raise CheckFailure(
+            f"reasoning_effort 'none' went upstream as thinkingConfig {thinking or 'unset'}; "
+            "the model still thinks and bills thought tokens",
+        )
+
+
+@check(
+    "reasoning.effort_scales",
+    title="reasoning_effort low and high reach gemini-2.5 as different thinking budgets",
+    severity=Severity.LOW,
+    source=_C2,
+    probes=("effort_low", "effort_high"),
+    mode=Mode.CONTROLLED,
+    features=("reasoning",),
+)
+def effort_scales(low: Exchange, high: Exchange) -> None:
+    _accepted(low, "reasoning_effort 'low'")
+    _accepted(high, "reasoning_effort 'high'")
+    lo, hi = _thinking(low), _thinking(high)
+    for name, thinking in (("low", lo), ("high", hi)):
+        if _level(thinking) is not None:
+            raise CheckFailure(
+                f"reasoning_effort {name!r} went to gemini-2.5 as thinkingLevel "
+                f"{_level(thinking)!r}; 2.5 models take thinkingBudget"
+            )
+    b_lo, b_hi = _budget(lo), _budget(hi)
+    if not isinstance(b_lo, int) or not isinstance(b_hi, int):
+        raise CheckFailure(
+            f"reasoning_effort is not mapped to a thinking budget (low: {lo or 'unset'}, "
+            f"high: {hi or 'unset'})"
+        )
+    if not 0 < b_lo < b_hi and b_hi != -1:
+        raise CheckFailure(f"thinkingBudget low={b_lo} is not below high={b_hi}")
+
+
+@check(
+    "reasoning.effort_gemini3",
+    title="reasoning_effort on Gemini 3 never sends thinkingBudget and thinkingLevel together, "
+    "and maps low/high to LOW/HIGH",
+    severity=Severity.MEDIUM,
+    source=_C2,
+    probes=("effort_low_g3", "effort_high_g3"),
+    mode=Mode.CONTROLLED,
+    features=("reasoning",),
+)
+def effort_gemini3(low: Exchange, high: Exchange) -> None:
+    for x, effort, levels in ((low, "low", ("LOW", "MINIMAL")), (high, "high", ("HIGH",))):
+        _accepted(x, f"reasoning_effort {effort!r} on Gemini 3")
+        thinking = _thinking(x)
+        level, budget = _level(thinking), _budget(thinking)
+        if level is not None and budget is not None:
+            raise CheckFailure(
+                f"reasoning_effort {effort!r} sent both thinkingBudget and thinkingLevel; "
+                "Google answers 400"
+            )
+        if level is not None and str(level).upper() not in levels:
+            raise CheckFailure(
+                f"reasoning_effort {effort!r} went upstream as thinkingLevel {level!r}"
+            )
+
+
+@check(
+    "reasoning.reasoning_tokens",
+    title="usage.completion_tokens_details.reasoning_tokens reports the thought tokens",
+    severity=Severity.LOW,
+    source="client-breakages.md C2; wire-formats.md B1, B5 (OpenRouter, DeepSeek)",
+    probes=("thoughts",),
+    mode=Mode.CONTROLLED,
+    features=("reasoning",),
+)
+def reasoning_tokens(x: Exchange) -> None:
+    require_success(x)
+    _thoughts(x)  # moot when the upstream sent no thoughts
+    usage = json_object(x).get("usage")
+    details = usage.get("completion_tokens_details") if isinstance(usage, dict) else None
+    count = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    if not isinstance(count, int) or count <= 0:
+        raise CheckFailure(
+            f"the upstream reported thought tokens, usage says reasoning_tokens={count!r}",
+            excerpt=excerpt(json.dumps(usage)),
+        )

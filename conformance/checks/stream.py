@@ -7,20 +7,31 @@ openai-node and schemathesis do with the same bytes), ``client-breakages.md`` A2
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
+from spec.sse import SSEDecoder
 from spec.wire import OPENAI_FINISH_REASONS
 
 from ..exchange import Exchange
 from ..oracles import replay_openai_python
-from ..registry import CheckFailure, Mode, Severity, check, excerpt
+from ..probes.faults import PACED_MS
+from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
 from ._common import chunks_of, require_response, require_success, schema_errors
+from .upstream import upstream_answer
 
 WHATWG = (
     "https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation"
 )
-OTHER_STREAMS = ("chat_stream_usage", "thoughts_stream", "tool_calls_stream")
+OTHER_STREAMS = (
+    "chat_stream_usage",
+    "thoughts_stream",
+    "tool_calls_stream",
+    "stream_split",
+    "stream_coalesced",
+    "stream_paced",
+)
 """Streams the framing rules are also applied to, when they ran."""
 
 
@@ -473,3 +484,139 @@ def upstream_cut_surfaces(x: Exchange) -> None:
             excerpt=excerpt(x.body[-500:]),
             clients=clients,
         )
+
+
+@check(
+    "stream.upstream_error_event",
+    title='An upstream error mid-stream reaches the client as one data: {"error": ...} event',
+    severity=Severity.HIGH,
+    source=(
+        "client-breakages.md D3 (open-octo/octo-agent#910, BerriAI/litellm#32237); "
+        "wire-formats.md B2 'Errors inside the stream'"
+    ),
+    probes=("stream_error",),
+    mode=Mode.CONTROLLED,
+    features=("stream",),
+)
+def upstream_error_event(x: Exchange) -> None:
+    status = require_response(x)
+    if status >= 400:
+        return  # reported before streaming began: a real HTTP error
+    errors = [
+        p
+        for p in x.sse.payloads
+        if isinstance(p.value, dict) and isinstance(p.value.get("error"), dict)
+    ]
+    outcome = replay_openai_python(x, "stream")
+    clients = {outcome.client: outcome.verdict()}
+    if not errors:
+        raise CheckFailure(
+            'the upstream failed mid-stream but the proxy sent no `data: {"error": ...}` '
+            "event; openai-python "
+            + ("raises nothing" if outcome.ok else f"only sees {outcome.error}"),
+            excerpt=excerpt(x.body[-500:]),
+            clients=clients,
+        )
+    message = errors[0].value["error"].get("message")
+    if not isinstance(message, str) or not message:
+        raise CheckFailure(
+            "the error event has no error.message", excerpt=excerpt(errors[0].data), clients=clients
+        )
+    if outcome.ok or outcome.error_type != "APIError":
+        raise CheckFailure(
+            f"openai-python does not raise APIError on the error event ({outcome.verdict()})",
+            excerpt=excerpt(errors[0].data),
+            clients=clients,
+        )
+
+
+@check(
+    "stream.upstream_framing",
+    title="Upstream CRLF events split byte by byte, or coalesced in one write, reach the "
+    "client as the same text",
+    severity=Severity.HIGH,
+    source=(
+        "client-breakages.md A7 (Continuum-AI-Corp/OrcaRouter-Lite#98, "
+        f"alexrudall/ruby-openai#332); {WHATWG}"
+    ),
+    probes=("stream_split",),
+    mode=Mode.CONTROLLED,
+    features=("stream",),
+    also=("stream_coalesced",),
+)
+def upstream_framing(x: Exchange) -> None:
+    require_success(x)
+    expected = upstream_answer(x).get("text")
+    if not isinstance(expected, str):
+        raise Undecided("the mock's journal has no answer text")
+    got = "".join(
+        c["delta"]["content"]
+        for chunk in x.sse.chunks
+        for c in _choices(chunk)
+        if c.get("index", 0) == 0
+        and isinstance(c.get("delta"), dict)
+        and isinstance(c["delta"].get("content"), str)
+    )
+    if got != expected:
+        raise CheckFailure(
+            f"the upstream sent {expected!r}, the client received {got!r}",
+            excerpt=excerpt(x.body[:800]),
+        )
+
+
+def event_times(x: Exchange) -> list[tuple[float, dict[str, Any]]]:
+    """``(arrival time in s, chunk)`` for each JSON chunk, decoding the body in the pieces
+    and at the times it arrived."""
+    decoder = SSEDecoder()
+    out: list[tuple[float, dict[str, Any]]] = []
+    for at, piece in x.chunks:
+        for event in decoder.feed(piece):
+            try:
+                value = json.loads(event.data)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                out.append((at, value))
+    return out
+
+
+@check(
+    "stream.not_buffered",
+    title="Streamed chunks reach the client as the upstream paces them (no buffering)",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md A7 (X-Accel-Buffering PRs: buffering breaks SSE)",
+    probes=("stream_paced",),
+    mode=Mode.CONTROLLED,
+    features=("stream",),
+)
+def not_buffered(x: Exchange) -> str:
+    require_success(x)
+    encoding = (x.header("content-encoding") or "identity").lower()
+    if encoding not in ("identity", ""):
+        raise CheckFailure(
+            f"the stream is sent with Content-Encoding: {encoding}; compressors buffer "
+            "chunks, so tokens arrive in bursts"
+        )
+    content = [
+        at
+        for at, chunk in event_times(x)
+        for c in _choices(chunk)
+        if isinstance(c.get("delta"), dict) and c["delta"].get("content")
+    ]
+    if len(content) < 2:
+        raise CheckFailure(
+            f"only {len(content)} chunk(s) carry content; the upstream sent 4 paced chunks",
+            excerpt=excerpt(x.body[:600]),
+        )
+    spread_ms = (content[-1] - content[0]) * 1000
+    if spread_ms < 200:
+        raise CheckFailure(
+            f"all {len(content)} content chunks arrived within {spread_ms:.0f} ms although "
+            f"the upstream sent them {PACED_MS} ms apart: the proxy buffers the stream",
+        )
+    first_byte = x.chunks[0][0] * 1000 if x.chunks else 0.0
+    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(content)]
+    return (
+        f"first byte {first_byte:.0f} ms, first token {content[0] * 1000:.0f} ms, "
+        f"gaps {', '.join(f'{g:.0f}' for g in gaps)} ms"
+    )

@@ -3,13 +3,18 @@ mock's journal (client-breakages.md F2, F5, G3; wire-formats.md A1)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 from typing import Any
 
 from ..exchange import Exchange
 from ..probes import PARAMS, SYSTEM_PROMPT
+from ..probes.params import IMAGE_PNG
 from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
+from ._common import require_response
+from .errors import check_envelope
+from .tool_requests import schema_problems
 from .upstream import generation_config, last_generate, normalise, request_body
 
 __all__ = ["credential_fingerprint"]
@@ -152,3 +157,122 @@ def client_credential_not_forwarded(x: Exchange) -> None:
             f"the upstream got {len(credentials)} credentials ({where}); Google answers "
             "'Multiple authentication credentials received' or 403",
         )
+
+
+def _get(obj: Any, camel: str) -> Any:
+    if not isinstance(obj, dict):
+        return None
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
+    return obj.get(camel, obj.get(snake))
+
+
+@check(
+    "translate.response_json_schema",
+    title="response_format json_schema reaches Gemini as responseMimeType + a usable schema",
+    severity=Severity.HIGH,
+    source=(
+        "client-breakages.md F4 (Wei-Shaw/sub2api#4940, QuantumNous/new-api#1037, "
+        "GewoonJaap/gemini-cli-openai#150)"
+    ),
+    probes=("response_json_schema",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def response_json_schema(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 200:
+        raise CheckFailure(
+            f"response_format json_schema (with $schema and additionalProperties) got HTTP "
+            f"{status}",
+            excerpt=excerpt(x.body),
+        )
+    config = generation_config(x)
+    mime = _get(config, "responseMimeType")
+    legacy = _get(config, "responseSchema")
+    plain = _get(config, "responseJsonSchema")
+    if mime != "application/json" or (legacy is None and plain is None):
+        raise CheckFailure(
+            f"the upstream got responseMimeType={mime!r} and no response schema: the "
+            "schema was silently dropped, so the answer is free text",
+            excerpt=excerpt(str(config)),
+        )
+    if legacy is not None:
+        problems = schema_problems(legacy, "responseSchema")
+        if problems:
+            raise CheckFailure(
+                "the upstream got a responseSchema Gemini rejects: " + "; ".join(problems[:5]),
+                excerpt=excerpt(str(legacy)),
+            )
+
+
+@check(
+    "translate.response_json_object",
+    title="response_format json_object reaches Gemini as responseMimeType application/json",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md F4",
+    probes=("response_json_object",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def response_json_object(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 200:
+        raise CheckFailure(
+            f"response_format json_object got HTTP {status}", excerpt=excerpt(x.body)
+        )
+    mime = _get(generation_config(x), "responseMimeType")
+    if mime != "application/json":
+        raise CheckFailure(f"the upstream got responseMimeType={mime!r}, not application/json")
+
+
+@check(
+    "translate.stop_capped",
+    title="More than five stop sequences never reach Gemini (it rejects them)",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md F5 (continuedev/continue#2702: 'must not exceed 5')",
+    probes=("stop_many",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def stop_capped(x: Exchange) -> None:
+    status = require_response(x)
+    if status >= 500:
+        raise CheckFailure(f"six stop sequences got HTTP {status}", excerpt=excerpt(x.body))
+    if status != 200:
+        check_envelope(x)
+        return
+    got = _get(generation_config(x), "stopSequences")
+    if not isinstance(got, list) or not got:
+        raise CheckFailure(f"the upstream got stopSequences={got!r}: stop was dropped")
+    if len(got) > 5:
+        raise CheckFailure(f"the upstream got {len(got)} stopSequences; Gemini allows 5")
+
+
+@check(
+    "translate.image_data_url",
+    title="An image_url data: URL reaches Gemini as inlineData with its MIME type",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md F7 (songquanpeng/one-api#2245, zuisong/gemini-openai-proxy#5)",
+    probes=("image_data_url",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def image_data_url(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 200:
+        raise CheckFailure(
+            f"a message with a PNG data: URL got HTTP {status}", excerpt=excerpt(x.body)
+        )
+    expected = base64.b64encode(IMAGE_PNG).decode()
+    for content in request_body(x).get("contents") or []:
+        for part in (content or {}).get("parts") or []:
+            inline = _get(part, "inlineData")
+            if isinstance(inline, dict) and inline.get("data") == expected:
+                mime = _get(inline, "mimeType")
+                if mime != "image/png":
+                    raise CheckFailure(f"the image went upstream as mimeType {mime!r}")
+                return
+    raise CheckFailure(
+        "the image never reached the upstream as inlineData",
+        excerpt=excerpt(str(request_body(x).get("contents"))[:800]),
+    )

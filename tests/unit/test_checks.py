@@ -15,6 +15,16 @@ import pytest
 from conformance.checks.translation import credential_fingerprint
 from conformance.exchange import Exchange
 from conformance.registry import REGISTRY, CheckFailure
+from tests.check_cases import (
+    CALLS,
+    MODELS,
+    RETRY,
+    USAGE,
+    good,
+    thought_stream,
+    tool_deltas,
+    tool_message,
+)
 from tests.factories import (
     CLIENT_KEY,
     THOUGHTS,
@@ -28,109 +38,6 @@ from tests.factories import (
     stream_exchange,
     text_chunks,
 )
-
-USAGE = {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
-CALLS = [
-    {"name": "get_weather", "args": {"location": "Paris"}},
-    {"name": "get_weather", "args": {"location": "Tokyo"}},
-    {"name": "get_time", "args": {"timezone": "Asia/Tokyo"}},
-]
-
-
-def tool_deltas(calls: list[dict[str, Any]] = CALLS) -> list[dict[str, Any]]:
-    out = [chunk({"role": "assistant", "content": None})]
-    for i, call in enumerate(calls):
-        args = json.dumps(call["args"])
-        out.append(
-            chunk(
-                {
-                    "tool_calls": [
-                        {
-                            "index": i,
-                            "id": f"call_{i}",
-                            "type": "function",
-                            "function": {"name": call["name"], "arguments": args[:5]},
-                        }
-                    ]
-                }
-            )
-        )
-        out.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": args[5:]}}]}))
-    out.append(chunk({}, "tool_calls"))
-    return out
-
-
-def tool_message(calls: list[dict[str, Any]] = CALLS) -> dict[str, Any]:
-    return {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": f"call_{i}",
-                "type": "function",
-                "function": {"name": c["name"], "arguments": json.dumps(c["args"])},
-            }
-            for i, c in enumerate(calls)
-        ],
-    }
-
-
-def thought_stream(content_extra: str = "", reasoning: bool = True) -> list[dict[str, Any]]:
-    out = [chunk({"role": "assistant", "content": ""})]
-    if reasoning:
-        out.append(chunk({"reasoning_content": THOUGHTS}))
-    out += [chunk({"content": content_extra + "391"}), chunk({}, "stop")]
-    return out
-
-
-MODELS = {
-    "object": "list",
-    "data": [{"id": "gemini-2.5-flash", "object": "model", "created": 0, "owned_by": "google"}],
-}
-RETRY = (("retry-after", "17"),)
-
-
-def good() -> dict[str, Exchange]:
-    return {
-        "models": json_exchange("models", MODELS),
-        "chat": json_exchange("chat", completion()),
-        "chat_stream": stream_exchange("chat_stream", sse(*text_chunks())),
-        "chat_stream_usage": stream_exchange(
-            "chat_stream_usage", sse(*text_chunks(), chunk(choices=[], usage=USAGE))
-        ),
-        "bad_key": error_exchange("bad_key", 401),
-        "unknown_model": error_exchange("unknown_model", 404),
-        "malformed_body": error_exchange("malformed_body", 400),
-        "rate_limit": error_exchange(
-            "rate_limit", 429, headers=RETRY, upstream=journal(status=429)
-        ),
-        "rate_limit_stream": error_exchange("rate_limit_stream", 429, headers=RETRY),
-        "thoughts": json_exchange(
-            "thoughts",
-            completion({"role": "assistant", "content": "391", "reasoning_content": THOUGHTS}),
-            upstream=journal(thoughts=THOUGHTS, text="391"),
-        ),
-        "thoughts_stream": stream_exchange(
-            "thoughts_stream", sse(*thought_stream()), upstream=journal(thoughts=THOUGHTS)
-        ),
-        "tool_calls": json_exchange(
-            "tool_calls",
-            completion(tool_message(), finish="tool_calls"),
-            upstream=journal(function_calls=CALLS),
-        ),
-        "tool_calls_stream": stream_exchange(
-            "tool_calls_stream", sse(*tool_deltas()), upstream=journal(function_calls=CALLS)
-        ),
-        "stream_cut": stream_exchange(
-            "stream_cut",
-            sse(
-                *text_chunks()[:2],
-                {"error": {"message": "upstream stream broke off", "type": "upstream_error"}},
-                done=False,
-            ),
-        ),
-        "params": json_exchange("params", completion(), upstream=journal(body=params_body())),
-    }
 
 
 def test_every_check_passes_on_good_exchanges() -> None:
@@ -694,5 +601,7 @@ def test_check_fails_on_bad_exchange(check_id: str, exchange: Exchange, fragment
 
 
 def test_every_check_has_a_failing_case() -> None:
-    covered = {check_id for check_id, _, _ in BAD}
+    from tests.unit.test_checks_controlled import BAD_MORE
+
+    covered = {check_id for check_id, _, _ in [*BAD, *BAD_MORE]}
     assert sorted(set(REGISTRY) - covered) == []

@@ -1,0 +1,94 @@
+"""Multi-turn tool calling: Gemini 3 thought signatures must survive the round trip, and
+tool-call ids must not repeat across answers (client-breakages.md B1, B4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..exchange import Exchange
+from ..probes.tooling import GEMINI3_MODEL
+from ..registry import CheckFailure, Mode, NotApplicable, Severity, check, excerpt
+from ._common import json_object, require_response
+from .tools import collect_stream_calls
+
+__all__: list[str] = []
+
+B1 = (
+    "client-breakages.md B1 (langgenius/dify-official-plugins#2088, snailyp/gemini-balance#391, "
+    "OpenHands/software-agent-sdk#1500, continuedev/continue#8865); Google: 'you must pass "
+    "back thought signatures during function calling'"
+)
+
+
+def _second_turn_ok(x: Exchange, how: str) -> None:
+    if not x.previous:
+        raise NotApplicable(f"turn 1 on {GEMINI3_MODEL} brought no tool call to answer")
+    status = require_response(x)
+    if status == 200:
+        return
+    hint = " (the thought signature was lost)" if b"thought_signature" in x.body else ""
+    raise CheckFailure(
+        f"turn 2 (tool results, assistant turn {how}) got HTTP {status}{hint}; every "
+        "agent loop on Gemini 3 stops here",
+        excerpt=excerpt(x.body),
+    )
+
+
+@check(
+    "tools.signature_round_trip",
+    title="Gemini 3: a tool call answered with the assistant turn sent back as received works",
+    severity=Severity.HIGH,
+    source=B1,
+    probes=("signature_echo",),
+    mode=Mode.CONTROLLED,
+    features=("tools",),
+)
+def signature_round_trip(x: Exchange) -> None:
+    _second_turn_ok(x, "sent back as received")
+
+
+@check(
+    "tools.signature_without_client_echo",
+    title="Gemini 3: a plain client that drops vendor fields can still answer a tool call",
+    severity=Severity.HIGH,
+    source=B1,
+    probes=("signature_dropped",),
+    mode=Mode.CONTROLLED,
+    features=("tools",),
+)
+def signature_without_client_echo(x: Exchange) -> None:
+    _second_turn_ok(x, "stripped to plain OpenAI fields")
+
+
+def _unary_ids(x: Exchange) -> list[str]:
+    body = json_object(x)
+    message: Any = (body.get("choices") or [{}])[0].get("message") or {}
+    calls = message.get("tool_calls") or []
+    return [str(c["id"]) for c in calls if isinstance(c, dict) and c.get("id")]
+
+
+@check(
+    "tools.ids_unique_across_answers",
+    title="Tool-call ids do not repeat across answers (no call_0 reset per turn)",
+    severity=Severity.MEDIUM,
+    source=(
+        "client-breakages.md B4 (langchain-ai/langchainjs#10170, camel-ai/camel#3027, "
+        "danny-avila/LibreChat#8490)"
+    ),
+    probes=("tool_calls", "tool_calls_stream"),
+    mode=Mode.CONTROLLED,
+    features=("tools", "stream"),
+)
+def ids_unique_across_answers(unary: Exchange, stream: Exchange) -> None:
+    if unary.status != 200 or stream.status != 200:
+        raise NotApplicable("a tool-call probe did not answer 200")
+    first = [i for i in _unary_ids(unary) if i]
+    second = [c["id"] for c in collect_stream_calls(stream).values() if c.get("id")]
+    if not first or not second:
+        raise NotApplicable("a tool-call probe brought no tool call ids")
+    shared = sorted(set(first) & set(second))
+    if shared:
+        raise CheckFailure(
+            f"two different answers reuse tool-call ids {shared}; in one conversation "
+            "clients then pair results with the wrong call or skip tools",
+        )

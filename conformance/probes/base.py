@@ -1,0 +1,170 @@
+"""The probe type, the probe registry and the request builders all probes share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from spec.profiles import Auth
+from spec.scenarios import Directive
+
+from ..exchange import Exchange, Request
+from ..registry import Mode
+from ..target import Target
+
+__all__ = [
+    "BAD_KEY",
+    "PROBES",
+    "TOOLS",
+    "UNKNOWN_MODEL",
+    "Probe",
+    "chat",
+    "chat_request",
+    "probe",
+    "probe_applies",
+    "with_body",
+]
+
+BAD_KEY = "sk-conformance-invalid-key-0000"
+UNKNOWN_MODEL = "conformance-no-such-model"
+
+TOOLS: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Get the current weather for a city.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "location": {"type": "string", "description": "City name"},
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                },
+                "required": ["location"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "get_time",
+            "description": "Get the local time in a timezone.",
+            "parameters": {
+                "type": "object",
+                "properties": {"timezone": {"type": "string"}},
+                "required": ["timezone"],
+            },
+        },
+    },
+]
+"""Two ordinary tools, as OpenAI clients declare them."""
+
+
+FollowUp = Callable[[Target, str, Exchange], Request | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A request the suite sends. ``build(target, cid)`` is pure. ``then``, when set,
+    builds a second turn from the first exchange (``None``: no second turn); the probe's
+    exchange is then the second one, with the first in ``previous``."""
+
+    name: str
+    description: str
+    build: Callable[[Target, str], Request]
+    mode: Mode = Mode.BLACK_BOX
+    stream: bool = False
+    then: FollowUp | None = None
+    features: frozenset[str] = frozenset()
+    """Profile features the probe needs (else it does not run)."""
+
+
+PROBES: dict[str, Probe] = {}
+"""Every probe by name, in registration order (the order they run in)."""
+
+
+def probe(p: Probe) -> Probe:
+    """Register ``p``. Raises ``ValueError`` for a duplicate name."""
+    if p.name in PROBES:
+        raise ValueError(f"probe {p.name!r} registered twice")
+    PROBES[p.name] = p
+    return p
+
+
+def _prompt(target: Target, text: str, directive: Directive | None, cid: str) -> str:
+    if not target.controlled:
+        return text
+    d = directive or Directive()
+    d = Directive(**{**{f: getattr(d, f) for f in d.__dataclass_fields__}, "cid": cid})
+    return f"{text} {d.tag()}"
+
+
+def chat_request(
+    target: Target,
+    cid: str,
+    text: str = "Say hello in three words.",
+    *,
+    directive: Directive | None = None,
+    stream: bool = False,
+    key: str | None = None,
+    model: str | None = None,
+    **fields: Any,
+) -> Request:
+    """A ``POST /chat/completions`` with one user message (plus ``fields``)."""
+    body: dict[str, Any] = {
+        "model": model or target.model,
+        "messages": [{"role": "user", "content": _prompt(target, text, directive, cid)}],
+    }
+    if stream:
+        body["stream"] = True
+    elif target.profile.stream_default:
+        body["stream"] = False  # the document defaults to streaming: say what we want
+    body.update(fields)
+    headers = {"Content-Type": "application/json", **target.auth_headers(key)}
+    return Request(
+        "POST",
+        target.url("/chat/completions"),
+        headers,
+        json.dumps(body).encode(),
+        body,
+    )
+
+
+Builder = Callable[[Target, str], Request]
+
+
+def chat(text: str | None = None, **fields: Any) -> Builder:
+    """A probe ``build``: :func:`chat_request` with ``text`` and ``fields`` fixed."""
+
+    def build(target: Target, cid: str) -> Request:
+        if text is None:
+            return chat_request(target, cid, **fields)
+        return chat_request(target, cid, text, **fields)
+
+    return build
+
+
+def with_body(request: Request, **changes: Any) -> Request:
+    """``request`` with top-level JSON body fields replaced (``None`` values removed)."""
+    body = {**request.json_body, **changes}
+    body = {k: v for k, v in body.items() if v is not None}
+    return Request(request.method, request.url, request.headers, json.dumps(body).encode(), body)
+
+
+def prompt(target: Target, text: str, directive: Directive | None, cid: str) -> str:
+    """``text`` with the mock directive (and ``cid``) appended in controlled mode."""
+    return _prompt(target, text, directive, cid)
+
+
+def probe_applies(p: Probe, target: Target) -> str | None:
+    """``None`` when ``p`` can run against ``target``, else the reason it cannot."""
+    if p.mode is Mode.CONTROLLED and not target.controlled:
+        return "needs controlled mode (--mock-url): the upstream must be the mock"
+    if p.name == "bad_key" and target.profile.auth is Auth.NONE:
+        return f"profile {target.profile.name} documents no client API key"
+    missing = p.features - target.profile.features
+    if missing:
+        return f"profile {target.profile.name} does not claim {', '.join(sorted(missing))}"
+    return None

@@ -1,0 +1,72 @@
+"""The core probes: models, chat (unary and streamed), client-side errors, CORS."""
+
+from __future__ import annotations
+
+from spec.scenarios import Directive
+
+from ..exchange import Request
+from ..target import Target
+from .base import BAD_KEY, UNKNOWN_MODEL, Probe, chat, probe
+
+__all__: list[str] = []
+
+
+def _models(target: Target, cid: str) -> Request:
+    return Request("GET", target.url("/models"), target.auth_headers())
+
+
+def _malformed(target: Target, cid: str) -> Request:
+    raw = b'{"model": "' + target.model.encode() + b'", "messages": [{"role": "user", "con'
+    headers = {"Content-Type": "application/json", **target.auth_headers()}
+    return Request("POST", target.url("/chat/completions"), headers, raw, None)
+
+
+def _cors(target: Target, cid: str) -> Request:
+    return Request(
+        "OPTIONS",
+        target.url("/chat/completions"),
+        {
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": (
+                "authorization,content-type,x-stainless-os,x-stainless-timeout,"
+                "x-stainless-retry-count"
+            ),
+        },
+    )
+
+
+probe(Probe("models", "GET /models", _models, features=frozenset({"models"})))
+probe(Probe("chat", "non-streamed chat completion", chat()))
+probe(
+    Probe(
+        "chat_stream",
+        "streamed chat completion, four content chunks upstream",
+        chat(directive=Directive(chunks=4), stream=True),
+        stream=True,
+    )
+)
+probe(
+    Probe(
+        "chat_stream_usage",
+        "streamed chat completion with stream_options.include_usage",
+        chat(stream=True, stream_options={"include_usage": True}),
+        stream=True,
+    )
+)
+probe(
+    Probe(
+        "bad_key",
+        "chat completion with a wrong API key",
+        chat(key=BAD_KEY),
+    )
+)
+probe(
+    Probe(
+        "unknown_model",
+        "chat completion for a model that does not exist",
+        chat(model=UNKNOWN_MODEL),
+    )
+)
+probe(Probe("malformed_body", "chat completion with a truncated JSON body", _malformed))
+probe(Probe("cors_preflight", "browser preflight with the openai SDK's x-stainless headers", _cors))

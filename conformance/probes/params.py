@@ -1,0 +1,197 @@
+"""Request-translation probes: parameters, OpenAI-only fields, content-part arrays,
+``response_format``, ``stop``, reasoning effort and image input (client-breakages.md
+C2, F1-F5, F7)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from spec.scenarios import Directive, Scenario
+
+from ..exchange import Request
+from ..registry import Mode
+from ..target import Target
+from .base import Probe, chat, chat_request, probe, prompt, with_body
+
+__all__ = [
+    "EFFORTS",
+    "IMAGE_PNG",
+    "PARAMS",
+    "RESPONSE_SCHEMA",
+    "STOPS",
+    "SYSTEM_PROMPT",
+]
+
+PARAMS: dict[str, Any] = {
+    "temperature": 0.3,
+    "top_p": 0.9,
+    "max_completion_tokens": 77,
+    "stop": ["END"],
+}
+SYSTEM_PROMPT = "You are a terse assistant. Answer in one line."
+
+
+def _params(target: Target, cid: str) -> Request:
+    request = chat_request(target, cid, **PARAMS)
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, *request.json_body["messages"]]
+    return with_body(request, messages=messages)
+
+
+probe(
+    Probe(
+        "params",
+        "system message, temperature, top_p, max_completion_tokens and stop",
+        _params,
+        mode=Mode.CONTROLLED,
+    )
+)
+
+KITCHEN_SINK: dict[str, Any] = {
+    "store": False,
+    "metadata": {"purpose": "conformance"},
+    "user": "conformance-user",
+    "seed": 7,
+    "parallel_tool_calls": True,
+    "logprobs": False,
+    "service_tier": "auto",
+    "frequency_penalty": 0.1,
+    "presence_penalty": 0.1,
+}
+"""OpenAI-only and OpenAI-optional fields real clients send (client-breakages.md F1)."""
+
+probe(
+    Probe(
+        "kitchen_sink",
+        "a chat request with store, metadata, user, seed, parallel_tool_calls, logprobs, "
+        "service_tier and penalties",
+        chat(**KITCHEN_SINK),
+    )
+)
+
+
+def _content_parts(target: Target, cid: str) -> Request:
+    text = prompt(target, "Now answer in three words.", None, cid)
+    messages = [
+        {"role": "system", "content": [{"type": "text", "text": SYSTEM_PROMPT}]},
+        {"role": "user", "content": [{"type": "text", "text": "Hello there."}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "Hi. How can I help?"}]},
+        {"role": "user", "content": [{"type": "text", "text": text}]},
+    ]
+    return with_body(chat_request(target, cid), messages=messages)
+
+
+probe(
+    Probe(
+        "content_parts",
+        "system, user and assistant messages whose content is an array of text parts",
+        _content_parts,
+    )
+)
+
+RESPONSE_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+    "additionalProperties": False,
+}
+
+probe(
+    Probe(
+        "response_json_schema",
+        "response_format json_schema (strict, additionalProperties false, $schema)",
+        chat(
+            "Generate a person profile.",
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "person", "strict": True, "schema": RESPONSE_SCHEMA},
+            },
+        ),
+        mode=Mode.CONTROLLED,
+    )
+)
+probe(
+    Probe(
+        "response_json_object",
+        "response_format json_object",
+        chat("Reply with a JSON object.", response_format={"type": "json_object"}),
+        mode=Mode.CONTROLLED,
+    )
+)
+
+STOPS = ["S1", "S2", "S3", "S4", "S5", "S6"]
+"""Six stop sequences: Gemini accepts at most five (client-breakages.md F5)."""
+
+probe(
+    Probe(
+        "stop_many",
+        "six stop sequences (Gemini takes at most five)",
+        chat(stop=STOPS),
+        mode=Mode.CONTROLLED,
+    )
+)
+
+THOUGHT_PROMPT = "Think step by step: what is 17 * 23?"
+
+for _name, _stream in (("thoughts", False), ("thoughts_stream", True)):
+    probe(
+        Probe(
+            _name,
+            ("streamed; " if _stream else "")
+            + "upstream sends thought parts (thought: true) before the answer",
+            chat(
+                THOUGHT_PROMPT,
+                directive=Directive(Scenario.THOUGHTS),
+                reasoning_effort="high",
+                stream=_stream,
+            ),
+            mode=Mode.CONTROLLED,
+            stream=_stream,
+        )
+    )
+
+EFFORTS: dict[str, tuple[str, str]] = {
+    "effort_none": ("gemini-2.5-flash", "none"),
+    "effort_low": ("gemini-2.5-flash", "low"),
+    "effort_high": ("gemini-2.5-flash", "high"),
+    "effort_low_g3": ("gemini-3-pro-preview", "low"),
+    "effort_high_g3": ("gemini-3-pro-preview", "high"),
+}
+"""probe -> (model, reasoning_effort) (client-breakages.md C2)."""
+
+for _name, (_model, _effort) in EFFORTS.items():
+    probe(
+        Probe(
+            _name,
+            f"reasoning_effort={_effort} on {_model}",
+            chat(model=_model, reasoning_effort=_effort),
+            mode=Mode.CONTROLLED,
+            features=frozenset({"reasoning"}),
+        )
+    )
+
+IMAGE_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+)
+"""A valid 1x1 PNG."""
+
+
+def _image(target: Target, cid: str) -> Request:
+    data_url = "data:image/png;base64," + base64.b64encode(IMAGE_PNG).decode()
+    text = prompt(target, "What is in this image?", None, cid)
+    content = [
+        {"type": "text", "text": text},
+        {"type": "image_url", "image_url": {"url": data_url}},
+    ]
+    return with_body(chat_request(target, cid), messages=[{"role": "user", "content": content}])
+
+
+probe(
+    Probe(
+        "image_data_url",
+        "a user message with a data: URL PNG image part",
+        _image,
+        mode=Mode.CONTROLLED,
+    )
+)

@@ -1,0 +1,229 @@
+"""Tool-calling probes: parallel calls, schema sanitising, tool results, ``tool_choice``
+and the Gemini 3 thought-signature round trip (client-breakages.md A1, B1-B5)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from spec.scenarios import Directive, Scenario
+
+from ..exchange import Exchange, Request
+from ..registry import Mode
+from ..target import Target
+from .base import TOOLS, Probe, chat, chat_request, probe, with_body
+
+__all__ = [
+    "GEMINI3_MODEL",
+    "MESSY_SCHEMA",
+    "TOOL_CHOICES",
+    "TOOL_RESULTS",
+    "plain_history",
+]
+
+TOOL_PROMPT = "What is the weather in Paris and in Tokyo, and the time in Tokyo?"
+GEMINI3_MODEL = "gemini-3-flash-preview"
+"""A Gemini 3 model: function calls carry ids and thought signatures that must come back."""
+
+_TOOLS_FEATURES = frozenset({"tools"})
+
+for _name, _stream in (("tool_calls", False), ("tool_calls_stream", True)):
+    probe(
+        Probe(
+            _name,
+            ("streamed; " if _stream else "")
+            + "upstream answers with three parallel functionCall parts (same tool twice)",
+            chat(
+                TOOL_PROMPT,
+                directive=Directive(Scenario.PARALLEL_TOOL_CALLS),
+                tools=TOOLS,
+                tool_choice="auto",
+                stream=_stream,
+            ),
+            mode=Mode.CONTROLLED,
+            stream=_stream,
+            features=_TOOLS_FEATURES,
+        )
+    )
+
+MESSY_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "path": {"type": "string", "description": "Directory to search"},
+        "mode": {"const": "recursive"},
+        "depth": {"type": ["integer", "null"], "exclusiveMinimum": 0},
+        "tags": {"type": "array"},
+        "filters": {
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    {"type": "string"},
+                    {
+                        "type": "object",
+                        "properties": {"glob": {"type": "string"}},
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        },
+        "meta": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[a-z]+$"},
+            "additionalProperties": {"type": "string"},
+        },
+    },
+    "required": ["path"],
+}
+"""A tool schema as MCP servers and zod emit them: every keyword Gemini's ``parameters``
+rejects (client-breakages.md B2)."""
+
+probe(
+    Probe(
+        "tool_schema",
+        "a tool whose JSON Schema uses $schema, additionalProperties, const, type arrays, "
+        "propertyNames, exclusiveMinimum and an array without items",
+        chat(
+            "Find the markdown files under docs.",
+            tools=[
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "search_files",
+                        "description": "Search files by pattern.",
+                        "parameters": MESSY_SCHEMA,
+                    },
+                }
+            ],
+        ),
+        mode=Mode.CONTROLLED,
+        features=_TOOLS_FEATURES,
+    )
+)
+
+TOOL_RESULTS = {"call_w1": ("get_weather", "sunny, 21 C"), "call_t1": ("get_time", "10:00 JST")}
+"""tool_call_id -> (function name, tool message content) for ``tool_result``."""
+
+
+def _tool_result(target: Target, cid: str) -> Request:
+    request = chat_request(target, cid, TOOL_PROMPT, directive=Directive(), tools=TOOLS)
+    user = request.json_body["messages"][0]
+    assistant = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_w1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": json.dumps({"location": "Paris"})},
+            },
+            {
+                "id": "call_t1",
+                "type": "function",
+                "function": {
+                    "name": "get_time",
+                    "arguments": json.dumps({"timezone": "Asia/Tokyo"}),
+                },
+            },
+        ],
+    }
+    # Results in reverse order, with only tool_call_id (no name), as most clients send them.
+    tools = [
+        {"role": "tool", "tool_call_id": call_id, "content": TOOL_RESULTS[call_id][1]}
+        for call_id in ("call_t1", "call_w1")
+    ]
+    return with_body(request, messages=[user, assistant, *tools])
+
+
+probe(
+    Probe(
+        "tool_result",
+        "two tool results (only tool_call_id, reverse order) after a two-call assistant turn",
+        _tool_result,
+        mode=Mode.CONTROLLED,
+        features=_TOOLS_FEATURES,
+    )
+)
+
+TOOL_CHOICES: dict[str, tuple[Any, Scenario]] = {
+    "tool_choice_required": ("required", Scenario.TOOL_CALL),
+    "tool_choice_none": ("none", Scenario.TEXT),
+    "tool_choice_named": (
+        {"type": "function", "function": {"name": "get_time"}},
+        Scenario.TOOL_CALL,
+    ),
+}
+"""probe -> (tool_choice, mock scenario) (client-breakages.md B5)."""
+
+for _name, (_choice, _scenario) in TOOL_CHOICES.items():
+    probe(
+        Probe(
+            _name,
+            f"tool_choice={json.dumps(_choice)}",
+            chat(TOOL_PROMPT, directive=Directive(_scenario), tools=TOOLS, tool_choice=_choice),
+            mode=Mode.CONTROLLED,
+            features=_TOOLS_FEATURES,
+        )
+    )
+
+
+def plain_history(message: dict[str, Any]) -> dict[str, Any]:
+    """The assistant message a plain OpenAI client sends back: role, content and
+    ``tool_calls`` with only id/type/function (every vendor extension dropped)."""
+    return {
+        "role": "assistant",
+        "content": message.get("content"),
+        "tool_calls": [
+            {
+                "id": call.get("id"),
+                "type": "function",
+                "function": {
+                    "name": (call.get("function") or {}).get("name"),
+                    "arguments": (call.get("function") or {}).get("arguments"),
+                },
+            }
+            for call in message.get("tool_calls") or []
+            if isinstance(call, dict)
+        ],
+    }
+
+
+def _second_turn(echo: bool) -> Any:
+    def then(target: Target, cid: str, first: Exchange) -> Request | None:
+        try:
+            message = first.json()["choices"][0]["message"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+        calls = message.get("tool_calls") if isinstance(message, dict) else None
+        if first.status != 200 or not isinstance(calls, list) or not calls:
+            return None
+        history = message if echo else plain_history(message)
+        results = [
+            {"role": "tool", "tool_call_id": call.get("id"), "content": '{"ok": true}'}
+            for call in calls
+            if isinstance(call, dict)
+        ]
+        body = first.request.json_body
+        return with_body(first.request, messages=[*body["messages"], history, *results])
+
+    return then
+
+
+for _name, _echo in (("signature_echo", True), ("signature_dropped", False)):
+    probe(
+        Probe(
+            _name,
+            f"{GEMINI3_MODEL}: a tool call, then the results with the assistant turn "
+            + ("sent back as received" if _echo else "stripped to plain OpenAI fields"),
+            chat(
+                "What is the weather in Paris?",
+                directive=Directive(Scenario.TOOL_CALL),
+                tools=TOOLS[:1],
+                model=GEMINI3_MODEL,
+            ),
+            mode=Mode.CONTROLLED,
+            then=_second_turn(_echo),
+            features=_TOOLS_FEATURES,
+        )
+    )

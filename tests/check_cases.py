@@ -1,0 +1,380 @@
+"""Good exchanges for every probe, and the builders the check tests share.
+
+``good()`` holds one conformant exchange per probe (with the mock journal entries a
+conformant proxy produces in controlled mode); the check tests swap one probe's exchange
+for a precise defect.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+from typing import Any
+
+from conformance.exchange import Exchange
+from conformance.probes.params import IMAGE_PNG
+from tests.factories import (
+    THOUGHTS,
+    chunk,
+    completion,
+    error_exchange,
+    journal,
+    json_exchange,
+    params_body,
+    sse,
+    stream_exchange,
+    text_chunks,
+)
+
+USAGE = {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
+CALLS = [
+    {"name": "get_weather", "args": {"location": "Paris"}},
+    {"name": "get_weather", "args": {"location": "Tokyo"}},
+    {"name": "get_time", "args": {"timezone": "Asia/Tokyo"}},
+]
+
+
+def tool_deltas(calls: list[dict[str, Any]] = CALLS, prefix: str = "call_") -> list[dict[str, Any]]:
+    out = [chunk({"role": "assistant", "content": None})]
+    for i, call in enumerate(calls):
+        args = json.dumps(call["args"])
+        out.append(
+            chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": i,
+                            "id": f"{prefix}{i}",
+                            "type": "function",
+                            "function": {"name": call["name"], "arguments": args[:5]},
+                        }
+                    ]
+                }
+            )
+        )
+        out.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": args[5:]}}]}))
+    out.append(chunk({}, "tool_calls"))
+    return out
+
+
+def tool_message(calls: list[dict[str, Any]] = CALLS) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": f"call_u{i}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": json.dumps(c["args"])},
+            }
+            for i, c in enumerate(calls)
+        ],
+    }
+
+
+def thought_stream(content_extra: str = "", reasoning: bool = True) -> list[dict[str, Any]]:
+    out = [chunk({"role": "assistant", "content": ""})]
+    if reasoning:
+        out.append(chunk({"reasoning_content": THOUGHTS}))
+    out += [chunk({"content": content_extra + "391"}), chunk({}, "stop")]
+    return out
+
+
+MODELS = {
+    "object": "list",
+    "data": [{"id": "gemini-2.5-flash", "object": "model", "created": 0, "owned_by": "google"}],
+}
+RETRY = (("retry-after", "17"),)
+IMAGE_B64 = base64.b64encode(IMAGE_PNG).decode()
+
+
+def good() -> dict[str, Exchange]:
+    return {
+        "models": json_exchange("models", MODELS),
+        "chat": json_exchange("chat", completion()),
+        "chat_stream": stream_exchange("chat_stream", sse(*text_chunks())),
+        "chat_stream_usage": stream_exchange(
+            "chat_stream_usage", sse(*text_chunks(), chunk(choices=[], usage=USAGE))
+        ),
+        "bad_key": error_exchange("bad_key", 401),
+        "unknown_model": error_exchange("unknown_model", 404),
+        "malformed_body": error_exchange("malformed_body", 400),
+        "rate_limit": error_exchange(
+            "rate_limit", 429, headers=RETRY, upstream=journal(status=429)
+        ),
+        "rate_limit_stream": error_exchange("rate_limit_stream", 429, headers=RETRY),
+        "thoughts": json_exchange(
+            "thoughts",
+            completion(
+                {"role": "assistant", "content": "391", "reasoning_content": THOUGHTS},
+                usage={
+                    "prompt_tokens": 3,
+                    "completion_tokens": 13,
+                    "total_tokens": 16,
+                    "completion_tokens_details": {"reasoning_tokens": 10},
+                },
+            ),
+            upstream=journal(thoughts=THOUGHTS, text="391"),
+        ),
+        "thoughts_stream": stream_exchange(
+            "thoughts_stream", sse(*thought_stream()), upstream=journal(thoughts=THOUGHTS)
+        ),
+        "tool_calls": json_exchange(
+            "tool_calls",
+            completion(tool_message(), finish="tool_calls"),
+            upstream=journal(function_calls=CALLS),
+        ),
+        "tool_calls_stream": stream_exchange(
+            "tool_calls_stream", sse(*tool_deltas()), upstream=journal(function_calls=CALLS)
+        ),
+        "stream_cut": stream_exchange(
+            "stream_cut",
+            sse(
+                *text_chunks()[:2],
+                {"error": {"message": "upstream stream broke off", "type": "upstream_error"}},
+                done=False,
+            ),
+        ),
+        "params": json_exchange("params", completion(), upstream=journal(body=params_body())),
+        **more_good(),
+    }
+
+
+def upstream_body(**fields: Any) -> dict[str, Any]:
+    """A Gemini request body as a conformant proxy sends it (plus ``fields``)."""
+    return {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], **fields}
+
+
+def thinking(**config: Any) -> tuple[dict[str, Any], ...]:
+    return journal(body=upstream_body(generationConfig={"thinkingConfig": config}))
+
+
+SANITISED = {
+    "type": "OBJECT",
+    "properties": {
+        "path": {"type": "STRING", "description": "Directory to search"},
+        "mode": {"type": "STRING", "enum": ["recursive"]},
+        "depth": {"type": "INTEGER", "nullable": True, "minimum": 1},
+        "tags": {"type": "ARRAY", "items": {}},
+    },
+    "required": ["path"],
+}
+
+TOOL_RESULT_CONTENTS = [
+    {"role": "user", "parts": [{"text": "weather?"}]},
+    {
+        "role": "model",
+        "parts": [
+            {"functionCall": {"name": "get_weather", "args": {"location": "Paris"}}},
+            {"functionCall": {"name": "get_time", "args": {"timezone": "Asia/Tokyo"}}},
+        ],
+    },
+    {
+        "role": "user",
+        "parts": [
+            {"functionResponse": {"name": "get_weather", "response": {"content": "sunny, 21 C"}}},
+            {"functionResponse": {"name": "get_time", "response": {"content": "10:00 JST"}}},
+        ],
+    },
+]
+
+TIME_CALL = [{"name": "get_time", "args": {"timezone": "Asia/Tokyo"}}]
+
+
+def tool_config(mode: str, **extra: Any) -> tuple[dict[str, Any], ...]:
+    config = {"functionCallingConfig": {"mode": mode, **extra}}
+    return journal(body=upstream_body(tools=[{"functionDeclarations": []}], toolConfig=config))
+
+
+def paced(probe: str, gap_s: float = 0.15) -> Exchange:
+    """A stream whose events arrived ``gap_s`` seconds apart."""
+    events = [sse(c, done=False) for c in text_chunks()] + [b"data: [DONE]\n\n"]
+    return Exchange(
+        probe=probe,
+        request=stream_exchange(probe, b"").request,
+        status=200,
+        headers=(("content-type", "text/event-stream"),),
+        chunks=tuple((0.01 + i * gap_s, e) for i, e in enumerate(events)),
+    )
+
+
+def blocked_unary(probe: str, finish: str) -> Exchange:
+    return json_exchange(probe, completion({"role": "assistant", "content": ""}, finish=finish))
+
+
+def blocked_stream(probe: str, finish: str) -> Exchange:
+    return stream_exchange(
+        probe, sse(chunk({"role": "assistant", "content": ""}), chunk({}, finish))
+    )
+
+
+def more_good() -> dict[str, Exchange]:
+    turn1 = json_exchange(
+        "signature_echo",
+        completion(tool_message(CALLS[:1]), finish="tool_calls"),
+    )
+    out: dict[str, Exchange] = {
+        "cors_preflight": Exchange(
+            probe="cors_preflight",
+            request=stream_exchange("cors_preflight", b"").request,
+            status=204,
+            headers=(
+                ("access-control-allow-origin", "*"),
+                (
+                    "access-control-allow-headers",
+                    "authorization, content-type, x-stainless-os, x-stainless-timeout",
+                ),
+            ),
+        ),
+        "kitchen_sink": json_exchange("kitchen_sink", completion()),
+        "content_parts": json_exchange(
+            "content_parts",
+            completion(),
+            upstream=journal(
+                body=upstream_body(
+                    systemInstruction={
+                        "parts": [{"text": "You are a terse assistant. Answer in one line."}]
+                    },
+                    contents=[
+                        {"role": "user", "parts": [{"text": "Hello there."}]},
+                        {"role": "model", "parts": [{"text": "Hi. How can I help?"}]},
+                        {"role": "user", "parts": [{"text": "Now answer in three words."}]},
+                    ],
+                )
+            ),
+        ),
+        "response_json_schema": json_exchange(
+            "response_json_schema",
+            completion(),
+            upstream=journal(
+                body=upstream_body(
+                    generationConfig={
+                        "responseMimeType": "application/json",
+                        "responseJsonSchema": {"type": "object"},
+                    }
+                )
+            ),
+        ),
+        "response_json_object": json_exchange(
+            "response_json_object",
+            completion(),
+            upstream=journal(
+                body=upstream_body(generationConfig={"responseMimeType": "application/json"})
+            ),
+        ),
+        "stop_many": json_exchange(
+            "stop_many",
+            completion(),
+            upstream=journal(
+                body=upstream_body(
+                    generationConfig={"stopSequences": ["S1", "S2", "S3", "S4", "S5"]}
+                )
+            ),
+        ),
+        "effort_none": json_exchange(
+            "effort_none", completion(), upstream=thinking(thinkingBudget=0)
+        ),
+        "effort_low": json_exchange(
+            "effort_low", completion(), upstream=thinking(thinkingBudget=1024, includeThoughts=True)
+        ),
+        "effort_high": json_exchange(
+            "effort_high",
+            completion(),
+            upstream=thinking(thinkingBudget=24576, includeThoughts=True),
+        ),
+        "effort_low_g3": json_exchange(
+            "effort_low_g3", completion(), upstream=thinking(thinkingLevel="LOW")
+        ),
+        "effort_high_g3": json_exchange(
+            "effort_high_g3", completion(), upstream=thinking(thinkingLevel="HIGH")
+        ),
+        "image_data_url": json_exchange(
+            "image_data_url",
+            completion(),
+            upstream=journal(
+                body=upstream_body(
+                    contents=[
+                        {
+                            "role": "user",
+                            "parts": [
+                                {"text": "What is in this image?"},
+                                {"inlineData": {"mimeType": "image/png", "data": IMAGE_B64}},
+                            ],
+                        }
+                    ]
+                )
+            ),
+        ),
+        "tool_schema": json_exchange(
+            "tool_schema",
+            completion(),
+            upstream=journal(
+                body=upstream_body(
+                    tools=[
+                        {
+                            "functionDeclarations": [
+                                {"name": "search_files", "parameters": SANITISED}
+                            ]
+                        }
+                    ]
+                )
+            ),
+        ),
+        "tool_result": json_exchange(
+            "tool_result",
+            completion(),
+            upstream=journal(body=upstream_body(contents=TOOL_RESULT_CONTENTS)),
+        ),
+        "tool_choice_required": json_exchange(
+            "tool_choice_required",
+            completion(tool_message(CALLS[:1]), finish="tool_calls"),
+            upstream=tool_config("ANY"),
+        ),
+        "tool_choice_none": json_exchange(
+            "tool_choice_none", completion(), upstream=tool_config("NONE")
+        ),
+        "tool_choice_named": json_exchange(
+            "tool_choice_named",
+            completion(tool_message(TIME_CALL), finish="tool_calls"),
+            upstream=tool_config("ANY", allowedFunctionNames=["get_time"]),
+        ),
+        "signature_echo": replace(json_exchange("signature_echo", completion()), previous=(turn1,)),
+        "signature_dropped": replace(
+            json_exchange("signature_dropped", completion()), previous=(turn1,)
+        ),
+        "daily_quota": error_exchange("daily_quota", 429, headers=(("x-should-retry", "false"),)),
+        "stream_error": stream_exchange(
+            "stream_error",
+            sse(
+                *text_chunks()[:2],
+                {"error": {"message": "The model is overloaded.", "type": "upstream_error"}},
+                done=False,
+            ),
+        ),
+        "stream_split": stream_exchange(
+            "stream_split", sse(*text_chunks()), upstream=journal(text="Hello there friend")
+        ),
+        "stream_coalesced": stream_exchange(
+            "stream_coalesced", sse(*text_chunks()), upstream=journal(text="Hello there friend")
+        ),
+        "stream_paced": paced("stream_paced"),
+    }
+    for name, code in (
+        ("upstream_400", 400),
+        ("upstream_403", 403),
+        ("upstream_404", 404),
+        ("upstream_500", 500),
+        ("upstream_503", 503),
+    ):
+        out[name] = error_exchange(name, code)
+    for name, finish in (
+        ("safety", "content_filter"),
+        ("prompt_blocked", "content_filter"),
+        ("max_tokens", "length"),
+        ("recitation", "content_filter"),
+        ("malformed_call", "stop"),
+    ):
+        out[name] = blocked_unary(name, finish)
+        out[f"{name}_stream"] = blocked_stream(f"{name}_stream", finish)
+    return out

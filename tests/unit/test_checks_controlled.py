@@ -1,0 +1,406 @@
+"""Bad cases for the controlled-mode catalogue: translation read from the journal,
+upstream faults, tool round trips, reasoning effort, CORS and timing.
+
+Each entry swaps one probe's exchange in ``tests.check_cases.good()`` for a precise
+defect and names the check that must catch it (with a fragment of its message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from conformance.exchange import Exchange
+from conformance.registry import REGISTRY, CheckFailure
+from tests.check_cases import (
+    CALLS,
+    SANITISED,
+    TIME_CALL,
+    TOOL_RESULT_CONTENTS,
+    blocked_stream,
+    blocked_unary,
+    paced,
+    thinking,
+    tool_config,
+    tool_deltas,
+    tool_message,
+    upstream_body,
+)
+from tests.factories import (
+    chunk,
+    completion,
+    error_exchange,
+    journal,
+    json_exchange,
+    sse,
+    stream_exchange,
+    text_chunks,
+)
+
+_TEXT = text_chunks()
+
+
+def _cors(**headers: str) -> Exchange:
+    base = {
+        "access-control-allow-origin": "*",
+        "access-control-allow-headers": "authorization, content-type, x-stainless-os, "
+        "x-stainless-timeout",
+    }
+    base.update(headers)
+    return Exchange(
+        probe="cors_preflight",
+        request=stream_exchange("cors_preflight", b"").request,
+        status=204,
+        headers=tuple(base.items()),
+    )
+
+
+def _schema_upstream(schema: object) -> tuple[dict[str, object], ...]:
+    return journal(
+        body=upstream_body(
+            tools=[{"functionDeclarations": [{"name": "search_files", "parameters": schema}]}]
+        )
+    )
+
+
+def _turn2(probe: str, status: int, body: bytes) -> Exchange:
+    turn1 = json_exchange(probe, completion(tool_message(CALLS[:1]), finish="tool_calls"))
+    return replace(json_exchange(probe, body, status=status), previous=(turn1,))
+
+
+SIGNATURE_400 = (
+    b'{"error": {"message": "Function call is missing a thought_signature in functionCall '
+    b'parts.", "type": "invalid_request_error"}}'
+)
+
+BAD_MORE: list[tuple[str, Exchange, str]] = [
+    # requests
+    (
+        "requests.openai_only_fields",
+        error_exchange("kitchen_sink", 400, 'Unknown name "store"'),
+        "HTTP 400",
+    ),
+    ("requests.content_part_arrays", error_exchange("content_parts", 422), "HTTP 422"),
+    (
+        "requests.content_part_arrays",
+        json_exchange(
+            "content_parts",
+            completion(),
+            upstream=journal(
+                body=upstream_body(contents=[{"role": "user", "parts": [{"text": "x"}]}])
+            ),
+        ),
+        "did not reach the upstream",
+    ),
+    # translation
+    (
+        "translate.response_json_schema",
+        json_exchange("response_json_schema", completion(), upstream=journal(body=upstream_body())),
+        "silently dropped",
+    ),
+    (
+        "translate.response_json_schema",
+        json_exchange(
+            "response_json_schema",
+            completion(),
+            upstream=journal(
+                body=upstream_body(
+                    generationConfig={
+                        "responseMimeType": "application/json",
+                        "responseSchema": {"type": "object", "additionalProperties": False},
+                    }
+                )
+            ),
+        ),
+        "additionalProperties",
+    ),
+    (
+        "translate.response_json_object",
+        json_exchange("response_json_object", completion(), upstream=journal(body=upstream_body())),
+        "responseMimeType=None",
+    ),
+    (
+        "translate.stop_capped",
+        json_exchange(
+            "stop_many",
+            completion(),
+            upstream=journal(
+                body=upstream_body(generationConfig={"stopSequences": [f"S{i}" for i in range(6)]})
+            ),
+        ),
+        "6 stopSequences",
+    ),
+    ("translate.stop_capped", error_exchange("stop_many", 502), "HTTP 502"),
+    (
+        "translate.image_data_url",
+        json_exchange("image_data_url", completion(), upstream=journal(body=upstream_body())),
+        "never reached",
+    ),
+    # reasoning effort
+    (
+        "reasoning.effort_none_disables_thinking",
+        json_exchange("effort_none", completion(), upstream=thinking(includeThoughts=True)),
+        "still thinks",
+    ),
+    (
+        "reasoning.effort_scales",
+        json_exchange("effort_low", completion(), upstream=thinking(thinkingBudget=30000)),
+        "not below",
+    ),
+    (
+        "reasoning.effort_scales",
+        json_exchange("effort_low", completion(), upstream=journal(body=upstream_body())),
+        "not mapped",
+    ),
+    (
+        "reasoning.effort_gemini3",
+        json_exchange(
+            "effort_high_g3",
+            completion(),
+            upstream=thinking(thinkingLevel="HIGH", thinkingBudget=1),
+        ),
+        "both thinkingBudget and thinkingLevel",
+    ),
+    (
+        "reasoning.effort_gemini3",
+        json_exchange("effort_low_g3", completion(), upstream=thinking(thinkingLevel="HIGH")),
+        "thinkingLevel 'HIGH'",
+    ),
+    (
+        "reasoning.reasoning_tokens",
+        json_exchange(
+            "thoughts",
+            completion({"role": "assistant", "content": "391", "reasoning_content": "t"}),
+            upstream=journal(thoughts="thinking hard about it"),
+        ),
+        "reasoning_tokens=None",
+    ),
+    # tools
+    (
+        "tools.schema_sanitised",
+        json_exchange(
+            "tool_schema",
+            completion(),
+            upstream=_schema_upstream({**SANITISED, "additionalProperties": False}),
+        ),
+        "unknown keyword 'additionalProperties'",
+    ),
+    (
+        "tools.schema_sanitised",
+        json_exchange(
+            "tool_schema",
+            completion(),
+            upstream=_schema_upstream(
+                {"type": "object", "properties": {"path": {"type": ["string", "null"]}}}
+            ),
+        ),
+        "type is an array",
+    ),
+    (
+        "tools.schema_sanitised",
+        json_exchange(
+            "tool_schema",
+            completion(),
+            upstream=_schema_upstream(
+                {"type": "object", "properties": {"path": {"type": "array"}}}
+            ),
+        ),
+        "without items",
+    ),
+    ("tools.schema_sanitised", error_exchange("tool_schema", 502), "HTTP 502"),
+    (
+        "tools.result_mapping",
+        json_exchange(
+            "tool_result",
+            completion(),
+            upstream=journal(
+                body=upstream_body(
+                    contents=[
+                        *TOOL_RESULT_CONTENTS[:2],
+                        {
+                            "role": "user",
+                            "parts": [
+                                {
+                                    "functionResponse": {
+                                        "name": "call_w1",
+                                        "response": {"content": "sunny, 21 C"},
+                                    }
+                                },
+                                {
+                                    "functionResponse": {
+                                        "name": "call_t1",
+                                        "response": {"content": "10:00 JST"},
+                                    }
+                                },
+                            ],
+                        },
+                    ]
+                )
+            ),
+        ),
+        "name 'call_w1'",
+    ),
+    (
+        "tools.result_mapping",
+        json_exchange(
+            "tool_result",
+            completion(),
+            upstream=journal(body=upstream_body(contents=TOOL_RESULT_CONTENTS[:2])),
+        ),
+        "0 functionResponse parts",
+    ),
+    (
+        "tools.tool_choice_required",
+        json_exchange(
+            "tool_choice_required",
+            completion(tool_message(CALLS[:1]), finish="tool_calls"),
+            upstream=tool_config("AUTO"),
+        ),
+        "mode AUTO",
+    ),
+    (
+        "tools.tool_choice_none",
+        json_exchange("tool_choice_none", completion(), upstream=tool_config("AUTO")),
+        "may call them",
+    ),
+    (
+        "tools.tool_choice_named",
+        json_exchange(
+            "tool_choice_named",
+            completion(tool_message(TIME_CALL), finish="tool_calls"),
+            upstream=tool_config("ANY"),
+        ),
+        "allowedFunctionNames None",
+    ),
+    (
+        "tools.signature_round_trip",
+        _turn2("signature_echo", 400, SIGNATURE_400),
+        "thought signature was lost",
+    ),
+    (
+        "tools.signature_without_client_echo",
+        _turn2("signature_dropped", 502, SIGNATURE_400),
+        "HTTP 502",
+    ),
+    (
+        "tools.ids_unique_across_answers",
+        stream_exchange("tool_calls_stream", sse(*tool_deltas(prefix="call_u"))),
+        "reuse tool-call ids",
+    ),
+    # errors
+    ("errors.status_map.400", error_exchange("upstream_400", 500), "pointlessly"),
+    ("errors.status_map.403", error_exchange("upstream_403", 502), "HTTP 502"),
+    ("errors.status_map.404", error_exchange("upstream_404", 400), "expected 404"),
+    ("errors.status_map.500", error_exchange("upstream_500", 400), "permanent"),
+    (
+        "errors.status_map.503",
+        json_exchange("upstream_503", [{"error": {"message": "x"}}], status=503),
+        "array",
+    ),
+    ("errors.daily_quota", error_exchange("daily_quota", 429), "x-should-retry"),
+    (
+        "errors.daily_quota",
+        error_exchange("daily_quota", 429, headers=(("retry-after", "60"),)),
+        "'60'",
+    ),
+    ("errors.daily_quota", error_exchange("daily_quota", 500), "HTTP 500"),
+    # blocked candidates
+    ("blocked.safety", error_exchange("safety", 500), "HTTP 500"),
+    ("blocked.safety", blocked_unary("safety", "stop"), "'stop'"),
+    (
+        "blocked.prompt_blocked",
+        json_exchange("prompt_blocked", completion(choices=[])),
+        "one choice",
+    ),
+    ("blocked.max_tokens", blocked_unary("max_tokens", "stop"), "expected length"),
+    ("blocked.recitation", error_exchange("recitation", 502), "HTTP 502"),
+    ("blocked.malformed_call", error_exchange("malformed_call", 500), "HTTP 500"),
+    ("blocked.safety.stream", blocked_stream("safety_stream", "stop"), "content_filter"),
+    (
+        "blocked.prompt_blocked.stream",
+        stream_exchange("prompt_blocked_stream", sse(chunk({"role": "assistant"}))),
+        "nothing",
+    ),
+    (
+        "blocked.max_tokens.stream",
+        stream_exchange(
+            "max_tokens_stream", sse(chunk({"role": "assistant"}), chunk({}, "length"), done=False)
+        ),
+        "[DONE]",
+    ),
+    ("blocked.recitation.stream", blocked_stream("recitation_stream", "stop"), "content_filter"),
+    (
+        "blocked.malformed_call.stream",
+        stream_exchange("malformed_call_stream", b"", status=500),
+        "HTTP 500",
+    ),
+    # streams
+    (
+        "stream.upstream_error_event",
+        stream_exchange("stream_error", sse(*_TEXT[:2], done=False)),
+        'no `data: {"error": ...}`',
+    ),
+    (
+        "stream.upstream_error_event",
+        stream_exchange("stream_error", sse(*_TEXT[:2], {"error": {"code": 503}}, done=False)),
+        "no error.message",
+    ),
+    (
+        "stream.upstream_framing",
+        stream_exchange(
+            "stream_split",
+            sse(_TEXT[0], chunk({"content": "Hel\ufffdlo"}), _TEXT[-1]),
+            upstream=journal(text="Hello there friend"),
+        ),
+        "the client received",
+    ),
+    (
+        "stream.upstream_framing",
+        stream_exchange(
+            "stream_coalesced",
+            sse(*_TEXT[:2], _TEXT[-1]),
+            upstream=journal(text="Hello there friend"),
+        ),
+        "[stream_coalesced]",
+    ),
+    ("stream.not_buffered", paced("stream_paced", gap_s=0.001), "buffers the stream"),
+    (
+        "stream.not_buffered",
+        replace(
+            paced("stream_paced"),
+            headers=(("content-type", "text/event-stream"), ("content-encoding", "gzip")),
+        ),
+        "Content-Encoding: gzip",
+    ),
+    # http
+    ("http.cors_preflight", replace(_cors(), status=405), "HTTP 405"),
+    ("http.cors_preflight", _cors(**{"access-control-allow-headers": "*"}), "authorization"),
+    ("http.cors_preflight", _cors(**{"access-control-allow-origin": "https://x"}), "Allow-Origin"),
+]
+
+
+@pytest.mark.parametrize(
+    ("check_id", "exchange", "fragment"),
+    BAD_MORE,
+    ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(BAD_MORE)],
+)
+def test_check_fails_on_bad_exchange(check_id: str, exchange: Exchange, fragment: str) -> None:
+    from tests.check_cases import good
+
+    exchanges = good()
+    exchanges[exchange.probe] = exchange
+    with pytest.raises(CheckFailure) as info:
+        REGISTRY[check_id].run(exchanges)
+    shown = (f"[{info.value.probe}] " if info.value.probe else "") + info.value.message
+    shown += " " + " ".join(info.value.clients.values())
+    assert fragment in shown
+
+
+def test_not_buffered_reports_timings_when_it_passes() -> None:
+    from tests.check_cases import good
+
+    note = REGISTRY["stream.not_buffered"].run(good())
+    assert note is not None
+    assert "first token" in note
+    assert "gaps 150, 150 ms" in note
