@@ -71,18 +71,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def litellm_config(mock_url: str, model: str = "gemini-2.5-flash") -> str:
+LITELLM_MODELS = ("gemini-2.5-flash", "gemini-3-flash-preview", "gemini-3-pro-preview")
+"""The models the local LiteLLM serves (all backed by the mock)."""
+
+
+def litellm_config(mock_url: str, models: tuple[str, ...] = LITELLM_MODELS) -> str:
     """The LiteLLM proxy config (YAML) used for the example report and the benchmark."""
-    return (
-        "model_list:\n"
+    entries = "".join(
         f"  - model_name: {model}\n"
         "    litellm_params:\n"
         f"      model: gemini/{model}\n"
         f"      api_base: {mock_url}/v1beta\n"
         "      api_key: mock-upstream-key\n"
-        "general_settings:\n"
-        f"  master_key: {LITELLM_KEY}\n"
+        for model in models
     )
+    return f"model_list:\n{entries}general_settings:\n  master_key: {LITELLM_KEY}\n"
 
 
 @contextmanager

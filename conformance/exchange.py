@@ -8,6 +8,7 @@ unit-tested on a hand-built bad response. The I/O that fills it lives in ``probe
 from __future__ import annotations
 
 import json
+import math
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,9 @@ class Exchange:
     upstream: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
     previous: tuple[Exchange, ...] = ()
     """Earlier turns of a multi-turn probe, oldest first."""
+    throttled: bool = False
+    """Controlled mode: the target answered 429/503 by itself, twice, without calling
+    the upstream, so the probe's scenario never ran."""
 
     @cached_property
     def body(self) -> bytes:
@@ -136,6 +140,22 @@ class Exchange:
         lower = name.lower()
         for key, value in self.headers:
             if key.lower() == lower:
+                return value
+        return None
+
+    def retry_after_s(self) -> float | None:
+        """The retry delay the response asks for, in seconds: ``retry-after-ms`` (ms)
+        first, then ``Retry-After`` (seconds; an HTTP-date gives ``None``), the order
+        openai-python reads them in (wire-formats.md B3)."""
+        for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+            raw = self.header(name)
+            if raw is None:
+                continue
+            try:
+                value = float(raw) * scale
+            except ValueError:
+                continue
+            if math.isfinite(value):
                 return value
         return None
 

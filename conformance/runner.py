@@ -19,10 +19,11 @@ from reports.records import Evidence, Outcome, ResultRecord
 
 from . import checks as _checks  # noqa: F401  (registers the catalogue)
 from .exchange import Exchange
-from .http import Budget, BudgetExhausted, fetch_journal, send
+from .http import Budget, BudgetExhausted
 from .oracles import replay_openai_python
 from .probes import PROBES, probe_applies
 from .registry import REGISTRY, CheckFailure, CheckSpec, Mode, NotApplicable, Undecided
+from .session import ProbeSession
 from .target import Target
 
 __all__ = ["Plan", "SuiteRun", "plan", "run_checks", "run_suite"]
@@ -82,7 +83,8 @@ def plan(
     for spec in runnable:
         needed.update(spec.probes)
         needed.update(p for p in spec.also if probe_applies(PROBES[p], target) is None)
-    order = [name for name in PROBES if name in needed]
+    index = {name: i for i, name in enumerate(PROBES)}
+    order = sorted(needed, key=lambda name: (PROBES[name].phase, index[name]))
     return Plan(tuple(runnable), skipped, tuple(order))
 
 
@@ -150,9 +152,20 @@ def run_checks(
     for spec in specs:
         base = _base_record(spec, target)
         absent = [p for p in spec.probes if p not in exchanges]
+        throttled = [p for p in spec.probes if p in exchanges and exchanges[p].throttled]
         if absent:
             why = (missing or {}).get(absent[0], "the probe did not run")
             record = replace(base, outcome=Outcome.SKIPPED, message=f"{absent[0]}: {why}")
+        elif throttled:
+            x = exchanges[throttled[0]]
+            record = replace(
+                base,
+                outcome=Outcome.ERROR,
+                message=f"{throttled[0]}: the target answered HTTP {x.status} twice without "
+                "calling the upstream (its own throttling or circuit breaker), so the "
+                "scenario never ran",
+                evidence=_evidence(None, x, {}),
+            )
         else:
             primary = exchanges[spec.probes[0]]
             started = time.perf_counter()
@@ -214,11 +227,13 @@ def run_suite(
     timeout_s: float = 60.0,
     on_result: ResultCallback | None = None,
     on_probe: Callable[[str], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> SuiteRun:
     """Run the suite against ``target``.
 
     Records come in check-id order: skipped ones (with their reason) and the rest.
-    ``timeout_s`` bounds each request (seconds). Raises ``ValueError`` for a ``select``
+    ``timeout_s`` bounds each request (seconds); ``sleep`` is how the session waits out a
+    target's own throttling (see ``session``). Raises ``ValueError`` for a ``select``
     that matches nothing.
     """
     the_plan = plan(target, select=select)
@@ -228,28 +243,18 @@ def run_suite(
     missing: dict[str, str] = {}
     timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        session = ProbeSession(client, target, budget, run_id, sleep=sleep)
         for name in the_plan.probes:
             if on_probe is not None:
                 on_probe(name)
-            cid = f"{run_id}.{name}"
-            the_probe = PROBES[name]
+            reason = session.skip_reason(name)
+            if reason is not None:
+                missing[name] = reason
+                continue
             try:
-                exchange = send(client, name, the_probe.build(target, cid), budget)
-                if the_probe.then is not None:
-                    follow_up = the_probe.then(target, cid, exchange)
-                    if follow_up is not None:
-                        second = send(client, name, follow_up, budget)
-                        exchange = replace(second, previous=(exchange,))
+                exchanges[name] = session.run(name)
             except BudgetExhausted as exc:
                 missing[name] = str(exc)
-                continue
-            if target.controlled and target.mock_url:
-                try:
-                    journal = fetch_journal(client, target.mock_url, cid)
-                except (httpx.HTTPError, ValueError) as exc:
-                    journal = [{"error": f"journal unreadable: {exc}"}]
-                exchange = replace(exchange, upstream=tuple(journal))
-            exchanges[name] = exchange
 
     by_id: dict[str, ResultRecord] = {}
     for check_id, reason in the_plan.skipped.items():

@@ -8,7 +8,6 @@ openai-python maps the status to an exception class and unwraps
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ..exchange import Exchange
@@ -17,7 +16,7 @@ from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
 from ._common import OPENAI_ERROR_SOURCE, require_response
 from .upstream import generate_calls
 
-__all__ = ["ERROR_PROBES", "check_envelope", "retry_after_seconds"]
+__all__ = ["ERROR_PROBES", "check_envelope"]
 
 ERROR_PROBES: dict[str, tuple[str, Mode]] = {
     "bad_key": ("a wrong API key", Mode.BLACK_BOX),
@@ -144,29 +143,6 @@ def rate_limit_status(x: Exchange) -> None:
         )
 
 
-def retry_after_seconds(x: Exchange) -> float | None:
-    """The retry delay the response asks for, in seconds: ``retry-after-ms`` (ms) first,
-    then ``Retry-After`` (seconds; an HTTP-date is not evaluated and gives ``None``),
-    the order openai-python reads them in (wire-formats.md B3)."""
-    ms = x.header("retry-after-ms")
-    if ms is not None:
-        try:
-            value = float(ms) / 1000.0
-            if math.isfinite(value):
-                return value
-        except ValueError:
-            pass
-    seconds = x.header("retry-after")
-    if seconds is not None:
-        try:
-            value = float(seconds)
-            if math.isfinite(value):
-                return value
-        except ValueError:
-            return None
-    return None
-
-
 @check(
     "errors.retry_after",
     title="A 429 carries Retry-After (or retry-after-ms) of at least the upstream retryDelay",
@@ -180,7 +156,7 @@ def retry_after(x: Exchange) -> None:
     status = require_response(x)
     if status != 429:
         raise CheckFailure(f"no 429 to read a delay from (HTTP {status})", excerpt=excerpt(x.body))
-    delay = retry_after_seconds(x)
+    delay = x.retry_after_s()
     if delay is None:
         raise CheckFailure(
             "the 429 has no Retry-After or retry-after-ms header; the upstream asked for 17s "
@@ -300,7 +276,7 @@ def daily_quota(x: Exchange) -> None:
             f"the upstream's daily quota 429 became HTTP {status}", excerpt=excerpt(x.body)
         )
     should_retry = (x.header("x-should-retry") or "").strip().lower()
-    delay = retry_after_seconds(x)
+    delay = x.retry_after_s()
     if should_retry == "false" or (delay is not None and delay > 120):
         return
     raise CheckFailure(

@@ -79,10 +79,16 @@ class Probe:
     then: FollowUp | None = None
     features: frozenset[str] = frozenset()
     """Profile features the probe needs (else it does not run)."""
+    phase: int = 0
+    """Run order: 0 ordinary; 1 odd but successful upstream answers; 2 upstream errors;
+    3 quota errors. Probes that make the upstream fail run last so a proxy's circuit
+    breaker (LiteLLM's deployment cooldown) cannot poison ordinary probes."""
+    model: str | None = None
+    """A model other than the target's default; skipped when ``GET /models`` omits it."""
 
 
 PROBES: dict[str, Probe] = {}
-"""Every probe by name, in registration order (the order they run in)."""
+"""Every probe by name, in registration order (run order: by ``phase``, then this)."""
 
 
 def probe(p: Probe) -> Probe:

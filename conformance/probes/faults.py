@@ -1,6 +1,7 @@
-"""Controlled probes where the mock upstream misbehaves: errors, quotas, blocked or empty
-candidates, broken streams, awkward framing and paced chunks (scenarios in
-``spec.scenarios``; client-breakages.md A3, A7, D2, D3, E1, F6)."""
+"""Controlled probes where the mock upstream misbehaves: blocked or empty candidates,
+awkward framing and paced chunks (phase 1), broken streams and error statuses (phase 2),
+quota errors (phase 3) (scenarios in ``spec.scenarios``; client-breakages.md A3, A7, D2,
+D3, E1, F6). Phases run in order after the ordinary probes."""
 
 from __future__ import annotations
 
@@ -9,33 +10,88 @@ from spec.scenarios import Directive, Scenario
 from ..registry import Mode
 from .base import Probe, chat, probe
 
-__all__ = ["BLOCKED", "FRAMING", "STATUS_MAP"]
+__all__ = ["BLOCKED", "FRAMING", "PACED_MS", "STATUS_MAP"]
 
-RETRY = Directive(Scenario.RATE_LIMIT, retry_delay=17.0)
+BLOCKED: dict[str, tuple[Scenario, tuple[str, ...]]] = {
+    "safety": (Scenario.SAFETY, ("content_filter",)),
+    "prompt_blocked": (Scenario.PROMPT_BLOCKED, ("content_filter",)),
+    "max_tokens": (Scenario.MAX_TOKENS, ("length",)),
+    "recitation": (Scenario.RECITATION, ("content_filter",)),
+    "malformed_call": (Scenario.MALFORMED_FUNCTION_CALL, ("stop", "content_filter")),
+}
+"""probe -> (scenario, acceptable finish_reason values) (client-breakages.md F6)."""
 
-probe(
-    Probe(
-        "rate_limit",
-        "upstream answers 429 RESOURCE_EXHAUSTED with RetryInfo retryDelay 17s",
-        chat(directive=RETRY),
-        mode=Mode.CONTROLLED,
+for _name, (_scenario, _reasons) in BLOCKED.items():
+    probe(
+        Probe(
+            _name,
+            f"upstream candidate ends with {_scenario.value}",
+            chat(directive=Directive(_scenario)),
+            mode=Mode.CONTROLLED,
+            phase=1,
+        )
     )
-)
+    probe(
+        Probe(
+            f"{_name}_stream",
+            f"streamed; upstream candidate ends with {_scenario.value}",
+            chat(directive=Directive(_scenario), stream=True),
+            mode=Mode.CONTROLLED,
+            stream=True,
+            phase=1,
+        )
+    )
+
+FRAMING: dict[str, Directive] = {
+    "stream_split": Directive(chunks=5, split=1),
+    "stream_coalesced": Directive(chunks=5, coalesce=True, framing="lf"),
+}
+"""Upstream framing variants: CRLF events written byte by byte (cut inside UTF-8
+sequences), and LF events all in one write (client-breakages.md A7)."""
+
+for _name, _directive in FRAMING.items():
+    probe(
+        Probe(
+            _name,
+            "streamed; upstream " + ("byte-by-byte CRLF" if _directive.split else "coalesced LF"),
+            chat(directive=_directive, stream=True),
+            mode=Mode.CONTROLLED,
+            stream=True,
+            phase=1,
+        )
+    )
+
+PACED_MS = 150
+"""Delay between the mock's chunks in ``stream_paced``, in milliseconds."""
+
 probe(
     Probe(
-        "rate_limit_stream",
-        "streamed request; upstream answers 429 before the first chunk",
-        chat(directive=RETRY, stream=True),
+        "stream_paced",
+        f"streamed; upstream sends 4 chunks {PACED_MS} ms apart",
+        chat(directive=Directive(chunks=4, chunk_ms=PACED_MS), stream=True),
         mode=Mode.CONTROLLED,
         stream=True,
+        phase=1,
     )
 )
 probe(
     Probe(
-        "daily_quota",
-        "upstream answers 429 with a per-day QuotaFailure (no RetryInfo)",
-        chat(directive=Directive(Scenario.DAILY_QUOTA)),
+        "stream_cut",
+        "streamed; the upstream connection drops after two chunks (no finishReason)",
+        chat(directive=Directive(Scenario.MID_STREAM_CUT, chunks=4, cut_after=2), stream=True),
         mode=Mode.CONTROLLED,
+        stream=True,
+        phase=2,
+    )
+)
+probe(
+    Probe(
+        "stream_error",
+        'streamed; after two chunks the upstream sends an {"error": ...} event',
+        chat(directive=Directive(Scenario.MID_STREAM_ERROR, chunks=4, cut_after=2), stream=True),
+        mode=Mode.CONTROLLED,
+        stream=True,
+        phase=2,
     )
 )
 
@@ -55,83 +111,37 @@ for _name, (_scenario, _status, _code) in STATUS_MAP.items():
             f"upstream answers {_code} {_status}",
             chat(directive=Directive(_scenario)),
             mode=Mode.CONTROLLED,
+            phase=2,
         )
     )
 
-BLOCKED: dict[str, tuple[Scenario, tuple[str, ...]]] = {
-    "safety": (Scenario.SAFETY, ("content_filter",)),
-    "prompt_blocked": (Scenario.PROMPT_BLOCKED, ("content_filter",)),
-    "max_tokens": (Scenario.MAX_TOKENS, ("length",)),
-    "recitation": (Scenario.RECITATION, ("content_filter",)),
-    "malformed_call": (Scenario.MALFORMED_FUNCTION_CALL, ("stop", "content_filter")),
-}
-"""probe -> (scenario, acceptable finish_reason values) (client-breakages.md F6)."""
-
-for _name, (_scenario, _reasons) in BLOCKED.items():
-    probe(
-        Probe(
-            _name,
-            f"upstream candidate ends with {_scenario.value}",
-            chat(directive=Directive(_scenario)),
-            mode=Mode.CONTROLLED,
-        )
-    )
-    probe(
-        Probe(
-            f"{_name}_stream",
-            f"streamed; upstream candidate ends with {_scenario.value}",
-            chat(directive=Directive(_scenario), stream=True),
-            mode=Mode.CONTROLLED,
-            stream=True,
-        )
-    )
+RETRY = Directive(Scenario.RATE_LIMIT, retry_delay=17.0)
 
 probe(
     Probe(
-        "stream_cut",
-        "streamed; the upstream connection drops after two chunks (no finishReason)",
-        chat(directive=Directive(Scenario.MID_STREAM_CUT, chunks=4, cut_after=2), stream=True),
+        "rate_limit",
+        "upstream answers 429 RESOURCE_EXHAUSTED with RetryInfo retryDelay 17s",
+        chat(directive=RETRY),
         mode=Mode.CONTROLLED,
-        stream=True,
+        phase=3,
     )
 )
 probe(
     Probe(
-        "stream_error",
-        'streamed; after two chunks the upstream sends an {"error": ...} event',
-        chat(directive=Directive(Scenario.MID_STREAM_ERROR, chunks=4, cut_after=2), stream=True),
+        "rate_limit_stream",
+        "streamed request; upstream answers 429 before the first chunk",
+        chat(directive=RETRY, stream=True),
         mode=Mode.CONTROLLED,
         stream=True,
+        phase=3,
     )
 )
-
-FRAMING: dict[str, Directive] = {
-    "stream_split": Directive(chunks=5, split=1),
-    "stream_coalesced": Directive(chunks=5, coalesce=True, framing="lf"),
-}
-"""Upstream framing variants: CRLF events written byte by byte (cut inside UTF-8
-sequences), and LF events all in one write (client-breakages.md A7)."""
-
-for _name, _directive in FRAMING.items():
-    probe(
-        Probe(
-            _name,
-            "streamed; upstream " + ("byte-by-byte CRLF" if _directive.split else "coalesced LF"),
-            chat(directive=_directive, stream=True),
-            mode=Mode.CONTROLLED,
-            stream=True,
-        )
-    )
-
-PACED_MS = 150
-"""Delay between the mock's chunks in ``stream_paced``, in milliseconds."""
-
 probe(
     Probe(
-        "stream_paced",
-        f"streamed; upstream sends 4 chunks {PACED_MS} ms apart",
-        chat(directive=Directive(chunks=4, chunk_ms=PACED_MS), stream=True),
+        "daily_quota",
+        "upstream answers 429 with a per-day QuotaFailure (no RetryInfo)",
+        chat(directive=Directive(Scenario.DAILY_QUOTA)),
         mode=Mode.CONTROLLED,
-        stream=True,
+        phase=3,
     )
 )

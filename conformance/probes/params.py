@@ -168,6 +168,7 @@ for _name, (_model, _effort) in EFFORTS.items():
             chat(model=_model, reasoning_effort=_effort),
             mode=Mode.CONTROLLED,
             features=frozenset({"reasoning"}),
+            model=_model,
         )
     )
 

@@ -224,6 +224,7 @@ for _name, _echo in (("signature_echo", True), ("signature_dropped", False)):
             ),
             mode=Mode.CONTROLLED,
             then=_second_turn(_echo),
+            model=GEMINI3_MODEL,
             features=_TOOLS_FEATURES,
         )
     )

@@ -1,0 +1,104 @@
+"""Running probes against a target: turns, the mock's journal, models the target lists,
+and the target's own throttling.
+
+A controlled probe whose request never reached the mock because the target answered 429
+or 503 by itself (a circuit breaker such as LiteLLM's deployment cooldown, tripped by an
+earlier fault probe) is sent once more after the target's Retry-After (at most
+:data:`MAX_THROTTLE_WAIT_S`); when it is throttled again the exchange is marked
+``throttled`` and the checks reading it report ``error`` instead of judging a scenario
+that never ran.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import httpx
+
+from .exchange import Exchange
+from .http import Budget, fetch_journal, send
+from .probes import PROBES
+from .registry import Mode
+from .target import Target
+
+__all__ = ["MAX_THROTTLE_WAIT_S", "ProbeSession"]
+
+MAX_THROTTLE_WAIT_S = 10.0
+"""Longest wait for a target's own throttling to pass before one retry, in seconds."""
+DEFAULT_THROTTLE_WAIT_S = 5.0
+
+
+class ProbeSession:
+    """Sends probes for one run. ``sleep`` is injectable so tests never wait."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        target: Target,
+        budget: Budget,
+        run_id: str,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.target = target
+        self.budget = budget
+        self.run_id = run_id
+        self.sleep = sleep
+        self.listed_models: set[str] | None = None
+
+    def skip_reason(self, name: str) -> str | None:
+        """Why probe ``name`` should not run now (a model the target does not list)."""
+        model = PROBES[name].model
+        if model and self.listed_models is not None and model not in self.listed_models:
+            return f"the target does not list model {model!r} in GET /models"
+        return None
+
+    def run(self, name: str) -> Exchange:
+        """Send probe ``name`` (and its second turn), attach the journal. Raises
+        ``BudgetExhausted`` when the request budget is spent."""
+        exchange = self._send(name)
+        if self._throttled(exchange):
+            self.sleep(
+                min(exchange.retry_after_s() or DEFAULT_THROTTLE_WAIT_S, MAX_THROTTLE_WAIT_S)
+            )
+            exchange = self._send(name, attempt=2)
+            if self._throttled(exchange):
+                exchange = replace(exchange, throttled=True)
+        if name == "models":
+            self._learn_models(exchange)
+        return exchange
+
+    def _send(self, name: str, attempt: int = 1) -> Exchange:
+        probe = PROBES[name]
+        cid = f"{self.run_id}.{name}" + (f".{attempt}" if attempt > 1 else "")
+        exchange = send(self.client, name, probe.build(self.target, cid), self.budget)
+        if probe.then is not None:
+            follow_up = probe.then(self.target, cid, exchange)
+            if follow_up is not None:
+                second = send(self.client, name, follow_up, self.budget)
+                exchange = replace(second, previous=(exchange,))
+        if self.target.controlled and self.target.mock_url:
+            try:
+                journal = fetch_journal(self.client, self.target.mock_url, cid)
+            except (httpx.HTTPError, ValueError) as exc:
+                journal = [{"error": f"journal unreadable: {exc}"}]
+            exchange = replace(exchange, upstream=tuple(journal))
+        return exchange
+
+    def _throttled(self, x: Exchange) -> bool:
+        if PROBES[x.probe].mode is not Mode.CONTROLLED or x.status not in (429, 503):
+            return False
+        if any("error" in e and "path" not in e for e in x.upstream):
+            return False  # the journal could not be read: nothing is known
+        return not x.upstream
+
+    def _learn_models(self, x: Exchange) -> None:
+        try:
+            data = x.json().get("data") if x.status == 200 else None
+        except (ValueError, AttributeError):
+            return
+        if isinstance(data, list):
+            ids = {m.get("id") for m in data if isinstance(m, dict)}
+            self.listed_models = {i for i in ids if isinstance(i, str)}
