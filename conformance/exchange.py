@@ -122,6 +122,10 @@ class Exchange:
     upstream: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
     previous: tuple[Exchange, ...] = ()
     """Earlier turns of a multi-turn probe, oldest first."""
+    profile: str = "openai-core"
+    """The profile the target was tested under (names the OpenAPI document)."""
+    base_path: str = ""
+    """The path of the target's root URL (``""`` for ``http://host:port``)."""
     throttled: bool = False
     """Controlled mode: the target answered 429/503 by itself, twice, without calling
     the upstream, so the probe's scenario never ran."""

@@ -82,7 +82,7 @@ def plan(
     needed: set[str] = set()
     for spec in runnable:
         needed.update(spec.probes)
-        needed.update(p for p in spec.also if probe_applies(PROBES[p], target) is None)
+        # ``also`` probes are not added: a rule is applied to them when they run anyway.
     index = {name: i for i, name in enumerate(PROBES)}
     order = sorted(needed, key=lambda name: (PROBES[name].phase, index[name]))
     return Plan(tuple(runnable), skipped, tuple(order))

@@ -79,6 +79,9 @@ class ProbeSession:
             if follow_up is not None:
                 second = send(self.client, name, follow_up, self.budget)
                 exchange = replace(second, previous=(exchange,))
+        exchange = replace(
+            exchange, profile=self.target.profile.name, base_path=self.target.base_path
+        )
         if self.target.controlled and self.target.mock_url:
             try:
                 journal = fetch_journal(self.client, self.target.mock_url, cid)

@@ -56,6 +56,15 @@ class Target:
             return f"{base}{route}"
         return f"{base}{prefix}{route}"
 
+    @property
+    def base_path(self) -> str:
+        """The path part of ``base_url`` before the profile prefix (``""`` usually)."""
+        path = urlsplit(self.base_url).path.rstrip("/")
+        prefix = self.profile.prefix
+        if prefix and path.endswith(prefix):
+            path = path[: -len(prefix)]
+        return path
+
     def auth_headers(self, key: str | None = None) -> dict[str, str]:
         """``Authorization`` for the profile's auth style (``key`` overrides the target's)."""
         key = key if key is not None else self.api_key

@@ -31,6 +31,12 @@ THOUGHTS = "**Multiplying step by step.** Seventeen times twenty is three hundre
 
 
 def request(probe: str, stream: bool = False) -> Request:
+    if probe == "models":
+        return Request(
+            "GET", "http://127.0.0.1:1/v1/models", {"Authorization": f"Bearer {CLIENT_KEY}"}
+        )
+    if probe == "cors_preflight":
+        return Request("OPTIONS", "http://127.0.0.1:1/v1/chat/completions", {"Origin": "http://x"})
     body: dict[str, Any] = {
         "model": "gemini-2.5-flash",
         "messages": [{"role": "user", "content": "hi"}],

@@ -373,6 +373,17 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         ),
         "Content-Encoding: gzip",
     ),
+    # the profile's own document
+    (
+        "contract.responses",
+        json_exchange("chat", {"id": "x", "object": "chat.completion"}),
+        "breaks the openai-core document",
+    ),
+    (
+        "contract.responses",
+        stream_exchange("chat_stream", sse(*_TEXT[:-1], {"id": "x"})),
+        "[chat_stream]",
+    ),
     # http
     ("http.cors_preflight", replace(_cors(), status=405), "HTTP 405"),
     ("http.cors_preflight", _cors(**{"access-control-allow-headers": "*"}), "authorization"),

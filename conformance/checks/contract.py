@@ -1,0 +1,116 @@
+"""The document's own contract: every response the target gave, validated against the
+profile's OpenAPI document (``spec/openapi/<profile>.yaml``).
+
+This is the "as documented" side of the report. It is judged apart from what clients
+need: a ``{"detail": ...}`` error that the gemini-reverse document promises passes here
+and fails ``errors.envelope.*`` at once.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from spec import DOCUMENTS, find_endpoint, operation_schema, stream_contract
+
+from ..exchange import Exchange
+from ..probes import PROBES
+from ..registry import CheckFailure, NotApplicable, Severity, check, excerpt
+
+__all__ = ["contract_problems"]
+
+
+@cache
+def _validator(schema_json: str) -> jsonschema.protocols.Validator:
+    schema = json.loads(schema_json)
+    validator: jsonschema.protocols.Validator = jsonschema.validators.validator_for(schema)(schema)
+    return validator
+
+
+def _errors(instance: Any, schema: dict[str, Any], limit: int = 3) -> list[str]:
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    out = []
+    for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.path))[:limit]:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.path) or "."
+        out.append(f"{path}: {err.message[:160]}")
+    return out
+
+
+def contract_problems(document: str, x: Exchange, base_path: str = "") -> list[str] | None:
+    """Where ``x``'s response breaks ``document``; ``None`` when the document says
+    nothing about it (no such endpoint, status or media type)."""
+    if x.status is None:
+        return None
+    path = urlsplit(x.request.url).path
+    if base_path and path.startswith(base_path):
+        path = path[len(base_path) :] or "/"
+    endpoint = find_endpoint(document, x.request.method, path)
+    if endpoint is None:
+        return None
+    status = str(x.status)
+    if x.content_type == "text/event-stream":
+        try:
+            contract = stream_contract(document, endpoint.path, endpoint.method, status)
+        except KeyError:
+            return None
+        problems = []
+        errored = False
+        for payload in x.sse.payloads:
+            if isinstance(payload.value, dict) and "error" in payload.value:
+                errored = True  # OpenAI's in-stream error event (wire-formats.md B2) ends it
+                break
+            if payload.error is not None:
+                problems.append(f"event {payload.index}: not JSON")
+            else:
+                problems += [
+                    f"event {payload.index} {e}"
+                    for e in _errors(payload.value, contract.item_schema)
+                ]
+            if problems:
+                break
+        if contract.terminator is not None and not x.sse.done and not errored:
+            problems.append(f"the stream does not end with {contract.terminator!r}")
+        return problems
+    try:
+        schema = operation_schema(document, endpoint.path, endpoint.method, status, x.content_type)
+    except KeyError:
+        return None
+    if not schema:
+        return []
+    try:
+        body = x.json()
+    except ValueError:
+        return [f"the {status} body is not JSON"]
+    return _errors(body, schema)
+
+
+def _check(x: Exchange) -> None:
+    profile = x.profile
+    if profile not in DOCUMENTS:
+        raise NotApplicable(f"no OpenAPI document for profile {profile!r}")
+    problems = contract_problems(profile, x, x.base_path)
+    if problems is None:
+        raise NotApplicable(
+            f"the {profile} document describes no {x.status} answer for "
+            f"{x.request.method} {urlsplit(x.request.url).path}"
+        )
+    if problems:
+        raise CheckFailure(
+            f"the {x.status} answer to {x.request.method} {urlsplit(x.request.url).path} breaks "
+            f"the {profile} document: " + "; ".join(problems),
+            excerpt=excerpt(x.body[:800]),
+        )
+
+
+check(
+    "contract.responses",
+    title="Every response matches the profile's own OpenAPI document (status, body, events)",
+    severity=Severity.MEDIUM,
+    source="spec/openapi/<profile>.yaml, derived from the profile's source document",
+    probes=("chat",),
+    also=tuple(name for name in PROBES if name != "chat"),
+)(_check)
