@@ -1,0 +1,142 @@
+"""The pytest plugin, run with pytester against in-process servers: the reference proxy
+in front of the mock (checks pass), and a broken proxy (its check fails with evidence)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from aiohttp import web
+
+from conformance.registry import REGISTRY
+from mockserver.app import create_app as create_mock
+from mockserver.settings import Settings as MockSettings
+from reference_impl.app import create_app as create_proxy
+from reference_impl.settings import Settings as ProxySettings
+from tests.servers import serve
+
+KEY = "sk-plugin-test"
+
+
+@pytest.fixture(scope="module")
+def reference() -> Iterator[tuple[str, str]]:
+    with serve(lambda: create_mock(MockSettings())) as mock:
+        settings = ProxySettings(
+            upstream_url=f"{mock}/v1beta", upstream_key="k", api_keys=frozenset({KEY})
+        )
+        with serve(lambda: create_proxy(settings)) as proxy:
+            yield proxy, mock
+
+
+def broken_app() -> web.Application:
+    """A proxy whose stream never sends [DONE] and whose models list is Gemini-shaped."""
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        chunk = (
+            b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
+            b'"choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},'
+            b'"finish_reason":"stop"}]}\n\n'
+        )
+        await response.write(chunk)
+        return response
+
+    async def models(request: web.Request) -> web.Response:
+        return web.json_response({"models": [{"name": "models/gemini-2.5-flash"}]})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    app.router.add_get("/v1/models", models)
+    return app
+
+
+def test_checks_run_as_tests_and_pass_against_the_reference(
+    pytester: pytest.Pytester, reference: tuple[str, str]
+) -> None:
+    proxy, mock = reference
+    result = pytester.runpytest_inprocess(
+        "-p",
+        "conformance",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        "--conformance-target",
+        proxy,
+        "--conformance-api-key",
+        KEY,
+        "--conformance-mock-url",
+        mock,
+        "--conformance-check",
+        "stream.",
+        "--conformance-check",
+        "errors.bad_key_status",
+        "-v",
+    )
+    expected = sum(1 for c in REGISTRY if c.startswith("stream.")) + 1
+    result.assert_outcomes(passed=expected)
+    result.stdout.fnmatch_lines(["*conformance*stream*done_terminator PASSED*"])
+
+
+def test_a_broken_proxy_fails_with_evidence(pytester: pytest.Pytester) -> None:
+    with serve(broken_app) as url:
+        result = pytester.runpytest_inprocess(
+            "-p",
+            "conformance",
+            "-W",
+            "ignore::pytest.PytestAssertRewriteWarning",
+            "-W",
+            "ignore::pytest.PytestAssertRewriteWarning",
+            "--conformance-target",
+            url,
+            "--conformance-api-key",
+            KEY,
+            "--conformance-check",
+            "stream.done_terminator",
+            "--conformance-check",
+            "models.list_shape",
+            "--conformance-check",
+            "tools.",
+        )
+    tools = sum(1 for c in REGISTRY if c.startswith("tools."))
+    result.assert_outcomes(failed=2, skipped=tools)  # tool checks need controlled mode
+    result.stdout.fnmatch_lines(
+        [
+            "*models.list_shape*failed: the models list violates*",
+            "*stream.done_terminator*failed: the stream ends without `data: *DONE*`*",
+            "*reproduce: curl -sS -N -X POST*",
+        ]
+    )
+
+
+def test_without_a_target_nothing_is_added(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_one():\n    assert True\n")
+    result = pytester.runpytest_inprocess("-p", "conformance")
+    result.assert_outcomes(passed=1)
+
+
+def test_fixtures_give_the_run_to_user_tests(
+    pytester: pytest.Pytester, reference: tuple[str, str]
+) -> None:
+    proxy, _ = reference
+    pytester.makepyfile(
+        """
+        def test_no_critical_failure(conformance_run):
+            assert conformance_run.requests_sent > 0
+            bad = [r for r in conformance_run.records
+                   if r.outcome.value == "failed" and r.severity == "critical"]
+            assert bad == []
+        """
+    )
+    result = pytester.runpytest_inprocess(
+        "-p",
+        "conformance",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        "--conformance-target",
+        proxy,
+        "--conformance-api-key",
+        KEY,
+        "--conformance-check",
+        "chat.",
+    )
+    result.assert_outcomes(passed=4)
