@@ -37,6 +37,7 @@ from .embedded import Embedded, ServerStartError, embedded
 from .exchange import redact_url
 from .http import Budget
 from .oracles import openai_python_version
+from .oracles_node import NODE_DIR_ENV, install_openai_node, node_dir, openai_node_version
 from .registry import REGISTRY
 from .runner import SuiteRun, run_suite
 from .target import Target, TargetError
@@ -213,6 +214,9 @@ def run(
         _die(f"the target answered no request: {first}")
 
     notes.setdefault("openai-python", openai_python_version())
+    notes.setdefault(
+        "openai-node", openai_node_version() or "not installed (conformance setup-node)"
+    )
     info = RunInfo(
         target=redact_url(the_target.base_url),
         profile=profile,
@@ -253,6 +257,24 @@ def _print_summary(console: Console, records: list[ResultRecord]) -> None:
             continue
         table.add_row(r.check_id, r.severity, _OUTCOME_STYLE[r.outcome], r.message[:160])
     console.print(table)
+
+
+@main.command("setup-node")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Install into this folder (default: $CONFORMANCE_NODE_DIR or ~/.cache/...).",
+)
+def setup_node(directory: Path | None) -> None:
+    """Install the npm `openai` package so streams are also replayed through openai-node."""
+    try:
+        version = install_openai_node(directory)
+    except RuntimeError as exc:
+        _die(str(exc))
+    click.echo(f"openai-node {version} installed in {directory or node_dir()}")
+    if directory is not None:
+        click.echo(f"set {NODE_DIR_ENV}={directory} for conformance runs to find it")
 
 
 @main.command("checks")

@@ -126,6 +126,9 @@ class Exchange:
     """The profile the target was tested under (names the OpenAPI document)."""
     base_path: str = ""
     """The path of the target's root URL (``""`` for ``http://host:port``)."""
+    node: Any = None
+    """openai-node's replay of this exchange: a ``NodeOutcome``, a string saying why
+    there is none (node or the package missing), or ``None`` (not replayed)."""
     throttled: bool = False
     """Controlled mode: the target answered 429/503 by itself, twice, without calling
     the upstream, so the probe's scenario never ran."""

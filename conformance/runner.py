@@ -8,6 +8,7 @@ hands each :class:`reports.records.ResultRecord` to an ``on_result`` callback.
 from __future__ import annotations
 
 import secrets
+import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -21,6 +22,7 @@ from . import checks as _checks  # noqa: F401  (registers the catalogue)
 from .exchange import Exchange
 from .http import Budget, BudgetExhausted
 from .oracles import replay_openai_python
+from .oracles_node import NodeOutcome, node_unavailable, replay_openai_node
 from .probes import PROBES, probe_applies
 from .registry import REGISTRY, CheckFailure, CheckSpec, Mode, NotApplicable, Undecided
 from .session import ProbeSession
@@ -103,14 +105,51 @@ def _base_record(spec: CheckSpec, target: Target) -> ResultRecord:
 
 
 def _stream_verdict(exchange: Exchange, cache: dict[str, dict[str, str]]) -> dict[str, str]:
-    """openai-python's verdict on a 200 stream (cached per probe), for evidence."""
+    """openai-python's (and openai-node's, when replayed) verdict on a 200 stream, cached
+    per probe, for evidence."""
     if exchange.probe not in cache:
         verdicts: dict[str, str] = {}
         if exchange.status == 200 and exchange.content_type == "text/event-stream":
             outcome = replay_openai_python(exchange, "stream")
             verdicts[outcome.client] = outcome.verdict()
+        if isinstance(exchange.node, NodeOutcome):
+            verdicts[exchange.node.client] = exchange.node.verdict()
         cache[exchange.probe] = verdicts
     return cache[exchange.probe]
+
+
+NODE_REPLAYS: dict[str, str] = {
+    "models": "models",
+    "chat": "create",
+    "chat_stream": "stream",
+    "chat_stream_usage": "stream",
+    "thoughts_stream": "stream",
+    "tool_calls_stream": "stream",
+    "stream_error": "stream",
+    "stream_cut": "stream",
+}
+"""Probes replayed through openai-node, and how (``replay.mjs``)."""
+
+
+def attach_node(exchanges: dict[str, Exchange]) -> None:
+    """Replay the :data:`NODE_REPLAYS` exchanges through openai-node (one process) and
+    attach the outcomes, or the reason there are none."""
+    items = [
+        (x, NODE_REPLAYS[name])
+        for name, x in exchanges.items()
+        if name in NODE_REPLAYS and x.status is not None
+    ]
+    if not items:
+        return
+    reason = node_unavailable()
+    outcomes: Mapping[str, NodeOutcome] = {}
+    if reason is None:
+        try:
+            outcomes = replay_openai_node(items)
+        except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            reason = str(exc)
+    for x, _ in items:
+        exchanges[x.probe] = replace(x, node=outcomes.get(x.probe, reason or "not replayed"))
 
 
 def _evidence(
@@ -256,6 +295,7 @@ def run_suite(
             except BudgetExhausted as exc:
                 missing[name] = str(exc)
 
+    attach_node(exchanges)
     by_id: dict[str, ResultRecord] = {}
     for check_id, reason in the_plan.skipped.items():
         by_id[check_id] = replace(

@@ -13,7 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from conformance.exchange import Exchange
+from conformance.oracles_node import NodeOutcome
 from conformance.probes.params import IMAGE_PNG
+from conformance.runner import NODE_REPLAYS
 from tests.factories import (
     THOUGHTS,
     chunk,
@@ -90,55 +92,67 @@ IMAGE_B64 = base64.b64encode(IMAGE_PNG).decode()
 
 
 def good() -> dict[str, Exchange]:
-    return {
-        "models": json_exchange("models", MODELS),
-        "chat": json_exchange("chat", completion()),
-        "chat_stream": stream_exchange("chat_stream", sse(*text_chunks())),
-        "chat_stream_usage": stream_exchange(
-            "chat_stream_usage", sse(*text_chunks(), chunk(choices=[], usage=USAGE))
-        ),
-        "bad_key": error_exchange("bad_key", 401),
-        "unknown_model": error_exchange("unknown_model", 404),
-        "malformed_body": error_exchange("malformed_body", 400),
-        "rate_limit": error_exchange(
-            "rate_limit", 429, headers=RETRY, upstream=journal(status=429)
-        ),
-        "rate_limit_stream": error_exchange("rate_limit_stream", 429, headers=RETRY),
-        "thoughts": json_exchange(
-            "thoughts",
-            completion(
-                {"role": "assistant", "content": "391", "reasoning_content": THOUGHTS},
-                usage={
-                    "prompt_tokens": 3,
-                    "completion_tokens": 13,
-                    "total_tokens": 16,
-                    "completion_tokens_details": {"reasoning_tokens": 10},
-                },
+    return with_node(
+        {
+            "models": json_exchange("models", MODELS),
+            "chat": json_exchange("chat", completion()),
+            "chat_stream": stream_exchange("chat_stream", sse(*text_chunks())),
+            "chat_stream_usage": stream_exchange(
+                "chat_stream_usage", sse(*text_chunks(), chunk(choices=[], usage=USAGE))
             ),
-            upstream=journal(thoughts=THOUGHTS, text="391"),
-        ),
-        "thoughts_stream": stream_exchange(
-            "thoughts_stream", sse(*thought_stream()), upstream=journal(thoughts=THOUGHTS)
-        ),
-        "tool_calls": json_exchange(
-            "tool_calls",
-            completion(tool_message(), finish="tool_calls"),
-            upstream=journal(function_calls=CALLS),
-        ),
-        "tool_calls_stream": stream_exchange(
-            "tool_calls_stream", sse(*tool_deltas()), upstream=journal(function_calls=CALLS)
-        ),
-        "stream_cut": stream_exchange(
-            "stream_cut",
-            sse(
-                *text_chunks()[:2],
-                {"error": {"message": "upstream stream broke off", "type": "upstream_error"}},
-                done=False,
+            "bad_key": error_exchange("bad_key", 401),
+            "unknown_model": error_exchange("unknown_model", 404),
+            "malformed_body": error_exchange("malformed_body", 400),
+            "rate_limit": error_exchange(
+                "rate_limit", 429, headers=RETRY, upstream=journal(status=429)
             ),
-        ),
-        "params": json_exchange("params", completion(), upstream=journal(body=params_body())),
-        **more_good(),
-    }
+            "rate_limit_stream": error_exchange("rate_limit_stream", 429, headers=RETRY),
+            "thoughts": json_exchange(
+                "thoughts",
+                completion(
+                    {"role": "assistant", "content": "391", "reasoning_content": THOUGHTS},
+                    usage={
+                        "prompt_tokens": 3,
+                        "completion_tokens": 13,
+                        "total_tokens": 16,
+                        "completion_tokens_details": {"reasoning_tokens": 10},
+                    },
+                ),
+                upstream=journal(thoughts=THOUGHTS, text="391"),
+            ),
+            "thoughts_stream": stream_exchange(
+                "thoughts_stream", sse(*thought_stream()), upstream=journal(thoughts=THOUGHTS)
+            ),
+            "tool_calls": json_exchange(
+                "tool_calls",
+                completion(tool_message(), finish="tool_calls"),
+                upstream=journal(function_calls=CALLS),
+            ),
+            "tool_calls_stream": stream_exchange(
+                "tool_calls_stream", sse(*tool_deltas()), upstream=journal(function_calls=CALLS)
+            ),
+            "stream_cut": stream_exchange(
+                "stream_cut",
+                sse(
+                    *text_chunks()[:2],
+                    {"error": {"message": "upstream stream broke off", "type": "upstream_error"}},
+                    done=False,
+                ),
+            ),
+            "params": json_exchange("params", completion(), upstream=journal(body=params_body())),
+            **more_good(),
+        }
+    )
+
+
+def with_node(exchanges: dict[str, Exchange]) -> dict[str, Exchange]:
+    """``exchanges`` with an openai-node outcome (ok) on every replayed probe."""
+    for name in NODE_REPLAYS:
+        if name in exchanges:
+            exchanges[name] = replace(
+                exchanges[name], node=NodeOutcome("openai-node 7", None, None, 3)
+            )
+    return exchanges
 
 
 def upstream_body(**fields: Any) -> dict[str, Any]:

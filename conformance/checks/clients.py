@@ -12,7 +12,8 @@ from typing import Any
 
 from ..exchange import Exchange
 from ..oracles import replay_openai_python
-from ..registry import CheckFailure, Mode, Severity, check, excerpt
+from ..oracles_node import NodeOutcome
+from ..registry import CheckFailure, Mode, NotApplicable, Severity, check, excerpt
 from ._common import require_response, require_success
 
 __all__: list[str] = []
@@ -178,3 +179,41 @@ for _probe, _mode in (
         mode=_mode,
         features=("chat",),
     )(_check_error_replay)
+
+
+def _node_check(probe: str, what: str) -> Any:
+    def run(x: Exchange) -> None:
+        require_success(x)
+        outcome = x.node
+        if not isinstance(outcome, NodeOutcome):
+            raise NotApplicable(f"no openai-node replay: {outcome or 'not replayed'}")
+        if not outcome.ok:
+            raise CheckFailure(
+                f"openai-node cannot consume {what}: it raises {outcome.error}",
+                excerpt=excerpt(x.body[:800]),
+                clients={outcome.client: outcome.verdict()},
+            )
+
+    run.__name__ = f"openai_node_{probe}"
+    return run
+
+
+_NODE = {
+    "models": ("the models list", Mode.BLACK_BOX, ("models",)),
+    "chat": ("the completion", Mode.BLACK_BOX, ("chat",)),
+    **{name: (what, mode, features) for name, (what, mode, features) in _STREAMS.items()},
+}
+
+for _probe, (_what, _mode, _features) in _NODE.items():
+    check(
+        f"clients.openai_node.{_probe}",
+        title=f"openai-node consumes {_what} without an exception",
+        severity=Severity.HIGH,
+        source=(
+            "openai/openai-node src/core/streaming.ts (exact '[DONE]', SyntaxError on bad "
+            "JSON); wire-formats.md B2; client-breakages.md A4 (mnfst/llm-gateway#2053)"
+        ),
+        probes=(_probe,),
+        mode=_mode,
+        features=_features,
+    )(_node_check(_probe, _what))

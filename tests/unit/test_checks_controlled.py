@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 
 from conformance.exchange import Exchange
+from conformance.oracles_node import NodeOutcome
 from conformance.registry import REGISTRY, CheckFailure
 from tests.check_cases import (
     CALLS,
@@ -39,6 +40,13 @@ from tests.factories import (
 )
 
 _TEXT = text_chunks()
+
+
+def _good_for(probes: tuple[str, ...]) -> list[tuple[str, Exchange]]:
+    from tests.check_cases import good
+
+    exchanges = good()
+    return [(p, exchanges[p]) for p in probes]
 
 
 def _cors(**headers: str) -> Exchange:
@@ -373,6 +381,25 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         ),
         "Content-Encoding: gzip",
     ),
+    # openai-node replays
+    (
+        "clients.openai_node.chat_stream",
+        replace(
+            stream_exchange("chat_stream", sse(*_TEXT)),
+            node=NodeOutcome(
+                "openai-node 7", "SyntaxError: malformed server-sent event JSON.", "SyntaxError"
+            ),
+        ),
+        "SyntaxError",
+    ),
+    (
+        "clients.openai_node.models",
+        replace(
+            json_exchange("models", {"object": "list", "data": []}),
+            node=NodeOutcome("openai-node 7", "TypeError: x", "TypeError"),
+        ),
+        "TypeError",
+    ),
     # the profile's own document
     (
         "contract.responses",
@@ -388,6 +415,14 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
     ("http.cors_preflight", replace(_cors(), status=405), "HTTP 405"),
     ("http.cors_preflight", _cors(**{"access-control-allow-headers": "*"}), "authorization"),
     ("http.cors_preflight", _cors(**{"access-control-allow-origin": "https://x"}), "Allow-Origin"),
+]
+
+_NODE_BROKEN = NodeOutcome("openai-node 7", "SyntaxError: bad", "SyntaxError")
+BAD_MORE += [
+    (f"clients.openai_node.{probe}", replace(good_exchange, node=_NODE_BROKEN), "cannot consume")
+    for probe, good_exchange in _good_for(
+        ("chat", "chat_stream_usage", "thoughts_stream", "tool_calls_stream")
+    )
 ]
 
 
@@ -415,3 +450,13 @@ def test_not_buffered_reports_timings_when_it_passes() -> None:
     assert note is not None
     assert "first token" in note
     assert "gaps 150, 150 ms" in note
+
+
+def test_openai_node_checks_skip_without_node() -> None:
+    from conformance.registry import NotApplicable
+    from tests.check_cases import good
+
+    exchanges = good()
+    exchanges["chat"] = replace(exchanges["chat"], node="node is not installed")
+    with pytest.raises(NotApplicable, match="node is not installed"):
+        REGISTRY["clients.openai_node.chat"].run(exchanges)
