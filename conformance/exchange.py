@@ -129,6 +129,9 @@ class Exchange:
     node: Any = None
     """openai-node's replay of this exchange: a ``NodeOutcome``, a string saying why
     there is none (node or the package missing), or ``None`` (not replayed)."""
+    prop_result: Mapping[str, Any] | None = None
+    """Property probes: ``{"examples": n, "violation": str | None}``; the exchange is the
+    minimal failing example (or the last one sent)."""
     throttled: bool = False
     """Controlled mode: the target answered 429/503 by itself, twice, without calling
     the upstream, so the probe's scenario never ran."""

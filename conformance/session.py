@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import httpx
 
-from .exchange import Exchange
+from .exchange import Exchange, Request
 from .http import Budget, fetch_journal, send
 from .probes import PROBES
 from .registry import Mode
@@ -58,6 +58,9 @@ class ProbeSession:
     def run(self, name: str) -> Exchange:
         """Send probe ``name`` (and its second turn), attach the journal. Raises
         ``BudgetExhausted`` when the request budget is spent."""
+        custom = PROBES[name].custom
+        if custom is not None:
+            return custom(self, name)
         exchange = self._send(name)
         if self._throttled(exchange):
             self.sleep(
@@ -70,6 +73,10 @@ class ProbeSession:
             self._learn_models(exchange)
         return exchange
 
+    def send_request(self, name: str, request: Request, cid: str) -> Exchange:
+        """Send one request for probe ``name`` and attach the journal entries of ``cid``."""
+        return self._annotate(send(self.client, name, request, self.budget), cid)
+
     def _send(self, name: str, attempt: int = 1) -> Exchange:
         probe = PROBES[name]
         cid = f"{self.run_id}.{name}" + (f".{attempt}" if attempt > 1 else "")
@@ -79,6 +86,9 @@ class ProbeSession:
             if follow_up is not None:
                 second = send(self.client, name, follow_up, self.budget)
                 exchange = replace(second, previous=(exchange,))
+        return self._annotate(exchange, cid)
+
+    def _annotate(self, exchange: Exchange, cid: str) -> Exchange:
         exchange = replace(
             exchange, profile=self.target.profile.name, base_path=self.target.base_path
         )

@@ -3,12 +3,17 @@
 Usage::
 
     mockserver [--host 127.0.0.1] [--port 0] [--seed 0] [--api-key K ...]
+               [--key-quota KEY=RPM[,RPD] ...] [--refresh-token T ...]
                [--journal-size 10000] [--access-log]
 
 On start it prints exactly one line to stdout, the base URL (``http://127.0.0.1:PORT``;
 ``--port 0`` picks a free port), and flushes it; logs go to stderr. It runs until
 SIGINT or SIGTERM and then exits with status 0. Without ``--api-key`` any non-empty key
-is accepted. uvloop is used when it is installed.
+is accepted. ``--key-quota k1=2`` gives key ``k1`` 2 requests per minute,
+``k1=2,100`` also 100 per day, ``k1=,100`` only the daily limit (the key is then
+accepted even when ``--api-key`` restricts keys; see :mod:`mockserver.quota`).
+``--refresh-token`` restricts the refresh tokens the OAuth stub accepts (none given:
+any). uvloop is used when it is installed.
 """
 
 from __future__ import annotations
@@ -59,6 +64,28 @@ def _key(raw: str) -> str:
     return raw
 
 
+def _limit(raw: str, name: str) -> int | None:
+    if raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit():
+        raise argparse.ArgumentTypeError(f"--key-quota {name} must be an integer >= 0; got {raw!r}")
+    return int(raw)
+
+
+def _key_quota(raw: str) -> tuple[str, int | None, int | None]:
+    key, eq, limits = raw.partition("=")
+    if not key or not eq or not limits:
+        raise argparse.ArgumentTypeError(f"--key-quota must look like KEY=RPM[,RPD]; got {raw!r}")
+    per_minute, _, per_day = limits.partition(",")
+    return key, _limit(per_minute, "RPM"), _limit(per_day, "RPD")
+
+
+def _token(raw: str) -> str:
+    if not raw:
+        raise argparse.ArgumentTypeError("--refresh-token must not be empty")
+    return raw
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; see the module docstring."""
     parser = argparse.ArgumentParser(
@@ -76,6 +103,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="accepted API key (repeatable); none given: any non-empty key",
     )
     parser.add_argument(
+        "--key-quota",
+        dest="key_quotas",
+        action="append",
+        type=_key_quota,
+        default=[],
+        metavar="KEY=RPM[,RPD]",
+        help="per-minute (and per-day) request quota of an API key (repeatable)",
+    )
+    parser.add_argument(
+        "--refresh-token",
+        dest="refresh_tokens",
+        action="append",
+        type=_token,
+        default=[],
+        help="refresh token the OAuth stub accepts (repeatable); none given: any",
+    )
+    parser.add_argument(
         "--journal-size", type=_positive, default=10_000, help="journal entries kept (10000)"
     )
     parser.add_argument("--access-log", action="store_true", help="log each request to stderr")
@@ -88,7 +132,11 @@ def _url(host: str, port: int) -> str:
 
 async def _serve(args: argparse.Namespace) -> None:
     settings = Settings(
-        seed=args.seed, api_keys=frozenset(args.api_keys), journal_size=args.journal_size
+        seed=args.seed,
+        api_keys=frozenset(args.api_keys),
+        journal_size=args.journal_size,
+        key_quotas=tuple(args.key_quotas),
+        refresh_tokens=frozenset(args.refresh_tokens),
     )
     runner = web.AppRunner(
         create_app(settings),

@@ -14,12 +14,14 @@ from mockserver import errors
 from mockserver.framing import pretty
 
 __all__ = [
+    "CODE_ASSIST_MODELS",
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "MODELS",
     "ModelInfo",
     "list_page",
     "lookup",
+    "lookup_code_assist",
 ]
 
 DEFAULT_PAGE_SIZE = 50
@@ -41,7 +43,9 @@ class ModelInfo:
     ``gemini3``: functionCall ids, thought signatures on by default and the
     thought-signature check on replayed history. ``version``: the ``modelVersion``
     reported in responses. ``entry``: the Model JSON object (A6); ``body``: the
-    pretty-printed bytes of ``GET /v1beta/models/{id}``.
+    pretty-printed bytes of ``GET /v1beta/models/{id}``. ``image``: answers
+    ``responseModalities`` IMAGE (by default TEXT and IMAGE); ``tts``: answers only
+    ``responseModalities: ["AUDIO"]``; ``predict``: an Imagen model (``:predict`` only).
     """
 
     id: str
@@ -51,29 +55,44 @@ class ModelInfo:
     version: str
     entry: dict[str, Any]
     body: bytes
+    image: bool = False
+    tts: bool = False
+    predict: bool = False
 
     def supports(self, method: str) -> bool:
-        """Whether ``method`` (``generateContent``, ``embedContent``...) is served."""
+        """Whether ``method`` (``generateContent``, ``embedContent``, ``predict``...) is
+        served."""
         if method == "countTokens":
-            return True
+            return self.generate or self.embed
         if method in ("generateContent", "streamGenerateContent"):
             return self.generate
         if method in ("embedContent", "batchEmbedContents"):
             return self.embed
+        if method == "predict":
+            return self.predict
         return False
 
 
 def _chat(
-    id: str, display: str, *, thinking: bool, output: int = 65536, version: str | None = None
+    id: str,
+    display: str,
+    *,
+    thinking: bool,
+    output: int = 65536,
+    version: str | None = None,
+    image: bool = False,
+    tts: bool = False,
+    input_limit: int = 1048576,
 ) -> ModelInfo:
+    methods = ["countTokens", "generateContent"] if tts else list(_GENERATE_METHODS)
     entry: dict[str, Any] = {
         "name": f"models/{id}",
         "version": "001",
         "displayName": display,
         "description": f"{display} (deterministic mock).",
-        "inputTokenLimit": 1048576,
+        "inputTokenLimit": input_limit,
         "outputTokenLimit": output,
-        "supportedGenerationMethods": list(_GENERATE_METHODS),
+        "supportedGenerationMethods": methods,
         "temperature": 1,
         "topP": 0.95,
         "topK": 64,
@@ -89,7 +108,22 @@ def _chat(
         version=version or id,
         entry=entry,
         body=pretty(entry),
+        image=image,
+        tts=tts,
     )
+
+
+def _imagen(id: str, display: str) -> ModelInfo:
+    entry: dict[str, Any] = {
+        "name": f"models/{id}",
+        "version": "001",
+        "displayName": display,
+        "description": f"{display} (deterministic mock).",
+        "inputTokenLimit": 480,
+        "outputTokenLimit": 8192,
+        "supportedGenerationMethods": ["predict"],
+    }
+    return ModelInfo(id, False, False, False, id, entry, pretty(entry), predict=True)
 
 
 def _embedding(id: str, display: str, input_limit: int) -> ModelInfo:
@@ -121,12 +155,49 @@ MODELS: tuple[ModelInfo, ...] = (
         version="gemini-2.5-flash-lite",
     ),
     _chat("gemini-pro-latest", "Gemini Pro Latest", thinking=True, version="gemini-2.5-pro"),
+    _chat(
+        "gemini-2.5-flash-image",
+        "Nano Banana",
+        thinking=False,
+        output=32768,
+        image=True,
+        input_limit=32768,
+    ),
+    _chat(
+        "gemini-3-pro-image-preview",
+        "Nano Banana Pro",
+        thinking=True,
+        output=32768,
+        image=True,
+        input_limit=65536,
+    ),
+    _chat(
+        "gemini-2.5-flash-preview-tts",
+        "Gemini 2.5 Flash Preview TTS",
+        thinking=False,
+        output=16384,
+        tts=True,
+        input_limit=8192,
+    ),
+    _imagen("imagen-4.0-generate-001", "Imagen 4"),
     _embedding("text-embedding-004", "Text Embedding 004", 2048),
     _embedding("gemini-embedding-001", "Gemini Embedding 001", 2048),
 )
 """The served models, in ``models.list`` order."""
 
 _BY_ID = {m.id: m for m in MODELS}
+
+CODE_ASSIST_MODELS: tuple[ModelInfo, ...] = (
+    _chat("gemini-3-pro-high", "Gemini 3 Pro (High)", thinking=True),
+    _chat("gemini-3-pro-low", "Gemini 3 Pro (Low)", thinking=True),
+    _chat("claude-sonnet-4-5", "Claude Sonnet 4.5", thinking=False),
+    _chat("claude-sonnet-4-5-thinking", "Claude Sonnet 4.5 (Thinking)", thinking=True),
+    _chat("claude-opus-4-5-thinking", "Claude Opus 4.5 (Thinking)", thinking=True),
+    _chat("gpt-oss-120b-medium", "GPT-OSS 120B (Medium)", thinking=True),
+)
+"""Models only Code Assist serves (the Antigravity ids, A7); not in ``models.list``."""
+
+_CODE_ASSIST_BY_ID = {m.id: m for m in CODE_ASSIST_MODELS}
 
 
 def lookup(model: str) -> ModelInfo | None:
@@ -135,6 +206,14 @@ def lookup(model: str) -> ModelInfo | None:
     if found is None and model.startswith("models/"):
         found = _BY_ID.get(model[7:])
     return found
+
+
+def lookup_code_assist(model: str) -> ModelInfo | None:
+    """A generate model Code Assist serves: :func:`lookup`, then the Antigravity ids."""
+    found = lookup(model)
+    if found is None:
+        found = _CODE_ASSIST_BY_ID.get(model.removeprefix("models/"))
+    return found if found is not None and found.generate else None
 
 
 def _token(offset: int) -> str:

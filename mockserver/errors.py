@@ -8,28 +8,35 @@ the server shell turns it into a response.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mockserver.framing import pretty
 
 __all__ = [
     "GoogleError",
+    "access_token_invalid",
     "api_key_invalid",
+    "api_keys_not_supported",
     "bad_request",
+    "credentials_missing",
     "daily_quota",
     "format_duration",
     "internal",
     "invalid_argument",
     "invalid_json",
+    "invalid_json_all",
     "method_not_found",
     "missing_thought_signature",
     "model_not_found",
+    "multiple_credentials",
     "oauth_token_invalid",
     "permission_denied",
     "rate_limit",
     "status_body",
     "unavailable",
     "unregistered_caller",
+    "unsupported_modalities",
 ]
 
 _SERVICE = "generativelanguage.googleapis.com"
@@ -163,6 +170,103 @@ def invalid_json(description: str, field: str | None = None) -> GoogleError:
     )
 
 
+def invalid_json_all(violations: Sequence[tuple[str | None, str]]) -> GoogleError:
+    """400 for every parse-time problem at once, as Google reports them.
+
+    ``violations``: ``(field, description)`` pairs; ``field`` is the proto path of the
+    message holding the problem (``generation_config``) or ``None`` at the top level.
+    The message is each "Invalid JSON payload received. <description>" on its own line;
+    each becomes one ``BadRequest.fieldViolations`` entry.
+    """
+    lines = [f"Invalid JSON payload received. {description}" for _, description in violations]
+    items: list[dict[str, Any]] = []
+    for (field, _), line in zip(violations, lines, strict=True):
+        items.append(
+            {"description": line} if field is None else {"field": field, "description": line}
+        )
+    return _error(
+        400,
+        "INVALID_ARGUMENT",
+        "\n".join(lines),
+        [{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": items}],
+    )
+
+
+def unsupported_modalities(model: str, requested: list[str], accepted: list[str]) -> GoogleError:
+    """400 for ``responseModalities`` the model cannot produce (A6, image output / TTS).
+
+    ``requested``: the modalities asked for (``TEXT`` when none); ``accepted``: the
+    combination the model does produce, listed one per line.
+    """
+    wanted = ", ".join(requested)
+    combos = "".join(f"* {m}\n" for m in accepted)
+    return invalid_argument(
+        f"The requested combination of response modalities ({wanted}) is not supported by "
+        f"the model. models/{model} accepts the following combination of response "
+        f"modalities:\n{combos}"
+    )
+
+
+def multiple_credentials() -> GoogleError:
+    """400 when a request carries two credentials (client-breakages G3)."""
+    return invalid_argument("Multiple authentication credentials received. Please pass only one.")
+
+
+_OAUTH_EXPECTED = (
+    "Expected OAuth 2 access token, login cookie or other valid authentication credential. "
+    "See https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
+_CODE_ASSIST = "cloudcode-pa.googleapis.com"
+
+
+def credentials_missing(method: str) -> GoogleError:
+    """401 ``CREDENTIALS_MISSING`` for a Code Assist call without a Bearer token (A7)."""
+    return _error(
+        401,
+        "UNAUTHENTICATED",
+        f"Request is missing required authentication credential. {_OAUTH_EXPECTED}",
+        [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "CREDENTIALS_MISSING",
+                "domain": "googleapis.com",
+                "metadata": {
+                    "service": _CODE_ASSIST,
+                    "method": f"google.internal.cloud.code.v1internal.CloudCode.{method}",
+                },
+            }
+        ],
+    )
+
+
+def access_token_invalid() -> GoogleError:
+    """401 for a Bearer token the mock's token endpoint did not issue (A7)."""
+    return _error(
+        401,
+        "UNAUTHENTICATED",
+        f"Request had invalid authentication credentials. {_OAUTH_EXPECTED}",
+    )
+
+
+def api_keys_not_supported() -> GoogleError:
+    """401 for an API key sent to Code Assist, which only takes OAuth tokens (A7)."""
+    return _error(
+        401,
+        "UNAUTHENTICATED",
+        "API keys are not supported by this API. Expected OAuth2 access token or other "
+        "authentication credentials that assert a principal. "
+        "See https://cloud.google.com/docs/authentication",
+        [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "CREDENTIALS_MISSING",
+                "domain": "googleapis.com",
+                "metadata": {"service": _CODE_ASSIST},
+            }
+        ],
+    )
+
+
 def bad_request() -> GoogleError:
     """400 ``INVALID_ARGUMENT`` "Request contains an invalid argument." (scenario)."""
     return invalid_argument("Request contains an invalid argument.")
@@ -207,15 +311,16 @@ def unavailable() -> GoogleError:
     return _error(503, "UNAVAILABLE", UNAVAILABLE_MESSAGE)
 
 
-def rate_limit(model: str, retry_delay: float) -> GoogleError:
+def rate_limit(model: str, retry_delay: float, limit: int = 10) -> GoogleError:
     """429 per-minute quota: QuotaFailure, Help, RetryInfo in that order (A5).
 
     ``retry_delay`` is in seconds; it appears as ``RetryInfo.retryDelay`` in proto
     Duration form (:func:`format_duration`) and in the message's "Please retry in" line.
+    ``limit``: the requests per minute shown as ``limit:`` and ``quotaValue``.
     """
     delay = format_duration(retry_delay)
     message = (
-        f"{_QUOTA_MESSAGE}\n* Quota exceeded for metric: {_REQUESTS_METRIC}, limit: 10, "
+        f"{_QUOTA_MESSAGE}\n* Quota exceeded for metric: {_REQUESTS_METRIC}, limit: {limit}, "
         f"model: {model}\nPlease retry in {delay}."
     )
     details: list[dict[str, Any]] = [
@@ -226,7 +331,7 @@ def rate_limit(model: str, retry_delay: float) -> GoogleError:
                     "quotaMetric": _REQUESTS_METRIC,
                     "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
                     "quotaDimensions": {"location": "global", "model": model},
-                    "quotaValue": "10",
+                    "quotaValue": str(limit),
                 }
             ],
         },
@@ -236,10 +341,13 @@ def rate_limit(model: str, retry_delay: float) -> GoogleError:
     return _error(429, "RESOURCE_EXHAUSTED", message, details)
 
 
-def daily_quota(model: str) -> GoogleError:
-    """429 per-day quota: QuotaFailure (``...PerDay...`` quotaId) and Help, no RetryInfo."""
+def daily_quota(model: str, limit: int = 250) -> GoogleError:
+    """429 per-day quota: QuotaFailure (``...PerDay...`` quotaId) and Help, no RetryInfo.
+
+    ``limit``: the requests per day shown as ``limit:`` and ``quotaValue``.
+    """
     message = (
-        f"{_QUOTA_MESSAGE}\n* Quota exceeded for metric: {_REQUESTS_METRIC}, limit: 250, "
+        f"{_QUOTA_MESSAGE}\n* Quota exceeded for metric: {_REQUESTS_METRIC}, limit: {limit}, "
         f"model: {model}"
     )
     details: list[dict[str, Any]] = [
@@ -250,7 +358,7 @@ def daily_quota(model: str) -> GoogleError:
                     "quotaMetric": _REQUESTS_METRIC,
                     "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
                     "quotaDimensions": {"location": "global", "model": model},
-                    "quotaValue": "250",
+                    "quotaValue": str(limit),
                 }
             ],
         },

@@ -11,7 +11,9 @@ part counts ``1 + number of top-level args``; ``thoughtsTokenCount`` is the numb
 words of the thought text; ``promptTokenCount`` is the request's word count
 (:func:`mockserver.request.prompt_tokens`); ``totalTokenCount`` = prompt + candidates
 + thoughts. ``maxOutputTokens`` caps the answer words and then ``finishReason`` is
-``MAX_TOKENS``.
+``MAX_TOKENS``. Media (:mod:`mockserver.multimodal`): an image part counts
+``IMAGE_TOKENS``, audio counts ``AUDIO_TOKENS_PER_SECOND`` per second; a reply with
+media also reports ``candidatesTokensDetails`` per modality.
 
 **Shapes** (wire-formats.md A2, A3). A :class:`Plan` is a list of :class:`Piece`, one
 part each. :func:`stream_chunks` gives one GenerateContentResponse per piece: the same
@@ -86,6 +88,8 @@ class Piece(NamedTuple):
     """Tokens this piece adds to ``candidatesTokenCount``."""
     thoughts: int = 0
     """Tokens this piece adds to ``thoughtsTokenCount``."""
+    modality: str = "TEXT"
+    """``TEXT``, ``IMAGE`` or ``AUDIO``: where ``candidates`` go in the details."""
 
 
 class Plan(NamedTuple):
@@ -93,13 +97,21 @@ class Plan(NamedTuple):
 
     ``finish``: the last candidate's ``finishReason``. ``extra``: more keys for the last
     candidate (``safetyRatings``, ``citationMetadata``, ``finishMessage``).
-    ``prompt_feedback``: when set, the response has no candidates at all.
+    ``prompt_feedback``: when set, the response has no candidates at all. ``media``:
+    one journal summary per image or audio output (empty for text-only replies); when
+    set, usage carries ``candidatesTokensDetails`` and ``inlineData`` pieces of one
+    group merge by concatenating their bytes.
     """
 
     pieces: tuple[Piece, ...]
     finish: str | None = "STOP"
     extra: Mapping[str, Any] = _EMPTY
     prompt_feedback: dict[str, Any] | None = None
+    media: tuple[Mapping[str, Any], ...] = ()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def _stream(key: bytes, salt: bytes, n: int) -> bytes:
@@ -257,15 +269,29 @@ def prompt_blocked_plan() -> Plan:
     return Plan((), None, {}, {"blockReason": "SAFETY", "safetyRatings": _PROMPT_RATINGS})
 
 
-def _usage(prompt: int, candidates: int, thoughts: int) -> dict[str, Any]:
+def _usage(
+    prompt: int, candidates: int, thoughts: int, details: dict[str, int] | None = None
+) -> dict[str, Any]:
     usage: dict[str, Any] = {"promptTokenCount": prompt}
     if candidates:
         usage["candidatesTokenCount"] = candidates
     usage["totalTokenCount"] = prompt + candidates + thoughts
     usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": prompt}]
+    if details:
+        usage["candidatesTokensDetails"] = [
+            {"modality": m, "tokenCount": n} for m, n in details.items()
+        ]
     if thoughts:
         usage["thoughtsTokenCount"] = thoughts
     return usage
+
+
+def _details(pieces: tuple[Piece, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for piece in pieces:
+        if piece.candidates:
+            out[piece.modality] = out.get(piece.modality, 0) + piece.candidates
+    return out
 
 
 def _final_candidate(plan: Plan, content: dict[str, Any] | None) -> dict[str, Any]:
@@ -312,9 +338,9 @@ def stream_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[di
             candidate = _final_candidate(plan, content)
         else:
             candidate = {"content": content, "index": 0}
-        chunks.append(
-            _envelope([candidate], plan, _usage(prompt, candidates, thoughts), version, rid)
-        )
+        details = _details(plan.pieces[: i + 1]) if plan.media else None
+        usage = _usage(prompt, candidates, thoughts, details)
+        chunks.append(_envelope([candidate], plan, usage, version, rid))
     return chunks
 
 
@@ -327,6 +353,12 @@ def _merge(pieces: tuple[Piece, ...]) -> list[dict[str, Any]]:
             merged["text"] += piece.part["text"]
             if "thoughtSignature" in piece.part:
                 merged["thoughtSignature"] = piece.part["thoughtSignature"]
+        elif groups and groups[-1] == piece.group and "inlineData" in piece.part:
+            blob = parts[-1]["inlineData"]
+            joined = base64.b64decode(blob["data"]) + base64.b64decode(
+                piece.part["inlineData"]["data"]
+            )
+            parts[-1] = {**parts[-1], "inlineData": {**blob, "data": _b64(joined)}}
         else:
             parts.append(dict(piece.part))
             groups.append(piece.group)
@@ -337,7 +369,7 @@ def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> dict[s
     """The generateContent reply: the stream merged into whole parts (A2)."""
     candidates = sum(p.candidates for p in plan.pieces)
     thoughts = sum(p.thoughts for p in plan.pieces)
-    usage = _usage(prompt, candidates, thoughts)
+    usage = _usage(prompt, candidates, thoughts, _details(plan.pieces) if plan.media else None)
     if plan.prompt_feedback is not None:
         return _envelope(None, plan, usage, version, rid)
     content = {"parts": _merge(plan.pieces), "role": "model"} if plan.pieces else None
@@ -346,7 +378,8 @@ def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> dict[s
 
 def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
     """What the reply says, for the journal (``response``): ``{"text", "thoughts",
-    "function_calls": [{"name", "args", "id"?}], "finish_reason"}`` (+ ``block_reason``).
+    "function_calls": [{"name", "args", "id"?}], "finish_reason"}`` (+ ``block_reason``;
+    + ``media``: the plan's media summaries, when it has any).
 
     ``sent``: how many stream chunks went out before a cut (``None``: all of them); the
     ``finish_reason`` is ``None`` unless the last chunk was sent.
@@ -360,6 +393,8 @@ def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
         part = piece.part
         if "functionCall" in part:
             calls.append(dict(part["functionCall"]))
+        elif "text" not in part:
+            continue
         elif part.get("thought"):
             thoughts.append(part["text"])
         else:
@@ -372,4 +407,6 @@ def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
     }
     if plan.prompt_feedback is not None and complete:
         out["block_reason"] = plan.prompt_feedback["blockReason"]
+    if plan.media:
+        out["media"] = list(plan.media)
     return out

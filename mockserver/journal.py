@@ -1,6 +1,8 @@
 """The request journal: what the proxy under test sent upstream, with secrets redacted.
 
-One entry per request to ``/v1beta`` (or its alias ``/v1``)::
+One entry per API request: ``/v1beta`` (or its alias ``/v1``), Google's
+OpenAI-compatible ``/v1beta/openai``, Code Assist ``/v1internal`` and the OAuth token
+endpoint (admin routes ``/_mock/...`` are not recorded)::
 
     {"seq": 1, "time": 1767225600.123, "method": "POST",
      "path": "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
@@ -18,10 +20,12 @@ names are lower-case, repeated headers are joined with ``", "``; ``query`` keeps
 last value of a repeated parameter; ``body`` is ``null`` when the body is empty or not
 JSON. ``credentials`` lists every credential the request carried (``where``:
 ``header:x-goog-api-key``, ``header:authorization`` (the token after the scheme),
-``query:key``) by fingerprint: the first 12 hex digits of its SHA-256, enough to tell
-whose key it is, useless to recover it. ``response`` summarises what the mock answered
-to a generate call (:func:`mockserver.generate.summarize`; ``error`` is added when it
-sent an error) and is ``null`` for other requests. The journal keeps the newest
+``query:key``, and ``body:refresh_token`` for the token endpoint, whose recorded body
+has its secret fields redacted) by fingerprint: the first 12 hex digits of its SHA-256,
+enough to tell whose key it is, useless to recover it. ``response`` summarises what
+the mock answered to a generate call (:func:`mockserver.generate.summarize`; ``error``
+is added when it sent an error; ``media`` for image and audio answers) and is ``null``
+for other requests. The journal keeps the newest
 ``capacity`` entries.
 
 Recording is the hot path, so an entry is stored as a flat tuple of the raw request
@@ -70,6 +74,7 @@ _Entry = tuple[
     str | None,
     int,
     Mapping[str, Any] | None,
+    tuple[tuple[str, str], ...],
 ]
 
 
@@ -96,12 +101,15 @@ class Journal:
         cid: str | None,
         status: int,
         response: Mapping[str, Any] | None = None,
+        secrets: tuple[tuple[str, str], ...] = (),
     ) -> int:
         """Append one entry; return its ``seq``.
 
         ``query``: the raw (still percent-encoded) query string; ``headers``: the raw
-        header pairs as received; ``body``: the raw request body; ``response``: the
-        reply summary (kept as given, never copied: treat it as read-only).
+        header pairs as received; ``body``: the raw request body (already redacted
+        when it holds secrets); ``response``: the reply summary (kept as given, never
+        copied: treat it as read-only); ``secrets``: more ``(where, value)`` credentials
+        to list by fingerprint after those of the headers and query.
         """
         self._seq += 1
         self._entries.append(
@@ -117,6 +125,7 @@ class Journal:
                 cid,
                 status,
                 response,
+                secrets,
             )
         )
         return self._seq
@@ -136,7 +145,7 @@ class Journal:
 
 
 def _render(entry: _Entry) -> dict[str, Any]:
-    seq, at, method, path, query, headers, body, scenario, cid, status, response = entry
+    seq, at, method, path, query, headers, body, scenario, cid, status, response, secrets = entry
     parsed: Any = None
     if body:
         try:
@@ -156,7 +165,8 @@ def _render(entry: _Entry) -> dict[str, Any]:
         "scenario": scenario,
         "cid": cid,
         "status": status,
-        "credentials": credentials(texts, pairs),
+        "credentials": credentials(texts, pairs)
+        + [{"where": where, "sha256": fingerprint(value)} for where, value in secrets if value],
         "response": response,
     }
 

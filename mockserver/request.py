@@ -2,10 +2,11 @@
 
 Google's JSON parser accepts both the JSON names (``generationConfig``) and the proto
 names (``generation_config``) of every field; :func:`get` does the same for the fields
-the mock reads. Validation covers what real proxies get wrong and Google rejects with
-400 ``INVALID_ARGUMENT``: a body that is not JSON or not an object, unknown top-level
-fields, missing or empty ``contents``, a role other than ``user``/``model``, empty
-``parts``, a part with no data, a ``text`` that is not a string (wire-formats.md A1).
+the mock reads. Validation (:func:`validate_generate`) rejects what Google rejects with
+400 ``INVALID_ARGUMENT``, naming the field: a body that is not JSON or not an object,
+an unknown field at any depth, a value of the wrong type (:mod:`mockserver.fields`),
+missing or empty ``contents``, a role other than ``user``/``model``, empty ``parts``,
+a part with no data (wire-formats.md A1, A5).
 
 **Token rule** (shared with :mod:`mockserver.generate`): one whitespace-separated word
 is one token. :func:`prompt_tokens` counts the words of every ``text`` part in
@@ -21,10 +22,11 @@ from typing import Any
 
 import orjson
 
-from mockserver import errors
+from mockserver import errors, fields
 from spec.scenarios import Directive, DirectiveError, find_directive, parse_directive
 
 __all__ = [
+    "MAX_STOP_SEQUENCES",
     "check_thought_signatures",
     "contents_of",
     "directive_from_text",
@@ -37,23 +39,6 @@ __all__ = [
     "validate_generate",
 ]
 
-_TOP_LEVEL = frozenset(
-    {
-        "model",
-        "contents",
-        "tools",
-        "toolConfig",
-        "safetySettings",
-        "systemInstruction",
-        "generationConfig",
-        "cachedContent",
-        "tool_config",
-        "safety_settings",
-        "system_instruction",
-        "generation_config",
-        "cached_content",
-    }
-)
 _DATA_FIELDS = (
     "text",
     "inlineData",
@@ -70,6 +55,8 @@ _DATA_FIELDS = (
     "code_execution_result",
 )
 _ROLES = frozenset({"user", "model", "function", ""})
+MAX_STOP_SEQUENCES = 5
+"""Google rejects more ``generationConfig.stopSequences`` (client-breakages F5)."""
 _CAMEL_RE = re.compile(r"(?<!^)([A-Z])")
 
 
@@ -108,33 +95,21 @@ def _missing(path: str, message: str) -> errors.GoogleError:
 
 
 def _check_content(content: Any, path: str, *, role_required: bool) -> None:
+    # types were checked by mockserver.fields; what is left is what the parser allows
     if not isinstance(content, dict):
-        raise _type_error(
-            path, "type.googleapis.com/google.ai.generativelanguage.v1beta.Content", content
-        )
-    role = content.get("role", "")
-    if not isinstance(role, str) or (role_required and role not in _ROLES):
+        return
+    role = content.get("role") or ""
+    if role_required and role not in _ROLES:
         raise errors.invalid_argument("Please use a valid role: user, model.")
     parts = content.get("parts")
-    if parts is None or parts == []:
+    if not parts:
         raise _missing(f"{path}.parts", "contents.parts must not be empty.")
-    if not isinstance(parts, list):
-        raise _type_error(
-            f"{path}.parts", "type.googleapis.com/google.ai.generativelanguage.v1beta.Part", parts
-        )
     for j, part in enumerate(parts):
-        ppath = f"{path}.parts[{j}]"
-        if not isinstance(part, dict):
-            raise _type_error(
-                ppath, "type.googleapis.com/google.ai.generativelanguage.v1beta.Part", part
-            )
-        if not any(key in part for key in _DATA_FIELDS):
+        if not isinstance(part, dict) or not any(part.get(key) is not None for key in _DATA_FIELDS):
             raise _missing(
-                f"{ppath}.data", "required oneof field 'data' must have one initialized field"
+                f"{path}.parts[{j}].data",
+                "required oneof field 'data' must have one initialized field",
             )
-        text = part.get("text")
-        if text is not None and not isinstance(text, str):
-            raise _type_error(f"{ppath}.text", "TYPE_STRING", text)
 
 
 def contents_of(body: dict[str, Any]) -> list[Any]:
@@ -143,32 +118,49 @@ def contents_of(body: dict[str, Any]) -> list[Any]:
     return contents if isinstance(contents, list) else []
 
 
-def validate_generate(body: Any) -> dict[str, Any]:
-    """Check a generateContent body; return it typed. Raises GoogleError 400 (A1, A5)."""
+def validate_generate(
+    body: Any, message: str = "GenerateContentRequest", path: str = ""
+) -> dict[str, Any]:
+    """Check a generateContent body; return it typed. Raises GoogleError 400 (A1, A5).
+
+    First every parse-time problem at once (:mod:`mockserver.fields`: unknown names,
+    wrong types, bad enums, lists where one value goes), then the first semantic one:
+    no ``contents``, a bad role, empty ``parts``, a part with no data, both
+    ``thinkingBudget`` and ``thinkingLevel``, more than 5 ``stopSequences``.
+    ``message``: the table to read the body as (the Code Assist inner request adds
+    ``session_id`` and ``labels``); ``path``: where the body sits in the payload
+    (``request`` in a Code Assist envelope), used in unknown-name messages.
+    """
     if not isinstance(body, dict):
         raise errors.invalid_json('Unknown name "": Root element must be a message.')
-    for key in body:
-        if key not in _TOP_LEVEL:
-            raise errors.invalid_json(f'Unknown name "{key}": Cannot find field.')
+    found = fields.violations(body, message, path)
+    if found:
+        raise errors.invalid_json_all(found)
     contents = body.get("contents")
-    if contents is None or contents == []:
+    if not contents:
         raise _missing("contents", "contents is not specified")
-    if not isinstance(contents, list):
-        raise _type_error(
-            "contents", "type.googleapis.com/google.ai.generativelanguage.v1beta.Content", contents
-        )
     for i, content in enumerate(contents):
         _check_content(content, f"contents[{i}]", role_required=True)
     system = get(body, "systemInstruction")
     if system is not None:
         _check_content(system, "system_instruction", role_required=False)
     config = get(body, "generationConfig")
-    if config is not None and not isinstance(config, dict):
-        raise _type_error(
-            "generation_config",
-            "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig",
-            config,
-        )
+    if config:
+        thinking = get(config, "thinkingConfig")
+        if (
+            thinking
+            and get(thinking, "thinkingBudget") is not None
+            and get(thinking, "thinkingLevel") is not None
+        ):
+            raise errors.invalid_argument(
+                "You can only set one of thinking budget and thinking level."
+            )
+        stops = get(config, "stopSequences")
+        if stops is not None and len(stops) > MAX_STOP_SEQUENCES:
+            raise _missing(
+                "generation_config.stop_sequences",
+                f"number of stop_sequences must not exceed {MAX_STOP_SEQUENCES}.",
+            )
     return body
 
 
@@ -184,6 +176,8 @@ def max_output_tokens(body: dict[str, Any]) -> int | None:
     if value is None:
         return None
     if isinstance(value, str) and value.lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _type_error("generation_config.max_output_tokens", "TYPE_INT32", value)

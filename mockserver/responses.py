@@ -5,9 +5,12 @@ the seed, and return a :class:`Reply`: HTTP status, headers, and either a whole 
 or the timed socket writes of a stream. Nothing reads a clock, so the same seed and the
 same request give byte-identical replies (wire-formats.md A2, A3, A5, C1-C2).
 
-Directive precedence (:func:`handle_generate`): the ``x-mock-scenario`` header, then the
-admin queue, then the last ``[[mock:...]]`` of the last user content with text.
-The token rule is documented in :mod:`mockserver.generate`.
+Directive precedence (:func:`select_directive`): the ``x-mock-scenario`` header, then
+the admin queue, then the last ``[[mock:...]]`` of the last user content with text.
+The token rule is documented in :mod:`mockserver.generate`; image, audio and Imagen
+answers in :mod:`mockserver.multimodal`. :func:`decide` is the framing-free core that
+the Gemini routes (:func:`generate`), Google's OpenAI-compatible endpoint
+(:mod:`mockserver.compat`) and Code Assist (:mod:`mockserver.codeassist`) share.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from mockserver.generate import (
     text_plan,
     unary_response,
 )
+from mockserver.multimodal import media_plan, predict_body
 from mockserver.request import (
     check_thought_signatures,
     directive_from_text,
@@ -50,13 +54,19 @@ __all__ = [
     "JSON_HEADERS",
     "SSE_HEADERS",
     "Handled",
+    "Outcome",
     "Reply",
+    "Wrap",
+    "decide",
     "error_reply",
     "generate",
+    "generate_error",
     "handle_count_tokens",
     "handle_embed",
     "handle_generate",
+    "handle_predict",
     "json_reply",
+    "select_directive",
 ]
 
 Headers = tuple[tuple[str, str], ...]
@@ -87,7 +97,9 @@ class Reply(NamedTuple):
     chunked body without its last chunk), i.e. a mid-stream cut. ``summary``: for
     generate calls, what the reply says (:func:`~mockserver.generate.summarize`, plus
     ``error: {"code", "status", "message"}`` when an error was sent); the journal
-    records it as ``response``.
+    records it as ``response``. ``content_length``: send the writes with this
+    ``Content-Length`` instead of chunked (directive ``length=1``; with ``abort`` it is
+    the length of the whole uncut body, so the client sees a short body).
     """
 
     status: int
@@ -97,6 +109,7 @@ class Reply(NamedTuple):
     first_byte_ms: int = 0
     abort: bool = False
     summary: Mapping[str, Any] | None = None
+    content_length: int | None = None
 
 
 class Handled(NamedTuple):
@@ -126,7 +139,8 @@ def _error_summary(code: int, status: str, message: str) -> dict[str, Any]:
     }
 
 
-def _generate_error(error: errors.GoogleError, first_byte_ms: int = 0) -> Reply:
+def generate_error(error: errors.GoogleError, first_byte_ms: int = 0) -> Reply:
+    """The A5 error reply to a generate call, with the journal's error summary."""
     summary = _error_summary(error.status, error.grpc_status, error.message)
     return error_reply(error, first_byte_ms)._replace(summary=summary)
 
@@ -176,6 +190,10 @@ def _plan(model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, sign
         return no_content_plan(_NO_CONTENT[scenario])
     if scenario is Scenario.PROMPT_BLOCKED:
         return prompt_blocked_plan()
+    if model.image or model.tts or get(body, "generationConfig"):
+        media = media_plan(model, body, key, chunks=d.chunks, signed=signed)
+        if media is not None:
+            return media
     if scenario in (Scenario.TOOL_CALL, Scenario.PARALLEL_TOOL_CALLS):
         plan = _tool_plan(model, body, d, key, signed)
         if plan is not None:
@@ -194,6 +212,44 @@ def _plan(model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, sign
     )
 
 
+class Outcome(NamedTuple):
+    """A decided answer before any framing: the plan, ``prompt`` tokens, the
+    ``responseId`` and the 32-byte request key everything was derived from."""
+
+    plan: Plan
+    prompt: int
+    rid: str
+    key: bytes
+
+
+Wrap = Callable[[dict[str, Any], str], dict[str, Any]]
+"""Turns one GenerateContentResponse (and the ``responseId``) into what is sent, e.g.
+the Code Assist ``{"response", "traceId"}`` envelope (A7)."""
+
+
+def decide(
+    model: ModelInfo, body: dict[str, Any], directive: Directive, seed: int, *, stream: bool
+) -> Outcome:
+    """What a validated generate ``body`` is answered with; raises GoogleError.
+
+    Error scenarios raise their A5 error; ``mid_stream_cut``/``mid_stream_error`` raise
+    500/503 when not streaming; gemini-3 models check the thought signatures of the
+    history first. ``seed`` (int in [0, 2**64)) is used unless the directive has one.
+    """
+    scenario = directive.scenario
+    if model.gemini3:
+        check_thought_signatures(body)
+    make_error = _ERRORS.get(scenario)
+    if make_error is not None:
+        raise make_error(model, directive)
+    if not stream and scenario in _UNARY_ERRORS:
+        raise _UNARY_ERRORS[scenario]()
+    key = request_key(body, seed if directive.seed is None else directive.seed)
+    signed = model.gemini3 if directive.signature is None else directive.signature
+    plan = _plan(model, body, directive, key, signed)
+    return Outcome(plan, prompt_tokens(body), response_id(key), key)
+
+
 def generate(
     model: ModelInfo,
     body: dict[str, Any],
@@ -202,37 +258,35 @@ def generate(
     *,
     stream: bool,
     sse: bool = True,
+    wrap: Wrap | None = None,
 ) -> Reply:
     """The reply to a validated generateContent / streamGenerateContent body.
 
     ``stream``: ``:streamGenerateContent``; ``sse``: with ``alt=sse`` (else a JSON
-    array body). ``seed`` (int in [0, 2**64)) is used unless the directive has one.
-    Error scenarios give the A5 envelopes; ``mid_stream_cut``/``mid_stream_error``
-    give 500/503 when not streaming. ``directive.first_byte_ms`` applies to every reply.
+    array body). ``wrap`` is applied to every response object (not to a mid-stream
+    error event). Errors (:func:`decide`) give the A5 envelopes. The directive's
+    ``first_byte_ms`` applies to every reply; ``length`` picks the body framing.
     """
     delay = directive.first_byte_ms
     scenario = directive.scenario
     try:
-        if model.gemini3:
-            check_thought_signatures(body)
-        make_error = _ERRORS.get(scenario)
-        if make_error is not None:
-            raise make_error(model, directive)
-        if not stream and scenario in _UNARY_ERRORS:
-            raise _UNARY_ERRORS[scenario]()
-        key = request_key(body, seed if directive.seed is None else directive.seed)
-        signed = model.gemini3 if directive.signature is None else directive.signature
-        plan = _plan(model, body, directive, key, signed)
-        prompt = prompt_tokens(body)
+        outcome = decide(model, body, directive, seed, stream=stream)
     except errors.GoogleError as exc:
-        return _generate_error(exc, delay)
-    rid = response_id(key)
+        return generate_error(exc, delay)
+    plan, prompt, rid, _ = outcome
     if not stream:
         response = unary_response(plan, prompt=prompt, version=model.version, rid=rid)
-        return Reply(
-            200, JSON_HEADERS, pretty(response), first_byte_ms=delay, summary=summarize(plan)
-        )
+        data = pretty(response if wrap is None else wrap(response, rid))
+        summary = summarize(plan)
+        if directive.length is False:
+            return Reply(
+                200, JSON_HEADERS, writes=(Write(data),), first_byte_ms=delay, summary=summary
+            )
+        return Reply(200, JSON_HEADERS, data, first_byte_ms=delay, summary=summary)
     chunks: list[Any] = stream_chunks(plan, prompt=prompt, version=model.version, rid=rid)
+    if wrap is not None:
+        chunks = [wrap(chunk, rid) for chunk in chunks]
+    whole = chunks
     abort = False
     summary = summarize(plan)
     if scenario is Scenario.MID_STREAM_CUT:
@@ -249,10 +303,37 @@ def generate(
     else:
         events = json_array_writes(chunks, close=not abort)
         headers = JSON_HEADERS
+    length = None
+    if directive.length:
+        if abort and sse:
+            length = sum(len(sse_event(chunk, newline)) for chunk in whole)
+        elif abort:
+            length = sum(map(len, json_array_writes(whole)))
+        else:
+            length = sum(map(len, events))
     writes = plan_writes(
         events, split=directive.split, coalesce=directive.coalesce, chunk_ms=directive.chunk_ms
     )
-    return Reply(200, headers, writes=writes, first_byte_ms=delay, abort=abort, summary=summary)
+    return Reply(
+        200,
+        headers,
+        writes=writes,
+        first_byte_ms=delay,
+        abort=abort,
+        summary=summary,
+        content_length=length,
+    )
+
+
+def select_directive(
+    request: dict[str, Any], header: str | None, pop_queued: Callable[[], Directive | None]
+) -> Directive:
+    """The directive for a generate call: ``header`` (the ``x-mock-scenario`` value), else
+    the next queued one (``pop_queued`` is called, and so consumes it, only when there
+    is no header), else the in-band one, else the default. Raises GoogleError 400."""
+    if header is not None:
+        return directive_from_text(header)
+    return pop_queued() or find_inband_directive(request) or DEFAULT_DIRECTIVE
 
 
 def handle_generate(
@@ -265,20 +346,62 @@ def handle_generate(
     stream: bool,
     sse: bool,
 ) -> Handled:
-    """Parse, validate, pick the directive, then :func:`generate`. Never raises.
-
-    ``header``: the ``x-mock-scenario`` value or ``None``; ``pop_queued`` is called
-    (and so consumes a queued directive) only when there is no header.
-    """
+    """Parse, validate, pick the directive (:func:`select_directive`), then
+    :func:`generate`. Never raises."""
     try:
         request = validate_generate(parse_json(raw))
-        if header is not None:
-            directive = directive_from_text(header)
-        else:
-            directive = pop_queued() or find_inband_directive(request) or DEFAULT_DIRECTIVE
+        directive = select_directive(request, header, pop_queued)
     except errors.GoogleError as exc:
-        return Handled(_generate_error(exc))
+        return Handled(generate_error(exc))
     return Handled(generate(model, request, directive, seed, stream=stream, sse=sse), directive)
+
+
+def _predict_directive(
+    body: Any, header: str | None, pop_queued: Callable[[], Directive | None]
+) -> Directive:
+    if header is not None:
+        return directive_from_text(header)
+    queued = pop_queued()
+    if queued is not None:
+        return queued
+    instances = body.get("instances") if isinstance(body, dict) else None
+    last = instances[-1] if isinstance(instances, list) and instances else None
+    prompt = last.get("prompt") if isinstance(last, dict) else None
+    if isinstance(prompt, str) and "[[mock:" in prompt:
+        return directive_from_text(prompt)
+    return DEFAULT_DIRECTIVE
+
+
+def handle_predict(
+    model: ModelInfo,
+    raw: bytes,
+    *,
+    header: str | None,
+    pop_queued: Callable[[], Directive | None],
+    seed: int,
+) -> Handled:
+    """Imagen ``:predict`` (A6, :func:`mockserver.multimodal.predict_body`). Never raises.
+
+    The directive comes from the header, the queue or the last instance's ``prompt``;
+    error scenarios and ``seed`` and ``first_byte_ms`` apply, other scenarios do not
+    change the images.
+    """
+    directive = None
+    try:
+        body = parse_json(raw)
+        directive = _predict_directive(body, header, pop_queued)
+        make_error = _ERRORS.get(directive.scenario)
+        if make_error is not None:
+            raise make_error(model, directive)
+        key = request_key(body, seed if directive.seed is None else directive.seed)
+        data, media = predict_body(body, key)
+    except errors.GoogleError as exc:
+        delay = directive.first_byte_ms if directive is not None else 0
+        return Handled(generate_error(exc, delay), directive)
+    reply = Reply(
+        200, JSON_HEADERS, data, first_byte_ms=directive.first_byte_ms, summary={"media": media}
+    )
+    return Handled(reply, directive)
 
 
 def handle_count_tokens(raw: bytes) -> Handled:

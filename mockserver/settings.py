@@ -14,11 +14,16 @@ class Settings:
     """``seed``: default seed for generated text, an int in [0, 2**64).
     ``api_keys``: accepted keys; empty means any non-empty key is accepted.
     ``journal_size``: how many journal entries are kept (the oldest are dropped).
+    ``key_quotas``: ``(key, per_minute, per_day)`` limits (requests; ``None`` is
+    unlimited) for API keys (:mod:`mockserver.quota`); these keys are accepted too.
+    ``refresh_tokens``: refresh tokens the OAuth stub accepts; empty means any.
     """
 
     seed: int = 0
     api_keys: frozenset[str] = frozenset()
     journal_size: int = 10_000
+    key_quotas: tuple[tuple[str, int | None, int | None], ...] = ()
+    refresh_tokens: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not 0 <= self.seed <= MAX_SEED:
@@ -27,3 +32,11 @@ class Settings:
             raise ValueError(f"journal_size must be >= 1; got {self.journal_size!r}")
         if any(not key for key in self.api_keys):
             raise ValueError("api_keys must not contain an empty key")
+        for key, per_minute, per_day in self.key_quotas:
+            if not key:
+                raise ValueError("key_quotas must not contain an empty key")
+            for name, limit in (("per_minute", per_minute), ("per_day", per_day)):
+                if limit is not None and (isinstance(limit, bool) or limit < 0):
+                    raise ValueError(f"{name} of a key quota must be >= 0; got {limit!r}")
+        if any(not token for token in self.refresh_tokens):
+            raise ValueError("refresh_tokens must not contain an empty token")

@@ -2,8 +2,10 @@
 
 ``content`` is a string or an array of parts (client-breakages.md F3): ``text`` (and an
 assistant's ``refusal``) -> ``{"text"}``; ``image_url`` with a base64 ``data:`` URL ->
-``inlineData``, with an http(s)/gs URL -> ``fileData`` (F7); ``input_audio`` ->
-``inlineData`` ``audio/<format>``; ``file`` with ``file_data`` -> ``inlineData``
+``inlineData``, with an http(s)/gs URL -> ``fileData`` (F7; a URL on this machine is
+also collected in ``remote``, for the proxy to fetch and inline, see
+:mod:`reference_impl.media`); ``input_audio`` -> ``inlineData`` ``audio/wav`` or
+``audio/mp3`` (001 'Audio input'); ``file`` with ``file_data`` -> ``inlineData``
 (wire-formats.md A1). Empty text parts are dropped (Gemini rejects them). Errors are
 :class:`~reference_impl.errors.RequestError` naming the offending field.
 """
@@ -17,8 +19,23 @@ from typing import Any
 import orjson
 
 from .errors import RequestError, type_error
+from .media import is_loopback
 
 __all__ = ["parts", "tool_result"]
+
+_AUDIO_MIME = {
+    "wav": "audio/wav",
+    "mp3": "audio/mp3",
+    "mpeg": "audio/mp3",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "aac": "audio/aac",
+    "aiff": "audio/aiff",
+    "pcm16": "audio/L16;codec=pcm;rate=24000",
+}
+"""OpenAI ``input_audio.format`` -> Gemini MIME type (OpenAI sends wav or mp3)."""
+Remote = list[dict[str, Any]]
+"""``fileData`` parts whose URL is on this machine (the proxy inlines them)."""
 
 _DATA_URL_RE = re.compile(r"^data:([\w.+\-]+/[\w.+\-]+)?((?:;[^;,]*)*?);base64,", re.ASCII)
 
@@ -34,28 +51,42 @@ def _data_url(url: str, param: str) -> dict[str, Any]:
     return {"inlineData": {"mimeType": mime, "data": url[m.end() :]}}
 
 
-def _url_part(url: object, param: str) -> dict[str, Any]:
+def _url_part(url: object, param: str, remote: Remote | None) -> dict[str, Any]:
     if not isinstance(url, str) or not url:
         raise type_error(param, "a non-empty string", url)
     if url.startswith("data:"):
         return _data_url(url, param)
     if url.startswith(("http://", "https://", "gs://")):
         mime = mimetypes.guess_type(url.split("?", 1)[0])[0] or "image/jpeg"
-        return {"fileData": {"mimeType": mime, "fileUri": url}}
+        part = {"fileData": {"mimeType": mime, "fileUri": url}}
+        if remote is not None and is_loopback(url):
+            remote.append(part)
+        return part
     raise RequestError(f"{param} must be a data: or http(s) URL", param=param)
 
 
-def _media_part(item: dict[str, Any], kind: object, param: str) -> dict[str, Any]:
+def _media_part(
+    item: dict[str, Any], kind: object, param: str, remote: Remote | None
+) -> dict[str, Any]:
     if kind == "image_url":
         image = item.get("image_url")
         url = image.get("url") if isinstance(image, dict) else image
-        return _url_part(url, f"{param}.image_url.url")
+        return _url_part(url, f"{param}.image_url.url", remote)
     if kind == "input_audio":
         audio = item.get("input_audio")
         if not isinstance(audio, dict) or not isinstance(audio.get("data"), str):
             raise type_error(f"{param}.input_audio", "an object with data", audio)
-        fmt = audio.get("format") if isinstance(audio.get("format"), str) else "wav"
-        return {"inlineData": {"mimeType": f"audio/{fmt}", "data": audio["data"]}}
+        fmt = audio.get("format", "wav")
+        mime = _AUDIO_MIME.get(fmt) if isinstance(fmt, str) else None
+        if mime is None:
+            raise RequestError(
+                f"{param}.input_audio.format must be one of {', '.join(_AUDIO_MIME)}; got {fmt!r}",
+                param=f"{param}.input_audio.format",
+            )
+        data = audio["data"]
+        if data.startswith("data:"):
+            return _data_url(data, f"{param}.input_audio.data")
+        return {"inlineData": {"mimeType": mime, "data": data}}
     if kind == "file":
         file = item.get("file")
         data = file.get("file_data") if isinstance(file, dict) else None
@@ -74,8 +105,11 @@ def _media_part(item: dict[str, Any], kind: object, param: str) -> dict[str, Any
     )
 
 
-def parts(content: object, param: str, *, media: bool) -> list[dict[str, Any]]:
-    """Gemini parts for an OpenAI ``content`` at ``param``; ``media``: allow non-text parts."""
+def parts(
+    content: object, param: str, *, media: bool, remote: Remote | None = None
+) -> list[dict[str, Any]]:
+    """Gemini parts for an OpenAI ``content`` at ``param``; ``media``: allow non-text parts;
+    ``remote``: collects the ``fileData`` parts of loopback URLs."""
     if content is None:
         return []
     if isinstance(content, str):
@@ -95,7 +129,7 @@ def parts(content: object, param: str, *, media: bool) -> list[dict[str, Any]]:
             if text:
                 out.append({"text": text})
         elif media:
-            out.append(_media_part(item, kind, where))
+            out.append(_media_part(item, kind, where, remote))
         else:
             raise RequestError(
                 f"{where}.type must be 'text' for this role; got {kind!r}", param=f"{where}.type"
@@ -103,12 +137,14 @@ def parts(content: object, param: str, *, media: bool) -> list[dict[str, Any]]:
     return out
 
 
-def tool_result(content: object, param: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def tool_result(
+    content: object, param: str, remote: Remote | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``functionResponse.response`` and any media parts for a tool message's content.
 
     A JSON-object string is passed as the object; anything else as ``{"result": text}``.
     """
-    found = parts(content, param, media=True)
+    found = parts(content, param, media=True, remote=remote)
     text = "".join(p["text"] for p in found if "text" in p)
     media = [p for p in found if "text" not in p]
     if text[:1] == "{":

@@ -16,6 +16,10 @@ medium             8192                         MEDIUM (3.0 Pro: HIGH)
 high / xhigh       24576                        HIGH
 =================  ===========================  ==========================================
 
+Profiles may replace the table with a document's own (:class:`Rules`): 002
+(antigravity2api) maps low/medium/high to budgets 1024/16000/32000 on every thinking
+model, accepts ``thinking_budget`` 0 or 1024-32000 and defaults it to 1024.
+
 ``includeThoughts`` is true whenever thinking is not switched off, so thoughts reach the
 client as ``reasoning_content`` (C1). With neither field set, thinking-capable models
 (2.5 and later) get ``{"includeThoughts": true}`` only, so the model's default depth
@@ -27,11 +31,13 @@ are treated like 2.5.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import RequestError
 
-__all__ = ["EFFORTS", "model_version", "thinking_config"]
+__all__ = ["EFFORTS", "Rules", "model_version", "thinking_config", "thinks"]
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 """Accepted ``reasoning_effort`` values (``xhigh`` is treated as ``high``)."""
@@ -49,6 +55,30 @@ def model_version(model: str) -> tuple[int, int]:
     return (int(m.group(1)), int(m.group(2) or 0))
 
 
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """A document's own thinking rules. ``efforts``: ``reasoning_effort`` -> budget
+    (tokens; other efforts keep the Gemini mapping). ``budget_range``: the allowed
+    ``thinking_budget`` besides 0. ``default_budget``: sent to thinking models when the
+    request names neither field."""
+
+    efforts: Mapping[str, int] | None = None
+    budget_range: tuple[int, int] | None = None
+    default_budget: int | None = None
+
+
+_THINKING_NAMES = ("thinking", "-high", "-low", "-medium")
+
+
+def thinks(model: str) -> bool:
+    """Whether ``model`` thinks: Gemini 2.5 and later, ids without a version, and 002's
+    non-Gemini thinking models (``claude-*-thinking``, ``gemini-3-pro-high``...)."""
+    version = model_version(model)
+    if version == (0, 0):
+        return model.startswith("gemini") or any(n in model for n in _THINKING_NAMES)
+    return version >= (2, 5)
+
+
 def _level(effort: str, version: tuple[int, int], pro: bool) -> str:
     if effort in ("none", "minimal"):
         return "LOW" if pro else "MINIMAL"
@@ -59,12 +89,15 @@ def _level(effort: str, version: tuple[int, int], pro: bool) -> str:
     return "HIGH"
 
 
-def thinking_config(model: str, effort: str | None, budget: int | None) -> dict[str, Any] | None:
+def thinking_config(
+    model: str, effort: str | None, budget: int | None, rules: Rules | None = None
+) -> dict[str, Any] | None:
     """The ``thinkingConfig`` for ``model`` (without ``models/``), or ``None`` to omit it.
 
     ``effort``: ``reasoning_effort`` (see :data:`EFFORTS`; anything else is a 400 naming
     ``reasoning_effort``). ``budget``: an explicit ``thinking_budget`` in tokens (-1 =
-    dynamic), which wins over ``effort``. Never returns both a budget and a level.
+    dynamic), which wins over ``effort``. ``rules``: a document's own mapping. Never
+    returns both a budget and a level.
     """
     if effort is not None and effort not in EFFORTS:
         raise RequestError(
@@ -73,6 +106,22 @@ def thinking_config(model: str, effort: str | None, budget: int | None) -> dict[
         )
     version = model_version(model)
     pro = "-pro" in model
+    if rules is not None:
+        if budget is not None and rules.budget_range is not None and budget != 0:
+            lo, hi = rules.budget_range
+            if not lo <= budget <= hi:
+                raise RequestError(
+                    f"thinking_budget must be 0 or between {lo} and {hi}; got {budget}",
+                    param="thinking_budget",
+                )
+        if budget is None and effort is not None and rules.efforts and effort in rules.efforts:
+            if not thinks(model):
+                return None
+            budget = rules.efforts[effort]
+        if budget is None and effort is None and rules.default_budget is not None:
+            if not thinks(model):
+                return None
+            budget = rules.default_budget
     if budget is not None:
         return {"thinkingBudget": budget, "includeThoughts": budget != 0}
     if effort is None:

@@ -15,26 +15,35 @@ naming the field, never a 500) and builds the Gemini body of wire-formats.md A1:
   ones merged into one user turn in the assistant's call order;
 - ``tools`` -> ``functionDeclarations`` with sanitised ``parameters`` (B2);
   ``tool_choice`` -> ``functionCallingConfig`` (B5);
-- sampling fields -> ``generationConfig`` (F2, F4, F5, C2); OpenAI-only fields
-  (``store``, ``metadata``, ``user``, ``parallel_tool_calls``...) are ignored (F1).
+- sampling fields -> ``generationConfig`` (F2, F4, F5, C2): ``n`` -> ``candidateCount``
+  (F8), ``stop`` capped at 5 (F5), ``seed``, non-zero penalties, ``response_format`` ->
+  ``responseMimeType`` + sanitised ``responseJsonSchema`` (F4; 001 'Response Format
+  Options'); OpenAI-only fields (``store``, ``metadata``, ``user``,
+  ``parallel_tool_calls``...) are ignored (F1).
+
+:class:`ChatOptions` carries a profile's documented behaviour (:mod:`.contract`): a
+default model and ``stream``, request defaults for omitted fields (002/003
+``temperature``/``top_p``/``top_k``/``max_tokens``), its thinking rules and 001's
+safety settings (every category ``BLOCK_NONE``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import orjson
 
+from .content import Remote, tool_result
 from .content import parts as content_parts
-from .content import tool_result
 from .errors import RequestError, json_kind, type_error
 from .schema import sanitize_parameters, sanitize_schema
-from .thinking import model_version, thinking_config
+from .thinking import Rules, model_version, thinking_config
 
-__all__ = ["ChatCall", "SignatureLookup", "translate_request"]
+__all__ = ["ChatCall", "ChatOptions", "SignatureLookup", "translate_request"]
 
 SignatureLookup = Callable[[str], str | None]
 """``tool_call_id -> thoughtSignature`` the proxy issued earlier, or ``None``."""
@@ -54,13 +63,40 @@ class ChatCall:
 
     ``model``: the Gemini model id without ``models/``. ``stream``: ``stream`` was true.
     ``include_usage``: ``stream_options.include_usage`` was true. ``request``: the Gemini
-    ``GenerateContentRequest`` body (A1).
+    ``GenerateContentRequest`` body (A1). ``n``: choices asked for. ``remote``: the
+    ``fileData`` parts of ``request`` whose URL is on this machine (to be inlined).
     """
 
     model: str
     stream: bool
     include_usage: bool
     request: dict[str, Any]
+    n: int = 1
+    remote: tuple[dict[str, Any], ...] = ()
+
+
+_NO_DEFAULTS: Mapping[str, object] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class ChatOptions:
+    """A profile's documented chat behaviour (see :mod:`.contract`).
+
+    ``default_model``: used when ``model`` is absent (``None``: ``model`` is required).
+    ``stream_default``: ``stream`` when absent (004: true). ``defaults``: request fields
+    applied when absent. ``thinking``: the document's thinking rules. ``safety_off``:
+    send every 001 category with ``BLOCK_NONE``.
+    """
+
+    default_model: str | None = None
+    stream_default: bool = False
+    defaults: Mapping[str, object] = field(default_factory=lambda: _NO_DEFAULTS)
+    thinking: Rules | None = None
+    safety_off: bool = False
+    safety_categories: tuple[str, ...] = ()
+
+
+DEFAULT_OPTIONS = ChatOptions()
 
 
 def _opt_number(body: dict[str, Any], key: str) -> float | int | None:
@@ -100,9 +136,10 @@ def _opt_bool(body: dict[str, Any], key: str) -> bool:
 class _Builder:
     """Accumulates ``contents`` so that consecutive turns of one role merge."""
 
-    __slots__ = ("call_names", "call_order", "contents", "pending", "system")
+    __slots__ = ("call_names", "call_order", "contents", "pending", "remote", "system")
 
     def __init__(self) -> None:
+        self.remote: Remote = []
         self.contents: list[dict[str, Any]] = []
         self.system: list[dict[str, Any]] = []
         self.call_names: dict[str, str] = {}
@@ -213,7 +250,7 @@ def _tool(b: _Builder, msg: dict[str, Any], param: str, role: str) -> None:
                 "assistant message",
                 param=f"{param}.tool_call_id",
             )
-    response, media = tool_result(msg.get("content"), f"{param}.content")
+    response, media = tool_result(msg.get("content"), f"{param}.content", b.remote)
     fr: dict[str, Any] = {"name": name, "response": response}
     if call_id:
         fr["id"] = call_id
@@ -226,7 +263,7 @@ def _tool(b: _Builder, msg: dict[str, Any], param: str, role: str) -> None:
 
 def _messages(
     messages: object, lookup: SignatureLookup | None, gemini3: bool
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Remote]:
     if messages is None:
         raise RequestError(
             "messages is required", param="messages", code="missing_required_parameter"
@@ -253,7 +290,10 @@ def _messages(
         if role in ("system", "developer"):
             b.system.extend(content_parts(msg.get("content"), f"{param}.content", media=False))
         elif role == "user":
-            b.push("user", content_parts(msg.get("content"), f"{param}.content", media=True))
+            b.push(
+                "user",
+                content_parts(msg.get("content"), f"{param}.content", media=True, remote=b.remote),
+            )
         else:
             _assistant(b, msg, param, lookup, gemini3)
     b.flush_tools()
@@ -263,8 +303,8 @@ def _messages(
                 "messages must contain a user or assistant message with content",
                 param="messages",
             )
-        return [{"role": "user", "parts": b.system}], []
-    return b.contents, b.system
+        return [{"role": "user", "parts": b.system}], [], b.remote
+    return b.contents, b.system, b.remote
 
 
 # ----------------------------------------------------------------------------- tools
@@ -396,7 +436,7 @@ def _response_format(body: dict[str, Any], config: dict[str, Any]) -> None:
     )
 
 
-def _generation_config(body: dict[str, Any], model: str) -> dict[str, Any]:
+def _generation_config(body: dict[str, Any], model: str, rules: Rules | None) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for key, name in (("temperature", "temperature"), ("top_p", "topP")):
         value = _opt_number(body, key)
@@ -429,19 +469,24 @@ def _generation_config(body: dict[str, Any], model: str) -> dict[str, Any]:
     effort = body.get("reasoning_effort")
     if effort is not None and not isinstance(effort, str):
         raise type_error("reasoning_effort", "a string", effort)
-    thinking = thinking_config(model, effort, _opt_int(body, "thinking_budget", -1))
+    thinking = thinking_config(model, effort, _opt_int(body, "thinking_budget", -1), rules)
     if thinking is not None:
         config["thinkingConfig"] = thinking
     return config
 
 
-def translate_request(body: object, *, signatures: SignatureLookup | None = None) -> ChatCall:
+def translate_request(
+    body: object,
+    *,
+    signatures: SignatureLookup | None = None,
+    options: ChatOptions = DEFAULT_OPTIONS,
+) -> ChatCall:
     """Validate an OpenAI chat request (parsed JSON) and build the Gemini request.
 
     ``signatures`` looks up a ``thoughtSignature`` by ``tool_call_id`` for calls whose
-    client dropped ``extra_content`` (B1). Raises :class:`RequestError` (HTTP 400,
-    ``param`` naming the field) for anything that does not validate; unknown fields are
-    ignored (F1).
+    client dropped ``extra_content`` (B1). ``options``: the profile's behaviour. Raises
+    :class:`RequestError` (HTTP 400, ``param`` naming the field) for anything that does
+    not validate; unknown fields are ignored (F1).
     """
     if not isinstance(body, dict):
         raise RequestError(
@@ -449,7 +494,11 @@ def translate_request(body: object, *, signatures: SignatureLookup | None = None
             param=None,
             code="invalid_type",
         )
+    if options.defaults:
+        body = {**options.defaults, **{k: v for k, v in body.items() if v is not None}}
     model = body.get("model")
+    if model is None:
+        model = options.default_model
     if model is None:
         raise RequestError("model is required", param="model", code="missing_required_parameter")
     if not isinstance(model, str):
@@ -457,13 +506,13 @@ def translate_request(body: object, *, signatures: SignatureLookup | None = None
     model = model.removeprefix("models/")
     if not _MODEL_RE.match(model):
         raise RequestError(f"model is not a valid model id: {model!r}", param="model")
-    stream = _opt_bool(body, "stream")
-    options = body.get("stream_options")
-    if options is not None and not isinstance(options, dict):
-        raise type_error("stream_options", "an object", options)
-    include_usage = bool(options and options.get("include_usage") is True)
+    stream = _opt_bool(body, "stream") if "stream" in body else options.stream_default
+    stream_options = body.get("stream_options")
+    if stream_options is not None and not isinstance(stream_options, dict):
+        raise type_error("stream_options", "an object", stream_options)
+    include_usage = bool(stream_options and stream_options.get("include_usage") is True)
     gemini3 = model_version(model)[0] >= 3
-    contents, system = _messages(body.get("messages"), signatures, gemini3)
+    contents, system, remote = _messages(body.get("messages"), signatures, gemini3)
     request: dict[str, Any] = {"contents": contents}
     if system:
         request["systemInstruction"] = {"parts": system}
@@ -473,7 +522,18 @@ def translate_request(body: object, *, signatures: SignatureLookup | None = None
     tool_config = _tool_config(body, decls)
     if tool_config is not None:
         request["toolConfig"] = tool_config
-    config = _generation_config(body, model)
+    if options.safety_off:
+        request["safetySettings"] = [
+            {"category": c, "threshold": "BLOCK_NONE"} for c in options.safety_categories
+        ]
+    config = _generation_config(body, model, options.thinking)
     if config:
         request["generationConfig"] = config
-    return ChatCall(model=model, stream=stream, include_usage=include_usage, request=request)
+    return ChatCall(
+        model=model,
+        stream=stream,
+        include_usage=include_usage,
+        request=request,
+        n=config.get("candidateCount", 1),
+        remote=tuple(remote),
+    )

@@ -11,7 +11,12 @@ F6.
   ``call_<hex>`` (B4), its ``thoughtSignature`` in ``extra_content.google`` (B1);
 - :func:`finish_reason` maps ``finishReason`` (A2; ``tool_calls`` whenever calls were
   made, A2 of client-breakages);
-- a blocked prompt gives one choice with ``finish_reason: "content_filter"`` (F6).
+- a blocked prompt gives one choice with ``finish_reason: "content_filter"`` (F6);
+- an ``inlineData`` image part (image models, wire-formats.md A6) becomes Markdown
+  ``![image](URL)`` in ``content`` (002 'Image Generation'); ``media`` turns the part
+  into that URL (a served file), by default a ``data:`` URL;
+- :func:`merge_completions` joins the choices of extra requests when the upstream
+  returned fewer than ``n`` candidates (F8).
 
 :class:`StreamTranslator` is the sans-IO streaming half: ``feed(event) -> chunks``,
 ``finish() -> chunks``; the caller frames them (:func:`encode_chunk`) and writes
@@ -21,7 +26,7 @@ F6.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -31,10 +36,14 @@ from .errors import ProxyError, from_upstream_payload, upstream_truncated
 __all__ = [
     "DONE",
     "KEEPALIVE",
+    "MediaSink",
     "StreamTranslator",
+    "data_url",
     "encode_chunk",
     "encode_error",
     "finish_reason",
+    "image_markdown",
+    "merge_completions",
     "models_list",
     "new_call_id",
     "translate_response",
@@ -59,6 +68,27 @@ _CONTENT_FILTER = frozenset(
         "IMAGE_OTHER",
     }
 )
+
+
+MediaSink = Callable[[str, str], str]
+"""``(mime_type, base64_data) -> URL`` for an image part of an answer."""
+
+
+def data_url(mime: str, data: str) -> str:
+    """The default :data:`MediaSink`: a ``data:`` URL."""
+    return f"data:{mime};base64,{data}"
+
+
+def image_markdown(part: dict[str, Any], media: MediaSink | None) -> str | None:
+    """``![image](URL)`` for an ``inlineData`` image part, else ``None``."""
+    inline = part.get("inlineData")
+    if not isinstance(inline, dict):
+        return None
+    mime = inline.get("mimeType")
+    data = inline.get("data")
+    if not isinstance(mime, str) or not mime.startswith("image/") or not isinstance(data, str):
+        return None
+    return f"![image]({(media or data_url)(mime, data)})"
 
 
 def new_call_id() -> str:
@@ -145,11 +175,13 @@ def translate_response(
     model: str,
     created: int,
     new_id: Callable[[], str] = new_call_id,
+    media: MediaSink | None = None,
 ) -> dict[str, Any]:
     """A ``chat.completion`` (B1) for a Gemini unary response (A2).
 
     ``model``: the model id to report. ``created``: Unix seconds. ``new_id``: makes tool
-    call ids when Gemini gives none. Always at least one choice, sorted by ``index``.
+    call ids when Gemini gives none. ``media``: see :data:`MediaSink`. Always at least
+    one choice, sorted by ``index``.
     """
     resp = response if isinstance(response, dict) else {}
     candidates = resp.get("candidates")
@@ -167,6 +199,10 @@ def translate_response(
                     calls.append(call)
             elif isinstance(part.get("text"), str):
                 (reasoning if part.get("thought") is True else text).append(part["text"])
+            elif "inlineData" in part:
+                image = image_markdown(part, media)
+                if image is not None:
+                    text.append(image)
         message: dict[str, Any] = {
             "role": "assistant",
             "content": "".join(text) if text or not calls else None,
@@ -205,6 +241,30 @@ def translate_response(
         "choices": choices,
         "usage": usage(resp.get("usageMetadata")),
     }
+
+
+def merge_completions(first: dict[str, Any], extra: list[dict[str, Any]]) -> dict[str, Any]:
+    """``first`` with the choices of ``extra`` completions appended, re-indexed 0..n-1
+    (F8). ``completion_tokens`` and ``reasoning_tokens`` add up; ``prompt_tokens``
+    counts the prompt once, as OpenAI does for ``n`` > 1."""
+    choices = list(first["choices"])
+    usage_total = first["usage"]
+    completion = usage_total["completion_tokens"]
+    reasoning = usage_total["completion_tokens_details"]["reasoning_tokens"]
+    for other in extra:
+        choices.extend(other["choices"])
+        completion += other["usage"]["completion_tokens"]
+        reasoning += other["usage"]["completion_tokens_details"]["reasoning_tokens"]
+    for i, choice in enumerate(choices):
+        choice["index"] = i
+    prompt = usage_total["prompt_tokens"]
+    merged_usage = {
+        **usage_total,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "completion_tokens_details": {"reasoning_tokens": reasoning},
+    }
+    return {**first, "choices": choices, "usage": merged_usage}
 
 
 def encode_chunk(chunk: dict[str, Any]) -> bytes:
@@ -248,6 +308,8 @@ class StreamTranslator:
         "created",
         "id",
         "include_usage",
+        "index_base",
+        "media",
         "model",
         "new_id",
         "signatures",
@@ -260,12 +322,18 @@ class StreamTranslator:
         created: int,
         include_usage: bool,
         new_id: Callable[[], str] = new_call_id,
+        media: MediaSink | None = None,
+        index_base: int = 0,
+        id: str = "",
     ) -> None:
         self.model = model
         self.created = created
         self.include_usage = include_usage
         self.new_id = new_id
-        self.id = ""
+        self.media = media
+        self.index_base = index_base
+        """Added to every upstream candidate index (a top-up request for ``n`` > 1)."""
+        self.id = id
         self.signatures: list[tuple[str, str]] = []
         self._choices: dict[int, _Choice] = {}
         self._usage: object = None
@@ -317,6 +385,7 @@ class StreamTranslator:
             index = cand.get("index")
             if not isinstance(index, int):
                 index = pos
+            index += self.index_base
             state = self._choice(index, out)
             if state.finished:
                 continue
@@ -336,13 +405,27 @@ class StreamTranslator:
                     if isinstance(text, str) and text:
                         key = "reasoning_content" if part.get("thought") is True else "content"
                         out.append(self._chunk(index, {key: text}))
+                    elif "inlineData" in part:
+                        image = image_markdown(part, self.media)
+                        if image is not None:
+                            out.append(self._chunk(index, {"content": image}))
             reason = cand.get("finishReason")
             if reason:
                 state.finished = True
                 out.append(self._chunk(index, {}, finish_reason(reason, state.calls > 0)))
         return out
 
-    def finish(self) -> list[dict[str, Any]]:
+    @property
+    def choices(self) -> int:
+        """How many choices have started."""
+        return len(self._choices)
+
+    @property
+    def usage_metadata(self) -> object:
+        """The last ``usageMetadata`` seen (cumulative, A3)."""
+        return self._usage
+
+    def finish(self, extra_usage: Sequence[object] = ()) -> list[dict[str, Any]]:
         """Chunks after the upstream's clean end: the usage chunk, when asked for.
 
         Raises :class:`ProxyError` (502, ``upstream_stream_truncated``) when a started
@@ -354,6 +437,14 @@ class StreamTranslator:
             raise upstream_truncated("the stream closed before a finishReason")
         if not self.include_usage:
             return []
+        total = usage(self._usage)
+        for meta in extra_usage:
+            more = usage(meta)
+            total["completion_tokens"] += more["completion_tokens"]
+            total["total_tokens"] += more["completion_tokens"]
+            total["completion_tokens_details"]["reasoning_tokens"] += more[
+                "completion_tokens_details"
+            ]["reasoning_tokens"]
         return [
             {
                 "id": self.id,
@@ -361,7 +452,7 @@ class StreamTranslator:
                 "created": self.created,
                 "model": self.model,
                 "choices": [],
-                "usage": usage(self._usage),
+                "usage": total,
             }
         ]
 

@@ -1,16 +1,27 @@
-"""The Gemini v1beta client: one shared aiohttp session, connections reused.
+"""The upstream client: one shared aiohttp session, a credential pool, bounded retries.
 
-Only this module talks to the upstream. It sends exactly one credential,
-``x-goog-api-key`` (wire-formats.md A4; client-breakages.md G3), and never anything the
-client sent. Transport failures become :class:`~reference_impl.errors.ProxyError`
-(502 unreachable, 504 timed out; D2). Streams are read raw (``readany``) and decoded by
-the caller with ``spec.sse.SSEDecoder`` (A3: CRLF framing, events split or coalesced
-across reads, A7).
+Only this module talks to Google. Two kinds of upstream (``--upstream-kind``):
+
+- ``gemini``: Gemini v1beta (wire-formats.md A), ``{base}/models/{model}:{method}``,
+  one credential per request in ``x-goog-api-key`` (A4; client-breakages.md G3) and
+  never anything the client sent;
+- ``code-assist``: Code Assist ``{base}:{method}`` (A7) with ``Authorization: Bearer``
+  from an OAuth refresh token (:mod:`.oauth`); bodies wrapped as ``{"model", "project",
+  "request"}`` and answers (unary and each SSE event) unwrapped from ``{"response"}``
+  (:func:`unwrap`). The project is ``--code-assist-project`` or, per credential, the
+  ``cloudaicompanionProject`` of ``:loadCodeAssist``.
+
+Each request picks a credential from the :class:`~reference_impl.keys.KeyPool` and
+follows :mod:`.retry` (cooldown on 429, failover, backoff on 5xx, at most
+``max_attempts``). Transport failures become 502 (504 on a timeout). Streams are read
+raw and decoded by the caller with ``spec.sse.SSEDecoder`` (A3, client-breakages.md A7).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -18,29 +29,76 @@ import orjson
 from yarl import URL
 
 from .errors import ProxyError, from_upstream_body, upstream_unreachable
+from .keys import Credential, KeyPool, seconds_until_quota_reset
+from .oauth import TokenSource
+from .retry import judge
 from .settings import Settings
 
-__all__ = ["Upstream", "salvage"]
+__all__ = ["CODE_ASSIST_MODELS", "Upstream", "salvage", "unwrap"]
 
 log = logging.getLogger("reference_impl.upstream")
 
 _URL_CACHE_MAX = 512
+CODE_ASSIST_MODELS = (
+    "gemini-2.5-pro",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-3-pro-preview",
+    "gemini-3-flash-preview",
+)
+"""Code Assist has no model list (A7): these are listed instead."""
+
+Send = Callable[[dict[str, str], str], Awaitable[aiohttp.ClientResponse]]
+"""One attempt: ``(headers, project) -> response`` (status and headers read)."""
+
+
+def unwrap(payload: Any) -> Any:
+    """The ``response`` of a Code Assist answer ``{"response": {...}, "traceId"...}``
+    (A7); any other payload (an ``{"error"}`` body) as it is. ``traceId`` becomes
+    ``responseId`` when the response has none (as gemini-cli does)."""
+    if isinstance(payload, dict):
+        inner = payload.get("response")
+        if isinstance(inner, dict):
+            trace = payload.get("traceId")
+            if isinstance(trace, str) and "responseId" not in inner:
+                inner["responseId"] = trace
+            return inner
+    return payload
 
 
 class Upstream:
-    """A Gemini endpoint at ``settings.upstream_url``. Call :meth:`start` inside the
-    running event loop before use and :meth:`close` at shutdown."""
+    """The upstream at ``settings.upstream_url``. Call :meth:`start` inside the running
+    event loop before use and :meth:`close` at shutdown. ``max_attempts`` may be changed
+    at run time (002 ``other.retryTimes``)."""
 
-    __slots__ = ("_base", "_headers", "_session", "_settings", "_urls")
+    __slots__ = (
+        "_anon",
+        "_base",
+        "_headers",
+        "_projects",
+        "_session",
+        "_settings",
+        "_urls",
+        "code_assist",
+        "max_attempts",
+        "pool",
+        "tokens",
+    )
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pool: KeyPool) -> None:
         self._settings = settings
         self._base = settings.upstream_url
-        self._headers: dict[str, str] = {"Content-Type": "application/json"}
-        if settings.upstream_key:
-            self._headers["x-goog-api-key"] = settings.upstream_key
+        self.pool = pool
+        self.code_assist = settings.code_assist
+        self.max_attempts = settings.max_attempts
+        self.tokens = TokenSource(
+            settings.oauth_token_url, settings.oauth_client_id, settings.oauth_client_secret
+        )
+        self._anon: dict[str, str] = {"Content-Type": "application/json"}
+        self._headers: dict[str, dict[str, str]] = {}
+        self._projects: dict[str, str] = {}
         self._session: aiohttp.ClientSession | None = None
-        self._urls: dict[tuple[str, bool], URL] = {}
+        self._urls: dict[tuple[str, str], URL] = {}
 
     async def start(self) -> None:
         """Open the shared session (a pool of ``settings.max_connections``)."""
@@ -59,8 +117,8 @@ class Upstream:
             auto_decompress=True,
             raise_for_status=False,
         )
-        if not s.upstream_key:
-            log.warning("no upstream key configured (GEMINI_API_KEY / --upstream-key)")
+        if not len(self.pool):
+            log.warning("no upstream credential configured (--upstream-key / GEMINI_API_KEYS)")
 
     async def close(self) -> None:
         """Close the session and its connections."""
@@ -74,56 +132,262 @@ class Upstream:
             raise RuntimeError("Upstream.start() was not awaited")
         return self._session
 
-    def _url(self, model: str, stream: bool) -> URL:
-        key = (model, stream)
+    # ------------------------------------------------------------------ addressing
+
+    def url(self, model: str, method: str) -> URL:
+        """The URL of ``method`` (``generateContent``, ``streamGenerateContent?alt=sse``,
+        ``batchEmbedContents``, ``predict``...) for ``model`` (validated by the caller to
+        ``[A-Za-z0-9._-]``, so the URL is already encoded)."""
+        key = (model, method)
         url = self._urls.get(key)
         if url is None:
-            method = "streamGenerateContent?alt=sse" if stream else "generateContent"
-            # ``model`` was validated to [A-Za-z0-9._-]: the URL is already encoded.
-            url = URL(f"{self._base}/models/{model}:{method}", encoded=True)
+            if self.code_assist:
+                url = URL(f"{self._base}:{method}", encoded=True)
+            else:
+                url = URL(f"{self._base}/models/{model}:{method}", encoded=True)
             if len(self._urls) >= _URL_CACHE_MAX:
                 self._urls.clear()
             self._urls[key] = url
         return url
 
-    async def generate(self, model: str, body: bytes, *, stream: bool) -> aiohttp.ClientResponse:
-        """POST ``models/{model}:generateContent`` (or ``:streamGenerateContent?alt=sse``).
+    def wrap(self, model: str, body: bytes, project: str) -> bytes:
+        """The Code Assist envelope ``{"model", "project", "request"}`` around ``body``
+        (A7); ``body`` itself for the Gemini API."""
+        if not self.code_assist:
+            return body
+        head = b'{"model":' + orjson.dumps(model)
+        if project:
+            head += b',"project":' + orjson.dumps(project)
+        return head + b',"request":' + body + b"}"
 
-        Returns the response with its status and headers read, body unread; the caller
-        must ``release()`` it. Raises ProxyError when the upstream cannot be reached.
-        """
+    async def _auth(self, cred: Credential | None) -> tuple[dict[str, str], str]:
+        if cred is None:
+            return self._anon, ""
+        secret = cred.secret
+        if not self.code_assist:
+            headers = self._headers.get(secret)
+            if headers is None:
+                headers = self._headers[secret] = {
+                    "Content-Type": "application/json",
+                    "x-goog-api-key": secret,
+                }
+            return headers, ""
+        token = await self.tokens.token(self.session, secret)
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        return headers, await self._project(secret, headers)
+
+    async def _project(self, secret: str, headers: dict[str, str]) -> str:
+        project = self._settings.code_assist_project or self._projects.get(secret)
+        if project is not None:
+            return project
+        body = {"metadata": {"ideType": "IDE_UNSPECIFIED", "pluginType": "GEMINI"}}
+        found = ""
         try:
-            return await self.session.post(
-                self._url(model, stream), data=body, headers=self._headers
+            async with self.session.post(
+                f"{self._base}:loadCodeAssist", data=orjson.dumps(body), headers=headers
+            ) as resp:
+                data = orjson.loads(await resp.read()) if resp.status == 200 else None
+        except (TimeoutError, aiohttp.ClientError, orjson.JSONDecodeError):
+            data = None
+        value = data.get("cloudaicompanionProject") if isinstance(data, dict) else None
+        if isinstance(value, dict):
+            value = value.get("id")
+        if isinstance(value, str):
+            found = value
+        self._projects[secret] = found
+        return found
+
+    # ------------------------------------------------------------------ requests
+
+    async def attempt(self, model: str, send: Send) -> aiohttp.ClientResponse:
+        """Run ``send`` under the retry policy (:mod:`.retry`); returns the first answer
+        below 400 (body unread: the caller must ``release()`` it) or raises the
+        :class:`ProxyError` of the last failed attempt."""
+        pool = self.pool
+        tried: list[Credential] = []
+        refreshed: set[str] = set()
+        err: ProxyError | None = None
+        attempts = self.max_attempts
+        for n in range(attempts):
+            cred = pool.pick(model, tried)
+            try:
+                headers, project = await self._auth(cred)
+                resp = await send(headers, project)
+            except ProxyError as exc:
+                err = exc
+            except TimeoutError as exc:
+                err = upstream_unreachable(str(exc) or "no answer", timeout=True)
+            except aiohttp.ClientError as exc:
+                err = upstream_unreachable(str(exc) or type(exc).__name__)
+            else:
+                if resp.status < 400:
+                    if cred is not None:
+                        pool.served(cred)
+                    return resp
+                try:
+                    body = await resp.read()
+                except (TimeoutError, aiohttp.ClientError):
+                    body = b""
+                finally:
+                    resp.release()
+                err = from_upstream_body(resp.status, body)
+            if cred is None:
+                verdict = judge(err, default_cooldown_s=self._settings.cooldown_s)
+                if not verdict.retry or verdict.failover_only or n + 1 >= attempts:
+                    raise err
+                await asyncio.sleep(self._settings.retry_backoff_s * 2**n)
+                continue
+            if (
+                self.code_assist
+                and err.code == "upstream_auth_failed"
+                and cred.secret not in refreshed
+                and n + 1 < attempts
+            ):
+                refreshed.add(cred.secret)  # an expired access token: refresh it once
+                self.tokens.forget(cred.secret)
+                continue
+            verdict = judge(err, default_cooldown_s=self._settings.cooldown_s)
+            if verdict.daily:
+                pool.cool(cred, model, seconds_until_quota_reset(), daily=True)
+            elif verdict.cooldown_s is not None:
+                pool.cool(cred, model, verdict.cooldown_s)
+            elif verdict.disable:
+                pool.disable(cred)
+                log.warning("upstream rejected credential: %s", err.message)
+            else:
+                pool.served(cred)
+            if not verdict.retry or n + 1 >= attempts:
+                raise err
+            tried.append(cred)
+            if verdict.failover_only and not pool.usable(model, tried):
+                raise err
+            if verdict.backoff:
+                await asyncio.sleep(self._settings.retry_backoff_s * 2**n)
+        assert err is not None
+        raise err
+
+    async def generate(self, model: str, body: bytes, *, stream: bool) -> aiohttp.ClientResponse:
+        """POST ``:generateContent`` (or ``:streamGenerateContent?alt=sse``) for ``model``
+        with the Gemini request ``body``; see :meth:`attempt`."""
+        url = self.url(model, "streamGenerateContent?alt=sse" if stream else "generateContent")
+        session = self.session
+        if not self.code_assist:
+
+            def send(headers: dict[str, str], project: str) -> Any:
+                return session.post(url, data=body, headers=headers)
+
+        else:
+
+            def send(headers: dict[str, str], project: str) -> Any:
+                return session.post(url, data=self.wrap(model, body, project), headers=headers)
+
+        return await self.attempt(model, send)
+
+    async def call(self, model: str, method: str, payload: object) -> Any:
+        """A unary JSON call (``generateContent``, ``batchEmbedContents``, ``predict``,
+        ``countTokens``) for ``model``; the parsed (and unwrapped) answer. Raises
+        :class:`ProxyError`."""
+        if self.code_assist and method not in ("generateContent", "countTokens"):
+            raise ProxyError(
+                400,
+                f"{method} needs the Gemini API upstream; this proxy runs on Code Assist "
+                "(--upstream-kind code-assist)",
+                type="invalid_request_error",
+                code="unsupported_by_upstream",
             )
+        body = orjson.dumps(payload)
+        url = self.url(model, method)
+        session = self.session
+
+        def send(headers: dict[str, str], project: str) -> Any:
+            return session.post(url, data=self.wrap(model, body, project), headers=headers)
+
+        resp = await self.attempt(model, send)
+        try:
+            raw = await resp.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise upstream_unreachable(f"reading the answer failed: {exc!r}") from exc
+        finally:
+            resp.release()
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise ProxyError(
+                502,
+                f"the upstream {method} answer is not JSON",
+                type="upstream_error",
+                code="upstream_error",
+            ) from None
+        return unwrap(data) if self.code_assist else data
+
+    async def passthrough(
+        self, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> aiohttp.ClientResponse:
+        """``method`` ``{base}/{path}`` on the Gemini API with the proxy's credential (the
+        Gemini-native routes of 000 section 9); body unread, released by the caller."""
+        session = self.session
+        url = URL(f"{self._base}/{path}", encoded=False).with_query(query)
+        model = path.split("/", 2)[1].partition(":")[0] if path.startswith("models/") else ""
+
+        def send(headers: dict[str, str], _project: str) -> Any:
+            return session.request(method, url, data=body or None, headers=headers)
+
+        return await self.attempt(model or "passthrough", send)
+
+    async def user_quota(self, secret: str) -> Any:
+        """Code Assist ``:retrieveUserQuota`` for one credential (A7): ``{"buckets":
+        [{"modelId", "remainingFraction", "resetTime", "tokenType"}]}``. Raises
+        ProxyError."""
+        headers, project = await self._auth(Credential(secret))
+        body = orjson.dumps({"project": project} if project else {})
+        try:
+            async with self.session.post(
+                f"{self._base}:retrieveUserQuota", data=body, headers=headers
+            ) as resp:
+                raw = await resp.read()
+                status = resp.status
         except TimeoutError as exc:
             raise upstream_unreachable(str(exc) or "no answer", timeout=True) from exc
         except aiohttp.ClientError as exc:
             raise upstream_unreachable(str(exc) or type(exc).__name__) from exc
+        if status != 200:
+            raise from_upstream_body(status, raw)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise ProxyError(
+                502,
+                "the upstream quota answer is not JSON",
+                type="upstream_error",
+                code="upstream_error",
+            ) from None
 
     async def list_models(self) -> list[dict[str, Any]]:
-        """Every ``Model`` of ``GET /models`` (A6), following ``nextPageToken``.
-
-        Raises ProxyError for an upstream error answer or an unreachable upstream.
-        """
+        """Every ``Model`` of ``GET /models`` (A6), following ``nextPageToken``; for Code
+        Assist, :data:`CODE_ASSIST_MODELS`. Raises ProxyError."""
+        if self.code_assist:
+            return [
+                {"name": f"models/{m}", "supportedGenerationMethods": ["generateContent"]}
+                for m in CODE_ASSIST_MODELS
+            ]
         models: list[dict[str, Any]] = []
         token = ""
+        session = self.session
         for _ in range(20):  # 20 pages of 1000 models: far more than Google lists
             params = {"pageSize": "1000"}
             if token:
                 params["pageToken"] = token
+
+            def send(headers: dict[str, str], _project: str, p: dict[str, str] = params) -> Any:
+                return session.get(f"{self._base}/models", params=p, headers=headers)
+
+            resp = await self.attempt("models.list", send)
             try:
-                async with self.session.get(
-                    f"{self._base}/models", params=params, headers=self._headers
-                ) as resp:
-                    body = await resp.read()
-                    status = resp.status
-            except TimeoutError as exc:
-                raise upstream_unreachable(str(exc) or "no answer", timeout=True) from exc
-            except aiohttp.ClientError as exc:
+                body = await resp.read()
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 raise upstream_unreachable(str(exc) or type(exc).__name__) from exc
-            if status != 200:
-                raise from_upstream_body(status, body)
+            finally:
+                resp.release()
             try:
                 page = orjson.loads(body)
             except orjson.JSONDecodeError:

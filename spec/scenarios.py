@@ -24,6 +24,10 @@ Keys (all optional; unknown keys are an error, so a typo never passes silently):
 ``first_byte_ms``  delay before the response starts, in milliseconds
 ``chunk_ms``       delay between streamed chunks, in milliseconds
 ``signature``      ``1``: attach ``thoughtSignature`` to parts (default on for gemini-3)
+``length``         body framing: ``1`` sends even a stream with ``Content-Length``
+                   (a cut stream then promises more bytes than it sends); ``0`` sends
+                   even a unary body chunked (default: streams chunked, unary bodies
+                   with ``Content-Length``)
 =================  ==================================================================
 """
 
@@ -112,6 +116,7 @@ class Directive:
     first_byte_ms: int = 0
     chunk_ms: int = 0
     signature: bool | None = None
+    length: bool | None = None
 
     def render(self) -> str:
         """The ``key=value`` list for the header; only keys that differ from defaults."""
@@ -185,7 +190,7 @@ def parse_directive(text: str) -> Directive:
             if raw not in ("crlf", "lf"):
                 raise DirectiveError(f"framing must be 'crlf' or 'lf'; got {raw!r}")
             values[key] = raw
-        elif key in ("coalesce", "signature"):
+        elif key in ("coalesce", "signature", "length"):
             values[key] = _bool(key, raw)
         else:
             known = ", ".join(f.name for f in fields(Directive))

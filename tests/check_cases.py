@@ -373,6 +373,12 @@ def more_good() -> dict[str, Exchange]:
             "stream_coalesced", sse(*text_chunks()), upstream=journal(text="Hello there friend")
         ),
         "stream_paced": paced("stream_paced"),
+        **{
+            name: replace(
+                json_exchange(name, completion()), prop_result={"examples": 30, "violation": None}
+            )
+            for name in ("prop_chat", "prop_stream", "prop_negative")
+        },
     }
     for name, code in (
         ("upstream_400", 400),

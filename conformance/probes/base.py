@@ -85,6 +85,9 @@ class Probe:
     breaker (LiteLLM's deployment cooldown) cannot poison ordinary probes."""
     model: str | None = None
     """A model other than the target's default; skipped when ``GET /models`` omits it."""
+    custom: Callable[[Any, str], Exchange] | None = None
+    """An executor of its own ``(session, name) -> Exchange`` (property probes send many
+    requests); ``build`` then only describes a representative request."""
 
 
 PROBES: dict[str, Probe] = {}

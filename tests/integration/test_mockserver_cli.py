@@ -50,3 +50,16 @@ def test_arguments_are_checked() -> None:
     for bad in (["--seed", "-1"], ["--port", "70000"], ["--api-key", ""], ["--seed", "x"]):
         with pytest.raises(SystemExit):
             parse_args(bad)
+
+
+def test_key_quota_and_refresh_token_options() -> None:
+    args = parse_args(
+        ["--key-quota", "k1=2", "--key-quota", "k2=5,100", "--key-quota", "k3=,7",
+         "--refresh-token", "1//a"]
+    )  # fmt: skip
+    assert args.key_quotas == [("k1", 2, None), ("k2", 5, 100), ("k3", None, 7)]
+    assert args.refresh_tokens == ["1//a"]
+    for bad in (["--key-quota", "k1"], ["--key-quota", "=2"], ["--key-quota", "k=x"],
+                ["--key-quota", "k=-1"], ["--refresh-token", ""]):  # fmt: skip
+        with pytest.raises(SystemExit):
+            parse_args(bad)

@@ -1,4 +1,6 @@
-"""The official google-genai client talks to the mock (unary, SSE stream, errors)."""
+"""The official google-genai client talks to the mock (unary, SSE stream, errors, image
+output and TTS; its ``generate_images`` only targets Vertex AI now, so Imagen
+``:predict`` is tested on the wire in ``test_mockserver_media``)."""
 
 from __future__ import annotations
 
@@ -93,3 +95,38 @@ def test_errors_raise_the_sdk_exceptions(client: Any) -> None:
             )
         )
     assert server.value.code == 503
+
+
+def test_image_output_and_tts_through_the_sdk(client: Any) -> None:
+    image = client.models.generate_content(
+        model="gemini-2.5-flash-image",
+        contents="a lighthouse at dusk",
+        config=types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"]),
+    )
+    parts = image.candidates[0].content.parts
+    assert parts[0].text
+    blob = parts[1].inline_data
+    assert blob.mime_type == "image/png"
+    assert blob.data.startswith(b"\x89PNG\r\n\x1a\n")  # the SDK decoded the base64
+    speech = client.models.generate_content(
+        model="gemini-2.5-flash-preview-tts",
+        contents="say hello to everyone",
+        config=types.GenerateContentConfig(
+            response_modalities=["AUDIO"],
+            speech_config=types.SpeechConfig(
+                voice_config=types.VoiceConfig(
+                    prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name="Kore")
+                )
+            ),
+        ),
+    )
+    audio = speech.candidates[0].content.parts[0].inline_data
+    assert audio.mime_type == "audio/L16;codec=pcm;rate=24000"
+    assert len(audio.data) == 4 * 2 * 6000  # four words, 0.25 s each, 16-bit samples
+    with pytest.raises(errors.ClientError) as info:
+        client.models.generate_content(
+            model="gemini-2.5-flash",
+            contents="x",
+            config=types.GenerateContentConfig(response_modalities=["IMAGE"]),
+        )
+    assert info.value.code == 400

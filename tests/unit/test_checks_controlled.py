@@ -381,6 +381,22 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         ),
         "Content-Encoding: gzip",
     ),
+    # properties
+    *[
+        (
+            check_id,
+            replace(
+                error_exchange(probe, 500),
+                prop_result={"examples": 7, "violation": "HTTP 500: a server error"},
+            ),
+            "after 7 generated",
+        )
+        for check_id, probe in (
+            ("properties.chat", "prop_chat"),
+            ("properties.stream", "prop_stream"),
+            ("properties.negative", "prop_negative"),
+        )
+    ],
     # openai-node replays
     (
         "clients.openai_node.chat_stream",

@@ -644,3 +644,35 @@ def test_summary_says_what_was_sent() -> None:
         "function_calls": [],
         "finish_reason": "SAFETY",
     }
+
+
+# ----------------------------------------------------------------------------- body framing
+
+
+def test_length_directive_parses_and_renders() -> None:
+    from spec.scenarios import parse_directive
+
+    assert parse_directive("length=1").length is True
+    assert parse_directive("length=0").length is False
+    assert Directive().length is None
+    assert Directive(length=True).render() == "scenario=text length=1"
+    assert Directive(length=False).render() == "scenario=text length=0"
+    assert "length" not in Directive().render()
+
+
+def test_length_directive_picks_content_length_or_chunked() -> None:
+    streamed = run(stream=True)
+    assert streamed.content_length is None  # default: a chunked stream
+    whole = run(stream=True, length=True)
+    assert whole.content_length == len(stream_bytes(whole))
+    assert stream_bytes(whole) == stream_bytes(streamed)
+    array = run(stream=True, sse=False, length=True)
+    assert array.content_length == len(b"".join(w.data for w in array.writes or ()))
+    cut = run(Scenario.MID_STREAM_CUT, stream=True, length=True, cut_after=1)
+    assert cut.abort
+    assert cut.content_length == len(stream_bytes(whole))  # promises the whole body
+    assert len(stream_bytes(cut)) < cut.content_length
+    chunked_unary = run(length=False)
+    assert chunked_unary.writes is not None
+    assert chunked_unary.content_length is None
+    assert b"".join(w.data for w in chunked_unary.writes) == run().body

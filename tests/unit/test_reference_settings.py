@@ -91,3 +91,43 @@ def test_signature_cache_is_bounded_and_refreshes() -> None:
     assert len(cache) == 2
     with pytest.raises(ValueError, match="maxsize"):
         SignatureCache(0)
+
+
+def test_key_pool_rotation_and_upstream_kind() -> None:
+    s = Settings.from_args(
+        ["--upstream-key", "a", "--upstream-key", "b", "--rotation", "request_count:20"],
+        {"GEMINI_API_KEYS": "ignored", "GEMINI_API_KEY": "ignored-too"},
+    )
+    assert (s.upstream_keys, s.upstream_key, s.credentials) == (("a", "b"), "a", ("a", "b"))
+    assert (s.rotation, s.rotation_requests) == ("request_count", 20)
+    s = Settings.from_args([], {"GEMINI_API_KEYS": "x, y,,x", "PROXY_RATE_LIMITS": "1"})
+    assert s.upstream_keys == ("x", "y")
+    assert s.rate_limits
+    s = Settings.from_args(
+        ["--upstream-kind", "code-assist", "--oauth-refresh-token", "rt"],
+        {"GOOGLE_CLOUD_PROJECT": "p"},
+    )
+    assert s.code_assist
+    assert s.upstream_url == "https://cloudcode-pa.googleapis.com/v1internal"
+    assert (s.credentials, s.code_assist_project) == (("rt",), "p")
+    assert Settings(upstream_key="k").upstream_keys == ("k",)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--rotation", "random"],
+        ["--rotation", "request_count:x"],
+        ["--max-attempts", "0"],
+        ["--doc-version", "older"],
+        ["--upstream-kind", "vertex"],
+        ["--public-url", "example.com"],
+    ],
+)
+def test_bad_pool_values_exit_with_usage(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        Settings.from_args(argv, {})
+    assert info.value.code == 2
+    assert "usage: reference-proxy" in capsys.readouterr().err

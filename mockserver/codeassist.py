@@ -1,0 +1,208 @@
+"""Code Assist ``v1internal`` (wire-formats.md A7): envelopes and account methods, pure.
+
+Requests to ``POST /v1internal:{generateContent|streamGenerateContent|countTokens}``
+wrap a Gemini request::
+
+    {"model": "gemini-2.5-pro", "project": "p", "user_prompt_id": "abc#1",
+     "request": {"contents": [...], ..., "session_id": "uuid"}}
+
+and the Antigravity variant adds ``"userAgent": "antigravity"``, ``"requestId"``,
+``"requestType"`` and ``request.sessionId`` (A7, treated as unstable). Both get the
+same reply envelope, unary and per SSE event: ``{"response": {...GenerateContentResponse
+without responseId...}, "traceId": "<16 hex>"}`` (:func:`wrap`; gemini-cli maps
+``traceId`` to ``responseId``). countTokens answers ``{"totalTokens": N}``.
+
+Account methods (gemini-cli ``code_assist/types.ts``): ``loadCodeAssist`` (the tiers,
+and ``currentTier`` + ``cloudaicompanionProject`` once the account is onboarded),
+``onboardUser`` (a finished long-running operation naming the managed project) and
+``fetchAvailableModels`` (``{"models": {id: {"displayName", "supportsThinking",
+"quotaInfo": {"remainingFraction": 1}}}}``, the Antigravity call). Accounts are the
+subjects of the mock's OAuth tokens (:mod:`mockserver.oauth`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal, NamedTuple
+
+from mockserver import catalog, errors, fields
+from mockserver.catalog import ModelInfo
+from mockserver.framing import pretty
+from mockserver.request import get, prompt_tokens, validate_generate
+
+__all__ = [
+    "ACCOUNT_METHODS",
+    "GENERATE_METHODS",
+    "TIERS",
+    "Envelope",
+    "available_models",
+    "count_tokens",
+    "load_code_assist",
+    "onboard_user",
+    "parse_envelope",
+    "project_for",
+    "trace_id",
+    "wrap",
+]
+
+GENERATE_METHODS = frozenset({"generateContent", "streamGenerateContent"})
+ACCOUNT_METHODS = frozenset({"loadCodeAssist", "onboardUser", "fetchAvailableModels"})
+Variant = Literal["code_assist", "antigravity"]
+
+_FREE = {
+    "id": "free-tier",
+    "name": "Gemini Code Assist for individuals",
+    "description": "Gemini Code Assist for individuals (deterministic mock).",
+    "userDefinedCloudaicompanionProject": False,
+    "privacyNotice": {"showNotice": False},
+}
+_LEGACY = {
+    "id": "legacy-tier",
+    "name": "Gemini Code Assist",
+    "description": "Gemini Code Assist (legacy, deterministic mock).",
+    "userDefinedCloudaicompanionProject": True,
+}
+_STANDARD = {
+    "id": "standard-tier",
+    "name": "Gemini Code Assist Standard",
+    "description": "Gemini Code Assist Standard (deterministic mock).",
+    "userDefinedCloudaicompanionProject": True,
+}
+_ONBOARD_TYPE = "type.googleapis.com/google.internal.cloud.code.v1internal.OnboardUserResponse"
+TIERS: dict[str, dict[str, Any]] = {str(t["id"]): t for t in (_FREE, _LEGACY, _STANDARD)}
+"""``tierId`` -> GeminiUserTier; ``free-tier`` is the default and needs no project."""
+
+
+class Envelope(NamedTuple):
+    """A parsed generate envelope: the served ``model``, the inner ``request`` (validated
+    like a GenerateContentRequest), the ``variant`` and the ids it carried."""
+
+    model: ModelInfo
+    request: dict[str, Any]
+    variant: Variant
+    project: str | None
+    session_id: str | None
+
+
+def _envelope_fields(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise errors.invalid_json('Unknown name "": Root element must be a message.')
+    found = fields.violations(body, "CodeAssistRequest")
+    if found:
+        raise errors.invalid_json_all(found)
+    inner = body.get("request")
+    if not isinstance(inner, dict):
+        raise errors.invalid_argument("* CodeAssistRequest.request: request is not specified\n")
+    return body
+
+
+def parse_envelope(body: Any) -> Envelope:
+    """Validate a generate envelope and its inner request; raises GoogleError.
+
+    400 for a bad envelope or inner request (paths inside ``request`` as for v1beta),
+    404 for a model Code Assist does not serve.
+    """
+    body = _envelope_fields(body)
+    name = body.get("model")
+    if not isinstance(name, str) or not name:
+        raise errors.invalid_argument("* CodeAssistRequest.model: model is not specified\n")
+    inner = validate_generate(body["request"], "CodeAssistGenerateContentRequest", "request")
+    model = catalog.lookup_code_assist(name)
+    if model is None:
+        raise errors.model_not_found(name, "generateContent", "v1internal")
+    variant: Variant = "antigravity" if get(body, "userAgent") == "antigravity" else "code_assist"
+    session = get(inner, "sessionId")
+    return Envelope(model, inner, variant, get(body, "project"), session)
+
+
+def trace_id(rid: str) -> str:
+    """The 16-hex-digit ``traceId`` for a response id (the same for a whole stream)."""
+    return hashlib.blake2b(rid.encode(), digest_size=8).hexdigest()
+
+
+def wrap(response: dict[str, Any], rid: str) -> dict[str, Any]:
+    """``{"response": response without responseId, "traceId"}`` (A7)."""
+    inner = {k: v for k, v in response.items() if k != "responseId"}
+    return {"response": inner, "traceId": trace_id(rid)}
+
+
+def count_tokens(body: Any) -> bytes:
+    """``{"totalTokens": N}`` for ``{"request": {"model", "contents"}}`` (token rule of
+    :func:`mockserver.request.prompt_tokens`); raises GoogleError 400."""
+    body = _envelope_fields(body)
+    return pretty({"totalTokens": prompt_tokens(body["request"])})
+
+
+def project_for(subject: str) -> str:
+    """The managed project id of an account (deterministic)."""
+    return "mock-project-" + hashlib.blake2b(subject.encode(), digest_size=4).hexdigest()
+
+
+def _object(body: Any, method: str) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise errors.invalid_json(f'Unknown name "": Root element of {method} must be a message.')
+    return body
+
+
+def load_code_assist(body: Any, subject: str, onboarded: str | None) -> bytes:
+    """The LoadCodeAssistResponse. ``onboarded``: the account's project once
+    ``onboardUser`` ran (then ``currentTier`` is free-tier), else ``None``."""
+    request = _object(body, "LoadCodeAssistRequest")
+    out: dict[str, Any] = {}
+    if onboarded is not None:
+        out["currentTier"] = _FREE
+    out["allowedTiers"] = [{**_FREE, "isDefault": True}, _STANDARD]
+    project = request.get("cloudaicompanionProject") or onboarded
+    if project:
+        out["cloudaicompanionProject"] = project
+    return pretty(out)
+
+
+def onboard_user(body: Any, subject: str) -> tuple[str, bytes]:
+    """``(project, LongRunningOperation)`` for an OnboardUserRequest; the operation is
+    already done. Raises GoogleError 400 for an unknown ``tierId`` or a tier that needs
+    a ``cloudaicompanionProject`` without one."""
+    request = _object(body, "OnboardUserRequest")
+    tier_id = request.get("tierId") or "free-tier"
+    tier = TIERS.get(tier_id) if isinstance(tier_id, str) else None
+    if tier is None:
+        raise errors.invalid_argument(
+            f"* OnboardUserRequest.tier_id: unknown tier {tier_id!r}; known: {', '.join(TIERS)}\n"
+        )
+    project = request.get("cloudaicompanionProject")
+    if tier["userDefinedCloudaicompanionProject"] and not project:
+        raise errors.invalid_argument(
+            f"* OnboardUserRequest.cloudaicompanion_project: tier {tier_id} needs a project\n"
+        )
+    project = project if isinstance(project, str) and project else project_for(subject)
+    operation = {
+        "name": f"operations/onboard-{trace_id(subject + project)}",
+        "done": True,
+        "response": {
+            "@type": _ONBOARD_TYPE,
+            "cloudaicompanionProject": {"id": project, "name": project},
+        },
+    }
+    return project, pretty(operation)
+
+
+def _available() -> bytes:
+    models: dict[str, Any] = {}
+    for model in (*catalog.MODELS, *catalog.CODE_ASSIST_MODELS):
+        if model.generate and not (model.tts or model.image):
+            models[model.id] = {
+                "displayName": model.entry["displayName"],
+                "supportsThinking": bool(model.entry.get("thinking")),
+                "quotaInfo": {"remainingFraction": 1},
+            }
+    return pretty({"models": models})
+
+
+_AVAILABLE = _available()
+
+
+def available_models() -> bytes:
+    """The FetchAvailableModels reply: every text model Code Assist serves."""
+    return _AVAILABLE

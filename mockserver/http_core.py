@@ -1,0 +1,179 @@
+"""What every route of the aiohttp shell shares: state, credentials, quotas, sending.
+
+One :class:`Core` per application holds the journal, the scenario queue, the reply
+memo, the key quotas with the (injectable) clock, the OAuth token issuer and the Code
+Assist accounts. :meth:`Core.send` records a request in the journal and sends a
+:class:`~mockserver.responses.Reply`: whole, or as timed writes (chunked, or with
+``Content-Length`` when the reply says so), or cut mid-body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from mockserver import errors
+from mockserver.journal import Journal
+from mockserver.oauth import TokenIssuer
+from mockserver.quota import Quotas
+from mockserver.responses import Handled, Reply
+from mockserver.settings import Settings
+from spec.scenarios import Directive
+
+__all__ = ["CACHE_MAX_BODY", "CACHE_SIZE", "Clock", "Core", "stream"]
+
+Clock = Callable[[], float]
+"""Monotonic seconds; only key quota windows read it."""
+CACHE_SIZE = 1024
+"""Replies memoised per app (oldest dropped first): same inputs give the same reply."""
+CACHE_MAX_BODY = 16 * 1024
+
+
+class Core:
+    """Per-application state and helpers (see the module docstring)."""
+
+    __slots__ = (
+        "accepted",
+        "cache",
+        "clock",
+        "issuer",
+        "journal",
+        "onboarded",
+        "queue",
+        "quotas",
+        "restricted",
+        "seed",
+        "settings",
+    )
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.seed = settings.seed
+        self.journal = Journal(settings.journal_size)
+        self.queue: deque[Directive] = deque()
+        self.cache: OrderedDict[tuple[Any, ...], Handled] = OrderedDict()
+        self.clock = clock
+        self.quotas = Quotas()
+        for key, per_minute, per_day in settings.key_quotas:
+            self.quotas.set(key, per_minute, per_day)
+        self.restricted = bool(settings.api_keys)
+        """Only :attr:`accepted` keys pass; otherwise any non-empty key does."""
+        self.accepted = set(settings.api_keys) | {k for k, _, _ in settings.key_quotas}
+        self.issuer = TokenIssuer(settings.seed, settings.refresh_tokens)
+        self.onboarded: dict[str, str] = {}
+        """Code Assist account (token subject) -> its project, once onboarded."""
+
+    def pop_queued(self) -> Directive | None:
+        """The next queued directive (consumed), or ``None``."""
+        return self.queue.popleft() if self.queue else None
+
+    def key_error(self, key: str) -> errors.GoogleError | None:
+        """``API_KEY_INVALID`` when keys are restricted and ``key`` is not accepted."""
+        if self.restricted and key not in self.accepted:
+            return errors.api_key_invalid()
+        return None
+
+    def add_key(self, key: str, per_minute: int | None, per_day: int | None) -> None:
+        """Give ``key`` a quota (``ValueError`` on a bad limit) and accept it."""
+        self.quotas.set(key, per_minute, per_day)
+        self.accepted.add(key)
+
+    def over_quota(self, key: str, model: str) -> errors.GoogleError | None:
+        """Count one model call for ``key``; Google's 429 when its quota is spent (A5)."""
+        verdict = self.quotas.take(key, self.clock())
+        if verdict is None:
+            return None
+        if verdict.period == "day":
+            return errors.daily_quota(model, verdict.limit)
+        return errors.rate_limit(model, verdict.retry_after, verdict.limit)
+
+    def memo(self, key: tuple[Any, ...], size: int, make: Callable[[], Handled]) -> Handled:
+        """``make()``, memoised under ``key`` while the scenario queue is empty and the
+        request body (``size`` bytes) is small."""
+        cacheable = not self.queue and size <= CACHE_MAX_BODY
+        cache = self.cache
+        handled = cache.get(key) if cacheable else None
+        if handled is None:
+            handled = make()
+            if cacheable:
+                if len(cache) >= CACHE_SIZE:
+                    cache.popitem(last=False)
+                cache[key] = handled
+        return handled
+
+    async def send(
+        self,
+        request: web.Request,
+        handled: Handled,
+        raw: bytes = b"",
+        secrets: tuple[tuple[str, str], ...] = (),
+    ) -> web.StreamResponse:
+        """Record the request (``raw`` body, extra ``secrets``) and send the reply."""
+        reply = handled.reply
+        directive = handled.directive
+        self.journal.record(
+            method=request.method,
+            path=request.path,
+            query=request.rel_url.raw_query_string,
+            headers=request.raw_headers,
+            body=raw,
+            scenario=directive.scenario.value if directive is not None else None,
+            cid=directive.cid if directive is not None else None,
+            status=reply.status,
+            response=reply.summary,
+            secrets=secrets,
+        )
+        if reply.first_byte_ms:
+            await asyncio.sleep(reply.first_byte_ms / 1000)
+        if reply.writes is None:
+            return web.Response(body=reply.body, status=reply.status, headers=reply.headers)
+        return await stream(request, reply)
+
+
+class _StreamReply(web.StreamResponse):
+    """A stream whose status line and headers leave with its first body bytes.
+
+    aiohttp would otherwise send them in a packet of their own; the bytes on the wire
+    are the same, only one syscall fewer per stream (the hot path of a benchmark).
+    """
+
+    _send_headers_immediately = False
+
+
+async def stream(request: web.Request, reply: Reply) -> web.StreamResponse:
+    """Send ``reply.writes`` one ``write`` each (after its delay), then end or cut.
+
+    Chunked unless ``reply.content_length`` is set. The last write and the end of the
+    body go out together; with ``reply.abort`` the connection is closed instead (a
+    chunked body without its last chunk, or fewer bytes than ``Content-Length``).
+    """
+    writes = reply.writes
+    assert writes is not None
+    response = _StreamReply(status=reply.status, headers=reply.headers)
+    if reply.content_length is not None:
+        response.content_length = reply.content_length
+    last = len(writes) - 1
+    try:
+        await response.prepare(request)
+        for i, write in enumerate(writes):
+            if write.delay_ms:
+                await asyncio.sleep(write.delay_ms / 1000)
+            if i == last and not reply.abort:
+                await response.write_eof(write.data)
+                return response
+            await response.write(write.data)  # drains itself when the buffer is full
+        if reply.abort:
+            if not writes:
+                await response.write(b"")  # the status line and headers, nothing else
+            transport = request.transport
+            if transport is not None:
+                transport.close()  # flushes what was written, never ends the body
+            return response
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client went away; nothing left to tell it
+    return response

@@ -1,0 +1,151 @@
+"""The Gemini v1beta routes (wire-formats.md A), under ``/v1beta`` and its alias ``/v1``.
+
+- ``GET  {p}/models``, ``GET {p}/models/{model}`` (A6);
+- ``POST {p}/models/{model}:generateContent`` | ``:streamGenerateContent`` (``?alt=sse``
+  for SSE, else a JSON array) | ``:countTokens`` | ``:embedContent`` |
+  ``:batchEmbedContents`` | ``:predict`` (Imagen, A6).
+
+Every request is authenticated first (A4: ``x-goog-api-key`` header, else ``?key=``;
+``Authorization: Bearer`` alone is a 401), then, for model calls (not countTokens),
+counted against the key's quota (429 when spent). Replies are memoised
+(:meth:`~mockserver.http_core.Core.memo`): they are a pure function of the request
+while the scenario queue is empty.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mockserver import catalog, errors
+from mockserver.http_core import Core
+from mockserver.responses import (
+    Handled,
+    Reply,
+    error_reply,
+    generate_error,
+    handle_count_tokens,
+    handle_embed,
+    handle_generate,
+    handle_predict,
+    json_reply,
+)
+from spec.scenarios import DIRECTIVE_HEADER
+
+__all__ = ["API_PREFIXES", "add_gemini_routes"]
+
+API_PREFIXES = ("/v1beta", "/v1")
+"""Both API versions are served the same way (google-genai 3.x defaults to ``/v1``)."""
+
+_UNREGISTERED = error_reply(errors.unregistered_caller())
+_OAUTH = error_reply(errors.oauth_token_invalid())
+_NO_METHOD = error_reply(errors.method_not_found())
+_GENERATE = frozenset({"generateContent", "streamGenerateContent"})
+_METHODS = frozenset(
+    {
+        "generateContent",
+        "streamGenerateContent",
+        "countTokens",
+        "embedContent",
+        "batchEmbedContents",
+        "predict",
+    }
+)
+
+
+def _version(request: web.Request) -> str:
+    return "v1" if request.path.startswith("/v1/") else "v1beta"
+
+
+def add_gemini_routes(app: web.Application, core: Core) -> None:
+    """Register the v1beta and v1 routes (catch-alls last, after any other prefix)."""
+    seed = core.seed
+    pop_queued = core.pop_queued
+    send = core.send
+    memo = core.memo
+    quotas = core.quotas
+    cache = core.cache
+    queue = core.queue
+
+    def auth(request: web.Request) -> tuple[str, Reply | None]:
+        key = request.headers.get("x-goog-api-key") or request.query.get("key")
+        if not key:
+            if request.headers.get("authorization", "")[:7].lower() == "bearer ":
+                return "", _OAUTH
+            return "", _UNREGISTERED
+        invalid = core.key_error(key) if core.restricted else None
+        return key, None if invalid is None else error_reply(invalid)
+
+    async def list_models(request: web.Request) -> web.StreamResponse:
+        _, denied = auth(request)
+        if denied is not None:
+            return await send(request, Handled(denied))
+        query = request.query
+        try:
+            body = catalog.list_page(query.get("pageSize"), query.get("pageToken"))
+        except errors.GoogleError as exc:
+            return await send(request, Handled(error_reply(exc)))
+        return await send(request, Handled(json_reply(body)))
+
+    async def get_model(request: web.Request) -> web.StreamResponse:
+        _, denied = auth(request)
+        if denied is not None:
+            return await send(request, Handled(denied))
+        name = request.match_info["name"]
+        model = catalog.lookup(name)
+        if model is None:
+            error = errors.model_not_found(name, "get", _version(request))
+            return await send(request, Handled(error_reply(error)))
+        return await send(request, Handled(json_reply(model.body)))
+
+    async def call_model(request: web.Request) -> web.StreamResponse:
+        key, denied = auth(request)
+        if denied is not None:
+            return await send(request, Handled(denied))
+        name, _, method = request.match_info["name"].partition(":")
+        if method not in _METHODS:
+            return await send(request, Handled(_NO_METHOD))
+        model = catalog.lookup(name)
+        if model is None or not model.supports(method):
+            error = errors.model_not_found(name, method, _version(request))
+            return await send(request, Handled(error_reply(error)))
+        raw = await request.read()
+        if quotas and method != "countTokens":
+            spent = core.over_quota(key, model.id)
+            if spent is not None:
+                return await send(request, Handled(generate_error(spent)), raw)
+        header = request.headers.get(DIRECTIVE_HEADER)
+        sse = method == "streamGenerateContent" and request.query.get("alt") == "sse"
+        memo_key = (model.id, method, sse, header, raw)
+        hit = cache.get(memo_key) if not queue else None  # the hot path: a repeated request
+        if hit is not None:
+            return await send(request, hit, raw)
+
+        def make() -> Handled:
+            if method in _GENERATE:
+                return handle_generate(
+                    model,
+                    raw,
+                    header=header,
+                    pop_queued=pop_queued,
+                    seed=seed,
+                    stream=method == "streamGenerateContent",
+                    sse=sse,
+                )
+            if method == "countTokens":
+                return handle_count_tokens(raw)
+            if method == "predict":
+                return handle_predict(model, raw, header=header, pop_queued=pop_queued, seed=seed)
+            return handle_embed(model, raw, seed, batch=method == "batchEmbedContents")
+
+        handled = memo(memo_key, len(raw), make)
+        return await send(request, handled, raw)
+
+    async def unknown(request: web.Request) -> web.StreamResponse:
+        _, denied = auth(request)
+        return await send(request, Handled(denied or _NO_METHOD), await request.read())
+
+    for prefix in API_PREFIXES:
+        app.router.add_post(f"{prefix}/models/{{name}}", call_model)
+        app.router.add_get(f"{prefix}/models/{{name}}", get_model, allow_head=False)
+        app.router.add_get(f"{prefix}/models", list_models, allow_head=False)
+        app.router.add_route("*", f"{prefix}/{{tail:.*}}", unknown)

@@ -1,0 +1,411 @@
+"""``POST {p}/chat/completions``: unary and streamed chat (wire-formats.md B1, B2).
+
+The hot path: read, ``orjson``, :func:`~reference_impl.translate_request.translate_request`,
+one upstream request on the shared session, translate back. Beyond that:
+
+- ``n`` > 1 (client-breakages.md F8): ``candidateCount`` is sent; when the upstream
+  returns fewer candidates, the missing ones are asked for with extra requests (unary:
+  in parallel; streams: after the first stream, with their own indexes), so there are
+  always ``n`` choices with indexes 0..n-1;
+- image URLs on this machine (F7) are fetched and inlined with their MIME type (from
+  ``Content-Type``, else the bytes); any other URL stays ``fileData``;
+- image parts of the answer become ``![image](URL)`` (002 'Image Generation');
+- the profile's rate limits (000) apply when enforced.
+
+Streaming (client-breakages.md A3, A4, D2, D3): the HTTP status is chosen only once the
+first upstream event arrives (or the upstream error is known), so a pre-stream error is
+a real HTTP error; after ``keepalive_s`` of upstream silence the 200 is committed and
+``: keep-alive`` comments flow; a later upstream failure becomes one ``data: {"error":
+...}`` event and the stream closes without ``[DONE]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from spec.sse import SSEDecoder
+
+from .errors import ProxyError, RequestError, from_upstream_body, upstream_truncated
+from .media import sniff
+from .state import INTERNAL, JSON_HEADERS, State
+from .translate_request import ChatCall, translate_request
+from .translate_response import (
+    DONE,
+    KEEPALIVE,
+    MediaSink,
+    StreamTranslator,
+    encode_chunk,
+    encode_error,
+    merge_completions,
+    translate_response,
+)
+from .upstream import salvage, unwrap
+
+__all__ = ["SSE_HEADERS", "ChatRoutes"]
+
+log = logging.getLogger("reference_impl")
+
+SSE_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+
+
+class _ClientGone(Exception):
+    """The client closed its connection while we were writing."""
+
+
+class _Downstream:
+    """The client side of one streamed answer; commits the 200 on the first write.
+
+    Until something is sent, an error can still be a real HTTP error status (D2);
+    afterwards it becomes one ``data: {"error": ...}`` frame and the stream ends
+    without ``[DONE]`` (D3).
+    """
+
+    __slots__ = ("out", "request", "state")
+
+    def __init__(self, request: web.Request, state: State) -> None:
+        self.request = request
+        self.state = state
+        self.out: web.StreamResponse | None = None
+
+    async def send(self, data: bytes, *, eof: bool = False) -> web.StreamResponse:
+        """Write ``data`` (opening the stream first if needed); raises ``_ClientGone``."""
+        out = self.out
+        try:
+            if out is None:
+                out = self.out = web.StreamResponse(status=200, headers=SSE_HEADERS)
+                await out.prepare(self.request)
+            await out.write(data)
+            if eof:
+                await out.write_eof()
+        except ConnectionError as exc:
+            raise _ClientGone from exc
+        return out
+
+    async def fail(self, err: ProxyError, before: bytes = b"") -> web.StreamResponse:
+        """Answer ``err``: an HTTP error if nothing was sent yet, else an error frame."""
+        if self.out is None and not before:
+            return self.state.error(err)
+        log.warning("stream %s failed mid-way: %s", self.request.path, err.message)
+        try:
+            return await self.send(before + encode_error(err), eof=True)
+        except _ClientGone:
+            return self.gone()
+
+    def gone(self) -> web.StreamResponse:
+        return self.out if self.out is not None else web.Response(status=499)
+
+
+class _Pump:
+    """Upstream SSE bytes -> client frames through one translator (A3 framing, any
+    split); Code Assist events are unwrapped first (wire-formats.md A7)."""
+
+    __slots__ = ("code_assist", "decoder", "frames", "translator")
+
+    def __init__(self, translator: StreamTranslator, code_assist: bool) -> None:
+        self.translator = translator
+        self.decoder = SSEDecoder()
+        self.frames: list[bytes] = []
+        self.code_assist = code_assist
+
+    def feed(self, data: bytes) -> None:
+        translator = self.translator
+        frames = self.frames
+        for event in self.decoder.feed(data):
+            try:
+                parsed = orjson.loads(event.data)
+            except orjson.JSONDecodeError:
+                detail = f"an upstream event is not JSON: {event.data[:80]!r}"
+                raise upstream_truncated(detail) from None
+            if self.code_assist:
+                parsed = unwrap(parsed)
+            frames.extend(encode_chunk(c) for c in translator.feed(parsed))
+
+    def take(self) -> bytes:
+        data = b"".join(self.frames)
+        self.frames.clear()
+        return data
+
+
+class ChatRoutes:
+    """The chat handler and its helpers, bound to the application's :class:`State`."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.upstream = state.upstream
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        """``POST {p}/chat/completions`` (B1); never a 500 for a bad request body."""
+        state = self.state
+        denied = state.gate(request, "chat")
+        if denied is not None:
+            return state.error(denied)
+        release = None
+        try:
+            raw = await state.read_body(request)
+            try:
+                body = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise RequestError(
+                    f"the request body is not valid JSON: {exc}", param=None, code="invalid_json"
+                ) from None
+            call = translate_request(
+                body, signatures=state.signatures.get, options=state.chat_options
+            )
+            if state.limiter is not None:
+                release = state.admit(request, call.model)
+            if call.remote:
+                await self._inline(call)
+            payload = orjson.dumps(call.request)
+            created = int(time.time())
+            media = state.media_sink(request) if state.contract.image_markdown else None
+            if call.stream:
+                return await self._stream(request, call, payload, created, media)
+            return await self._unary(call, payload, created, media)
+        except ProxyError as err:
+            if err.status >= 500:
+                log.warning("%s %s -> %d %s", request.method, request.path, err.status, err.message)
+            return state.error(err)
+        except Exception:
+            log.exception("unexpected error on %s %s", request.method, request.path)
+            return state.error(INTERNAL)
+        finally:
+            if release is not None:
+                release()
+
+    # ------------------------------------------------------------------ images by URL
+
+    async def _inline(self, call: ChatCall) -> None:
+        """Replace each loopback ``fileData`` part by ``inlineData`` (F7)."""
+        results = await asyncio.gather(*(self._fetch(p["fileData"]) for p in call.remote))
+        for part, (mime, data) in zip(call.remote, results, strict=True):
+            part.clear()
+            part["inlineData"] = {"mimeType": mime, "data": data}
+
+    async def _fetch(self, file_data: dict[str, Any]) -> tuple[str, str]:
+        url = file_data["fileUri"]
+        limit = self.state.settings.max_media_bytes
+        bad = RequestError(f"the image URL {url!r} could not be fetched", param="messages")
+        try:
+            async with self.upstream.session.get(
+                url,
+                timeout=aiohttp.ClientTimeout(total=self.state.settings.fetch_timeout_s),
+                allow_redirects=False,
+            ) as resp:
+                if resp.status != 200:
+                    raise RequestError(
+                        f"the image URL {url!r} answered HTTP {resp.status}", param="messages"
+                    )
+                data = await resp.content.read(limit + 1)
+                ctype = resp.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise bad from exc
+        if len(data) > limit:
+            raise RequestError(f"the image at {url!r} exceeds {limit} bytes", param="messages")
+        if not data:
+            raise bad
+        if not ctype.startswith(("image/", "audio/", "video/", "application/pdf")):
+            ctype = sniff(data) or file_data.get("mimeType") or "image/jpeg"
+        return ctype, base64.b64encode(data).decode("ascii")
+
+    # ------------------------------------------------------------------ unary
+
+    async def _completion(
+        self, call: ChatCall, payload: bytes, created: int, media: MediaSink | None
+    ) -> dict[str, Any]:
+        resp = await self.upstream.generate(call.model, payload, stream=False)
+        try:
+            body = await resp.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise upstream_truncated(f"reading the upstream answer failed: {exc!r}") from exc
+        finally:
+            resp.release()
+        if resp.status != 200:
+            raise from_upstream_body(resp.status, body)
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise upstream_truncated("the upstream answer is not JSON") from None
+        if self.upstream.code_assist:
+            data = unwrap(data)
+        return translate_response(data, model=call.model, created=created, media=media)
+
+    async def _unary(
+        self, call: ChatCall, payload: bytes, created: int, media: MediaSink | None
+    ) -> web.Response:
+        completion = await self._completion(call, payload, created, media)
+        missing = call.n - len(completion["choices"])
+        if missing > 0:
+            one = self._single(call)
+            extra = await asyncio.gather(
+                *(self._completion(call, one, created, media) for _ in range(missing))
+            )
+            completion = merge_completions(completion, list(extra))
+        signatures = self.state.signatures
+        for choice in completion["choices"]:
+            for tc in choice["message"].get("tool_calls") or ():
+                extra_content = tc.get("extra_content")
+                if extra_content:
+                    signatures.put(tc["id"], extra_content["google"]["thought_signature"])
+        return web.Response(body=orjson.dumps(completion), headers=JSON_HEADERS)
+
+    @staticmethod
+    def _single(call: ChatCall) -> bytes:
+        """The request again with ``candidateCount`` 1 (a top-up for ``n`` > 1)."""
+        request = dict(call.request)
+        request["generationConfig"] = {**request["generationConfig"], "candidateCount": 1}
+        return orjson.dumps(request)
+
+    # ------------------------------------------------------------------ streams
+
+    async def _stream(
+        self,
+        request: web.Request,
+        call: ChatCall,
+        payload: bytes,
+        created: int,
+        media: MediaSink | None,
+    ) -> web.StreamResponse:
+        down = _Downstream(request, self.state)
+        keepalive = self.state.settings.keepalive_s
+        pending = asyncio.ensure_future(self.upstream.generate(call.model, payload, stream=True))
+        try:
+            if keepalive:
+                while not (await asyncio.wait((pending,), timeout=keepalive))[0]:
+                    await down.send(KEEPALIVE)
+            upstream = await pending
+        except ProxyError as err:
+            return await down.fail(err)
+        except _ClientGone:
+            pending.cancel()
+            return down.gone()
+        except BaseException:  # cancelled (shutdown): do not leak the upstream request
+            pending.cancel()
+            raise
+        translator = StreamTranslator(
+            model=call.model, created=created, include_usage=call.include_usage, media=media
+        )
+        pump = _Pump(translator, self.upstream.code_assist)
+        try:
+            result = await self._relay(down, pump, upstream)
+            if result is not None:
+                return result
+            extra_usage: list[object] = []
+            for index in range(translator.choices, call.n):
+                result = await self._top_up(down, call, translator, index, media, extra_usage)
+                if result is not None:
+                    return result
+            frames = [encode_chunk(c) for c in translator.finish(extra_usage)]
+            frames.append(DONE)
+            return await down.send(b"".join(frames), eof=True)
+        except _ClientGone:
+            log.debug("client went away during %s", request.path)
+            return down.gone()
+        except ProxyError as err:
+            return await down.fail(err)
+        finally:
+            for call_id, signature in translator.signatures:
+                self.state.signatures.put(call_id, signature)
+
+    async def _top_up(
+        self,
+        down: _Downstream,
+        call: ChatCall,
+        main: StreamTranslator,
+        index: int,
+        media: MediaSink | None,
+        extra_usage: list[object],
+    ) -> web.StreamResponse | None:
+        """Stream one more choice (``index``) for ``n`` > 1 from a request of its own."""
+        upstream = await self.upstream.generate(call.model, self._single(call), stream=True)
+        sub = StreamTranslator(
+            model=call.model,
+            created=main.created,
+            include_usage=False,
+            media=media,
+            index_base=index,
+            id=main.id,
+        )
+        result = await self._relay(down, _Pump(sub, self.upstream.code_assist), upstream)
+        if result is None:
+            sub.finish()
+            extra_usage.append(sub.usage_metadata)
+            main.signatures.extend(sub.signatures)
+        return result
+
+    async def _relay(
+        self, down: _Downstream, pump: _Pump, upstream: aiohttp.ClientResponse
+    ) -> web.StreamResponse | None:
+        """Relay one upstream stream; ``None`` when it ended cleanly, else the answer
+        already given (an error frame, or nothing for a vanished client)."""
+        try:
+            if upstream.status != 200:
+                try:
+                    body = await upstream.read()
+                except (TimeoutError, aiohttp.ClientError):
+                    body = b""
+                return await down.fail(from_upstream_body(upstream.status, body))
+            return await self._pump(down, pump, upstream)
+        finally:
+            if upstream.content.at_eof():
+                upstream.release()
+            else:
+                upstream.close()
+
+    async def _pump(
+        self, down: _Downstream, pump: _Pump, upstream: aiohttp.ClientResponse
+    ) -> web.StreamResponse | None:
+        reader = upstream.content
+        keepalive = self.state.settings.keepalive_s
+        try:
+            while True:
+                if keepalive:
+                    timer = asyncio.timeout(keepalive)
+                    try:
+                        async with timer:
+                            data = await reader.readany()
+                    except TimeoutError:
+                        if not timer.expired():
+                            raise
+                        await down.send(KEEPALIVE)
+                        continue
+                else:
+                    data = await reader.readany()
+                if not data:
+                    break
+                pump.feed(data)
+                if pump.frames:
+                    await down.send(pump.take())
+            pump.decoder.close()
+            if pump.frames:
+                await down.send(pump.take())
+            return None
+        except _ClientGone:
+            log.debug("client went away during %s", down.request.path)
+            return down.gone()
+        except (TimeoutError, ProxyError, aiohttp.ClientError) as exc:
+            if isinstance(exc, ProxyError):
+                err = exc
+            elif isinstance(exc, TimeoutError):
+                err = upstream_truncated("the upstream went silent")
+            else:
+                err = upstream_truncated(f"the upstream connection broke: {exc!r}")
+                try:  # relay the events that arrived just before the break
+                    pump.feed(salvage(reader))
+                except ProxyError as inner:
+                    err = inner
+            return await down.fail(err, pump.take())
+        except Exception:
+            log.exception("unexpected error relaying %s", down.request.path)
+            return await down.fail(INTERNAL, pump.take())
