@@ -109,7 +109,9 @@ def replay_openai_python(exchange: Exchange, how: str) -> ClientOutcome:
     ``ChatCompletion``), ``"stream"`` (``create(stream=True)`` iterated to the end;
     result is the list of chunks), ``"stream_helper"`` (``chat.completions.stream()``,
     which accumulates deltas with ``ChatCompletionStreamState``; result is the final
-    ``ChatCompletion``), ``"models"`` (``models.list()``; result is the list of models).
+    ``ChatCompletion``), ``"models"`` (``models.list()``; result is the list of models),
+    ``"embeddings"`` (``embeddings.create`` with the SDK's default
+    ``encoding_format``; result is the ``CreateEmbeddingResponse``, vectors decoded).
     Raises ``ValueError`` for an unknown ``how``.
     """
     model = "replay"
@@ -131,6 +133,12 @@ def replay_openai_python(exchange: Exchange, how: str) -> ClientOutcome:
 
     elif how == "models":
         fn = lambda c: list(c.models.list())  # noqa: E731
+    elif how == "embeddings":
+        fn = lambda c: c.embeddings.create(  # noqa: E731
+            model="replay", input=["a", "b"]
+        )
     else:
-        raise ValueError(f"how must be create, stream, stream_helper or models; got {how!r}")
+        raise ValueError(
+            f"how must be create, stream, stream_helper, models or embeddings; got {how!r}"
+        )
     return _run(f"{OPENAI_PYTHON} {openai_python_version()} ({how})", fn, exchange)

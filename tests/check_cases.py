@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 from dataclasses import replace
 from typing import Any
 
@@ -223,6 +224,17 @@ def blocked_stream(probe: str, finish: str) -> Exchange:
     )
 
 
+def embedding_list(vectors: list[Any]) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [
+            {"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)
+        ],
+        "model": "text-embedding-004",
+        "usage": {"prompt_tokens": 8, "total_tokens": 8},
+    }
+
+
 def more_good() -> dict[str, Exchange]:
     turn1 = json_exchange(
         "signature_echo",
@@ -373,6 +385,11 @@ def more_good() -> dict[str, Exchange]:
             "stream_coalesced", sse(*text_chunks()), upstream=journal(text="Hello there friend")
         ),
         "stream_paced": paced("stream_paced"),
+        "embeddings": json_exchange("embeddings", embedding_list([[0.5] * 256, [0.25] * 256])),
+        "embeddings_base64": json_exchange(
+            "embeddings_base64",
+            embedding_list([base64.b64encode(struct.pack("<3f", 0.5, -1.0, 0.0)).decode()] * 2),
+        ),
         **{
             name: replace(
                 json_exchange(name, completion()), prop_result={"examples": 30, "violation": None}

@@ -35,6 +35,15 @@ def request(probe: str, stream: bool = False) -> Request:
         return Request(
             "GET", "http://127.0.0.1:1/v1/models", {"Authorization": f"Bearer {CLIENT_KEY}"}
         )
+    if probe.startswith("embeddings"):
+        body = {"model": "text-embedding-004", "input": ["a", "b"]}
+        return Request(
+            "POST",
+            "http://127.0.0.1:1/v1/embeddings",
+            {"Authorization": f"Bearer {CLIENT_KEY}", "Content-Type": "application/json"},
+            json.dumps(body).encode(),
+            body,
+        )
     if probe == "cors_preflight":
         return Request("OPTIONS", "http://127.0.0.1:1/v1/chat/completions", {"Origin": "http://x"})
     body: dict[str, Any] = {

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from spec.scenarios import Directive
 
 from ..exchange import Request
 from ..target import Target
-from .base import BAD_KEY, UNKNOWN_MODEL, Probe, chat, probe
+from .base import BAD_KEY, UNKNOWN_MODEL, Builder, Probe, chat, probe
 
 __all__: list[str] = []
 
@@ -70,3 +72,41 @@ probe(
 )
 probe(Probe("malformed_body", "chat completion with a truncated JSON body", _malformed))
 probe(Probe("cors_preflight", "browser preflight with the openai SDK's x-stainless headers", _cors))
+
+
+def _embeddings(base64: bool) -> Builder:
+    def build(target: Target, cid: str) -> Request:
+        body: dict[str, object] = {
+            "model": "text-embedding-004",
+            "input": ["The quick brown fox", "jumps over the lazy dog"],
+        }
+        if base64:
+            body["encoding_format"] = "base64"  # what openai-python sends by default
+        else:
+            body["dimensions"] = EMBEDDING_DIMENSIONS
+            body["encoding_format"] = "float"
+        headers = {"Content-Type": "application/json", **target.auth_headers()}
+        return Request("POST", target.url("/embeddings"), headers, json.dumps(body).encode(), body)
+
+    return build
+
+
+EMBEDDING_DIMENSIONS = 256
+"""``dimensions`` the ``embeddings`` probe asks for (client-breakages.md G2)."""
+
+probe(
+    Probe(
+        "embeddings",
+        f"two inputs, dimensions={EMBEDDING_DIMENSIONS}, encoding_format float",
+        _embeddings(base64=False),
+        features=frozenset({"embeddings"}),
+    )
+)
+probe(
+    Probe(
+        "embeddings_base64",
+        "two inputs, encoding_format base64 (openai-python's default)",
+        _embeddings(base64=True),
+        features=frozenset({"embeddings"}),
+    )
+)

@@ -21,6 +21,7 @@ from tests.check_cases import (
     TOOL_RESULT_CONTENTS,
     blocked_stream,
     blocked_unary,
+    embedding_list,
     paced,
     thinking,
     tool_config,
@@ -380,6 +381,42 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
             headers=(("content-type", "text/event-stream"), ("content-encoding", "gzip")),
         ),
         "Content-Encoding: gzip",
+    ),
+    # embeddings
+    (
+        "embeddings.shape",
+        json_exchange("embeddings", {"data": [[0.1]]}),
+        "violates the OpenAI EmbeddingList",
+    ),
+    (
+        "embeddings.shape",
+        json_exchange(
+            "embeddings_base64",
+            {
+                "object": "list",
+                "data": [
+                    {"object": "embedding", "index": 1, "embedding": "AAAAPw=="},
+                    {"object": "embedding", "index": 0, "embedding": "AAAAPw=="},
+                ],
+                "model": "m",
+            },
+        ),
+        "[embeddings_base64]",
+    ),
+    (
+        "embeddings.dimensions",
+        json_exchange("embeddings", embedding_list([[0.5] * 768, [0.5] * 768])),
+        "got vectors of 768",
+    ),
+    (
+        "embeddings.base64",
+        json_exchange("embeddings_base64", embedding_list([[0.5, 0.25], [0.5, 0.25]])),
+        "not a base64 string",
+    ),
+    (
+        "embeddings.base64",
+        json_exchange("embeddings_base64", embedding_list(["AAAA", "AAAA"])),
+        "3 bytes",
     ),
     # properties
     *[
