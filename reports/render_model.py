@@ -23,6 +23,7 @@ from reports.render_score import (
     by_area,
     format_duration,
     severity_key,
+    side_scores,
     verdict,
 )
 
@@ -71,6 +72,8 @@ class ReportView:
     verdict: Verdict
     areas: list[AreaScore]
     total: AreaScore
+    sides: list[AreaScore]
+    """``as documented`` vs ``what OpenAI clients need`` (see ``side_scores``)."""
     failures: list[ResultView]
     errors: list[ResultView]
     skipped: list[ResultView]
@@ -134,6 +137,7 @@ def report_view(
         verdict=verdict(ordered, fail_on),
         areas=areas,
         total=total,
+        sides=side_scores(ordered),
         failures=sorted(pick(Outcome.FAILED), key=lambda v: severity_key(v.rec)),
         errors=pick(Outcome.ERROR),
         skipped=pick(Outcome.SKIPPED),

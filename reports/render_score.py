@@ -151,6 +151,23 @@ def area_scores(results: Iterable[ResultRecord]) -> tuple[list[AreaScore], AreaS
     return [_score(a, (r for r in rows if r.area == a)) for a in areas], _score("total", rows)
 
 
+CONTRACT_AREA = "contract"
+"""The area of checks that judge the profile's own document ("as documented")."""
+
+
+def side_scores(results: Iterable[ResultRecord]) -> list[AreaScore]:
+    """Two rows side by side: ``as documented`` (the profile's own contract, area
+    ``contract``) and ``what clients need`` (every other area)."""
+    rows = list(results)
+    return [
+        _score(
+            "as documented (the profile's own document)",
+            (r for r in rows if r.area == CONTRACT_AREA),
+        ),
+        _score("what OpenAI clients need", (r for r in rows if r.area != CONTRACT_AREA)),
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """``status`` is ``pass``, ``fail`` or ``empty``; ``text`` the one-line verdict."""

@@ -22,6 +22,7 @@ from reports.render import (
     verdict,
     write_reports,
 )
+from reports.render_score import side_scores
 
 TARGET = "http://127.0.0.1:4000"
 SECRETS = ("sk-live-SECRET1", "AIzaSECRET2", "sid=SECRET3", "SECRET4", "SECRET5")
@@ -425,3 +426,17 @@ def test_target_label_falls_back_to_the_redacted_target() -> None:
     run = dataclasses.replace(RUN, target_label="")
     md = render_markdown(run, RESULTS)
     assert md.startswith("# Conformance report: http://127.0.0.1:4000/v1?key=[redacted]\n")
+
+
+def test_the_document_side_and_the_client_side_are_scored_apart() -> None:
+    results = [
+        rec("contract.responses", Outcome.PASSED, "medium"),
+        rec("errors.envelope.bad_key", Outcome.FAILED, "high"),
+        rec("stream.done_terminator", Outcome.PASSED, "high"),
+    ]
+    sides = side_scores(results)
+    assert [(s.passed, s.failed) for s in sides] == [(1, 0), (1, 1)]
+    text = render_markdown(RUN, results)
+    assert "| as documented (the profile's own document) | 1 | 0 | 0 | 100% |" in text
+    assert "| what OpenAI clients need | 1 | 1 | 0 | 50% |" in text
+    assert "As documented vs what clients need" in render_html(RUN, results)
