@@ -150,14 +150,17 @@ def events_per_response(url: str, body: dict[str, object], headers: dict[str, st
 
 
 def wrk(url: str, script: Path, conc: int, seconds: float, cpu: int | None) -> tuple[float, int]:
-    """(requests/s, non-2xx + socket errors)."""
+    """(requests/s, non-2xx + socket errors); ``(0.0, -1)`` when wrk itself failed."""
     argv = pinned(cpu, ["wrk", "-t1", f"-c{conc}", f"-d{seconds:g}s", "-s", str(script), url])
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
-    for errors in re.findall(r"Socket errors: (.*)", out):
+    done = subprocess.run(argv, capture_output=True, text=True)
+    found = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
+    if done.returncode != 0 or found is None:
+        print(f"  wrk failed on {url}: {(done.stderr or done.stdout).strip()[:200]}", flush=True)
+        return 0.0, -1
+    bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", done.stdout))
+    for errors in re.findall(r"Socket errors: (.*)", done.stdout):
         bad += sum(int(n) for n in re.findall(r"\d+", errors))
-    return rate, bad
+    return float(found.group(1)), bad
 
 
 def measure(url: str, target: tuple[str, dict[str, object], dict[str, str]], name: str,
@@ -166,7 +169,7 @@ def measure(url: str, target: tuple[str, dict[str, object], dict[str, str]], nam
     script = lua(folder, name, body, headers)
     wrk(url + path, script, conc, 1, args.wrk_cpu)  # warm-up
     runs = [wrk(url + path, script, conc, args.duration, args.wrk_cpu) for _ in range(args.repeat)]
-    return max(r[0] for r in runs), sum(r[1] for r in runs)
+    return max(r[0] for r in runs), sum(abs(r[1]) for r in runs)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -190,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.duration:g} s per cell"
     )
     header = ("api", "mode", "conc", "unit", "ours", "aimock", "ratio", "events/resp")
-    print("{:<7} {:<7} {:>4} {:<6} {:>10} {:>10} {:>6}  {:>11}".format(*header))
+    print("{:<7} {:<8} {:>4} {:<6} {:>10} {:>10} {:>6}  {:>11}".format(*header))
     with (
         tempfile.TemporaryDirectory() as tmp,
         our_mock(server_cpu) as ours_url,
@@ -212,9 +215,10 @@ def main(argv: list[str] | None = None) -> None:
                 note = "" if not (bad_ours or bad_theirs) else f"  errors {bad_ours}/{bad_theirs}"
                 unit = "ev/s" if stream else "req/s"
                 counts = f"{per[0]}/{per[1]}" if stream else "-"
+                ratio = f"{a / b:>5.2f}x" if a and b else "   n/a"
                 print(
-                    f"{case.api:<7} {case.mode:<7} {conc:>4} {unit:<6} {a:>10,.0f} {b:>10,.0f}"
-                    f" {a / b:>5.2f}x  {counts:>11}{note}",
+                    f"{case.api:<7} {case.mode:<8} {conc:>4} {unit:<6} {a:>10,.0f} {b:>10,.0f}"
+                    f" {ratio}  {counts:>11}{note}",
                     flush=True,
                 )
 

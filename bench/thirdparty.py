@@ -85,6 +85,13 @@ def litellm_config(mock_url: str, models: tuple[str, ...] = LITELLM_MODELS) -> s
         "      api_key: mock-upstream-key\n"
         for model in models
     )
+    entries += (
+        "  - model_name: text-embedding-004\n"
+        "    litellm_params:\n"
+        "      model: gemini/text-embedding-004\n"
+        f"      api_base: {mock_url}/v1beta\n"
+        "      api_key: mock-upstream-key\n"
+    )
     return f"model_list:\n{entries}general_settings:\n  master_key: {LITELLM_KEY}\n"
 
 

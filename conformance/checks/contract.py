@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import jsonschema
 
-from spec import DOCUMENTS, find_endpoint, operation_schema, stream_contract
+from spec import DOCUMENTS, find_endpoint, operation_schema, request_schema, stream_contract
 
 from ..exchange import Exchange
 from ..probes import PROBES
@@ -40,6 +40,26 @@ def _errors(instance: Any, schema: dict[str, Any], limit: int = 3) -> list[str]:
     return out
 
 
+def _undocumented_fields(document: str, path: str, method: str, x: Exchange) -> list[str]:
+    """Top-level request fields the document's request schema does not describe: for
+    such a request the document promises nothing (e.g. ``encoding_format`` where the
+    document never mentions it)."""
+    body = x.request.json_body
+    if not isinstance(body, dict):
+        return []
+    try:
+        schema = request_schema(document, path, method)
+    except KeyError:
+        return []
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        schema = schema.get("$defs", {}).get(ref.rsplit("/", 1)[1], {})
+    known = schema.get("properties")
+    if not isinstance(known, dict):
+        return []
+    return sorted(k for k in body if k not in known)
+
+
 def contract_problems(document: str, x: Exchange, base_path: str = "") -> list[str] | None:
     """Where ``x``'s response breaks ``document``; ``None`` when the document says
     nothing about it (no such endpoint, status or media type)."""
@@ -49,7 +69,7 @@ def contract_problems(document: str, x: Exchange, base_path: str = "") -> list[s
     if base_path and path.startswith(base_path):
         path = path[len(base_path) :] or "/"
     endpoint = find_endpoint(document, x.request.method, path)
-    if endpoint is None:
+    if endpoint is None or _undocumented_fields(document, endpoint.path, endpoint.method, x):
         return None
     status = str(x.status)
     if x.content_type == "text/event-stream":
@@ -95,8 +115,8 @@ def _check(x: Exchange) -> None:
     problems = contract_problems(profile, x, x.base_path)
     if problems is None:
         raise NotApplicable(
-            f"the {profile} document describes no {x.status} answer for "
-            f"{x.request.method} {urlsplit(x.request.url).path}"
+            f"the {profile} document describes no {x.status} answer to this "
+            f"{x.request.method} {urlsplit(x.request.url).path} request"
         )
     if problems:
         raise CheckFailure(

@@ -11,7 +11,7 @@ import struct
 from ..exchange import Exchange
 from ..oracles import replay_openai_python
 from ..probes.basic import EMBEDDING_DIMENSIONS
-from ..registry import CheckFailure, Severity, check, excerpt
+from ..registry import CheckFailure, NotApplicable, Severity, check, excerpt
 from ._common import json_object, require_response, require_success, validate
 
 __all__: list[str] = []
@@ -28,6 +28,9 @@ __all__: list[str] = []
 )
 def shape(x: Exchange) -> None:
     status = require_response(x)
+    model = str((x.request.json_body or {}).get("model", ""))
+    if status in (400, 404) and model and model.encode() in x.body:
+        raise NotApplicable(f"the target does not serve the embedding model {model!r}")
     if status != 200:
         raise CheckFailure(f"POST /embeddings got HTTP {status}", excerpt=excerpt(x.body))
     body = json_object(x)

@@ -513,3 +513,22 @@ def test_openai_node_checks_skip_without_node() -> None:
     exchanges["chat"] = replace(exchanges["chat"], node="node is not installed")
     with pytest.raises(NotApplicable, match="node is not installed"):
         REGISTRY["clients.openai_node.chat"].run(exchanges)
+
+
+def test_contract_says_nothing_about_requests_with_undocumented_fields() -> None:
+    from conformance.checks.contract import contract_problems
+    from conformance.exchange import Request
+
+    body = {"input": ["a"], "model": "text-embedding-004", "encoding_format": "base64"}
+    answer = {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": "AAAA"}],
+        "model": "m",
+    }
+    x = replace(
+        json_exchange("embeddings_base64", answer),
+        request=Request("POST", "http://127.0.0.1:1/embeddings", {}, b"{}", body),
+    )
+    assert contract_problems("gemini-proxy-deno", x) is None
+    documented = replace(x, request=replace(x.request, json_body={"input": ["a"]}))
+    assert contract_problems("gemini-proxy-deno", documented)  # base64 breaks the document
