@@ -16,6 +16,7 @@ import os
 import socket
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,6 +46,7 @@ from .target import Target, TargetError
 __all__ = ["main"]
 
 DEFAULT_OUT = Path("reports/out")
+RATE_LIMIT_CHECKS = ("contract.rate_limit", "errors.own_rate_limit_retry_after")
 _OUTCOME_STYLE = {
     Outcome.PASSED: "[green]pass[/]",
     Outcome.FAILED: "[bold red]FAIL[/]",
@@ -130,6 +132,13 @@ def main() -> None:
     show_default=True,
     help="Per-request timeout in seconds.",
 )
+@click.option(
+    "--probe-rate-limits",
+    is_flag=True,
+    help="Test the target's own documented rate limits with a short burst (runs only the "
+    "rate-limit checks unless --check says otherwise: a target that enforces its limits "
+    "cannot be probed at full speed).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the verdict line.")
 def run(
     target: str | None,
@@ -145,9 +154,12 @@ def run(
     rate: float | None,
     fail_on: str,
     timeout: float,
+    probe_rate_limits: bool,
     quiet: bool,
 ) -> None:
     """Run the conformance suite and write the reports."""
+    if probe_rate_limits and not select:
+        select = RATE_LIMIT_CHECKS
     severities = tuple(s.strip() for s in fail_on.split(",") if s.strip() and s.strip() != "none")
     unknown = [s for s in severities if s not in ("critical", "high", "medium", "low")]
     if unknown:
@@ -182,8 +194,11 @@ def run(
             if mock_url:
                 _die("--mock-url needs --target (the embedded run brings its own mock)")
             try:
-                with embedded(profile) as emb:
-                    the_target = _embedded_target(emb, profile, model, label)
+                with embedded(profile, rate_limits=probe_rate_limits) as emb:
+                    the_target = replace(
+                        _embedded_target(emb, profile, model, label),
+                        probe_rate_limits=probe_rate_limits,
+                    )
                     result = execute(the_target)
             except ServerStartError as exc:
                 _die(str(exc))
@@ -195,6 +210,7 @@ def run(
                 api_key=api_key,
                 mock_url=mock_url,
                 label=label or "",
+                probe_rate_limits=probe_rate_limits,
             )
             for what, url in (("target", target), ("mock", mock_url)):
                 if url is not None and (why := _reachable(url)) is not None:

@@ -78,8 +78,9 @@ def start_server(args: Sequence[str], name: str, timeout_s: float = 30.0) -> Ite
 
 
 @contextmanager
-def embedded(profile: str = "openai-core") -> Iterator[Embedded]:
-    """Start the mock and the reference proxy (following ``profile``) wired together."""
+def embedded(profile: str = "openai-core", *, rate_limits: bool = False) -> Iterator[Embedded]:
+    """Start the mock and the reference proxy (following ``profile``) wired together;
+    ``rate_limits`` makes the reference enforce the profile's documented limits."""
     with ExitStack() as stack:
         mock = stack.enter_context(
             start_server(["mockserver", "--host", "127.0.0.1", "--port", "0"], "the mock upstream")
@@ -100,6 +101,7 @@ def embedded(profile: str = "openai-core") -> Iterator[Embedded]:
                     EMBEDDED_KEY,
                     "--profile",
                     profile,
+                    *(["--rate-limits"] if rate_limits else []),
                 ],
                 "the reference proxy",
             )

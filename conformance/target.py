@@ -27,6 +27,8 @@ class Target:
     api_key: str | None = None
     mock_url: str | None = None
     label: str = ""
+    probe_rate_limits: bool = False
+    """Send a short burst to see the target's own documented rate limits (opt-in)."""
 
     def __post_init__(self) -> None:
         for name in ("base_url", "mock_url"):

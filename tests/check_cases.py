@@ -385,6 +385,9 @@ def more_good() -> dict[str, Exchange]:
             "stream_coalesced", sse(*text_chunks()), upstream=journal(text="Hello there friend")
         ),
         "stream_paced": paced("stream_paced"),
+        "rate_limit_burst": error_exchange(
+            "rate_limit_burst", 429, "rate limited", headers=(("retry-after", "5"),)
+        ),
         "embeddings": json_exchange("embeddings", embedding_list([[0.5] * 256, [0.25] * 256])),
         "embeddings_base64": json_exchange(
             "embeddings_base64",

@@ -134,3 +134,18 @@ check(
     probes=("chat",),
     also=tuple(name for name in PROBES if name != "chat"),
 )(_check)
+
+
+@check(
+    "contract.rate_limit",
+    title="The profile's documented rate limit is enforced (a short burst gets a 429)",
+    severity=Severity.LOW,
+    source="the profile's document, 'Rate Limits' (e.g. 000: 5 s between same-model requests)",
+    probes=("rate_limit_burst",),
+)
+def rate_limit(x: Exchange) -> None:
+    if x.status != 429:
+        raise CheckFailure(
+            f"{x.probe}: back-to-back requests at one model were all served (last HTTP "
+            f"{x.status}); the {x.profile} document promises a limit"
+        )

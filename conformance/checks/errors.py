@@ -12,7 +12,7 @@ from typing import Any
 
 from ..exchange import Exchange
 from ..probes.faults import STATUS_MAP
-from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
+from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import OPENAI_ERROR_SOURCE, require_response
 from .upstream import generate_calls
 
@@ -286,3 +286,23 @@ def daily_quota(x: Exchange) -> None:
         "every agent loop retries it forever",
         excerpt=excerpt(x.body),
     )
+
+
+@check(
+    "errors.own_rate_limit_retry_after",
+    title="The target's own 429 (its documented rate limit) carries Retry-After and an "
+    "OpenAI error body",
+    severity=Severity.MEDIUM,
+    source="wire-formats.md B3 (retry-after-ms, retry-after); client-breakages.md D1, E1",
+    probes=("rate_limit_burst",),
+)
+def own_rate_limit_retry_after(x: Exchange) -> None:
+    if x.status != 429:
+        raise NotApplicable(f"the burst got no 429 (last HTTP {x.status})")
+    if x.retry_after_s() is None:
+        raise CheckFailure(
+            "the target's own 429 has no Retry-After or retry-after-ms; clients retry "
+            "after 0.5-8 s and hit the limit again",
+            excerpt=excerpt(x.body),
+        )
+    check_envelope(x)

@@ -173,6 +173,12 @@ def probe_applies(p: Probe, target: Target) -> str | None:
         return "needs controlled mode (--mock-url): the upstream must be the mock"
     if p.name == "bad_key" and target.profile.auth is Auth.NONE:
         return f"profile {target.profile.name} documents no client API key"
+    if "rate_limits" in p.features:
+        if not target.profile.rate_limits:
+            return f"profile {target.profile.name} documents no rate limit"
+        if not target.probe_rate_limits:
+            return "rate-limit probing is opt-in: pass --probe-rate-limits"
+        return None
     missing = p.features - target.profile.features
     if missing:
         return f"profile {target.profile.name} does not claim {', '.join(sorted(missing))}"

@@ -418,6 +418,13 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         json_exchange("embeddings_base64", embedding_list(["AAAA", "AAAA"])),
         "3 bytes",
     ),
+    # the target's own documented rate limit
+    ("contract.rate_limit", json_exchange("rate_limit_burst", completion()), "all served"),
+    (
+        "errors.own_rate_limit_retry_after",
+        error_exchange("rate_limit_burst", 429),
+        "no Retry-After",
+    ),
     # properties
     *[
         (
