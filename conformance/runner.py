@@ -127,6 +127,7 @@ NODE_REPLAYS: dict[str, str] = {
     "tool_calls_stream": "stream",
     "stream_error": "stream",
     "stream_cut": "stream",
+    "stream_slow": "stream",
 }
 """Probes replayed through openai-node, and how (``replay.mjs``)."""
 

@@ -385,6 +385,7 @@ def more_good() -> dict[str, Exchange]:
             "stream_coalesced", sse(*text_chunks()), upstream=journal(text="Hello there friend")
         ),
         "stream_paced": paced("stream_paced"),
+        "stream_slow": stream_exchange("stream_slow", [b": keep-alive\n\n", sse(*text_chunks())]),
         "rate_limit_burst": error_exchange(
             "rate_limit_burst", 429, "rate limited", headers=(("retry-after", "5"),)
         ),

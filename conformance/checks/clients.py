@@ -38,6 +38,11 @@ _STREAMS = {
     "chat_stream_usage": ("the stream with include_usage", Mode.BLACK_BOX, ("stream",)),
     "thoughts_stream": ("the stream with reasoning", Mode.CONTROLLED, ("stream",)),
     "tool_calls_stream": ("the tool-call stream", Mode.CONTROLLED, ("stream", "tools")),
+    "stream_slow": (
+        "a stream whose upstream is silent for 11 s (keep-alives)",
+        Mode.CONTROLLED,
+        ("stream",),
+    ),
 }
 
 

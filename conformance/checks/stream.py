@@ -31,6 +31,7 @@ OTHER_STREAMS = (
     "stream_split",
     "stream_coalesced",
     "stream_paced",
+    "stream_slow",
 )
 """Streams the framing rules are also applied to, when they ran."""
 

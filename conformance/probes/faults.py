@@ -10,7 +10,7 @@ from spec.scenarios import Directive, Scenario
 from ..registry import Mode
 from .base import Probe, chat, probe
 
-__all__ = ["BLOCKED", "FRAMING", "PACED_MS", "STATUS_MAP"]
+__all__ = ["BLOCKED", "FRAMING", "PACED_MS", "SLOW_FIRST_BYTE_MS", "STATUS_MAP"]
 
 BLOCKED: dict[str, tuple[Scenario, tuple[str, ...]]] = {
     "safety": (Scenario.SAFETY, ("content_filter",)),
@@ -69,6 +69,21 @@ probe(
         "stream_paced",
         f"streamed; upstream sends 4 chunks {PACED_MS} ms apart",
         chat(directive=Directive(chunks=4, chunk_ms=PACED_MS), stream=True),
+        mode=Mode.CONTROLLED,
+        stream=True,
+        phase=1,
+    )
+)
+SLOW_FIRST_BYTE_MS = 11_000
+"""Time the mock waits before its first byte in ``stream_slow``, in ms: long enough that
+proxies send keep-alives (client-breakages.md A4 asks for 20 s; the reference sends one
+after 10 s)."""
+
+probe(
+    Probe(
+        "stream_slow",
+        f"streamed; the upstream's first byte comes after {SLOW_FIRST_BYTE_MS // 1000} s",
+        chat(directive=Directive(chunks=3, first_byte_ms=SLOW_FIRST_BYTE_MS), stream=True),
         mode=Mode.CONTROLLED,
         stream=True,
         phase=1,

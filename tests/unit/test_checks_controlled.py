@@ -418,6 +418,16 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         json_exchange("embeddings_base64", embedding_list(["AAAA", "AAAA"])),
         "3 bytes",
     ),
+    (
+        "clients.openai_python.stream_slow",
+        stream_exchange("stream_slow", [b"event: ping\n\n", sse(*_TEXT)]),
+        "JSONDecodeError",
+    ),
+    (
+        "stream.no_empty_events",
+        stream_exchange("stream_slow", [b"data: \n\n", sse(*_TEXT)]),
+        "[stream_slow]",
+    ),
     # the target's own documented rate limit
     ("contract.rate_limit", json_exchange("rate_limit_burst", completion()), "all served"),
     (
@@ -481,7 +491,7 @@ _NODE_BROKEN = NodeOutcome("openai-node 7", "SyntaxError: bad", "SyntaxError")
 BAD_MORE += [
     (f"clients.openai_node.{probe}", replace(good_exchange, node=_NODE_BROKEN), "cannot consume")
     for probe, good_exchange in _good_for(
-        ("chat", "chat_stream_usage", "thoughts_stream", "tool_calls_stream")
+        ("chat", "chat_stream_usage", "thoughts_stream", "tool_calls_stream", "stream_slow")
     )
 ]
 
