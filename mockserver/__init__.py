@@ -1,11 +1,19 @@
-"""A deterministic mock of the Gemini v1beta API (DESIGN.md, "mockserver/").
+"""A deterministic mock of Google's Gemini APIs (DESIGN.md, "mockserver/").
 
-Pure modules (no I/O): :mod:`~mockserver.request` (parse, validate, directive),
-:mod:`~mockserver.generate` (what a scenario says; the token rule),
-:mod:`~mockserver.toolargs`, :mod:`~mockserver.embed`, :mod:`~mockserver.catalog`,
-:mod:`~mockserver.errors` (google.rpc.Status envelopes), :mod:`~mockserver.framing`
-(Google's JSON styles, SSE framing, write plans) and :mod:`~mockserver.responses`
-(request -> :class:`~mockserver.responses.Reply`). The aiohttp shell is
-:mod:`~mockserver.app` (``create_app``), with :mod:`~mockserver.journal`; the CLI is
-``python -m mockserver`` / ``mockserver``.
+Pure modules (no I/O): :mod:`~mockserver.request` and :mod:`~mockserver.fields` (parse,
+validate like Google, directive), :mod:`~mockserver.generate` (what a scenario says;
+the token rule), :mod:`~mockserver.multimodal` and :mod:`~mockserver.media` (image
+output, TTS, Imagen; PNG and PCM bytes), :mod:`~mockserver.toolargs`,
+:mod:`~mockserver.embed`, :mod:`~mockserver.catalog`, :mod:`~mockserver.errors`
+(google.rpc.Status envelopes), :mod:`~mockserver.framing` (Google's JSON styles, SSE
+framing, write plans), :mod:`~mockserver.responses` (request ->
+:class:`~mockserver.responses.Reply`), :mod:`~mockserver.compat_request` and
+:mod:`~mockserver.compat_response` (Google's OpenAI-compatible endpoint),
+:mod:`~mockserver.codeassist` (Code Assist ``v1internal``), :mod:`~mockserver.oauth`
+(token stub) and :mod:`~mockserver.quota` (per-key quotas, clock passed in).
+
+The aiohttp shell is :mod:`~mockserver.app` (``create_app``) with
+:mod:`~mockserver.http_core` (state, journal, sending) and one module of routes per
+API (``http_gemini``, ``http_compat``, ``http_codeassist``, ``http_admin``); the CLI
+is ``python -m mockserver`` / ``mockserver``.
 """

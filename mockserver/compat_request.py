@@ -20,7 +20,8 @@ turns the body into the GenerateContentRequest that logic reads (A1):
   on gemini-3) and ``extra_body.google.thinking_config`` -> ``generationConfig``.
 
 Unknown top-level fields are Google's 400 (``Unknown name "store": Cannot find field.``,
-client-breakages F1), listed all at once. Every problem raises GoogleError 400.
+client-breakages F1), listed all at once; the translated request is then validated like
+a ``generateContent`` body. Every problem raises GoogleError 400.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from mockserver import errors
+from mockserver.request import validate_generate
 
 __all__ = ["ALLOWED_FIELDS", "THINKING_BUDGETS", "CompatRequest", "parse_chat"]
 
@@ -208,7 +210,8 @@ def _tools(tools: Any, choice: Any) -> dict[str, Any]:
             raise _bad("tool_choice", f"unknown tool_choice {choice!r}")
         out["toolConfig"] = {"functionCallingConfig": {"mode": modes[choice]}}
     elif isinstance(choice, dict):
-        name = (choice.get("function") or {}).get("name")
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, dict) else None
         if not isinstance(name, str):
             raise _bad("tool_choice.function.name", "a function name is required")
         config = {"mode": "ANY", "allowedFunctionNames": [name]}
@@ -301,4 +304,5 @@ def parse_chat(body: Any) -> CompatRequest:
     config = _generation_config(body, model)
     if config:
         out["generationConfig"] = config
+    validate_generate(out)  # what passed through unchecked (schemas, budgets) must parse too
     return CompatRequest(model, out, body.get("stream") is True)

@@ -8,6 +8,8 @@ import struct
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver import catalog
 from mockserver.compat_request import parse_chat
@@ -21,6 +23,12 @@ FLASH = catalog.lookup("gemini-2.5-flash")
 PRO3 = catalog.lookup("gemini-3-pro-preview")
 assert FLASH is not None
 assert PRO3 is not None
+KEYS = [
+    "model", "messages", "role", "content", "tool_calls", "tool_call_id", "name", "function",
+    "arguments", "type", "text", "image_url", "url", "tools", "tool_choice", "stream", "stop",
+    "response_format", "json_schema", "schema", "reasoning_effort", "extra_body", "google",
+    "thinking_config", "include_thoughts", "max_tokens", "temperature", "n", "parameters",
+]  # fmt: skip
 TOOLS = [
     {
         "type": "function",
@@ -256,3 +264,50 @@ def test_models_and_embeddings() -> None:
         embeddings({"model": "gemini-2.5-flash", "input": "x"}, 0)
     with pytest.raises(GoogleError, match="dimensions"):
         embeddings({"model": "gemini-embedding-001", "input": "x", "dimensions": 0}, 0)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(KEYS), children, max_size=4)
+    ),
+    max_leaves=15,
+)
+
+
+def status_of(value: Any) -> int:
+    try:
+        parsed = parse_chat(value)
+    except GoogleError as exc:
+        return exc.status
+    reply = chat_reply(FLASH, parsed.model, parsed.body, Directive(), 0, stream=parsed.stream)
+    return reply.status
+
+
+MESSAGE_KEYS = ("content", "tool_calls", "tool_call_id", "name")
+CHAT_KEYS = ("tools", "tool_choice", "stop", "response_format", "reasoning_effort",
+             "extra_body", "temperature", "max_tokens", "n", "stream")  # fmt: skip
+chat_bodies = st.fixed_dictionaries(
+    {
+        "model": st.sampled_from(["gemini-2.5-flash", "gemini-3-pro-preview"]),
+        "messages": st.lists(
+            st.fixed_dictionaries(
+                {"role": st.sampled_from(["system", "developer", "user", "assistant", "tool"])},
+                optional=dict.fromkeys(MESSAGE_KEYS, json_values),
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+    },
+    optional=dict.fromkeys(CHAT_KEYS, json_values),
+)
+
+
+@given(json_values | chat_bodies)
+def test_arbitrary_chat_bodies_are_answered_or_refused_with_a_400(value: Any) -> None:
+    assert status_of(value) in (200, 400)
