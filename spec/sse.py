@@ -23,7 +23,6 @@ and ``close() -> list[Event]`` (always empty, by the last rule, but it also rese
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -67,10 +66,11 @@ class LineDecoder:
     decides what an unterminated last line means). A leading BOM is removed.
     """
 
-    __slots__ = ("_buffer", "_decoder", "_seen_text", "_skip_lf", "bom_seen")
+    __slots__ = ("_buffer", "_pending", "_seen_text", "_skip_lf", "bom_seen")
 
     def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = b""
+        """The bytes of a UTF-8 sequence cut by the end of the last feed."""
         self._buffer = ""
         self._skip_lf = False
         self._seen_text = False
@@ -78,10 +78,31 @@ class LineDecoder:
         """True when the stream began with a byte order mark (it is dropped)."""
 
     def feed(self, data: bytes) -> list[str]:
-        text = self._decoder.decode(data)
-        if not text:
+        if self._pending:
+            data = self._pending + data
+            self._pending = b""
+        if data and data[-1] >= 0x80:
+            data = self._hold_cut_sequence(data)
+        if not data:
             return []
-        return self._split(text)
+        # bytes.decode is C all the way (codecs' incremental decoder is Python-level);
+        # holding back a cut sequence gives the same text as decoding the whole stream.
+        return self._split(data.decode("utf-8", "replace"))
+
+    def _hold_cut_sequence(self, data: bytes) -> bytes:
+        """``data`` without a trailing incomplete UTF-8 sequence (kept in ``_pending``)."""
+        end = len(data)
+        i = end - 1
+        while i > end - 4 and i > 0 and data[i] & 0xC0 == 0x80:
+            i -= 1
+        lead = data[i]
+        if lead < 0xC0:
+            return data  # ASCII or a stray continuation byte: complete as it is
+        need = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+        if end - i >= need:
+            return data
+        self._pending = data[i:]
+        return data[:i]
 
     def _split(self, text: str) -> list[str]:
         if not self._seen_text:
@@ -109,8 +130,8 @@ class LineDecoder:
         return lines
 
     def close(self) -> str | None:
-        tail = self._decoder.decode(b"", final=True)
-        if tail:  # only U+FFFD for a cut UTF-8 sequence: never a line end
+        if self._pending:  # only U+FFFD for a cut UTF-8 sequence: never a line end
+            tail, self._pending = self._pending.decode("utf-8", "replace"), b""
             self._split(tail)
         rest, self._buffer = self._buffer, ""
         return rest or None

@@ -237,3 +237,22 @@ def test_any_bytes_decode_the_same_whatever_the_split(raw: bytes, data: st.DataO
     """Arbitrary (even invalid) input: the split never changes the events."""
     pieces = data.draw(splits(raw))
     assert list(decode(pieces)) == list(decode([raw]))
+
+
+@given(raw=st.binary(max_size=120), data=st.data())
+def test_lines_and_tail_do_not_depend_on_the_split(raw: bytes, data: st.DataObject) -> None:
+    pieces = data.draw(splits(raw))
+    cut = LineDecoder()
+    got = [line for piece in pieces for line in cut.feed(piece)]
+    whole = LineDecoder()
+    assert (got, cut.close()) == (whole.feed(raw), whole.close())
+
+
+@pytest.mark.parametrize("char", ["é", "東", "🌊"])
+def test_a_utf8_sequence_cut_anywhere_decodes_whole(char: str) -> None:
+    raw = f"data: {char}\n\n".encode()
+    for cut in range(len(raw) + 1):
+        assert list(decode([raw[:cut], raw[cut:]])) == [Event(char)]
+    truncated = LineDecoder()
+    truncated.feed(b"data: " + char.encode()[:-1])
+    assert truncated.close() == "data: \ufffd"
