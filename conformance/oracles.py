@@ -110,8 +110,10 @@ def replay_openai_python(exchange: Exchange, how: str) -> ClientOutcome:
     result is the list of chunks), ``"stream_helper"`` (``chat.completions.stream()``,
     which accumulates deltas with ``ChatCompletionStreamState``; result is the final
     ``ChatCompletion``), ``"models"`` (``models.list()``; result is the list of models),
-    ``"embeddings"`` (``embeddings.create`` with the SDK's default
-    ``encoding_format``; result is the ``CreateEmbeddingResponse``, vectors decoded).
+    ``"parse"`` (``chat.completions.parse`` into a ``{name: str, age: int}`` model;
+    result is the ``ParsedChatCompletion``), ``"embeddings"`` (``embeddings.create``
+    with the SDK's default ``encoding_format``; result is the ``CreateEmbeddingResponse``,
+    vectors decoded).
     Raises ``ValueError`` for an unknown ``how``.
     """
     model = "replay"
@@ -133,12 +135,23 @@ def replay_openai_python(exchange: Exchange, how: str) -> ClientOutcome:
 
     elif how == "models":
         fn = lambda c: list(c.models.list())  # noqa: E731
+    elif how == "parse":
+
+        def fn(c: Any) -> Any:
+            from pydantic import BaseModel
+
+            class Person(BaseModel):  # the ``response_json_schema`` probe's schema
+                name: str
+                age: int
+
+            return c.chat.completions.parse(model=model, messages=_MESSAGES, response_format=Person)
+
     elif how == "embeddings":
         fn = lambda c: c.embeddings.create(  # noqa: E731
             model="replay", input=["a", "b"]
         )
     else:
         raise ValueError(
-            f"how must be create, stream, stream_helper, models or embeddings; got {how!r}"
+            f"how must be create, stream, stream_helper, models, parse or embeddings; got {how!r}"
         )
     return _run(f"{OPENAI_PYTHON} {openai_python_version()} ({how})", fn, exchange)

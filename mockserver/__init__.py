@@ -3,7 +3,8 @@
 Pure modules (no I/O): :mod:`~mockserver.request` and :mod:`~mockserver.fields` (parse,
 validate like Google, directive), :mod:`~mockserver.generate` (what a scenario says;
 the token rule), :mod:`~mockserver.multimodal` and :mod:`~mockserver.media` (image
-output, TTS, Imagen; PNG and PCM bytes), :mod:`~mockserver.toolargs`,
+output, TTS, Imagen; PNG, JPEG and PCM bytes), :mod:`~mockserver.toolargs` (values
+for schemas), :mod:`~mockserver.structured` (JSON-mode answers),
 :mod:`~mockserver.embed`, :mod:`~mockserver.catalog`, :mod:`~mockserver.errors`
 (google.rpc.Status envelopes), :mod:`~mockserver.framing` (Google's JSON styles, SSE
 framing, write plans), :mod:`~mockserver.responses` (request ->
@@ -14,6 +15,7 @@ framing, write plans), :mod:`~mockserver.responses` (request ->
 
 The aiohttp shell is :mod:`~mockserver.app` (``create_app``) with
 :mod:`~mockserver.http_core` (state, journal, sending) and one module of routes per
-API (``http_gemini``, ``http_compat``, ``http_codeassist``, ``http_admin``); the CLI
+API (``http_gemini``, ``http_compat``, ``http_codeassist``, ``http_admin``,
+``http_fixtures``); the CLI
 is ``python -m mockserver`` / ``mockserver``.
 """

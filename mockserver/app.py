@@ -6,7 +6,9 @@ It puts together, on one port:
 - Google's OpenAI-compatible endpoint, ``/v1beta/openai`` (:mod:`mockserver.http_compat`);
 - Code Assist ``/v1internal:{method}`` and the OAuth token stub ``/oauth2/token``
   (:mod:`mockserver.http_codeassist`, A7);
-- the admin routes ``/_mock/...`` (:mod:`mockserver.http_admin`).
+- the admin routes ``/_mock/...`` (:mod:`mockserver.http_admin`);
+- fixture images for URL-fetching proxies, ``GET /_mock/image.png`` and
+  ``/_mock/image.jpg`` (:mod:`mockserver.http_fixtures`, journaled).
 
 All of them share one :class:`~mockserver.http_core.Core`: journal, scenario queue,
 reply memo, key quotas, OAuth issuer. ``clock`` (monotonic seconds, default
@@ -24,6 +26,7 @@ from mockserver.http_admin import add_admin_routes
 from mockserver.http_codeassist import add_codeassist_routes
 from mockserver.http_compat import add_compat_routes
 from mockserver.http_core import Clock, Core
+from mockserver.http_fixtures import add_fixture_routes
 from mockserver.http_gemini import API_PREFIXES, add_gemini_routes
 from mockserver.journal import Journal
 from mockserver.quota import Quotas
@@ -52,4 +55,5 @@ def create_app(
     add_gemini_routes(app, core)
     add_codeassist_routes(app, core)
     add_admin_routes(app, core)
+    add_fixture_routes(app, core)
     return app

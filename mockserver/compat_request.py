@@ -261,7 +261,7 @@ def _generation_config(body: dict[str, Any], model: str) -> dict[str, Any]:
     thinking: dict[str, Any] = {}
     effort = body.get("reasoning_effort")
     if effort is not None:
-        if effort not in THINKING_BUDGETS:
+        if not isinstance(effort, str) or effort not in THINKING_BUDGETS:
             raise _bad("reasoning_effort", f"unknown reasoning_effort {effort!r}")
         if model.removeprefix("models/").startswith("gemini-3"):
             thinking["thinkingLevel"] = _LEVELS[effort]

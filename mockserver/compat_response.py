@@ -16,7 +16,10 @@ quirks, so clients and checks can be tried against it (client-breakages.md):
   calls (A2). A mid-stream error is ``data: {"error": {...}}`` without ``[DONE]``;
 - errors are the Google envelope inside a top-level array, ``[{"error": {...}}]`` (D1);
 - ``finish_reason``: STOP -> stop, MAX_TOKENS -> length, SAFETY/RECITATION/blocked
-  prompt -> content_filter; media parts (images, audio) are not rendered.
+  prompt -> content_filter; media parts (images, audio) are not rendered;
+- ``n`` > 1 (``candidateCount``) is answered with one choice, the first candidate's
+  (the journal's summary says so: ``candidates: 1``); ``response_format`` JSON modes
+  give the JSON document of :mod:`mockserver.structured` as ``content``.
 
 Usage: ``prompt_tokens``, ``completion_tokens`` (answer + thought tokens),
 ``total_tokens`` and ``completion_tokens_details.reasoning_tokens`` when thoughts were
@@ -285,6 +288,9 @@ def chat_reply(
     except errors.GoogleError as exc:
         return compat_error(exc, delay)
     plan = outcome.plan
+    if plan.others:  # n > 1: one choice, the first candidate (module docstring)
+        plan = plan._replace(others=())
+        outcome = outcome._replace(plan=plan)
     if not stream:
         data = dumps(completion(outcome, name))
         if directive.length is False:

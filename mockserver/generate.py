@@ -13,7 +13,12 @@ words of the thought text; ``promptTokenCount`` is the request's word count
 + thoughts. ``maxOutputTokens`` caps the answer words and then ``finishReason`` is
 ``MAX_TOKENS``. Media (:mod:`mockserver.multimodal`): an image part counts
 ``IMAGE_TOKENS``, audio counts ``AUDIO_TOKENS_PER_SECOND`` per second; a reply with
-media also reports ``candidatesTokensDetails`` per modality.
+media also reports ``candidatesTokensDetails`` per modality. JSON mode
+(:mod:`mockserver.structured`): the answer is a JSON document and each
+whitespace-separated word of its text is one token (:func:`text_tokens`), so
+``maxOutputTokens`` can cut the document short (``MAX_TOKENS``, not parseable, as
+Google's). Several candidates (``candidateCount``): every count above sums over all
+of them.
 
 **Shapes** (wire-formats.md A2, A3). A :class:`Plan` is a list of :class:`Piece`, one
 part each. :func:`stream_chunks` gives one GenerateContentResponse per piece: the same
@@ -21,13 +26,22 @@ part each. :func:`stream_chunks` gives one GenerateContentResponse per piece: th
 ``finishReason`` on the last only, thoughts first, a ``functionCall`` whole in one
 chunk. :func:`unary_response` merges the pieces of a group back into one part, so the
 unary text equals the concatenated stream deltas.
+
+**Candidates.** ``generationConfig.candidateCount`` N > 1 on a text answer (plain or
+JSON; tool calls, media, blocked and error replies keep one candidate) gives N
+candidates (:func:`with_candidates`): candidate 0 is exactly the one-candidate answer,
+candidate ``i`` the same kind of answer from :func:`candidate_key` (key, i), with a
+text no earlier candidate has. Unary: ``candidates`` lists them with ``index`` 0..N-1.
+Streamed: one candidate per chunk, interleaved round robin (:func:`stream_order`), each
+with its ``index``, each candidate's own ``finishReason`` on its last chunk.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -38,14 +52,19 @@ __all__ = [
     "Piece",
     "Plan",
     "answer_words",
+    "candidate_key",
+    "document_plan",
     "function_call_plan",
     "no_content_plan",
     "prompt_blocked_plan",
     "response_id",
     "stream_chunks",
+    "stream_order",
     "summarize",
     "text_plan",
+    "text_tokens",
     "unary_response",
+    "with_candidates",
 ]
 
 ANSWER_WORDS = 12
@@ -77,6 +96,7 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _BY_BYTE = tuple(VOCABULARY[b % len(VOCABULARY)] for b in range(256))
 _NON_ASCII_BY_BYTE = tuple(NON_ASCII_WORDS[b % len(NON_ASCII_WORDS)] for b in range(256))
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+_TOKEN_RE = re.compile(r"\s*\S+").findall
 
 
 class Piece(NamedTuple):
@@ -95,12 +115,13 @@ class Piece(NamedTuple):
 class Plan(NamedTuple):
     """A whole response before framing.
 
-    ``finish``: the last candidate's ``finishReason``. ``extra``: more keys for the last
-    candidate (``safetyRatings``, ``citationMetadata``, ``finishMessage``).
+    ``pieces`` are those of candidate 0. ``finish``: its ``finishReason``. ``extra``:
+    more keys for it (``safetyRatings``, ``citationMetadata``, ``finishMessage``).
     ``prompt_feedback``: when set, the response has no candidates at all. ``media``:
     one journal summary per image or audio output (empty for text-only replies); when
     set, usage carries ``candidatesTokensDetails`` and ``inlineData`` pieces of one
-    group merge by concatenating their bytes.
+    group merge by concatenating their bytes. ``others``: the plans of candidates 1..N-1
+    (``candidateCount``), text answers without media; empty for one candidate.
     """
 
     pieces: tuple[Piece, ...]
@@ -108,6 +129,7 @@ class Plan(NamedTuple):
     extra: Mapping[str, Any] = _EMPTY
     prompt_feedback: dict[str, Any] | None = None
     media: tuple[Mapping[str, Any], ...] = ()
+    others: tuple[Plan, ...] = ()
 
 
 def _b64(data: bytes) -> str:
@@ -132,6 +154,13 @@ def call_id(key: bytes, index: int) -> str:
     """An 8-character lowercase alphanumeric ``functionCall.id`` (gemini-3, A2)."""
     raw = _stream(key, b"call-id%d" % index, 8)
     return "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in raw)
+
+
+def candidate_key(key: bytes, index: int, attempt: int = 0) -> bytes:
+    """The 32-byte key candidate ``index`` (>= 1) of a ``candidateCount`` reply is
+    derived from (candidate 0 uses the request key itself); ``attempt`` > 0 gives
+    further keys, used when a key's answer repeats an earlier candidate's."""
+    return _stream(key, b"candidate%d.%d" % (index, attempt), 32)
 
 
 def answer_words(key: bytes, count: int) -> list[str]:
@@ -191,6 +220,7 @@ def text_plan(
     if limit < len(all_words):
         all_words = all_words[:limit]
         finish = "MAX_TOKENS"
+    # the hot path: like _answer() and _limit(), inline
     thought_pieces = _thought_pieces(key) if thoughts else []
     pieces = thought_pieces if show_thoughts else []
     hidden = 0 if show_thoughts else sum(p.thoughts for p in thought_pieces)
@@ -202,6 +232,92 @@ def text_plan(
             part["thoughtSignature"] = signature(key, 0)
         pieces.append(Piece(part, 1, candidates=len(group), thoughts=hidden if i == 0 else 0))
     return Plan(tuple(pieces), finish)
+
+
+def _answer(
+    key: bytes,
+    deltas: list[tuple[str, int]],
+    finish: str,
+    thoughts: bool,
+    show_thoughts: bool,
+    signed: bool,
+) -> Plan:
+    """The plan of answer ``deltas`` (``(text, tokens)``), thought pieces first."""
+    thought_pieces = _thought_pieces(key) if thoughts else []
+    pieces = thought_pieces if show_thoughts else []
+    hidden = 0 if show_thoughts else sum(p.thoughts for p in thought_pieces)
+    last = len(deltas) - 1
+    for i, (text, count) in enumerate(deltas):
+        part: dict[str, Any] = {"text": text}
+        if signed and i == last:
+            part["thoughtSignature"] = signature(key, 0)
+        pieces.append(Piece(part, 1, candidates=count, thoughts=hidden if i == 0 else 0))
+    return Plan(tuple(pieces), finish)
+
+
+def _limit(available: int, max_tokens: int | None, force_cut: bool) -> int:
+    """How many of ``available`` answer tokens are sent (see :func:`text_plan`)."""
+    if force_cut:
+        return max_tokens if max_tokens is not None and max_tokens < available else available // 2
+    if max_tokens is not None and max_tokens < available:
+        return max_tokens
+    return available
+
+
+def text_tokens(text: str) -> list[str]:
+    """``text`` cut into tokens by the token rule: each whitespace-separated word with
+    the whitespace before it, so ``"".join(text_tokens(t)) == t`` for any ``t`` without
+    trailing whitespace."""
+    return _TOKEN_RE(text)
+
+
+def document_plan(
+    key: bytes,
+    text: str,
+    *,
+    chunks: int,
+    max_tokens: int | None,
+    thoughts: bool = False,
+    show_thoughts: bool = True,
+    force_cut: bool = False,
+    signed: bool = False,
+) -> Plan:
+    """Like :func:`text_plan` for a given answer ``text`` (a JSON document in JSON
+    mode): its tokens (:func:`text_tokens`) go out in ``min(chunks, tokens)`` deltas
+    that concatenate to ``text``; ``max_tokens``/``force_cut`` cut it the same way."""
+    tokens = text_tokens(text)
+    limit = _limit(len(tokens), max_tokens, force_cut)
+    finish = "STOP"
+    if limit < len(tokens):
+        tokens = tokens[:limit]
+        finish = "MAX_TOKENS"
+    deltas = [("".join(group), len(group)) for group in _deltas(tokens, chunks)]
+    return _answer(key, deltas, finish, thoughts, show_thoughts, signed)
+
+
+_ATTEMPTS = 16
+"""Keys tried per extra candidate for an answer no earlier candidate gave."""
+
+
+def with_candidates(
+    first: Plan, key: bytes, count: int, answer: Callable[[bytes, int], Plan]
+) -> Plan:
+    """``first`` (candidate 0) with ``count - 1`` more candidates (:attr:`Plan.others`):
+    candidate ``i`` is ``answer(candidate_key(key, i), i)``. When its text repeats an
+    earlier candidate's, the next keys (``attempt`` 1, 2, ...) are tried, so the texts
+    differ unless the answer cannot (a JSON schema with fewer values than candidates).
+    """
+    seen = {_said(first.pieces)[0]}
+    others: list[Plan] = []
+    for index in range(1, count):
+        for attempt in range(_ATTEMPTS):
+            plan = answer(candidate_key(key, index, attempt), index)
+            text = _said(plan.pieces)[0]
+            if text not in seen:
+                break
+        seen.add(text)
+        others.append(plan)
+    return first._replace(others=tuple(others))
 
 
 def function_call_plan(
@@ -294,13 +410,42 @@ def _details(pieces: tuple[Piece, ...]) -> dict[str, int]:
     return out
 
 
-def _final_candidate(plan: Plan, content: dict[str, Any] | None) -> dict[str, Any]:
+def _final_candidate(plan: Plan, content: dict[str, Any] | None, index: int = 0) -> dict[str, Any]:
     candidate: dict[str, Any] = {} if content is None else {"content": content}
     if plan.finish is not None:
         candidate["finishReason"] = plan.finish
-    candidate["index"] = 0
+    candidate["index"] = index
     candidate.update(plan.extra)
     return candidate
+
+
+def stream_order(plan: Plan) -> list[tuple[int, Plan, int]]:
+    """The pieces of every candidate in stream order, as ``(index, candidate plan,
+    position of the piece in it)``: round robin, one piece of each candidate in turn
+    (Google interleaves the candidates of a stream), a candidate that has no piece
+    left skipped."""
+    plans = (plan, *plan.others)
+    longest = max(len(p.pieces) for p in plans)
+    return [
+        (i, p, step) for step in range(longest) for i, p in enumerate(plans) if step < len(p.pieces)
+    ]
+
+
+def _interleaved_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[dict[str, Any]]:
+    chunks: list[dict[str, Any]] = []
+    candidates = thoughts = 0
+    for index, sub, position in stream_order(plan):
+        piece = sub.pieces[position]
+        candidates += piece.candidates
+        thoughts += piece.thoughts
+        content = {"parts": [piece.part], "role": "model"}
+        if position == len(sub.pieces) - 1:
+            candidate = _final_candidate(sub, content, index)
+        else:
+            candidate = {"content": content, "index": index}
+        usage = _usage(prompt, candidates, thoughts)
+        chunks.append(_envelope([candidate], plan, usage, version, rid))
+    return chunks
 
 
 def _envelope(
@@ -322,11 +467,18 @@ def _envelope(
 
 
 def stream_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[dict[str, Any]]:
-    """One GenerateContentResponse per piece (at least one), as streamed (A3)."""
+    """One GenerateContentResponse per piece (at least one), as streamed (A3).
+
+    With several candidates each chunk carries one candidate (its ``index``), in
+    :func:`stream_order`; each candidate's last chunk has its ``finishReason``, and
+    ``usageMetadata`` counts the tokens of every candidate sent so far.
+    """
     if plan.prompt_feedback is not None:
         return [_envelope(None, plan, _usage(prompt, 0, 0), version, rid)]
     if not plan.pieces:
         return [_envelope([_final_candidate(plan, None)], plan, _usage(prompt, 0, 0), version, rid)]
+    if plan.others:
+        return _interleaved_chunks(plan, prompt=prompt, version=version, rid=rid)
     chunks: list[dict[str, Any]] = []
     candidates = thoughts = 0
     last = len(plan.pieces) - 1
@@ -366,7 +518,17 @@ def _merge(pieces: tuple[Piece, ...]) -> list[dict[str, Any]]:
 
 
 def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> dict[str, Any]:
-    """The generateContent reply: the stream merged into whole parts (A2)."""
+    """The generateContent reply: the stream merged into whole parts (A2); one entry
+    of ``candidates`` per candidate, usage summed over all of them."""
+    if plan.others:
+        plans = (plan, *plan.others)
+        pieces = tuple(piece for p in plans for piece in p.pieces)
+        usage = _usage(prompt, sum(p.candidates for p in pieces), sum(p.thoughts for p in pieces))
+        out = [
+            _final_candidate(p, {"parts": _merge(p.pieces), "role": "model"}, i)
+            for i, p in enumerate(plans)
+        ]
+        return _envelope(out, plan, usage, version, rid)
     candidates = sum(p.candidates for p in plan.pieces)
     thoughts = sum(p.thoughts for p in plan.pieces)
     usage = _usage(prompt, candidates, thoughts, _details(plan.pieces) if plan.media else None)
@@ -376,16 +538,7 @@ def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> dict[s
     return _envelope([_final_candidate(plan, content)], plan, usage, version, rid)
 
 
-def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
-    """What the reply says, for the journal (``response``): ``{"text", "thoughts",
-    "function_calls": [{"name", "args", "id"?}], "finish_reason"}`` (+ ``block_reason``;
-    + ``media``: the plan's media summaries, when it has any).
-
-    ``sent``: how many stream chunks went out before a cut (``None``: all of them); the
-    ``finish_reason`` is ``None`` unless the last chunk was sent.
-    """
-    pieces = plan.pieces if sent is None else plan.pieces[:sent]
-    complete = sent is None or sent >= max(len(plan.pieces), 1)
+def _said(pieces: tuple[Piece, ...]) -> tuple[str, str, list[dict[str, Any]]]:
     text: list[str] = []
     thoughts: list[str] = []
     calls: list[dict[str, Any]] = []
@@ -399,14 +552,57 @@ def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
             thoughts.append(part["text"])
         else:
             text.append(part["text"])
+    return "".join(text), "".join(thoughts), calls
+
+
+def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
+    """What the reply says, for the journal (``response``): ``{"text", "thoughts",
+    "function_calls": [{"name", "args", "id"?}], "finish_reason", "candidates",
+    "texts", "finish_reasons"}`` (+ ``block_reason``; + ``media``: the plan's media
+    summaries, when it has any).
+
+    ``text``, ``thoughts``, ``function_calls`` and ``finish_reason`` are candidate 0's;
+    ``candidates`` is how many candidates the reply has (0 for a blocked prompt),
+    ``texts`` and ``finish_reasons`` hold each candidate's answer text and
+    ``finishReason``. ``sent``: how many stream chunks went out before a cut (``None``:
+    all of them); a candidate's text is what its sent chunks hold, and its finish
+    reason is ``None`` unless its last chunk was sent.
+    """
+    feedback = plan.prompt_feedback
+    if sent is None and not plan.others:  # the hot path: one candidate, all sent
+        text, thoughts, calls = _said(plan.pieces)
+        texts = [text]
+        reasons = [plan.finish]
+        complete = True
+    else:
+        plans = (plan, *plan.others)
+        if sent is None:
+            shown = [p.pieces for p in plans]
+            done = [True] * len(plans)
+        elif not plan.others:
+            shown = [plan.pieces[:sent]]
+            done = [sent >= max(len(plan.pieces), 1)]
+        else:
+            counts = [0] * len(plans)
+            for index, _, _ in stream_order(plan)[:sent]:
+                counts[index] += 1
+            shown = [p.pieces[:n] for p, n in zip(plans, counts, strict=True)]
+            done = [n >= len(p.pieces) for p, n in zip(plans, counts, strict=True)]
+        text, thoughts, calls = _said(shown[0])
+        texts = [text, *(_said(pieces)[0] for pieces in shown[1:])]
+        reasons = [p.finish if ok else None for p, ok in zip(plans, done, strict=True)]
+        complete = done[0]
     out: dict[str, Any] = {
-        "text": "".join(text),
-        "thoughts": "".join(thoughts),
+        "text": text,
+        "thoughts": thoughts,
         "function_calls": calls,
-        "finish_reason": plan.finish if complete else None,
+        "finish_reason": reasons[0],
+        "candidates": 0 if feedback is not None else len(texts),
+        "texts": [] if feedback is not None else texts,
+        "finish_reasons": [] if feedback is not None else reasons,
     }
-    if plan.prompt_feedback is not None and complete:
-        out["block_reason"] = plan.prompt_feedback["blockReason"]
+    if feedback is not None and complete:
+        out["block_reason"] = feedback["blockReason"]
     if plan.media:
         out["media"] = list(plan.media)
     return out

@@ -1,5 +1,8 @@
 """The mock's admin routes (``/_mock/...``, never journaled), JSON in and out.
 
+(The fixture images ``/_mock/image.png|jpg`` live in :mod:`mockserver.http_fixtures`
+and are journaled.)
+
 - ``GET /_mock/health`` -> ``{"status": "ok"}``;
 - ``GET|DELETE /_mock/requests`` (``?cid=`` filters the GET): the journal
   (:mod:`mockserver.journal`) / clear it -> ``{"cleared": n}``;

@@ -1,8 +1,9 @@
 """The request journal: what the proxy under test sent upstream, with secrets redacted.
 
 One entry per API request: ``/v1beta`` (or its alias ``/v1``), Google's
-OpenAI-compatible ``/v1beta/openai``, Code Assist ``/v1internal`` and the OAuth token
-endpoint (admin routes ``/_mock/...`` are not recorded)::
+OpenAI-compatible ``/v1beta/openai``, Code Assist ``/v1internal``, the OAuth token
+endpoint and the fixture images ``/_mock/image.png|jpg`` (:mod:`mockserver.
+http_fixtures`; the other admin routes ``/_mock/...`` are not recorded)::
 
     {"seq": 1, "time": 1767225600.123, "method": "POST",
      "path": "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
@@ -11,7 +12,8 @@ endpoint (admin routes ``/_mock/...`` are not recorded)::
      "body": {...parsed JSON...} | null, "scenario": "text" | null, "cid": "7f3a" | null,
      "status": 200,
      "credentials": [{"where": "header:x-goog-api-key", "sha256": "3f1c0a9b2e4d"}],
-     "response": {"text": "...", "thoughts": "", "function_calls": [], "finish_reason": "STOP"}
+     "response": {"text": "...", "thoughts": "", "function_calls": [], "finish_reason": "STOP",
+                  "candidates": 1, "texts": ["..."], "finish_reasons": ["STOP"]}
                  | null}
 
 ``seq`` counts from 1 and keeps counting across :meth:`Journal.clear`; ``time`` is Unix
@@ -23,9 +25,10 @@ JSON. ``credentials`` lists every credential the request carried (``where``:
 ``query:key``, and ``body:refresh_token`` for the token endpoint, whose recorded body
 has its secret fields redacted) by fingerprint: the first 12 hex digits of its SHA-256,
 enough to tell whose key it is, useless to recover it. ``response`` summarises what
-the mock answered to a generate call (:func:`mockserver.generate.summarize`; ``error``
-is added when it sent an error; ``media`` for image and audio answers) and is ``null``
-for other requests. The journal keeps the newest
+the mock answered to a generate call (:func:`mockserver.generate.summarize`: candidate
+0's ``text``, and ``texts``/``finish_reasons`` per candidate; ``error`` is added when
+it sent an error; ``media`` for image and audio answers), ``{"image": {...}}`` for a
+fixture image, and is ``null`` for other requests. The journal keeps the newest
 ``capacity`` entries.
 
 Recording is the hot path, so an entry is stored as a flat tuple of the raw request

@@ -5,6 +5,10 @@
   filter byte 0, ``IEND``; CRC-32 on every chunk). :func:`gradient_png` draws a
   ``width`` x ``height`` gradient whose colours come from a key (the request hash), so
   the same request gives the same image, byte for byte.
+- :func:`fixture_png` and :data:`FIXTURE_JPEG`: the images the mock serves at
+  ``GET /_mock/image.png`` and ``/_mock/image.jpg`` (:mod:`mockserver.http_fixtures`),
+  for proxies that fetch ``http(s)`` image URLs: a 32 x 32 gradient PNG and a fixed
+  16 x 16 baseline JPEG (JFIF, YCbCr 4:4:4, one flat orange, RGB about 230/121/30).
 - :func:`tone_pcm`: headerless signed 16-bit little-endian mono PCM at
   :data:`SAMPLE_RATE` Hz (wire-formats.md A6, TTS: ``audio/L16;codec=pcm;rate=24000``),
   one sine segment of :data:`SEGMENT_SAMPLES` samples per word, each at the frequency
@@ -21,17 +25,38 @@ from array import array
 from functools import cache
 
 __all__ = [
+    "FIXTURE_JPEG",
+    "JPEG_SIGNATURE",
     "PCM_MIME",
     "PNG_SIGNATURE",
     "SAMPLE_RATE",
     "SEGMENT_SAMPLES",
     "encode_png",
+    "fixture_png",
     "gradient_png",
     "tone_pcm",
     "voice_frequency",
 ]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+"""SOI and the first byte of the next marker: how every JPEG file starts."""
+FIXTURE_JPEG = b"".join(
+    bytes.fromhex(segment)
+    for segment in (
+        "ffd8",  # SOI
+        "ffe000104a46494600010100000100010000",  # APP0: JFIF 1.1, 1:1, no thumbnail
+        "ffdb004300" + "01" * 64,  # DQT: table 0, every step 1
+        "ffc00011080010001003011100021100031100",  # SOF0: 8 bit, 16x16, YCbCr at 1x1
+        "ffc4001700010003000000000000000000000000000007090a",  # DHT DC 0: 0; 7, 9, 10
+        "ffc40014100100000000000000000000000000000000",  # DHT AC 0: end-of-block only
+        "ffda000c03010002000300003f00",  # SOS: three components, tables 0
+        "9e19ff005f800000",  # 4 MCUs, DC only (Y 120, Cb -512, Cr 496), 0xff stuffed
+        "ffd9",  # EOI
+    )
+)
+"""A valid 16 x 16 baseline JPEG (179 bytes) of one flat colour, RGB about (230, 121,
+30); served at ``GET /_mock/image.jpg``."""
 SAMPLE_RATE = 24_000
 """Samples per second of TTS output (Hz)."""
 SEGMENT_SAMPLES = SAMPLE_RATE // 4
@@ -78,6 +103,12 @@ def gradient_png(key: bytes, width: int = 64, height: int = 64) -> bytes:
         for x in range(width):
             pixels += bytes((xs[x], green, b0 + (b1 - b0) * (x + y) // span))
     return encode_png(width, height, bytes(pixels))
+
+
+@cache
+def fixture_png() -> bytes:
+    """The 32 x 32 gradient PNG served at ``GET /_mock/image.png`` (always the same)."""
+    return gradient_png(b"mock-fixture-image", 32, 32)
 
 
 def voice_frequency(index: int) -> float:

@@ -26,7 +26,9 @@ from mockserver import errors, fields
 from spec.scenarios import Directive, DirectiveError, find_directive, parse_directive
 
 __all__ = [
+    "MAX_CANDIDATES",
     "MAX_STOP_SEQUENCES",
+    "candidate_count",
     "check_thought_signatures",
     "contents_of",
     "directive_from_text",
@@ -57,6 +59,8 @@ _DATA_FIELDS = (
 _ROLES = frozenset({"user", "model", "function", ""})
 MAX_STOP_SEQUENCES = 5
 """Google rejects more ``generationConfig.stopSequences`` (client-breakages F5)."""
+MAX_CANDIDATES = 8
+"""``generationConfig.candidateCount`` must be in 1..8 (0 means unset)."""
 _CAMEL_RE = re.compile(r"(?<!^)([A-Z])")
 
 
@@ -126,7 +130,8 @@ def validate_generate(
     First every parse-time problem at once (:mod:`mockserver.fields`: unknown names,
     wrong types, bad enums, lists where one value goes), then the first semantic one:
     no ``contents``, a bad role, empty ``parts``, a part with no data, both
-    ``thinkingBudget`` and ``thinkingLevel``, more than 5 ``stopSequences``.
+    ``thinkingBudget`` and ``thinkingLevel``, ``candidateCount`` outside 0..8, more
+    than 5 ``stopSequences``.
     ``message``: the table to read the body as (the Code Assist inner request adds
     ``session_id`` and ``labels``); ``path``: where the body sits in the payload
     (``request`` in a Code Assist envelope), used in unknown-name messages.
@@ -155,6 +160,12 @@ def validate_generate(
             raise errors.invalid_argument(
                 "You can only set one of thinking budget and thinking level."
             )
+        count = get(config, "candidateCount")
+        if count is not None and not 0 <= _as_int(count, "candidate_count") <= MAX_CANDIDATES:
+            raise _missing(
+                "generation_config.candidate_count",
+                f"candidate_count must be between 1 and {MAX_CANDIDATES}.",
+            )
         stops = get(config, "stopSequences")
         if stops is not None and len(stops) > MAX_STOP_SEQUENCES:
             raise _missing(
@@ -162,6 +173,18 @@ def validate_generate(
                 f"number of stop_sequences must not exceed {MAX_STOP_SEQUENCES}.",
             )
     return body
+
+
+def _as_int(value: Any, field: str) -> int:
+    """An int32 field's value as an int; like proto3 JSON, a numeric string is accepted.
+    Raises GoogleError 400 (naming ``generation_config.<field>``) otherwise."""
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _type_error(f"generation_config.{field}", "TYPE_INT32", value)
+    return value
 
 
 def max_output_tokens(body: dict[str, Any]) -> int | None:
@@ -175,13 +198,18 @@ def max_output_tokens(body: dict[str, Any]) -> int | None:
     value = get(config, "maxOutputTokens")
     if value is None:
         return None
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _type_error("generation_config.max_output_tokens", "TYPE_INT32", value)
+    value = _as_int(value, "max_output_tokens")
     return value if value >= 1 else None
+
+
+def candidate_count(config: dict[str, Any]) -> int:
+    """``candidateCount`` of a validated ``generationConfig``: 1 when unset or 0 (the
+    proto3 default), else 1..:data:`MAX_CANDIDATES` (out-of-range values, which
+    :func:`validate_generate` rejects, are clamped)."""
+    value = get(config, "candidateCount")
+    if value is None:
+        return 1
+    return min(MAX_CANDIDATES, max(1, _as_int(value, "candidate_count")))
 
 
 def include_thoughts(body: dict[str, Any]) -> bool:

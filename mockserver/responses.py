@@ -7,10 +7,12 @@ same request give byte-identical replies (wire-formats.md A2, A3, A5, C1-C2).
 
 Directive precedence (:func:`select_directive`): the ``x-mock-scenario`` header, then
 the admin queue, then the last ``[[mock:...]]`` of the last user content with text.
-The token rule is documented in :mod:`mockserver.generate`; image, audio and Imagen
-answers in :mod:`mockserver.multimodal`. :func:`decide` is the framing-free core that
-the Gemini routes (:func:`generate`), Google's OpenAI-compatible endpoint
-(:mod:`mockserver.compat`) and Code Assist (:mod:`mockserver.codeassist`) share.
+The token rule and ``candidateCount`` are documented in :mod:`mockserver.generate`,
+JSON mode (``responseMimeType: application/json``) in :mod:`mockserver.structured`,
+image, audio and Imagen answers in :mod:`mockserver.multimodal`. :func:`decide` is the
+framing-free core that the Gemini routes (:func:`generate`), Google's OpenAI-compatible
+endpoint (:mod:`mockserver.compat`) and Code Assist (:mod:`mockserver.codeassist`)
+share.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from mockserver.embed import embed_request
 from mockserver.framing import Write, json_array_writes, plan_writes, pretty, sse_event
 from mockserver.generate import (
     Plan,
+    document_plan,
     function_call_plan,
     no_content_plan,
     prompt_blocked_plan,
@@ -32,9 +35,11 @@ from mockserver.generate import (
     summarize,
     text_plan,
     unary_response,
+    with_candidates,
 )
 from mockserver.multimodal import media_plan, predict_body
 from mockserver.request import (
+    candidate_count,
     check_thought_signatures,
     directive_from_text,
     ends_with_function_response,
@@ -47,6 +52,7 @@ from mockserver.request import (
     request_key,
     validate_generate,
 )
+from mockserver.structured import document, json_mode
 from mockserver.toolargs import DEFAULT_TOOL, args_for, callable_tools
 from spec.scenarios import Directive, Scenario
 
@@ -135,6 +141,9 @@ def _error_summary(code: int, status: str, message: str) -> dict[str, Any]:
         "thoughts": "",
         "function_calls": [],
         "finish_reason": None,
+        "candidates": 0,
+        "texts": [],
+        "finish_reasons": [],
         "error": {"code": code, "status": status, "message": message},
     }
 
@@ -190,7 +199,8 @@ def _plan(model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, sign
         return no_content_plan(_NO_CONTENT[scenario])
     if scenario is Scenario.PROMPT_BLOCKED:
         return prompt_blocked_plan()
-    if model.image or model.tts or get(body, "generationConfig"):
+    config = get(body, "generationConfig")
+    if model.image or model.tts or config:
         media = media_plan(model, body, key, chunks=d.chunks, signed=signed)
         if media is not None:
             return media
@@ -201,15 +211,46 @@ def _plan(model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, sign
     chunks = d.chunks
     if scenario in (Scenario.MID_STREAM_CUT, Scenario.MID_STREAM_ERROR):
         chunks = max(chunks, d.cut_after + 1)
-    return text_plan(
-        key,
-        chunks=chunks,
-        max_tokens=max_output_tokens(body),
-        thoughts=scenario is Scenario.THOUGHTS,
-        show_thoughts=include_thoughts(body),
-        force_cut=scenario is Scenario.MAX_TOKENS,
-        signed=signed,
-    )
+    max_tokens = max_output_tokens(body)
+    thoughts = scenario is Scenario.THOUGHTS
+    show_thoughts = include_thoughts(body)
+    force_cut = scenario is Scenario.MAX_TOKENS
+    as_json, count = (json_mode(config), candidate_count(config)) if config else (False, 1)
+    if not as_json and count == 1:  # the hot path: plain text, one candidate
+        return text_plan(
+            key,
+            chunks=chunks,
+            max_tokens=max_tokens,
+            thoughts=thoughts,
+            show_thoughts=show_thoughts,
+            force_cut=force_cut,
+            signed=signed,
+        )
+
+    def answer(k: bytes, index: int) -> Plan:
+        if as_json:
+            return document_plan(
+                k,
+                document(config, k, index),
+                chunks=chunks,
+                max_tokens=max_tokens,
+                thoughts=thoughts,
+                show_thoughts=show_thoughts,
+                force_cut=force_cut,
+                signed=signed,
+            )
+        return text_plan(
+            k,
+            chunks=chunks,
+            max_tokens=max_tokens,
+            thoughts=thoughts,
+            show_thoughts=show_thoughts,
+            force_cut=force_cut,
+            signed=signed,
+        )
+
+    first = answer(key, 0)
+    return first if count == 1 else with_candidates(first, key, count, answer)
 
 
 class Outcome(NamedTuple):

@@ -272,7 +272,7 @@ def more_good() -> dict[str, Exchange]:
         ),
         "response_json_schema": json_exchange(
             "response_json_schema",
-            completion(),
+            completion({"role": "assistant", "content": '{"name": "Ada", "age": 36}'}),
             upstream=journal(
                 body=upstream_body(
                     generationConfig={
@@ -385,6 +385,36 @@ def more_good() -> dict[str, Exchange]:
             "stream_coalesced", sse(*text_chunks()), upstream=journal(text="Hello there friend")
         ),
         "stream_paced": paced("stream_paced"),
+        "n_choices": json_exchange(
+            "n_choices",
+            completion(
+                choices=[
+                    {
+                        "index": i,
+                        "message": {"role": "assistant", "content": f"Cat {i}"},
+                        "finish_reason": "stop",
+                    }
+                    for i in range(2)
+                ]
+            ),
+        ),
+        "image_http_url": json_exchange(
+            "image_http_url",
+            completion(),
+            upstream=journal(
+                body=upstream_body(
+                    contents=[
+                        {
+                            "role": "user",
+                            "parts": [
+                                {"text": "Describe this picture."},
+                                {"inlineData": {"mimeType": "image/png", "data": IMAGE_B64}},
+                            ],
+                        }
+                    ]
+                )
+            ),
+        ),
         "stream_slow": stream_exchange("stream_slow", [b": keep-alive\n\n", sse(*text_chunks())]),
         "rate_limit_burst": error_exchange(
             "rate_limit_burst", 429, "rate limited", headers=(("retry-after", "5"),)

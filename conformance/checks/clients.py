@@ -222,3 +222,20 @@ for _probe, (_what, _mode, _features) in _NODE.items():
         mode=_mode,
         features=_features,
     )(_node_check(_probe, _what))
+
+
+@check(
+    "clients.openai_python.parse",
+    title="openai-python's chat.completions.parse() turns a json_schema answer into the model",
+    severity=Severity.MEDIUM,
+    source=f"client-breakages.md F4 ('beta.chat.completions.parse succeeds'); {_SDK}",
+    probes=("response_json_schema",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def parse(x: Exchange) -> None:
+    completion = _fail_on_error(x, "parse", "the json_schema answer")
+    if completion.choices[0].message.parsed is None:
+        raise CheckFailure(
+            "chat.completions.parse() returned no parsed object", excerpt=excerpt(x.body[:600])
+        )

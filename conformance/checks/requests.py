@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 from ..exchange import Exchange
-from ..probes.params import KITCHEN_SINK, SYSTEM_PROMPT
-from ..registry import CheckFailure, Severity, check, excerpt
+from ..probes.params import KITCHEN_SINK, N_CHOICES, SYSTEM_PROMPT
+from ..registry import CheckFailure, Mode, Severity, check, excerpt
 from ._common import require_response
+from .errors import check_envelope
 from .upstream import normalise, request_body
 
 __all__: list[str] = []
@@ -61,3 +62,33 @@ def content_part_arrays(x: Exchange) -> str | None:
                 excerpt=excerpt(json.dumps(body)[:800]),
             )
     return None
+
+
+@check(
+    "requests.n_choices",
+    title=f"n={N_CHOICES} gives {N_CHOICES} choices indexed 0..{N_CHOICES - 1} (or a clear 400)",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md F8 (songquanpeng/one-api#2209, lbjlaq/Antigravity-Manager#361)",
+    probes=("n_choices",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def n_choices(x: Exchange) -> None:
+    status = require_response(x)
+    if status == 400:
+        check_envelope(x)  # refusing n>1 clearly is acceptable
+        return
+    if status != 200:
+        raise CheckFailure(f"n={N_CHOICES} got HTTP {status}", excerpt=excerpt(x.body))
+    body = json.loads(x.body)
+    choices = body.get("choices") if isinstance(body, dict) else None
+    indexes = [c.get("index") for c in choices or [] if isinstance(c, dict)]
+    if (
+        sorted(i for i in indexes if isinstance(i, int)) != list(range(N_CHOICES))
+        or len(indexes) != N_CHOICES
+    ):
+        raise CheckFailure(
+            f"n={N_CHOICES} returned choices with indexes {indexes}; clients that read "
+            f"choices[{N_CHOICES - 1}] fail",
+            excerpt=excerpt(x.body),
+        )

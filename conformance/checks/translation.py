@@ -276,3 +276,46 @@ def image_data_url(x: Exchange) -> None:
         "the image never reached the upstream as inlineData",
         excerpt=excerpt(str(request_body(x).get("contents"))[:800]),
     )
+
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@check(
+    "translate.image_http_url",
+    title="An image_url http URL reaches Gemini as the image's bytes (inlineData)",
+    severity=Severity.MEDIUM,
+    source="client-breakages.md F7 (songquanpeng/one-api#2245, zuisong/gemini-openai-proxy#5)",
+    probes=("image_http_url",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def image_http_url(x: Exchange) -> None:
+    status = require_response(x)
+    if status != 200:
+        raise CheckFailure(
+            f"a message with an http image URL got HTTP {status}", excerpt=excerpt(x.body)
+        )
+    for content in request_body(x).get("contents") or []:
+        for part in (content or {}).get("parts") or []:
+            inline = _get(part, "inlineData")
+            if isinstance(inline, dict) and isinstance(inline.get("data"), str):
+                try:
+                    raw = base64.b64decode(inline["data"])
+                except ValueError:
+                    continue
+                if raw.startswith(_PNG):
+                    mime = _get(inline, "mimeType")
+                    if mime != "image/png":
+                        raise CheckFailure(f"the fetched PNG went upstream as mimeType {mime!r}")
+                    return
+            if _get(part, "fileData") is not None:
+                raise CheckFailure(
+                    "the http URL went upstream as fileData; Gemini only reads its own file "
+                    "URIs there, so the model never sees the image",
+                    excerpt=excerpt(str(part)),
+                )
+    raise CheckFailure(
+        "the image never reached the upstream",
+        excerpt=excerpt(str(request_body(x).get("contents"))[:800]),
+    )

@@ -17,6 +17,7 @@ from .base import Probe, chat, chat_request, probe, prompt, with_body
 __all__ = [
     "EFFORTS",
     "IMAGE_PNG",
+    "N_CHOICES",
     "PARAMS",
     "RESPONSE_SCHEMA",
     "STOPS",
@@ -193,6 +194,35 @@ probe(
         "image_data_url",
         "a user message with a data: URL PNG image part",
         _image,
+        mode=Mode.CONTROLLED,
+    )
+)
+
+
+def _image_url(target: Target, cid: str) -> Request:
+    url = f"{(target.mock_url or '').rstrip('/')}/_mock/image.png"
+    text = prompt(target, "Describe this picture.", None, cid)
+    content = [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": url}}]
+    return with_body(chat_request(target, cid), messages=[{"role": "user", "content": content}])
+
+
+probe(
+    Probe(
+        "image_http_url",
+        "a user message with an http image URL (served by the mock on 127.0.0.1)",
+        _image_url,
+        mode=Mode.CONTROLLED,
+    )
+)
+
+N_CHOICES = 2
+"""``n`` the ``n_choices`` probe asks for (client-breakages.md F8)."""
+
+probe(
+    Probe(
+        "n_choices",
+        f"n={N_CHOICES}: several choices in one answer",
+        chat("Give me a name for a cat.", n=N_CHOICES),
         mode=Mode.CONTROLLED,
     )
 )

@@ -370,6 +370,9 @@ def test_journal_records_and_redacts(client: httpx.Client) -> None:
         "thoughts": "",
         "function_calls": [],
         "finish_reason": "STOP",
+        "candidates": 1,
+        "texts": [streamed],
+        "finish_reasons": ["STOP"],
     }
     assert entries[2]["response"]["error"]["status"] == "INVALID_ARGUMENT"
     everything = client.get("/_mock/requests").text

@@ -428,6 +428,41 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         stream_exchange("stream_slow", [b"data: \n\n", sse(*_TEXT)]),
         "[stream_slow]",
     ),
+    ("requests.n_choices", json_exchange("n_choices", completion()), "indexes [0]"),
+    ("requests.n_choices", error_exchange("n_choices", 500), "HTTP 500"),
+    (
+        "translate.image_http_url",
+        json_exchange(
+            "image_http_url",
+            completion(),
+            upstream=journal(
+                body=upstream_body(
+                    contents=[
+                        {
+                            "role": "user",
+                            "parts": [
+                                {"fileData": {"fileUri": "http://127.0.0.1:1/_mock/image.png"}}
+                            ],
+                        }
+                    ]
+                )
+            ),
+        ),
+        "as fileData",
+    ),
+    (
+        "translate.image_http_url",
+        json_exchange("image_http_url", completion(), upstream=journal(body=upstream_body())),
+        "never reached",
+    ),
+    (
+        "clients.openai_python.parse",
+        json_exchange(
+            "response_json_schema",
+            completion({"role": "assistant", "content": "Ada is 36."}),
+        ),
+        "cannot consume",
+    ),
     # the target's own documented rate limit
     ("contract.rate_limit", json_exchange("rate_limit_burst", completion()), "all served"),
     (

@@ -7,6 +7,7 @@ import json
 import struct
 from typing import Any
 
+import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -164,6 +165,30 @@ def test_unary_completion() -> None:
     assert choice["message"]["role"] == "assistant"
     assert len(choice["message"]["content"].split()) == body["usage"]["completion_tokens"]
     assert reply.body == reply_for(chat()).body
+
+
+def test_n_gives_one_choice_and_json_formats_give_json_content() -> None:
+    reply = reply_for(chat(n=3))
+    [choice] = json.loads(reply.body)["choices"]
+    assert reply.summary is not None
+    assert reply.summary["candidates"] == 1
+    assert reply.summary["texts"] == [choice["message"]["content"]]
+    streamed = reply_for(chat(n=2, stream=True))
+    chunks = [json.loads(e) for e in events(stream_body(streamed))[:-1]]
+    assert {c["choices"][0]["index"] for c in chunks} == {0}
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "days": {"type": "integer", "minimum": 1}},
+        "required": ["city", "days"],
+        "additionalProperties": False,
+    }
+    fmt = {"type": "json_schema", "json_schema": {"name": "trip", "schema": schema}}
+    content = json.loads(reply_for(chat(response_format=fmt)).body)["choices"][0]["message"]
+    jsonschema.validate(json.loads(content["content"]), schema)
+    plain = reply_for(chat(response_format={"type": "json_object"}))
+    assert list(json.loads(json.loads(plain.body)["choices"][0]["message"]["content"])) == [
+        "answer"
+    ]
 
 
 def test_stream_framing_usage_and_done() -> None:

@@ -534,20 +534,30 @@ def test_every_scenario_unary_shape(scenario: Scenario, model: ModelInfo) -> Non
 # ----------------------------------------------------------------------------- determinism
 
 texts = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
+SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "size": {"enum": ["s", "m", "l"]}},
+    "required": ["name"],
+}
+configs = st.fixed_dictionaries(
+    {},
+    optional={
+        "maxOutputTokens": st.integers(1, 30),
+        "candidateCount": st.integers(1, 4),
+        "responseMimeType": st.just("application/json"),
+        "responseJsonSchema": st.just(SCHEMA),
+    },
+)
 requests = st.fixed_dictionaries(
     {"contents": st.lists(texts, min_size=1, max_size=3)},
-    optional={"maxOutputTokens": st.integers(1, 30), "system": texts},
+    optional={"config": configs, "system": texts},
 ).map(
     lambda d: {
         "contents": [
             {"role": "user" if i % 2 == 0 else "model", "parts": [{"text": t}]}
             for i, t in enumerate(d["contents"])
         ],
-        **(
-            {"generationConfig": {"maxOutputTokens": d["maxOutputTokens"]}}
-            if "maxOutputTokens" in d
-            else {}
-        ),
+        **({"generationConfig": d["config"]} if d.get("config") else {}),
         **({"systemInstruction": {"parts": [{"text": d["system"]}]}} if "system" in d else {}),
     }
 )
@@ -618,6 +628,9 @@ def test_summary_says_what_was_sent() -> None:
         "thoughts": text_of(whole, thought=True),
         "function_calls": [],
         "finish_reason": "STOP",
+        "candidates": 1,
+        "texts": [text_of(whole)],
+        "finish_reasons": ["STOP"],
     }
     assert run(Scenario.THOUGHTS, stream=True).summary == summary
     calls = run(Scenario.PARALLEL_TOOL_CALLS, model=PRO3).summary
@@ -638,11 +651,17 @@ def test_summary_says_what_was_sent() -> None:
     blocked = run(Scenario.PROMPT_BLOCKED).summary
     assert blocked is not None
     assert blocked["block_reason"] == "SAFETY"
+    assert blocked["candidates"] == 0
+    assert blocked["texts"] == []
+    assert limited["candidates"] == 0
     assert run(Scenario.SAFETY).summary == {
         "text": "",
         "thoughts": "",
         "function_calls": [],
         "finish_reason": "SAFETY",
+        "candidates": 1,
+        "texts": [""],
+        "finish_reasons": ["SAFETY"],
     }
 
 

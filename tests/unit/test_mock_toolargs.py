@@ -32,6 +32,17 @@ SCHEMAS: list[dict[str, Any]] = [
     },
     {"type": "object", "properties": {"only": {"type": "string"}}},
     {"type": "object"},
+    {  # bounds, refs and long minimums (the generator behind args_for and JSON mode)
+        "type": "object",
+        "properties": {
+            "hour": {"type": "integer", "minimum": 0, "maximum": 1},
+            "ids": {"type": "array", "items": {"$ref": "#/$defs/id"}, "minItems": 5},
+            "when": {"type": "string", "format": "date"},
+            "code": {"type": "string", "minLength": 12},
+        },
+        "required": ["hour", "ids", "when", "code", "extra"],
+        "$defs": {"id": {"type": "integer", "exclusiveMinimum": 100}},
+    },
 ]
 
 
