@@ -11,7 +11,7 @@ from typing import Any
 from ..exchange import Exchange
 from ..probes import PARAMS, SYSTEM_PROMPT
 from ..probes.params import IMAGE_PNG
-from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
+from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import require_response
 from .errors import check_envelope
 from .tool_requests import schema_problems
@@ -292,6 +292,14 @@ _PNG = b"\x89PNG\r\n\x1a\n"
 )
 def image_http_url(x: Exchange) -> None:
     status = require_response(x)
+    if 400 <= status < 500 and status != 429:
+        check_envelope(x)
+        # The suite can only serve images on 127.0.0.1; refusing to fetch a private
+        # address is SSRF protection (LiteLLM does it), and the client sees a clear error.
+        raise NotApplicable(
+            f"the target refused to fetch an image from 127.0.0.1 (HTTP {status}, a clean "
+            "error): a public URL cannot be tested from here"
+        )
     if status != 200:
         raise CheckFailure(
             f"a message with an http image URL got HTTP {status}", excerpt=excerpt(x.body)

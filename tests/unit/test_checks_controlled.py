@@ -430,6 +430,7 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
     ),
     ("requests.n_choices", json_exchange("n_choices", completion()), "indexes [0]"),
     ("requests.n_choices", error_exchange("n_choices", 500), "HTTP 500"),
+    ("translate.image_http_url", error_exchange("image_http_url", 502), "HTTP 502"),
     (
         "translate.image_http_url",
         json_exchange(
@@ -584,3 +585,13 @@ def test_contract_says_nothing_about_requests_with_undocumented_fields() -> None
     assert contract_problems("gemini-proxy-deno", x) is None
     documented = replace(x, request=replace(x.request, json_body={"input": ["a"]}))
     assert contract_problems("gemini-proxy-deno", documented)  # base64 breaks the document
+
+
+def test_a_clean_refusal_to_fetch_a_private_image_url_is_not_a_failure() -> None:
+    from conformance.registry import NotApplicable
+    from tests.check_cases import good
+
+    exchanges = good()
+    exchanges["image_http_url"] = error_exchange("image_http_url", 400, "Unable to fetch image")
+    with pytest.raises(NotApplicable, match="refused to fetch"):
+        REGISTRY["translate.image_http_url"].run(exchanges)
