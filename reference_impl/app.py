@@ -26,7 +26,9 @@ Around them: ``OPTIONS`` anything is a CORS preflight allowing any origin and th
 requested headers, ``x-stainless-*`` included (client-breakages.md G4); every response
 carries ``x-request-id`` and CORS headers exposing ``Retry-After``, ``retry-after-ms``,
 ``x-request-id`` and ``x-should-retry``; an unknown route is a JSON 404 (or 405) in the
-profile's error envelope (D1).
+profile's error envelope (D1). Every request an operation of the profile's OpenAPI
+document describes is checked against it after client auth (:mod:`.validation`): a
+violation is a 400 naming the field, in the profile's envelope.
 """
 
 from __future__ import annotations
@@ -163,4 +165,5 @@ def create_app(settings: Settings) -> web.Application:
     ):
         module.add_routes(app, state)
     app.router.add_route("*", "/{tail:.*}", _fallback(state, app))
+    state.bind(app)
     return app

@@ -25,7 +25,8 @@ true]``                                     "models": {m: {"remaining", "resetTi
 ==========================================  ================================================
 
 Every admin route but login needs ``Authorization: Bearer <JWT>``; errors are
-``{"success": false, "message": "..."}`` with 400, 401 or 404.
+``{"success": false, "message": "..."}`` with 400, 401 or 404. A request the document
+rejects (checked after the JWT) also carries OpenAI's ``error`` object naming the field.
 """
 
 from __future__ import annotations
@@ -76,6 +77,13 @@ def reset_time(raw: str | None) -> str | None:
 
 def _fail(status: int, message: str) -> web.Response:
     return json_response({"success": False, "message": message}, status=status)
+
+
+def _refuse(err: ProxyError) -> web.Response:
+    """``err`` in the admin shape, with OpenAI's ``error`` object beside it (naming the
+    field of a request the document rejects)."""
+    body = {"success": False, "message": err.message, **err.envelope()}
+    return json_response(body, status=err.status)
 
 
 def add_routes(app: web.Application, state: State) -> None:
@@ -142,11 +150,12 @@ def add_routes(app: web.Application, state: State) -> None:
             except jwt.InvalidTokenError:
                 return _fail(401, "Invalid admin token")
             try:
+                await state.check_request(request)
                 return await fn(request)
             except _AdminError as err:
                 return _fail(err.status, err.message)
             except ProxyError as err:
-                return _fail(err.status, err.message)
+                return _refuse(err)
 
         return handler
 
@@ -160,9 +169,10 @@ def add_routes(app: web.Application, state: State) -> None:
         import jwt
 
         try:
+            await state.check_request(request)
             body = await state.read_object(request)
         except RequestError as err:
-            return _fail(400, err.message)
+            return _refuse(err)
         user, password = body.get("username"), body.get("password")
         if not isinstance(user, str) or not isinstance(password, str):
             return _fail(400, "username and password are required strings")

@@ -6,7 +6,8 @@ query minus ``key``; the answer comes back as it is, streamed (``alt=sse`` frami
 untouched). On Code Assist (wire-formats.md A7) ``models/{m}:generateContent`` and
 ``:streamGenerateContent`` are wrapped and unwrapped (each SSE event re-framed
 ``data: <json>\\r\\n\\r\\n``) and ``GET models`` lists the Code Assist models. Errors are
-Gemini's ``{"error": {"code", "message", "status"}}`` (A5), as a native client expects.
+Gemini's ``{"error": {"code", "message", "status"}}`` (A5), as a native client expects,
+including the 400 for a request the document rejects (000 §9 documents text parts only).
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def add_routes(app: web.Application, state: State) -> None:
             return google_error(denied)
         path = request.match_info["path"]
         try:
+            await state.check_request(request)
             body = await state.read_body(request)
             if upstream.code_assist:
                 return await code_assist(request, path, body)

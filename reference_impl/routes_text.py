@@ -2,8 +2,9 @@
 ``/v1/design/{analyze,to-code}`` (sections 3, 6, 7); shapes in :mod:`.translate_text`.
 
 Documents and designs are ``multipart/form-data`` with a ``file`` field; a body that
-is not multipart, a missing file, a PDF pypdf cannot read or an image of unknown type
-is a 400 in the profile's envelope.
+is not multipart, a form the profile's document rejects (a missing file, an unknown
+``detail_level``...), a PDF pypdf cannot read or an image of unknown type is a 400 in the
+profile's envelope.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ async def _form(state: State, request: web.Request) -> tuple[dict[str, str], byt
                 fields[part.name] = (await part.text())[:10_000]
     except (ValueError, AssertionError) as exc:
         raise RequestError(f"the multipart body is malformed: {exc}", param=None) from None
+    form: dict[str, object] = dict(fields)
+    if data:
+        form["file"] = bytes(data).decode("latin-1")
+    state.check_form(request, form)
     if not data:
         raise RequestError("file is required", param="file", code="missing_required_parameter")
     return fields, bytes(data), ctype

@@ -35,6 +35,7 @@ from .thinking import Rules
 from .translate_request import ChatOptions
 from .translate_response import MediaSink
 from .upstream import Upstream
+from .validation import JSON, Operation, SpecValidation, for_document, version_id
 
 __all__ = [
     "INTERNAL",
@@ -44,6 +45,7 @@ __all__ = [
     "State",
     "client_key",
     "json_response",
+    "parse_json",
 ]
 
 log = logging.getLogger("reference_impl")
@@ -62,6 +64,16 @@ def json_response(
     if headers:
         headers = {**JSON_HEADERS, **headers}
     return web.Response(body=orjson.dumps(obj), status=status, headers=headers or JSON_HEADERS)
+
+
+def parse_json(raw: bytes) -> Any:
+    """The JSON value of a request body; a 400 ``invalid_json`` when it is not JSON."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(
+            f"the request body is not valid JSON: {exc}", param=None, code="invalid_json"
+        ) from None
 
 
 def client_key(request: web.Request) -> str:
@@ -108,6 +120,13 @@ class State:
         self.jwt_secret = settings.jwt_secret or secrets.token_urlsafe(32)
         self.extra: dict[str, Any] = {}
         """Per-module state (admin store, batches, ...), keyed by module name."""
+        older = settings.doc_version == "older"
+        self.validation: SpecValidation = for_document(
+            settings.profile, version_id(settings.profile, older=older)
+        )
+        """The checks of the profile's document (the version ``doc_version`` names)."""
+        self._operations: dict[web.AbstractRoute, Operation] = {}
+        self._dynamic: set[web.AbstractRoute] = set()
 
     async def _close_images(self) -> None:
         self.images.close()
@@ -160,6 +179,59 @@ class State:
         headers = {**JSON_HEADERS, **err.headers} if err.headers else JSON_HEADERS
         return web.Response(status=err.status, body=orjson.dumps(body), headers=headers)
 
+    # ------------------------------------------------------------------ the document
+
+    def bind(self, app: web.Application) -> None:
+        """Map every route of ``app`` to the document operation it serves, once all
+        routes are added. A route whose path template matches an operation's is bound to
+        it; other routes with path parameters (``/gemini/v1beta/{path:.+}``) are resolved
+        per request from the concrete path."""
+        for route in app.router.routes():
+            resource = route.resource
+            if resource is None:
+                continue
+            op = self.validation.match(route.method, resource.canonical)
+            if op is not None:
+                self._operations[route] = op
+            elif "{" in resource.canonical:
+                self._dynamic.add(route)
+
+    def operation(self, request: web.Request) -> Operation | None:
+        """The operation of the profile's document that ``request`` hits, if it has
+        anything to check."""
+        route = request.match_info.route
+        op = self._operations.get(route)
+        if op is None and route in self._dynamic:
+            return self.validation.find(request.method, request.path)
+        return op
+
+    async def check_request(self, request: web.Request) -> None:
+        """Raise the 400 (:class:`RequestError` naming the field) for a request whose path
+        or query parameters or JSON body the profile's document rejects.
+
+        A ``multipart/form-data`` body is checked once parsed (:meth:`check_form`).
+        """
+        op = self.operation(request)
+        if op is None:
+            return
+        if op.params:
+            op.check_params(request.path, request.query)
+        if op.media == JSON:
+            raw = await self.read_body(request)
+            if raw or op.body_required:
+                op.check_body(parse_json(raw))
+
+    def check_form(self, request: web.Request, form: dict[str, object]) -> None:
+        """Raise the 400 for a parsed ``multipart/form-data`` body the document rejects.
+
+        ``form``: the text fields as strings and each file as ``latin-1`` text of its
+        bytes (one character per byte: OpenAPI 3.1 validators type-check ``format:
+        binary`` fields as strings).
+        """
+        op = self.operation(request)
+        if op is not None and op.media is not None and op.media != JSON:
+            op.check_body(form)
+
     # ------------------------------------------------------------------ auth
 
     def gate(self, request: web.Request, group: str) -> ProxyError | None:
@@ -194,6 +266,7 @@ class State:
             if denied is not None:
                 return self.error(denied)
             try:
+                await self.check_request(request)
                 return await fn(request)
             except ProxyError as err:
                 if err.status >= 500:
@@ -227,13 +300,7 @@ class State:
 
     async def read_object(self, request: web.Request) -> dict[str, Any]:
         """The JSON object body; 400 naming the problem otherwise."""
-        raw = await self.read_body(request)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise RequestError(
-                f"the request body is not valid JSON: {exc}", param=None, code="invalid_json"
-            ) from None
+        body = parse_json(await self.read_body(request))
         if not isinstance(body, dict):
             raise RequestError(
                 f"the request body must be a JSON object; got {json_kind(body)}",

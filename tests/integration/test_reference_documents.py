@@ -71,7 +71,14 @@ CALLS: dict[str, list[Call]] = {
         ("GET", "/sdapi/v1/progress", {}),
         ("POST", "/admin/login", {"json": {"username": "admin", "password": "admin123"}}),
         ("GET", "/admin/tokens", {"admin": True}),
-        ("POST", "/admin/tokens", {"admin": True, "json": {"access_token": "k-good"}}),
+        (
+            "POST",
+            "/admin/tokens",
+            {
+                "admin": True,
+                "json": {"access_token": "k-good", "refresh_token": "k-good", "expires_in": 3599},
+            },
+        ),
         ("GET", "/admin/tokens/k-good/quotas", {"admin": True}),
         ("GET", "/admin/rotation", {"admin": True}),
         (

@@ -435,7 +435,7 @@ def test_embeddings_float_and_bad_input(http: httpx.Client) -> None:
         ({"input": "x", "dimensions": 0}, "dimensions"),
         ({"input": "x", "encoding_format": "hex"}, "encoding_format"),
     ):
-        r = http.post("/v1/embeddings", json=bad)
+        r = http.post("/v1/embeddings", json={"model": "text-embedding-004", **bad})
         assert r.status_code == 400, bad
         assert r.json()["error"]["param"] == param
 
@@ -530,7 +530,7 @@ def test_batch_images(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize(("fmt", "ctype"), [(None, "audio/wav"), ("pcm", "audio/pcm")])
 def test_speech(http: httpx.Client, fake: Fake, fmt: str | None, ctype: str) -> None:
-    body: dict[str, Any] = {"input": "Hello world", "voice": "nova"}
+    body: dict[str, Any] = {"model": "tts-1", "input": "Hello world", "voice": "nova"}
     if fmt:
         body["response_format"] = fmt
     r = http.post("/v1/audio/speech", json=body)
@@ -551,14 +551,13 @@ def test_speech(http: httpx.Client, fake: Fake, fmt: str | None, ctype: str) -> 
 
 
 def test_speech_rejects_and_voices(http: httpx.Client) -> None:
-    assert (
-        http.post("/v1/audio/speech", json={"input": "x", "response_format": "mp3"}).json()[
-            "error"
-        ]["param"]
-        == "response_format"
-    )
-    assert http.post("/v1/audio/speech", json={"input": "x", "voice": "robot"}).status_code == 400
-    assert http.post("/v1/audio/speech", json={}).json()["error"]["param"] == "input"
+    body = {"model": "tts-1", "input": "x", "voice": "nova", "response_format": "mp3"}
+    assert http.post("/v1/audio/speech", json=body).json()["error"]["param"] == "response_format"
+    body = {"model": "tts-1", "input": "x", "voice": "robot"}
+    assert http.post("/v1/audio/speech", json=body).status_code == 400
+    assert http.post("/v1/audio/speech", json={}).json()["error"]["param"] == "model"
+    body = {"model": "tts-1", "voice": "nova"}
+    assert http.post("/v1/audio/speech", json=body).json()["error"]["param"] == "input"
     voices = http.get("/v1/audio/voices").json()["voices"]
     assert [v["voice_id"] for v in voices] == ["alloy", "echo", "fable", "onyx", "nova", "shimmer"]
     assert voices[0] == {"voice_id": "alloy", "name": "Alloy", "language": "en"}

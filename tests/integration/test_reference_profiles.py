@@ -321,7 +321,7 @@ def test_admin_api_and_persistence(fake: Fake, fake_url: str, tmp_path: Path) ->
         }
         r = httpx.post(
             f"{url}/admin/tokens",
-            json={"access_token": KEY, "refresh_token": "rt-1"},
+            json={"access_token": KEY, "refresh_token": "rt-1", "expires_in": 3599},
             headers=admin,
         )
         assert r.json() == {"success": True, "message": "Token added"}
@@ -417,7 +417,9 @@ def test_code_assist_upstream(fake: Fake, fake_url: str) -> None:
         assert len(fake.calls("/oauth2/token")) == 1  # the access token is cached
         models = httpx.get(f"{url}/v1/models", headers=AUTH).json()["data"]
         assert "gemini-2.5-pro" in [m["id"] for m in models]
-        emb = httpx.post(f"{url}/v1/embeddings", json={"input": "x"}, headers=AUTH)
+        emb = httpx.post(
+            f"{url}/v1/embeddings", json={"model": "text-embedding-004", "input": "x"}, headers=AUTH
+        )
         assert emb.status_code == 400
         assert emb.json()["error"]["code"] == "unsupported_by_upstream"
         assert load

@@ -90,10 +90,12 @@ def test_media_models_through_the_mock(mock: str) -> None:
             images = [base64.b64decode(d["b64_json"]) for d in r.json()["data"]]
             assert len(images) == 2
             assert all(i.startswith(b"\x89PNG") for i in images)
-        r = h.post("/v1/audio/speech", json={"input": "hello there", "voice": "nova"})
+        speech = {"model": "tts-1", "input": "hello there", "voice": "nova"}
+        r = h.post("/v1/audio/speech", json=speech)
         assert r.status_code == 200, r.text
         with wave.open(io.BytesIO(r.content)) as w:
             assert (w.getframerate(), w.getsampwidth(), w.getnchannels()) == (24000, 2, 1)
             assert w.getnframes() > 0
-        r = h.post("/v1/embeddings", json={"input": ["a", "b"], "dimensions": 8})
+        embed = {"model": "text-embedding-004", "input": ["a", "b"], "dimensions": 8}
+        r = h.post("/v1/embeddings", json=embed)
         assert [len(d["embedding"]) for d in r.json()["data"]] == [8, 8]
