@@ -320,6 +320,12 @@ def with_candidates(
     return first._replace(others=tuple(others))
 
 
+def with_thoughts(plan: Plan, key: bytes) -> Plan:
+    """``plan`` with two thought pieces first: Gemini thinks before it calls a tool, and
+    shows the thoughts when ``includeThoughts`` is set (A2, A3)."""
+    return plan._replace(pieces=(*_thought_pieces(key), *plan.pieces))
+
+
 def function_call_plan(
     key: bytes,
     calls: list[tuple[str, dict[str, Any]]],

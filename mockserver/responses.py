@@ -36,6 +36,7 @@ from mockserver.generate import (
     text_plan,
     unary_response,
     with_candidates,
+    with_thoughts,
 )
 from mockserver.multimodal import media_plan, predict_body
 from mockserver.request import (
@@ -188,9 +189,10 @@ def _tool_plan(
         second = decls[1] if len(decls) > 1 else first
         calls.append((first["name"], args_for(first, 1)))
         calls.append((second["name"], args_for(second, 2 if second is first else 0)))
-    return function_call_plan(
+    plan = function_call_plan(
         key, calls, with_ids=model.gemini3, signed=signed, finish_message=model.gemini3
     )
+    return with_thoughts(plan, key) if include_thoughts(body) else plan
 
 
 def _plan(model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, signed: bool) -> Plan:

@@ -385,6 +385,15 @@ def more_good() -> dict[str, Exchange]:
             "stream_coalesced", sse(*text_chunks()), upstream=journal(text="Hello there friend")
         ),
         "stream_paced": paced("stream_paced"),
+        "thoughts_tool_call_stream": stream_exchange(
+            "thoughts_tool_call_stream",
+            sse(
+                chunk({"role": "assistant", "content": None}),
+                chunk({"reasoning_content": THOUGHTS}),
+                *tool_deltas(CALLS[:1])[1:],
+            ),
+            upstream=journal(thoughts=THOUGHTS, function_calls=CALLS[:1]),
+        ),
         "n_choices": json_exchange(
             "n_choices",
             completion(

@@ -239,3 +239,28 @@ def reasoning_tokens(x: Exchange) -> None:
             f"the upstream reported thought tokens, usage says reasoning_tokens={count!r}",
             excerpt=excerpt(json.dumps(usage)),
         )
+
+
+@check(
+    "reasoning.thoughts_then_tool_call",
+    title="A turn that only thinks and then calls a tool still delivers the tool call "
+    "(thoughts in reasoning_content, not content)",
+    severity=Severity.HIGH,
+    source=(
+        "client-breakages.md C1 (LibreChat#10377 'Received empty response' on "
+        "reasoning-only output; voideditor/void#458)"
+    ),
+    probes=("thoughts_tool_call_stream",),
+    mode=Mode.CONTROLLED,
+    features=("tools", "reasoning", "stream"),
+)
+def thoughts_then_tool_call(x: Exchange) -> None:
+    from .tools import collect_stream_calls
+
+    _check_no_leak(x)
+    calls = collect_stream_calls(x)
+    if not calls:
+        raise CheckFailure(
+            "the upstream thought and then called a tool; the stream carries no tool_calls",
+            excerpt=excerpt(x.body[:800]),
+        )

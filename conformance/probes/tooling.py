@@ -228,3 +228,20 @@ for _name, _echo in (("signature_echo", True), ("signature_dropped", False)):
             features=_TOOLS_FEATURES,
         )
     )
+
+probe(
+    Probe(
+        "thoughts_tool_call_stream",
+        "streamed; reasoning_effort high: the upstream thinks, then calls a tool (no text)",
+        chat(
+            "What is the weather in Paris?",
+            directive=Directive(Scenario.TOOL_CALL),
+            tools=TOOLS[:1],
+            reasoning_effort="high",
+            stream=True,
+        ),
+        mode=Mode.CONTROLLED,
+        stream=True,
+        features=frozenset({"tools", "reasoning"}),
+    )
+)

@@ -30,6 +30,7 @@ from tests.check_cases import (
     upstream_body,
 )
 from tests.factories import (
+    THOUGHTS,
     chunk,
     completion,
     error_exchange,
@@ -463,6 +464,24 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
             completion({"role": "assistant", "content": "Ada is 36."}),
         ),
         "cannot consume",
+    ),
+    (
+        "reasoning.thoughts_then_tool_call",
+        stream_exchange(
+            "thoughts_tool_call_stream",
+            sse(chunk({"role": "assistant", "reasoning_content": THOUGHTS}), chunk({}, "stop")),
+            upstream=journal(thoughts=THOUGHTS, function_calls=CALLS[:1]),
+        ),
+        "no tool_calls",
+    ),
+    (
+        "reasoning.thoughts_then_tool_call",
+        stream_exchange(
+            "thoughts_tool_call_stream",
+            sse(chunk({"role": "assistant", "content": THOUGHTS}), *tool_deltas(CALLS[:1])[1:]),
+            upstream=journal(thoughts=THOUGHTS, function_calls=CALLS[:1]),
+        ),
+        "appears in `content`",
     ),
     # the target's own documented rate limit
     ("contract.rate_limit", json_exchange("rate_limit_burst", completion()), "all served"),
