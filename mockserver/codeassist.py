@@ -87,7 +87,7 @@ class Envelope(NamedTuple):
 def _envelope_fields(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise errors.invalid_json('Unknown name "": Root element must be a message.')
-    found = fields.violations(body, "CodeAssistRequest")
+    found = fields.violations(body, "CodeAssistGenerateRequest")
     if found:
         raise errors.invalid_json_all(found)
     inner = body.get("request")

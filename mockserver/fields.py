@@ -1,7 +1,10 @@
-"""Field-level checks of request bodies, as Google's JSON parser makes them (pure).
+"""Field-level checks of request bodies, as Google's JSON parser makes them (pure; the tables
+are read once, at import).
 
-The tables below are the v1beta request messages the mock reads (wire-formats.md A1,
-A6 image output and TTS; the Code Assist envelope of A7). Every field is accepted by
+The messages are read from the ``gemini-v1beta`` OpenAPI document (``spec/openapi/``,
+wire-formats.md A1, A6 image output and TTS, the Code Assist envelope of A7): the spec
+is the one place a request field is defined, and :func:`_tables` says how each OpenAPI
+construct reads as a proto field. Every field is accepted by
 its JSON name (``generationConfig``) and its proto name (``generation_config``), and
 JSON ``null`` means "unset". :func:`violations` walks a body and lists every problem
 the parser would report, in document order, as ``(field, description)`` pairs ready for
@@ -31,6 +34,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from spec import load_document
+
 __all__ = ["MAX_DEPTH", "MESSAGES", "violations"]
 
 MAX_DEPTH = 48
@@ -41,197 +46,108 @@ _B64 = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
 _CAMEL = re.compile(r"(?<!^)([A-Z])")
 
 
-def _enum(names: str) -> frozenset[str]:
-    return frozenset(names.split())
+_REF = "#/components/schemas/"
+_DOCUMENT = "gemini-v1beta"
 
 
-_ENUMS: dict[str, frozenset[str]] = {
-    "HarmCategory": _enum(
-        "HARM_CATEGORY_UNSPECIFIED HARM_CATEGORY_DEROGATORY HARM_CATEGORY_TOXICITY "
-        "HARM_CATEGORY_VIOLENCE HARM_CATEGORY_SEXUAL HARM_CATEGORY_MEDICAL "
-        "HARM_CATEGORY_DANGEROUS HARM_CATEGORY_HARASSMENT HARM_CATEGORY_HATE_SPEECH "
-        "HARM_CATEGORY_SEXUALLY_EXPLICIT HARM_CATEGORY_DANGEROUS_CONTENT "
-        "HARM_CATEGORY_CIVIC_INTEGRITY"
-    ),
-    "SafetySetting.HarmBlockThreshold": _enum(
-        "HARM_BLOCK_THRESHOLD_UNSPECIFIED BLOCK_LOW_AND_ABOVE BLOCK_MEDIUM_AND_ABOVE "
-        "BLOCK_ONLY_HIGH BLOCK_NONE OFF"
-    ),
-    "FunctionCallingConfig.Mode": _enum("MODE_UNSPECIFIED AUTO ANY NONE VALIDATED"),
-    "GenerationConfig.Modality": _enum("MODALITY_UNSPECIFIED TEXT IMAGE AUDIO"),
-    "GenerationConfig.MediaResolution": _enum(
-        "MEDIA_RESOLUTION_UNSPECIFIED MEDIA_RESOLUTION_LOW MEDIA_RESOLUTION_MEDIUM "
-        "MEDIA_RESOLUTION_HIGH"
-    ),
-    "Type": _enum("TYPE_UNSPECIFIED STRING NUMBER INTEGER BOOLEAN ARRAY OBJECT NULL"),
-    "ThinkingConfig.ThinkingLevel": _enum(
-        "THINKING_LEVEL_UNSPECIFIED MINIMAL LOW MEDIUM HIGH XHIGH"
-    ),
-    "ExecutableCode.Language": _enum("LANGUAGE_UNSPECIFIED PYTHON"),
-    "CodeExecutionResult.Outcome": _enum(
-        "OUTCOME_UNSPECIFIED OUTCOME_OK OUTCOME_FAILED OUTCOME_DEADLINE_EXCEEDED"
-    ),
-    "FunctionDeclaration.Behavior": _enum("UNSPECIFIED BLOCKING NON_BLOCKING"),
-    "FunctionResponse.Scheduling": _enum("SCHEDULING_UNSPECIFIED SILENT WHEN_IDLE INTERRUPT"),
-}
+def _snake_of(name: str) -> str:
+    return _CAMEL.sub(r"_\1", name).lower()
+
+
+def _camel_of(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+class _Tables(NamedTuple):
+    messages: dict[str, dict[str, str]]
+    """Message -> JSON (camelCase) field name -> field type, as described below."""
+    enums: dict[str, frozenset[str]]
+    """Proto enum name (``SafetySetting.HarmBlockThreshold``) -> its value names."""
+
 
 # Field types: a scalar (string, bytes, float, int32, int64, bool), "value" (any JSON),
 # "struct" (a JSON object), "enum:<Enum>", "map:<Message>", "map:string", or a message
 # name; "[...]" marks a repeated field.
-_GENERATE_FIELDS = {
-    "model": "string",
-    "contents": "[Content]",
-    "tools": "[Tool]",
-    "toolConfig": "ToolConfig",
-    "safetySettings": "[SafetySetting]",
-    "systemInstruction": "Content",
-    "generationConfig": "GenerationConfig",
-    "cachedContent": "string",
-}
-_SPEC: dict[str, dict[str, str]] = {
-    "GenerateContentRequest": _GENERATE_FIELDS,
-    "CodeAssistGenerateContentRequest": {
-        **_GENERATE_FIELDS,
-        "sessionId": "string",
-        "labels": "map:string",
-    },
-    "CodeAssistRequest": {
-        "model": "string",
-        "project": "string",
-        "userPromptId": "string",
-        "request": "value",
-        "enabledCreditTypes": "[string]",
-        "userAgent": "string",
-        "requestId": "string",
-        "requestType": "string",
-    },
-    "Content": {"role": "string", "parts": "[Part]"},
-    "Part": {
-        "text": "string",
-        "inlineData": "Blob",
-        "fileData": "FileData",
-        "functionCall": "FunctionCall",
-        "functionResponse": "FunctionResponse",
-        "executableCode": "ExecutableCode",
-        "codeExecutionResult": "CodeExecutionResult",
-        "thought": "bool",
-        "thoughtSignature": "bytes",
-        "videoMetadata": "struct",
-        "partMetadata": "struct",
-        "mediaResolution": "value",
-    },
-    "Blob": {"mimeType": "string", "data": "bytes"},
-    "FileData": {"mimeType": "string", "fileUri": "string"},
-    "FunctionCall": {
-        "id": "string",
-        "name": "string",
-        "args": "struct",
-        "partialArgs": "value",
-        "willContinue": "bool",
-    },
-    "FunctionResponse": {
-        "id": "string",
-        "name": "string",
-        "response": "struct",
-        "parts": "value",
-        "willContinue": "bool",
-        "scheduling": "enum:FunctionResponse.Scheduling",
-    },
-    "ExecutableCode": {"language": "enum:ExecutableCode.Language", "code": "string"},
-    "CodeExecutionResult": {"outcome": "enum:CodeExecutionResult.Outcome", "output": "string"},
-    "Tool": {
-        "functionDeclarations": "[FunctionDeclaration]",
-        "googleSearchRetrieval": "struct",
-        "codeExecution": "struct",
-        "googleSearch": "struct",
-        "computerUse": "struct",
-        "urlContext": "struct",
-        "fileSearch": "struct",
-        "googleMaps": "struct",
-    },
-    "FunctionDeclaration": {
-        "name": "string",
-        "description": "string",
-        "parameters": "Schema",
-        "parametersJsonSchema": "value",
-        "response": "Schema",
-        "responseJsonSchema": "value",
-        "behavior": "enum:FunctionDeclaration.Behavior",
-    },
-    "Schema": {
-        "type": "enum:Type",
-        "format": "string",
-        "title": "string",
-        "description": "string",
-        "nullable": "bool",
-        "enum": "[string]",
-        "maxItems": "int64",
-        "minItems": "int64",
-        "properties": "map:Schema",
-        "required": "[string]",
-        "minProperties": "int64",
-        "maxProperties": "int64",
-        "minLength": "int64",
-        "maxLength": "int64",
-        "pattern": "string",
-        "example": "value",
-        "anyOf": "[Schema]",
-        "propertyOrdering": "[string]",
-        "default": "value",
-        "items": "Schema",
-        "minimum": "float",
-        "maximum": "float",
-    },
-    "ToolConfig": {
-        "functionCallingConfig": "FunctionCallingConfig",
-        "retrievalConfig": "struct",
-    },
-    "FunctionCallingConfig": {
-        "mode": "enum:FunctionCallingConfig.Mode",
-        "allowedFunctionNames": "[string]",
-    },
-    "SafetySetting": {
-        "category": "enum:HarmCategory",
-        "threshold": "enum:SafetySetting.HarmBlockThreshold",
-    },
-    "GenerationConfig": {
-        "stopSequences": "[string]",
-        "responseMimeType": "string",
-        "responseSchema": "Schema",
-        "responseJsonSchema": "value",
-        "responseModalities": "[enum:GenerationConfig.Modality]",
-        "candidateCount": "int32",
-        "maxOutputTokens": "int32",
-        "temperature": "float",
-        "topP": "float",
-        "topK": "int32",
-        "seed": "int32",
-        "presencePenalty": "float",
-        "frequencyPenalty": "float",
-        "responseLogprobs": "bool",
-        "logprobs": "int32",
-        "enableEnhancedCivicAnswers": "bool",
-        "speechConfig": "SpeechConfig",
-        "thinkingConfig": "ThinkingConfig",
-        "imageConfig": "ImageConfig",
-        "mediaResolution": "enum:GenerationConfig.MediaResolution",
-    },
-    "ThinkingConfig": {
-        "includeThoughts": "bool",
-        "thinkingBudget": "int32",
-        "thinkingLevel": "enum:ThinkingConfig.ThinkingLevel",
-    },
-    "SpeechConfig": {
-        "voiceConfig": "VoiceConfig",
-        "multiSpeakerVoiceConfig": "MultiSpeakerVoiceConfig",
-        "languageCode": "string",
-    },
-    "VoiceConfig": {"prebuiltVoiceConfig": "PrebuiltVoiceConfig"},
-    "PrebuiltVoiceConfig": {"voiceName": "string"},
-    "MultiSpeakerVoiceConfig": {"speakerVoiceConfigs": "[SpeakerVoiceConfig]"},
-    "SpeakerVoiceConfig": {"speaker": "string", "voiceConfig": "VoiceConfig"},
-    "ImageConfig": {"aspectRatio": "string", "imageSize": "string"},
-}
+def _tables(schemas: Mapping[str, Any], roots: tuple[str, ...]) -> _Tables:
+    """The messages reachable from ``roots`` in the OpenAPI ``schemas`` (pure).
+
+    The mapping, one OpenAPI construct per proto one: ``$ref`` to a schema with
+    ``properties`` (or ``allOf`` of such) -> a message; ``$ref`` to a string ``enum`` ->
+    an enum, named by its ``x-proto-name`` (default: the schema's name); ``type: array``
+    -> repeated; ``type: object`` with ``additionalProperties`` -> a map, without ->
+    ``google.protobuf.Struct``; ``string`` + ``format: byte`` -> bytes; ``integer`` +
+    ``format: int64`` -> int64 (else int32); ``number`` -> float; a schema with no
+    ``type`` -> any JSON value. Raises ``ValueError`` for a construct with no proto
+    reading (an inline enum, a ``oneOf``), so the document cannot drift silently.
+    """
+    messages: dict[str, dict[str, str]] = {}
+    enums: dict[str, frozenset[str]] = {}
+    pending = list(roots)
+
+    def kind(node: Mapping[str, Any], where: str) -> str:
+        ref = node.get("$ref")
+        if ref is not None:
+            name = str(ref).removeprefix(_REF)
+            target = schemas[name]
+            if "enum" in target:
+                proto = target.get("x-proto-name", name)
+                enums[proto] = frozenset(str(v) for v in target["enum"])
+                return f"enum:{proto}"
+            if name not in messages:
+                pending.append(name)
+            return name
+        if "enum" in node:
+            raise ValueError(f"{where}: name the enum (a $ref to a schema with x-proto-name)")
+        typ = node.get("type")
+        if typ == "array":
+            return f"[{kind(node['items'], where + '[]')}]"
+        if typ == "object":
+            extra = node.get("additionalProperties")
+            if isinstance(extra, Mapping):
+                inner = kind(extra, where + "{}")
+                return f"map:{inner}"
+            return "struct"
+        if typ == "string":
+            return "bytes" if node.get("format") == "byte" else "string"
+        if typ == "integer":
+            return "int64" if node.get("format") == "int64" else "int32"
+        if typ == "number":
+            return "float"
+        if typ == "boolean":
+            return "bool"
+        if typ is None and not ({"oneOf", "anyOf", "allOf"} & node.keys()):
+            return "value"
+        raise ValueError(f"{where}: no proto reading for {dict(node)!r}")
+
+    def fields_of(schema: Mapping[str, Any], where: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for part in schema.get("allOf", ()):
+            target = schemas[part["$ref"].removeprefix(_REF)] if "$ref" in part else part
+            out.update(fields_of(target, where))
+        for name, node in schema.get("properties", {}).items():
+            out[_camel_of(name)] = kind(node, f"{where}.{name}")
+        return out
+
+    while pending:
+        name = pending.pop()
+        if name not in messages:
+            messages[name] = {}  # placeholder: recursive messages (Schema) terminate
+            messages[name] = fields_of(schemas[name], name)
+    return _Tables(messages, enums)
+
+
+_ROOTS = ("GenerateContentRequest", "CodeAssistGenerateRequest")
+"""The request messages the mock parses; every message they reach is read too."""
+
+
+def _load() -> _Tables:
+    return _tables(load_document(_DOCUMENT)["components"]["schemas"], _ROOTS)
+
+
+_TABLES = _load()
+_ENUMS = _TABLES.enums
+_SPEC = _TABLES.messages
 
 
 class _Field(NamedTuple):
@@ -246,7 +162,7 @@ class _Field(NamedTuple):
 
 @cache
 def _snake(camel: str) -> str:
-    return _CAMEL.sub(r"_\1", camel).lower()
+    return _snake_of(camel)
 
 
 def _field(name: str, spec: str) -> _Field:

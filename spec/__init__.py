@@ -67,7 +67,8 @@ def load_document(name: str) -> dict[str, Any]:
     if name not in DOCUMENTS:
         raise KeyError(f"unknown OpenAPI document {name!r}; known: {', '.join(DOCUMENTS)}")
     text = resources.files("spec").joinpath("openapi", f"{name}.yaml").read_text("utf-8")
-    doc: dict[str, Any] = yaml.safe_load(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
+    doc: dict[str, Any] = yaml.load(text, Loader=loader)  # a safe loader
     return doc
 
 

@@ -48,7 +48,14 @@ def test_code_assist_and_antigravity_envelopes() -> None:
     [
         (envelope(extra=1), 400, 'Unknown name "extra": Cannot find field.'),
         (envelope(request={**INNER, "stream": True}), 400, "Unknown name \"stream\" at 'request'"),
-        (envelope(request="x"), 400, "request is not specified"),
+        (envelope(request="x"), 400, "Invalid value at 'request'"),
+        (envelope(request=None), 400, "request is not specified"),
+        (  # the envelope and its request are one message: every problem in one answer
+            envelope(extra=1, request={**INNER, "stream": True}),
+            400,
+            "Unknown name \"stream\" at 'request': Cannot find field.\n"
+            'Invalid JSON payload received. Unknown name "extra": Cannot find field.',
+        ),
         ({"request": INNER}, 400, "model is not specified"),
         (envelope(model="gemini-pro"), 404, "not found for API version v1internal"),
         (envelope(request={"contents": []}), 400, "contents is not specified"),

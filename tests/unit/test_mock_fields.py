@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+import spec
 from mockserver.errors import GoogleError
-from mockserver.fields import MESSAGES, violations
+from mockserver.fields import MESSAGES, _tables, violations
 from mockserver.request import validate_generate
 
 
@@ -165,3 +166,38 @@ def test_tables_accept_both_names_of_every_field() -> None:
     assert violations({"x": 1}, "GenerateContentRequest", "request") == [
         ("request", "Unknown name \"x\" at 'request': Cannot find field.")
     ]
+
+
+def test_messages_are_read_from_the_gemini_v1beta_document() -> None:
+    """The spec drives the parser: every property of every request message in the
+    document is a field the mock accepts, under both of its names."""
+    schemas = spec.load_document("gemini-v1beta")["components"]["schemas"]
+    for message in ("GenerateContentRequest", "GenerationConfig", "Part", "Schema", "Tool"):
+        for name in schemas[message]["properties"]:
+            assert name in MESSAGES[message], (message, name)
+    assert MESSAGES["GenerationConfig"]["max_output_tokens"].kind == "int32"
+    assert MESSAGES["Part"]["thought_signature"].kind == "bytes"
+    assert MESSAGES["Schema"]["properties"].kind == "map"
+    # the envelope reaches its inner request, which adds gemini-cli's session_id
+    assert MESSAGES["CodeAssistGenerateRequest"]["request"].ref == (
+        "CodeAssistGenerateContentRequest"
+    )
+    assert "session_id" in MESSAGES["CodeAssistGenerateContentRequest"]
+
+
+def test_a_construct_with_no_proto_reading_is_refused() -> None:
+    """An inline enum or a oneOf in a request message would make the parser guess: the
+    table builder refuses the document instead of drifting from it."""
+    inline_enum = {"M": {"type": "object", "properties": {"e": {"enum": ["A", "B"]}}}}
+    with pytest.raises(ValueError, match=r"M\.e: name the enum"):
+        _tables(inline_enum, ("M",))
+    one_of = {"M": {"type": "object", "properties": {"x": {"oneOf": [{"type": "string"}]}}}}
+    with pytest.raises(ValueError, match=r"M\.x: no proto reading"):
+        _tables(one_of, ("M",))
+    named = {
+        "M": {"type": "object", "properties": {"e": {"$ref": "#/components/schemas/E"}}},
+        "E": {"type": "string", "enum": ["A"], "x-proto-name": "M.E"},
+    }
+    tables = _tables(named, ("M",))
+    assert tables.messages == {"M": {"e": "enum:M.E"}}
+    assert tables.enums == {"M.E": frozenset({"A"})}
