@@ -123,13 +123,10 @@ def add_routes(app: web.Application, state: State) -> None:
                 ),
             )
             tables = tables_result(text)
-        return json_response(
-            {
-                "text": info.text,
-                "tables": tables,
-                "metadata": {"pages": info.pages, "title": info.title},
-            }
-        )
+        metadata: dict[str, Any] = {"pages": info.pages}
+        if info.title:  # 000 §6 documents a string title; a PDF without one gets none
+            metadata["title"] = info.title
+        return json_response({"text": info.text, "tables": tables, "metadata": metadata})
 
     def image_media(data: bytes, ctype: str) -> tuple[str, str]:
         mime = sniff(data)

@@ -39,6 +39,7 @@ __all__ = [
     "operation",
     "operation_schema",
     "request_schema",
+    "response_object",
     "standalone_schema",
     "stream_contract",
 ]
@@ -250,6 +251,12 @@ def _response(document: str, path: str, method: str, status: str) -> dict[str, A
             found: dict[str, Any] = _deref(doc, responses[key])
             return found
     raise KeyError(f"{document} {method.upper()} {path} documents no {status} response")
+
+
+def response_object(document: str, path: str, method: str, status: str) -> dict[str, Any]:
+    """The Response Object for ``status`` of ``method path`` (``$ref`` followed), falling
+    back to the status range (``2XX``) and ``default``. Raises ``KeyError``."""
+    return _response(document, path, method, str(status))
 
 
 def operation_schema(

@@ -15,8 +15,14 @@ from typing import Any
 
 from conformance.exchange import Exchange
 from conformance.oracles_node import NodeOutcome
+from conformance.probes import PROBES
+from conformance.probes.documented import DOCUMENTED, DocumentedProbe
 from conformance.probes.params import IMAGE_PNG
+from conformance.probes.samples import png
 from conformance.runner import NODE_REPLAYS
+from conformance.target import Target
+from spec import operation, response_object
+from spec.profiles import PROFILES
 from tests.factories import (
     THOUGHTS,
     chunk,
@@ -142,8 +148,55 @@ def good() -> dict[str, Exchange]:
             ),
             "params": json_exchange("params", completion(), upstream=journal(body=params_body())),
             **more_good(),
+            **documented_good(),
         }
     )
+
+
+_BINARY = {"image/png": png(), "audio/wav": b"RIFF\x24\x00\x00\x00WAVEfmt "}
+
+
+def documented_answer(item: DocumentedProbe) -> tuple[int, str, bytes]:
+    """``(status, media type, body)`` the document itself shows for ``item``'s request:
+    its first success status, first media type and first example (JSON), or a real
+    file of that media type."""
+    ep = item.endpoint
+    responses = operation(item.profile, ep.path, ep.method)["responses"]
+    status = next(k for k in responses if k.startswith("2"))
+    content = response_object(item.profile, ep.path, ep.method, status).get("content", {})
+    media = next(iter(content), "application/json")
+    holder = content.get(media, {})
+    if media in _BINARY:
+        return int(status), media, _BINARY[media]
+    listed = holder.get("examples")
+    value = next(iter(listed.values()))["value"] if listed else holder.get("example")
+    raw = value.encode() if isinstance(value, str) else json.dumps(value).encode()
+    return int(status), media, raw
+
+
+def documented_exchange(
+    item: DocumentedProbe,
+    *,
+    status: int | None = None,
+    media: str | None = None,
+    body: bytes | None = None,
+) -> Exchange:
+    """The exchange of a documented-endpoint probe, answered as the document shows
+    (``status``, ``media`` and ``body`` override one part)."""
+    target = Target("http://127.0.0.1:1", PROFILES[item.profile], api_key="sk-test")
+    good_status, good_media, good_body = documented_answer(item)
+    return Exchange(
+        probe=item.probe,
+        request=PROBES[item.probe].build(target, "cid"),
+        status=good_status if status is None else status,
+        headers=(("content-type", good_media if media is None else media),),
+        chunks=((0.001, good_body if body is None else body),),
+        profile=item.profile,
+    )
+
+
+def documented_good() -> dict[str, Exchange]:
+    return {item.probe: documented_exchange(item) for item in DOCUMENTED}
 
 
 def with_node(exchanges: dict[str, Exchange]) -> dict[str, Exchange]:

@@ -41,6 +41,7 @@ from aiohttp import web
 import conformance.checks  # noqa: F401  (registers every check in REGISTRY)
 import spec
 from conformance.probes import PROBES, probe_applies
+from conformance.probes.documented import NOT_PROBED
 from conformance.registry import REGISTRY, Mode
 from conformance.runner import plan
 from conformance.target import Target
@@ -147,10 +148,12 @@ def render() -> str:
             ids = checks.get(e.operation_id, [])
             covered_count += bool(ids)
             cell = ", ".join(f"`{i}`" + ("*" if i in controlled else "") for i in ids)
+            why = NOT_PROBED.get((document, e.operation_id))
+            uncovered = f"- ({why})" if why and not ids else "-"
             rows.append(
                 f"| `{e.method} {e.route}` | `{e.operation_id}` | "
                 f"{'served' if served else '-'} | "
-                f"{f'{len(ids)}: {cell}' if ids else '-'} |"
+                f"{f'{len(ids)}: {cell}' if ids else uncovered} |"
             )
         summary.append(
             f"| [{document}](#{document}) | {source} | {len(endpoints)} | "

@@ -9,17 +9,29 @@ and fails ``errors.envelope.*`` at once.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
 
-from spec import DOCUMENTS, find_endpoint, operation_schema, request_schema, stream_contract
+from spec import (
+    DOCUMENTS,
+    Endpoint,
+    find_endpoint,
+    operation,
+    operation_schema,
+    request_schema,
+    response_object,
+    stream_contract,
+)
+from spec.profiles import PROFILES
 
 from ..exchange import Exchange
 from ..probes import PROBES
-from ..registry import CheckFailure, NotApplicable, Severity, check, excerpt
+from ..probes.documented import DOCUMENTED
+from ..registry import CheckFailure, NotApplicable, Severity, Undecided, check, excerpt
 
 __all__ = ["contract_problems"]
 
@@ -132,7 +144,11 @@ check(
     severity=Severity.MEDIUM,
     source="spec/openapi/<profile>.yaml, derived from the profile's source document",
     probes=("chat",),
-    also=tuple(name for name in PROBES if name != "chat"),
+    also=tuple(
+        name
+        for name in PROBES
+        if name != "chat" and name not in {d.probe for d in DOCUMENTED}  # judged below
+    ),
 )(_check)
 
 
@@ -149,3 +165,103 @@ def rate_limit(x: Exchange) -> None:
             f"{x.probe}: back-to-back requests at one model were all served (last HTTP "
             f"{x.status}); the {x.profile} document promises a limit"
         )
+
+
+# --------------------------------------------------------------------------- endpoints
+
+_MAGIC = {
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "image/jpeg": b"\xff\xd8\xff",
+    "audio/wav": b"RIFF",
+    "audio/x-wav": b"RIFF",
+    "application/pdf": b"%PDF-",
+}
+"""Leading bytes of binary answers whose media type the document names."""
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _documented_media(content: dict[str, Any], media_type: str) -> bool:
+    return any(
+        media_type == key or (key.endswith("/*") and media_type.startswith(key[:-1]))
+        for key in content
+    )
+
+
+def _endpoint_rule(document: str, endpoint: Endpoint) -> Callable[[Exchange], None]:
+    """The check of one documented endpoint (see :mod:`conformance.probes.documented`)."""
+    where = f"{endpoint.method} {endpoint.route}"
+
+    def run(x: Exchange) -> None:
+        if x.status is None:
+            raise Undecided(f"{where}: no answer ({x.transport_error})")
+        if x.status == 429:
+            raise Undecided(f"{where}: rate limited (HTTP 429); run again later or lower --rate")
+        responses = operation(document, endpoint.path, endpoint.method).get("responses", {})
+        status = str(x.status)
+        described = next(
+            (k for k in (status, f"{status[:1]}XX", "default") if k in responses), None
+        )
+        if not 200 <= x.status < 300:
+            listed = ", ".join(k for k in responses if k[:1] == "2")
+            raise CheckFailure(
+                f"{where} answered the document's own example request with HTTP {status}; "
+                f"the document promises {listed or 'a success'}",
+                excerpt=excerpt(x.body[:600]),
+            )
+        if described is None or described == "default":
+            raise CheckFailure(
+                f"{where} answered HTTP {status}; the document says "
+                + ", ".join(k for k in responses if k[:1] == "2"),
+            )
+        content = response_object(document, endpoint.path, endpoint.method, status).get(
+            "content", {}
+        )
+        media = x.content_type
+        if content and not _documented_media(content, media):
+            raise CheckFailure(
+                f"{where} answered Content-Type {media or '(none)'}; the document says "
+                + " or ".join(content),
+                excerpt=excerpt(x.body[:200]),
+            )
+        if _is_json(media) or media == "text/event-stream":
+            problems = contract_problems(document, x, x.base_path) or []
+            if problems:
+                raise CheckFailure(
+                    f"the {status} answer to {where} breaks the {document} document: "
+                    + "; ".join(problems),
+                    excerpt=excerpt(x.body[:800]),
+                )
+            return
+        magic = _MAGIC.get(media)
+        if content and not x.body:
+            raise CheckFailure(f"{where} answered {media} with an empty body")
+        if magic is not None and not x.body.startswith(magic):
+            raise CheckFailure(
+                f"{where} answered {media}, but the body does not start like one "
+                f"(expected {magic!r})",
+                excerpt=excerpt(x.body[:40]),
+            )
+
+    return run
+
+
+def _register_endpoints() -> None:
+    for item in DOCUMENTED:
+        ep = item.endpoint
+        check(
+            f"contract.{item.profile}.{ep.operation_id}",
+            title=f"{ep.method} {ep.route} answers the document's own example as documented",
+            severity=Severity.MEDIUM,
+            source=(
+                f"spec/openapi/{item.profile}.yaml operation {ep.operation_id} "
+                f"({PROFILES[item.profile].document})"
+            ),
+            probes=(item.probe,),
+            profiles=(item.profile,),
+        )(_endpoint_rule(item.profile, ep))
+
+
+_register_endpoints()

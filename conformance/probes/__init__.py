@@ -13,7 +13,7 @@ errors and broken streams); the registration order is the run order.
 from __future__ import annotations
 
 from .. import properties  # noqa: F401  (property probes register last)
-from . import basic, faults, params, ratelimits, tooling  # noqa: F401  (registration order = run order)
+from . import basic, documented, faults, params, ratelimits, tooling  # noqa: F401  (registration order = run order)
 from .base import BAD_KEY, PROBES, TOOLS, UNKNOWN_MODEL, Probe, chat_request, probe_applies
 from .params import PARAMS, SYSTEM_PROMPT
 

@@ -85,6 +85,9 @@ class Probe:
     breaker (LiteLLM's deployment cooldown) cannot poison ordinary probes."""
     model: str | None = None
     """A model other than the target's default; skipped when ``GET /models`` omits it."""
+    profiles: frozenset[str] | None = None
+    """The profiles the probe belongs to (``None``: every profile); a documented
+    endpoint's probe runs only against its own document's profile."""
     custom: Callable[[Any, str], Exchange] | None = None
     """An executor of its own ``(session, name) -> Exchange`` (property probes send many
     requests); ``build`` then only describes a representative request."""
@@ -171,6 +174,8 @@ def probe_applies(p: Probe, target: Target) -> str | None:
     """``None`` when ``p`` can run against ``target``, else the reason it cannot."""
     if p.mode is Mode.CONTROLLED and not target.controlled:
         return "needs controlled mode (--mock-url): the upstream must be the mock"
+    if p.profiles is not None and target.profile.name not in p.profiles:
+        return f"belongs to the {', '.join(sorted(p.profiles))} profile"
     if p.name == "bad_key" and target.profile.auth is Auth.NONE:
         return f"profile {target.profile.name} documents no client API key"
     if "rate_limits" in p.features:

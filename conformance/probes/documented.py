@@ -1,0 +1,209 @@
+"""One probe per documented endpoint: the document's own example request, sent as written.
+
+For every operation of a profile's OpenAPI document (``spec/openapi/<profile>.yaml``)
+that no other probe exercises, :data:`DOCUMENTED` holds a probe that sends the example
+the document itself gives (its first request-body example; for ``multipart/form-data``
+the example's text fields plus a sample file of the documented ``contentMediaType``).
+Path parameters named ``model`` take the target's model. The check
+``contract.<profile>.<operationId>`` then holds the answer to the document.
+
+Not probed, with the reason kept in :data:`NOT_PROBED` (the coverage table shows it):
+operations other probes already send (chat completions, embeddings, the models list),
+admin operations (their credentials are the operator's, and some change state), the
+WebSocket upgrade, and operations whose path needs an id from an earlier answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+import spec
+
+from ..exchange import Request
+from ..target import Target
+from .base import Probe, probe
+from .samples import sample_for
+
+__all__ = ["DOCUMENTED", "NOT_PROBED", "DocumentedProbe"]
+
+_DEDICATED = frozenset({"createChatCompletion", "createEmbedding", "listModels"})
+"""Operations the core probes send already (with their own checks)."""
+_BOUNDARY = "conformance-boundary-7d3f"
+"""A fixed multipart boundary, so a probe's bytes are the same on every run."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentedProbe:
+    """A documented operation and the probe that exercises it."""
+
+    profile: str
+    endpoint: spec.Endpoint
+    probe: str
+    summary: str
+
+
+DOCUMENTED: list[DocumentedProbe] = []
+"""Every documented-endpoint probe, in document order."""
+NOT_PROBED: dict[tuple[str, str], str] = {}
+"""``(profile, operationId) -> why no probe sends it``."""
+
+
+def _first_example(media: dict[str, Any]) -> Any:
+    listed = media.get("examples")
+    if isinstance(listed, dict) and listed:
+        first = next(iter(listed.values()))
+        return first.get("value") if isinstance(first, dict) else None
+    return media.get("example")
+
+
+def _skip_reason(document: str, ep: spec.Endpoint, op: dict[str, Any]) -> str | None:
+    if ep.operation_id in _DEDICATED:
+        return "sent by the core probes, judged by their own checks"
+    security = op.get("security", spec.load_document(document).get("security", []))
+    schemes = {name for requirement in security for name in requirement}
+    if "admin" in (op.get("tags") or ()) or schemes - {"bearer"}:
+        return "admin operation: its credentials are the operator's, and it may change state"
+    if set(op.get("responses", {})) <= {"101", "401"}:
+        return "a WebSocket upgrade (HTTP probes only)"
+    params = [_parameter(document, p) for p in op.get("parameters", ())]
+    if any(p.get("in") == "path" and p.get("name") != "model" for p in params):
+        return "its path needs an id from an earlier answer"
+    body = op.get("requestBody")
+    if body and body.get("required") and not _body_media(body):
+        return "the document gives no example request body"
+    return None
+
+
+def _parameter(document: str, param: dict[str, Any]) -> dict[str, Any]:
+    ref = param.get("$ref")
+    if not isinstance(ref, str):
+        return param
+    found: dict[str, Any] = spec.load_document(document)["components"]["parameters"][
+        ref.rsplit("/", 1)[1]
+    ]
+    return found
+
+
+def _body_media(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The request media type the probe sends and its media object."""
+    content = body.get("content", {})
+    for media_type in ("application/json", "multipart/form-data"):
+        media = content.get(media_type)
+        if media is None:
+            continue
+        if media_type == "application/json" and _first_example(media) is None:
+            continue
+        return media_type, media
+    return None
+
+
+def _object_schema(document: str, media: dict[str, Any]) -> dict[str, Any]:
+    schema = spec.standalone_schema(document, media.get("schema", {}))
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        found: dict[str, Any] = schema.get("$defs", {}).get(ref.rsplit("/", 1)[1], {})
+        return found
+    return schema
+
+
+def _sample_b64(prop: dict[str, Any], shown: Any) -> Any:
+    """A real base64 file for a documented base64 field whose example is a placeholder
+    (``"iVBORw0KGgo..."``, ``BASE64_ENCODED_IMAGE``); a data URI stays a data URI."""
+    if prop.get("contentEncoding") != "base64" or not isinstance(shown, str):
+        return shown
+    _, data, media_type = sample_for(str(prop.get("contentMediaType", "")))
+    encoded = base64.b64encode(data).decode("ascii")
+    return f"data:{media_type};base64,{encoded}" if shown.startswith("data:") else encoded
+
+
+def _with_samples(document: str, media: dict[str, Any], example: Any) -> Any:
+    """``example`` with its base64 file fields (top level, or items of a top-level
+    array) replaced by real files of the documented media type."""
+    if not isinstance(example, dict):
+        return example
+    out = dict(example)
+    for name, prop in (_object_schema(document, media).get("properties") or {}).items():
+        if name not in out:
+            continue
+        items = prop.get("items")
+        if prop.get("type") == "array" and isinstance(items, dict) and isinstance(out[name], list):
+            out[name] = [_sample_b64(items, v) for v in out[name]]
+        else:
+            out[name] = _sample_b64(prop, out[name])
+    return out
+
+
+def _multipart(document: str, media: dict[str, Any]) -> tuple[bytes, str]:
+    """The form body: the example's text fields and a sample file per binary field."""
+    schema = _object_schema(document, media)
+    example = _first_example(media) or {}
+    data: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes, str]] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        if prop.get("format") == "binary":
+            files[name] = sample_for(str(prop.get("contentMediaType", "")))
+        elif name in example:
+            value = example[name]
+            data[name] = value if isinstance(value, str) else json.dumps(value)
+    content_type = f"multipart/form-data; boundary={_BOUNDARY}"
+    encoded = httpx.Request(
+        "POST", "http://x/", data=data, files=files, headers={"Content-Type": content_type}
+    )
+    return encoded.read(), content_type
+
+
+def _builder(document: str, ep: spec.Endpoint, op: dict[str, Any]) -> Any:
+    body = op.get("requestBody")
+    media = _body_media(body) if body else None
+
+    def build(target: Target, cid: str) -> Request:
+        parts = urlsplit(target.base_url)
+        path = ep.route.replace("{model}", target.model)
+        url = f"{parts.scheme}://{parts.netloc}{target.base_path}{path}"
+        headers = dict(target.auth_headers())
+        if media is None:
+            return Request(ep.method, url, headers)
+        media_type, media_object = media
+        if media_type == "application/json":
+            value = _with_samples(document, media_object, _first_example(media_object))
+            headers["Content-Type"] = "application/json"
+            return Request(ep.method, url, headers, json.dumps(value).encode(), value)
+        raw, content_type = _multipart(document, media_object)
+        headers["Content-Type"] = content_type
+        return Request(ep.method, url, headers, raw)
+
+    return build
+
+
+def _register() -> None:
+    for profile in spec.DOCUMENTS:
+        if profile == "gemini-v1beta":
+            continue  # the mock's upstream contract, not a proxy profile
+        for ep in spec.endpoints(profile):
+            op = spec.operation(profile, ep.path, ep.method)
+            reason = _skip_reason(profile, ep, op)
+            if reason is not None:
+                NOT_PROBED[(profile, ep.operation_id)] = reason
+                continue
+            name = f"{ep.operation_id}@{profile}"
+            feature = op.get("x-feature")
+            summary = f"{ep.method} {ep.route}: the document's own example request"
+            probe(
+                Probe(
+                    name,
+                    summary,
+                    _builder(profile, ep, op),
+                    features=frozenset({feature}) if feature else frozenset(),
+                    profiles=frozenset({profile}),
+                )
+            )
+            DOCUMENTED.append(DocumentedProbe(profile, ep, name, summary))
+
+
+_register()
