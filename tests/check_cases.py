@@ -185,9 +185,16 @@ def documented_exchange(
     (``status``, ``media`` and ``body`` override one part)."""
     target = Target("http://127.0.0.1:1", PROFILES[item.profile], api_key="sk-test")
     good_status, good_media, good_body = documented_answer(item)
+    probe = PROBES[item.probe]
+    request = probe.build(target, "cid")
+    if probe.then is not None:  # the first turn answers as its own document shows
+        producer = next(d for d in DOCUMENTED if d.endpoint.path in request.url)
+        code, kind, raw = documented_answer(producer)
+        first = Exchange(item.probe, request, code, (("content-type", kind),), ((0.001, raw),))
+        request = probe.then(target, "cid", first) or request
     return Exchange(
         probe=item.probe,
-        request=PROBES[item.probe].build(target, "cid"),
+        request=request,
         status=good_status if status is None else status,
         headers=(("content-type", good_media if media is None else media),),
         chunks=((0.001, good_body if body is None else body),),

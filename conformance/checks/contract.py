@@ -199,6 +199,13 @@ def _endpoint_rule(document: str, endpoint: Endpoint) -> Callable[[Exchange], No
             raise Undecided(f"{where}: no answer ({x.transport_error})")
         if x.status == 429:
             raise Undecided(f"{where}: rate limited (HTTP 429); run again later or lower --rate")
+        sent = urlsplit(x.request.url).path.removeprefix(x.base_path) or "/"
+        if not endpoint.matches(x.request.method, sent):
+            raise CheckFailure(  # the first turn, that should have given the path's ids
+                f"{where} could not be reached: {x.request.method} {sent}, whose answer "
+                f"should give its ids, answered HTTP {x.status} without them",
+                excerpt=excerpt(x.body[:600]),
+            )
         responses = operation(document, endpoint.path, endpoint.method).get("responses", {})
         status = str(x.status)
         described = next(

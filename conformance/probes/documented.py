@@ -4,7 +4,9 @@ For every operation of a profile's OpenAPI document (``spec/openapi/<profile>.ya
 that no other probe exercises, :data:`DOCUMENTED` holds a probe that sends the example
 the document itself gives (its first request-body example; for ``multipart/form-data``
 the example's text fields plus a sample file of the documented ``contentMediaType``).
-Path parameters named ``model`` take the target's model. The check
+Path parameters named ``model`` take the target's model; an id another documented
+operation answers with (``batch_id``) is read from the answer to that operation's own
+example, sent first. The check
 ``contract.<profile>.<operationId>`` then holds the answer to the document.
 
 Not probed, with the reason kept in :data:`NOT_PROBED` (the coverage table shows it):
@@ -19,13 +21,13 @@ import base64
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 import spec
 
-from ..exchange import Request
+from ..exchange import Exchange, Request
 from ..target import Target
 from .base import Probe, probe
 from .samples import sample_for
@@ -71,8 +73,7 @@ def _skip_reason(document: str, ep: spec.Endpoint, op: dict[str, Any]) -> str | 
         return "admin operation: its credentials are the operator's, and it may change state"
     if set(op.get("responses", {})) <= {"101", "401"}:
         return "a WebSocket upgrade (HTTP probes only)"
-    params = [_parameter(document, p) for p in op.get("parameters", ())]
-    if any(p.get("in") == "path" and p.get("name") != "model" for p in params):
+    if _path_ids(document, op) and _producer(document, ep, op) is None:
         return "its path needs an id from an earlier answer"
     body = op.get("requestBody")
     if body and body.get("required") and not _body_media(body):
@@ -88,6 +89,66 @@ def _parameter(document: str, param: dict[str, Any]) -> dict[str, Any]:
         ref.rsplit("/", 1)[1]
     ]
     return found
+
+
+def _path_ids(document: str, op: dict[str, Any]) -> set[str]:
+    """Path parameters other than ``model`` (ids some earlier answer must give)."""
+    params = [_parameter(document, p) for p in op.get("parameters", ())]
+    return {str(p["name"]) for p in params if p.get("in") == "path" and p["name"] != "model"}
+
+
+def _success_example(document: str, ep: spec.Endpoint) -> Any:
+    responses = spec.operation(document, ep.path, ep.method).get("responses", {})
+    for status in responses:
+        if status.startswith("2"):
+            content = spec.response_object(document, ep.path, ep.method, status).get("content")
+            media = (content or {}).get("application/json")
+            if media is not None:
+                return _first_example(media)
+    return None
+
+
+def _producer(document: str, ep: spec.Endpoint, op: dict[str, Any]) -> spec.Endpoint | None:
+    """The documented POST whose own success example carries every id ``ep``'s path
+    needs (``POST /v1/batch/images`` answers the ``batch_id`` of
+    ``GET /v1/batch/{batch_id}/status``), or ``None``."""
+    ids = _path_ids(document, op)
+    for other in spec.endpoints(document):
+        if other.method != "POST" or other == ep:
+            continue
+        other_op = spec.operation(document, other.path, other.method)
+        if _path_ids(document, other_op) or _skip_reason(document, other, other_op):
+            continue
+        example = _success_example(document, other)
+        if isinstance(example, dict) and ids <= example.keys():
+            return other
+    return None
+
+
+def _follow_up(document: str, ep: spec.Endpoint, ids: set[str]) -> Any:
+    """The second turn: ``ep`` with its path ids read from the first answer (``None``
+    when the first answer did not give them; the check then reports that)."""
+
+    def then(target: Target, cid: str, first: Exchange) -> Request | None:
+        if first.status is None or not 200 <= first.status < 300:
+            return None
+        try:
+            data = first.json()
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or not all(isinstance(data.get(i), str) for i in ids):
+            return None
+        path = ep.route.replace("{model}", target.model)
+        for name in ids:
+            path = path.replace(f"{{{name}}}", quote(data[name], safe=""))
+        return Request(ep.method, _url(target, path), dict(target.auth_headers()))
+
+    return then
+
+
+def _url(target: Target, path: str) -> str:
+    parts = urlsplit(target.base_url)
+    return f"{parts.scheme}://{parts.netloc}{target.base_path}{path}"
 
 
 def _body_media(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -163,9 +224,7 @@ def _builder(document: str, ep: spec.Endpoint, op: dict[str, Any]) -> Any:
     media = _body_media(body) if body else None
 
     def build(target: Target, cid: str) -> Request:
-        parts = urlsplit(target.base_url)
-        path = ep.route.replace("{model}", target.model)
-        url = f"{parts.scheme}://{parts.netloc}{target.base_path}{path}"
+        url = _url(target, ep.route.replace("{model}", target.model))
         headers = dict(target.auth_headers())
         if media is None:
             return Request(ep.method, url, headers)
@@ -194,11 +253,23 @@ def _register() -> None:
             name = f"{ep.operation_id}@{profile}"
             feature = op.get("x-feature")
             summary = f"{ep.method} {ep.route}: the document's own example request"
+            build, then = _builder(profile, ep, op), None
+            ids = _path_ids(profile, op)
+            producer = _producer(profile, ep, op) if ids else None
+            if producer is not None:
+                producer_op = spec.operation(profile, producer.path, producer.method)
+                build = _builder(profile, producer, producer_op)
+                then = _follow_up(profile, ep, ids)
+                summary = (
+                    f"{ep.method} {ep.route}, with {', '.join(sorted(ids))} from the "
+                    f"answer to the document's example {producer.method} {producer.route}"
+                )
             probe(
                 Probe(
                     name,
                     summary,
-                    _builder(profile, ep, op),
+                    build,
+                    then=then,
                     features=frozenset({feature}) if feature else frozenset(),
                     profiles=frozenset({profile}),
                 )

@@ -7,9 +7,12 @@ from __future__ import annotations
 import pytest
 
 from conformance.exchange import Exchange
+from conformance.probes import PROBES
 from conformance.probes.documented import DOCUMENTED, NOT_PROBED
 from conformance.registry import REGISTRY, CheckFailure, Undecided
+from conformance.target import Target
 from spec import response_object
+from spec.profiles import PROFILES
 from tests.check_cases import documented_answer, documented_exchange, good
 
 
@@ -50,6 +53,14 @@ def test_documented_check_fails_on_bad_answer(
     assert fragment in info.value.message
 
 
+def test_an_id_the_first_turn_did_not_give_fails_naming_that_turn() -> None:
+    item = next(d for d in DOCUMENTED if d.probe == "getBatchStatus@gemini-reverse")
+    first = PROBES[item.probe].build(Target("http://127.0.0.1:1", PROFILES[item.profile]), "cid")
+    exchange = Exchange(item.probe, first, 500, (("content-type", "application/json"),))
+    with pytest.raises(CheckFailure, match=r"POST /v1/batch/images, whose answer should give"):
+        REGISTRY[f"contract.{item.profile}.getBatchStatus"].run({item.probe: exchange})
+
+
 def test_a_rate_limited_or_unanswered_probe_is_undecided_not_failed() -> None:
     item = DOCUMENTED[0]
     check = REGISTRY[f"contract.{item.profile}.{item.endpoint.operation_id}"]
@@ -79,6 +90,9 @@ def test_every_documented_endpoint_is_probed_or_says_why_not() -> None:
         "a WebSocket upgrade (HTTP probes only)",
         "its path needs an id from an earlier answer",
     }
+    # an id path parameter comes from the answer to the operation that creates it
+    status = next(d for d in DOCUMENTED if d.probe == "getBatchStatus@gemini-reverse")
+    assert documented_exchange(status).request.url.endswith("/v1/batch/batch_60bfcf0a/status")
     # the examples that are placeholders in the document are sent as real files
     edit = next(d for d in DOCUMENTED if d.probe == "editImage@gemini-reverse")
     body = documented_exchange(edit).request.json_body
