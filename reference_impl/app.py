@@ -12,7 +12,7 @@ routes_embeddings   ``POST {p}/embeddings`` (001, B4)
 routes_images       ``/v1/images/generations``, ``/v1/images/edit``,
                     ``/v1/generate-images``, ``/v1/batch/images``,
                     ``/v1/batch/{id}/status``, ``/images/{file}`` (000, 002)
-routes_audio        ``/v1/audio/speech``, ``/v1/audio/voices`` (000)
+routes_audio        ``/v1/audio/speech`` (OpenAI, 000), ``/v1/audio/voices`` (000)
 routes_text         ``/v1/generate``, ``/v1/documents/*``, ``/v1/design/*`` (000)
 routes_native       ``/gemini/v1beta/...`` passthrough (000 section 9)
 routes_sd           ``/sdapi/v1/...`` (002 SD WebUI)

@@ -10,7 +10,8 @@ profile            what differs
 =================  ==========================================================================
 gemini-reverse     000: no client key; ``{"detail": "..."}`` errors; ``/health`` with
                    ``rate_limiter``/``concurrency``; model default ``gemini-2.5-flash``;
-                   text, images (+edit, batch), TTS, PDF and UI-design routes, ``/gemini``
+                   text, images (+edit, batch), TTS (``wav`` by default, not OpenAI's
+                   ``mp3``), PDF and UI-design routes, ``/gemini``
                    passthrough, ``/api/models``, ``/api/cookies/status``; rate limits
                    (60/hour/IP, 5 s per model, 2 at once) when ``--rate-limits`` is on
 gemini-proxy-deno  001: OpenAI routes without ``/v1``; embeddings; ``/ws``; model default
@@ -111,6 +112,9 @@ class Contract:
     rotation: tuple[str, int] = ("round_robin", 1)
     image_markdown: bool = False
     """Chat answers with image parts carry ``![image](URL)`` of a served file (002)."""
+    speech_format: str = "mp3"
+    """``/v1/audio/speech`` ``response_format`` when absent: OpenAI's ``mp3``
+    (wire-formats.md B4), 000's ``wav`` in gemini-reverse ('5. Text-to-Speech')."""
 
     def serves(self, group: str) -> bool:
         return group in self.groups
@@ -139,6 +143,7 @@ def contract_for(profile: str, *, older: bool = False) -> Contract:
             groups=frozenset({"chat", "models", "images", "audio", "reverse", "served_images"}),
             open_groups=frozenset({"served_images"}),
             default_model="gemini-2.5-flash",
+            speech_format="wav",
         )
     if profile == "gemini-proxy-deno":
         return mk(

@@ -20,9 +20,18 @@ true]``                                     "models": {m: {"remaining", "resetTi
                                             the proxy saw (429 cooldowns)
 ``GET|PUT /admin/rotation``                 ``{"strategy", "requestCount"}``
 ``GET|PUT /admin/config``                   ``{"json": {"defaults": {...}, "other":
-                                            {"retryTimes", ...}}}``; ``defaults`` become
+                                            {"retryTimes", "passSignatureToClient",
+                                            "useContextSystemPrompt", ...}}, "env":
+                                            {"SYSTEM_INSTRUCTION"}}``; ``defaults`` become
                                             the chat request defaults
 ==========================================  ================================================
+
+``other.passSignatureToClient``, ``other.useContextSystemPrompt`` and the global
+``SYSTEM_INSTRUCTION`` are 002 'Configuration Options' (``env`` as the real server's
+``PUT /admin/config`` takes it: ``{"env": {...}, "json": {...}}``); each overrides the
+setting of the same name (:class:`~.settings.Settings`) until changed again, and
+persists. ``useContextSystemPrompt`` is ``true`` unless set: a deliberate departure
+from 002's documented ``false`` (see ``Settings.use_context_system_prompt``).
 
 Every admin route but login needs ``Authorization: Bearer <JWT>``; errors are
 ``{"success": false, "message": "..."}`` with 400, 401 or 404. A request the document
@@ -44,13 +53,17 @@ from .errors import ProxyError, RequestError
 from .keys import STRATEGIES, mask
 from .state import State, json_response
 
-__all__ = ["CONFIG_DEFAULT_KEYS", "add_routes", "reset_time"]
+__all__ = ["CONFIG_DEFAULT_KEYS", "CONFIG_ENV_KEYS", "CONFIG_SWITCHES", "add_routes", "reset_time"]
 
 JWT_TTL_S = 86400
 CONFIG_DEFAULT_KEYS = frozenset(
     {"temperature", "top_p", "top_k", "max_tokens", "presence_penalty", "frequency_penalty"}
 )
 """Chat fields ``PUT /admin/config`` may set defaults for."""
+CONFIG_SWITCHES = ("passSignatureToClient", "useContextSystemPrompt")
+"""Boolean ``json.other`` options of 002 'Configuration Options'."""
+CONFIG_ENV_KEYS = frozenset({"SYSTEM_INSTRUCTION"})
+"""What ``PUT /admin/config`` ``env`` may set."""
 _UTC8 = timedelta(hours=8)
 
 
@@ -94,6 +107,7 @@ def add_routes(app: web.Application, state: State) -> None:
     upstream = state.upstream
     pool = state.pool
     config: dict[str, Any] = {}
+    env: dict[str, Any] = {}
     profile_defaults = dict(state.contract.defaults)
     opened: list[AdminStore] = []
 
@@ -101,11 +115,23 @@ def add_routes(app: web.Application, state: State) -> None:
         return opened[0]
 
     def apply_config() -> None:
-        defaults = config.get("defaults")
-        state.set_defaults({**profile_defaults, **(defaults if isinstance(defaults, dict) else {})})
         other = config.get("other")
-        if isinstance(other, dict) and isinstance(other.get("retryTimes"), int):
+        other = other if isinstance(other, dict) else {}
+        if isinstance(other.get("retryTimes"), int):
             upstream.max_attempts = other["retryTimes"] + 1
+        passing, use_context = (other.get(k) for k in CONFIG_SWITCHES)
+        state.pass_signature_to_client = (
+            passing if isinstance(passing, bool) else settings.pass_signature_to_client
+        )
+        state.use_context_system_prompt = (
+            use_context if isinstance(use_context, bool) else settings.use_context_system_prompt
+        )
+        instruction = env.get("SYSTEM_INSTRUCTION")
+        state.system_instruction = (
+            instruction if isinstance(instruction, str) else settings.system_instruction
+        )
+        defaults = config.get("defaults")  # last: the chat options take up the above
+        state.set_defaults({**profile_defaults, **(defaults if isinstance(defaults, dict) else {})})
 
     async def close() -> None:
         if opened:
@@ -125,6 +151,7 @@ def add_routes(app: web.Application, state: State) -> None:
         if isinstance(rotation, dict):
             pool.configure(rotation["strategy"], rotation["requestCount"])
         config.update(store.get("config") or {})
+        env.update(store.get("env") or {})
         apply_config()
 
     app.on_startup.append(open_store)
@@ -304,6 +331,8 @@ def add_routes(app: web.Application, state: State) -> None:
     def config_doc() -> dict[str, Any]:
         other = dict(config.get("other") or {})
         other["retryTimes"] = upstream.max_attempts - 1
+        other["passSignatureToClient"] = state.pass_signature_to_client
+        other["useContextSystemPrompt"] = state.use_context_system_prompt
         return {
             **config,
             "defaults": dict(state.defaults),
@@ -311,8 +340,11 @@ def add_routes(app: web.Application, state: State) -> None:
             "rotation": rotation_doc(),
         }
 
+    def env_doc() -> dict[str, Any]:
+        return {"SYSTEM_INSTRUCTION": state.system_instruction}
+
     async def get_config(_request: web.Request) -> web.Response:
-        return json_response({"success": True, "data": {"json": config_doc()}})
+        return json_response({"success": True, "data": {"json": config_doc(), "env": env_doc()}})
 
     async def put_config(request: web.Request) -> web.Response:
         body = await body_of(request)
@@ -342,6 +374,23 @@ def add_routes(app: web.Application, state: State) -> None:
                 isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 9
             ):
                 raise _AdminError(400, "json.other.retryTimes must be an integer in [0, 9]")
+            for key in CONFIG_SWITCHES:
+                if other.get(key) is not None and not isinstance(other[key], bool):
+                    raise _AdminError(400, f"json.other.{key} must be true or false")
+        env_update = body.get("env")
+        if env_update is not None:
+            if not isinstance(env_update, dict):
+                raise _AdminError(400, "env must be an object")
+            unknown = set(env_update) - CONFIG_ENV_KEYS
+            if unknown:
+                raise _AdminError(
+                    400,
+                    f"env may set {', '.join(sorted(CONFIG_ENV_KEYS))}; "
+                    f"got {', '.join(sorted(unknown))}",
+                )
+            for key, value in env_update.items():
+                if not isinstance(value, str):
+                    raise _AdminError(400, f"env.{key} must be a string")
         for key, value in update.items():
             if key == "rotation":
                 continue
@@ -350,9 +399,16 @@ def add_routes(app: web.Application, state: State) -> None:
             else:
                 config[key] = value
         db().put("config", config)
+        if env_update:
+            env.update(env_update)
+            db().put("env", env)
         apply_config()
         return json_response(
-            {"success": True, "message": "Config updated", "data": {"json": config_doc()}}
+            {
+                "success": True,
+                "message": "Config updated",
+                "data": {"json": config_doc(), "env": env_doc()},
+            }
         )
 
     app.router.add_post("/admin/login", login)

@@ -1,13 +1,20 @@
-"""Speech routes of 000 'Text-to-Speech': ``POST /v1/audio/speech`` (binary WAV or
-PCM built from the upstream TTS model's 24 kHz PCM, :mod:`.translate_audio`) and
-``GET /v1/audio/voices``."""
+"""Speech routes of 000 'Text-to-Speech' and OpenAI's ``/v1/audio/speech``: ``POST
+/v1/audio/speech`` (binary mp3, opus, flac, WAV or PCM from the upstream TTS model's
+24 kHz PCM, :mod:`.translate_audio`, :mod:`.audio_codec`) and ``GET /v1/audio/voices``.
+
+mp3, opus and flac are encoded in the loop's default thread pool (a few seconds of
+speech take 1-50 ms to encode; the loop keeps serving other requests meanwhile).
+"""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
+from .audio_codec import CONTENT_TYPES, SLOW, encode
 from .state import State, json_response
-from .translate_audio import speech_audio, speech_request, voices
+from .translate_audio import speech_pcm, speech_request, voices
 
 __all__ = ["add_routes"]
 
@@ -17,20 +24,26 @@ def add_routes(app: web.Application, state: State) -> None:
     if not state.contract.serves("audio"):
         return
     model = state.settings.tts_model
+    default_format = state.contract.speech_format
 
     async def speech(request: web.Request) -> web.StreamResponse:
-        call = speech_request(await state.read_object(request))
+        call = speech_request(await state.read_object(request), default_format)
         release = state.admit(request, model)
         try:
             answer = await state.upstream.call(model, "generateContent", call.payload)
         finally:
             if release is not None:
                 release()
-        body, ctype = speech_audio(call, answer)
+        pcm = speech_pcm(answer)
+        args = (call.format, pcm.data, pcm.rate, pcm.channels)
+        if call.format in SLOW:
+            body = await asyncio.get_running_loop().run_in_executor(None, encode, *args)
+        else:
+            body = encode(*args)
         return web.Response(
             body=body,
             headers={
-                "Content-Type": ctype,
+                "Content-Type": CONTENT_TYPES[call.format],
                 "Content-Disposition": f'attachment; filename="speech.{call.format}"',
             },
         )

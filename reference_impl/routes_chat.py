@@ -12,6 +12,9 @@ shared session, translate back. Beyond that:
 - image URLs on this machine (F7) are fetched and inlined with their MIME type (from
   ``Content-Type``, else the bytes); any other URL stays ``fileData``;
 - image parts of the answer become ``![image](URL)`` (002 'Image Generation');
+- 002 'Configuration Options': the global system instruction and
+  ``useContextSystemPrompt`` shape the request (:class:`~.translate_request.ChatOptions`),
+  ``passSignatureToClient`` puts ``thoughtSignature`` next to ``reasoning_content``;
 - the profile's rate limits (000) apply when enforced.
 
 Streaming (client-breakages.md A3, A4, D2, D3): the HTTP status is chosen only once the
@@ -244,7 +247,13 @@ class ChatRoutes:
             raise upstream_truncated("the upstream answer is not JSON") from None
         if self.upstream.code_assist:
             data = unwrap(data)
-        return translate_response(data, model=call.model, created=created, media=media)
+        return translate_response(
+            data,
+            model=call.model,
+            created=created,
+            media=media,
+            pass_signature=self.state.pass_signature_to_client,
+        )
 
     async def _unary(
         self, call: ChatCall, payload: bytes, created: int, media: MediaSink | None
@@ -299,7 +308,11 @@ class ChatRoutes:
             pending.cancel()
             raise
         translator = StreamTranslator(
-            model=call.model, created=created, include_usage=call.include_usage, media=media
+            model=call.model,
+            created=created,
+            include_usage=call.include_usage,
+            media=media,
+            pass_signature=self.state.pass_signature_to_client,
         )
         pump = _Pump(translator, self.upstream.code_assist)
         try:
@@ -341,6 +354,7 @@ class ChatRoutes:
             media=media,
             index_base=index,
             id=main.id,
+            pass_signature=main.pass_signature,
         )
         result = await self._relay(down, _Pump(sub, self.upstream.code_assist), upstream)
         if result is None:

@@ -41,6 +41,13 @@ flag                            environment                   meaning
 ``--image-model``               ``PROXY_IMAGE_MODEL``         default image model
 ``--tts-model``                 ``PROXY_TTS_MODEL``           upstream TTS model
 ``--ws-upstream-url``           ``GEMINI_WS_URL``             upstream WebSocket for ``/ws``
+``--system-instruction``        ``SYSTEM_INSTRUCTION``        global system prompt, sent
+                                                              first in ``systemInstruction``
+``--[no-]use-context-system-    ``PROXY_USE_CONTEXT_SYSTEM_   client system messages ->
+prompt``                        PROMPT`` (1/0)                ``systemInstruction`` (default
+                                                              on); off: user turns (002)
+``--[no-]pass-signature-to-     ``PROXY_PASS_SIGNATURE_TO_    ``thoughtSignature`` next to
+client``                        CLIENT`` (1/0)                ``reasoning_content`` (off)
 ``--log-level``                 ``PROXY_LOG_LEVEL``           ``DEBUG``/``INFO``/...
 ==============================  ============================  ===============================
 """
@@ -76,6 +83,8 @@ GOOGLE_WS = (
 UPSTREAM_KINDS = ("gemini", "code-assist")
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 ROTATIONS = ("round_robin", "quota_exhausted", "request_count")
 
 
@@ -138,6 +147,20 @@ class Settings:
     signature_cache_size: int = 10_000
     """How many ``tool_call_id -> thoughtSignature`` pairs are remembered."""
     log_level: str = "INFO"
+    system_instruction: str = ""
+    """A global system prompt (002 ``SYSTEM_INSTRUCTION``), first in every chat request's
+    ``systemInstruction``."""
+    use_context_system_prompt: bool = True
+    """002 ``other.useContextSystemPrompt``: the client's system messages join
+    ``systemInstruction`` after :attr:`system_instruction`. 002 documents ``false`` as
+    its default ('Configuration Options'); the proxy defaults to ``true`` in every profile
+    on purpose, because a system prompt sent as a user turn changes the model's
+    behaviour for every OpenAI client. ``false`` does what 002 does: they become ordinary
+    ``user`` turns and only :attr:`system_instruction` is the system prompt."""
+    pass_signature_to_client: bool = False
+    """002 ``other.passSignatureToClient`` (default ``false``, as documented): a delta or
+    message with ``reasoning_content`` from a thought part carrying a
+    ``thoughtSignature`` also carries ``"thoughtSignature"``."""
 
     def __post_init__(self) -> None:
         url = self.upstream_url.rstrip("/")
@@ -233,6 +256,18 @@ class Settings:
                 return str(flag)
             return env.get(name) or default
 
+        def switch(flag: bool | None, name: str, default: bool) -> bool:
+            if flag is not None:
+                return flag
+            raw = env.get(name, "").strip().lower()
+            if not raw:
+                return default
+            if raw in _TRUE:
+                return True
+            if raw in _FALSE:
+                return False
+            parser.error(f"{name} must be 1/true/yes/on or 0/false/no/off; got {raw!r}")
+
         def many(flag: list[str] | None, name: str) -> list[str]:
             if flag:
                 return list(flag)
@@ -279,6 +314,13 @@ class Settings:
                 tts_model=pick(ns.tts_model, "PROXY_TTS_MODEL", "gemini-2.5-flash-preview-tts"),
                 ws_upstream_url=pick(ns.ws_upstream_url, "GEMINI_WS_URL", ""),
                 log_level=pick(ns.log_level, "PROXY_LOG_LEVEL", "INFO"),
+                system_instruction=pick(ns.system_instruction, "SYSTEM_INSTRUCTION", ""),
+                use_context_system_prompt=switch(
+                    ns.use_context_system_prompt, "PROXY_USE_CONTEXT_SYSTEM_PROMPT", True
+                ),
+                pass_signature_to_client=switch(
+                    ns.pass_signature_to_client, "PROXY_PASS_SIGNATURE_TO_CLIENT", False
+                ),
             )
         except ValueError as exc:
             parser.error(str(exc))
@@ -360,4 +402,22 @@ def _parser() -> argparse.ArgumentParser:
         "(env PROXY_KEEPALIVE_S; default 10)",
     )
     p.add_argument("--log-level", help="log level (env PROXY_LOG_LEVEL; default INFO)")
+    p.add_argument(
+        "--system-instruction",
+        help="global system prompt, first in every chat request's systemInstruction "
+        "(env SYSTEM_INSTRUCTION; 002)",
+    )
+    p.add_argument(
+        "--use-context-system-prompt",
+        action=argparse.BooleanOptionalAction,
+        help="client system messages join systemInstruction after the global one; --no-...: "
+        "they are sent as user turns, as 002 does by default "
+        "(env PROXY_USE_CONTEXT_SYSTEM_PROMPT=1/0; default on)",
+    )
+    p.add_argument(
+        "--pass-signature-to-client",
+        action=argparse.BooleanOptionalAction,
+        help="send Gemini's thoughtSignature next to reasoning_content "
+        "(env PROXY_PASS_SIGNATURE_TO_CLIENT=1/0; default off; 002)",
+    )
     return p

@@ -2,8 +2,9 @@
 
 :class:`State` holds what lives as long as the application: settings, the profile's
 :class:`~reference_impl.contract.Contract`, the credential pool, the upstream client,
-the thought-signature memory, the request defaults (profile + 002 admin config), the
-admin store, the served images and the gemini-reverse rate limiter.
+the thought-signature memory, the request defaults (profile + 002 admin config), 002's
+system-prompt and signature options ('Configuration Options'), the admin store, the
+served images and the gemini-reverse rate limiter.
 
 :meth:`State.endpoint` wraps a handler with the route group's client auth and turns
 every :class:`~reference_impl.errors.ProxyError` into the profile's error envelope
@@ -105,6 +106,12 @@ class State:
         )
         self.upstream = Upstream(settings, self.pool)
         self.signatures = SignatureCache(settings.signature_cache_size)
+        self.system_instruction = settings.system_instruction
+        """002 ``SYSTEM_INSTRUCTION`` (settings, or ``PUT /admin/config`` ``env``)."""
+        self.use_context_system_prompt = settings.use_context_system_prompt
+        """002 ``other.useContextSystemPrompt`` (settings, or the admin config)."""
+        self.pass_signature_to_client = settings.pass_signature_to_client
+        """002 ``other.passSignatureToClient`` (settings, or the admin config)."""
         self.chat_options = ChatOptions()
         self.set_defaults(dict(self.contract.defaults))
         self.limiter = (
@@ -138,7 +145,8 @@ class State:
 
     def set_defaults(self, defaults: dict[str, object]) -> None:
         """Request fields applied when a chat request omits them (the profile's, or 002
-        ``PUT /admin/config`` ``defaults``)."""
+        ``PUT /admin/config`` ``defaults``); also takes up :attr:`system_instruction` and
+        :attr:`use_context_system_prompt` as they are now."""
         c = self.contract
         self.defaults = defaults
         self.chat_options = ChatOptions(
@@ -150,6 +158,8 @@ class State:
             else None,
             safety_off=c.safety_off,
             safety_categories=SAFETY_CATEGORIES,
+            system_instruction=self.system_instruction,
+            context_system_prompt=self.use_context_system_prompt,
         )
 
     def media_sink(self, request: web.Request) -> MediaSink | None:

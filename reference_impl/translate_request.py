@@ -5,7 +5,12 @@ naming the field, never a 500) and builds the Gemini body of wire-formats.md A1:
 
 - ``system``/``developer`` messages -> ``systemInstruction``; ``user``/``assistant`` ->
   ``contents`` with roles ``user``/``model``; consecutive turns of one role are merged,
-  so roles alternate;
+  so roles alternate. 002 'Configuration Options' (``ChatOptions.system_instruction``,
+  ``context_system_prompt``): a global ``SYSTEM_INSTRUCTION`` comes first in
+  ``systemInstruction``, the client's system messages after it, joined by a blank line;
+  with ``useContextSystemPrompt`` false (002's documented default, not the proxy's) the
+  client's system messages are sent as ``user`` turns where they stand and only the
+  global instruction is ``systemInstruction``;
 - content as a string or an array of parts (client-breakages.md F3): ``text``,
   ``image_url`` (``data:`` URL -> ``inlineData``, http(s) -> ``fileData``, F7),
   ``input_audio``, ``file`` (a ``data:`` URL);
@@ -85,7 +90,8 @@ class ChatOptions:
     ``default_model``: used when ``model`` is absent (``None``: ``model`` is required).
     ``stream_default``: ``stream`` when absent (004: true). ``defaults``: request fields
     applied when absent. ``thinking``: the document's thinking rules. ``safety_off``:
-    send every 001 category with ``BLOCK_NONE``.
+    send every 001 category with ``BLOCK_NONE``. ``system_instruction`` and
+    ``context_system_prompt``: 002 'Configuration Options' (see the module docstring).
     """
 
     default_model: str | None = None
@@ -94,6 +100,13 @@ class ChatOptions:
     thinking: Rules | None = None
     safety_off: bool = False
     safety_categories: tuple[str, ...] = ()
+    system_instruction: str = ""
+    """002 ``SYSTEM_INSTRUCTION``: a global system prompt, first in ``systemInstruction``."""
+    context_system_prompt: bool = True
+    """002 ``other.useContextSystemPrompt``: the client's ``system``/``developer``
+    messages go to ``systemInstruction`` (after :attr:`system_instruction`). ``False``
+    sends them as ``user`` turns, as 002 does by default; the proxy keeps ``True`` by
+    default so that a client's system prompt stays a system prompt."""
 
 
 DEFAULT_OPTIONS = ChatOptions()
@@ -136,12 +149,22 @@ def _opt_bool(body: dict[str, Any], key: str) -> bool:
 class _Builder:
     """Accumulates ``contents`` so that consecutive turns of one role merge."""
 
-    __slots__ = ("call_names", "call_order", "contents", "pending", "remote", "system")
+    __slots__ = (
+        "call_names",
+        "call_order",
+        "contents",
+        "pending",
+        "remote",
+        "system",
+        "system_texts",
+    )
 
     def __init__(self) -> None:
         self.remote: Remote = []
         self.contents: list[dict[str, Any]] = []
         self.system: list[dict[str, Any]] = []
+        self.system_texts: list[str] = []
+        """The text of each system message (to join with a global instruction)."""
         self.call_names: dict[str, str] = {}
         self.call_order: dict[str, int] = {}
         self.pending: list[tuple[int, int, dict[str, Any]]] = []
@@ -262,8 +285,8 @@ def _tool(b: _Builder, msg: dict[str, Any], param: str, role: str) -> None:
 
 
 def _messages(
-    messages: object, lookup: SignatureLookup | None, gemini3: bool
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Remote]:
+    messages: object, lookup: SignatureLookup | None, gemini3: bool, context_system: bool = True
+) -> _Builder:
     if messages is None:
         raise RequestError(
             "messages is required", param="messages", code="missing_required_parameter"
@@ -288,7 +311,14 @@ def _messages(
             continue
         b.flush_tools()
         if role in ("system", "developer"):
-            b.system.extend(content_parts(msg.get("content"), f"{param}.content", media=False))
+            found = content_parts(msg.get("content"), f"{param}.content", media=False)
+            if not context_system:  # 002 useContextSystemPrompt false: an ordinary turn
+                b.push("user", found)
+                continue
+            b.system.extend(found)
+            text = "".join(p["text"] for p in found if isinstance(p.get("text"), str)).strip()
+            if text:
+                b.system_texts.append(text)
         elif role == "user":
             b.push(
                 "user",
@@ -303,8 +333,19 @@ def _messages(
                 "messages must contain a user or assistant message with content",
                 param="messages",
             )
-        return [{"role": "user", "parts": b.system}], [], b.remote
-    return b.contents, b.system, b.remote
+        b.contents = [{"role": "user", "parts": b.system}]
+        b.system, b.system_texts = [], []
+    return b
+
+
+def _system_instruction(b: _Builder, global_text: str) -> dict[str, Any] | None:
+    """``systemInstruction``: the client's system parts as they are; with a global
+    instruction, one text: the global first, then each system message, joined by a
+    blank line (002 'Configuration Options', ``useContextSystemPrompt``)."""
+    head = global_text.strip()
+    if not head:
+        return {"parts": b.system} if b.system else None
+    return {"parts": [{"text": "\n\n".join([head, *b.system_texts])}]}
 
 
 # ----------------------------------------------------------------------------- tools
@@ -512,10 +553,12 @@ def translate_request(
         raise type_error("stream_options", "an object", stream_options)
     include_usage = bool(stream_options and stream_options.get("include_usage") is True)
     gemini3 = model_version(model)[0] >= 3
-    contents, system, remote = _messages(body.get("messages"), signatures, gemini3)
-    request: dict[str, Any] = {"contents": contents}
-    if system:
-        request["systemInstruction"] = {"parts": system}
+    built = _messages(body.get("messages"), signatures, gemini3, options.context_system_prompt)
+    remote = built.remote
+    request: dict[str, Any] = {"contents": built.contents}
+    system = _system_instruction(built, options.system_instruction)
+    if system is not None:
+        request["systemInstruction"] = system
     decls = _tools(body)
     if decls:
         request["tools"] = [{"functionDeclarations": decls}]

@@ -6,7 +6,11 @@ whole ``functionCall`` parts with ``thoughtSignature``, cumulative ``usageMetada
 OpenAI objects as the SDKs parse them); client-breakages.md A1, A2, A5, A6, B1, B4, C1,
 F6.
 
-- thought parts go to ``reasoning_content``, never into ``content`` (C1);
+- thought parts go to ``reasoning_content``, never into ``content`` (C1); with
+  ``pass_signature`` (002 'Configuration Options', ``passSignatureToClient``, off by
+  default as documented) the ``thoughtSignature`` of a thought part rides next to it:
+  ``{"reasoning_content": "...", "thoughtSignature": "..."}`` in the delta (or the
+  message);
 - each ``functionCall`` becomes one tool call with Gemini's ``id`` or a fresh unique
   ``call_<hex>`` (B4), its ``thoughtSignature`` in ``extra_content.google`` (B1);
 - :func:`finish_reason` maps ``finishReason`` (A2; ``tool_calls`` whenever calls were
@@ -158,6 +162,11 @@ def _tool_call(part: dict[str, Any], new_id: Callable[[], str]) -> dict[str, Any
     return call
 
 
+def _thought_signature(part: dict[str, Any]) -> str | None:
+    sig = part.get("thoughtSignature")
+    return sig if isinstance(sig, str) and sig else None
+
+
 def _parts(candidate: dict[str, Any]) -> list[dict[str, Any]]:
     content = candidate.get("content")
     parts = content.get("parts") if isinstance(content, dict) else None
@@ -176,12 +185,15 @@ def translate_response(
     created: int,
     new_id: Callable[[], str] = new_call_id,
     media: MediaSink | None = None,
+    pass_signature: bool = False,
 ) -> dict[str, Any]:
     """A ``chat.completion`` (B1) for a Gemini unary response (A2).
 
     ``model``: the model id to report. ``created``: Unix seconds. ``new_id``: makes tool
-    call ids when Gemini gives none. ``media``: see :data:`MediaSink`. Always at least
-    one choice, sorted by ``index``.
+    call ids when Gemini gives none. ``media``: see :data:`MediaSink`.
+    ``pass_signature``: a message with ``reasoning_content`` also carries the
+    ``thoughtSignature`` of its (last signed) thought part (002 ``passSignatureToClient``).
+    Always at least one choice, sorted by ``index``.
     """
     resp = response if isinstance(response, dict) else {}
     candidates = resp.get("candidates")
@@ -192,13 +204,17 @@ def translate_response(
         text: list[str] = []
         reasoning: list[str] = []
         calls: list[dict[str, Any]] = []
+        signature: str | None = None
         for part in _parts(cand):
             if "functionCall" in part:
                 call = _tool_call(part, new_id)
                 if call is not None:
                     calls.append(call)
             elif isinstance(part.get("text"), str):
-                (reasoning if part.get("thought") is True else text).append(part["text"])
+                thought = part.get("thought") is True
+                (reasoning if thought else text).append(part["text"])
+                if thought and pass_signature:
+                    signature = _thought_signature(part) or signature
             elif "inlineData" in part:
                 image = image_markdown(part, media)
                 if image is not None:
@@ -209,6 +225,8 @@ def translate_response(
         }
         if reasoning:
             message["reasoning_content"] = "".join(reasoning)
+            if signature is not None:
+                message["thoughtSignature"] = signature
         if calls:
             message["tool_calls"] = calls
         index = cand.get("index")
@@ -299,6 +317,9 @@ class StreamTranslator:
     Raises :class:`ProxyError` from ``feed`` for an upstream ``{"error": ...}`` event
     and from ``finish`` when no choice reached a ``finishReason`` (a truncated stream,
     A3). ``signatures`` collects ``(tool_call_id, thoughtSignature)`` pairs issued.
+    ``pass_signature``: a ``reasoning_content`` delta from a thought part that carries a
+    ``thoughtSignature`` carries it too (002 ``passSignatureToClient``; a signed thought
+    part with no text still gives ``{"reasoning_content": "", "thoughtSignature"}``).
     """
 
     __slots__ = (
@@ -312,6 +333,7 @@ class StreamTranslator:
         "media",
         "model",
         "new_id",
+        "pass_signature",
         "signatures",
     )
 
@@ -325,6 +347,7 @@ class StreamTranslator:
         media: MediaSink | None = None,
         index_base: int = 0,
         id: str = "",
+        pass_signature: bool = False,
     ) -> None:
         self.model = model
         self.created = created
@@ -334,6 +357,7 @@ class StreamTranslator:
         self.index_base = index_base
         """Added to every upstream candidate index (a top-up request for ``n`` > 1)."""
         self.id = id
+        self.pass_signature = pass_signature
         self.signatures: list[tuple[str, str]] = []
         self._choices: dict[int, _Choice] = {}
         self._usage: object = None
@@ -402,9 +426,13 @@ class StreamTranslator:
                     out.append(self._chunk(index, {"tool_calls": [call]}))
                 else:
                     text = part.get("text")
-                    if isinstance(text, str) and text:
-                        key = "reasoning_content" if part.get("thought") is True else "content"
-                        out.append(self._chunk(index, {key: text}))
+                    thought = part.get("thought") is True
+                    sig = _thought_signature(part) if thought and self.pass_signature else None
+                    if isinstance(text, str) and (text or sig):
+                        delta = {"reasoning_content" if thought else "content": text}
+                        if sig is not None:
+                            delta["thoughtSignature"] = sig
+                        out.append(self._chunk(index, delta))
                     elif "inlineData" in part:
                         image = image_markdown(part, self.media)
                         if image is not None:

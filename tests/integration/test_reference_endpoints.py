@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 import httpx
 import openai
 import pytest
+import soundfile
 from aiohttp import WSMsgType, web
 
 from reference_impl.app import create_app
@@ -528,7 +529,17 @@ def test_batch_images(http: httpx.Client) -> None:
 # --------------------------------------------------------------------------- audio
 
 
-@pytest.mark.parametrize(("fmt", "ctype"), [(None, "audio/wav"), ("pcm", "audio/pcm")])
+@pytest.mark.parametrize(
+    ("fmt", "ctype"),
+    [
+        (None, "audio/mpeg"),  # OpenAI's default (wire-formats.md B4)
+        ("mp3", "audio/mpeg"),
+        ("opus", "audio/opus"),
+        ("flac", "audio/flac"),
+        ("wav", "audio/wav"),
+        ("pcm", "audio/pcm"),
+    ],
+)
 def test_speech(http: httpx.Client, fake: Fake, fmt: str | None, ctype: str) -> None:
     body: dict[str, Any] = {"model": "tts-1", "input": "Hello world", "voice": "nova"}
     if fmt:
@@ -536,13 +547,17 @@ def test_speech(http: httpx.Client, fake: Fake, fmt: str | None, ctype: str) -> 
     r = http.post("/v1/audio/speech", json=body)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == ctype
+    ext = fmt or "mp3"
+    assert r.headers["content-disposition"] == f'attachment; filename="speech.{ext}"'
     if fmt == "pcm":
         assert r.content == PCM
-    else:
-        assert r.headers["content-disposition"] == 'attachment; filename="speech.wav"'
+    elif fmt == "wav":
         with wave.open(io.BytesIO(r.content)) as w:
             assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 24000)
             assert w.readframes(100) == PCM
+    else:
+        info = soundfile.info(io.BytesIO(r.content))
+        assert (info.samplerate, info.channels) == (24000, 1)
     [call] = fake.calls("tts:generateContent")
     assert call["body"]["generationConfig"] == {
         "responseModalities": ["AUDIO"],
@@ -551,8 +566,10 @@ def test_speech(http: httpx.Client, fake: Fake, fmt: str | None, ctype: str) -> 
 
 
 def test_speech_rejects_and_voices(http: httpx.Client) -> None:
-    body = {"model": "tts-1", "input": "x", "voice": "nova", "response_format": "mp3"}
-    assert http.post("/v1/audio/speech", json=body).json()["error"]["param"] == "response_format"
+    body = {"model": "tts-1", "input": "x", "voice": "nova", "response_format": "aac"}
+    refused = http.post("/v1/audio/speech", json=body)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["param"] == "response_format"
     body = {"model": "tts-1", "input": "x", "voice": "robot"}
     assert http.post("/v1/audio/speech", json=body).status_code == 400
     assert http.post("/v1/audio/speech", json={}).json()["error"]["param"] == "model"

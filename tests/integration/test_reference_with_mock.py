@@ -91,6 +91,7 @@ def test_media_models_through_the_mock(mock: str) -> None:
             assert len(images) == 2
             assert all(i.startswith(b"\x89PNG") for i in images)
         speech = {"model": "tts-1", "input": "hello there", "voice": "nova"}
+        speech["response_format"] = "wav"  # mp3 (the default): test_reference_speech.py
         r = h.post("/v1/audio/speech", json=speech)
         assert r.status_code == 200, r.text
         with wave.open(io.BytesIO(r.content)) as w:

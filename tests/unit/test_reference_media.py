@@ -196,7 +196,8 @@ def test_images_from_answers() -> None:
 
 
 def test_speech_translation() -> None:
-    speech = speech_request({"input": "hi", "voice": "onyx", "speed": 2})
+    assert speech_request({"input": "hi"}).format == "mp3"  # OpenAI's default (B4)
+    speech = speech_request({"input": "hi", "voice": "onyx", "speed": 2}, "wav")
     assert speech.voice == "Fenrir"
     assert speech.format == "wav"
     assert speech.payload["contents"][0]["parts"][0]["text"] == "Say it at 2x speed: hi"
