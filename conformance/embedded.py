@@ -23,6 +23,8 @@ EMBEDDED_KEY = "sk-conformance-embedded"
 """The client API key the embedded reference proxy accepts (not a secret)."""
 UPSTREAM_KEY = "mock-upstream-key"
 """The Gemini key the embedded reference proxy presents to the mock (not a secret)."""
+UPSTREAM_KEY_2 = "mock-upstream-key-2"
+"""A second one, so the reference's key failover is exercised (``errors.key_failover``)."""
 
 
 class ServerStartError(RuntimeError):
@@ -97,6 +99,8 @@ def embedded(profile: str = "openai-core", *, rate_limits: bool = False) -> Iter
                     f"{mock}/v1beta",
                     "--upstream-key",
                     UPSTREAM_KEY,
+                    "--upstream-key",
+                    UPSTREAM_KEY_2,
                     "--api-key",
                     EMBEDDED_KEY,
                     "--profile",

@@ -14,10 +14,14 @@ while the scenario queue is empty.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from mockserver import catalog, errors
 from mockserver.http_core import Core
+from mockserver.quota import FirstKeys
+from mockserver.request import directive_from_text, find_inband_directive, parse_json
 from mockserver.responses import (
     Handled,
     Reply,
@@ -29,7 +33,7 @@ from mockserver.responses import (
     handle_predict,
     json_reply,
 )
-from spec.scenarios import DIRECTIVE_HEADER
+from spec.scenarios import DIRECTIVE_HEADER, Scenario
 
 __all__ = ["API_PREFIXES", "add_gemini_routes"]
 
@@ -52,6 +56,31 @@ _METHODS = frozenset(
 )
 
 
+_KEY_LIMITED_TEXT = Scenario.KEY_RATE_LIMIT.value
+_KEY_LIMITED = _KEY_LIMITED_TEXT.encode()
+
+
+def key_limited_header(
+    first_keys: FirstKeys, key: str, raw: bytes, header: str | None
+) -> str | None:
+    """The directive header a ``key_rate_limit`` request is answered under: unchanged
+    for the first credential of its ``cid`` (a 429), ``scenario=text`` for any other.
+    A body or directive that does not parse is left to the ordinary path's 400."""
+    try:
+        directive = (
+            directive_from_text(header)
+            if header is not None
+            else find_inband_directive(parse_json(raw))
+        )
+    except errors.GoogleError:
+        return header
+    if directive is None or directive.scenario is not Scenario.KEY_RATE_LIMIT:
+        return header
+    if first_keys.is_first(directive.cid or "", key):
+        return header
+    return replace(directive, scenario=Scenario.TEXT).render()
+
+
 def _version(request: web.Request) -> str:
     return "v1" if request.path.startswith("/v1/") else "v1beta"
 
@@ -65,6 +94,7 @@ def add_gemini_routes(app: web.Application, core: Core) -> None:
     quotas = core.quotas
     cache = core.cache
     queue = core.queue
+    first_keys = FirstKeys()
 
     def auth(request: web.Request) -> tuple[str, Reply | None]:
         key = request.headers.get("x-goog-api-key") or request.query.get("key")
@@ -114,6 +144,8 @@ def add_gemini_routes(app: web.Application, core: Core) -> None:
             if spent is not None:
                 return await send(request, Handled(generate_error(spent)), raw)
         header = request.headers.get(DIRECTIVE_HEADER)
+        if _KEY_LIMITED in raw or (header is not None and _KEY_LIMITED_TEXT in header):
+            header = key_limited_header(first_keys, key, raw, header)
         sse = method == "streamGenerateContent" and request.query.get("alt") == "sse"
         memo_key = (model.id, method, sse, header, raw)
         hit = cache.get(memo_key) if not queue else None  # the hot path: a repeated request

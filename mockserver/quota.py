@@ -157,3 +157,26 @@ class Quotas:
 
     def __len__(self) -> int:
         return len(self._keys)
+
+
+class FirstKeys:
+    """The ``key_rate_limit`` scenario's memory: which credential first sent each
+    correlation id (client-breakages.md E1: one key's quota spent, the next one's not).
+
+    :meth:`directive_for` rewrites the directive of a request: the first credential of a
+    ``cid`` keeps ``key_rate_limit`` (answered as ``rate_limit``: 429 with
+    ``RetryInfo``); any other credential gets the ``text`` answer. Keys are kept as
+    fingerprints, the newest ``capacity`` correlation ids only.
+    """
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._first: dict[str, str] = {}
+        self._capacity = capacity
+
+    def is_first(self, cid: str, key: str) -> bool:
+        """True when ``key`` is the first credential seen for ``cid`` (recording it)."""
+        mark = fingerprint(key)
+        first = self._first.setdefault(cid, mark)
+        if len(self._first) > self._capacity:
+            del self._first[next(iter(self._first))]
+        return first == mark

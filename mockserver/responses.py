@@ -157,6 +157,8 @@ def generate_error(error: errors.GoogleError, first_byte_ms: int = 0) -> Reply:
 
 _ERRORS: dict[Scenario, Callable[[ModelInfo, Directive], errors.GoogleError]] = {
     Scenario.RATE_LIMIT: lambda m, d: errors.rate_limit(m.id, d.retry_delay),
+    # the first credential of the cid (mockserver.quota.FirstKeys rewrites the others)
+    Scenario.KEY_RATE_LIMIT: lambda m, d: errors.rate_limit(m.id, d.retry_delay),
     Scenario.DAILY_QUOTA: lambda m, d: errors.daily_quota(m.id),
     Scenario.BAD_REQUEST: lambda m, d: errors.bad_request(),
     Scenario.PERMISSION_DENIED: lambda m, d: errors.permission_denied(),

@@ -68,6 +68,10 @@ class Scenario(StrEnum):
     """Three ``functionCall`` parts: the first tool twice, then the second (or first)."""
     RATE_LIMIT = "rate_limit"
     """429 ``RESOURCE_EXHAUSTED`` with ``QuotaFailure`` (per minute) and ``RetryInfo``."""
+    KEY_RATE_LIMIT = "key_rate_limit"
+    """As ``rate_limit``, but only for the first credential that sends this ``cid``; any
+    other credential gets the ``text`` answer: one key's quota is spent, the next key's is
+    not (client-breakages.md E1, key rotation)."""
     DAILY_QUOTA = "daily_quota"
     """429 ``RESOURCE_EXHAUSTED`` with a per-day ``QuotaFailure`` and no ``RetryInfo``."""
     BAD_REQUEST = "bad_request"

@@ -37,6 +37,15 @@ from tests.factories import (
 )
 
 USAGE = {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
+FAILOVER = (
+    {**journal()[0], "time": 100.0, "status": 429},
+    {
+        **journal()[0],
+        "time": 100.2,
+        "credentials": [{"where": "header:x-goog-api-key", "sha256": "0123456789ab"}],
+    },
+)
+"""The journal of a proxy that answered a spent key's 429 from its second key."""
 CALLS = [
     {"name": "get_weather", "args": {"location": "Paris"}},
     {"name": "get_weather", "args": {"location": "Tokyo"}},
@@ -147,6 +156,7 @@ def good() -> dict[str, Exchange]:
                 ),
             ),
             "params": json_exchange("params", completion(), upstream=journal(body=params_body())),
+            "key_rate_limit": json_exchange("key_rate_limit", completion(), upstream=FAILOVER),
             **more_good(),
             **documented_good(),
         }

@@ -14,7 +14,7 @@ from ..exchange import Exchange
 from ..probes.faults import STATUS_MAP
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import OPENAI_ERROR_SOURCE, require_response
-from .upstream import generate_calls
+from .upstream import credential_of, generate_calls
 
 __all__ = ["ERROR_PROBES", "check_envelope"]
 
@@ -205,15 +205,54 @@ def no_early_retry(x: Exchange) -> None:
     calls = generate_calls(x)
     if not calls:
         raise Undecided("the mock's journal shows no generate call for the 429 probe")
-    if len(calls) == 1:
-        return
-    times = [c["time"] for c in calls if isinstance(c.get("time"), int | float)]
-    span = max(times) - min(times) if times else 0.0
-    if span < 17:
+    by_key: dict[str, list[float]] = {}
+    for call in calls:  # another key is failover, not a retry: the 429 was this key's
+        if isinstance(call.get("time"), int | float):
+            by_key.setdefault(credential_of(call), []).append(float(call["time"]))
+    for times in by_key.values():
+        span = max(times) - min(times)
+        if len(times) > 1 and span < 17:
+            raise CheckFailure(
+                f"one client request sent {len(times)} upstream requests with the same key "
+                f"within {span:.1f}s although the upstream's RetryInfo said to wait 17s: "
+                "each early retry burns quota and delays the client's own 429",
+            )
+
+
+@check(
+    "errors.key_failover",
+    title="A proxy with several upstream keys answers from another key when one key's "
+    "quota is spent",
+    severity=Severity.MEDIUM,
+    source=(
+        "client-breakages.md E1 (snailyp/gemini-balance#241: keys rotated, yet the client "
+        "got the 429); 002 'Token rotation' (quota_exhausted); 004 credential rotation"
+    ),
+    probes=("key_rate_limit",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def key_failover(x: Exchange) -> None:
+    calls = generate_calls(x)
+    if not calls:
+        raise Undecided("the mock's journal shows no generate call for the probe")
+    keys = list(dict.fromkeys(credential_of(c) for c in calls))
+    if len(keys) < 2:
+        raise NotApplicable(
+            "the proxy sent this request with one upstream key only: it has a single key, "
+            "or does not rotate on a 429 (a retry of the same key is errors.no_early_retry)"
+        )
+    served = [c for c in calls if c.get("status") == 200]
+    if not served:
+        statuses = ", ".join(str(c.get("status")) for c in calls)
+        raise Undecided(f"none of the proxy's {len(calls)} attempts was answered: {statuses}")
+    status = require_response(x)
+    if status != 200:
         raise CheckFailure(
-            f"one client request made {len(calls)} upstream requests within {span:.1f}s "
-            "although the upstream's RetryInfo said to wait 17s: each early retry burns "
-            "quota and delays the client's own 429",
+            f"the proxy tried {len(keys)} upstream keys and the mock answered key "
+            f"#{keys.index(credential_of(served[0])) + 1} (HTTP 200), yet the client got "
+            f"HTTP {status}: the spent key's 429 was passed on instead of the answer",
+            excerpt=excerpt(x.body),
         )
 
 

@@ -32,6 +32,14 @@ def generate_calls(x: Exchange) -> list[dict[str, Any]]:
     ]
 
 
+def credential_of(call: dict[str, Any]) -> str:
+    """The fingerprint of the (first) credential a journal entry carried, ``""`` if none."""
+    found = call.get("credentials")
+    if isinstance(found, list) and found and isinstance(found[0], dict):
+        return str(found[0].get("sha256", ""))
+    return ""
+
+
 def last_generate(x: Exchange) -> dict[str, Any]:
     """The last generate call the proxy made for ``x``; :class:`Undecided` when the
     journal shows none (the proxy may have answered from a cache, or the mock's journal

@@ -136,6 +136,16 @@ RETRY = Directive(Scenario.RATE_LIMIT, retry_delay=17.0)
 
 probe(
     Probe(
+        "key_rate_limit",
+        "upstream answers 429 with RetryInfo 17s to the first key it sees; any other key succeeds",
+        chat(directive=Directive(Scenario.KEY_RATE_LIMIT, retry_delay=17.0)),
+        mode=Mode.CONTROLLED,
+        phase=3,
+    )
+)  # before rate_limit: its 429s cool every key down
+
+probe(
+    Probe(
         "rate_limit",
         "upstream answers 429 RESOURCE_EXHAUSTED with RetryInfo retryDelay 17s",
         chat(directive=RETRY),

@@ -24,6 +24,7 @@ STREAM = f"{FLASH}:streamGenerateContent?alt=sse"
 UNARY = f"{FLASH}:generateContent"
 ERRORS = {
     Scenario.RATE_LIMIT: (429, "RESOURCE_EXHAUSTED"),
+    Scenario.KEY_RATE_LIMIT: (429, "RESOURCE_EXHAUSTED"),  # the first key of its cid
     Scenario.DAILY_QUOTA: (429, "RESOURCE_EXHAUSTED"),
     Scenario.BAD_REQUEST: (400, "INVALID_ARGUMENT"),
     Scenario.PERMISSION_DENIED: (403, "PERMISSION_DENIED"),

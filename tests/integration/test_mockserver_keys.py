@@ -150,3 +150,38 @@ def test_length_directive_on_the_wire(client: httpx.Client) -> None:
     )
     assert unary.headers["transfer-encoding"] == "chunked"
     assert unary.json()["candidates"][0]["finishReason"] == "STOP"
+
+
+def test_key_rate_limit_spends_the_first_keys_quota_only() -> None:
+    """``key_rate_limit``: the first credential of a cid gets Google's 429 with RetryInfo,
+    every other credential the text answer, in-band or by header; cids are separate."""
+
+    def body(cid: str) -> dict[str, object]:
+        tag = f"[[mock:scenario=key_rate_limit retry_delay=17s cid={cid}]]"
+        return {"contents": [{"role": "user", "parts": [{"text": f"hi {tag}"}]}]}
+
+    with serve(lambda: create_app(Settings())) as url, httpx.Client(base_url=url) as c:
+        first = c.post(UNARY, json=body("a"), headers={"x-goog-api-key": "k1"})
+        assert first.status_code == 429
+        detail = {d["@type"].rsplit(".", 1)[1]: d for d in first.json()["error"]["details"]}
+        assert detail["RetryInfo"]["retryDelay"] == "17s"
+        other = c.post(UNARY, json=body("a"), headers={"x-goog-api-key": "k2"})
+        assert other.status_code == 200
+        assert other.json()["candidates"][0]["finishReason"] == "STOP"
+        assert c.post(UNARY, json=body("a"), headers={"x-goog-api-key": "k1"}).status_code == 429
+        assert c.post(UNARY, json=body("b"), headers={"x-goog-api-key": "k2"}).status_code == 429
+        header = {"x-mock-scenario": "scenario=key_rate_limit cid=c"}
+        assert (
+            c.post(UNARY, json=BODY, headers={**header, "x-goog-api-key": "k2"}).status_code == 429
+        )
+        assert (
+            c.post(UNARY, json=BODY, headers={**header, "x-goog-api-key": "k1"}).status_code == 200
+        )
+        entries = c.get("/_mock/requests", params={"cid": "a"}).json()
+        entries = entries.get("requests", entries) if isinstance(entries, dict) else entries
+        assert [(e["scenario"], e["status"]) for e in entries] == [
+            ("key_rate_limit", 429),
+            ("text", 200),
+            ("key_rate_limit", 429),
+        ]
+        assert entries[0]["credentials"][0]["sha256"] == fingerprint("k1")

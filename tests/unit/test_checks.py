@@ -17,6 +17,7 @@ from conformance.exchange import Exchange
 from conformance.registry import REGISTRY, CheckFailure
 from tests.check_cases import (
     CALLS,
+    FAILOVER,
     MODELS,
     RETRY,
     USAGE,
@@ -319,7 +320,12 @@ BAD: list[tuple[str, Exchange, str]] = [
                 {**journal()[0], "time": 104.0, "status": 429},
             ),
         ),
-        "3 upstream requests within 4.0s",
+        "3 upstream requests with the same key within 4.0s",
+    ),
+    (
+        "errors.key_failover",
+        error_exchange("key_rate_limit", 429, headers=RETRY, upstream=FAILOVER),
+        "the mock answered key #2 (HTTP 200), yet the client got HTTP 429",
     ),
     (
         "errors.retry_after",
@@ -606,3 +612,23 @@ def test_every_check_has_a_failing_case() -> None:
 
     covered = {check_id for check_id, _, _ in [*BAD, *BAD_MORE, *BAD_DOCUMENTED]}
     assert sorted(set(REGISTRY) - covered) == []
+
+
+def test_failover_to_another_key_is_not_an_early_retry() -> None:
+    """errors.no_early_retry counts retries per key: a rotating proxy that answers a
+    spent key's 429 from the next key is not flagged; one key sent twice is."""
+    check = REGISTRY["errors.no_early_retry"]
+    exchanges = good()
+    exchanges["rate_limit"] = error_exchange("rate_limit", 429, headers=RETRY, upstream=FAILOVER)
+    assert check.run(exchanges) is None
+
+
+def test_key_failover_does_not_apply_to_a_single_key_proxy() -> None:
+    from conformance.registry import NotApplicable
+
+    exchanges = good()
+    exchanges["key_rate_limit"] = error_exchange(
+        "key_rate_limit", 429, headers=RETRY, upstream=({**journal()[0], "status": 429},)
+    )
+    with pytest.raises(NotApplicable, match="one upstream key"):
+        REGISTRY["errors.key_failover"].run(exchanges)

@@ -386,6 +386,7 @@ def test_prompt_blocked_has_no_candidates() -> None:
 
 ERRORS = {
     Scenario.RATE_LIMIT: (429, "RESOURCE_EXHAUSTED"),
+    Scenario.KEY_RATE_LIMIT: (429, "RESOURCE_EXHAUSTED"),  # pure decide(): the first key
     Scenario.DAILY_QUOTA: (429, "RESOURCE_EXHAUSTED"),
     Scenario.BAD_REQUEST: (400, "INVALID_ARGUMENT"),
     Scenario.PERMISSION_DENIED: (403, "PERMISSION_DENIED"),
