@@ -40,10 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     version = litellm_version(executable)
     with (
         start_server(["mockserver", "--port", "0"], "the mock upstream") as mock,
-        litellm_proxy(mock, executable) as proxy,
+        litellm_proxy(mock, executable, spare_key=True) as proxy,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        config = litellm_config("http://127.0.0.1:MOCK_PORT").strip().replace("\n", "; ")
+        config = litellm_config("http://127.0.0.1:MOCK_PORT", spare_key=True)
+        config = config.strip().replace("\n", "; ")
         cmd = [
             sys.executable,
             "-m",

@@ -75,15 +75,24 @@ LITELLM_MODELS = ("gemini-2.5-flash", "gemini-3-flash-preview", "gemini-3-pro-pr
 """The models the local LiteLLM serves (all backed by the mock)."""
 
 
-def litellm_config(mock_url: str, models: tuple[str, ...] = LITELLM_MODELS) -> str:
-    """The LiteLLM proxy config (YAML) used for the example report and the benchmark."""
+def litellm_config(
+    mock_url: str, models: tuple[str, ...] = LITELLM_MODELS, *, spare_key: bool = False
+) -> str:
+    """The LiteLLM proxy config (YAML) used for the example report and the benchmark.
+
+    ``spare_key``: the first model gets a second deployment with another API key, the
+    way LiteLLM users rotate keys (the router fails over between deployments of one
+    ``model_name``), so ``errors.key_failover`` has something to judge.
+    """
+    keys = ("mock-upstream-key", "mock-upstream-key-2")
     entries = "".join(
         f"  - model_name: {model}\n"
         "    litellm_params:\n"
         f"      model: gemini/{model}\n"
         f"      api_base: {mock_url}/v1beta\n"
-        "      api_key: mock-upstream-key\n"
-        for model in models
+        f"      api_key: {key}\n"
+        for i, model in enumerate(models)
+        for key in (keys if spare_key and i == 0 else keys[:1])
     )
     entries += (
         "  - model_name: text-embedding-004\n"
@@ -97,7 +106,12 @@ def litellm_config(mock_url: str, models: tuple[str, ...] = LITELLM_MODELS) -> s
 
 @contextmanager
 def litellm_proxy(
-    mock_url: str, executable: Path, *, timeout_s: float = 120.0, workers: int = 1
+    mock_url: str,
+    executable: Path,
+    *,
+    timeout_s: float = 120.0,
+    workers: int = 1,
+    spare_key: bool = False,
 ) -> Iterator[str]:
     """Run LiteLLM proxy in front of ``mock_url``; yield its base URL. Stops it on exit.
 
@@ -106,7 +120,7 @@ def litellm_proxy(
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.yaml"
-        config.write_text(litellm_config(mock_url))
+        config.write_text(litellm_config(mock_url, spare_key=spare_key))
         log = (Path(tmp) / "litellm.log").open("wb")
         env = {
             **os.environ,

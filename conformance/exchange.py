@@ -132,6 +132,10 @@ class Exchange:
     prop_result: Mapping[str, Any] | None = None
     """Property probes: ``{"examples": n, "violation": str | None}``; the exchange is the
     minimal failing example (or the last one sent)."""
+    upstream_keys: frozenset[str] = frozenset()
+    """Controlled mode: fingerprints of every upstream credential the proxy used in the
+    whole run (all probes), so a check can tell a one-key proxy from one that holds
+    several keys but did not use them (``errors.key_failover``)."""
     throttled: bool = False
     """Controlled mode: the target answered 429/503 by itself, twice, without calling
     the upstream, so the probe's scenario never ran."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -114,8 +114,10 @@ def _search(
     strategy: st.SearchStrategy[Any],
     to_request: Callable[[Any, str], Request],
     judge: Callable[[Exchange, Any], str | None],
+    first: tuple[Any, ...] = (),
 ) -> Exchange:
-    """Run ``find`` over ``strategy``; every example becomes one request."""
+    """Send the ``first`` examples, then (when none breaks the rule) run ``find`` over
+    ``strategy``; every example becomes one request."""
     target = session.target
     local = urlsplit(target.base_url).hostname in ("127.0.0.1", "localhost", "::1")
     shrink_left = SHRINK_CALLS if target.controlled or local else 0
@@ -149,8 +151,12 @@ def _search(
         state["found"] = (x, problem)  # ``find`` only calls on smaller examples after this
         return True
 
+    for example in first:  # known-minimal cases, tried whatever the search draws
+        if breaks(example):
+            break
     try:
-        find(strategy, breaks, settings=_settings(shrink_left > 0, examples))
+        if state["found"] is None:
+            find(strategy, breaks, settings=_settings(shrink_left > 0, examples))
     except NoSuchExample:
         pass
     except Exception as exc:  # e.g. FlakyFailure: the target answered differently
@@ -195,6 +201,20 @@ def _prop_chat(session: ProbeSession, name: str, stream: bool) -> Exchange:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """A hand-written negative case, read like a schemathesis ``Case``."""
+
+    body: Any
+    media_type: str = "application/json"
+
+
+NOT_AN_OBJECT = (_Body([]), _Body("hello"), _Body(None), _Body(42))
+"""Valid JSON that is not an object: the bodies a proxy that indexes ``body["model"]``
+before validating turns into a 500 (LiteLLM 1.106.2 answers ``[]`` with a plain-text
+500). Sent before the generated cases, so the result does not depend on the draw."""
+
+
 def _prop_negative(session: ProbeSession, name: str) -> Exchange:
     import schemathesis
     from schemathesis import GenerationMode
@@ -235,6 +255,7 @@ def _prop_negative(session: ProbeSession, name: str) -> Exchange:
         operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
         to_request,
         judge,
+        first=NOT_AN_OBJECT,
     )
 
 

@@ -133,6 +133,23 @@ NODE_REPLAYS: dict[str, str] = {
 """Probes replayed through openai-node, and how (``replay.mjs``)."""
 
 
+def attach_upstream_keys(exchanges: dict[str, Exchange]) -> None:
+    """Give every exchange the set of upstream credentials (journal fingerprints) the
+    proxy used across the run (``Exchange.upstream_keys``); pure."""
+    keys = frozenset(
+        str(c["sha256"])
+        for x in exchanges.values()
+        for entry in x.upstream
+        for c in entry.get("credentials") or ()
+        if isinstance(c, dict)
+        and c.get("sha256")
+        and "generatecontent" in str(entry.get("path", "")).lower()
+    )
+    if keys:
+        for name, x in exchanges.items():
+            exchanges[name] = replace(x, upstream_keys=keys)
+
+
 def attach_node(exchanges: dict[str, Exchange]) -> None:
     """Replay the :data:`NODE_REPLAYS` exchanges through openai-node (one process) and
     attach the outcomes, or the reason there are none."""
@@ -297,6 +314,7 @@ def run_suite(
             except BudgetExhausted as exc:
                 missing[name] = str(exc)
 
+    attach_upstream_keys(exchanges)
     attach_node(exchanges)
     by_id: dict[str, ResultRecord] = {}
     for check_id, reason in the_plan.skipped.items():

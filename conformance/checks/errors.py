@@ -237,6 +237,13 @@ def key_failover(x: Exchange) -> None:
     if not calls:
         raise Undecided("the mock's journal shows no generate call for the probe")
     keys = list(dict.fromkeys(credential_of(c) for c in calls))
+    if len(keys) < 2 and len(x.upstream_keys) >= 2 and require_response(x) == 429:
+        raise CheckFailure(
+            f"the proxy used {len(x.upstream_keys)} upstream keys during this run, yet it "
+            "passed one key's 429 (RetryInfo 17s) to the client without trying another: "
+            "with rotation, a spent key should cost the client nothing",
+            excerpt=excerpt(x.body),
+        )
     if len(keys) < 2:
         raise NotApplicable(
             "the proxy sent this request with one upstream key only: it has a single key, "

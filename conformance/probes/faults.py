@@ -91,6 +91,18 @@ probe(
         phase=1,
     )
 )
+# First of the failing probes: the upstream errors after it (5xx, cuts) make proxies
+# such as LiteLLM cool their keys down, and a key cooling for a scripted fault is not a
+# spare key; a proxy with a single key then has it cooled by this 429 (waited out).
+probe(
+    Probe(
+        "key_rate_limit",
+        "upstream answers 429 with RetryInfo 17s to the first key it sees; any other key succeeds",
+        chat(directive=Directive(Scenario.KEY_RATE_LIMIT, retry_delay=17.0)),
+        mode=Mode.CONTROLLED,
+        phase=2,
+    )
+)
 probe(
     Probe(
         "stream_cut",
@@ -134,15 +146,6 @@ for _name, (_scenario, _status, _code) in STATUS_MAP.items():
 
 RETRY = Directive(Scenario.RATE_LIMIT, retry_delay=17.0)
 
-probe(
-    Probe(
-        "key_rate_limit",
-        "upstream answers 429 with RetryInfo 17s to the first key it sees; any other key succeeds",
-        chat(directive=Directive(Scenario.KEY_RATE_LIMIT, retry_delay=17.0)),
-        mode=Mode.CONTROLLED,
-        phase=3,
-    )
-)  # before rate_limit: its 429s cool every key down
 
 probe(
     Probe(

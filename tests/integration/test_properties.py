@@ -78,6 +78,33 @@ def test_property_passes_on_a_sound_proxy() -> None:
     assert [r.outcome.value for r in run.records] == ["passed"]
 
 
+def test_negative_property_catches_a_500_on_a_body_that_is_not_an_object() -> None:
+    """A proxy that indexes the body before validating it (LiteLLM 1.106.2 with ``[]``)
+    fails properties.negative whatever the generated cases are: the non-object bodies
+    are always sent first."""
+
+    def indexing() -> web.Application:
+        async def chat(request: web.Request) -> web.Response:
+            body = await request.json()
+            if not isinstance(body, dict):
+                return web.Response(status=500, text="Internal Server Error")
+            return web.json_response({"error": {"message": "bad", "type": "x"}}, status=400)
+
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", chat)
+        return app
+
+    with serve(indexing) as url:
+        target = Target(base_url=url, profile=get_profile("openai-core"), api_key="k")
+        run = run_suite(target, select=["properties.negative"])
+    (record,) = run.records
+    assert record.outcome.value == "failed"
+    assert "after 1 generated invalid requests" in record.message
+    assert record.evidence is not None
+    assert record.evidence.request is not None
+    assert record.evidence.request["body"] == []
+
+
 @settings(max_examples=200)
 @given(body=st.booleans().flatmap(lambda s: from_openai_core("gemini-2.5-flash", stream=s)))
 def test_strategy_draws_only_valid_requests(body: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ its message). A test makes sure every registered check has at least one bad case
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -327,6 +328,16 @@ BAD: list[tuple[str, Exchange, str]] = [
         error_exchange("key_rate_limit", 429, headers=RETRY, upstream=FAILOVER),
         "the mock answered key #2 (HTTP 200), yet the client got HTTP 429",
     ),
+    (  # two keys used in the run, only one tried for the spent key's request
+        "errors.key_failover",
+        replace(
+            error_exchange(
+                "key_rate_limit", 429, headers=RETRY, upstream=({**journal()[0], "status": 429},)
+            ),
+            upstream_keys=frozenset({"aaaaaaaaaaaa", "bbbbbbbbbbbb"}),
+        ),
+        "used 2 upstream keys during this run, yet it passed one key's 429",
+    ),
     (
         "errors.retry_after",
         error_exchange("rate_limit", 429, headers=(("retry-after", "5"),)),
@@ -632,3 +643,13 @@ def test_key_failover_does_not_apply_to_a_single_key_proxy() -> None:
     )
     with pytest.raises(NotApplicable, match="one upstream key"):
         REGISTRY["errors.key_failover"].run(exchanges)
+
+
+def test_upstream_keys_are_gathered_across_the_run() -> None:
+    from conformance.runner import attach_upstream_keys
+
+    exchanges = {"chat": good()["chat"], "key_rate_limit": good()["key_rate_limit"]}
+    attach_upstream_keys(exchanges)
+    keys = {c["sha256"] for e in FAILOVER for c in e["credentials"]}
+    assert exchanges["chat"].upstream_keys == keys
+    assert len(keys) == 2
