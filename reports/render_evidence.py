@@ -92,6 +92,10 @@ def _upstream(entry: Mapping[str, Any]) -> UpstreamView:
         value = entry[key]
         if isinstance(value, str | int | float | bool) or value is None:
             parts.append(f"{key}={value}")
+    credentials = entry.get("credentials")
+    if isinstance(credentials, list):  # fingerprints (SHA-256 prefixes), not secrets
+        marks = [str(c.get("sha256")) for c in credentials if isinstance(c, dict)]
+        parts.append(f"key={','.join(marks) or 'none'}")
     line = visible(redact_text(" ".join(p for p in parts if p)))
     body = entry.get("body", entry.get("json"))
     if body is None or body == "":

@@ -261,7 +261,10 @@ def _register_endpoints() -> None:
         check(
             f"contract.{item.profile}.{ep.operation_id}",
             title=f"{ep.method} {ep.route} answers the document's own example as documented",
-            severity=Severity.MEDIUM,
+            # a system's own document promises its endpoints to its users; openai-core is
+            # the slice of OpenAI's API clients rely on, where only chat, models and
+            # embeddings (judged by their own checks) break clients broadly
+            severity=Severity.LOW if item.profile == "openai-core" else Severity.MEDIUM,
             source=(
                 f"spec/openapi/{item.profile}.yaml operation {ep.operation_id} "
                 f"({PROFILES[item.profile].document})"

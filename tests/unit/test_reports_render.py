@@ -71,6 +71,7 @@ EVIDENCE = Evidence(
             "headers": {"x-goog-api-key": SECRETS[3]},
             "body": {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
             "scenario": "tool_call",
+            "credentials": [{"where": "header:x-goog-api-key", "sha256": "3f1c0a9b2e4d"}],
         }
     ],
 )
@@ -194,7 +195,7 @@ def test_markdown_failure_detail_has_the_evidence() -> None:
     assert f"```sh\n{curl}\n```" in detail
     assert "| openai-node | ✅ ok |" in detail
     assert "| openai-python | ❌ KeyError: 'index' |" in detail
-    assert "streamGenerateContent scenario=tool_call` " in detail
+    assert "streamGenerateContent scenario=tool_call key=3f1c0a9b2e4d` " in detail
     assert '`{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`' in detail
 
 
