@@ -237,17 +237,19 @@ def key_failover(x: Exchange) -> None:
     if not calls:
         raise Undecided("the mock's journal shows no generate call for the probe")
     keys = list(dict.fromkeys(credential_of(c) for c in calls))
-    if len(keys) < 2 and len(x.upstream_keys) >= 2 and require_response(x) == 429:
-        raise CheckFailure(
-            f"the proxy used {len(x.upstream_keys)} upstream keys during this run, yet it "
-            "passed one key's 429 (RetryInfo 17s) to the client without trying another: "
-            "with rotation, a spent key should cost the client nothing",
-            excerpt=excerpt(x.body),
-        )
     if len(keys) < 2:
+        # Not a failure even when the run saw several keys: the others may be cooling
+        # down after earlier 429s (this run's fault probes, or a run just before), which
+        # is what a rotating proxy should do; only a tried second key is evidence.
+        seen = len(x.upstream_keys)
         raise NotApplicable(
-            "the proxy sent this request with one upstream key only: it has a single key, "
-            "or does not rotate on a 429 (a retry of the same key is errors.no_early_retry)"
+            "the proxy sent this request with one upstream key only "
+            + (
+                f"(it used {seen} keys during the run; the others may have been cooling down)"
+                if seen > 1
+                else "(a single key, or no rotation)"
+            )
+            + "; a retry of the same key is judged by errors.no_early_retry"
         )
     served = [c for c in calls if c.get("status") == 200]
     if not served:

@@ -1,0 +1,202 @@
+"""The suite's precision and recall end to end: the reference proxy (in front of the
+mock) behind a pass-through that injects one known defect at a time.
+
+- Every variation the contract leaves free (CRLF framing, ``data:`` without a space,
+  ``:`` comments, unknown fields, events cut across writes) together: nothing fails.
+- Each defect: the checks written for it fail, and nothing outside the areas the defect
+  touches fails (a false alarm costs as much as a miss).
+
+The 20 s ``stream_slow`` probe is left out (its checks are covered in the unit tests).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import conformance.checks  # noqa: F401  (registers every check)
+from conformance.registry import REGISTRY
+from conformance.runner import SuiteRun, run_suite
+from conformance.target import Target
+from mockserver.app import create_app as create_mock
+from mockserver.settings import Settings as MockSettings
+from reference_impl.app import create_app as create_proxy
+from reference_impl.settings import Settings as ProxySettings
+from spec.profiles import get_profile
+from tests.servers import serve
+from tests.zoo import Mutation, chunk_json, mutating_proxy
+
+pytestmark = pytest.mark.slow
+
+KEY = "sk-zoo"
+SELECT = sorted(spec.id for spec in REGISTRY.values() if "stream_slow" not in spec.probes)
+
+
+@pytest.fixture(scope="module")
+def upstreams() -> Iterator[tuple[str, str]]:
+    with serve(lambda: create_mock(MockSettings())) as mock:
+        settings = ProxySettings(
+            upstream_url=f"{mock}/v1beta",
+            upstream_keys=("zoo-key-1", "zoo-key-2"),
+            api_keys=frozenset({KEY}),
+        )
+        with serve(lambda: create_proxy(settings)) as proxy:
+            yield proxy, mock
+
+
+def run_through(upstreams: tuple[str, str], mutation: Mutation, select: list[str]) -> SuiteRun:
+    proxy, mock = upstreams
+    with serve(mutating_proxy(proxy, mutation)) as url:
+        target = Target(url, get_profile("openai-core"), api_key=KEY, mock_url=mock)
+        return run_suite(target, select=select)
+
+
+def failures(run: SuiteRun) -> dict[str, str]:
+    return {r.check_id: r.message for r in run.records if r.outcome.value in ("failed", "error")}
+
+
+# ----------------------------------------------------------------------------- controls
+
+
+def _free_variations(event: bytes) -> list[bytes]:
+    """CRLF line ends, ``data:`` without its space, an unknown field in every chunk, a
+    comment first, and the event cut in two writes (one inside a CRLF)."""
+    if event.startswith(b"data: {"):
+        value = json.loads(event[6:])
+        if isinstance(value, dict) and "error" not in value:
+            value["x_zoo_extra"] = {"note": "unknown fields are allowed"}
+        event = b"data:" + json.dumps(value).encode() + b"\n\n"
+    framed = b": zoo keep-alive\r\n\r\n" + event.replace(b"\n", b"\r\n")
+    cut = len(framed) - 3
+    return [framed[:cut], framed[cut:]]
+
+
+def _extra_field(status: int, body: Any) -> tuple[int, Any]:
+    if isinstance(body, dict) and status == 200:
+        body = {**body, "x_zoo_extra": True}
+    return status, body
+
+
+def test_what_the_contract_leaves_free_fails_nothing(upstreams: tuple[str, str]) -> None:
+    run = run_through(
+        upstreams, Mutation("free", event=_free_variations, json=_extra_field), SELECT
+    )
+    assert failures(run) == {}
+    assert sum(r.outcome.value == "passed" for r in run.records) > 90
+
+
+# ----------------------------------------------------------------------------- defects
+
+
+def _no_done(event: bytes) -> list[bytes]:
+    return [] if event.startswith(b"data: [DONE]") else [event]
+
+
+def _drop_tool_index(chunk: dict[str, Any]) -> dict[str, Any]:
+    for choice in chunk.get("choices", ()):
+        for call in choice.get("delta", {}).get("tool_calls", ()) or ():
+            call.pop("index", None)
+    return chunk
+
+
+def _thoughts_in_content(chunk: dict[str, Any]) -> dict[str, Any]:
+    for choice in chunk.get("choices", ()):
+        delta = choice.get("delta", {})
+        thought = delta.pop("reasoning_content", None)
+        if thought:
+            delta["content"] = f"<think>{thought}</think>" + (delta.get("content") or "")
+    return chunk
+
+
+def _usage_on_a_choice(chunk: dict[str, Any]) -> dict[str, Any]:
+    if chunk.get("usage") and chunk.get("choices") == []:
+        chunk["choices"] = [{"index": 0, "delta": {}, "finish_reason": None}]
+    return chunk
+
+
+def _no_role(chunk: dict[str, Any]) -> dict[str, Any]:
+    for choice in chunk.get("choices", ()):
+        choice.get("delta", {}).pop("role", None)
+    return chunk
+
+
+def _stop_for_tool_calls(chunk: dict[str, Any]) -> dict[str, Any]:
+    for choice in chunk.get("choices", ()):
+        if choice.get("finish_reason") == "tool_calls":
+            choice["finish_reason"] = "stop"
+    return chunk
+
+
+def _detail_errors(status: int, body: Any) -> tuple[int, Any]:
+    if status >= 400 and isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return status, {"detail": body["error"].get("message", "error")}
+    return status, body
+
+
+def _rate_limit_as_500(status: int, body: Any) -> tuple[int, Any]:
+    return (500 if status == 429 else status), body
+
+
+DEFECTS: list[tuple[Mutation, set[str], tuple[str, ...]]] = [
+    # (the defect, checks that must fail, areas where failures are expected)
+    (
+        Mutation("no_done", event=_no_done),
+        {"stream.done_terminator"},
+        ("stream.", "clients.", "contract.responses", "properties.stream", "tools.", "blocked."),
+    ),
+    (
+        Mutation("tool_index_missing", event=chunk_json(_drop_tool_index)),
+        {"tools.stream_index"},
+        ("tools.", "clients.", "stream.chunk_schema", "contract.responses", "reasoning."),
+    ),
+    (
+        Mutation("thoughts_in_content", event=chunk_json(_thoughts_in_content)),
+        {"reasoning.no_thoughts_in_content.stream", "reasoning.reasoning_content.stream"},
+        ("reasoning.", "clients."),
+    ),
+    (
+        Mutation("usage_on_a_choice", event=chunk_json(_usage_on_a_choice)),
+        {"stream.usage_chunk"},
+        ("stream.", "clients.", "properties.stream", "contract.responses"),
+    ),
+    (
+        Mutation("no_role", event=chunk_json(_no_role)),
+        {"stream.role_first"},
+        ("stream.", "clients.", "properties.stream", "tools.", "reasoning.", "blocked."),
+    ),
+    (
+        Mutation("stop_for_tool_calls", event=chunk_json(_stop_for_tool_calls)),
+        {"tools.stream_finish_reason"},
+        ("tools.", "clients.", "stream.finish_reason", "reasoning."),
+    ),
+    (
+        Mutation("detail_errors", json=_detail_errors),
+        {"errors.envelope.bad_key", "errors.envelope.unknown_model"},
+        # checks that accept a clean 4xx judge its envelope too (translate.stop_capped)
+        ("errors.", "clients.", "contract.", "properties.negative", "http.", "translate.stop"),
+    ),
+    (
+        Mutation(
+            "rate_limit_as_500",
+            json=_rate_limit_as_500,
+            drop_headers=frozenset({"retry-after", "retry-after-ms"}),
+        ),
+        {"errors.rate_limit_status", "errors.retry_after"},
+        ("errors.", "clients.", "contract.responses"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "expected", "areas"), DEFECTS, ids=[m.name for m, _, _ in DEFECTS]
+)
+def test_each_defect_is_caught_and_nothing_else_is_blamed(
+    upstreams: tuple[str, str], mutation: Mutation, expected: set[str], areas: tuple[str, ...]
+) -> None:
+    found = failures(run_through(upstreams, mutation, SELECT))
+    assert expected <= set(found), found
+    unrelated = {k: v for k, v in found.items() if not k.startswith(areas)}
+    assert unrelated == {}

@@ -1,0 +1,117 @@
+"""A defect zoo: the reference proxy behind a pass-through that changes its answers.
+
+:func:`mutating_proxy` forwards every request to an upstream proxy (the reference) and
+hands each answer to a :class:`Mutation` on the way back: every SSE event of a stream
+(one complete ``data: ...\\n\\n`` event at a time, as the reference frames them), or the
+status and JSON body of any other answer. A mutation either injects one known defect
+(the suite must flag it) or only changes what the contract leaves free (CRLF, comments,
+unknown fields, writes cut anywhere: the suite must flag nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+__all__ = ["Mutation", "chunk_json", "mutating_proxy"]
+
+_HOP = frozenset(
+    {"connection", "content-length", "transfer-encoding", "keep-alive", "content-encoding"}
+)
+
+_SESSION = web.AppKey("session", aiohttp.ClientSession)
+
+EventMap = Callable[[bytes], list[bytes]]
+"""One complete event (``data: ...\\n\\n``) in, the writes to send instead out."""
+JsonMap = Callable[[int, Any], tuple[int, Any]]
+"""``(status, body)`` of a JSON answer in, the pair to send instead out."""
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    event: EventMap | None = None
+    json: JsonMap | None = None
+    drop_headers: frozenset[str] = frozenset()
+
+
+def chunk_json(map_chunk: Callable[[dict[str, Any]], dict[str, Any] | None]) -> EventMap:
+    """An :data:`EventMap` that rewrites the JSON of ``data:`` events (``[DONE]`` and
+    comments pass unchanged); ``map_chunk`` returning ``None`` drops the event."""
+
+    def run(event: bytes) -> list[bytes]:
+        if not event.startswith(b"data: {"):
+            return [event]
+        value = json.loads(event[len(b"data: ") :].strip())
+        if not isinstance(value, dict) or "error" in value:
+            return [event]
+        mapped = map_chunk(value)
+        if mapped is None:
+            return []
+        return [b"data: " + json.dumps(mapped).encode() + b"\n\n"]
+
+    return run
+
+
+def mutating_proxy(upstream: str, mutation: Mutation) -> Callable[[], web.Application]:
+    """An app factory for :func:`tests.servers.serve`: ``upstream`` behind ``mutation``."""
+
+    async def forward(request: web.Request) -> web.StreamResponse:
+        session = request.app[_SESSION]
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in {"host", *_HOP}}
+        async with session.request(
+            request.method,
+            upstream + request.rel_url.path_qs,
+            headers=headers,
+            data=await request.read(),
+            allow_redirects=False,
+            auto_decompress=True,
+        ) as answer:
+            out_headers = {
+                k: v
+                for k, v in answer.headers.items()
+                if k.lower() not in _HOP and k.lower() not in mutation.drop_headers
+            }
+            if answer.content_type == "text/event-stream":
+                response = web.StreamResponse(status=answer.status, headers=out_headers)
+                await response.prepare(request)
+                pending = b""
+                async for piece in answer.content.iter_any():
+                    pending += piece
+                    while b"\n\n" in pending:
+                        event, pending = pending.split(b"\n\n", 1)
+                        event += b"\n\n"
+                        for write in mutation.event(event) if mutation.event else [event]:
+                            await response.write(write)
+                if pending:
+                    await response.write(pending)
+                await response.write_eof()
+                return response
+            raw = await answer.read()
+            status = answer.status
+            if mutation.json is not None and answer.content_type == "application/json":
+                status, body = mutation.json(status, json.loads(raw))
+                raw = json.dumps(body).encode()
+            return web.Response(status=status, body=raw, headers=out_headers)
+
+    async def open_session(app: web.Application) -> None:
+        app[_SESSION] = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=None, sock_read=120)
+        )
+
+    async def close_session(app: web.Application) -> None:
+        await app[_SESSION].close()
+
+    def factory() -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.on_startup.append(open_session)
+        app.on_cleanup.append(close_session)
+        app.router.add_route("*", "/{tail:.*}", forward)
+        return app
+
+    return factory
