@@ -61,13 +61,30 @@ def failures(run: SuiteRun) -> dict[str, str]:
 # ----------------------------------------------------------------------------- controls
 
 
+def _openai_like(chunk: dict[str, Any]) -> None:
+    """What OpenAI itself sends and proxies copy: ``usage: null`` on every chunk,
+    ``system_fingerprint``, ``logprobs``/``refusal`` nulls, ``content: ""`` next to
+    the opening role, the role repeated on later deltas, an unknown field."""
+    chunk.setdefault("usage", None)
+    chunk["system_fingerprint"] = "fp_zoo"
+    chunk["x_zoo_extra"] = {"note": "unknown fields are allowed"}
+    for choice in chunk.get("choices", ()):
+        choice.setdefault("logprobs", None)
+        delta = choice.get("delta", {})
+        delta.setdefault("refusal", None)
+        if delta.get("role") == "assistant" and "content" not in delta:
+            delta["content"] = ""
+        if choice.get("finish_reason") is None and "tool_calls" not in delta:
+            delta.setdefault("role", "assistant")
+
+
 def _free_variations(event: bytes) -> list[bytes]:
-    """CRLF line ends, ``data:`` without its space, an unknown field in every chunk, a
-    comment first, and the event cut in two writes (one inside a CRLF)."""
+    """CRLF line ends, ``data:`` without its space, OpenAI's own extra fields, a comment
+    first, and the event cut in two writes (one inside a CRLF)."""
     if event.startswith(b"data: {"):
         value = json.loads(event[6:])
         if isinstance(value, dict) and "error" not in value:
-            value["x_zoo_extra"] = {"note": "unknown fields are allowed"}
+            _openai_like(value)
         event = b"data:" + json.dumps(value).encode() + b"\n\n"
     framed = b": zoo keep-alive\r\n\r\n" + event.replace(b"\n", b"\r\n")
     cut = len(framed) - 3
@@ -77,6 +94,11 @@ def _free_variations(event: bytes) -> list[bytes]:
 def _extra_field(status: int, body: Any) -> tuple[int, Any]:
     if isinstance(body, dict) and status == 200:
         body = {**body, "x_zoo_extra": True}
+        if body.get("object") == "chat.completion":
+            body["system_fingerprint"] = "fp_zoo"
+            for choice in body.get("choices", ()):
+                choice.setdefault("logprobs", None)
+                choice.get("message", {}).setdefault("refusal", None)
     return status, body
 
 
@@ -86,6 +108,47 @@ def test_what_the_contract_leaves_free_fails_nothing(upstreams: tuple[str, str])
     )
     assert failures(run) == {}
     assert sum(r.outcome.value == "passed" for r in run.records) > 90
+
+
+def _finer_chunks(event: bytes) -> list[bytes]:
+    """Each delta cut in two chunks (text halves; tool-call arguments halves, the second
+    half with ``index`` only), and ``finish_reason`` moved to a chunk of its own with an
+    empty ``delta``, as OpenAI ends its streams."""
+    if not event.startswith(b"data: {"):
+        return [event]
+    chunk = json.loads(event[6:])
+    choices = chunk.get("choices") or []
+    if "error" in chunk or len(choices) != 1:
+        return [event]
+    (choice,) = choices
+    delta, finish = choice.get("delta", {}), choice.get("finish_reason")
+    first = {**delta}
+    second: dict[str, Any] = {}
+    for key in ("content", "reasoning_content"):
+        text = delta.get(key)
+        if isinstance(text, str) and len(text) > 1:
+            first[key], second[key] = text[: len(text) // 2], text[len(text) // 2 :]
+    calls = delta.get("tool_calls")
+    if calls:
+        first["tool_calls"], second["tool_calls"] = [], []
+        for call in calls:
+            args = call.get("function", {}).get("arguments", "")
+            head = {**call, "function": {**call.get("function", {}), "arguments": args[:3]}}
+            first["tool_calls"].append(head)
+            second["tool_calls"].append(
+                {"index": call["index"], "function": {"arguments": args[3:]}}
+            )
+    pieces = [first] + ([second] if second else [])
+    out = [{**chunk, "choices": [{**choice, "delta": d, "finish_reason": None}]} for d in pieces]
+    if finish is not None:
+        out.append({**chunk, "choices": [{**choice, "delta": {}, "finish_reason": finish}]})
+        out[-1].pop("usage", None)
+    return [b"data: " + json.dumps(c).encode() + b"\n\n" for c in out]
+
+
+def test_finer_chunks_fail_nothing(upstreams: tuple[str, str]) -> None:
+    run = run_through(upstreams, Mutation("finer", event=_finer_chunks), SELECT)
+    assert failures(run) == {}
 
 
 # ----------------------------------------------------------------------------- defects
