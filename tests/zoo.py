@@ -38,6 +38,8 @@ class Mutation:
     event: EventMap | None = None
     json: JsonMap | None = None
     drop_headers: frozenset[str] = frozenset()
+    per_stream: Callable[[], EventMap] | None = None
+    """A fresh :data:`EventMap` for each stream (for mutations that keep state)."""
 
 
 def chunk_json(map_chunk: Callable[[dict[str, Any]], dict[str, Any] | None]) -> EventMap:
@@ -81,12 +83,13 @@ def mutating_proxy(upstream: str, mutation: Mutation) -> Callable[[], web.Applic
                 response = web.StreamResponse(status=answer.status, headers=out_headers)
                 await response.prepare(request)
                 pending = b""
+                event_map = mutation.per_stream() if mutation.per_stream else mutation.event
                 async for piece in answer.content.iter_any():
                     pending += piece
                     while b"\n\n" in pending:
                         event, pending = pending.split(b"\n\n", 1)
                         event += b"\n\n"
-                        for write in mutation.event(event) if mutation.event else [event]:
+                        for write in event_map(event) if event_map else [event]:
                             await response.write(write)
                 if pending:
                     await response.write(pending)

@@ -12,7 +12,7 @@ The 20 s ``stream_slow`` probe is left out (its checks are covered in the unit t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -203,6 +203,41 @@ def _rate_limit_as_500(status: int, body: Any) -> tuple[int, Any]:
     return (500 if status == 429 else status), body
 
 
+def _event_lines(event: bytes) -> list[bytes]:
+    return [b"event: message\n" + event] if event.startswith(b"data: {") else [event]
+
+
+def _empty_data_first(event: bytes) -> list[bytes]:
+    return [b"data: \n\n", event]
+
+
+def _buffered() -> Callable[[bytes], list[bytes]]:
+    held: list[bytes] = []
+
+    def run(event: bytes) -> list[bytes]:
+        held.append(event)
+        if event.startswith(b"data: [DONE]") or b'"error"' in event:
+            return [b"".join(held)]
+        return []
+
+    return run
+
+
+def _new_id_per_chunk() -> Callable[[bytes], list[bytes]]:
+    count = iter(range(1_000_000))
+    return chunk_json(lambda chunk: {**chunk, "id": f"chatcmpl-{next(count)}"})
+
+
+def _no_finish_reason(chunk: dict[str, Any]) -> dict[str, Any]:
+    for choice in chunk.get("choices", ()):
+        choice["finish_reason"] = None
+    return chunk
+
+
+def _drop_usage_chunk(chunk: dict[str, Any]) -> dict[str, Any] | None:
+    return None if chunk.get("choices") == [] and chunk.get("usage") else chunk
+
+
 DEFECTS: list[tuple[Mutation, set[str], tuple[str, ...]]] = [
     # (the defect, checks that must fail, areas where failures are expected)
     (
@@ -249,6 +284,56 @@ DEFECTS: list[tuple[Mutation, set[str], tuple[str, ...]]] = [
         ),
         {"errors.rate_limit_status", "errors.retry_after"},
         ("errors.", "clients.", "contract.responses"),
+    ),
+]
+
+
+DEFECTS += [
+    (
+        Mutation("event_lines", event=_event_lines),  # openai-python then misreads chunks
+        {"stream.data_lines_only"},
+        (
+            "stream.",
+            "clients.",
+            "contract.responses",
+            "properties.stream",
+            "tools.",
+            "reasoning.",
+            "blocked.",
+        ),
+    ),
+    (
+        Mutation("empty_data", event=_empty_data_first),  # client-breakages.md A4
+        {"stream.no_empty_events", "clients.openai_python.chat_stream"},
+        (
+            "stream.",
+            "clients.",
+            "contract.responses",
+            "properties.stream",
+            "tools.",
+            "reasoning.",
+            "blocked.",
+        ),
+    ),
+    (
+        Mutation("buffered", per_stream=_buffered),  # client-breakages.md A7
+        {"stream.not_buffered"},
+        ("stream.not_buffered", "clients."),
+    ),
+    (
+        Mutation("new_id_per_chunk", per_stream=_new_id_per_chunk),  # A6 open-webui#23917
+        {"stream.constant_identity"},
+        ("stream.", "clients.", "properties.stream"),
+    ),
+    (
+        Mutation("no_finish_reason", event=chunk_json(_no_finish_reason)),  # A2
+        {"stream.finish_reason"},
+        ("stream.", "clients.", "properties.stream", "tools.", "blocked.", "reasoning."),
+    ),
+    (
+        Mutation("usage_dropped", event=chunk_json(_drop_usage_chunk)),  # A5
+        {"stream.usage_chunk"},
+        ("stream.", "clients.", "properties.stream"),
     ),
 ]
 
