@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -37,6 +37,7 @@ __all__ = [
     "json_kind",
     "parse_duration",
     "type_error",
+    "unknown_model_000",
     "upstream_truncated",
     "upstream_unreachable",
 ]
@@ -290,4 +291,23 @@ def upstream_truncated(detail: str) -> ProxyError:
         f"the upstream stream ended early: {detail}",
         type="upstream_error",
         code="upstream_stream_truncated",
+    )
+
+
+DOCUMENTED_MODELS_000 = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-3.0-pro")
+"""The models 000's unknown-model example lists ('Error Examples', 400)."""
+
+
+def unknown_model_000(
+    model: object, available: Sequence[str] = DOCUMENTED_MODELS_000
+) -> ProxyError:
+    """000 'Error Examples' 400: ``Client error: Unknown model name: X. Available models:
+    a, b, c`` (the gemini-reverse profile answers a model the upstream does not list with
+    it, in both the OpenAI envelope and ``detail``; ``available``: the upstream's list)."""
+    return ProxyError(
+        400,
+        f"Client error: Unknown model name: {model}. Available models: {', '.join(available)}",
+        type="invalid_request_error",
+        code="model_not_found",
+        param="model",
     )

@@ -38,8 +38,15 @@ from aiohttp import web
 
 from spec.sse import SSEDecoder
 
-from .errors import ProxyError, RequestError, from_upstream_body, upstream_truncated
+from .errors import (
+    ProxyError,
+    RequestError,
+    from_upstream_body,
+    unknown_model_000,
+    upstream_truncated,
+)
 from .media import sniff
+from .routes_models import model_list
 from .state import INTERNAL, JSON_HEADERS, State, parse_json
 from .translate_request import ChatCall, translate_request
 from .translate_response import (
@@ -157,6 +164,7 @@ class ChatRoutes:
         if denied is not None:
             return state.error(denied)
         release = None
+        body: Any = None
         try:
             body = parse_json(await state.read_body(request))
             op = state.operation(request)
@@ -178,6 +186,8 @@ class ChatRoutes:
         except ProxyError as err:
             if err.status >= 500:
                 log.warning("%s %s -> %d %s", request.method, request.path, err.status, err.message)
+            if err.code == "model_not_found" and state.contract.error_style == "detail":
+                err = await self._unknown_model(body, err)
             return state.error(err)
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.path)
@@ -185,6 +195,20 @@ class ChatRoutes:
         finally:
             if release is not None:
                 release()
+
+    async def _unknown_model(self, body: Any, err: ProxyError) -> ProxyError:
+        """000 'Error Examples': a model the upstream does not list is the proxy's own
+        400 naming the models it has; a listed model the upstream still refuses keeps
+        the upstream's 404 (wire-formats.md A5)."""
+        model = body.get("model") if isinstance(body, dict) else None
+        try:
+            listing, _ = await model_list(self.state)
+        except (ProxyError, TimeoutError, aiohttp.ClientError):
+            return err
+        ids = [m["id"] for m in listing.get("data", ()) if isinstance(m, dict) and "id" in m]
+        if not isinstance(model, str) or not ids or model in ids:
+            return err
+        return unknown_model_000(model, ids)
 
     def _explain(self, body: Any) -> None:
         """The hand-written checks of a body the document rejects: their 400, when they

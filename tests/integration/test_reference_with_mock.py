@@ -100,3 +100,26 @@ def test_media_models_through_the_mock(mock: str) -> None:
         embed = {"model": "text-embedding-004", "input": ["a", "b"], "dimensions": 8}
         r = h.post("/v1/embeddings", json=embed)
         assert [len(d["embedding"]) for d in r.json()["data"]] == [8, 8]
+
+
+def test_gemini_reverse_answers_an_unknown_model_as_000_documents(mock: str) -> None:
+    """000 'Error Examples' 400: "Client error: Unknown model name: X. Available
+    models: ..." in ``detail``, and the same text in OpenAI's envelope; openai-core
+    keeps OpenAI's 404 ``model_not_found``."""
+    body = {"model": "invalid-model", "messages": [{"role": "user", "content": "hi"}]}
+    reverse = Settings(upstream_url=f"{mock}/v1beta", upstream_key="k", profile="gemini-reverse")
+    with serve(lambda: create_app(reverse)) as url:
+        r = httpx.post(f"{url}/v1/chat/completions", json=body)
+    assert r.status_code == 400
+    detail = r.json()["detail"]
+    assert detail.startswith("Client error: Unknown model name: invalid-model. Available models: ")
+    assert "gemini-2.5-flash" in detail.rsplit(": ", 1)[1].split(", ")
+    assert r.json()["error"]["message"] == r.json()["detail"]
+    assert r.json()["error"]["code"] == "model_not_found"
+    core = Settings(upstream_url=f"{mock}/v1beta", upstream_key="k", api_keys=frozenset({"sk"}))
+    with serve(lambda: create_app(core)) as url:
+        r = httpx.post(
+            f"{url}/v1/chat/completions", json=body, headers={"Authorization": "Bearer sk"}
+        )
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "model_not_found"
