@@ -12,7 +12,8 @@ example, sent first. The check
 Not probed, with the reason kept in :data:`NOT_PROBED` (the coverage table shows it):
 operations other probes already send (chat completions, embeddings, the models list),
 admin operations (their credentials are the operator's, and some change state), the
-WebSocket upgrade, and operations whose path needs an id from an earlier answer.
+WebSocket upgrade, and operations whose path needs an id that no documented answer
+gives (``GET /images/{file}``).
 """
 
 from __future__ import annotations
