@@ -88,6 +88,11 @@ class ProbeSession:
                 exchange = replace(second, previous=(exchange,))
         return self._annotate(exchange, cid)
 
+    def annotate(self, exchange: Exchange, cid: str) -> Exchange:
+        """``exchange`` with the run's profile and base path, and in controlled mode the
+        mock's journal entries of ``cid`` (for custom probe executors)."""
+        return self._annotate(exchange, cid)
+
     def _annotate(self, exchange: Exchange, cid: str) -> Exchange:
         exchange = replace(
             exchange, profile=self.target.profile.name, base_path=self.target.base_path

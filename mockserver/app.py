@@ -8,7 +8,8 @@ It puts together, on one port:
   (:mod:`mockserver.http_codeassist`, A7);
 - the admin routes ``/_mock/...`` (:mod:`mockserver.http_admin`);
 - fixture images for URL-fetching proxies, ``GET /_mock/image.png`` and
-  ``/_mock/image.jpg`` (:mod:`mockserver.http_fixtures`, journaled).
+  ``/_mock/image.jpg`` (:mod:`mockserver.http_fixtures`, journaled);
+- the Live API WebSocket ``/ws/...BidiGenerateContent`` (:mod:`mockserver.http_live`).
 
 All of them share one :class:`~mockserver.http_core.Core`: journal, scenario queue,
 reply memo, key quotas, OAuth issuer. ``clock`` (monotonic seconds, default
@@ -28,6 +29,7 @@ from mockserver.http_compat import add_compat_routes
 from mockserver.http_core import Clock, Core
 from mockserver.http_fixtures import add_fixture_routes
 from mockserver.http_gemini import API_PREFIXES, add_gemini_routes
+from mockserver.http_live import add_live_routes
 from mockserver.journal import Journal
 from mockserver.quota import Quotas
 from mockserver.settings import Settings
@@ -56,4 +58,5 @@ def create_app(
     add_codeassist_routes(app, core)
     add_admin_routes(app, core)
     add_fixture_routes(app, core)
+    add_live_routes(app, core)
     return app

@@ -1,8 +1,9 @@
 """``/ws``: the WebSocket passthrough of 001 'WebSocket API'.
 
 The client's socket is relayed, message for message (text and binary, both ways), to
-the upstream WebSocket: ``--ws-upstream-url``, or Google's Live API endpoint when the
-upstream is Google's own base URL; the proxy's credential is added as ``?key=``. The
+the upstream WebSocket: ``--ws-upstream-url``, or the Live API endpoint of the upstream's
+host (Google's own for Google's base URL, the mock's for the mock); the proxy's
+credential is added as ``?key=``. The
 client authenticates like any other route (``Authorization: Bearer``, or ``?key=``
 since browsers cannot set headers on a WebSocket). With no upstream WebSocket
 configured the socket is accepted and closed at once with code 1011 and a reason
@@ -20,14 +21,25 @@ import aiohttp
 from aiohttp import WSCloseCode, WSMsgType, web
 from yarl import URL
 
-from .settings import DEFAULT_UPSTREAM, GOOGLE_WS
 from .state import State
 
-__all__ = ["NOT_CONFIGURED", "add_routes"]
+__all__ = ["LIVE_PATH", "NOT_CONFIGURED", "add_routes", "live_url"]
 
 log = logging.getLogger("reference_impl")
 
 NOT_CONFIGURED = "no upstream WebSocket is configured (--ws-upstream-url)"
+LIVE_PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
+"""Where Google serves the Live API WebSocket, next to ``/v1beta`` on the same host."""
+
+
+def live_url(upstream_url: str) -> str:
+    """The Live API WebSocket of a Gemini API base URL: same host, ``ws(s)://`` and
+    :data:`LIVE_PATH` (``https://generativelanguage.googleapis.com/v1beta`` gives
+    Google's own, :data:`~reference_impl.settings.GOOGLE_WS`)."""
+    url = URL(upstream_url)
+    return str(url.with_scheme("wss" if url.scheme == "https" else "ws").with_path(LIVE_PATH))
+
+
 _BAD_GATEWAY = 1014
 
 
@@ -37,7 +49,7 @@ def add_routes(app: web.Application, state: State) -> None:
         return
     settings = state.settings
     target = settings.ws_upstream_url or (
-        GOOGLE_WS if settings.upstream_url == DEFAULT_UPSTREAM else ""
+        "" if settings.code_assist else live_url(settings.upstream_url)
     )
 
     async def pipe(

@@ -212,8 +212,46 @@ def documented_exchange(
     )
 
 
+LIVE_FRAMES = (
+    b'{"setupComplete": {}}\n'
+    b'{"serverContent": {"modelTurn": {"role": "model", "parts": [{"text": "hi"}]}}}\n'
+    b'{"serverContent": {"turnComplete": true}}\n'
+    b'{"close": 1000, "reason": ""}\n'
+)
+"""A Live API turn that came back through a WebSocket passthrough."""
+
+
+def websocket_exchange(
+    item: DocumentedProbe,
+    *,
+    status: int | None = 101,
+    body: bytes = LIVE_FRAMES,
+    upstream: bool = True,
+) -> Exchange:
+    """The exchange of a documented WebSocket probe (controlled mode: the mock's
+    journal shows the frames when ``upstream``)."""
+    target = Target("http://127.0.0.1:1", PROFILES[item.profile], api_key="sk-test")
+    entry = {
+        "method": "WS",
+        "path": "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent",
+        "body": {"setup": {}},
+        "status": 101,
+    }
+    return Exchange(
+        probe=item.probe,
+        request=PROBES[item.probe].build(target, "cid"),
+        status=status,
+        chunks=((0.001, body),),
+        upstream=(entry,) if upstream else (),
+        profile=item.profile,
+    )
+
+
 def documented_good() -> dict[str, Exchange]:
-    return {item.probe: documented_exchange(item) for item in DOCUMENTED}
+    return {
+        item.probe: websocket_exchange(item) if item.websocket else documented_exchange(item)
+        for item in DOCUMENTED
+    }
 
 
 def with_node(exchanges: dict[str, Exchange]) -> dict[str, Exchange]:

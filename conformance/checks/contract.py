@@ -255,9 +255,60 @@ def _endpoint_rule(document: str, endpoint: Endpoint) -> Callable[[Exchange], No
     return run
 
 
+def _frames(x: Exchange) -> list[dict[str, Any]]:
+    out = []
+    for line in x.body.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            out.append(value)
+    return out
+
+
+def _websocket_rule(document: str, endpoint: Endpoint) -> Callable[[Exchange], None]:
+    """The check of a documented WebSocket passthrough (the upgrade; in controlled mode
+    a Live API turn there and back, see :mod:`conformance.probes.websocket`)."""
+    where = f"WebSocket {endpoint.route}"
+
+    def run(x: Exchange) -> None:
+        if x.status is None:
+            raise CheckFailure(f"{where}: no upgrade ({x.transport_error})")
+        if x.status != 101:
+            raise CheckFailure(
+                f"{where}: the upgrade was refused with HTTP {x.status}; the document "
+                "promises 101 Switching Protocols",
+                excerpt=excerpt(x.body[:400]),
+            )
+        frames = _frames(x)
+        closing: dict[str, Any] = next((f for f in reversed(frames) if "close" in f), {})
+        answers = [f for f in frames if "close" not in f]
+        sent = [e for e in x.upstream if e.get("method") == "WS"]
+        if not x.upstream and not answers:
+            return  # black-box: the upgrade is all the probe asked for
+        said = f"close code {closing.get('close')} {closing.get('reason', '')!r}".strip()
+        if not sent:
+            raise CheckFailure(
+                f"{where}: the Live API turn never reached the upstream WebSocket ({said})",
+                excerpt=excerpt(x.body[:400]),
+            )
+        if not any("setupComplete" in f for f in answers) or not any(
+            (f.get("serverContent") or {}).get("turnComplete") for f in answers
+        ):
+            raise CheckFailure(
+                f"{where}: the upstream's answers did not come back through the socket "
+                f"({len(answers)} frame(s), then {said})",
+                excerpt=excerpt(x.body[:400]),
+            )
+
+    return run
+
+
 def _register_endpoints() -> None:
     for item in DOCUMENTED:
         ep = item.endpoint
+        rule = _websocket_rule if item.websocket else _endpoint_rule
         check(
             f"contract.{item.profile}.{ep.operation_id}",
             title=f"{ep.method} {ep.route} answers the document's own example as documented",
@@ -271,7 +322,7 @@ def _register_endpoints() -> None:
             ),
             probes=(item.probe,),
             profiles=(item.profile,),
-        )(_endpoint_rule(item.profile, ep))
+        )(rule(item.profile, ep))
 
 
 _register_endpoints()

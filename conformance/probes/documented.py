@@ -11,9 +11,9 @@ example, sent first. The check
 
 Not probed, with the reason kept in :data:`NOT_PROBED` (the coverage table shows it):
 operations other probes already send (chat completions, embeddings, the models list),
-admin operations (their credentials are the operator's, and some change state), the
-WebSocket upgrade, and operations whose path needs an id that no documented answer
-gives (``GET /images/{file}``).
+admin operations (their credentials are the operator's, and some change state) and
+operations whose path needs an id that no documented answer gives (``GET
+/images/{file}``). A WebSocket upgrade gets :mod:`conformance.probes.websocket`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import spec
 
 from ..exchange import Exchange, Request
 from ..target import Target
+from . import websocket
 from .base import Probe, probe
 from .samples import sample_for
 
@@ -49,6 +50,8 @@ class DocumentedProbe:
     endpoint: spec.Endpoint
     probe: str
     summary: str
+    websocket: bool = False
+    """A WebSocket upgrade (:mod:`conformance.probes.websocket`), not an HTTP request."""
 
 
 DOCUMENTED: list[DocumentedProbe] = []
@@ -72,14 +75,20 @@ def _skip_reason(document: str, ep: spec.Endpoint, op: dict[str, Any]) -> str | 
     schemes = {name for requirement in security for name in requirement}
     if "admin" in (op.get("tags") or ()) or schemes - {"bearer"}:
         return "admin operation: its credentials are the operator's, and it may change state"
-    if set(op.get("responses", {})) <= {"101", "401"}:
-        return "a WebSocket upgrade (HTTP probes only)"
     if _path_ids(document, op) and _producer(document, ep, op) is None:
         return "its path needs an id from an earlier answer"
     body = op.get("requestBody")
     if body and body.get("required") and not _body_media(body):
         return "the document gives no example request body"
     return None
+
+
+def _is_websocket(op: dict[str, Any]) -> bool:
+    """An operation documented as an upgrade: it answers ``101`` and nothing else
+    successful (``x-websocket`` describes its messages)."""
+    return "101" in op.get("responses", {}) and not any(
+        k.startswith("2") for k in op.get("responses", {})
+    )
 
 
 def _parameter(document: str, param: dict[str, Any]) -> dict[str, Any]:
@@ -250,6 +259,11 @@ def _register() -> None:
             reason = _skip_reason(profile, ep, op)
             if reason is not None:
                 NOT_PROBED[(profile, ep.operation_id)] = reason
+                continue
+            if _is_websocket(op):
+                name = websocket.register(profile, ep.route, ep.operation_id)
+                summary = f"WebSocket {ep.route}: the upgrade, and a Live API turn through it"
+                DOCUMENTED.append(DocumentedProbe(profile, ep, name, summary, websocket=True))
                 continue
             name = f"{ep.operation_id}@{profile}"
             feature = op.get("x-feature")

@@ -747,8 +747,9 @@ def test_websocket_without_upstream_closes_clearly(core: str) -> None:
             return ws.close_code, str(msg.extra)
 
     code, reason = asyncio.run(talk())
-    assert code == 1011
-    assert "--ws-upstream-url" in reason
+    # the upstream's host has no Live API WebSocket (the fake serves none): 1014
+    assert code == 1014
+    assert "the upstream WebSocket is unreachable" in reason
 
 
 # --------------------------------------------------------------------------- malformed input
