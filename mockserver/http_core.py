@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from mockserver import errors
+from mockserver.framing import Write
 from mockserver.journal import Journal
 from mockserver.oauth import TokenIssuer
 from mockserver.quota import Quotas
@@ -144,32 +145,57 @@ class _StreamReply(web.StreamResponse):
     _send_headers_immediately = False
 
 
-async def stream(request: web.Request, reply: Reply) -> web.StreamResponse:
-    """Send ``reply.writes`` one ``write`` each (after its delay), then end or cut.
+def _burst(writes: tuple[Write, ...], start: int, chunked: bool) -> tuple[bytes, int]:
+    """The bytes of ``writes[start:]`` up to the next delay, each write framed as its
+    own HTTP chunk when ``chunked`` (RFC 9112 section 7.1), and where the burst ends."""
+    end = start
+    while end < len(writes) and (end == start or not writes[end].delay_ms):
+        end += 1
+    parts = writes[start:end]
+    if not chunked:
+        return b"".join(w.data for w in parts), end
+    return b"".join(b"%x\r\n%s\r\n" % (len(w.data), w.data) for w in parts if w.data), end
 
-    Chunked unless ``reply.content_length`` is set. The last write and the end of the
-    body go out together; with ``reply.abort`` the connection is closed instead (a
+
+async def stream(request: web.Request, reply: Reply) -> web.StreamResponse:
+    """Send ``reply.writes`` (each after its delay), then end or cut.
+
+    Chunked unless ``reply.content_length`` is set. Every write is an HTTP chunk of its
+    own, so an HTTP client sees the pieces the directive asked for; writes with no delay
+    between them leave in one socket send (the events of an unpaced stream are all
+    ready at once, and one send per event cost ~10 µs each). The end of the body goes
+    out with the last bytes; with ``reply.abort`` the connection is closed instead (a
     chunked body without its last chunk, or fewer bytes than ``Content-Length``).
     """
     writes = reply.writes
     assert writes is not None
     response = _StreamReply(status=reply.status, headers=reply.headers)
-    if reply.content_length is not None:
+    chunked = reply.content_length is None
+    if not chunked:
         response.content_length = reply.content_length
-    last = len(writes) - 1
     try:
         await response.prepare(request)
-        for i, write in enumerate(writes):
-            if write.delay_ms:
-                await asyncio.sleep(write.delay_ms / 1000)
-            if i == last and not reply.abort:
-                await response.write_eof(write.data)
+        if writes and writes[0].delay_ms:
+            await asyncio.sleep(writes[0].delay_ms / 1000)
+        i = 0
+        transport = request.transport
+        while i < len(writes):
+            if i and writes[i].delay_ms:
+                await asyncio.sleep(writes[i].delay_ms / 1000)
+            if i == 0:  # through aiohttp: the status line and headers go with it
+                if len(writes) == 1 and not reply.abort:
+                    await response.write_eof(writes[0].data)
+                    return response
+                await response.write(writes[0].data)
+                i = 1
+                continue
+            data, i = _burst(writes, i, chunked)
+            if transport is None or transport.is_closing():
                 return response
-            await response.write(write.data)  # drains itself when the buffer is full
+            transport.write(data)
         if reply.abort:
             if not writes:
                 await response.write(b"")  # the status line and headers, nothing else
-            transport = request.transport
             if transport is not None:
                 transport.close()  # flushes what was written, never ends the body
             return response

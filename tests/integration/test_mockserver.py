@@ -453,3 +453,34 @@ def test_count_tokens_and_embeddings(client: httpx.Client) -> None:
         json={"requests": [{"content": {"parts": [{"text": "x"}]}, "outputDimensionality": 3}]},
     )
     assert len(batch.json()["embeddings"][0]["values"]) == 3
+
+
+def test_unpaced_events_are_one_http_chunk_each_on_the_wire(base_url: str) -> None:
+    """The raw chunked body: one chunk per SSE event, then the terminator."""
+    import socket
+    from urllib.parse import urlsplit
+
+    body = json.dumps(request_body()).encode()
+    url = urlsplit(base_url)
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall(
+            b"POST " + STREAM.encode() + b" HTTP/1.1\r\nHost: x\r\nx-goog-api-key: k\r\n"
+            b"x-mock-scenario: chunks=4\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+        )
+        raw = b""
+        while piece := sock.recv(65536):
+            raw += piece
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    sizes = []
+    while rest:
+        line, _, rest = rest.partition(b"\r\n")
+        size = int(line, 16)
+        sizes.append(size)
+        chunk, rest = rest[:size], rest[size + 2 :]
+        if size:
+            assert chunk.startswith(b"data: ")
+            assert chunk.endswith(b"\r\n\r\n")
+    assert len(sizes) == 5
+    assert sizes[-1] == 0

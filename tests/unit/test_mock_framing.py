@@ -113,3 +113,16 @@ def test_one_line_with_quotes_inside_strings() -> None:
     value = {'a":b': 'x": "y', "c": ['"', "\\", '\\"']}
     assert json.loads(one_line(value)) == value
     assert one_line({"k": 'say "hi": ok'}) == b'{"k": "say \\"hi\\": ok"}'
+
+
+def test_bursts_keep_one_http_chunk_per_write_and_stop_at_a_delay() -> None:
+    """mockserver.http_core._burst: writes with no delay between them leave in one
+    socket send, each still framed as its own HTTP chunk (RFC 9112 7.1); a delayed
+    write starts the next burst; empty writes are not chunks (0 would end the body)."""
+    from mockserver.framing import Write
+    from mockserver.http_core import _burst
+
+    writes = (Write(b"a"), Write(b"bc"), Write(b""), Write(b"d" * 20, 100), Write(b"e"))
+    assert _burst(writes, 0, chunked=True) == (b"1\r\na\r\n2\r\nbc\r\n", 3)
+    assert _burst(writes, 3, chunked=True) == (b"14\r\n" + b"d" * 20 + b"\r\n1\r\ne\r\n", 5)
+    assert _burst(writes, 1, chunked=False) == (b"bc", 3)
