@@ -329,4 +329,5 @@ def chat_reply(
         abort=abort,
         summary=summary,
         content_length=length,
+        separate=directive.split > 0,
     )

@@ -145,11 +145,14 @@ class _StreamReply(web.StreamResponse):
     _send_headers_immediately = False
 
 
-def _burst(writes: tuple[Write, ...], start: int, chunked: bool) -> tuple[bytes, int]:
-    """The bytes of ``writes[start:]`` up to the next delay, each write framed as its
-    own HTTP chunk when ``chunked`` (RFC 9112 section 7.1), and where the burst ends."""
+def _burst(
+    writes: tuple[Write, ...], start: int, chunked: bool, separate: bool = False
+) -> tuple[bytes, int]:
+    """The bytes of ``writes[start:]`` up to the next delay (only ``writes[start]`` when
+    ``separate``), each write framed as its own HTTP chunk when ``chunked`` (RFC 9112
+    section 7.1), and where the burst ends."""
     end = start
-    while end < len(writes) and (end == start or not writes[end].delay_ms):
+    while end < len(writes) and (end == start or not (writes[end].delay_ms or separate)):
         end += 1
     parts = writes[start:end]
     if not chunked:
@@ -163,9 +166,11 @@ async def stream(request: web.Request, reply: Reply) -> web.StreamResponse:
     Chunked unless ``reply.content_length`` is set. Every write is an HTTP chunk of its
     own, so an HTTP client sees the pieces the directive asked for; writes with no delay
     between them leave in one socket send (the events of an unpaced stream are all
-    ready at once, and one send per event cost ~10 µs each). The end of the body goes
-    out with the last bytes; with ``reply.abort`` the connection is closed instead (a
-    chunked body without its last chunk, or fewer bytes than ``Content-Length``).
+    ready at once, and one send per event cost ~10 µs each), except with
+    ``reply.separate`` (``split``), whose pieces must arrive as separate reads. The end
+    of the body goes out with the last bytes; with ``reply.abort`` the connection is
+    closed instead (a chunked body without its last chunk, or fewer bytes than
+    ``Content-Length``).
     """
     writes = reply.writes
     assert writes is not None
@@ -189,7 +194,7 @@ async def stream(request: web.Request, reply: Reply) -> web.StreamResponse:
                 await response.write(writes[0].data)
                 i = 1
                 continue
-            data, i = _burst(writes, i, chunked)
+            data, i = _burst(writes, i, chunked, reply.separate)
             if transport is None or transport.is_closing():
                 return response
             transport.write(data)

@@ -117,6 +117,9 @@ class Reply(NamedTuple):
     abort: bool = False
     summary: Mapping[str, Any] | None = None
     content_length: int | None = None
+    separate: bool = False
+    """Every write in a socket send of its own (directive ``split``: the pieces must
+    reach the proxy's parser as separate reads, not only as separate HTTP chunks)."""
 
 
 class Handled(NamedTuple):
@@ -367,6 +370,7 @@ def generate(
         abort=abort,
         summary=summary,
         content_length=length,
+        separate=directive.split > 0,
     )
 
 

@@ -126,3 +126,11 @@ def test_bursts_keep_one_http_chunk_per_write_and_stop_at_a_delay() -> None:
     assert _burst(writes, 0, chunked=True) == (b"1\r\na\r\n2\r\nbc\r\n", 3)
     assert _burst(writes, 3, chunked=True) == (b"14\r\n" + b"d" * 20 + b"\r\n1\r\ne\r\n", 5)
     assert _burst(writes, 1, chunked=False) == (b"bc", 3)
+
+
+def test_split_pieces_are_sent_one_by_one() -> None:
+    from mockserver.framing import Write
+    from mockserver.http_core import _burst
+
+    writes = (Write(b"ab"), Write(b"cd"), Write(b"ef"))
+    assert _burst(writes, 1, chunked=True, separate=True) == (b"2\r\ncd\r\n", 2)
