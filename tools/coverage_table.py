@@ -41,7 +41,7 @@ from aiohttp import web
 import conformance.checks  # noqa: F401  (registers every check in REGISTRY)
 import spec
 from conformance.probes import PROBES, probe_applies
-from conformance.probes.documented import NOT_PROBED
+from conformance.probes.documented import DOCUMENTED, NOT_PROBED
 from conformance.registry import REGISTRY, Mode
 from conformance.runner import plan
 from conformance.target import Target
@@ -109,6 +109,9 @@ def _checks_by_endpoint(document: str) -> dict[str, list[str]]:
         hit = spec.find_endpoint(document, request.method, urlsplit(request.url).path)
         if hit is not None:
             probe_endpoint[name] = hit.operation_id
+    for item in DOCUMENTED:  # a two-turn probe ends at its own endpoint (batch status)
+        if item.profile == document:
+            probe_endpoint[item.probe] = item.endpoint.operation_id
     covered: dict[str, set[str]] = defaultdict(set)
     for check in plan(target).checks:
         probes = [*check.probes, *check.also]
