@@ -17,13 +17,14 @@ def _property_check(what: str) -> Any:
         result = x.prop_result
         if not isinstance(result, dict):
             raise Undecided("the property probe recorded no result")
+        n = result["examples"]
+        counted = f"{n} {what if n != 1 else what.removesuffix('s')}"
         if result.get("violation"):
             raise CheckFailure(
-                f"after {result['examples']} generated {what}, a minimal failing request: "
-                f"{result['violation']}",
+                f"after {counted}, a minimal failing request: {result['violation']}",
                 excerpt=excerpt(x.body[:800]),
             )
-        return f"{result['examples']} generated {what}, no violation"
+        return f"{counted}, no violation"
 
     return run
 
@@ -38,7 +39,7 @@ check(
     ),
     probes=("prop_chat",),
     features=("chat",),
-)(_property_check("requests"))
+)(_property_check("generated requests"))
 check(
     "properties.stream",
     title="Generated valid streamed requests always get a stream that keeps every stream rule",
@@ -46,7 +47,7 @@ check(
     source="sse-framing.md; client-breakages.md A2-A6; wire-formats.md B1, B2",
     probes=("prop_stream",),
     features=("chat", "stream"),
-)(_property_check("streamed requests"))
+)(_property_check("generated streamed requests"))
 check(
     "properties.negative",
     title="Invalid requests (schemathesis negative cases) get a 4xx in the OpenAI envelope, "

@@ -99,7 +99,7 @@ def test_negative_property_catches_a_500_on_a_body_that_is_not_an_object() -> No
         run = run_suite(target, select=["properties.negative"])
     (record,) = run.records
     assert record.outcome.value == "failed"
-    assert "after 1 generated invalid requests" in record.message
+    assert "after 1 invalid request, a minimal failing request" in record.message
     assert record.evidence is not None
     assert record.evidence.request is not None
     assert record.evidence.request["body"] == []

@@ -498,7 +498,7 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
                 error_exchange(probe, 500),
                 prop_result={"examples": 7, "violation": "HTTP 500: a server error"},
             ),
-            "after 7 generated",
+            "requests, a minimal failing request: HTTP 500",
         )
         for check_id, probe in (
             ("properties.chat", "prop_chat"),
