@@ -33,7 +33,7 @@ from mockserver.responses import (
     handle_predict,
     json_reply,
 )
-from spec.scenarios import DIRECTIVE_HEADER, Scenario
+from spec.scenarios import DIRECTIVE_HEADER, Directive, Scenario
 
 __all__ = ["API_PREFIXES", "add_gemini_routes"]
 
@@ -66,12 +66,13 @@ def key_limited_header(
     """The directive header a ``key_rate_limit`` request is answered under: unchanged
     for the first credential of its ``cid`` (a 429), ``scenario=text`` for any other.
     A body or directive that does not parse is left to the ordinary path's 400."""
+    directive: Directive | None
     try:
-        directive = (
-            directive_from_text(header)
-            if header is not None
-            else find_inband_directive(parse_json(raw))
-        )
+        if header is not None:
+            directive = directive_from_text(header)
+        else:
+            body = parse_json(raw)
+            directive = find_inband_directive(body) if isinstance(body, dict) else None
     except errors.GoogleError:
         return header
     if directive is None or directive.scenario is not Scenario.KEY_RATE_LIMIT:

@@ -185,3 +185,10 @@ def test_key_rate_limit_spends_the_first_keys_quota_only() -> None:
             ("key_rate_limit", 429),
         ]
         assert entries[0]["credentials"][0]["sha256"] == fingerprint("k1")
+
+
+def test_key_rate_limit_in_a_body_that_is_not_an_object_is_a_clean_400() -> None:
+    with serve(lambda: create_app(Settings())) as url, httpx.Client(base_url=url) as c:
+        r = c.post(UNARY, content=b'["key_rate_limit"]', headers={"x-goog-api-key": "k1"})
+    assert r.status_code == 400
+    assert r.json()["error"]["status"] == "INVALID_ARGUMENT"
