@@ -74,6 +74,19 @@ class _AdminError(Exception):
         self.message = message
 
 
+def _section(value: Any, where: str, allowed: frozenset[str]) -> dict[str, Any]:
+    """``value`` when it is an object holding only ``allowed`` keys; else the admin 400
+    naming ``where`` and what it may set."""
+    if not isinstance(value, dict):
+        raise _AdminError(400, f"{where} must be an object")
+    unknown = set(value) - allowed
+    if unknown:
+        raise _AdminError(
+            400, f"{where} may set {', '.join(sorted(allowed))}; got {', '.join(sorted(unknown))}"
+        )
+    return value
+
+
 def reset_time(raw: str | None) -> str | None:
     """002's ``resetTime`` (``"12-16 20:00"``) for an ISO-8601 ``resetTimeRaw``: the
     document's example shows the time in UTC+8."""
@@ -353,16 +366,7 @@ def add_routes(app: web.Application, state: State) -> None:
             raise _AdminError(400, 'the body must be {"json": {...}}')
         defaults = update.get("defaults")
         if defaults is not None:
-            if not isinstance(defaults, dict):
-                raise _AdminError(400, "json.defaults must be an object")
-            unknown = set(defaults) - CONFIG_DEFAULT_KEYS
-            if unknown:
-                raise _AdminError(
-                    400,
-                    f"json.defaults may set {', '.join(sorted(CONFIG_DEFAULT_KEYS))}; "
-                    f"got {', '.join(sorted(unknown))}",
-                )
-            for key, value in defaults.items():
+            for key, value in _section(defaults, "json.defaults", CONFIG_DEFAULT_KEYS).items():
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise _AdminError(400, f"json.defaults.{key} must be a number")
         other = update.get("other")
@@ -379,16 +383,7 @@ def add_routes(app: web.Application, state: State) -> None:
                     raise _AdminError(400, f"json.other.{key} must be true or false")
         env_update = body.get("env")
         if env_update is not None:
-            if not isinstance(env_update, dict):
-                raise _AdminError(400, "env must be an object")
-            unknown = set(env_update) - CONFIG_ENV_KEYS
-            if unknown:
-                raise _AdminError(
-                    400,
-                    f"env may set {', '.join(sorted(CONFIG_ENV_KEYS))}; "
-                    f"got {', '.join(sorted(unknown))}",
-                )
-            for key, value in env_update.items():
+            for key, value in _section(env_update, "env", CONFIG_ENV_KEYS).items():
                 if not isinstance(value, str):
                     raise _AdminError(400, f"env.{key} must be a string")
         for key, value in update.items():
