@@ -288,32 +288,27 @@ DEFECTS: list[tuple[Mutation, set[str], tuple[str, ...]]] = [
 ]
 
 
+ANY_STREAM = (
+    "stream.",
+    "clients.",
+    "contract.responses",
+    "properties.stream",
+    "tools.",
+    "reasoning.",
+    "blocked.",
+)
+"""Where a defect in every stream may show: every check that reads a stream."""
+
 DEFECTS += [
     (
         Mutation("event_lines", event=_event_lines),  # openai-python then misreads chunks
         {"stream.data_lines_only"},
-        (
-            "stream.",
-            "clients.",
-            "contract.responses",
-            "properties.stream",
-            "tools.",
-            "reasoning.",
-            "blocked.",
-        ),
+        ANY_STREAM,
     ),
     (
         Mutation("empty_data", event=_empty_data_first),  # client-breakages.md A4
         {"stream.no_empty_events", "clients.openai_python.chat_stream"},
-        (
-            "stream.",
-            "clients.",
-            "contract.responses",
-            "properties.stream",
-            "tools.",
-            "reasoning.",
-            "blocked.",
-        ),
+        ANY_STREAM,
     ),
     (
         Mutation("buffered", per_stream=_buffered),  # client-breakages.md A7
