@@ -86,6 +86,10 @@ def main() -> None:
     """Conformance harness for OpenAI-compatible Gemini proxies."""
 
 
+_ALL_FEATURES = frozenset(f for p in PROFILES.values() for f in p.features)
+"""Every feature some profile claims (what ``--feature`` may add)."""
+
+
 @main.command()
 @click.option("--target", metavar="URL", help="The proxy's base URL. Omitted: embedded reference.")
 @click.option(
@@ -113,6 +117,14 @@ def main() -> None:
     default=DEFAULT_OUT,
     show_default=True,
     help="Folder for report.json, report.md, report.html, junit.xml.",
+)
+@click.option(
+    "--feature",
+    "features",
+    multiple=True,
+    type=click.Choice(sorted(_ALL_FEATURES)),
+    help="Claim a feature the profile does not (e.g. images and tts on openai-core, for a "
+    "proxy that serves /images/generations and /audio/speech); repeatable.",
 )
 @click.option("--label", help="A human name for the target in reports (e.g. 'litellm 1.79').")
 @click.option("--note", multiple=True, metavar="KEY=VALUE", help="Extra facts for the report.")
@@ -147,6 +159,7 @@ def run(
     profile: str,
     mock_url: str | None,
     out: Path,
+    features: tuple[str, ...],
     label: str | None,
     note: tuple[str, ...],
     select: tuple[str, ...],
@@ -170,6 +183,11 @@ def run(
         if not eq or not key:
             _die(f"--note must be KEY=VALUE; got {item!r}")
         notes[key] = value
+    claimed = get_profile(profile)
+    extra = frozenset(features) - claimed.features
+    if extra:
+        claimed = replace(claimed, features=claimed.features | extra)
+        notes.setdefault("features claimed with --feature", ", ".join(sorted(extra)))
     console = Console(stderr=True, quiet=quiet)
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
@@ -197,6 +215,7 @@ def run(
                 with embedded(profile, rate_limits=probe_rate_limits) as emb:
                     the_target = replace(
                         _embedded_target(emb, profile, model, label),
+                        profile=claimed,
                         probe_rate_limits=probe_rate_limits,
                     )
                     result = execute(the_target)
@@ -205,7 +224,7 @@ def run(
         else:
             the_target = Target(
                 base_url=target,
-                profile=get_profile(profile),
+                profile=claimed,
                 model=model,
                 api_key=api_key,
                 mock_url=mock_url,

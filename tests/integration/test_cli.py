@@ -61,3 +61,20 @@ def test_checks_lists_the_catalogue() -> None:
     done = conformance("checks")
     assert done.returncode == 0
     assert "stream.done_terminator" in done.stdout
+
+
+@pytest.mark.slow
+def test_feature_flag_claims_what_the_profile_does_not(tmp_path: Path) -> None:
+    """openai-core does not claim images/tts; --feature adds them, and the documented
+    examples (OpenAI's dall-e-3 request, the mp3 speech default) pass against the
+    reference. An unknown feature is a usage error."""
+    done = conformance(
+        "run", "-q", "--feature", "images", "--feature", "tts",
+        "--check", "contract.openai-core.", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    payload = json.loads((tmp_path / "report.json").read_text())
+    outcomes = {r["check_id"]: r["outcome"] for r in payload["results"]}
+    assert outcomes["contract.openai-core.createSpeech"] == "passed"
+    assert outcomes["contract.openai-core.createImage"] == "passed"
+    assert conformance("run", "--feature", "telepathy").returncode == 2
