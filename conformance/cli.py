@@ -32,7 +32,7 @@ from reports.render import (
     verdict,
     write_reports,
 )
-from spec.profiles import PROFILES, get_profile
+from spec.profiles import FEATURES, PROFILES, get_profile, with_features
 
 from .embedded import Embedded, ServerStartError, embedded
 from .exchange import redact_url
@@ -86,10 +86,6 @@ def main() -> None:
     """Conformance harness for OpenAI-compatible Gemini proxies."""
 
 
-_ALL_FEATURES = frozenset(f for p in PROFILES.values() for f in p.features)
-"""Every feature some profile claims (what ``--feature`` may add)."""
-
-
 @main.command()
 @click.option("--target", metavar="URL", help="The proxy's base URL. Omitted: embedded reference.")
 @click.option(
@@ -122,7 +118,7 @@ _ALL_FEATURES = frozenset(f for p in PROFILES.values() for f in p.features)
     "--feature",
     "features",
     multiple=True,
-    type=click.Choice(sorted(_ALL_FEATURES)),
+    type=click.Choice(sorted(FEATURES)),
     help="Claim a feature the profile does not (e.g. images and tts on openai-core, for a "
     "proxy that serves /images/generations and /audio/speech); repeatable.",
 )
@@ -183,10 +179,9 @@ def run(
         if not eq or not key:
             _die(f"--note must be KEY=VALUE; got {item!r}")
         notes[key] = value
-    claimed = get_profile(profile)
-    extra = frozenset(features) - claimed.features
+    claimed = with_features(get_profile(profile), features)
+    extra = claimed.features - get_profile(profile).features
     if extra:
-        claimed = replace(claimed, features=claimed.features | extra)
         notes.setdefault("features claimed with --feature", ", ".join(sorted(extra)))
     console = Console(stderr=True, quiet=quiet)
     started = time.monotonic()

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from reports.records import Outcome, ResultRecord
-from spec.profiles import PROFILES, get_profile
+from spec.profiles import FEATURES, PROFILES, get_profile, with_features
 
 from .http import Budget
 from .registry import REGISTRY
@@ -55,6 +55,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--conformance-max-requests", type=int, default=None, help="send at most N requests"
     )
+    group.addoption(
+        "--conformance-feature",
+        action="append",
+        default=[],
+        choices=sorted(FEATURES),
+        metavar="NAME",
+        help="claim a feature the profile does not, e.g. images, tts (repeatable)",
+    )
 
 
 def _target(config: pytest.Config) -> Target | None:
@@ -63,7 +71,10 @@ def _target(config: pytest.Config) -> Target | None:
         return None
     return Target(
         base_url=url,
-        profile=get_profile(config.getoption("conformance_profile")),
+        profile=with_features(
+            get_profile(config.getoption("conformance_profile")),
+            config.getoption("conformance_feature"),
+        ),
         model=config.getoption("conformance_model"),
         api_key=config.getoption("conformance_api_key") or os.environ.get("CONFORMANCE_API_KEY"),
         mock_url=config.getoption("conformance_mock_url"),

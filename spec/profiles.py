@@ -8,10 +8,11 @@ proxy (``--profile NAME``) follows the document's own contract.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-__all__ = ["PROFILES", "Auth", "Profile", "RateLimit", "get_profile"]
+__all__ = ["FEATURES", "PROFILES", "Auth", "Profile", "RateLimit", "get_profile", "with_features"]
 
 
 class Auth(StrEnum):
@@ -123,3 +124,19 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise KeyError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}") from None
+
+
+FEATURES = frozenset(f for p in PROFILES.values() for f in p.features)
+"""Every feature some profile claims (what a user may claim on top of a profile)."""
+
+
+def with_features(profile: Profile, extra: Iterable[str]) -> Profile:
+    """``profile`` also claiming ``extra`` (e.g. ``images`` and ``tts`` on openai-core for a
+    proxy that serves them). Raises ``ValueError`` naming an unknown feature."""
+    wanted = frozenset(extra)
+    unknown = sorted(wanted - FEATURES)
+    if unknown:
+        raise ValueError(f"unknown feature {unknown[0]!r}; known: {', '.join(sorted(FEATURES))}")
+    if wanted <= profile.features:
+        return profile
+    return replace(profile, features=profile.features | wanted)

@@ -77,6 +77,22 @@ def test_checks_run_as_tests_and_pass_against_the_reference(
     result.stdout.fnmatch_lines(["*conformance*stream*done_terminator PASSED*"])
 
 
+def test_a_claimed_feature_adds_its_checks(
+    pytester: pytest.Pytester, reference: tuple[str, str]
+) -> None:
+    """--conformance-feature images runs openai-core's image endpoint check; without it
+    the check is skipped (the profile does not claim images)."""
+    proxy, mock = reference
+    args = [
+        "-p", "conformance", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        "--conformance-target", proxy, "--conformance-api-key", KEY,
+        "--conformance-mock-url", mock, "--conformance-check", "contract.openai-core.createImage",
+    ]  # fmt: skip
+    pytester.runpytest_inprocess(*args).assert_outcomes(skipped=1)
+    claimed = pytester.runpytest_inprocess(*args, "--conformance-feature", "images")
+    claimed.assert_outcomes(passed=1)
+
+
 def test_a_broken_proxy_fails_with_evidence(pytester: pytest.Pytester) -> None:
     with serve(broken_app) as url:
         result = pytester.runpytest_inprocess(

@@ -173,3 +173,15 @@ def test_document_version_rejects_unknown_versions() -> None:
         spec.document_version("antigravity2api", "001")
     with pytest.raises(KeyError, match="none"):
         spec.document_version("openai-core", "1")
+
+
+def test_with_features_adds_claims_and_refuses_unknown_ones() -> None:
+    from spec.profiles import get_profile, with_features
+
+    core = get_profile("openai-core")
+    assert "images" not in core.features
+    claimed = with_features(core, ["images", "tts"])
+    assert {"images", "tts", "chat"} <= claimed.features
+    assert with_features(core, ["chat"]) is core
+    with pytest.raises(ValueError, match="unknown feature 'telepathy'"):
+        with_features(core, ["telepathy"])
