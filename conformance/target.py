@@ -58,6 +58,12 @@ class Target:
             return f"{base}{route}"
         return f"{base}{prefix}{route}"
 
+    def absolute(self, path: str) -> str:
+        """Full URL of ``path`` as a document writes it (``/v1/models/x``, ``/health``,
+        ``/ws``): the target's scheme, host and :attr:`base_path`, then ``path``."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}{self.base_path}{path}"
+
     @property
     def base_path(self) -> str:
         """The path part of ``base_url`` before the profile prefix (``""`` usually)."""

@@ -218,43 +218,20 @@ def _plan(model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, sign
     chunks = d.chunks
     if scenario in (Scenario.MID_STREAM_CUT, Scenario.MID_STREAM_ERROR):
         chunks = max(chunks, d.cut_after + 1)
-    max_tokens = max_output_tokens(body)
-    thoughts = scenario is Scenario.THOUGHTS
-    show_thoughts = include_thoughts(body)
-    force_cut = scenario is Scenario.MAX_TOKENS
+    shape: dict[str, Any] = {
+        "chunks": chunks,
+        "max_tokens": max_output_tokens(body),
+        "thoughts": scenario is Scenario.THOUGHTS,
+        "show_thoughts": include_thoughts(body),
+        "force_cut": scenario is Scenario.MAX_TOKENS,
+        "signed": signed,
+    }
     as_json, count = (json_mode(config), candidate_count(config)) if config else (False, 1)
-    if not as_json and count == 1:  # the hot path: plain text, one candidate
-        return text_plan(
-            key,
-            chunks=chunks,
-            max_tokens=max_tokens,
-            thoughts=thoughts,
-            show_thoughts=show_thoughts,
-            force_cut=force_cut,
-            signed=signed,
-        )
 
     def answer(k: bytes, index: int) -> Plan:
         if as_json:
-            return document_plan(
-                k,
-                document(config, k, index),
-                chunks=chunks,
-                max_tokens=max_tokens,
-                thoughts=thoughts,
-                show_thoughts=show_thoughts,
-                force_cut=force_cut,
-                signed=signed,
-            )
-        return text_plan(
-            k,
-            chunks=chunks,
-            max_tokens=max_tokens,
-            thoughts=thoughts,
-            show_thoughts=show_thoughts,
-            force_cut=force_cut,
-            signed=signed,
-        )
+            return document_plan(k, document(config, k, index), **shape)
+        return text_plan(k, **shape)
 
     first = answer(key, 0)
     return first if count == 1 else with_candidates(first, key, count, answer)

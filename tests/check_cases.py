@@ -105,6 +105,8 @@ MODELS = {
 }
 RETRY = (("retry-after", "17"),)
 IMAGE_B64 = base64.b64encode(IMAGE_PNG).decode()
+PNG_PART = {"inlineData": {"mimeType": "image/png", "data": IMAGE_B64}}
+"""The part a conformant proxy sends for the probes' PNG (data URL or fetched URL)."""
 
 
 def good() -> dict[str, Exchange]:
@@ -262,6 +264,11 @@ def with_node(exchanges: dict[str, Exchange]) -> dict[str, Exchange]:
                 exchanges[name], node=NodeOutcome("openai-node 7", None, None, 3)
             )
     return exchanges
+
+
+def user_turn(*parts: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The journal of a generate call whose one content is a user turn of ``parts``."""
+    return journal(body=upstream_body(contents=[{"role": "user", "parts": list(parts)}]))
 
 
 def upstream_body(**fields: Any) -> dict[str, Any]:
@@ -426,19 +433,7 @@ def more_good() -> dict[str, Exchange]:
         "image_data_url": json_exchange(
             "image_data_url",
             completion(),
-            upstream=journal(
-                body=upstream_body(
-                    contents=[
-                        {
-                            "role": "user",
-                            "parts": [
-                                {"text": "What is in this image?"},
-                                {"inlineData": {"mimeType": "image/png", "data": IMAGE_B64}},
-                            ],
-                        }
-                    ]
-                )
-            ),
+            upstream=user_turn({"text": "What is in this image?"}, PNG_PART),
         ),
         "tool_schema": json_exchange(
             "tool_schema",
@@ -518,19 +513,7 @@ def more_good() -> dict[str, Exchange]:
         "image_http_url": json_exchange(
             "image_http_url",
             completion(),
-            upstream=journal(
-                body=upstream_body(
-                    contents=[
-                        {
-                            "role": "user",
-                            "parts": [
-                                {"text": "Describe this picture."},
-                                {"inlineData": {"mimeType": "image/png", "data": IMAGE_B64}},
-                            ],
-                        }
-                    ]
-                )
-            ),
+            upstream=user_turn({"text": "Describe this picture."}, PNG_PART),
         ),
         "stream_slow": stream_exchange("stream_slow", [b": keep-alive\n\n", sse(*text_chunks())]),
         "rate_limit_burst": error_exchange(

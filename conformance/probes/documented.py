@@ -22,7 +22,7 @@ import base64
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
@@ -151,14 +151,9 @@ def _follow_up(document: str, ep: spec.Endpoint, ids: set[str]) -> Any:
         path = ep.route.replace("{model}", target.model)
         for name in ids:
             path = path.replace(f"{{{name}}}", quote(data[name], safe=""))
-        return Request(ep.method, _url(target, path), dict(target.auth_headers()))
+        return Request(ep.method, target.absolute(path), dict(target.auth_headers()))
 
     return then
-
-
-def _url(target: Target, path: str) -> str:
-    parts = urlsplit(target.base_url)
-    return f"{parts.scheme}://{parts.netloc}{target.base_path}{path}"
 
 
 def _body_media(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -234,7 +229,7 @@ def _builder(document: str, ep: spec.Endpoint, op: dict[str, Any]) -> Any:
     media = _body_media(body) if body else None
 
     def build(target: Target, cid: str) -> Request:
-        url = _url(target, ep.route.replace("{model}", target.model))
+        url = target.absolute(ep.route.replace("{model}", target.model))
         headers = dict(target.auth_headers())
         if media is None:
             return Request(ep.method, url, headers)

@@ -17,7 +17,6 @@ import asyncio
 import json
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -53,12 +52,7 @@ def live_messages(target: Target, cid: str) -> list[dict[str, Any]]:
 
 
 def _request(target: Target, path: str) -> Request:
-    parts = urlsplit(target.base_url)
-    return Request(
-        "GET",
-        f"{parts.scheme}://{parts.netloc}{target.base_path}{path}",
-        dict(target.auth_headers()),
-    )
+    return Request("GET", target.absolute(path), dict(target.auth_headers()))
 
 
 async def _talk(

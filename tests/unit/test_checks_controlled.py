@@ -28,6 +28,7 @@ from tests.check_cases import (
     tool_deltas,
     tool_message,
     upstream_body,
+    user_turn,
 )
 from tests.factories import (
     THOUGHTS,
@@ -437,18 +438,7 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         json_exchange(
             "image_http_url",
             completion(),
-            upstream=journal(
-                body=upstream_body(
-                    contents=[
-                        {
-                            "role": "user",
-                            "parts": [
-                                {"fileData": {"fileUri": "http://127.0.0.1:1/_mock/image.png"}}
-                            ],
-                        }
-                    ]
-                )
-            ),
+            upstream=user_turn({"fileData": {"fileUri": "http://127.0.0.1:1/_mock/image.png"}}),
         ),
         "as fileData",
     ),
