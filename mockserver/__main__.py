@@ -8,12 +8,14 @@ Usage::
 
 On start it prints exactly one line to stdout, the base URL (``http://127.0.0.1:PORT``;
 ``--port 0`` picks a free port), and flushes it; logs go to stderr. It runs until
-SIGINT or SIGTERM and then exits with status 0. Without ``--api-key`` any non-empty key
-is accepted. ``--key-quota k1=2`` gives key ``k1`` 2 requests per minute,
-``k1=2,100`` also 100 per day, ``k1=,100`` only the daily limit (the key is then
-accepted even when ``--api-key`` restricts keys; see :mod:`mockserver.quota`).
-``--refresh-token`` restricts the refresh tokens the OAuth stub accepts (none given:
-any). uvloop is used when it is installed.
+SIGINT or SIGTERM and then exits with status 0. When it cannot listen (the port is in
+use, the address is not local...) it prints one line to stderr
+(``mockserver: cannot listen on 127.0.0.1:8090: address already in use``) and exits 2.
+Without ``--api-key`` any non-empty key is accepted. ``--key-quota k1=2`` gives key
+``k1`` 2 requests per minute, ``k1=2,100`` also 100 per day, ``k1=,100`` only the daily
+limit (the key is then accepted even when ``--api-key`` restricts keys; see
+:mod:`mockserver.quota`). ``--refresh-token`` restricts the refresh tokens the OAuth
+stub accepts (none given: any). uvloop is used when it is installed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -31,7 +34,7 @@ from aiohttp import web
 from mockserver.app import create_app
 from mockserver.settings import MAX_SEED, Settings
 
-__all__ = ["main", "parse_args"]
+__all__ = ["ListenError", "main", "parse_args"]
 
 log = logging.getLogger("mockserver")
 
@@ -130,6 +133,16 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+class ListenError(Exception):
+    """The server cannot listen on its address; the message is one line for stderr."""
+
+
+def _listen_error(host: str, port: int, exc: OSError) -> ListenError:
+    reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror or str(exc)
+    address = _url(host, port).removeprefix("http://")
+    return ListenError(f"cannot listen on {address}: {reason.lower()}")
+
+
 async def _serve(args: argparse.Namespace) -> None:
     settings = Settings(
         seed=args.seed,
@@ -145,7 +158,11 @@ async def _serve(args: argparse.Namespace) -> None:
     )
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise _listen_error(args.host, args.port, exc) from None
     port = int(runner.addresses[0][1])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -172,16 +189,21 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server until SIGINT/SIGTERM; return the exit status (0)."""
+    """Run the server until SIGINT/SIGTERM; return the exit status (0; 2 when it cannot
+    listen)."""
     args = parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
     )
-    with (
-        contextlib.suppress(KeyboardInterrupt),
-        asyncio.Runner(loop_factory=_loop_factory()) as runner,
-    ):
-        runner.run(_serve(args))
+    try:
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            asyncio.Runner(loop_factory=_loop_factory()) as runner,
+        ):
+            runner.run(_serve(args))
+    except ListenError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr, flush=True)
+        return 2
     return 0
 
 

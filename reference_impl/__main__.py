@@ -2,8 +2,10 @@
 
 Prints exactly one line to stdout, the base URL ``http://HOST:PORT`` (flushed, so a
 parent process can read the port it got with ``--port 0``); logs go to stderr. Runs
-until SIGINT or SIGTERM, then closes the upstream session and exits 0. Uses uvloop when
-it is importable.
+until SIGINT or SIGTERM, then closes the upstream session and exits 0. When it cannot
+listen (the port is in use, the address is not local...) it prints one line to stderr
+(``reference-proxy: cannot listen on 127.0.0.1:4000: address already in use``) and exits
+2. Uses uvloop when it is importable.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from aiohttp import web
 from .app import create_app
 from .settings import Settings
 
-__all__ = ["main"]
+__all__ = ["ListenError", "main", "serve"]
 
 log = logging.getLogger("reference_impl")
 
@@ -38,15 +40,29 @@ def _base_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+class ListenError(Exception):
+    """The proxy cannot listen on its address; the message is one line for stderr."""
+
+
+def _listen_error(host: str, port: int, exc: OSError) -> ListenError:
+    reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror or str(exc)
+    address = _base_url(host, port).removeprefix("http://")
+    return ListenError(f"cannot listen on {address}: {reason.lower()}")
+
+
 async def serve(settings: Settings) -> None:
-    """Serve ``settings`` until SIGINT/SIGTERM; prints the base URL once it listens."""
+    """Serve ``settings`` until SIGINT/SIGTERM; prints the base URL once it listens.
+    Raises :class:`ListenError` when it cannot listen."""
     runner = web.AppRunner(
         create_app(settings), access_log=None, handle_signals=False, keepalive_timeout=75
     )
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise _listen_error(settings.host, settings.port, exc) from None
         port = int(runner.addresses[0][1])
         print(_base_url(settings.host, port), flush=True)
         log.info(
@@ -73,8 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(serve(settings))
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(serve(settings))
+    except ListenError as exc:
+        print(f"reference-proxy: {exc}", file=sys.stderr, flush=True)
+        return 2
     return 0
 
 
