@@ -6,27 +6,38 @@
     conformance matrix a/report.json b/report.json   # several targets side by side
 
 Exit codes: 0 every critical/high check passes; 1 one fails (``--fail-on`` sets the
-severities); 2 usage error, unreachable target or rejected API key (one clear line).
+severities); 2 usage error, or a run that could tell nothing (unreachable target, missing
+or rejected API key, not an OpenAI API, the mock not in the proxy's path, ``--out`` not
+writable): one clear line, before the run's cost is paid; 130 interrupted by Ctrl-C and
+143 by SIGTERM (the reports of what ran so far are written, marked interrupted).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import socket
 import sys
+import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from reports.records import Outcome, ResultRecord, RunInfo, load_run
 from reports.render import (
     exit_code,
+    interrupted_verdict,
     render_matrix_html,
     render_matrix_markdown,
     verdict,
@@ -39,19 +50,27 @@ from .exchange import redact_url
 from .http import Budget
 from .oracles import openai_python_version
 from .oracles_node import NODE_DIR_ENV, install_openai_node, node_dir, openai_node_version
-from .registry import REGISTRY
-from .runner import SuiteRun, run_suite
+from .progress import PlainProgress, ProgressSink, TerminalProgress
+from .registry import REGISTRY, CheckSpec
+from .runner import ProbeStart, RunAborted, SuiteRun, run_suite
+from .stopping import StopSignals
 from .target import Target, TargetError
 
 __all__ = ["main"]
 
 DEFAULT_OUT = Path("reports/out")
 RATE_LIMIT_CHECKS = ("contract.rate_limit", "errors.own_rate_limit_retry_after")
+_OUTCOME_LABEL = {
+    Outcome.PASSED: "pass",
+    Outcome.FAILED: "FAIL",
+    Outcome.ERROR: "error",
+    Outcome.SKIPPED: "skip",
+}
 _OUTCOME_STYLE = {
-    Outcome.PASSED: "[green]pass[/]",
-    Outcome.FAILED: "[bold red]FAIL[/]",
-    Outcome.ERROR: "[yellow]error[/]",
-    Outcome.SKIPPED: "[dim]skip[/]",
+    Outcome.PASSED: "green",
+    Outcome.FAILED: "bold red",
+    Outcome.ERROR: "yellow",
+    Outcome.SKIPPED: "dim",
 }
 
 
@@ -148,6 +167,7 @@ def main() -> None:
     "cannot be probed at full speed).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only the verdict line.")
+@click.option("--verbose", "-v", is_flag=True, help="Also list every passing and skipped check.")
 def run(
     target: str | None,
     api_key: str | None,
@@ -165,6 +185,7 @@ def run(
     timeout: float,
     probe_rate_limits: bool,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Run the conformance suite and write the reports."""
     if probe_rate_limits and not select:
@@ -183,64 +204,92 @@ def run(
     extra = claimed.features - get_profile(profile).features
     if extra:
         notes.setdefault("features claimed with --feature", ", ".join(sorted(extra)))
-    console = Console(stderr=True, quiet=quiet)
+    _check_writable(out)
+    if target is None and mock_url:
+        _die("--mock-url needs --target (the embedded run brings its own mock)")
+    console = Console(stderr=True, quiet=quiet, soft_wrap=True)
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-
-    def execute(the_target: Target) -> SuiteRun:
-        console.print(
-            f"[bold]conformance[/] {the_target.mode} run against "
-            f"{redact_url(the_target.base_url)} (profile {profile}, model {model})"
-        )
-        with console.status("probing…") as status:
-            result = run_suite(
-                the_target,
-                select=select or None,
-                budget=Budget(max_requests, rate),
-                timeout_s=timeout,
-                on_probe=lambda name: status.update(f"probe [cyan]{name}[/]…"),
-            )
-        return result
-
-    try:
-        if target is None:
-            if mock_url:
-                _die("--mock-url needs --target (the embedded run brings its own mock)")
-            try:
-                with embedded(profile, rate_limits=probe_rate_limits) as emb:
+    collected: list[ResultRecord] = []
+    result: SuiteRun | None = None
+    stops = StopSignals()
+    with stops:
+        try:
+            with ExitStack() as stack:
+                emb: Embedded | None = None
+                if target is None:
+                    emb = stack.enter_context(embedded(profile, rate_limits=probe_rate_limits))
                     the_target = replace(
                         _embedded_target(emb, profile, model, label),
                         profile=claimed,
                         probe_rate_limits=probe_rate_limits,
                     )
-                    result = execute(the_target)
-            except ServerStartError as exc:
-                _die(str(exc))
-        else:
-            the_target = Target(
-                base_url=target,
-                profile=claimed,
-                model=model,
-                api_key=api_key,
-                mock_url=mock_url,
-                label=label or "",
-                probe_rate_limits=probe_rate_limits,
+                else:
+                    the_target = Target(
+                        base_url=target,
+                        profile=claimed,
+                        model=model,
+                        api_key=api_key,
+                        mock_url=mock_url,
+                        label=label or "",
+                        probe_rate_limits=probe_rate_limits,
+                    )
+                    for what, url in (("target", target), ("mock", mock_url)):
+                        if url is not None and (why := _reachable(url)) is not None:
+                            _die(f"cannot reach the {what} at {redact_url(url)}: {why}")
+                _say(
+                    console,
+                    f"[bold]conformance[/] {the_target.mode} run against "
+                    f"{redact_url(the_target.base_url)} (profile {profile}, model {model})",
+                )
+                progress = stack.enter_context(_progress(console, quiet))
+                try:
+                    result = run_suite(
+                        the_target,
+                        select=select or None,
+                        budget=Budget(max_requests, rate),
+                        timeout_s=timeout,
+                        on_result=collected.append,
+                        on_probe=progress.probe,
+                        on_checks=progress.checks,
+                        sleep=_sleeper(progress),
+                    )
+                except KeyboardInterrupt:  # while the checks ran: keep what they gave
+                    stops.note_interrupt()
+                stops.shield()
+                if (result is None or result.interrupted) and emb is not None:
+                    stops.note_interrupt()
+                    emb.stop_now()  # no graceful shutdown: a slow stream may be open
+        except KeyboardInterrupt:
+            stops.shield()
+            stops.note_interrupt()
+            click.echo(
+                f"interrupted ({stops.received}) before the first probe; no report written",
+                err=True,
             )
-            for what, url in (("target", target), ("mock", mock_url)):
-                if url is not None and (why := _reachable(url)) is not None:
-                    _die(f"cannot reach the {what} at {redact_url(url)}: {why}")
-            result = execute(the_target)
-    except (TargetError, ValueError) as exc:
-        _die(str(exc))
+            sys.exit(stops.exit_code)
+        except ServerStartError as exc:
+            _die(str(exc))
+        except RunAborted as exc:
+            _die(str(exc))
+        except (TargetError, ValueError) as exc:
+            _die(str(exc))
 
-    chat_status = result.statuses.get("chat")
-    if chat_status in (401, 403) and the_target.api_key is not None:
-        _die(
-            f"the target rejected the API key (HTTP {chat_status} on a plain chat request); "
-            "check --api-key / $CONFORMANCE_API_KEY"
-        )
-    if result.statuses and all(s is None for s in result.statuses.values()):
-        first = next(iter(result.transport_errors.values()), "no response")
+    interrupted = ""
+    if result is None:
+        records = sorted(collected, key=lambda r: r.check_id)
+        interrupted = f"{stops.received} while the checks ran"
+        requests_sent, statuses, transport_errors = 0, {}, {}
+    else:
+        records = result.records
+        requests_sent = result.requests_sent
+        statuses, transport_errors = dict(result.statuses), dict(result.transport_errors)
+        if result.interrupted:
+            interrupted = (
+                f"{stops.received} after {result.probes_done} of {result.probes_total} probes"
+            )
+    if not interrupted and statuses and all(s is None for s in statuses.values()):
+        first = next(iter(transport_errors.values()), "no response")
         _die(f"the target answered no request: {first}")
 
     notes.setdefault("openai-python", openai_python_version())
@@ -256,13 +305,69 @@ def run(
         tool_version=_version(),
         target_label=the_target.label,
         notes=notes,
-        requests_sent=result.requests_sent,
+        requests_sent=requests_sent,
+        interrupted=interrupted,
     )
-    paths = write_reports(out, info, result.records, fail_on=severities)
-    _print_summary(console, result.records)
-    code = exit_code(result.records, fail_on=severities)
-    click.echo(f"{verdict(result.records, severities).text}  (report: {paths['markdown']})")
-    sys.exit(code)
+    paths = write_reports(out, info, records, fail_on=severities)
+    if not quiet:
+        _print_summary(console, records, verbose=verbose, duration_s=info.duration_s)
+    line = verdict(records, severities)
+    text = interrupted_verdict(interrupted, line).text if interrupted else line.text
+    click.echo(f"{text}  (report: {paths['markdown']})")
+    sys.exit(stops.exit_code if interrupted else exit_code(records, fail_on=severities))
+
+
+def _check_writable(out: Path) -> None:
+    """Exit 2 when the report folder cannot be created or written, before any request."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".conformance-write-test-"):
+            pass
+    except OSError as exc:
+        _die(f"--out {out}: cannot write reports there ({exc.strerror or exc})")
+
+
+def _say(console: Console, text: str) -> None:
+    """A status line: rich markup in a terminal, plain text (never wrapped) elsewhere."""
+    if console.is_terminal:
+        console.print(text)
+    elif not console.quiet:
+        click.echo(Text.from_markup(text).plain, err=True)
+
+
+class _Silent:
+    """The progress sink of ``--quiet``."""
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def probe(self, event: ProbeStart) -> None:
+        return None
+
+    def checks(self, done: int, total: int) -> None:
+        return None
+
+    def waiting(self, seconds: float, why: str) -> None:
+        return None
+
+
+def _progress(console: Console, quiet: bool) -> ProgressSink:
+    if quiet:
+        return _Silent()
+    return TerminalProgress(console) if console.is_terminal else PlainProgress()
+
+
+def _sleeper(progress: ProgressSink) -> Callable[[float], None]:
+    def sleep(seconds: float) -> None:
+        progress.waiting(
+            seconds, "the target throttled a probe itself; waiting out its Retry-After"
+        )
+        time.sleep(seconds)
+
+    return sleep
 
 
 def _embedded_target(emb: Embedded, profile: str, model: str, label: str | None) -> Target:
@@ -276,17 +381,33 @@ def _embedded_target(emb: Embedded, profile: str, model: str, label: str | None)
     )
 
 
-def _print_summary(console: Console, records: list[ResultRecord]) -> None:
-    table = Table(title="conformance results", show_lines=False)
-    table.add_column("check")
-    table.add_column("severity")
-    table.add_column("result")
-    table.add_column("message", overflow="fold")
-    for r in records:
-        if r.outcome is Outcome.SKIPPED:
-            continue
-        table.add_row(r.check_id, r.severity, _OUTCOME_STYLE[r.outcome], r.message[:160])
-    console.print(table)
+def _print_summary(
+    console: Console, records: list[ResultRecord], *, verbose: bool, duration_s: float
+) -> None:
+    """Failures (most severe first), then errors, then with ``verbose`` the passing and
+    skipped checks; then one count line. Check ids and messages are never cut."""
+    rank = {s: i for i, s in enumerate(("critical", "high", "medium", "low"))}
+    shown = sorted(
+        (r for r in records if r.outcome is Outcome.FAILED),
+        key=lambda r: (rank.get(r.severity, 9), r.check_id),
+    ) + [r for r in records if r.outcome is Outcome.ERROR]
+    if verbose:
+        shown += [r for r in records if r.outcome in (Outcome.PASSED, Outcome.SKIPPED)]
+    for r in shown:
+        message = " ".join(r.message.split())
+        label = _OUTCOME_LABEL[r.outcome]
+        line = f"{label:<5} {r.severity:<8} {r.check_id}" + (f"  {message}" if message else "")
+        if console.is_terminal:
+            console.print(Text(line, style=_OUTCOME_STYLE[r.outcome]))
+        else:
+            click.echo(line, err=True)
+    counts = Counter(r.outcome for r in records)
+    summary = (
+        f"{counts[Outcome.PASSED]} passed, {counts[Outcome.FAILED]} failed, "
+        f"{counts[Outcome.ERROR]} errors, {counts[Outcome.SKIPPED]} skipped "
+        f"in {duration_s:.1f} s" + ("" if verbose else " (-v lists every check)")
+    )
+    _say(console, summary)
 
 
 @main.command("setup-node")
@@ -307,15 +428,59 @@ def setup_node(directory: Path | None) -> None:
         click.echo(f"set {NODE_DIR_ENV}={directory} for conformance runs to find it")
 
 
+CHECK_FORMATS = ("table", "plain", "json", "md")
+
+
+def _check_json(spec: CheckSpec) -> dict[str, object]:
+    return {
+        "id": spec.id,
+        "title": spec.title,
+        "area": spec.area,
+        "severity": spec.severity.value,
+        "mode": spec.mode.value,
+        "source": spec.source,
+        "docs": getattr(spec, "docs", ""),
+        "features": sorted(spec.features),
+        "profiles": sorted(spec.profiles) if spec.profiles is not None else None,
+        "probes": list(spec.probes),
+    }
+
+
 @main.command("checks")
-def list_checks() -> None:
-    """List every check: id, severity, mode and title."""
-    table = Table(show_lines=False)
-    for col in ("id", "severity", "mode", "title"):
-        table.add_column(col)
-    for spec in sorted(REGISTRY.values(), key=lambda s: s.id):
-        table.add_row(spec.id, spec.severity.value, spec.mode.value, spec.title)
-    Console().print(table)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(CHECK_FORMATS),
+    help="table (a terminal's default), plain (tab-separated id, severity, mode, title; "
+    "the default when piped), json (every field) or md (a Markdown table).",
+)
+def list_checks(fmt: str | None) -> None:
+    """List every check: id, severity, mode and title (json: also area, source, docs,
+    features, profiles and probes). Ids are never cut."""
+    specs = sorted(REGISTRY.values(), key=lambda s: s.id)
+    console = Console(soft_wrap=True)
+    fmt = fmt or ("table" if console.is_terminal else "plain")
+    if fmt == "json":
+        click.echo(json.dumps([_check_json(s) for s in specs], indent=2))
+    elif fmt == "plain":
+        for s in specs:
+            click.echo(f"{s.id}\t{s.severity.value}\t{s.mode.value}\t{s.title}")
+    elif fmt == "md":
+        click.echo("| id | severity | mode | title |\n|---|---|---|---|")
+        for s in specs:
+            docs = getattr(s, "docs", "")
+            ident = f"[`{s.id}`]({docs})" if docs else f"`{s.id}`"
+            title = s.title.replace("|", "\\|")
+            click.echo(f"| {ident} | {s.severity.value} | {s.mode.value} | {title} |")
+    else:
+        table = Table(show_lines=False)
+        table.add_column("id", no_wrap=True, overflow="ignore")
+        table.add_column("severity", no_wrap=True)
+        table.add_column("mode", no_wrap=True)
+        table.add_column("title", overflow="fold")
+        for s in specs:
+            table.add_row(escape(s.id), s.severity.value, s.mode.value, escape(s.title))
+        console.print(table)
 
 
 @main.command()

@@ -83,7 +83,8 @@ class Request:
 
     def curl(self) -> str:
         """A shell line that sends this request again. The credential is read from
-        ``$API_KEY`` so the line itself holds no secret; ``-N`` keeps streams unbuffered."""
+        ``$CONFORMANCE_API_KEY`` (the variable the README has users set), so the line
+        itself holds no secret; ``-N`` keeps streams unbuffered."""
         parts = ["curl", "-sS", "-N", "-X", self.method, shlex.quote(redact_url(self.url))]
         for name, value in self.headers.items():
             lower = name.lower()
@@ -91,7 +92,7 @@ class Request:
                 continue
             if lower in SECRET_HEADERS:
                 scheme = "Bearer " if value.lower().startswith("bearer ") else ""
-                parts += ["-H", f'"{name}: {scheme}$API_KEY"']
+                parts += ["-H", f'"{name}: {scheme}$CONFORMANCE_API_KEY"']
             else:
                 parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.body is not None:

@@ -23,14 +23,48 @@ from .exchange import Exchange
 from .http import Budget, BudgetExhausted
 from .oracles import replay_openai_python
 from .oracles_node import NodeOutcome, node_unavailable, replay_openai_node
+from .preflight import JournalWatch, first_contact_problem
 from .probes import PROBES, probe_applies
 from .registry import REGISTRY, CheckFailure, CheckSpec, Mode, NotApplicable, Undecided
 from .session import ProbeSession
 from .target import Target
 
-__all__ = ["Plan", "SuiteRun", "plan", "run_checks", "run_suite"]
+__all__ = [
+    "INTERRUPTED",
+    "Plan",
+    "ProbeStart",
+    "RunAborted",
+    "SuiteRun",
+    "plan",
+    "run_checks",
+    "run_suite",
+]
 
 ResultCallback = Callable[[ResultRecord], None]
+
+INTERRUPTED = "not run: the run was interrupted"
+"""Why a probe has no exchange after Ctrl-C or SIGTERM (its checks are skipped)."""
+
+FIRST_PROBES = ("models", "chat")
+"""Probes sent before any other: the run stops on what they show (see ``preflight``)."""
+
+
+class RunAborted(Exception):
+    """The run cannot tell anything about the target (no key, not an OpenAI API, the mock
+    not in the path); the message says what to change. Raised before the run's cost."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeStart:
+    """Progress: probe ``name`` (the ``index``-th of ``total``, from 1) is about to be sent.
+    ``phase`` as in ``Probe.phase``; ``waits`` why it deliberately takes long (or "")."""
+
+    name: str
+    index: int
+    total: int
+    phase: int
+    description: str
+    waits: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +120,19 @@ def plan(
     for spec in runnable:
         needed.update(spec.probes)
         # ``also`` probes are not added: a rule is applied to them when they run anyway.
+    if needed and probe_applies(PROBES["models"], target) is None:
+        needed.add("models")  # one free GET that tells a missing key or a wrong base URL
     index = {name: i for i, name in enumerate(PROBES)}
-    order = sorted(needed, key=lambda name: (PROBES[name].phase, index[name]))
+    first = {name: i for i, name in enumerate(FIRST_PROBES)}
+    order = sorted(
+        needed,
+        key=lambda name: (
+            name not in first,
+            first.get(name, 0),
+            PROBES[name].phase,
+            index[name],
+        ),
+    )
     return Plan(tuple(runnable), skipped, tuple(order))
 
 
@@ -269,12 +314,17 @@ def run_checks(
 class SuiteRun:
     """A finished run: the records in check-id order, the number of requests sent to the
     target, and each probe's HTTP status (``None``: no response, with the reason in
-    ``transport_errors``)."""
+    ``transport_errors``). ``interrupted``: the run stopped early (Ctrl-C, SIGTERM) after
+    ``probes_done`` of ``probes_total`` probes; the checks whose probes did not run are
+    skipped with :data:`INTERRUPTED`."""
 
     records: list[ResultRecord]
     requests_sent: int
     statuses: Mapping[str, int | None]
     transport_errors: Mapping[str, str]
+    interrupted: bool = False
+    probes_done: int = 0
+    probes_total: int = 0
 
 
 def run_suite(
@@ -284,15 +334,22 @@ def run_suite(
     budget: Budget | None = None,
     timeout_s: float = 60.0,
     on_result: ResultCallback | None = None,
-    on_probe: Callable[[str], None] | None = None,
+    on_probe: Callable[[ProbeStart], None] | None = None,
+    on_checks: Callable[[int, int], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SuiteRun:
     """Run the suite against ``target``.
 
     Records come in check-id order: skipped ones (with their reason) and the rest.
     ``timeout_s`` bounds each request (seconds); ``sleep`` is how the session waits out a
-    target's own throttling (see ``session``). Raises ``ValueError`` for a ``select``
-    that matches nothing.
+    target's own throttling (see ``session``); ``on_probe`` hears of each probe before it
+    is sent, ``on_checks(done, total)`` when the probing is over (``done`` of ``total``
+    probes ran) and the checks (and client replays) start. ``KeyboardInterrupt`` while
+    probing ends the probing: the checks then run on what was recorded and the result
+    says ``interrupted`` (one during the checks propagates).
+
+    Raises ``ValueError`` for a ``select`` that matches nothing, and :class:`RunAborted`
+    when the first probes show the run cannot judge the target (:mod:`.preflight`).
     """
     the_plan = plan(target, select=select)
     budget = budget or Budget()
@@ -300,22 +357,40 @@ def run_suite(
     exchanges: dict[str, Exchange] = {}
     missing: dict[str, str] = {}
     timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-        session = ProbeSession(client, target, budget, run_id, sleep=sleep)
+    watch = JournalWatch(target.mock_url or "") if target.controlled else None
+    total = len(the_plan.probes)
+    done = 0
+    interrupted = False
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            session = ProbeSession(client, target, budget, run_id, sleep=sleep)
+            for name in the_plan.probes:
+                probe = PROBES[name]
+                if on_probe is not None:
+                    on_probe(
+                        ProbeStart(
+                            name, done + 1, total, probe.phase, probe.description, probe.waits
+                        )
+                    )
+                reason = session.skip_reason(name)
+                if reason is not None:
+                    missing[name] = reason
+                elif _send_probe(session, name, exchanges, missing):
+                    problem = _problem(name, exchanges, target, the_plan.probes, watch)
+                    if problem is not None:
+                        raise RunAborted(problem)
+                done += 1
+    except KeyboardInterrupt:
+        interrupted = True
         for name in the_plan.probes:
-            if on_probe is not None:
-                on_probe(name)
-            reason = session.skip_reason(name)
-            if reason is not None:
-                missing[name] = reason
-                continue
-            try:
-                exchanges[name] = session.run(name)
-            except BudgetExhausted as exc:
-                missing[name] = str(exc)
+            if name not in exchanges:
+                missing.setdefault(name, INTERRUPTED)
 
+    if on_checks is not None:
+        on_checks(done, total)
     attach_upstream_keys(exchanges)
-    attach_node(exchanges)
+    if not interrupted:  # openai-node takes a process start: not after Ctrl-C
+        attach_node(exchanges)
     by_id: dict[str, ResultRecord] = {}
     for check_id, reason in the_plan.skipped.items():
         by_id[check_id] = replace(
@@ -330,4 +405,36 @@ def run_suite(
         requests_sent=budget.sent,
         statuses={k: x.status for k, x in exchanges.items()},
         transport_errors={k: x.transport_error for k, x in exchanges.items() if x.transport_error},
+        interrupted=interrupted,
+        probes_done=done,
+        probes_total=total,
     )
+
+
+def _send_probe(
+    session: ProbeSession, name: str, exchanges: dict[str, Exchange], missing: dict[str, str]
+) -> bool:
+    """Send probe ``name`` into ``exchanges`` (``False``: the budget is spent, noted)."""
+    try:
+        exchanges[name] = session.run(name)
+    except BudgetExhausted as exc:
+        missing[name] = str(exc)
+        return False
+    return True
+
+
+def _problem(
+    name: str,
+    exchanges: Mapping[str, Exchange],
+    target: Target,
+    planned: tuple[str, ...],
+    watch: JournalWatch | None,
+) -> str | None:
+    """Why the run must stop after probe ``name`` (see :mod:`.preflight`), or ``None``.
+    The first-contact rules are applied once, after ``chat`` (after ``models`` when the
+    plan has no ``chat``)."""
+    if name == "chat" or (name == "models" and "chat" not in planned):
+        return first_contact_problem(exchanges, target.api_key is not None)
+    if watch is not None and PROBES[name].mode is Mode.CONTROLLED:
+        return watch.observe(exchanges[name])
+    return None

@@ -19,7 +19,7 @@ class Target:
     """``base_url``: the proxy's root (``http://host:port``) or its OpenAI base URL
     (``http://host:port/v1``); either works. ``mock_url``: the mock upstream's root when
     the target's Gemini base URL points at it (controlled mode). ``api_key`` is never
-    written anywhere (evidence shows ``[redacted]``, curl lines use ``$API_KEY``)."""
+    written anywhere (evidence shows ``[redacted]``, curl lines use ``$CONFORMANCE_API_KEY``)."""
 
     base_url: str
     profile: Profile

@@ -114,6 +114,9 @@ class RunInfo:
     """A human name for the target, e.g. ``reference`` or ``litellm 1.79.0``."""
     notes: Mapping[str, str] = field(default_factory=dict)
     requests_sent: int = 0
+    interrupted: str = ""
+    """Empty for a finished run; else why it stopped early (e.g. ``SIGINT after 12 of 90
+    probes``): the results are then partial, and every report says so."""
 
 
 def dump_run(path: Path, run: RunInfo, results: Iterable[ResultRecord]) -> None:

@@ -15,12 +15,13 @@ from reports.render_html import render_html
 from reports.render_junit import render_junit
 from reports.render_matrix import render_matrix_html, render_matrix_markdown
 from reports.render_md import render_markdown
-from reports.render_score import DEFAULT_FAIL_ON, by_area, exit_code, verdict
+from reports.render_score import DEFAULT_FAIL_ON, by_area, exit_code, interrupted_verdict, verdict
 
 __all__ = [
     "DEFAULT_FAIL_ON",
     "REPORT_FILES",
     "exit_code",
+    "interrupted_verdict",
     "render_html",
     "render_junit",
     "render_markdown",

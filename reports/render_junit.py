@@ -75,10 +75,31 @@ def _properties(parent: ET.Element, run: RunInfo) -> None:
         ("started_at", run.started_at),
         ("tool_version", run.tool_version),
         ("requests_sent", str(run.requests_sent)),
+        *([("interrupted", run.interrupted)] if run.interrupted else []),
     ]
     notes = [(f"note.{k}", str(v)) for k, v in sorted(run.notes.items())]
     for name, value in fixed + notes:
         _el(props, "property", name=name, value=value)
+
+
+def _interrupted_suite(root: ET.Element, run: RunInfo) -> None:
+    """An interrupted run is one ``error`` test case (``conformance.run``/``interrupted``),
+    so CI never reads a partial run as green."""
+    suite = _el(
+        root,
+        "testsuite",
+        name="conformance.run",
+        tests="1",
+        failures="0",
+        errors="1",
+        skipped="0",
+        time=_seconds(run.duration_s),
+        timestamp=run.started_at,
+    )
+    _properties(suite, run)
+    case = _el(suite, "testcase", classname=f"{run.profile}.run", name="interrupted", time="0")
+    why = f"the run was interrupted ({run.interrupted}); the other results are partial"
+    _el(case, "error", why, message=why, type="interrupted")
 
 
 def render_junit(run: RunInfo, results: Iterable[ResultRecord]) -> str:
@@ -89,12 +110,13 @@ def render_junit(run: RunInfo, results: Iterable[ResultRecord]) -> str:
     """
     ordered = by_area(results)
     _, total = area_scores(ordered)
+    stopped = 1 if run.interrupted else 0
     root = ET.Element(
         "testsuites",
         name="conformance",
-        tests=str(total.total),
+        tests=str(total.total + stopped),
         failures=str(total.failed),
-        errors=str(total.errors),
+        errors=str(total.errors + stopped),
         skipped=str(total.skipped),
         time=_seconds(run.duration_s),
     )
@@ -128,6 +150,8 @@ def render_junit(run: RunInfo, results: Iterable[ResultRecord]) -> str:
                 _el(case, "error", _detail(r), message=message, type="error")
             elif r.outcome is Outcome.SKIPPED:
                 _el(case, "skipped", message=message)
+    if run.interrupted:
+        _interrupted_suite(root, run)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

@@ -22,6 +22,7 @@ from reports.render_score import (
     area_scores,
     by_area,
     format_duration,
+    interrupted_verdict,
     severity_key,
     side_scores,
     verdict,
@@ -134,7 +135,11 @@ def report_view(
             tool_version=run.tool_version,
             notes=sorted((str(k), visible(str(v))) for k, v in run.notes.items()),
         ),
-        verdict=verdict(ordered, fail_on),
+        verdict=(
+            interrupted_verdict(run.interrupted, verdict(ordered, fail_on))
+            if run.interrupted
+            else verdict(ordered, fail_on)
+        ),
         areas=areas,
         total=total,
         sides=side_scores(ordered),

@@ -52,7 +52,7 @@ _USERINFO = re.compile(r"(://[^/@:\s'\"]*:)([^/@\s'\"]+)(@)")
 _USER_OPT = re.compile(r"((?:^|\s)(?:-u|--user)\s+['\"]?[^:\s'\"]*:)([^\s'\"]+)")
 _COOKIE_OPT = re.compile(r"((?:^|\s)(?:-b|--cookie)\s+['\"]?)([^'\"\n]+)")
 _ENV_REFERENCE = re.compile(r"^(?:Bearer\s+)?\$\{?[A-Za-z_][A-Za-z0-9_]*\}?\s*$")
-"""A header value that only names a shell variable (``Bearer $API_KEY``): no secret."""
+"""A header value that only names a shell variable (``Bearer $CONFORMANCE_API_KEY``): no secret."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CONTROL_NAMES = {"\r": "\\r", "\x0b": "\\v", "\x0c": "\\f"}
 
@@ -68,7 +68,7 @@ def redact_text(text: str) -> str:
     Replaces the value of ``Authorization:``-style header arguments, of ``key=``-style
     query parameters, the password of ``scheme://user:password@host``, and the values of
     curl's ``-u``/``--user`` and ``-b``/``--cookie`` options by ``[redacted]``. A header
-    value that is only a shell variable reference (``Bearer $API_KEY``) is kept: the
+    value that is only a shell variable reference (``Bearer $CONFORMANCE_API_KEY``) is kept: the
     reproduction line reads the key from the environment.
     """
     out = _HEADER_ARG.sub(

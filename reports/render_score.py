@@ -25,6 +25,7 @@ __all__ = [
     "exit_code",
     "format_duration",
     "format_pct",
+    "interrupted_verdict",
     "severity_key",
     "severity_rank",
     "verdict",
@@ -170,10 +171,17 @@ def side_scores(results: Iterable[ResultRecord]) -> list[AreaScore]:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """``status`` is ``pass``, ``fail`` or ``empty``; ``text`` the one-line verdict."""
+    """``status`` is ``pass``, ``fail``, ``empty`` or ``interrupted``; ``text`` the one-line
+    verdict."""
 
     status: str
     text: str
+
+
+def interrupted_verdict(why: str, partial: Verdict) -> Verdict:
+    """The verdict of a run that stopped early: ``INTERRUPTED (why): partial results; so
+    far PASS: ...``, what the checks that ran say (not a verdict on the target)."""
+    return Verdict("interrupted", f"INTERRUPTED ({why}): partial results; so far {partial.text}")
 
 
 def _n(count: int, one: str, many: str) -> str:

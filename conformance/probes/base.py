@@ -88,6 +88,9 @@ class Probe:
     profiles: frozenset[str] | None = None
     """The profiles the probe belongs to (``None``: every profile); a documented
     endpoint's probe runs only against its own document's profile."""
+    waits: str = ""
+    """Why the probe deliberately takes long, for progress output (e.g. the slow upstream's
+    20 s); empty for an ordinary probe."""
     custom: Callable[[Any, str], Exchange] | None = None
     """An executor of its own ``(session, name) -> Exchange`` (property probes send many
     requests); ``build`` then only describes a representative request."""

@@ -89,6 +89,8 @@ probe(
         mode=Mode.CONTROLLED,
         stream=True,
         phase=1,
+        waits=f"waits ~{SLOW_FIRST_BYTE_MS // 1000} s on purpose: the upstream's first byte is "
+        "late, to see the proxy's keep-alives",
     )
 )
 # First of the failing probes: the upstream errors after it (5xx, cuts) make proxies
