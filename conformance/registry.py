@@ -98,6 +98,16 @@ class CheckSpec:
     also: tuple[str, ...] = ()
     """Further probes the same rule is applied to when they ran (single-probe checks)."""
 
+    @property
+    def docs(self) -> str:
+        """The check's section in the docs, relative to the repository root:
+        ``docs/checks/<area>.md#<anchor>``, where the anchor is GitHub's slug of the id as
+        a heading (lowercase; characters other than letters, digits, ``_``, ``-`` and
+        spaces dropped; spaces as ``-``): ``stream.done_terminator`` ->
+        ``docs/checks/stream.md#streamdone_terminator``."""
+        anchor = "".join(c for c in self.id.lower() if c.isalnum() or c in "_- ")
+        return f"docs/checks/{self.area}.md#{anchor.replace(' ', '-')}"
+
     def run(self, exchanges: Mapping[str, Exchange]) -> str | None:
         """Apply the rule to the required probes, then to each ``also`` probe that ran.
         A failure names the probe it came from; ``NotApplicable`` on an ``also`` probe

@@ -14,6 +14,7 @@ from ..registry import CheckFailure, NotApplicable, Undecided, excerpt
 
 __all__ = [
     "OPENAI_ERROR_SOURCE",
+    "OPENAI_PYTHON",
     "chunks_of",
     "json_object",
     "require_response",
@@ -22,7 +23,17 @@ __all__ = [
     "validate",
 ]
 
-OPENAI_ERROR_SOURCE = "client-breakages.md D1; wire-formats.md B3 (openai-python _exceptions.py)"
+OPENAI_ERROR_SOURCE = (
+    "https://github.com/liliMozi/openhanako/issues/394; "
+    "https://github.com/spectre-pro/gemini-proxy/issues/4; "
+    "https://github.com/openai/openai-python/blob/v3.63.0/src/openai/_exceptions.py; "
+    "docs/openai-wire.md#b3-errors-and-retries"
+)
+"""Where the OpenAI error envelope comes from: reports of clients losing the message,
+and the SDK code that unwraps it."""
+
+OPENAI_PYTHON = "https://github.com/openai/openai-python/blob/v3.63.0/src/openai/"
+"""openai-python's source at the version the harness replays through (append a path)."""
 
 
 def require_response(x: Exchange) -> int:

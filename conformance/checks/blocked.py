@@ -1,7 +1,6 @@
 """Blocked, empty and cut-short candidates: one choice with ``content_filter`` or
 ``length`` (or a clean OpenAI-shaped 4xx), never a 500 or an empty ``choices`` list
-(client-breakages.md F6: BerriAI/litellm#40477, epam/ai-dial-adapter-vertexai#149,
-router-for-me/CLIProxyAPI#931)."""
+(docs/breakages.md F6)."""
 
 from __future__ import annotations
 
@@ -17,8 +16,9 @@ from .stream import finish_reasons
 __all__: list[str] = []
 
 SOURCE = (
-    "client-breakages.md F6 (BerriAI/litellm#40477, epam/ai-dial-adapter-vertexai#149, "
-    "router-for-me/CLIProxyAPI#931)"
+    "https://github.com/BerriAI/litellm/issues/40477; "
+    "https://github.com/epam/ai-dial-adapter-vertexai/issues/149; "
+    "https://github.com/router-for-me/CLIProxyAPI/issues/931; docs/gemini-wire.md#a2-unary-response"
 )
 
 

@@ -6,6 +6,9 @@ from ..exchange import Exchange
 from ..registry import CheckFailure, Severity, check, excerpt
 from ._common import json_object, require_response, require_success, validate
 
+COMPLETION_OBJECT = "https://platform.openai.com/docs/api-reference/chat/object"
+"""OpenAI's reference of the chat.completion object."""
+
 __all__: list[str] = []
 
 
@@ -14,7 +17,9 @@ __all__: list[str] = []
     title="GET /models answers the OpenAI list shape {object: list, data: [{id, object: model}]}",
     severity=Severity.HIGH,
     source=(
-        "client-breakages.md G1 (vllm-project/router#134, BerriAI/litellm#865); wire-formats.md B4"
+        "https://github.com/vllm-project/router/issues/134; "
+        "https://github.com/BerriAI/litellm/issues/865; "
+        "https://platform.openai.com/docs/api-reference/models/list"
     ),
     probes=("models",),
     features=("models",),
@@ -33,7 +38,10 @@ def models_list_shape(x: Exchange) -> None:
     "models.ids_plain",
     title="Model ids carry no 'models/' prefix (clients send them back as `model`)",
     severity=Severity.LOW,
-    source="client-breakages.md G1 (OpenCoworkAI/open-codesign#175)",
+    source=(
+        "https://github.com/OpenCoworkAI/open-codesign/issues/175; "
+        "docs/gemini-wire.md#a6-other-endpoints"
+    ),
     probes=("models",),
     features=("models",),
 )
@@ -53,7 +61,7 @@ def models_ids_plain(x: Exchange) -> None:
     "chat.completion_shape",
     title="A chat completion answers 200 with a valid chat.completion object",
     severity=Severity.CRITICAL,
-    source="wire-formats.md B1; spec/openapi/openai-core.yaml ChatCompletion",
+    source=f"{COMPLETION_OBJECT}; docs/openai-wire.md#b1-chat-completion-objects-and-chunks",
     probes=("chat",),
     features=("chat",),
 )
@@ -73,7 +81,7 @@ def completion_shape(x: Exchange) -> None:
     "chat.content_present",
     title="The answer's text is in choices[0].message.content",
     severity=Severity.HIGH,
-    source="client-breakages.md F6 (LibreChat#10377 'Received empty response')",
+    source=f"https://github.com/danny-avila/LibreChat/issues/10377; {COMPLETION_OBJECT}",
     probes=("chat",),
     features=("chat",),
 )
@@ -94,7 +102,7 @@ def content_present(x: Exchange) -> None:
     "chat.usage",
     title="usage reports integer token counts with total = prompt + completion",
     severity=Severity.MEDIUM,
-    source="wire-formats.md B1 usage; A2 (totalTokenCount = prompt + candidates + thoughts)",
+    source=f"{COMPLETION_OBJECT}; docs/gemini-wire.md#a2-unary-response",
     probes=("chat",),
     features=("chat",),
 )

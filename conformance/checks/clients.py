@@ -14,11 +14,13 @@ from ..exchange import Exchange
 from ..oracles import replay_openai_python
 from ..oracles_node import NodeOutcome
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, check, excerpt
-from ._common import require_response, require_success
+from ._common import OPENAI_PYTHON, require_response, require_success
 
 __all__: list[str] = []
 
-_SDK = "openai/openai-python src/openai/_streaming.py, lib/streaming/chat/_completions.py"
+_SDK = f"{OPENAI_PYTHON}_streaming.py; {OPENAI_PYTHON}lib/streaming/chat/_completions.py"
+_NODE_SDK = "https://github.com/openai/openai-node/blob/v5.0.0/src/core/streaming.ts"
+_PARSERS = "docs/sse.md#what-real-parsers-do-with-the-same-bytes"
 
 
 def _fail_on_error(x: Exchange, how: str, what: str) -> Any:
@@ -63,7 +65,11 @@ for _probe, (_what, _mode, _features) in _STREAMS.items():
         f"clients.openai_python.{_probe}",
         title=f"openai-python consumes {_what} without an exception",
         severity=Severity.CRITICAL,
-        source=f"{_SDK}; sse-framing.md 'What clients actually do'",
+        source=(
+            f"{_SDK}; https://github.com/router-for-me/CLIProxyAPI/issues/2460; {_PARSERS}"
+            if _probe == "stream_slow"
+            else f"{_SDK}; {_PARSERS}"
+        ),
         probes=(_probe,),
         mode=_mode,
         features=_features,
@@ -74,7 +80,11 @@ for _probe, (_what, _mode, _features) in _STREAMS.items():
     "clients.openai_python.stream_helper_tools",
     title="openai-python's chat.completions.stream() assembles the streamed tool calls",
     severity=Severity.CRITICAL,
-    source=f"{_SDK}; client-breakages.md A1 (openai/openai-python#2806)",
+    source=(
+        f"{OPENAI_PYTHON}lib/streaming/_deltas.py; "
+        "https://github.com/openai/openai-python/issues/2806; "
+        "docs/openai-wire.md#b1-chat-completion-objects-and-chunks"
+    ),
     probes=("tool_calls_stream",),
     mode=Mode.CONTROLLED,
     features=("stream", "tools"),
@@ -102,7 +112,10 @@ def stream_helper_tools(x: Exchange) -> None:
     "clients.openai_python.completion",
     title="openai-python parses the chat completion and reads message.content",
     severity=Severity.CRITICAL,
-    source=_SDK,
+    source=(
+        f"{OPENAI_PYTHON}resources/chat/completions/completions.py; "
+        "docs/openai-wire.md#b1-chat-completion-objects-and-chunks"
+    ),
     probes=("chat",),
     features=("chat",),
 )
@@ -123,7 +136,10 @@ def completion(x: Exchange) -> None:
     "clients.openai_python.models",
     title="openai-python lists the models",
     severity=Severity.HIGH,
-    source=f"{_SDK}; client-breakages.md G1",
+    source=(
+        f"{OPENAI_PYTHON}resources/models.py; https://github.com/vllm-project/router/issues/134; "
+        "docs/openai-wire.md#b4-other-endpoints"
+    ),
     probes=("models",),
     features=("models",),
 )
@@ -138,7 +154,8 @@ _EXPECTED_ERRORS: dict[str, tuple[str, ...]] = {
     "unknown_model": ("NotFoundError", "BadRequestError"),
     "rate_limit": ("RateLimitError",),
 }
-"""The openai-python exception classes client code catches for each situation (B3)."""
+"""The openai-python exception classes client code catches for each situation
+(docs/openai-wire.md B3)."""
 
 
 def _check_error_replay(x: Exchange) -> None:
@@ -179,7 +196,10 @@ for _probe, _mode in (
         title=f"openai-python raises {' or '.join(_EXPECTED_ERRORS[_probe])} for the "
         f"{_probe.replace('_', ' ')} error, with its message",
         severity=Severity.MEDIUM,
-        source=f"wire-formats.md B3 status to class; client-breakages.md D1; {_SDK}",
+        source=(
+            f"{OPENAI_PYTHON}_client.py; {OPENAI_PYTHON}_exceptions.py; "
+            "docs/openai-wire.md#b3-errors-and-retries"
+        ),
         probes=(_probe,),
         mode=_mode,
         features=("chat",),
@@ -215,8 +235,8 @@ for _probe, (_what, _mode, _features) in _NODE.items():
         title=f"openai-node consumes {_what} without an exception",
         severity=Severity.HIGH,
         source=(
-            "openai/openai-node src/core/streaming.ts (exact '[DONE]', SyntaxError on bad "
-            "JSON); wire-formats.md B2; client-breakages.md A4 (mnfst/llm-gateway#2053)"
+            f"{_NODE_SDK}; https://github.com/mnfst/llm-gateway/issues/2053; "
+            "docs/openai-wire.md#b2-how-the-sdks-decode-a-stream"
         ),
         probes=(_probe,),
         mode=_mode,
@@ -228,7 +248,11 @@ for _probe, (_what, _mode, _features) in _NODE.items():
     "clients.openai_python.parse",
     title="openai-python's chat.completions.parse() turns a json_schema answer into the model",
     severity=Severity.MEDIUM,
-    source=f"client-breakages.md F4 ('beta.chat.completions.parse succeeds'); {_SDK}",
+    source=(
+        f"{OPENAI_PYTHON}lib/_parsing/_completions.py; "
+        "https://github.com/GewoonJaap/gemini-cli-openai/issues/150; "
+        "docs/breakages.md#f4-response_format-dropped"
+    ),
     probes=("response_json_schema",),
     mode=Mode.CONTROLLED,
     features=("chat",),

@@ -26,7 +26,6 @@ from spec import (
     response_object,
     stream_contract,
 )
-from spec.profiles import PROFILES
 
 from ..exchange import Exchange
 from ..probes import PROBES
@@ -93,7 +92,7 @@ def contract_problems(document: str, x: Exchange, base_path: str = "") -> list[s
         errored = False
         for payload in x.sse.payloads:
             if isinstance(payload.value, dict) and "error" in payload.value:
-                errored = True  # OpenAI's in-stream error event (wire-formats.md B2) ends it
+                errored = True  # OpenAI's in-stream error event (docs/openai-wire.md B2) ends it
                 break
             if payload.error is not None:
                 problems.append(f"event {payload.index}: not JSON")
@@ -142,7 +141,7 @@ check(
     "contract.responses",
     title="Every response matches the profile's own OpenAPI document (status, body, events)",
     severity=Severity.MEDIUM,
-    source="spec/openapi/<profile>.yaml, derived from the profile's source document",
+    source="docs/profiles.md#what-the-contract-checks-hold-a-target-to",
     probes=("chat",),
     also=tuple(
         name
@@ -156,7 +155,7 @@ check(
     "contract.rate_limit",
     title="The profile's documented rate limit is enforced (a short burst gets a 429)",
     severity=Severity.LOW,
-    source="the profile's document, 'Rate Limits' (e.g. 000: 5 s between same-model requests)",
+    source="docs/profiles.md#documented-rate-limits",
     probes=("rate_limit_burst",),
 )
 def rate_limit(x: Exchange) -> None:
@@ -317,8 +316,9 @@ def _register_endpoints() -> None:
             # embeddings (judged by their own checks) break clients broadly
             severity=Severity.LOW if item.profile == "openai-core" else Severity.MEDIUM,
             source=(
-                f"spec/openapi/{item.profile}.yaml operation {ep.operation_id} "
-                f"({PROFILES[item.profile].document})"
+                "https://github.com/openai/openai-openapi; docs/profiles.md#openai-core"
+                if item.profile == "openai-core"
+                else f"docs/profiles.md#{item.profile}"
             ),
             probes=(item.probe,),
             profiles=(item.profile,),

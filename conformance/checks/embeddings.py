@@ -1,6 +1,6 @@
 """Embeddings: the OpenAI list shape, ``dimensions`` honoured, and ``encoding_format:
-base64`` (little-endian float32), which openai-python sends by default (wire-formats.md B4;
-client-breakages.md G2)."""
+base64`` (little-endian float32), which openai-python sends by default
+(docs/openai-wire.md B4; docs/breakages.md G2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..exchange import Exchange
 from ..oracles import replay_openai_python
 from ..probes.basic import EMBEDDING_DIMENSIONS
 from ..registry import CheckFailure, NotApplicable, Severity, check, excerpt
-from ._common import json_object, require_response, require_success, validate
+from ._common import OPENAI_PYTHON, json_object, require_response, require_success, validate
 
 __all__: list[str] = []
 
@@ -21,7 +21,10 @@ __all__: list[str] = []
     "embeddings.shape",
     title="Embeddings answer the OpenAI list shape, one entry per input, indexed in order",
     severity=Severity.HIGH,
-    source="wire-formats.md B4; spec/openapi/openai-core.yaml EmbeddingList",
+    source=(
+        "https://platform.openai.com/docs/api-reference/embeddings/object; "
+        "docs/openai-wire.md#b4-other-endpoints"
+    ),
     probes=("embeddings",),
     features=("embeddings",),
     also=("embeddings_base64",),
@@ -46,7 +49,10 @@ def shape(x: Exchange) -> None:
     "embeddings.dimensions",
     title="`dimensions` is honoured (vectors of that length)",
     severity=Severity.MEDIUM,
-    source="client-breakages.md G2 (diegosouzapw/OmniRoute#4449: 3072 instead of 1536)",
+    source=(
+        "https://github.com/diegosouzapw/OmniRoute/issues/4449; "
+        "https://platform.openai.com/docs/api-reference/embeddings/create"
+    ),
     probes=("embeddings",),
     features=("embeddings",),
 )
@@ -66,7 +72,9 @@ def dimensions(x: Exchange) -> None:
     "embeddings.base64",
     title="encoding_format base64 gives little-endian float32 vectors openai-python decodes",
     severity=Severity.HIGH,
-    source="wire-formats.md B4 (the Python SDK sends base64 unless told otherwise), C6",
+    source=(
+        f"{OPENAI_PYTHON}resources/embeddings.py; docs/openai-wire.md#c6-speak-base64-embeddings"
+    ),
     probes=("embeddings_base64",),
     features=("embeddings",),
 )

@@ -1,9 +1,9 @@
 """Errors: the status codes and the OpenAI error envelope clients depend on.
 
 openai-python maps the status to an exception class and unwraps
-``body.get("error", body)`` (wire-formats.md B3); anything but an object with
+``body.get("error", body)`` (docs/openai-wire.md B3); anything but an object with
 ``error.message`` gives users "400 status code (no body)" in openai-node
-(client-breakages.md D1). Status mapping and 429 handling: D2, E1.
+(docs/breakages.md D1). Status mapping and 429 handling: docs/breakages.md D2, E1.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from ..exchange import Exchange
 from ..probes.faults import STATUS_MAP
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
-from ._common import OPENAI_ERROR_SOURCE, require_response
+from ._common import OPENAI_ERROR_SOURCE, OPENAI_PYTHON, require_response
 from .upstream import credential_of, generate_calls
 
 __all__ = ["ERROR_PROBES", "check_envelope"]
@@ -80,7 +80,10 @@ for _probe, (_what, _mode) in ERROR_PROBES.items():
     "errors.bad_key_status",
     title="A wrong API key gets 401 (or 403), never 2xx, 404 or 5xx",
     severity=Severity.HIGH,
-    source="wire-formats.md B3 status to class; client-breakages.md G3",
+    source=(
+        f"{OPENAI_PYTHON}_client.py; https://platform.openai.com/docs/guides/error-codes; "
+        "docs/openai-wire.md#b3-errors-and-retries"
+    ),
     probes=("bad_key",),
     features=("chat",),
 )
@@ -97,7 +100,10 @@ def bad_key_status(x: Exchange) -> None:
     "errors.unknown_model_status",
     title="An unknown model gets 400 or 404, never 2xx or 5xx",
     severity=Severity.HIGH,
-    source="client-breakages.md D2 (SDKs retry 5xx: a 4xx turned 5xx causes pointless retries)",
+    source=(
+        f"{OPENAI_PYTHON}_base_client.py; docs/openai-wire.md#b3-errors-and-retries; "
+        "docs/breakages.md#d2-wrong-status-codes"
+    ),
     probes=("unknown_model",),
     features=("chat",),
 )
@@ -113,7 +119,10 @@ def unknown_model_status(x: Exchange) -> None:
     "errors.malformed_body_status",
     title="A malformed JSON body gets 400 (or 422), never 2xx or 5xx",
     severity=Severity.HIGH,
-    source="client-breakages.md D2 (freellmapi#97: a 400 reported as 502)",
+    source=(
+        "https://github.com/tashfeenahmed/freellmapi/issues/97; "
+        "docs/breakages.md#d2-wrong-status-codes"
+    ),
     probes=("malformed_body",),
     features=("chat",),
 )
@@ -129,7 +138,10 @@ def malformed_body_status(x: Exchange) -> None:
     "errors.rate_limit_status",
     title="An upstream 429 RESOURCE_EXHAUSTED stays a 429",
     severity=Severity.CRITICAL,
-    source="client-breakages.md D2, E1 (snailyp/gemini-balance#327: Gemini 429 returned as 500)",
+    source=(
+        "https://github.com/snailyp/gemini-balance/issues/327; "
+        "docs/breakages.md#d2-wrong-status-codes; docs/breakages.md#e1-429-handling-and-retries"
+    ),
     probes=("rate_limit",),
     mode=Mode.CONTROLLED,
     features=("chat",),
@@ -147,7 +159,10 @@ def rate_limit_status(x: Exchange) -> None:
     "errors.retry_after",
     title="A 429 carries Retry-After (or retry-after-ms) of at least the upstream retryDelay",
     severity=Severity.HIGH,
-    source="client-breakages.md E1; wire-formats.md C5 (RetryInfo.retryDelay -> retry-after)",
+    source=(
+        f"{OPENAI_PYTHON}_base_client.py; https://ai.google.dev/gemini-api/docs/rate-limits; "
+        "docs/openai-wire.md#c5-turn-retryinfo-into-retry-after"
+    ),
     probes=("rate_limit",),
     mode=Mode.CONTROLLED,
     features=("chat",),
@@ -173,7 +188,10 @@ def retry_after(x: Exchange) -> None:
     "errors.rate_limit_stream_status",
     title="A streamed request rejected upstream before the first token gets a real 429",
     severity=Severity.HIGH,
-    source="client-breakages.md D2 (coder/aibridge#56: '200 OK with a blank body')",
+    source=(
+        "https://github.com/coder/aibridge/issues/56; "
+        "docs/openai-wire.md#b2-how-the-sdks-decode-a-stream"
+    ),
     probes=("rate_limit_stream",),
     mode=Mode.CONTROLLED,
     features=("chat", "stream"),
@@ -194,8 +212,8 @@ def rate_limit_stream_status(x: Exchange) -> None:
     title="The proxy does not retry an upstream 429 before its RetryInfo delay",
     severity=Severity.MEDIUM,
     source=(
-        "client-breakages.md E1 (1rgs/claude-code-proxy#89, tech-shrimp/gemini-balance-lite#7); "
-        "wire-formats.md A5 RetryInfo"
+        "https://github.com/1rgs/claude-code-proxy/issues/89; "
+        "https://github.com/tech-shrimp/gemini-balance-lite/issues/7; docs/gemini-wire.md#a5-errors"
     ),
     probes=("rate_limit",),
     mode=Mode.CONTROLLED,
@@ -225,8 +243,8 @@ def no_early_retry(x: Exchange) -> None:
     "quota is spent",
     severity=Severity.MEDIUM,
     source=(
-        "client-breakages.md E1 (snailyp/gemini-balance#241: keys rotated, yet the client "
-        "got the 429); 002 'Token rotation' (quota_exhausted); 004 credential rotation"
+        "https://github.com/snailyp/gemini-balance/issues/241; "
+        "docs/profiles.md#antigravity2api; docs/profiles.md#gemini-cli-proxy"
     ),
     probes=("key_rate_limit",),
     mode=Mode.CONTROLLED,
@@ -297,7 +315,11 @@ for _probe, (_scenario, _grpc, _code) in STATUS_MAP.items():
         title=f"An upstream {_code} {_grpc} reaches the client as "
         f"{_code if _code < 500 else '5xx'} with an OpenAI error body",
         severity=Severity.HIGH,
-        source="client-breakages.md D2 (freellmapi#97, snailyp/gemini-balance#29); D1",
+        source=(
+            "https://github.com/tashfeenahmed/freellmapi/issues/97; "
+            "https://github.com/snailyp/gemini-balance/issues/29; docs/gemini-wire.md#a5-errors; "
+            "docs/breakages.md#d2-wrong-status-codes"
+        ),
         probes=(_probe,),
         mode=Mode.CONTROLLED,
         features=("chat",),
@@ -310,8 +332,8 @@ for _probe, (_scenario, _grpc, _code) in STATUS_MAP.items():
     "(x-should-retry: false or Retry-After > 120 s)",
     severity=Severity.MEDIUM,
     source=(
-        "client-breakages.md E1 (1rgs/claude-code-proxy#89); wire-formats.md B3 "
-        "(x-should-retry overrides everything), C5"
+        f"https://github.com/1rgs/claude-code-proxy/issues/89; {OPENAI_PYTHON}_base_client.py; "
+        "docs/openai-wire.md#c5-turn-retryinfo-into-retry-after"
     ),
     probes=("daily_quota",),
     mode=Mode.CONTROLLED,
@@ -341,7 +363,11 @@ def daily_quota(x: Exchange) -> None:
     title="The target's own 429 (its documented rate limit) carries Retry-After and an "
     "OpenAI error body",
     severity=Severity.MEDIUM,
-    source="wire-formats.md B3 (retry-after-ms, retry-after); client-breakages.md D1, E1",
+    source=(
+        f"{OPENAI_PYTHON}_base_client.py; "
+        "https://www.rfc-editor.org/rfc/rfc9110#field.retry-after; "
+        "docs/openai-wire.md#b3-errors-and-retries"
+    ),
     probes=("rate_limit_burst",),
 )
 def own_rate_limit_retry_after(x: Exchange) -> None:

@@ -1,5 +1,5 @@
 """HTTP-level behaviour browsers depend on: CORS preflight for the openai SDK's headers
-(client-breakages.md G4)."""
+(docs/breakages.md G4)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ _NEEDED = ("authorization", "content-type", "x-stainless-os", "x-stainless-timeo
     title="A browser preflight with the openai SDK's x-stainless-* headers is allowed",
     severity=Severity.LOW,
     source=(
-        "client-breakages.md G4 (lidge-jun/opencodex#1773, LeenHawk/gproxy#238, "
-        "GD4AI/obsidian-llm-wiki#17); Fetch standard CORS-preflight"
+        "https://github.com/lidge-jun/opencodex/issues/1773; "
+        "https://github.com/LeenHawk/gproxy/issues/238; "
+        "https://github.com/GD4AI/obsidian-llm-wiki/issues/17; "
+        "https://fetch.spec.whatwg.org/#cors-preflight-fetch"
     ),
     probes=("cors_preflight",),
     features=("chat",),

@@ -34,8 +34,9 @@ check(
     title="Generated valid chat requests always get a valid chat.completion or a clean error",
     severity=Severity.HIGH,
     source=(
-        "spec/openapi/openai-core.yaml ChatCompletionRequest (hypothesis strategies); "
-        "wire-formats.md B1; client-breakages.md F1, F3"
+        "https://platform.openai.com/docs/api-reference/chat/create; "
+        "docs/breakages.md#f1-openai-only-fields-rejected; "
+        "docs/breakages.md#f3-content-part-arrays-rejected"
     ),
     probes=("prop_chat",),
     features=("chat",),
@@ -44,7 +45,10 @@ check(
     "properties.stream",
     title="Generated valid streamed requests always get a stream that keeps every stream rule",
     severity=Severity.HIGH,
-    source="sse-framing.md; client-breakages.md A2-A6; wire-formats.md B1, B2",
+    source=(
+        "docs/sse.md#a-stream-every-client-can-read; "
+        "docs/openai-wire.md#b1-chat-completion-objects-and-chunks"
+    ),
     probes=("prop_stream",),
     features=("chat", "stream"),
 )(_property_check("generated streamed requests"))
@@ -53,7 +57,11 @@ check(
     title="Invalid requests (schemathesis negative cases) get a 4xx in the OpenAI envelope, "
     "never a 5xx",
     severity=Severity.HIGH,
-    source="client-breakages.md D1, D2; schemathesis negative data generation",
+    source=(
+        "https://schemathesis.readthedocs.io/en/stable/; "
+        "docs/breakages.md#d1-error-bodies-that-are-not-openais-shape; "
+        "docs/breakages.md#d2-wrong-status-codes"
+    ),
     probes=("prop_negative",),
     features=("chat",),
 )(_property_check("invalid requests"))

@@ -1,5 +1,5 @@
 """Reasoning: Gemini thought parts must reach clients as ``reasoning_content`` and never
-leak into ``content`` (client-breakages.md C1; wire-formats.md B5)."""
+leak into ``content`` (docs/breakages.md C1; docs/openai-wire.md B5)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from .upstream import generation_config, normalise, upstream_answer
 __all__ = ["answer_texts"]
 
 _LEAK_SOURCE = (
-    "client-breakages.md C1 (BerriAI/litellm#10227, openclaw#61350, lijunzh/koda#491); "
-    "antigravity2api 'Chain of Thought Response Format'"
+    "https://github.com/BerriAI/litellm/issues/10227; https://github.com/lijunzh/koda/issues/491; "
+    "docs/breakages.md#c1-thoughts-in-content-or-in-a-field-nobody-reads"
 )
 
 
@@ -112,7 +112,10 @@ for _probe, _label in (("thoughts", "unary"), ("thoughts_stream", "stream")):
         f"reasoning.reasoning_content{_suffix}",
         title=f"Thought parts arrive in `reasoning_content` ({_label})",
         severity=Severity.MEDIUM,
-        source="client-breakages.md C1; wire-formats.md B5 (DeepSeek format)",
+        source=(
+            "https://api-docs.deepseek.com/guides/reasoning_model; "
+            "docs/openai-wire.md#b5-reasoning-fields"
+        ),
         probes=(_probe,),
         mode=Mode.CONTROLLED,
         features=("chat", "reasoning"),
@@ -140,8 +143,8 @@ def _accepted(x: Exchange, what: str) -> None:
 
 
 _C2 = (
-    "client-breakages.md C2 (BerriAI/litellm#16548, mozilla-ai/any-llm#1293, #1345); "
-    "wire-formats.md A1 thinkingConfig, B5"
+    "https://ai.google.dev/gemini-api/docs/openai; https://ai.google.dev/gemini-api/docs/thinking; "
+    "https://github.com/BerriAI/litellm/issues/16548; https://github.com/mozilla-ai/any-llm/issues/1293"
 )
 
 
@@ -223,7 +226,10 @@ def effort_gemini3(low: Exchange, high: Exchange) -> None:
     "reasoning.reasoning_tokens",
     title="usage.completion_tokens_details.reasoning_tokens reports the thought tokens",
     severity=Severity.LOW,
-    source="client-breakages.md C2; wire-formats.md B1, B5 (OpenRouter, DeepSeek)",
+    source=(
+        "https://platform.openai.com/docs/api-reference/chat/object; "
+        "docs/openai-wire.md#b5-reasoning-fields"
+    ),
     probes=("thoughts",),
     mode=Mode.CONTROLLED,
     features=("reasoning",),
@@ -247,8 +253,9 @@ def reasoning_tokens(x: Exchange) -> None:
     "(thoughts in reasoning_content, not content)",
     severity=Severity.HIGH,
     source=(
-        "client-breakages.md C1 (LibreChat#10377 'Received empty response' on "
-        "reasoning-only output; voideditor/void#458)"
+        "https://github.com/danny-avila/LibreChat/issues/10377; "
+        "https://github.com/voideditor/void/issues/458; "
+        "docs/breakages.md#c1-thoughts-in-content-or-in-a-field-nobody-reads"
     ),
     probes=("thoughts_tool_call_stream",),
     mode=Mode.CONTROLLED,

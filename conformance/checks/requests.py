@@ -1,5 +1,5 @@
 """Requests real clients send must be accepted: OpenAI-only fields and content-part
-arrays (client-breakages.md F1, F3)."""
+arrays (docs/breakages.md F1, F3)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ __all__: list[str] = []
     title="OpenAI-only fields (store, metadata, user, parallel_tool_calls, ...) are tolerated",
     severity=Severity.HIGH,
     source=(
-        "client-breakages.md F1 (ed-donner/agents#45, jackmpcollins/magentic#382, "
-        "MinLL/SkyrimNet-GamePlugin#77)"
+        "https://github.com/ed-donner/agents/issues/45; "
+        "https://github.com/jackmpcollins/magentic/issues/382; "
+        "https://github.com/MinLL/SkyrimNet-GamePlugin/issues/77"
     ),
     probes=("kitchen_sink",),
     features=("chat",),
@@ -40,7 +41,10 @@ def openai_only_fields(x: Exchange) -> None:
     "requests.content_part_arrays",
     title="Message content given as an array of text parts is accepted for every role",
     severity=Severity.HIGH,
-    source="client-breakages.md F3 (tashfeenahmed/freellmapi#75: opencode, continue.dev)",
+    source=(
+        "https://github.com/tashfeenahmed/freellmapi/issues/75; "
+        "https://platform.openai.com/docs/api-reference/chat/create"
+    ),
     probes=("content_parts",),
     features=("chat",),
 )
@@ -68,7 +72,10 @@ def content_part_arrays(x: Exchange) -> str | None:
     "requests.n_choices",
     title=f"n={N_CHOICES} gives {N_CHOICES} choices indexed 0..{N_CHOICES - 1} (or a clear 400)",
     severity=Severity.MEDIUM,
-    source="client-breakages.md F8 (songquanpeng/one-api#2209, lbjlaq/Antigravity-Manager#361)",
+    source=(
+        "https://github.com/songquanpeng/one-api/issues/2209; "
+        "https://github.com/lbjlaq/Antigravity-Manager/issues/361"
+    ),
     probes=("n_choices",),
     mode=Mode.CONTROLLED,
     features=("chat",),

@@ -1,5 +1,5 @@
 """Multi-turn tool calling: Gemini 3 thought signatures must survive the round trip, and
-tool-call ids must not repeat across answers (client-breakages.md B1, B4)."""
+tool-call ids must not repeat across answers (docs/breakages.md B1, B4)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from .tools import collect_stream_calls
 __all__: list[str] = []
 
 B1 = (
-    "client-breakages.md B1 (langgenius/dify-official-plugins#2088, snailyp/gemini-balance#391, "
-    "OpenHands/software-agent-sdk#1500, continuedev/continue#8865); Google: 'you must pass "
-    "back thought signatures during function calling'"
+    "https://ai.google.dev/gemini-api/docs/thought-signatures; "
+    "https://github.com/langgenius/dify-official-plugins/issues/2088; "
+    "https://github.com/snailyp/gemini-balance/issues/391; "
+    "https://github.com/OpenHands/software-agent-sdk/issues/1500"
 )
 
 
@@ -72,8 +73,9 @@ def _unary_ids(x: Exchange) -> list[str]:
     title="Tool-call ids do not repeat across answers (no call_0 reset per turn)",
     severity=Severity.MEDIUM,
     source=(
-        "client-breakages.md B4 (langchain-ai/langchainjs#10170, camel-ai/camel#3027, "
-        "danny-avila/LibreChat#8490)"
+        "https://github.com/langchain-ai/langchainjs/issues/10170; "
+        "https://github.com/camel-ai/camel/issues/3027; "
+        "https://github.com/danny-avila/LibreChat/issues/8490"
     ),
     probes=("tool_calls", "tool_calls_stream"),
     mode=Mode.CONTROLLED,

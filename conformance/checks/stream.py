@@ -1,8 +1,8 @@
 """Streaming: SSE framing and the chunk sequence rules every OpenAI client relies on.
 
-Sources: ``../shared/reference/sse-framing.md`` (WHATWG rules and what openai-python,
-openai-node and schemathesis do with the same bytes), ``client-breakages.md`` A2-A6 and
-``wire-formats.md`` B1-B2.
+Sources: ``docs/sse.md`` (the WHATWG rules and what openai-python, openai-node and
+schemathesis do with the same bytes), ``docs/breakages.md`` A2-A7 and
+``docs/openai-wire.md`` B1-B2; each check's page is ``docs/checks/stream.md``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..exchange import Exchange
 from ..oracles import replay_openai_python
 from ..probes.faults import PACED_MS
 from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
-from ._common import chunks_of, require_response, require_success, schema_errors
+from ._common import OPENAI_PYTHON, chunks_of, require_response, require_success, schema_errors
 from .upstream import upstream_answer
 
 WHATWG = (
@@ -34,6 +34,10 @@ OTHER_STREAMS = (
     "stream_slow",
 )
 """Streams the framing rules are also applied to, when they ran."""
+PARSERS = "docs/sse.md#what-real-parsers-do-with-the-same-bytes"
+"""What openai-python and other parsers do with the same bytes."""
+CHUNK_OBJECT = "https://platform.openai.com/docs/api-reference/chat/streaming"
+"""OpenAI's reference of the chat.completion.chunk object."""
 
 
 def _field(line: str) -> str:
@@ -44,7 +48,10 @@ def _field(line: str) -> str:
     "stream.content_type",
     title="A streamed completion answers 200 with Content-Type text/event-stream",
     severity=Severity.HIGH,
-    source="wire-formats.md B2; client-breakages.md A7 (hey-api/hey-api#3054)",
+    source=(
+        "https://html.spec.whatwg.org/multipage/server-sent-events.html#the-eventsource-interface; "
+        f"{CHUNK_OBJECT}; docs/sse.md#a-stream-every-client-can-read"
+    ),
     probes=("chat_stream",),
     features=("stream",),
     also=OTHER_STREAMS,
@@ -65,7 +72,10 @@ def content_type(x: Exchange) -> None:
     "stream.data_lines_only",
     title="A stream holds only `data:` lines and `:` comments (no event:, id:, retry:)",
     severity=Severity.MEDIUM,
-    source="sse-framing.md 'What clients actually do'; client-breakages.md A4",
+    source=(
+        "https://github.com/router-for-me/CLIProxyAPI/issues/2460; "
+        f"https://github.com/mnfst/llm-gateway/issues/2053; {PARSERS}"
+    ),
     probes=("chat_stream",),
     features=("stream",),
     also=OTHER_STREAMS,
@@ -94,8 +104,8 @@ def data_lines_only(x: Exchange) -> None:
     title="No block dispatches an empty data payload (it crashes json.loads in openai-python)",
     severity=Severity.CRITICAL,
     source=(
-        "client-breakages.md A4 (router-for-me/CLIProxyAPI#2460, openai/openai-python#2722); "
-        "sse-framing.md"
+        "https://github.com/router-for-me/CLIProxyAPI/issues/2460; "
+        f"https://github.com/openai/openai-python/issues/2722; {PARSERS}"
     ),
     probes=("chat_stream",),
     features=("stream",),
@@ -133,7 +143,7 @@ def no_empty_events(x: Exchange) -> None:
     "stream.no_bom",
     title="The stream does not start with a byte order mark",
     severity=Severity.HIGH,
-    source="sse-framing.md 'leading BOM': openai-python loses the first event",
+    source=f"{WHATWG}; {OPENAI_PYTHON}_streaming.py; {PARSERS}",
     probes=("chat_stream",),
     features=("stream",),
     also=OTHER_STREAMS,
@@ -151,7 +161,10 @@ def no_bom(x: Exchange) -> None:
     "stream.payloads_json",
     title="Every event's data (other than [DONE]) is one JSON object",
     severity=Severity.CRITICAL,
-    source="wire-formats.md B2 'Bad JSON'; client-breakages.md A4 (mnfst/llm-gateway#2053)",
+    source=(
+        f"https://github.com/mnfst/llm-gateway/issues/2053; {OPENAI_PYTHON}_streaming.py; "
+        "docs/openai-wire.md#b2-how-the-sdks-decode-a-stream"
+    ),
     probes=("chat_stream",),
     features=("stream",),
     also=OTHER_STREAMS,
@@ -176,7 +189,7 @@ def payloads_json(x: Exchange) -> None:
     "stream.events_closed",
     title="Every event is closed by a blank line (an unclosed last event is discarded)",
     severity=Severity.HIGH,
-    source=f"{WHATWG} ('incomplete event discarded'); sse-framing.md",
+    source=f"{WHATWG}; docs/sse.md#the-whatwg-rules",
     probes=("chat_stream",),
     features=("stream",),
     also=OTHER_STREAMS,
@@ -195,7 +208,10 @@ def events_closed(x: Exchange) -> None:
     "stream.done_terminator",
     title="The stream ends with `data: [DONE]` and nothing after it",
     severity=Severity.HIGH,
-    source="client-breakages.md A3 (ikawrakow/ik_llama.cpp#467); wire-formats.md B2 'Sentinel'",
+    source=(
+        f"https://github.com/ikawrakow/ik_llama.cpp/issues/467; {OPENAI_PYTHON}_streaming.py; "
+        f"{PARSERS}"
+    ),
     probes=("chat_stream",),
     features=("stream",),
     also=OTHER_STREAMS,
@@ -226,7 +242,7 @@ def done_terminator(x: Exchange) -> None:
     "stream.chunk_schema",
     title="Every chunk is a valid chat.completion.chunk",
     severity=Severity.HIGH,
-    source="wire-formats.md B1; spec/openapi/openai-core.yaml ChatCompletionChunk",
+    source=f"{CHUNK_OBJECT}; docs/openai-wire.md#b1-chat-completion-objects-and-chunks",
     probes=("chat_stream",),
     features=("stream",),
     also=OTHER_STREAMS,
@@ -250,7 +266,11 @@ def _choices(chunk: dict[str, Any]) -> list[dict[str, Any]]:
     "stream.role_first",
     title="The first delta of each choice carries role 'assistant'",
     severity=Severity.MEDIUM,
-    source="client-breakages.md A6 (langwatch/langwatch#6196, MiniMax-AI/MiniMax-M2.5#2)",
+    source=(
+        "https://github.com/langwatch/langwatch/issues/6196; "
+        "https://github.com/MiniMax-AI/MiniMax-M2.5/issues/2; "
+        "https://github.com/maximhq/bifrost/issues/6523"
+    ),
     probes=("chat_stream",),
     features=("stream",),
     also=OTHER_STREAMS,
@@ -284,7 +304,7 @@ def role_first(x: Exchange) -> None:
     "stream.constant_identity",
     title="id, created and model are the same on every chunk",
     severity=Severity.MEDIUM,
-    source="client-breakages.md A6 (open-webui#23917: 'a new uuid4() for every chunk')",
+    source=f"https://github.com/open-webui/open-webui/issues/23917; {CHUNK_OBJECT}",
     probes=("chat_stream",),
     features=("stream",),
     also=OTHER_STREAMS,
@@ -321,8 +341,8 @@ def finish_reasons(chunks: list[dict[str, Any]]) -> dict[int, list[tuple[int, An
     title="Each choice gets exactly one valid finish_reason, on a chunk with a delta",
     severity=Severity.HIGH,
     source=(
-        "client-breakages.md A2 (googleapis/python-genai#2868, can1357/oh-my-pi#9433); "
-        "wire-formats.md B1"
+        "https://github.com/googleapis/python-genai/issues/2868; "
+        f"https://github.com/can1357/oh-my-pi/issues/9433; {CHUNK_OBJECT}"
     ),
     probes=("chat_stream",),
     features=("stream",),
@@ -372,7 +392,10 @@ def finish_reason(x: Exchange) -> None:
     "stream.no_usage_chunk_unasked",
     title="Without stream_options.include_usage every chunk has a non-empty choices list",
     severity=Severity.MEDIUM,
-    source="client-breakages.md A5 (Arthur-Ficial/apfel#100, cline/cline#8527)",
+    source=(
+        "https://github.com/Arthur-Ficial/apfel/issues/100; "
+        "https://github.com/cline/cline/issues/8527; docs/breakages.md#a5-the-usage-chunk"
+    ),
     probes=("chat_stream",),
     features=("stream",),
 )
@@ -390,7 +413,11 @@ def no_usage_chunk_unasked(x: Exchange) -> None:
     "stream.usage_chunk",
     title="include_usage adds exactly one final chunk with choices: [] and integer usage",
     severity=Severity.MEDIUM,
-    source="client-breakages.md A5 (ROCm/ATOM#1711); wire-formats.md B1 stream_options",
+    source=(
+        "https://github.com/ROCm/ATOM/issues/1711; "
+        "https://platform.openai.com/docs/api-reference/chat/create; "
+        "docs/openai-wire.md#b1-chat-completion-objects-and-chunks"
+    ),
     probes=("chat_stream_usage",),
     features=("stream", "usage_chunk"),
 )
@@ -438,7 +465,7 @@ def usage_chunk(x: Exchange) -> None:
     "stream.content_present",
     title="A streamed answer carries its text in delta.content",
     severity=Severity.HIGH,
-    source="wire-formats.md B1; client-breakages.md F6 (router-for-me/CLIProxyAPI#931)",
+    source=f"https://github.com/router-for-me/CLIProxyAPI/issues/931; {CHUNK_OBJECT}",
     probes=("chat_stream",),
     features=("stream",),
 )
@@ -456,7 +483,7 @@ def content_present(x: Exchange) -> None:
         )
 
 
-__all__ = ["OTHER_STREAMS", "WHATWG", "finish_reasons"]
+__all__ = ["CHUNK_OBJECT", "OTHER_STREAMS", "PARSERS", "WHATWG", "finish_reasons"]
 
 
 @check(
@@ -464,8 +491,8 @@ __all__ = ["OTHER_STREAMS", "WHATWG", "finish_reasons"]
     title="An upstream stream that breaks off reaches the client as an error, not a clean end",
     severity=Severity.HIGH,
     source=(
-        "client-breakages.md A3, D3 (bigduu/Bamboo-agent#405, open-octo/octo-agent#910); "
-        "wire-formats.md B2: without [DONE] openai-python ends quietly"
+        "https://github.com/bigduu/Bamboo-agent/issues/405; "
+        f"https://github.com/open-octo/octo-agent/issues/910; {PARSERS}"
     ),
     probes=("stream_cut",),
     mode=Mode.CONTROLLED,
@@ -492,8 +519,8 @@ def upstream_cut_surfaces(x: Exchange) -> None:
     title='An upstream error mid-stream reaches the client as one data: {"error": ...} event',
     severity=Severity.HIGH,
     source=(
-        "client-breakages.md D3 (open-octo/octo-agent#910, BerriAI/litellm#32237); "
-        "wire-formats.md B2 'Errors inside the stream'"
+        "https://github.com/open-octo/octo-agent/issues/910; "
+        f"https://github.com/BerriAI/litellm/issues/32237; {OPENAI_PYTHON}_streaming.py"
     ),
     probes=("stream_error",),
     mode=Mode.CONTROLLED,
@@ -537,8 +564,9 @@ def upstream_error_event(x: Exchange) -> None:
     "client as the same text",
     severity=Severity.HIGH,
     source=(
-        "client-breakages.md A7 (Continuum-AI-Corp/OrcaRouter-Lite#98, "
-        f"alexrudall/ruby-openai#332); {WHATWG}"
+        "https://github.com/Continuum-AI-Corp/OrcaRouter-Lite/issues/98; "
+        f"https://github.com/alexrudall/ruby-openai/issues/332; {WHATWG}; "
+        "docs/gemini-wire.md#a3-streaming-altsse"
     ),
     probes=("stream_split",),
     mode=Mode.CONTROLLED,
@@ -585,7 +613,10 @@ def event_times(x: Exchange) -> list[tuple[float, dict[str, Any]]]:
     "stream.not_buffered",
     title="Streamed chunks reach the client as the upstream paces them (no buffering)",
     severity=Severity.MEDIUM,
-    source="client-breakages.md A7 (X-Accel-Buffering PRs: buffering breaks SSE)",
+    source=(
+        "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering; "
+        "docs/breakages.md#a7-framing-crlf-split-and-merged-writes-buffering"
+    ),
     probes=("stream_paced",),
     mode=Mode.CONTROLLED,
     features=("stream",),

@@ -1,5 +1,5 @@
 """What the proxy sends Gemini for tools: sanitised schemas, tool results as
-``functionResponse`` with the right names, and ``tool_choice`` modes (client-breakages.md
+``functionResponse`` with the right names, and ``tool_choice`` modes (docs/breakages.md
 B2, B3, B5), read from the mock's journal."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ GEMINI_SCHEMA_KEYS = frozenset(
     }
 )
 """Fields of Gemini's ``Schema`` (the OpenAPI subset ``parameters`` and ``responseSchema``
-take); anything else is rejected with 400 "Unknown name ..." (client-breakages.md B2)."""
+take); anything else is rejected with 400 "Unknown name ..." (docs/breakages.md B2)."""
 
 
 def _get(obj: dict[str, Any], camel: str) -> Any:
@@ -89,8 +89,9 @@ def _declarations(body: dict[str, Any]) -> list[dict[str, Any]]:
     title="Tool JSON Schemas reach Gemini without the keywords it rejects",
     severity=Severity.HIGH,
     source=(
-        "client-breakages.md B2 (tashfeenahmed/freellmapi#97, router-for-me/CLIProxyAPI#97, "
-        "cline/cline#7339, musistudio/claude-code-router#187)"
+        "https://github.com/tashfeenahmed/freellmapi/issues/97; "
+        "https://github.com/router-for-me/CLIProxyAPI/issues/97; "
+        "https://github.com/cline/cline/issues/7339; docs/gemini-wire.md#a1-request-generatecontent"
     ),
     probes=("tool_schema",),
     mode=Mode.CONTROLLED,
@@ -132,8 +133,10 @@ def schema_sanitised(x: Exchange) -> str | None:
     title="Tool results reach Gemini as functionResponse parts with the called function's name",
     severity=Severity.HIGH,
     source=(
-        "client-breakages.md B3 (NousResearch/hermes-agent#16482, aiproxer/aiproxer#468, "
-        "TanStack/ai#137)"
+        "https://github.com/NousResearch/hermes-agent/issues/16482; "
+        "https://github.com/aiproxer/aiproxer/issues/468; "
+        "https://github.com/TanStack/ai/issues/137; "
+        "https://ai.google.dev/gemini-api/docs/function-calling"
     ),
     probes=("tool_result",),
     mode=Mode.CONTROLLED,
@@ -226,7 +229,10 @@ for _probe, (_choice, _scenario) in TOOL_CHOICES.items():
         title=f"tool_choice {json.dumps(_choice)} reaches Gemini as the matching "
         "functionCallingConfig mode",
         severity=Severity.MEDIUM,
-        source="client-breakages.md B5 (mozilla-ai/any-llm#1352)",
+        source=(
+            "https://github.com/mozilla-ai/any-llm/issues/1352; "
+            "https://ai.google.dev/gemini-api/docs/function-calling"
+        ),
         probes=(_probe,),
         mode=Mode.CONTROLLED,
         features=("tools",),

@@ -1,8 +1,8 @@
 """Tool calls: Gemini ``functionCall`` parts as OpenAI ``tool_calls``, unary and streamed.
 
 The streamed rules are what openai-python's ``ChatCompletionStreamState`` and the
-@ai-sdk, LangChain and Open WebUI accumulators need (client-breakages.md A1, A2, B4;
-wire-formats.md B1 "id, type and function.name appear only in the first delta").
+@ai-sdk, LangChain and Open WebUI accumulators need (docs/breakages.md A1, A2, B4;
+docs/openai-wire.md B1: id, type and function.name appear only in the first delta).
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from typing import Any
 
 from ..exchange import Exchange
 from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
-from ._common import chunks_of, json_object, require_success
+from ._common import OPENAI_PYTHON, chunks_of, json_object, require_success
 from .upstream import upstream_answer
 
 __all__ = ["collect_stream_calls"]
 
 A1 = (
-    "client-breakages.md A1 (THU-MAIC/OpenMAIC#1556, AstrBotDevs/AstrBot#6661, dyedd/lens#49, "
-    "openai/openai-python#2806)"
+    "https://github.com/THU-MAIC/OpenMAIC/issues/1556; "
+    "https://github.com/AstrBotDevs/AstrBot/issues/6661; https://github.com/dyedd/lens/issues/49; "
+    "https://github.com/openai/openai-python/issues/2806"
 )
 
 
@@ -116,7 +117,11 @@ def stream_index(x: Exchange) -> None:
     title="Each streamed call's first delta has a unique id, type 'function' and the name; "
     "later deltas do not repeat them",
     severity=Severity.HIGH,
-    source=f"{A1}; wire-formats.md B1 (accumulate_delta concatenates strings: 'call_xcall_x')",
+    source=(
+        "https://github.com/THU-MAIC/OpenMAIC/issues/1556; "
+        f"{OPENAI_PYTHON}lib/streaming/_deltas.py; "
+        "docs/openai-wire.md#b1-chat-completion-objects-and-chunks"
+    ),
     probes=("tool_calls_stream",),
     mode=Mode.CONTROLLED,
     features=("tools", "stream"),
@@ -180,7 +185,10 @@ def _finish_reason_stream(x: Exchange) -> list[Any]:
     "tools.stream_finish_reason",
     title="A streamed answer with tool calls finishes with 'tool_calls'",
     severity=Severity.HIGH,
-    source="client-breakages.md A2 (googleapis/python-genai#2868; agent loops stop on 'stop')",
+    source=(
+        "https://github.com/googleapis/python-genai/issues/2868; "
+        "docs/breakages.md#a2-wrong-or-missing-finish_reason"
+    ),
     probes=("tool_calls_stream",),
     mode=Mode.CONTROLLED,
     features=("tools", "stream"),
@@ -200,7 +208,10 @@ def stream_finish_reason(x: Exchange) -> None:
     title="Unary tool calls: unique ids, type 'function', JSON-object arguments, "
     "finish_reason 'tool_calls'",
     severity=Severity.HIGH,
-    source="wire-formats.md B1; client-breakages.md A2, B4 (camel-ai/camel#3027)",
+    source=(
+        "https://platform.openai.com/docs/api-reference/chat/object; "
+        "https://github.com/camel-ai/camel/issues/3027"
+    ),
     probes=("tool_calls",),
     mode=Mode.CONTROLLED,
     features=("tools",),

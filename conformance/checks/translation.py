@@ -1,5 +1,5 @@
 """Request translation (controlled mode): what the proxy sent upstream, read from the
-mock's journal (client-breakages.md F2, F5, G3; wire-formats.md A1)."""
+mock's journal (docs/breakages.md F2, F5, G3; docs/gemini-wire.md A1)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from .tool_requests import schema_problems
 from .upstream import generation_config, last_generate, normalise, request_body
 
 __all__ = ["credential_fingerprint"]
+
+GEMINI_REQUEST = "docs/gemini-wire.md#a1-request-generatecontent"
+"""What Gemini's request body holds (generationConfig, systemInstruction, ...)."""
 
 
 def credential_fingerprint(secret: str) -> str:
@@ -47,7 +50,10 @@ def _close(a: Any, b: Any) -> bool:
     "translate.max_completion_tokens",
     title="max_completion_tokens reaches Gemini as generationConfig.maxOutputTokens",
     severity=Severity.HIGH,
-    source="client-breakages.md F2 (0xzr/freellmpool#93)",
+    source=(
+        "https://github.com/0xzr/freellmpool/issues/93; "
+        "https://platform.openai.com/docs/api-reference/chat/create"
+    ),
     probes=("params",),
     mode=Mode.CONTROLLED,
     features=("chat",),
@@ -67,7 +73,7 @@ def max_completion_tokens(x: Exchange) -> None:
     "translate.sampling",
     title="temperature and top_p reach Gemini as generationConfig.temperature / topP",
     severity=Severity.MEDIUM,
-    source="wire-formats.md A1 generationConfig",
+    source=f"https://ai.google.dev/api/generate-content; {GEMINI_REQUEST}",
     probes=("params",),
     mode=Mode.CONTROLLED,
     features=("chat",),
@@ -88,7 +94,7 @@ def sampling(x: Exchange) -> None:
     "translate.stop",
     title="stop reaches Gemini as generationConfig.stopSequences",
     severity=Severity.MEDIUM,
-    source="client-breakages.md F5 (QuantumNous/new-api#2777)",
+    source=f"https://github.com/QuantumNous/new-api/issues/2777; {GEMINI_REQUEST}",
     probes=("params",),
     mode=Mode.CONTROLLED,
     features=("chat",),
@@ -107,7 +113,10 @@ def stop(x: Exchange) -> None:
     "translate.system_instruction",
     title="The system message reaches Gemini as systemInstruction",
     severity=Severity.MEDIUM,
-    source="wire-formats.md A1 systemInstruction; antigravity2api 'useContextSystemPrompt'",
+    source=(
+        f"https://ai.google.dev/api/generate-content; {GEMINI_REQUEST}; "
+        "docs/profiles.md#antigravity2api"
+    ),
     probes=("params",),
     mode=Mode.CONTROLLED,
     features=("chat",),
@@ -130,7 +139,11 @@ def system_instruction(x: Exchange) -> None:
     "translate.client_credential_not_forwarded",
     title="The client's API key never reaches the upstream; the upstream gets one credential",
     severity=Severity.CRITICAL,
-    source=("client-breakages.md G3 (anomalyco/opencode#35338, NousResearch/hermes-agent#9247)"),
+    source=(
+        "https://github.com/anomalyco/opencode/issues/35338; "
+        "https://github.com/NousResearch/hermes-agent/issues/9247; "
+        "docs/gemini-wire.md#a4-authentication"
+    ),
     probes=("params",),
     mode=Mode.CONTROLLED,
     features=("chat",),
@@ -171,8 +184,9 @@ def _get(obj: Any, camel: str) -> Any:
     title="response_format json_schema reaches Gemini as responseMimeType + a usable schema",
     severity=Severity.HIGH,
     source=(
-        "client-breakages.md F4 (Wei-Shaw/sub2api#4940, QuantumNous/new-api#1037, "
-        "GewoonJaap/gemini-cli-openai#150)"
+        "https://github.com/Wei-Shaw/sub2api/issues/4940; "
+        "https://github.com/QuantumNous/new-api/issues/1037; "
+        "https://ai.google.dev/gemini-api/docs/structured-output"
     ),
     probes=("response_json_schema",),
     mode=Mode.CONTROLLED,
@@ -209,7 +223,10 @@ def response_json_schema(x: Exchange) -> None:
     "translate.response_json_object",
     title="response_format json_object reaches Gemini as responseMimeType application/json",
     severity=Severity.MEDIUM,
-    source="client-breakages.md F4",
+    source=(
+        "https://ai.google.dev/gemini-api/docs/structured-output; "
+        "docs/breakages.md#f4-response_format-dropped"
+    ),
     probes=("response_json_object",),
     mode=Mode.CONTROLLED,
     features=("chat",),
@@ -229,7 +246,7 @@ def response_json_object(x: Exchange) -> None:
     "translate.stop_capped",
     title="More than five stop sequences never reach Gemini (it rejects them)",
     severity=Severity.MEDIUM,
-    source="client-breakages.md F5 (continuedev/continue#2702: 'must not exceed 5')",
+    source=f"https://github.com/continuedev/continue/issues/2702; {GEMINI_REQUEST}",
     probes=("stop_many",),
     mode=Mode.CONTROLLED,
     features=("chat",),
@@ -252,7 +269,11 @@ def stop_capped(x: Exchange) -> None:
     "translate.image_data_url",
     title="An image_url data: URL reaches Gemini as inlineData with its MIME type",
     severity=Severity.MEDIUM,
-    source="client-breakages.md F7 (songquanpeng/one-api#2245, zuisong/gemini-openai-proxy#5)",
+    source=(
+        "https://github.com/songquanpeng/one-api/issues/2245; "
+        "https://github.com/zuisong/gemini-openai-proxy/issues/5; "
+        "https://ai.google.dev/gemini-api/docs/image-understanding"
+    ),
     probes=("image_data_url",),
     mode=Mode.CONTROLLED,
     features=("chat",),
@@ -285,7 +306,11 @@ _PNG = b"\x89PNG\r\n\x1a\n"
     "translate.image_http_url",
     title="An image_url http URL reaches Gemini as the image's bytes (inlineData)",
     severity=Severity.MEDIUM,
-    source="client-breakages.md F7 (songquanpeng/one-api#2245, zuisong/gemini-openai-proxy#5)",
+    source=(
+        "https://github.com/songquanpeng/one-api/issues/2245; "
+        "https://github.com/zuisong/gemini-openai-proxy/issues/5; "
+        "https://ai.google.dev/gemini-api/docs/image-understanding"
+    ),
     probes=("image_http_url",),
     mode=Mode.CONTROLLED,
     features=("chat",),
