@@ -161,7 +161,7 @@ class Exchange:
     def retry_after_s(self) -> float | None:
         """The retry delay the response asks for, in seconds: ``retry-after-ms`` (ms)
         first, then ``Retry-After`` (seconds; an HTTP-date gives ``None``), the order
-        openai-python reads them in (wire-formats.md B3)."""
+        openai-python reads them in (docs/openai-wire.md B3)."""
         for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
             raw = self.header(name)
             if raw is None:

@@ -4,7 +4,7 @@ The recorded exchange is served to the SDK by an in-memory transport (``MockTran
 of the HTTP library the installed SDK uses), piece by piece as it arrived, so the SDK's
 own SSE decoder, JSON parsing, error mapping and stream accumulator run on exactly the
 target's bytes. No socket is opened. What the SDK does with the bytes is the verdict:
-"ok", or the exception it raised (wire-formats.md B2, B3; sse-framing.md).
+"ok", or the exception it raised (docs/openai-wire.md B2, B3; docs/sse.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ npm into :func:`node_dir` (``$CONFORMANCE_NODE_DIR``, default
 ``~/.cache/gemini-proxy-conformance/node``). Without ``node`` or the package, the
 openai-node checks are reported skipped with that reason. openai-node differs from
 openai-python where it matters: it needs ``data`` to be exactly ``[DONE]`` and throws
-``SyntaxError`` on malformed event JSON (wire-formats.md B2).
+``SyntaxError`` on malformed event JSON (docs/openai-wire.md B2).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ shrunk by Hypothesis to a minimal request that still breaks the rule.
   framing, chunk sequence) or be a clean OpenAI error.
 - ``prop_negative``: schemathesis's *negative* requests for ``POST /chat/completions``
   from the profile's document (wrong types, missing fields, garbage bodies); the answer
-  must be a 4xx in the OpenAI envelope, never a 5xx (client-breakages.md D1, D2).
+  must be a 4xx in the OpenAI envelope, never a 5xx (docs/breakages.md D1, D2).
 
 Each runs ``hypothesis.find`` with the ``ci`` settings (derandomized, no database):
 generation stops at the first violation, shrinking is capped at :data:`SHRINK_CALLS`

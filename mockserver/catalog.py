@@ -1,4 +1,4 @@
-"""The mock's model catalog and ``models.list`` paging (wire-formats.md A6), pure.
+"""The mock's model catalog and ``models.list`` paging (docs/gemini-wire.md A6), pure.
 
 Every Model entry, every ``GET /v1beta/models/{m}`` body and every default-size page
 is serialised once at import; the hot path only looks bytes up.

@@ -1,4 +1,4 @@
-"""Code Assist ``v1internal`` (wire-formats.md A7): envelopes and account methods, pure.
+"""Code Assist ``v1internal`` (docs/gemini-wire.md A7): envelopes and account methods, pure.
 
 Requests to ``POST /v1internal:{generateContent|streamGenerateContent|countTokens}``
 wrap a Gemini request::

@@ -1,6 +1,6 @@
 """Google's OpenAI-compatible endpoint, request side: Chat Completions -> Gemini (pure).
 
-``POST /v1beta/openai/chat/completions`` takes an OpenAI body (wire-formats.md B1) and
+``POST /v1beta/openai/chat/completions`` takes an OpenAI body (docs/openai-wire.md B1) and
 the mock answers it with the same generation logic as ``generateContent``; this module
 turns the body into the GenerateContentRequest that logic reads (A1):
 
@@ -10,7 +10,7 @@ turns the body into the GenerateContentRequest that logic reads (A1):
   (``tool_calls`` -> ``functionCall`` with ``extra_content.google.thought_signature``
   -> ``thoughtSignature``); consecutive ``tool`` messages -> one ``user`` content of
   ``functionResponse`` parts, named after the call their ``tool_call_id`` answers
-  (else their ``name``; neither is a 400, as Google insists, client-breakages B3);
+  (else their ``name``; neither is a 400, as Google insists, docs/breakages.md B3);
 - ``tools`` -> ``functionDeclarations`` (``parametersJsonSchema``), ``tool_choice`` ->
   ``functionCallingConfig`` (none/auto/required -> NONE/AUTO/ANY, a named function ->
   ANY + ``allowedFunctionNames``);
@@ -20,7 +20,7 @@ turns the body into the GenerateContentRequest that logic reads (A1):
   on gemini-3) and ``extra_body.google.thinking_config`` -> ``generationConfig``.
 
 Unknown top-level fields are Google's 400 (``Unknown name "store": Cannot find field.``,
-client-breakages F1), listed all at once; the translated request is then validated like
+docs/breakages.md F1), listed all at once; the translated request is then validated like
 a ``generateContent`` body. Every problem raises GoogleError 400.
 """
 

@@ -1,7 +1,7 @@
 """Google's OpenAI-compatible endpoint, response side: a decided answer -> OpenAI (pure).
 
 Mimics ``generativelanguage.googleapis.com/v1beta/openai`` including its documented
-quirks, so clients and checks can be tried against it (client-breakages.md):
+quirks, so clients and checks can be tried against it (docs/breakages.md):
 
 - JSON is compact with sorted keys; ``created`` is the fixed :data:`CREATED` (the mock
   reads no clock), ``id`` is the Gemini ``responseId``;

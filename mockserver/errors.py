@@ -1,7 +1,7 @@
 """Google's error envelopes (``google.rpc.Status`` as pretty-printed JSON), pure.
 
 Every builder returns a :class:`GoogleError` whose ``status``/``body`` are the HTTP
-status and the exact body bytes; the messages and ``details`` follow wire-formats.md A4
+status and the exact body bytes; the messages and ``details`` follow docs/gemini-wire.md A4
 and A5 (the recorded 400/403/404/429/500/503 envelopes). Raise it from the pure layer;
 the server shell turns it into a response.
 """
@@ -208,7 +208,7 @@ def unsupported_modalities(model: str, requested: list[str], accepted: list[str]
 
 
 def multiple_credentials() -> GoogleError:
-    """400 when a request carries two credentials (client-breakages G3)."""
+    """400 when a request carries two credentials (docs/breakages.md G3)."""
     return invalid_argument("Multiple authentication credentials received. Please pass only one.")
 
 

@@ -2,7 +2,7 @@
 are read once, at import).
 
 The messages are read from the ``gemini-v1beta`` OpenAPI document (``spec/openapi/``,
-wire-formats.md A1, A6 image output and TTS, the Code Assist envelope of A7): the spec
+docs/gemini-wire.md A1, A6 image output and TTS, the Code Assist envelope of A7): the spec
 is the one place a request field is defined, and :func:`_tables` says how each OpenAPI
 construct reads as a proto field. Every field is accepted by
 its JSON name (``generationConfig``) and its proto name (``generation_config``), and
@@ -14,7 +14,7 @@ the parser would report, in document order, as ``(field, description)`` pairs re
   (top level: ``Unknown name "foo": Cannot find field.``; ``field`` is the message path);
 - a list where one value is expected: ``Unknown name "type" at
   'tools[0].function_declarations[0].parameters.properties[0].value': Proto field is not
-  repeating, cannot start list.`` (a JSON Schema type array, client-breakages B2);
+  repeating, cannot start list.`` (a JSON Schema type array, docs/breakages.md B2);
 - a value of the wrong type: ``Invalid value at 'generation_config.temperature'
   (TYPE_FLOAT), "hot"``; enums name their type, e.g. ``(type.googleapis.com/google.ai.
   generativelanguage.v1beta.HarmCategory)``, and accept any letter case, as Google does

@@ -1,6 +1,6 @@
 """Google's JSON styles and the byte framing of streamed bodies (pure, no I/O).
 
-Two JSON styles (wire-formats.md A2, A3, C1-C2):
+Two JSON styles (docs/gemini-wire.md A2, A3; docs/openai-wire.md C1-C2):
 
 - :func:`pretty`: unary bodies and error envelopes, 2-space indent, LF line ends,
   ``": "`` after keys, a final LF;

@@ -20,7 +20,7 @@ whitespace-separated word of its text is one token (:func:`text_tokens`), so
 Google's). Several candidates (``candidateCount``): every count above sums over all
 of them.
 
-**Shapes** (wire-formats.md A2, A3). A :class:`Plan` is a list of :class:`Piece`, one
+**Shapes** (docs/gemini-wire.md A2, A3). A :class:`Plan` is a list of :class:`Piece`, one
 part each. :func:`stream_chunks` gives one GenerateContentResponse per piece: the same
 ``responseId``/``modelVersion`` on all, cumulative ``usageMetadata``, text deltas,
 ``finishReason`` on the last only, thoughts first, a ``functionCall`` whole in one

@@ -1,4 +1,4 @@
-"""Code Assist ``/v1internal:{method}`` and the OAuth token stub (wire-formats.md A7).
+"""Code Assist ``/v1internal:{method}`` and the OAuth token stub (docs/gemini-wire.md A7).
 
 - ``POST /v1internal:generateContent`` | ``:streamGenerateContent`` (``?alt=sse``, else
   a JSON array) | ``:countTokens`` | ``:loadCodeAssist`` | ``:onboardUser`` |

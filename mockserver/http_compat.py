@@ -1,4 +1,4 @@
-"""Google's OpenAI-compatible endpoint under ``/v1beta/openai`` (client-breakages D1).
+"""Google's OpenAI-compatible endpoint under ``/v1beta/openai`` (docs/breakages.md D1).
 
 - ``POST /v1beta/openai/chat/completions`` (unary and ``stream: true``);
 - ``POST /v1beta/openai/embeddings``;

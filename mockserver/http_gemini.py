@@ -1,4 +1,4 @@
-"""The Gemini v1beta routes (wire-formats.md A), under ``/v1beta`` and its alias ``/v1``.
+"""The Gemini v1beta routes (docs/gemini-wire.md A), under ``/v1beta`` and its alias ``/v1``.
 
 - ``GET  {p}/models``, ``GET {p}/models/{model}`` (A6);
 - ``POST {p}/models/{model}:generateContent`` | ``:streamGenerateContent`` (``?alt=sse``

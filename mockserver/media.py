@@ -10,7 +10,7 @@
   for proxies that fetch ``http(s)`` image URLs: a 32 x 32 gradient PNG and a fixed
   16 x 16 baseline JPEG (JFIF, YCbCr 4:4:4, one flat orange, RGB about 230/121/30).
 - :func:`tone_pcm`: headerless signed 16-bit little-endian mono PCM at
-  :data:`SAMPLE_RATE` Hz (wire-formats.md A6, TTS: ``audio/L16;codec=pcm;rate=24000``),
+  :data:`SAMPLE_RATE` Hz (docs/gemini-wire.md A6, TTS: ``audio/L16;codec=pcm;rate=24000``),
   one sine segment of :data:`SEGMENT_SAMPLES` samples per word, each at the frequency
   of the voice that "speaks" it.
 """

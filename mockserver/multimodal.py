@@ -1,4 +1,4 @@
-"""Image output, text-to-speech and Imagen ``:predict`` (wire-formats.md A6), pure.
+"""Image output, text-to-speech and Imagen ``:predict`` (docs/gemini-wire.md A6), pure.
 
 **Image output.** ``generationConfig.responseModalities`` containing ``IMAGE`` on an
 image model (:attr:`~mockserver.catalog.ModelInfo.image`; with no modalities an image

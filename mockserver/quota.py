@@ -11,7 +11,7 @@ requests count in both windows, refused ones in neither (Google does not charge 
 refused call). The day limit is checked first.
 
 **Refusal** is an :class:`Exhausted`: which window, its limit and the seconds until it
-closes, which the server sends as Google's 429 (wire-formats.md A5): per minute with
+closes, which the server sends as Google's 429 (docs/gemini-wire.md A5): per minute with
 ``RetryInfo.retryDelay`` = the remaining seconds (:func:`mockserver.errors.rate_limit`),
 per day as the daily ``QuotaFailure`` (:func:`mockserver.errors.daily_quota`).
 """
@@ -161,7 +161,7 @@ class Quotas:
 
 class FirstKeys:
     """The ``key_rate_limit`` scenario's memory: which credential first sent each
-    correlation id (client-breakages.md E1: one key's quota spent, the next one's not).
+    correlation id (docs/breakages.md E1: one key's quota spent, the next one's not).
 
     :meth:`directive_for` rewrites the directive of a request: the first credential of a
     ``cid`` keeps ``key_rate_limit`` (answered as ``rate_limit``: 429 with

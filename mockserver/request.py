@@ -6,7 +6,7 @@ the mock reads. Validation (:func:`validate_generate`) rejects what Google rejec
 400 ``INVALID_ARGUMENT``, naming the field: a body that is not JSON or not an object,
 an unknown field at any depth, a value of the wrong type (:mod:`mockserver.fields`),
 missing or empty ``contents``, a role other than ``user``/``model``, empty ``parts``,
-a part with no data (wire-formats.md A1, A5).
+a part with no data (docs/gemini-wire.md A1, A5).
 
 **Token rule** (shared with :mod:`mockserver.generate`): one whitespace-separated word
 is one token. :func:`prompt_tokens` counts the words of every ``text`` part in
@@ -58,7 +58,7 @@ _DATA_FIELDS = (
 )
 _ROLES = frozenset({"user", "model", "function", ""})
 MAX_STOP_SEQUENCES = 5
-"""Google rejects more ``generationConfig.stopSequences`` (client-breakages F5)."""
+"""Google rejects more ``generationConfig.stopSequences`` (docs/breakages.md F5)."""
 MAX_CANDIDATES = 8
 """``generationConfig.candidateCount`` must be in 1..8 (0 means unset)."""
 _CAMEL_RE = re.compile(r"(?<!^)([A-Z])")

@@ -3,7 +3,8 @@
 The entry points take a model, the request (raw bytes or parsed body), a directive and
 the seed, and return a :class:`Reply`: HTTP status, headers, and either a whole body
 or the timed socket writes of a stream. Nothing reads a clock, so the same seed and the
-same request give byte-identical replies (wire-formats.md A2, A3, A5, C1-C2).
+same request give byte-identical replies (docs/gemini-wire.md A2, A3, A5;
+docs/openai-wire.md C1-C2).
 
 Directive precedence (:func:`select_directive`): the ``x-mock-scenario`` header, then
 the admin queue, then the last ``[[mock:...]]`` of the last user content with text.

@@ -1,6 +1,6 @@
 """JSON mode: the answer to ``responseMimeType: "application/json"`` (pure).
 
-With ``generationConfig.responseMimeType`` ``application/json`` (wire-formats.md A1;
+With ``generationConfig.responseMimeType`` ``application/json`` (docs/gemini-wire.md A1;
 parameters after ``;`` and letter case are ignored) the answer text is one JSON
 document instead of prose:
 

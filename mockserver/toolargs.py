@@ -3,7 +3,7 @@
 Tools come from ``tools[].functionDeclarations`` (or ``function_declarations``); a
 declaration's schema is ``parameters`` (OpenAPI subset, upper-case ``type``) or
 ``parametersJsonSchema`` (plain JSON Schema), both read by :func:`args_for`
-(wire-formats.md A1). ``toolConfig.functionCallingConfig.allowedFunctionNames`` limits
+(docs/gemini-wire.md A1). ``toolConfig.functionCallingConfig.allowedFunctionNames`` limits
 the choice, and mode ``NONE`` means no call at all (:func:`callable_tools`).
 
 :func:`schema_value` is the generator behind both, also used for the JSON-mode answers

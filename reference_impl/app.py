@@ -23,7 +23,7 @@ routes_info         ``/health``, ``/``, ``/v1/debug/cache``, ``/v1/token-test``,
 ==================  ===========================================================
 
 Around them: ``OPTIONS`` anything is a CORS preflight allowing any origin and the
-requested headers, ``x-stainless-*`` included (client-breakages.md G4); every response
+requested headers, ``x-stainless-*`` included (docs/breakages.md G4); every response
 carries ``x-request-id`` and CORS headers exposing ``Retry-After``, ``retry-after-ms``,
 ``x-request-id`` and ``x-should-retry``; an unknown route is a JSON 404 (or 405) in the
 profile's error envelope (D1). Every request an operation of the profile's OpenAPI

@@ -1,8 +1,8 @@
 """16-bit PCM -> the audio files of OpenAI's ``/v1/audio/speech``. Pure, CPU-bound.
 
-Gemini TTS answers raw 24 kHz 16-bit little-endian mono PCM (wire-formats.md A6:
+Gemini TTS answers raw 24 kHz 16-bit little-endian mono PCM (docs/gemini-wire.md A6:
 ``audio/L16;codec=pcm;rate=24000``); OpenAI's ``response_format`` asks for ``mp3``
-(its default), ``opus``, ``aac``, ``flac``, ``wav`` or ``pcm`` (wire-formats.md B4;
+(its default), ``opus``, ``aac``, ``flac``, ``wav`` or ``pcm`` (docs/openai-wire.md B4;
 ``openai-core.yaml`` createSpeech). ``wav`` and ``pcm`` are written here (a RIFF header,
 or nothing); ``mp3`` (MPEG-1/2 Layer III), ``opus`` (Opus in an Ogg container, as
 OpenAI serves it) and ``flac`` are encoded by libsndfile through ``soundfile``: its

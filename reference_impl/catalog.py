@@ -2,7 +2,7 @@
 
 - :func:`api_models`: 000 ``GET /api/models`` (``models`` with id, name, type,
   description + ``categories`` text/image/tts/document/design) from the upstream's
-  Gemini ``Model`` list (wire-formats.md A6);
+  Gemini ``Model`` list (docs/gemini-wire.md A6);
 - :func:`model_type`: text, image, tts or embedding, by id.
 """
 

@@ -1,12 +1,12 @@
 """OpenAI message content -> Gemini parts. Pure, no I/O.
 
-``content`` is a string or an array of parts (client-breakages.md F3): ``text`` (and an
+``content`` is a string or an array of parts (docs/breakages.md F3): ``text`` (and an
 assistant's ``refusal``) -> ``{"text"}``; ``image_url`` with a base64 ``data:`` URL ->
 ``inlineData``, with an http(s)/gs URL -> ``fileData`` (F7; a URL on this machine is
 also collected in ``remote``, for the proxy to fetch and inline, see
 :mod:`reference_impl.media`); ``input_audio`` -> ``inlineData`` ``audio/wav`` or
 ``audio/mp3`` (001 'Audio input'); ``file`` with ``file_data`` -> ``inlineData``
-(wire-formats.md A1). Empty text parts are dropped (Gemini rejects them). Errors are
+(docs/gemini-wire.md A1). Empty text parts are dropped (Gemini rejects them). Errors are
 :class:`~reference_impl.errors.RequestError` naming the offending field.
 """
 

@@ -114,7 +114,7 @@ class Contract:
     """Chat answers with image parts carry ``![image](URL)`` of a served file (002)."""
     speech_format: str = "mp3"
     """``/v1/audio/speech`` ``response_format`` when absent: OpenAI's ``mp3``
-    (wire-formats.md B4), 000's ``wav`` in gemini-reverse ('5. Text-to-Speech')."""
+    (docs/openai-wire.md B4), 000's ``wav`` in gemini-reverse ('5. Text-to-Speech')."""
 
     def serves(self, group: str) -> bool:
         return group in self.groups

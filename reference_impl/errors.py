@@ -2,10 +2,10 @@
 
 Pure (no I/O). Every error the proxy returns is a :class:`ProxyError`; its
 :meth:`~ProxyError.envelope` is the body openai-python unwraps into ``APIStatusError``
-(wire-formats.md B3) and :meth:`~ProxyError.stream_event` is the ``data:`` payload that
-makes it raise ``APIError`` mid-stream (B2, client-breakages.md D3).
+(docs/openai-wire.md B3) and :meth:`~ProxyError.stream_event` is the ``data:`` payload that
+makes it raise ``APIError`` mid-stream (B2, docs/breakages.md D3).
 
-Status mapping (client-breakages.md D1, D2, E1; wire-formats.md A5, C5):
+Status mapping (docs/breakages.md D1, D2, E1; docs/gemini-wire.md A5; docs/openai-wire.md C5):
 
 - the HTTP status follows the ``google.rpc`` status name (``spec.wire.GRPC_STATUS_HTTP``):
   INVALID_ARGUMENT/FAILED_PRECONDITION 400, PERMISSION_DENIED 403, NOT_FOUND 404
@@ -94,7 +94,7 @@ class ProxyError(Exception):
         self.headers: dict[str, str] = dict(headers) if headers else {}
 
     def envelope(self) -> dict[str, Any]:
-        """``{"error": {"message", "type", "param", "code"}}`` (wire-formats.md B3)."""
+        """``{"error": {"message", "type", "param", "code"}}`` (docs/openai-wire.md B3)."""
         return {
             "error": {
                 "message": self.message,

@@ -5,7 +5,7 @@ refresh token for Code Assist. Sources: 002 'Rotation Strategy Configuration' an
 'Notes' 9 (``round_robin``: switch after every request; ``quota_exhausted``: switch only
 when the quota is exhausted; ``request_count``: switch after N requests, default 50),
 004 'Rate Limiting' (cooldown of a rate-limited credential, round-robin, failover),
-wire-formats.md A5 (``RetryInfo.retryDelay``), client-breakages.md E1.
+docs/gemini-wire.md A5 (``RetryInfo.retryDelay``), docs/breakages.md E1.
 
 Cooldowns are per (credential, model), like Google's quotas. A cooling or disabled
 credential is skipped while another one is usable; when none is, :meth:`KeyPool.pick`

@@ -4,9 +4,9 @@
   (PNG, JPEG, GIF, WebP, BMP, PDF, WAV, MP3, FLAC, OGG);
 - :func:`is_loopback`: whether an http(s) URL points at this machine (``127.0.0.0/8``,
   ``::1``, ``localhost``): the only image URLs the proxy fetches itself
-  (client-breakages.md F7), so it never sends traffic anywhere else;
+  (docs/breakages.md F7), so it never sends traffic anywhere else;
 - :func:`wav`: a RIFF/WAVE file around raw little-endian PCM, for Gemini TTS output
-  (wire-formats.md A6: ``audio/L16;codec=pcm;rate=24000``, 16-bit signed mono);
+  (docs/gemini-wire.md A6: ``audio/L16;codec=pcm;rate=24000``, 16-bit signed mono);
 - :func:`pcm_rate`: the sample rate named in such a MIME type.
 """
 

@@ -1,9 +1,10 @@
 """The bounded retry policy: what one failed upstream attempt means. Pure.
 
-Sources: client-breakages.md E1 (never hammer a daily quota; count attempts; never retry
-a 400), D2; wire-formats.md A5 (``RetryInfo``; google-genai retries 408/429/5xx) and
-B3/C5 (``x-should-retry: false`` on a daily quota); 002 '429 Auto-Retry Configuration'
-(``retryTimes``, default 3); 004 'Rate Limiting' (cooldown, failover).
+Sources: docs/breakages.md E1 (never hammer a daily quota; count attempts; never retry
+a 400), D2; docs/gemini-wire.md A5 (``RetryInfo``; google-genai retries 408/429/5xx) and
+docs/openai-wire.md B3/C5 (``x-should-retry: false`` on a daily quota); antigravity2api
+'429 Auto-Retry Configuration' (``retryTimes``, default 3); gemini-cli-proxy 'Rate
+Limiting' (cooldown, failover).
 
 =====================================  ======================================================
 upstream answer                        what the proxy does

@@ -1,11 +1,11 @@
-"""``POST {p}/chat/completions``: unary and streamed chat (wire-formats.md B1, B2).
+"""``POST {p}/chat/completions``: unary and streamed chat (docs/openai-wire.md B1, B2).
 
 The hot path: read, ``orjson``, the profile document's check of the body (a compiled
 gate, about 1 us; :mod:`.validation`),
 :func:`~reference_impl.translate_request.translate_request`, one upstream request on the
 shared session, translate back. Beyond that:
 
-- ``n`` > 1 (client-breakages.md F8): ``candidateCount`` is sent; when the upstream
+- ``n`` > 1 (docs/breakages.md F8): ``candidateCount`` is sent; when the upstream
   returns fewer candidates, the missing ones are asked for with extra requests (unary:
   in parallel; streams: after the first stream, with their own indexes), so there are
   always ``n`` choices with indexes 0..n-1;
@@ -17,7 +17,7 @@ shared session, translate back. Beyond that:
   ``passSignatureToClient`` puts ``thoughtSignature`` next to ``reasoning_content``;
 - the profile's rate limits (000) apply when enforced.
 
-Streaming (client-breakages.md A3, A4, D2, D3): the HTTP status is chosen only once the
+Streaming (docs/breakages.md A3, A4, D2, D3): the HTTP status is chosen only once the
 first upstream event arrives (or the upstream error is known), so a pre-stream error is
 a real HTTP error; after ``keepalive_s`` of upstream silence the 200 is committed and
 ``: keep-alive`` comments flow; a later upstream failure becomes one ``data: {"error":
@@ -121,7 +121,7 @@ class _Downstream:
 
 class _Pump:
     """Upstream SSE bytes -> client frames through one translator (A3 framing, any
-    split); Code Assist events are unwrapped first (wire-formats.md A7)."""
+    split); Code Assist events are unwrapped first (docs/gemini-wire.md A7)."""
 
     __slots__ = ("code_assist", "decoder", "frames", "translator")
 
@@ -199,7 +199,7 @@ class ChatRoutes:
     async def _unknown_model(self, body: Any, err: ProxyError) -> ProxyError:
         """000 'Error Examples': a model the upstream does not list is the proxy's own
         400 naming the models it has; a listed model the upstream still refuses keeps
-        the upstream's 404 (wire-formats.md A5)."""
+        the upstream's 404 (docs/gemini-wire.md A5)."""
         model = body.get("model") if isinstance(body, dict) else None
         try:
             listing, _ = await model_list(self.state)

@@ -1,4 +1,4 @@
-"""``POST {p}/embeddings`` (001 'Embeddings', wire-formats.md B4) via the upstream's
+"""``POST {p}/embeddings`` (001 'Embeddings', docs/openai-wire.md B4) via the upstream's
 ``:batchEmbedContents`` (A6); translation in :mod:`.translate_embeddings`."""
 
 from __future__ import annotations

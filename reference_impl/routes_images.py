@@ -1,4 +1,4 @@
-"""Image routes (000 sections 4 and 8, 002 'Image Generation', wire-formats.md B4).
+"""Image routes (000 sections 4 and 8, 002 'Image Generation', docs/openai-wire.md B4).
 
 ==================================  ==========================================================
 route                               shape

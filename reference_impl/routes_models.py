@@ -1,5 +1,5 @@
-"""Model lists: ``GET {p}/models``, ``GET {p}/models/{id}`` (wire-formats.md B4,
-client-breakages.md G1) and 000's ``GET /api/models``.
+"""Model lists: ``GET {p}/models``, ``GET {p}/models/{id}`` (docs/openai-wire.md B4,
+docs/breakages.md G1) and 000's ``GET /api/models``.
 
 The upstream list (A6) is fetched once per ``models_ttl_s`` (002: "Model list is
 cached") and shared by every route; only ``generateContent`` models are listed in the

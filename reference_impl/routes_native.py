@@ -1,9 +1,9 @@
 """Gemini-native passthrough: ``/gemini/v1beta/{path}`` (000 section 9).
 
 Any method and path under ``/gemini/v1beta/`` goes to ``{upstream}/{path}`` with the
-proxy's own credential (never the client's, client-breakages.md G3) and the client's
+proxy's own credential (never the client's, docs/breakages.md G3) and the client's
 query minus ``key``; the answer comes back as it is, streamed (``alt=sse`` framing
-untouched). On Code Assist (wire-formats.md A7) ``models/{m}:generateContent`` and
+untouched). On Code Assist (docs/gemini-wire.md A7) ``models/{m}:generateContent`` and
 ``:streamGenerateContent`` are wrapped and unwrapped (each SSE event re-framed
 ``data: <json>\\r\\n\\r\\n``) and ``GET models`` lists the Code Assist models. Errors are
 Gemini's ``{"error": {"code", "message", "status"}}`` (A5), as a native client expects,

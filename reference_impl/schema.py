@@ -1,10 +1,10 @@
 """JSON Schema sanitising for Gemini tool declarations and structured output.
 
 Pure. Gemini rejects many JSON Schema keywords clients send in tool ``parameters`` and
-``response_format`` schemas (client-breakages.md B2, F4: ``$schema``,
+``response_format`` schemas (docs/breakages.md B2, F4: ``$schema``,
 ``additionalProperties``, ``const``, ``propertyNames``, ``exclusiveMinimum``, type arrays,
 arrays without ``items``). :func:`sanitize_schema` rewrites a schema to the subset Gemini
-takes, in one of two dialects (wire-formats.md A1):
+takes, in one of two dialects (docs/gemini-wire.md A1):
 
 - ``"openapi"``: the OpenAPI-subset ``Schema`` of ``functionDeclarations[].parameters``:
   upper-case ``type``, ``nullable``, ``anyOf``, string-only ``enum``;

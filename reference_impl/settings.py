@@ -70,9 +70,9 @@ __all__ = [
 ]
 
 DEFAULT_UPSTREAM = "https://generativelanguage.googleapis.com/v1beta"
-"""Google's Gemini API base URL (wire-formats.md A)."""
+"""Google's Gemini API base URL (docs/gemini-wire.md A)."""
 DEFAULT_CODE_ASSIST = "https://cloudcode-pa.googleapis.com/v1internal"
-"""Google's Code Assist base URL (wire-formats.md A7)."""
+"""Google's Code Assist base URL (docs/gemini-wire.md A7)."""
 DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
 """Google's OAuth token endpoint (refresh token -> access token)."""
 GOOGLE_WS = (
@@ -231,7 +231,7 @@ class Settings:
 
     @property
     def code_assist(self) -> bool:
-        """The upstream is Code Assist ``v1internal`` with OAuth (wire-formats.md A7)."""
+        """The upstream is Code Assist ``v1internal`` with OAuth (docs/gemini-wire.md A7)."""
         return self.upstream_kind == "code-assist"
 
     @property

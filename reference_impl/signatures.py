@@ -1,7 +1,7 @@
 """A bounded memory of the thought signatures the proxy handed out, by tool call id.
 
 Gemini 3 rejects a replayed function call without its ``thoughtSignature``
-(wire-formats.md A1; client-breakages.md B1). The proxy sends it to clients in
+(docs/gemini-wire.md A1; docs/breakages.md B1). The proxy sends it to clients in
 ``tool_calls[].extra_content.google.thought_signature``, but plain clients drop unknown
 fields; remembering ``tool_call_id -> signature`` lets their next turn succeed anyway.
 In-memory and per process: after a restart, or for ids older than ``maxsize`` calls,

@@ -79,7 +79,7 @@ def parse_json(raw: bytes) -> Any:
 
 def client_key(request: web.Request) -> str:
     """The client's key: ``Authorization: Bearer K``, ``x-api-key``, ``x-goog-api-key`` or
-    ``?key=`` (client-breakages.md G3); ``""`` when none was sent."""
+    ``?key=`` (docs/breakages.md G3); ``""`` when none was sent."""
     headers = request.headers
     auth = headers.get("Authorization")
     if auth:

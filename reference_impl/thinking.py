@@ -1,9 +1,9 @@
 """``reasoning_effort`` / ``thinking_budget`` -> Gemini ``generationConfig.thinkingConfig``.
 
-Pure. Sources: wire-formats.md A1 (``thinkingBudget`` 0 = off, -1 = dynamic; Gemini 3
+Pure. Sources: docs/gemini-wire.md A1 (``thinkingBudget`` 0 = off, -1 = dynamic; Gemini 3
 ``thinkingLevel`` MINIMAL|LOW|MEDIUM|HIGH; budget and level together are a 400) and B5
 (Google's compat layer: low/medium/high = 1K/8K/24K on 2.5, ``none`` disables);
-client-breakages.md C2 (gemini-2.5-pro cannot go to 0, its floor is 128; Gemini 3 Pro
+docs/breakages.md C2 (gemini-2.5-pro cannot go to 0, its floor is 128; Gemini 3 Pro
 has no MINIMAL and 3.0 Pro no MEDIUM).
 
 =================  ===========================  ==========================================

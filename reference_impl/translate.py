@@ -3,8 +3,8 @@
 No I/O and no aiohttp here or in the modules it re-exports, so every function is
 property-testable (STYLE.md habit 3). The pieces:
 
-- :mod:`.translate_request`: ``translate_request(body) -> ChatCall`` (wire-formats.md A1);
-- :mod:`.thinking`: ``reasoning_effort`` -> ``thinkingConfig`` (client-breakages.md C2);
+- :mod:`.translate_request`: ``translate_request(body) -> ChatCall`` (docs/gemini-wire.md A1);
+- :mod:`.thinking`: ``reasoning_effort`` -> ``thinkingConfig`` (docs/breakages.md C2);
 - :mod:`.schema`: tool/response JSON Schema sanitising (B2, F4);
 - :mod:`.translate_response`: unary responses and the streaming translator (A2, A3, B1);
 - :mod:`.errors`: the OpenAI error envelope and Gemini error mapping (A5, B3, D1, D2, E1).

@@ -3,7 +3,7 @@
 Sources: 000 'Text-to-Speech' (``input``, ``model`` tts-1|tts-1-hd, ``voice`` alloy,
 echo, fable, onyx, nova, shimmer, ``response_format`` default ``wav``; answer
 ``audio/wav`` with ``Content-Disposition: attachment; filename="speech.wav"``; the
-voices list), wire-formats.md A6 (Gemini TTS: ``responseModalities: ["AUDIO"]`` +
+voices list), docs/gemini-wire.md A6 (Gemini TTS: ``responseModalities: ["AUDIO"]`` +
 ``speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName``; answer ``inlineData``
 ``audio/L16;codec=pcm;rate=24000``) and B4 (OpenAI: ``response_format`` mp3 by default,
 ``audio/mpeg``; ``pcm`` is 24 kHz 16-bit LE).

@@ -1,10 +1,10 @@
 """OpenAI embeddings <-> Gemini ``:batchEmbedContents``. Pure.
 
 Sources: 001 'Embeddings' (``input`` string or array, ``model`` default
-``text-embedding-004``, ``dimensions``), wire-formats.md A6 (``batchEmbedContents``
+``text-embedding-004``, ``dimensions``), docs/gemini-wire.md A6 (``batchEmbedContents``
 request/response) and B4 (the OpenAI shape; the Python SDK sends
 ``encoding_format: "base64"`` unless told otherwise and decodes little-endian float32),
-client-breakages.md G2 (``dimensions`` must be honoured).
+docs/breakages.md G2 (``dimensions`` must be honoured).
 
 - ``dimensions`` -> ``outputDimensionality`` of every request;
 - ``encoding_format`` ``float`` (lists) or ``base64`` (``<f4`` bytes, base64);

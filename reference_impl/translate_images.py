@@ -1,6 +1,6 @@
 """Image generation requests and answers for the upstream's image models. Pure.
 
-Two upstream shapes (wire-formats.md A6):
+Two upstream shapes (docs/gemini-wire.md A6):
 
 - Gemini image models (``gemini-2.5-flash-image``...): ``:generateContent`` with
   ``generationConfig.responseModalities: ["TEXT", "IMAGE"]``; images come back as

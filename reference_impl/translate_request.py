@@ -1,7 +1,7 @@
 """OpenAI Chat Completions request -> Gemini ``generateContent`` request. Pure, no I/O.
 
 :func:`translate_request` validates the client's JSON (a 400 :class:`RequestError`
-naming the field, never a 500) and builds the Gemini body of wire-formats.md A1:
+naming the field, never a 500) and builds the Gemini body of docs/gemini-wire.md A1:
 
 - ``system``/``developer`` messages -> ``systemInstruction``; ``user``/``assistant`` ->
   ``contents`` with roles ``user``/``model``; consecutive turns of one role are merged,
@@ -11,7 +11,7 @@ naming the field, never a 500) and builds the Gemini body of wire-formats.md A1:
   with ``useContextSystemPrompt`` false (002's documented default, not the proxy's) the
   client's system messages are sent as ``user`` turns where they stand and only the
   global instruction is ``systemInstruction``;
-- content as a string or an array of parts (client-breakages.md F3): ``text``,
+- content as a string or an array of parts (docs/breakages.md F3): ``text``,
   ``image_url`` (``data:`` URL -> ``inlineData``, http(s) -> ``fileData``, F7),
   ``input_audio``, ``file`` (a ``data:`` URL);
 - assistant ``tool_calls`` -> ``functionCall`` parts carrying the ``thoughtSignature`` from

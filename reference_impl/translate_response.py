@@ -1,9 +1,9 @@
 """Gemini ``generateContent`` responses -> OpenAI ``chat.completion`` (and chunks). Pure.
 
-Sources: wire-formats.md A2/A3 (Gemini unary and ``alt=sse`` shapes: thought parts,
+Sources: docs/gemini-wire.md A2/A3 (Gemini unary and ``alt=sse`` shapes: thought parts,
 whole ``functionCall`` parts with ``thoughtSignature``, cumulative ``usageMetadata``,
 ``finishReason`` on the last chunk, ``promptFeedback`` with no candidates) and B1 (the
-OpenAI objects as the SDKs parse them); client-breakages.md A1, A2, A5, A6, B1, B4, C1,
+OpenAI objects as the SDKs parse them); docs/breakages.md A1, A2, A5, A6, B1, B4, C1,
 F6.
 
 - thought parts go to ``reasoning_content``, never into ``content`` (C1); with
@@ -14,9 +14,9 @@ F6.
 - each ``functionCall`` becomes one tool call with Gemini's ``id`` or a fresh unique
   ``call_<hex>`` (B4), its ``thoughtSignature`` in ``extra_content.google`` (B1);
 - :func:`finish_reason` maps ``finishReason`` (A2; ``tool_calls`` whenever calls were
-  made, A2 of client-breakages);
+  made, docs/breakages.md A2);
 - a blocked prompt gives one choice with ``finish_reason: "content_filter"`` (F6);
-- an ``inlineData`` image part (image models, wire-formats.md A6) becomes Markdown
+- an ``inlineData`` image part (image models, docs/gemini-wire.md A6) becomes Markdown
   ``![image](URL)`` in ``content`` (002 'Image Generation'); ``media`` turns the part
   into that URL (a served file), by default a ``data:`` URL;
 - :func:`merge_completions` joins the choices of extra requests when the upstream
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 DONE = b"data: [DONE]\n\n"
-"""The stream terminator openai-python stops on (B2, client-breakages.md A3)."""
+"""The stream terminator openai-python stops on (B2, docs/breakages.md A3)."""
 KEEPALIVE = b": keep-alive\n\n"
 """A comment frame: ignored by every SSE parser, unlike ``event: ping`` (A4)."""
 
@@ -286,7 +286,7 @@ def merge_completions(first: dict[str, Any], extra: list[dict[str, Any]]) -> dic
 
 
 def encode_chunk(chunk: dict[str, Any]) -> bytes:
-    """One SSE frame: ``data: <compact JSON>\\n\\n`` (B1, sse-framing.md)."""
+    """One SSE frame: ``data: <compact JSON>\\n\\n`` (B1, docs/sse.md)."""
     return b"data: " + orjson.dumps(chunk) + b"\n\n"
 
 
@@ -486,7 +486,7 @@ class StreamTranslator:
 
 
 def models_list(models: object, created: int) -> dict[str, Any]:
-    """OpenAI ``GET /v1/models`` (B4, client-breakages.md G1) from Gemini ``Model``\\s (A6).
+    """OpenAI ``GET /v1/models`` (B4, docs/breakages.md G1) from Gemini ``Model``\\s (A6).
 
     Ids lose their ``models/`` prefix; only models that support ``generateContent`` are
     listed (when the upstream says), so every listed id works in chat completions.

@@ -2,8 +2,8 @@
 
 Only this module talks to Google. Two kinds of upstream (``--upstream-kind``):
 
-- ``gemini``: Gemini v1beta (wire-formats.md A), ``{base}/models/{model}:{method}``,
-  one credential per request in ``x-goog-api-key`` (A4; client-breakages.md G3) and
+- ``gemini``: Gemini v1beta (docs/gemini-wire.md A), ``{base}/models/{model}:{method}``,
+  one credential per request in ``x-goog-api-key`` (A4; docs/breakages.md G3) and
   never anything the client sent;
 - ``code-assist``: Code Assist ``{base}:{method}`` (A7) with ``Authorization: Bearer``
   from an OAuth refresh token (:mod:`.oauth`); bodies wrapped as ``{"model", "project",
@@ -14,7 +14,7 @@ Only this module talks to Google. Two kinds of upstream (``--upstream-kind``):
 Each request picks a credential from the :class:`~reference_impl.keys.KeyPool` and
 follows :mod:`.retry` (cooldown on 429, failover, backoff on 5xx, at most
 ``max_attempts``). Transport failures become 502 (504 on a timeout). Streams are read
-raw and decoded by the caller with ``spec.sse.SSEDecoder`` (A3, client-breakages.md A7).
+raw and decoded by the caller with ``spec.sse.SSEDecoder`` (A3, docs/breakages.md A7).
 """
 
 from __future__ import annotations

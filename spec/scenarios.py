@@ -56,7 +56,7 @@ _DELAY_RE = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
 class Scenario(StrEnum):
-    """What the mock upstream does with one request (wire-formats.md section A)."""
+    """What the mock upstream does with one request (docs/gemini-wire.md section A)."""
 
     TEXT = "text"
     """Plain text answer, ``finishReason: STOP``."""
@@ -71,7 +71,7 @@ class Scenario(StrEnum):
     KEY_RATE_LIMIT = "key_rate_limit"
     """As ``rate_limit``, but only for the first credential that sends this ``cid``; any
     other credential gets the ``text`` answer: one key's quota is spent, the next key's is
-    not (client-breakages.md E1, key rotation)."""
+    not (docs/breakages.md E1, key rotation)."""
     DAILY_QUOTA = "daily_quota"
     """429 ``RESOURCE_EXHAUSTED`` with a per-day ``QuotaFailure`` and no ``RetryInfo``."""
     BAD_REQUEST = "bad_request"

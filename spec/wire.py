@@ -4,8 +4,9 @@ These are ``TypedDict`` views of the JSON on the wire (no runtime cost: the serv
 on the dicts ``orjson`` gives them, the type checker checks the keys). Field names are
 the wire names, camelCase for Gemini and snake_case for OpenAI.
 
-Sources: ``../shared/reference/wire-formats.md`` sections A1-A7 (Gemini, recorded
-traffic and google-genai 3.4.0 types) and B1-B4 (OpenAI, openai-python 3.x types).
+Sources: ``docs/gemini-wire.md`` sections A1-A7 (Gemini, recorded
+traffic and google-genai 3.4.0 types) and ``docs/openai-wire.md`` B1-B4 (OpenAI,
+openai-python 3.x types).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ JSON = Any
 OPENAI_FINISH_REASONS = frozenset(
     {"stop", "length", "tool_calls", "content_filter", "function_call"}
 )
-"""Values of ``choices[].finish_reason`` (wire-formats.md B1)."""
+"""Values of ``choices[].finish_reason`` (docs/openai-wire.md B1)."""
 
 
 class FunctionCall(TypedDict):
@@ -166,7 +167,7 @@ GEMINI_FINISH_REASONS = frozenset(
         "MALFORMED_RESPONSE",
     }
 )
-"""``candidates[].finishReason`` values (wire-formats.md A2, google-genai FinishReason)."""
+"""``candidates[].finishReason`` values (docs/gemini-wire.md A2, google-genai FinishReason)."""
 
 GRPC_STATUS_HTTP: dict[str, int] = {
     "INVALID_ARGUMENT": 400,

@@ -92,7 +92,7 @@ def _embeddings(base64: bool) -> Builder:
 
 
 EMBEDDING_DIMENSIONS = 256
-"""``dimensions`` the ``embeddings`` probe asks for (client-breakages.md G2)."""
+"""``dimensions`` the ``embeddings`` probe asks for (docs/breakages.md G2)."""
 
 probe(
     Probe(

@@ -1,6 +1,6 @@
 """Controlled probes where the mock upstream misbehaves: blocked or empty candidates,
 awkward framing and paced chunks (phase 1), broken streams and error statuses (phase 2),
-quota errors (phase 3) (scenarios in ``spec.scenarios``; client-breakages.md A3, A7, D2,
+quota errors (phase 3) (scenarios in ``spec.scenarios``; docs/breakages.md A3, A7, D2,
 D3, E1, F6). Phases run in order after the ordinary probes."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ BLOCKED: dict[str, tuple[Scenario, tuple[str, ...]]] = {
     "recitation": (Scenario.RECITATION, ("content_filter",)),
     "malformed_call": (Scenario.MALFORMED_FUNCTION_CALL, ("stop", "content_filter")),
 }
-"""probe -> (scenario, acceptable finish_reason values) (client-breakages.md F6)."""
+"""probe -> (scenario, acceptable finish_reason values) (docs/breakages.md F6)."""
 
 for _name, (_scenario, _reasons) in BLOCKED.items():
     probe(
@@ -47,7 +47,7 @@ FRAMING: dict[str, Directive] = {
     "stream_coalesced": Directive(chunks=5, coalesce=True, framing="lf"),
 }
 """Upstream framing variants: CRLF events written byte by byte (cut inside UTF-8
-sequences), and LF events all in one write (client-breakages.md A7)."""
+sequences), and LF events all in one write (docs/breakages.md A7)."""
 
 for _name, _directive in FRAMING.items():
     probe(
@@ -76,7 +76,7 @@ probe(
 )
 SLOW_FIRST_BYTE_MS = 20_000
 """Time the mock waits before its first byte in ``stream_slow``, in ms: the 20 s that
-client-breakages.md A4 asks for, long enough that a proxy sends its keep-alives (the
+docs/breakages.md A4 asks for, long enough that a proxy sends its keep-alives (the
 reference sends a ``:`` comment after 10 s of silence), whose framing is then checked.
 The probe runs in phase 1, alongside the others, so it costs the run about 20 s at most
 once."""
@@ -133,7 +133,7 @@ STATUS_MAP: dict[str, tuple[Scenario, str, int]] = {
     "upstream_500": (Scenario.INTERNAL, "INTERNAL", 500),
     "upstream_503": (Scenario.UNAVAILABLE, "UNAVAILABLE", 503),
 }
-"""probe -> (scenario, google.rpc status, its HTTP status) (client-breakages.md D2)."""
+"""probe -> (scenario, google.rpc status, its HTTP status) (docs/breakages.md D2)."""
 
 for _name, (_scenario, _status, _code) in STATUS_MAP.items():
     probe(

@@ -1,5 +1,5 @@
 """Request-translation probes: parameters, OpenAI-only fields, content-part arrays,
-``response_format``, ``stop``, reasoning effort and image input (client-breakages.md
+``response_format``, ``stop``, reasoning effort and image input (docs/breakages.md
 C2, F1-F5, F7)."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ KITCHEN_SINK: dict[str, Any] = {
     "frequency_penalty": 0.1,
     "presence_penalty": 0.1,
 }
-"""OpenAI-only and OpenAI-optional fields real clients send (client-breakages.md F1)."""
+"""OpenAI-only and OpenAI-optional fields real clients send (docs/breakages.md F1)."""
 
 probe(
     Probe(
@@ -122,7 +122,7 @@ probe(
 )
 
 STOPS = ["S1", "S2", "S3", "S4", "S5", "S6"]
-"""Six stop sequences: Gemini accepts at most five (client-breakages.md F5)."""
+"""Six stop sequences: Gemini accepts at most five (docs/breakages.md F5)."""
 
 probe(
     Probe(
@@ -159,7 +159,7 @@ EFFORTS: dict[str, tuple[str, str]] = {
     "effort_low_g3": ("gemini-3-pro-preview", "low"),
     "effort_high_g3": ("gemini-3-pro-preview", "high"),
 }
-"""probe -> (model, reasoning_effort) (client-breakages.md C2)."""
+"""probe -> (model, reasoning_effort) (docs/breakages.md C2)."""
 
 for _name, (_model, _effort) in EFFORTS.items():
     probe(
@@ -216,7 +216,7 @@ probe(
 )
 
 N_CHOICES = 2
-"""``n`` the ``n_choices`` probe asks for (client-breakages.md F8)."""
+"""``n`` the ``n_choices`` probe asks for (docs/breakages.md F8)."""
 
 probe(
     Probe(

@@ -1,5 +1,5 @@
 """Tool-calling probes: parallel calls, schema sanitising, tool results, ``tool_choice``
-and the Gemini 3 thought-signature round trip (client-breakages.md A1, B1-B5)."""
+and the Gemini 3 thought-signature round trip (docs/breakages.md A1, B1-B5)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ MESSY_SCHEMA: dict[str, Any] = {
     "required": ["path"],
 }
 """A tool schema as MCP servers and zod emit them: every keyword Gemini's ``parameters``
-rejects (client-breakages.md B2)."""
+rejects (docs/breakages.md B2)."""
 
 probe(
     Probe(
@@ -154,7 +154,7 @@ TOOL_CHOICES: dict[str, tuple[Any, Scenario]] = {
         Scenario.TOOL_CALL,
     ),
 }
-"""probe -> (tool_choice, mock scenario) (client-breakages.md B5)."""
+"""probe -> (tool_choice, mock scenario) (docs/breakages.md B5)."""
 
 for _name, (_choice, _scenario) in TOOL_CHOICES.items():
     probe(

@@ -37,7 +37,7 @@ TIMEOUT_S = 10.0
 
 
 def live_messages(target: Target, cid: str) -> list[dict[str, Any]]:
-    """The Live API messages the controlled probe sends (wire-formats.md A; Google's
+    """The Live API messages the controlled probe sends (docs/gemini-wire.md A; Google's
     ``BidiGenerateContent``): ``setup``, then one complete user turn."""
     text = prompt(target, "Hello Gemini!", Directive(), cid)
     return [
