@@ -3,25 +3,25 @@
 :func:`contract_for` turns a ``spec.profiles`` profile into the behaviour the proxy
 follows. ``openai-core`` is the best-practice union: every route group, OpenAI error
 envelopes, a client key on everything that spends upstream quota. The others follow
-their seed document (``../shared/seeds/``):
+their system's documentation (``docs/profiles.md``):
 
 =================  ==========================================================================
 profile            what differs
 =================  ==========================================================================
-gemini-reverse     000: no client key; ``{"detail": "..."}`` errors; ``/health`` with
+gemini-reverse     no client key; ``{"detail": "..."}`` errors; ``/health`` with
                    ``rate_limiter``/``concurrency``; model default ``gemini-2.5-flash``;
                    text, images (+edit, batch), TTS (``wav`` by default, not OpenAI's
                    ``mp3``), PDF and UI-design routes, ``/gemini``
                    passthrough, ``/api/models``, ``/api/cookies/status``; rate limits
                    (60/hour/IP, 5 s per model, 2 at once) when ``--rate-limits`` is on
-gemini-proxy-deno  001: OpenAI routes without ``/v1``; embeddings; ``/ws``; model default
+gemini-proxy-deno  OpenAI routes without ``/v1``; embeddings; ``/ws``; model default
                    ``gemini-1.5-pro-latest``, temperature 1; every safety category BLOCK_NONE
-antigravity2api    002 (newer): temperature 1, top_p 1, top_k 50, max_tokens 32000,
+antigravity2api    newer docs: temperature 1, top_p 1, top_k 50, max_tokens 32000,
                    thinking_budget 1024 (0 or 1024-32000), reasoning_effort low/medium/high =
                    1024/16000/32000; SD WebUI (no key), JWT admin API, ``/images/{file}``;
                    rotation ``request_count`` every 50 requests. ``--doc-version older``
-                   (003): top_p 0.85, max_tokens 8096, no thinking parameters, no admin/SD
-gemini-cli-proxy   004: ``stream`` defaults to true; ``GET /`` service info, ``/health`` with a
+                   (older docs): top_p 0.85, max_tokens 8096, no thinking parameters, no admin/SD
+gemini-cli-proxy   ``stream`` defaults to true; ``GET /`` service info, ``/health`` with a
                    timestamp, debug routes; ``reasoning_effort`` incl. ``none``
 =================  ==========================================================================
 """

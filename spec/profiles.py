@@ -1,4 +1,4 @@
-"""Profiles: one per documented system (``../shared/seeds/README.md``) plus ``openai-core``.
+"""Profiles: one per documented system (``docs/profiles.md``) plus ``openai-core``.
 
 A profile names the spec document, where the OpenAI-style routes live (``/v1`` or the
 root, for the Deno proxy), the auth style, the features the document claims, its
@@ -39,7 +39,8 @@ class Profile:
     name: str
     title: str
     document: str
-    """The seed file the profile is derived from (``../shared/seeds/``), or a spec URL."""
+    """The documentation the profile is derived from (the system's API documentation,
+    with its page in ``docs/``), or a spec URL."""
     prefix: str
     auth: Auth
     features: frozenset[str]
@@ -74,22 +75,22 @@ PROFILES: dict[str, Profile] = {
         Profile(
             name="gemini-reverse",
             title="Gemini Reverse API v4.2 (cookie-authenticated reverse proxy)",
-            document="000_7ca3c37194052b2d.txt",
+            document="Gemini Reverse API v4.2 documentation, docs/profiles.md#gemini-reverse",
             prefix="/v1",
             auth=Auth.NONE,
             features=frozenset({"chat", "stream", "models", "images", "tts", "documents"}),
             defaults={"model": "gemini-2.5-flash", "stream": False},
             rate_limits=(
-                RateLimit("requests per hour per IP", 60, 3600, "000 'Rate Limits'"),
-                RateLimit("same-model interval", 1, 5, "000 'Rate Limits'"),
-                RateLimit("max concurrency", 2, 0, "000 'Rate Limits'"),
+                RateLimit("requests per hour per IP", 60, 3600, "gemini-reverse §Rate Limits"),
+                RateLimit("same-model interval", 1, 5, "gemini-reverse §Rate Limits"),
+                RateLimit("max concurrency", 2, 0, "gemini-reverse §Rate Limits"),
             ),
             error_style="detail",
         ),
         Profile(
             name="gemini-proxy-deno",
             title="Gemini Proxy (Deno deploy): OpenAI routes without /v1",
-            document="001_94b41eb506d08e46.txt",
+            document="Gemini Proxy API documentation, docs/profiles.md#gemini-proxy-deno",
             prefix="",
             auth=Auth.BEARER,
             features=frozenset({"chat", "stream", "models", "embeddings", "errors"}),
@@ -98,7 +99,9 @@ PROFILES: dict[str, Profile] = {
         Profile(
             name="antigravity2api",
             title="Antigravity2API (newer docs): tools, reasoning_content, SD WebUI, admin API",
-            document="002_6c171d78775eb248.txt",
+            document=(
+                "Antigravity2API documentation (newer and older), docs/profiles.md#antigravity2api"
+            ),
             prefix="/v1",
             auth=Auth.BEARER,
             features=frozenset({"chat", "stream", "models", "tools", "reasoning", "errors"}),
@@ -107,7 +110,7 @@ PROFILES: dict[str, Profile] = {
         Profile(
             name="gemini-cli-proxy",
             title="Gemini-CLI-Proxy (Cloudflare worker over Code Assist OAuth)",
-            document="004_6d525d71462bfe76.txt",
+            document="Gemini-CLI-Proxy API Reference, docs/profiles.md#gemini-cli-proxy",
             prefix="/v1",
             auth=Auth.BEARER,
             features=frozenset({"chat", "stream", "models", "tools", "reasoning", "errors"}),

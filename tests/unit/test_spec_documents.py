@@ -18,7 +18,7 @@ from spec.profiles import PROFILES, Auth
 from spec.sse import decode
 
 # The endpoints each source lists, written from the documents themselves
-# (../shared/seeds/000..004, ../shared/reference/wire-formats.md).
+# (the systems' own API documentation, docs/gemini-wire.md, docs/openai-wire.md).
 EXPECTED_ENDPOINTS: dict[str, set[tuple[str, str]]] = {
     "openai-core": {
         ("GET", "/models"),
@@ -28,7 +28,7 @@ EXPECTED_ENDPOINTS: dict[str, set[tuple[str, str]]] = {
         ("POST", "/images/generations"),
         ("POST", "/audio/speech"),
     },
-    "gemini-reverse": {  # 000: sections 1-9
+    "gemini-reverse": {  # sections 1-9
         ("GET", "/health"),
         ("GET", "/api/cookies/status"),
         ("GET", "/api/models"),
@@ -49,13 +49,13 @@ EXPECTED_ENDPOINTS: dict[str, set[tuple[str, str]]] = {
         ("POST", "/gemini/v1beta/models/{model}:generateContent"),
         ("GET", "/gemini/v1beta/models"),
     },
-    "gemini-proxy-deno": {  # 001: REST API Endpoints + WebSocket API
+    "gemini-proxy-deno": {  # REST API Endpoints + WebSocket API
         ("POST", "/chat/completions"),
         ("POST", "/embeddings"),
         ("GET", "/models"),
         ("GET", "/ws"),
     },
-    "antigravity2api": {  # 002 (003 has only the first two)
+    "antigravity2api": {  # newer docs (the older docs have only the first two)
         ("GET", "/v1/models"),
         ("POST", "/v1/chat/completions"),
         ("POST", "/sdapi/v1/txt2img"),
@@ -76,7 +76,7 @@ EXPECTED_ENDPOINTS: dict[str, set[tuple[str, str]]] = {
         ("PUT", "/admin/config"),
         ("GET", "/images/{file}"),
     },
-    "gemini-cli-proxy": {  # 004: Endpoints + Debug Endpoints
+    "gemini-cli-proxy": {  # Endpoints + Debug Endpoints
         ("GET", "/"),
         ("GET", "/health"),
         ("GET", "/v1/models"),
@@ -107,14 +107,20 @@ EXPECTED_ENDPOINTS: dict[str, set[tuple[str, str]]] = {
 }
 
 SEED_OF = {
-    "gemini-reverse": ("000",),
-    "gemini-proxy-deno": ("001",),
-    "antigravity2api": ("002", "003"),
-    "gemini-cli-proxy": ("004",),
+    "gemini-reverse": ("gemini-reverse",),
+    "gemini-proxy-deno": ("gemini-proxy-deno",),
+    "antigravity2api": ("antigravity2api", "antigravity2api (older docs)"),
+    "gemini-cli-proxy": ("gemini-cli-proxy",),
 }
-"""The seed document numbers each system document is written from."""
+"""How each system document cites its sections: ``<name> §<section>``."""
 
-REFERENCE_SOURCES = ("wire-formats.md", "client-breakages.md", "openai-openapi", "gemini-cli")
+REFERENCE_SOURCES = (
+    "docs/gemini-wire.md",
+    "docs/openai-wire.md",
+    "docs/breakages.md",
+    "openai-openapi",
+    "gemini-cli",
+)
 
 
 def test_every_document_is_listed_and_expected() -> None:
