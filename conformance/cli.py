@@ -314,7 +314,11 @@ def run(
     line = verdict(records, severities)
     text = interrupted_verdict(interrupted, line).text if interrupted else line.text
     click.echo(f"{text}  (report: {paths['markdown']})")
-    sys.exit(stops.exit_code if interrupted else exit_code(records, fail_on=severities))
+    if interrupted:  # the reports are written: skip the interpreter's slow teardown
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(stops.exit_code)
+    sys.exit(exit_code(records, fail_on=severities))
 
 
 def _check_writable(out: Path) -> None:

@@ -10,6 +10,8 @@ target's bytes. No socket is opened. What the SDK does with the bytes is the ver
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +19,13 @@ from typing import Any
 
 from .exchange import Exchange
 
-__all__ = ["OPENAI_PYTHON", "ClientOutcome", "openai_python_version", "replay_openai_python"]
+__all__ = [
+    "OPENAI_PYTHON",
+    "ClientOutcome",
+    "openai_python_version",
+    "preload_openai",
+    "replay_openai_python",
+]
 
 OPENAI_PYTHON = "openai-python"
 
@@ -42,6 +50,23 @@ class ClientOutcome:
 
     def verdict(self) -> str:
         return "ok" if self.error is None else f"raises {self.error}"
+
+
+def preload_openai() -> None:
+    """Import the openai SDK in a background (daemon) thread. ``import openai`` takes about
+    a second; started when a run starts, it is done before the first replay, so the checks
+    of an interrupted run are not held up by it. Idempotent; never raises."""
+    global _preloading
+    if _preloading is None:
+        _preloading = threading.Thread(
+            target=lambda: importlib.util.find_spec("openai") and importlib.import_module("openai"),
+            name="preload-openai",
+            daemon=True,
+        )
+        _preloading.start()
+
+
+_preloading: threading.Thread | None = None
 
 
 def openai_python_version() -> str:

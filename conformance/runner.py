@@ -21,7 +21,7 @@ from reports.records import Evidence, Outcome, ResultRecord
 from . import checks as _checks  # noqa: F401  (registers the catalogue)
 from .exchange import Exchange
 from .http import Budget, BudgetExhausted
-from .oracles import replay_openai_python
+from .oracles import preload_openai, replay_openai_python
 from .oracles_node import NodeOutcome, node_unavailable, replay_openai_node
 from .preflight import JournalWatch, first_contact_problem
 from .probes import PROBES, probe_applies
@@ -130,6 +130,7 @@ def plan(
             name not in first,
             first.get(name, 0),
             PROBES[name].phase,
+            PROBES[name].custom is not None,  # many-request property probes: phase's end
             index[name],
         ),
     )
@@ -352,6 +353,7 @@ def run_suite(
     when the first probes show the run cannot judge the target (:mod:`.preflight`).
     """
     the_plan = plan(target, select=select)
+    preload_openai()
     budget = budget or Budget()
     run_id = secrets.token_hex(4)
     exchanges: dict[str, Exchange] = {}
