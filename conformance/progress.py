@@ -157,7 +157,8 @@ class PlainProgress:
             return
         took = self._clock() - self._phase_started
         self._line(
-            f"probes: {_phase_name(self._phase)} done ({self._phase_count} probes in "
+            f"probes: {_phase_name(self._phase)} done ({self._phase_count} "
+            f"probe{'' if self._phase_count == 1 else 's'} in "
             f"{took:.1f} s; {done}/{total} overall, {self._elapsed()})"
         )
 
