@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -26,7 +25,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -47,7 +45,7 @@ from spec.profiles import FEATURES, PROFILES, get_profile, with_features
 
 from .embedded import Embedded, ServerStartError, embedded
 from .exchange import redact_url
-from .http import Budget
+from .http import Budget, unreachable
 from .oracles import openai_python_version
 from .oracles_node import NODE_DIR_ENV, install_openai_node, node_dir, openai_node_version
 from .progress import PlainProgress, ProgressSink, TerminalProgress
@@ -86,17 +84,6 @@ def _version() -> str:
 def _die(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
-
-
-def _reachable(url: str, timeout_s: float = 5.0) -> str | None:
-    """``None`` when a TCP connection to ``url``'s host opens, else why not (no HTTP sent)."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
-            return None
-    except OSError as exc:
-        return exc.strerror or str(exc)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -235,7 +222,7 @@ def run(
                         probe_rate_limits=probe_rate_limits,
                     )
                     for what, url in (("target", target), ("mock", mock_url)):
-                        if url is not None and (why := _reachable(url)) is not None:
+                        if url is not None and (why := unreachable(url)) is not None:
                             _die(f"cannot reach the {what} at {redact_url(url)}: {why}")
                 _say(
                     console,

@@ -9,14 +9,27 @@ exception: a check then reports ``error`` rather than crashing the run.
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from .exchange import Exchange, Request
 
-__all__ = ["MAX_BODY", "Budget", "BudgetExhausted", "fetch_journal", "send"]
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "MAX_BODY",
+    "Budget",
+    "BudgetExhausted",
+    "fetch_journal",
+    "send",
+    "unreachable",
+]
+
+CONNECT_TIMEOUT_S = 5.0
+"""How long :func:`unreachable` waits for a TCP connection, in seconds."""
 
 MAX_BODY = 4 * 1024 * 1024
 """Bytes read from one response at most."""
@@ -100,3 +113,18 @@ def fetch_journal(client: httpx.Client, mock_url: str, cid: str) -> list[dict[st
     response.raise_for_status()
     entries = response.json().get("requests", [])
     return [e for e in entries if isinstance(e, dict)]
+
+
+def unreachable(url: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str | None:
+    """``None`` when a TCP connection to ``url``'s host and port opens within
+    ``timeout_s`` seconds, else why not (``Connection refused``, a DNS error, ``timed
+    out``). Sends no HTTP, so it costs the target nothing."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            return None
+    except ValueError as exc:  # a port out of range
+        return str(exc)
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__

@@ -29,7 +29,6 @@ reason that names that test.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -41,7 +40,7 @@ from reports.records import Outcome, ResultRecord
 from spec.profiles import FEATURES, PROFILES, Profile, get_profile, with_features
 
 from .exchange import redact_url
-from .http import Budget
+from .http import Budget, unreachable
 from .registry import REGISTRY
 from .runner import SuiteRun, plan, run_suite
 from .target import Target
@@ -51,14 +50,11 @@ __all__ = [
     "ConformanceItem",
     "describe_failure",
     "from_fixture",
-    "unreachable",
 ]
 
 CHECK_PARAM = "conformance_check"
 """The parameter of a :func:`from_fixture` test that holds the check id."""
 _DECLARATION_ATTR = "_conformance_declaration"
-CONNECT_TIMEOUT_S = 5.0
-"""How long the reachability probe waits for a TCP connection, in seconds."""
 
 _TARGET_KEY = pytest.StashKey[Target]()
 _SUITES_KEY = pytest.StashKey[list["_Suite"]]()
@@ -141,21 +137,6 @@ def _suite(
     suite = _Suite(target, key, max_requests)
     suites.append(suite)
     return suite
-
-
-def unreachable(url: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str | None:
-    """``None`` when a TCP connection to ``url``'s host and port opens within
-    ``timeout_s`` seconds, else why not (``Connection refused``, a DNS error, ``timed
-    out``). Sends no HTTP."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
-            return None
-    except ValueError as exc:  # a port out of range
-        return str(exc)
-    except OSError as exc:
-        return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _unreachable_target(target: Target) -> str | None:

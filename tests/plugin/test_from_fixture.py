@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 from aiohttp import web
 
-from conformance.plugin import from_fixture, unreachable
+from conformance.http import unreachable
+from conformance.plugin import from_fixture
 from tests.servers import serve
 
 KEY = "sk-from-fixture"
