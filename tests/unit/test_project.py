@@ -88,7 +88,21 @@ def test_python_m_bench_lists_every_module_with_what_it_needs_and_its_command(
     assert "no entry" not in out
 
 
-def test_python_m_bench_runs_a_benchmark_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("name", [b.name for b in BENCHES if b.command is not None])
+def test_python_m_bench_name_dispatches_to_the_module(
+    name: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["bench"])
+    with pytest.raises(SystemExit) as stopped:
+        bench_main([name, "--help"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: python -m bench.{name} ")
+
+
+def test_python_m_bench_runs_a_benchmark_by_name(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["bench"])
     pytest.importorskip("httpx_sse", reason="the [bench] extra is not installed")
     assert bench_main(["sse_decoder", "--events", "20", "--repeat", "1"]) == 0
     assert "geometric mean" in capsys.readouterr().out
