@@ -148,6 +148,7 @@ def _base_record(spec: CheckSpec, target: Target) -> ResultRecord:
         target=target.label or target.base_url,
         mode=spec.mode.value,
         outcome=Outcome.SKIPPED,
+        docs=spec.docs,
     )
 
 

@@ -65,8 +65,8 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class ResultRecord:
-    """One check result. ``duration_ms`` in milliseconds; ``source`` is a URL or a
-    document section that the check enforces."""
+    """One check result. ``duration_ms`` in milliseconds; ``source`` the public sources
+    the check enforces (URLs and ``docs/`` pages, separated by ``; ``)."""
 
     check_id: str
     title: str
@@ -80,6 +80,9 @@ class ResultRecord:
     message: str = ""
     duration_ms: float = 0.0
     evidence: Evidence | None = None
+    docs: str = ""
+    """The check's page in the project's docs, relative to the repository root
+    (``docs/checks/stream.md#streamdone_terminator``); empty when unknown."""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

@@ -7,6 +7,7 @@ output does not depend on the order of ``results``. See :mod:`reports.render_md`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from reports.render_html import render_html
 from reports.render_junit import render_junit
 from reports.render_matrix import render_matrix_html, render_matrix_markdown
 from reports.render_md import render_markdown
+from reports.render_model import DOCS_URL_ENV
 from reports.render_score import DEFAULT_FAIL_ON, by_area, exit_code, interrupted_verdict, verdict
 
 __all__ = [
@@ -52,14 +54,17 @@ def write_reports(
     Returns format name -> path, with the keys of :data:`REPORT_FILES` (``json``:
     ``report.json`` via :func:`~reports.records.dump_run`, records sorted by area then
     check id; ``markdown``; ``html``; ``junit``). Existing files are overwritten; text is
-    UTF-8. ``fail_on`` words the verdicts (``ValueError`` on an unknown severity, raised
+    UTF-8. ``$CONFORMANCE_DOCS_URL`` (:data:`~reports.render_model.DOCS_URL_ENV`), when
+    set, is the base URL the checks' ``docs/`` pages are linked under. ``fail_on`` words
+    the verdicts (``ValueError`` on an unknown severity, raised
     before anything is written).
     """
     fail_on = tuple(fail_on)
     ordered = by_area(results)
+    docs_base = os.environ.get(DOCS_URL_ENV, "")
     texts = {
-        "markdown": render_markdown(run, ordered, fail_on=fail_on),
-        "html": render_html(run, ordered, fail_on=fail_on),
+        "markdown": render_markdown(run, ordered, fail_on=fail_on, docs_base=docs_base),
+        "html": render_html(run, ordered, fail_on=fail_on, docs_base=docs_base),
         "junit": render_junit(run, ordered),
     }
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -20,12 +20,17 @@ __all__ = ["render_html"]
 
 
 def render_html(
-    run: RunInfo, results: Iterable[ResultRecord], *, fail_on: Iterable[str] = DEFAULT_FAIL_ON
+    run: RunInfo,
+    results: Iterable[ResultRecord],
+    *,
+    fail_on: Iterable[str] = DEFAULT_FAIL_ON,
+    docs_base: str = "",
 ) -> str:
     """The HTML report of ``run`` (one document, UTF-8, ends with a newline).
 
-    ``fail_on`` only words the verdict; ``ValueError`` names an unknown severity in it.
+    ``fail_on`` only words the verdict; ``ValueError`` names an unknown severity in it;
+    ``docs_base`` makes the checks' ``docs/`` pages links (else shown as paths).
     Credentials in evidence are shown as ``[redacted]``; only http(s) sources are links.
     """
-    view = report_view(run, results, fail_on)
+    view = report_view(run, results, fail_on, docs_base)
     return html_env().get_template("report.html.j2").render(v=view)

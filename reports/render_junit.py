@@ -54,6 +54,8 @@ def _detail(r: ResultRecord) -> str:
     parts = [visible(r.message)]
     if r.source:
         parts.append(f"source: {r.source}")
+    if r.docs:
+        parts.append(f"docs: {r.docs}")
     ev = r.evidence
     if ev is not None and ev.curl:
         parts.append(f"reproduce:\n{visible(redact_text(ev.curl))}")

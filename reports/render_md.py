@@ -19,12 +19,17 @@ __all__ = ["render_markdown"]
 
 
 def render_markdown(
-    run: RunInfo, results: Iterable[ResultRecord], *, fail_on: Iterable[str] = DEFAULT_FAIL_ON
+    run: RunInfo,
+    results: Iterable[ResultRecord],
+    *,
+    fail_on: Iterable[str] = DEFAULT_FAIL_ON,
+    docs_base: str = "",
 ) -> str:
     """The Markdown report of ``run`` (GitHub-flavoured, ends with a newline).
 
-    ``fail_on`` (the severities that fail the run) only words the verdict; ``ValueError``
+    ``fail_on`` (the severities that fail the run) only words the verdict; ``docs_base``
+    makes the checks' ``docs/`` pages links (else they are shown as paths); ``ValueError``
     names an unknown severity in it. Credentials in evidence are shown as ``[redacted]``.
     """
-    view = report_view(run, results, fail_on)
+    view = report_view(run, results, fail_on, docs_base)
     return markdown_env().get_template("report.md.j2").render(v=view)

@@ -28,10 +28,52 @@ from reports.render_score import (
     verdict,
 )
 
-__all__ = ["LINE_LIMIT", "ReportView", "ResultView", "RunView", "report_view", "run_label"]
+__all__ = [
+    "DOCS_URL_ENV",
+    "LINE_LIMIT",
+    "Link",
+    "ReportView",
+    "ResultView",
+    "RunView",
+    "links",
+    "report_view",
+    "run_label",
+]
 
 LINE_LIMIT = 200
 """Characters of a message shown in a table cell."""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A cited source: ``href`` is set for an http(s) URL (and for a ``docs/`` page when
+    :data:`DOCS_URL_ENV` gives the docs' base URL), else the text is shown as code."""
+
+    text: str
+    href: str = ""
+
+
+DOCS_URL_ENV = "CONFORMANCE_DOCS_URL"
+"""Environment variable: the base URL the repository's ``docs/`` pages are served under
+(e.g. ``https://github.com/<org>/<repo>/blob/main/``); unset, ``docs/`` paths are shown
+as text, to open in the checkout."""
+
+_URL = re.compile(r"https?://[^\s<>\"'`]+$")
+
+
+def links(text: str, docs_base: str = "") -> list[Link]:
+    """``"a; b"`` -> one :class:`Link` per cited source (empty parts dropped). Pure."""
+    out = []
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        if _URL.match(part):
+            out.append(Link(part, part))
+        elif part.startswith("docs/") and docs_base:
+            out.append(Link(part, docs_base.rstrip("/") + "/" + part))
+        else:
+            out.append(Link(part))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +85,10 @@ class ResultView:
     anchor: str
     source_url: str
     """``rec.source`` when it is an http(s) URL, else ``""``."""
+    sources: list[Link]
+    """Every cited source (``rec.source`` split on ``;``)."""
+    docs: Link | None
+    """The check's docs page (``rec.docs``), or ``None``."""
     message: str
     """The whole message, control characters made visible."""
     message_line: str
@@ -95,9 +141,13 @@ def _one_line(text: str) -> str:
 
 
 def report_view(
-    run: RunInfo, results: Iterable[ResultRecord], fail_on: Iterable[str] = DEFAULT_FAIL_ON
+    run: RunInfo,
+    results: Iterable[ResultRecord],
+    fail_on: Iterable[str] = DEFAULT_FAIL_ON,
+    docs_base: str = "",
 ) -> ReportView:
-    """The :class:`ReportView` of one run. ``ValueError`` on a bad ``fail_on``."""
+    """The :class:`ReportView` of one run; ``docs_base`` turns ``docs/`` paths into links
+    (see :data:`DOCS_URL_ENV`). ``ValueError`` on a bad ``fail_on``."""
     ordered = by_area(results)
     seen: Counter[str] = Counter()
     views: list[ResultView] = []
@@ -111,6 +161,8 @@ def report_view(
                 evidence=evidence_view(r.evidence),
                 anchor=f"check-{slug}" + (f"-{seen[slug]}" if seen[slug] > 1 else ""),
                 source_url=url,
+                sources=links(r.source, docs_base),
+                docs=(links(r.docs, docs_base) or [None])[0],
                 message=visible(r.message),
                 message_line=_one_line(r.message),
                 duration=format_duration(r.duration_ms / 1000),

@@ -441,3 +441,22 @@ def test_the_document_side_and_the_client_side_are_scored_apart() -> None:
     assert "| as documented (the profile's own document) | 1 | 0 | 0 | 100% |" in text
     assert "| what OpenAI clients need | 1 | 1 | 0 | 50% |" in text
     assert "As documented vs what clients need" in render_html(RUN, results)
+
+
+def test_every_source_and_the_docs_page_are_cited() -> None:
+    """A check cites several sources (``; ``) and its docs page; URLs are links, ``docs/``
+    paths are links only under a docs base URL (else code a reader opens in the checkout)."""
+    failed = dataclasses.replace(
+        RESULTS[1],
+        source="https://github.com/ikawrakow/ik_llama.cpp/issues/467; docs/sse.md#dispatch",
+        docs="docs/checks/stream.md#streamdone",
+    )
+    md = render_markdown(RUN, [failed])
+    assert (
+        "**Source:** <https://github.com/ikawrakow/ik_llama.cpp/issues/467>; `docs/sse.md#dispatch`"
+        " · **Docs:** `docs/checks/stream.md#streamdone`"
+    ) in md
+    html = render_html(RUN, [failed], docs_base="https://example.org/repo/blob/main/")
+    assert '<a href="https://github.com/ikawrakow/ik_llama.cpp/issues/467"' in html
+    assert '<a href="https://example.org/repo/blob/main/docs/checks/stream.md#streamdone"' in html
+    assert "docs: docs/checks/stream.md#streamdone" in render_junit(RUN, [failed])
