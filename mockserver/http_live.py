@@ -1,5 +1,6 @@
 """The Live API WebSocket (``BidiGenerateContent``), so WebSocket passthroughs can be
-tested (001 'WebSocket API': "proxied directly to Google's Gemini WebSocket endpoint").
+tested (gemini-proxy-deno 'WebSocket API': "proxied directly to Google's Gemini WebSocket
+endpoint").
 
 ``GET /ws/google.ai.generativelanguage.{v1beta,v1alpha}.GenerativeService.
 BidiGenerateContent?key=KEY`` upgrades to a WebSocket (no key: Google's 403 for

@@ -10,7 +10,7 @@ follow one seed document's contract (:mod:`.contract`). Layout:
   :mod:`.translate_images`, :mod:`.translate_audio`, :mod:`.translate_text`,
   :mod:`.catalog`, :mod:`.media`, :mod:`.fields`;
 - policies (pure, clock injected): :mod:`.keys` (credential pool and rotation),
-  :mod:`.retry` (what a failed attempt means), :mod:`.ratelimit` (000's limits);
+  :mod:`.retry` (what a failed attempt means), :mod:`.ratelimit` (gemini-reverse's limits);
 - I/O: :mod:`.upstream` (the shared aiohttp session, retries, Code Assist envelope),
   :mod:`.oauth` (refresh -> access tokens), :mod:`.signatures`, :mod:`.image_store`,
   :mod:`.admin_store` (SQLite);

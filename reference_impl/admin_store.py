@@ -1,4 +1,5 @@
-"""The admin API's persistent state in SQLite (stdlib ``sqlite3``; 002 'Management API').
+"""The admin API's persistent state in SQLite (stdlib ``sqlite3``; antigravity2api
+'Management API').
 
 Three tables, created on open:
 

@@ -7,19 +7,20 @@ module register the route groups the profile serves (:mod:`.contract`):
 module              routes
 ==================  ===========================================================
 routes_chat         ``POST {p}/chat/completions`` (B1, B2)
-routes_models       ``GET {p}/models``, ``{p}/models/{id}``, ``/api/models`` (000)
-routes_embeddings   ``POST {p}/embeddings`` (001, B4)
+routes_models       ``GET {p}/models``, ``{p}/models/{id}``, ``/api/models`` (gemini-reverse)
+routes_embeddings   ``POST {p}/embeddings`` (gemini-proxy-deno, docs/openai-wire.md B4)
 routes_images       ``/v1/images/generations``, ``/v1/images/edit``,
                     ``/v1/generate-images``, ``/v1/batch/images``,
-                    ``/v1/batch/{id}/status``, ``/images/{file}`` (000, 002)
-routes_audio        ``/v1/audio/speech`` (OpenAI, 000), ``/v1/audio/voices`` (000)
-routes_text         ``/v1/generate``, ``/v1/documents/*``, ``/v1/design/*`` (000)
-routes_native       ``/gemini/v1beta/...`` passthrough (000 section 9)
-routes_sd           ``/sdapi/v1/...`` (002 SD WebUI)
-routes_admin        ``/admin/...`` (002, JWT)
-routes_ws           ``/ws`` (001)
+                    ``/v1/batch/{id}/status``, ``/images/{file}`` (gemini-reverse, antigravity2api)
+routes_audio        ``/v1/audio/speech`` (OpenAI, gemini-reverse), ``/v1/audio/voices``
+                    (gemini-reverse)
+routes_text         ``/v1/generate``, ``/v1/documents/*``, ``/v1/design/*`` (gemini-reverse)
+routes_native       ``/gemini/v1beta/...`` passthrough (gemini-reverse section 9)
+routes_sd           ``/sdapi/v1/...`` (antigravity2api SD WebUI)
+routes_admin        ``/admin/...`` (antigravity2api, JWT)
+routes_ws           ``/ws`` (gemini-proxy-deno)
 routes_info         ``/health``, ``/``, ``/v1/debug/cache``, ``/v1/token-test``,
-                    ``/v1/test`` (004), ``/api/cookies/status`` (000)
+                    ``/v1/test`` (gemini-cli-proxy), ``/api/cookies/status`` (gemini-reverse)
 ==================  ===========================================================
 
 Around them: ``OPTIONS`` anything is a CORS preflight allowing any origin and the

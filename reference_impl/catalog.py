@@ -1,6 +1,6 @@
 """Model catalogues in the shapes the documents show. Pure.
 
-- :func:`api_models`: 000 ``GET /api/models`` (``models`` with id, name, type,
+- :func:`api_models`: gemini-reverse ``GET /api/models`` (``models`` with id, name, type,
   description + ``categories`` text/image/tts/document/design) from the upstream's
   Gemini ``Model`` list (docs/gemini-wire.md A6);
 - :func:`model_type`: text, image, tts or embedding, by id.

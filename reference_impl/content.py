@@ -5,7 +5,7 @@ assistant's ``refusal``) -> ``{"text"}``; ``image_url`` with a base64 ``data:`` 
 ``inlineData``, with an http(s)/gs URL -> ``fileData`` (F7; a URL on this machine is
 also collected in ``remote``, for the proxy to fetch and inline, see
 :mod:`reference_impl.media`); ``input_audio`` -> ``inlineData`` ``audio/wav`` or
-``audio/mp3`` (001 'Audio input'); ``file`` with ``file_data`` -> ``inlineData``
+``audio/mp3`` (gemini-proxy-deno 'Audio input'); ``file`` with ``file_data`` -> ``inlineData``
 (docs/gemini-wire.md A1). Empty text parts are dropped (Gemini rejects them). Errors are
 :class:`~reference_impl.errors.RequestError` naming the offending field.
 """

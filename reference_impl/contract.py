@@ -52,16 +52,16 @@ ALL_GROUPS = frozenset(
     {
         "chat",  # {p}/chat/completions
         "models",  # {p}/models, {p}/models/{id}
-        "embeddings",  # {p}/embeddings (001)
-        "ws",  # /ws (001)
-        "images",  # /v1/images/generations (000, OpenAI)
-        "audio",  # /v1/audio/speech, /v1/audio/voices (000)
-        "reverse",  # 000: /v1/generate, generate-images, images/edit, batch, documents,
+        "embeddings",  # {p}/embeddings (gemini-proxy-deno)
+        "ws",  # /ws (gemini-proxy-deno)
+        "images",  # /v1/images/generations (gemini-reverse, OpenAI)
+        "audio",  # /v1/audio/speech, /v1/audio/voices (gemini-reverse)
+        "reverse",  # gemini-reverse: /v1/generate, generate-images, images/edit, batch, documents,
         #             design, /gemini/v1beta/..., /api/models, /api/cookies/status
-        "sd",  # 002: /sdapi/v1/...
-        "admin",  # 002: /admin/...
-        "served_images",  # 002: /images/{file}
-        "cli_info",  # 004: GET /, /v1/debug/cache, /v1/token-test, /v1/test
+        "sd",  # antigravity2api: /sdapi/v1/...
+        "admin",  # antigravity2api: /admin/...
+        "served_images",  # antigravity2api: /images/{file}
+        "cli_info",  # gemini-cli-proxy: GET /, /v1/debug/cache, /v1/token-test, /v1/test
     }
 )
 """Route groups; a profile serves a subset."""
@@ -73,7 +73,7 @@ SAFETY_CATEGORIES = (
     "HARM_CATEGORY_HARASSMENT",
     "HARM_CATEGORY_CIVIC_INTEGRITY",
 )
-"""The categories 001 'Content Safety' sets to ``BLOCK_NONE``."""
+"""The categories gemini-proxy-deno 'Content Safety' sets to ``BLOCK_NONE``."""
 
 ANTIGRAVITY_EFFORTS: Mapping[str, int] = MappingProxyType(
     {"low": 1024, "medium": 16000, "high": 32000}
@@ -111,10 +111,10 @@ class Contract:
     safety_off: bool = False
     rotation: tuple[str, int] = ("round_robin", 1)
     image_markdown: bool = False
-    """Chat answers with image parts carry ``![image](URL)`` of a served file (002)."""
+    """Chat answers with image parts carry ``![image](URL)`` of a served file (antigravity2api)."""
     speech_format: str = "mp3"
     """``/v1/audio/speech`` ``response_format`` when absent: OpenAI's ``mp3``
-    (docs/openai-wire.md B4), 000's ``wav`` in gemini-reverse ('5. Text-to-Speech')."""
+    (docs/openai-wire.md B4), ``wav`` in gemini-reverse ('5. Text-to-Speech')."""
 
     def serves(self, group: str) -> bool:
         return group in self.groups
@@ -122,7 +122,7 @@ class Contract:
 
 def contract_for(profile: str, *, older: bool = False) -> Contract:
     """The contract of ``profile`` (a ``spec.profiles`` name); ``older``: the profile's
-    older document (only ``antigravity2api`` has one, 003). Raises ``ValueError``."""
+    older document (only ``antigravity2api`` has one). Raises ``ValueError``."""
     spec = get_profile(profile)
     if older and profile != "antigravity2api":
         raise ValueError(f"only antigravity2api has an older document; got profile {profile!r}")

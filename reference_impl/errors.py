@@ -295,7 +295,7 @@ def upstream_truncated(detail: str) -> ProxyError:
 
 
 DOCUMENTED_MODELS_000 = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-3.0-pro")
-"""The models 000's unknown-model example lists ('Error Examples', 400)."""
+"""The models gemini-reverse's unknown-model example lists ('Error Examples', 400)."""
 
 
 def unknown_model_000(

@@ -1,5 +1,5 @@
-"""Generated images kept on disk and served at ``/images/{file}`` (002 'Image
-Generation': saved under a public directory, returned as URLs; 000 ``response_type:
+"""Generated images kept on disk and served at ``/images/{file}`` (antigravity2api 'Image
+Generation': saved under a public directory, returned as URLs; gemini-reverse ``response_type:
 url``).
 
 File names are ``<utc time>_<16 hex>.<ext>``: unguessable, and safe to serve

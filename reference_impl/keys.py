@@ -1,10 +1,10 @@
 """The pool of upstream credentials: rotation strategies, cooldowns, failover. Pure.
 
 A credential is an opaque string: a Gemini API key (``x-goog-api-key``), or an OAuth
-refresh token for Code Assist. Sources: 002 'Rotation Strategy Configuration' and
+refresh token for Code Assist. Sources: antigravity2api 'Rotation Strategy Configuration' and
 'Notes' 9 (``round_robin``: switch after every request; ``quota_exhausted``: switch only
 when the quota is exhausted; ``request_count``: switch after N requests, default 50),
-004 'Rate Limiting' (cooldown of a rate-limited credential, round-robin, failover),
+gemini-cli-proxy 'Rate Limiting' (cooldown of a rate-limited credential, round-robin, failover),
 docs/gemini-wire.md A5 (``RetryInfo.retryDelay``), docs/breakages.md E1.
 
 Cooldowns are per (credential, model), like Google's quotas. A cooling or disabled

@@ -5,7 +5,7 @@ The standard refresh grant (RFC 6749 section 6) as Google's token endpoint takes
 (plus ``client_id``/``client_secret`` when configured), answered with
 ``{"access_token": "...", "expires_in": 3599, "token_type": "Bearer"}``. Tokens are
 cached per refresh token until 60 s before they expire; :meth:`TokenSource.forget`
-drops one after the upstream rejected it (401). 002's admin API may hand in an
+drops one after the upstream rejected it (401). antigravity2api's admin API may hand in an
 access token with its refresh token (:meth:`TokenSource.seed`).
 """
 

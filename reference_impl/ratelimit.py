@@ -1,4 +1,4 @@
-"""The documented rate limits of 000 'Rate Limits' (gemini-reverse). Pure.
+"""The documented rate limits of gemini-reverse 'Rate Limits'. Pure.
 
 =====================  =========  ==============================================
 limit                  value      enforced as
@@ -10,7 +10,7 @@ max concurrency        2          requests in flight at once
 
 :meth:`RateLimiter.admit` answers ``None`` (admitted: a concurrency slot is taken
 and must be given back with :meth:`RateLimiter.release`) or a :class:`Refusal` with
-the seconds to wait (``Retry-After``) and 000's message ("Model gemini-2.5-flash rate
+the seconds to wait (``Retry-After``) and gemini-reverse's message ("Model gemini-2.5-flash rate
 limited, please wait 4.2 seconds"). ``clock()`` is in seconds (injected for tests).
 """
 
@@ -114,7 +114,7 @@ class RateLimiter:
             self.in_flight -= 1
 
     def snapshot(self) -> dict[str, Any]:
-        """The ``rate_limiter`` and ``concurrency`` objects of 000's ``/health``."""
+        """The ``rate_limiter`` and ``concurrency`` objects of gemini-reverse's ``/health``."""
         now = self._clock()
         minute = self._minute
         while minute and minute[0] <= now - 60:

@@ -1,4 +1,5 @@
-"""The JWT management API of 002 'Management API', persisted in SQLite (:mod:`.admin_store`).
+"""The JWT management API of antigravity2api 'Management API', persisted in SQLite
+(:mod:`.admin_store`).
 
 ==========================================  ================================================
 route                                       answer
@@ -27,11 +28,11 @@ true]``                                     "models": {m: {"remaining", "resetTi
 ==========================================  ================================================
 
 ``other.passSignatureToClient``, ``other.useContextSystemPrompt`` and the global
-``SYSTEM_INSTRUCTION`` are 002 'Configuration Options' (``env`` as the real server's
+``SYSTEM_INSTRUCTION`` are antigravity2api 'Configuration Options' (``env`` as the real server's
 ``PUT /admin/config`` takes it: ``{"env": {...}, "json": {...}}``); each overrides the
 setting of the same name (:class:`~.settings.Settings`) until changed again, and
 persists. ``useContextSystemPrompt`` is ``true`` unless set: a deliberate departure
-from 002's documented ``false`` (see ``Settings.use_context_system_prompt``).
+from antigravity2api's documented ``false`` (see ``Settings.use_context_system_prompt``).
 
 Every admin route but login needs ``Authorization: Bearer <JWT>``; errors are
 ``{"success": false, "message": "..."}`` with 400, 401 or 404. A request the document
@@ -61,7 +62,7 @@ CONFIG_DEFAULT_KEYS = frozenset(
 )
 """Chat fields ``PUT /admin/config`` may set defaults for."""
 CONFIG_SWITCHES = ("passSignatureToClient", "useContextSystemPrompt")
-"""Boolean ``json.other`` options of 002 'Configuration Options'."""
+"""Boolean ``json.other`` options of antigravity2api 'Configuration Options'."""
 CONFIG_ENV_KEYS = frozenset({"SYSTEM_INSTRUCTION"})
 """What ``PUT /admin/config`` ``env`` may set."""
 _UTC8 = timedelta(hours=8)

@@ -1,4 +1,4 @@
-"""Speech routes of 000 'Text-to-Speech' and OpenAI's ``/v1/audio/speech``: ``POST
+"""Speech routes of gemini-reverse 'Text-to-Speech' and OpenAI's ``/v1/audio/speech``: ``POST
 /v1/audio/speech`` (binary mp3, opus, flac, WAV or PCM from the upstream TTS model's
 24 kHz PCM, :mod:`.translate_audio`, :mod:`.audio_codec`) and ``GET /v1/audio/voices``.
 

@@ -11,11 +11,11 @@ shared session, translate back. Beyond that:
   always ``n`` choices with indexes 0..n-1;
 - image URLs on this machine (F7) are fetched and inlined with their MIME type (from
   ``Content-Type``, else the bytes); any other URL stays ``fileData``;
-- image parts of the answer become ``![image](URL)`` (002 'Image Generation');
-- 002 'Configuration Options': the global system instruction and
+- image parts of the answer become ``![image](URL)`` (antigravity2api 'Image Generation');
+- antigravity2api 'Configuration Options': the global system instruction and
   ``useContextSystemPrompt`` shape the request (:class:`~.translate_request.ChatOptions`),
   ``passSignatureToClient`` puts ``thoughtSignature`` next to ``reasoning_content``;
-- the profile's rate limits (000) apply when enforced.
+- the profile's rate limits (gemini-reverse) apply when enforced.
 
 Streaming (docs/breakages.md A3, A4, D2, D3): the HTTP status is chosen only once the
 first upstream event arrives (or the upstream error is known), so a pre-stream error is

@@ -1,5 +1,5 @@
-"""``POST {p}/embeddings`` (001 'Embeddings', docs/openai-wire.md B4) via the upstream's
-``:batchEmbedContents`` (A6); translation in :mod:`.translate_embeddings`."""
+"""``POST {p}/embeddings`` (gemini-proxy-deno 'Embeddings', docs/openai-wire.md B4) via
+the upstream's ``:batchEmbedContents`` (A6); translation in :mod:`.translate_embeddings`."""
 
 from __future__ import annotations
 

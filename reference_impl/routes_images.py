@@ -1,4 +1,5 @@
-"""Image routes (000 sections 4 and 8, 002 'Image Generation', docs/openai-wire.md B4).
+"""Image routes (gemini-reverse sections 4 and 8, antigravity2api 'Image Generation',
+docs/openai-wire.md B4).
 
 ==================================  ==========================================================
 route                               shape
@@ -6,14 +7,15 @@ route                               shape
 ``POST /v1/images/generations``     OpenAI: ``{prompt, n, size, response_format url|b64_json,
                                     model}`` -> ``{"created", "data": [{"url"|"b64_json",
                                     "revised_prompt"}]}``
-``POST /v1/generate-images``        000: ``{prompt, count 1-4, response_type base64|url,
+``POST /v1/generate-images``        gemini-reverse: ``{prompt, count 1-4, response_type base64|url,
                                     image}`` -> ``{"images": [...], "model"}``
-``POST /v1/images/edit``            000: ``{prompt, image, response_type}`` -> same
-``POST /v1/batch/images``           000: ``{prompts, response_type (url), concurrency <= 2}``
+``POST /v1/images/edit``            gemini-reverse: ``{prompt, image, response_type}`` -> same
+``POST /v1/batch/images``           gemini-reverse: ``{prompts, response_type (url),
+                                    concurrency <= 2}``
                                     -> 202 ``{"batch_id", "total", "status", "message"}``
-``GET /v1/batch/{id}/status``       000: ``{"batch_id", "total", "completed", "failed",
+``GET /v1/batch/{id}/status``       gemini-reverse: ``{"batch_id", "total", "completed", "failed",
                                     "pending", "progress", "status", "results", "errors"}``
-``GET /images/{file}``              a generated image (002), no key
+``GET /images/{file}``              a generated image (antigravity2api), no key
 ==================================  ==========================================================
 
 Images come from the upstream image model (:mod:`.translate_images`); ``url`` answers

@@ -1,15 +1,16 @@
-"""Service routes: ``/health``, 004's ``GET /`` and debug routes, 000's cookie status.
+"""Service routes: ``/health``, gemini-cli-proxy's ``GET /`` and debug routes,
+gemini-reverse's cookie status.
 
-- ``GET /health`` (no key) in the profile's shape: ``{"status": "ok"}`` (plain); 004
-  ``{"status": "ok", "timestamp": ISO-8601}``; 000 ``{"status", "version": "4.2",
+- ``GET /health`` (no key) in the profile's shape: ``{"status": "ok"}`` (plain); gemini-cli-proxy
+  ``{"status": "ok", "timestamp": ISO-8601}``; gemini-reverse ``{"status", "version": "4.2",
   "client_ready", "watermark_removal", "provider_mode", "rate_limiter": {...},
   "concurrency": {...}}``;
-- ``GET /`` (004): the service description, verbatim shape;
+- ``GET /`` (gemini-cli-proxy): the service description, verbatim shape;
 - ``GET /v1/debug/cache``: what the proxy caches (models, signatures, credentials);
 - ``GET /v1/token-test``: whether the upstream credential works now (one models call,
   or a token refresh on Code Assist);
 - ``GET /v1/test``: a full round trip: one short chat request upstream;
-- ``GET /api/cookies/status`` (000): ``{"valid", "last_check", "cookies_configured"}``,
+- ``GET /api/cookies/status`` (gemini-reverse): ``{"valid", "last_check", "cookies_configured"}``,
   where the proxy's upstream credentials stand in for the cookies.
 """
 

@@ -1,7 +1,7 @@
 """Model lists: ``GET {p}/models``, ``GET {p}/models/{id}`` (docs/openai-wire.md B4,
-docs/breakages.md G1) and 000's ``GET /api/models``.
+docs/breakages.md G1) and gemini-reverse's ``GET /api/models``.
 
-The upstream list (A6) is fetched once per ``models_ttl_s`` (002: "Model list is
+The upstream list (A6) is fetched once per ``models_ttl_s`` (antigravity2api: "Model list is
 cached") and shared by every route; only ``generateContent`` models are listed in the
 OpenAI shape, so each listed id works in chat completions.
 """

@@ -1,4 +1,4 @@
-"""Gemini-native passthrough: ``/gemini/v1beta/{path}`` (000 section 9).
+"""Gemini-native passthrough: ``/gemini/v1beta/{path}`` (gemini-reverse section 9).
 
 Any method and path under ``/gemini/v1beta/`` goes to ``{upstream}/{path}`` with the
 proxy's own credential (never the client's, docs/breakages.md G3) and the client's
@@ -7,7 +7,7 @@ untouched). On Code Assist (docs/gemini-wire.md A7) ``models/{m}:generateContent
 ``:streamGenerateContent`` are wrapped and unwrapped (each SSE event re-framed
 ``data: <json>\\r\\n\\r\\n``) and ``GET models`` lists the Code Assist models. Errors are
 Gemini's ``{"error": {"code", "message", "status"}}`` (A5), as a native client expects,
-including the 400 for a request the document rejects (000 §9 documents text parts only).
+including the 400 for a request the document rejects (gemini-reverse §9 documents text parts only).
 """
 
 from __future__ import annotations

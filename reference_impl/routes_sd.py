@@ -1,4 +1,4 @@
-"""Stable Diffusion WebUI compatible API (002 'SD WebUI Compatible API'), no client key.
+"""Stable Diffusion WebUI compatible API (antigravity2api 'SD WebUI Compatible API'), no client key.
 
 The shapes are AUTOMATIC1111's, which SD clients parse:
 

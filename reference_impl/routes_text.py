@@ -74,7 +74,7 @@ async def _form(state: State, request: web.Request) -> tuple[dict[str, str], byt
 
 
 def add_routes(app: web.Application, state: State) -> None:
-    """Register 000's text routes when the profile serves them."""
+    """Register gemini-reverse's text routes when the profile serves them."""
     if not state.contract.serves("reverse"):
         return
     default = state.contract.default_model or _TEXT_MODEL
@@ -124,7 +124,7 @@ def add_routes(app: web.Application, state: State) -> None:
             )
             tables = tables_result(text)
         metadata: dict[str, Any] = {"pages": info.pages}
-        if info.title:  # 000 §6 documents a string title; a PDF without one gets none
+        if info.title:  # gemini-reverse §6 documents a string title; a PDF without one gets none
             metadata["title"] = info.title
         return json_response({"text": info.text, "tables": tables, "metadata": metadata})
 

@@ -1,4 +1,4 @@
-"""``/ws``: the WebSocket passthrough of 001 'WebSocket API'.
+"""``/ws``: the WebSocket passthrough of gemini-proxy-deno 'WebSocket API'.
 
 The client's socket is relayed, message for message (text and binary, both ways), to
 the upstream WebSocket: ``--ws-upstream-url``, or the Live API endpoint of the upstream's

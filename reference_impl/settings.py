@@ -27,7 +27,7 @@ flag                            environment                   meaning
 ``--api-key`` (repeatable)      ``PROXY_API_KEYS``            client keys (comma-separated);
                                                               none: any non-empty key passes
 ``--profile``                   ``PROXY_PROFILE``             a ``spec.profiles`` name
-``--doc-version``               ``PROXY_DOC_VERSION``         ``newer``/``older`` (003)
+``--doc-version``               ``PROXY_DOC_VERSION``         ``newer``/``older`` docs
 ``--rate-limits``               ``PROXY_RATE_LIMITS=1``       enforce the profile's limits
 ``--keepalive``                 ``PROXY_KEEPALIVE_S``         seconds of upstream silence
                                                               before ``: keep-alive`` (0:
@@ -45,7 +45,7 @@ flag                            environment                   meaning
                                                               first in ``systemInstruction``
 ``--[no-]use-context-system-    ``PROXY_USE_CONTEXT_SYSTEM_   client system messages ->
 prompt``                        PROMPT`` (1/0)                ``systemInstruction`` (default
-                                                              on); off: user turns (002)
+                                                              on); off: user turns (antigravity2api)
 ``--[no-]pass-signature-to-     ``PROXY_PASS_SIGNATURE_TO_    ``thoughtSignature`` next to
 client``                        CLIENT`` (1/0)                ``reasoning_content`` (off)
 ``--log-level``                 ``PROXY_LOG_LEVEL``           ``DEBUG``/``INFO``/...
@@ -107,9 +107,9 @@ class Settings:
     rotation: str = ""
     """``round_robin``, ``quota_exhausted`` or ``request_count`` (``""``: the profile's)."""
     rotation_requests: int = 0
-    """Requests per credential for ``request_count`` (0: the profile's, 50 in 002)."""
+    """Requests per credential for ``request_count`` (0: the profile's, 50 in antigravity2api)."""
     max_attempts: int = 3
-    """Upstream attempts per client request (002 ``retryTimes``; see :mod:`.retry`)."""
+    """Upstream attempts per client request (antigravity2api ``retryTimes``; see :mod:`.retry`)."""
     retry_backoff_s: float = 0.25
     """First backoff before retrying a 5xx; doubles on each further attempt."""
     cooldown_s: float = 60.0
@@ -119,9 +119,9 @@ class Settings:
     port: int = 0
     profile: str = "openai-core"
     doc_version: str = "newer"
-    """``older``: follow the profile's older document (antigravity2api: 003)."""
+    """``older``: follow the profile's older document (antigravity2api's older docs)."""
     rate_limits: bool = False
-    """Enforce the profile's documented rate limits (gemini-reverse: 000 'Rate Limits')."""
+    """Enforce the profile's documented rate limits (gemini-reverse 'Rate Limits')."""
     db_path: str = ""
     admin_user: str = "admin"
     admin_password: str = "admin123"
@@ -148,15 +148,15 @@ class Settings:
     """How many ``tool_call_id -> thoughtSignature`` pairs are remembered."""
     log_level: str = "INFO"
     system_instruction: str = ""
-    """A global system prompt (002 ``SYSTEM_INSTRUCTION``), first in every chat request's
-    ``systemInstruction``."""
+    """A global system prompt (antigravity2api ``SYSTEM_INSTRUCTION``), first in every chat
+    request's ``systemInstruction``."""
     use_context_system_prompt: bool = True
     """002 ``other.useContextSystemPrompt``: the client's system messages join
-    ``systemInstruction`` after :attr:`system_instruction`. 002 documents ``false`` as
+    ``systemInstruction`` after :attr:`system_instruction`. antigravity2api documents ``false`` as
     its default ('Configuration Options'); the proxy defaults to ``true`` in every profile
     on purpose, because a system prompt sent as a user turn changes the model's
-    behaviour for every OpenAI client. ``false`` does what 002 does: they become ordinary
-    ``user`` turns and only :attr:`system_instruction` is the system prompt."""
+    behaviour for every OpenAI client. ``false`` does what antigravity2api does: they become
+    ordinary ``user`` turns and only :attr:`system_instruction` is the system prompt."""
     pass_signature_to_client: bool = False
     """002 ``other.passSignatureToClient`` (default ``false``, as documented): a delta or
     message with ``reasoning_content`` from a thought part carrying a
@@ -378,7 +378,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--doc-version",
         choices=("newer", "older"),
-        help="follow the profile's older document (antigravity2api: 003) (env PROXY_DOC_VERSION)",
+        help=(
+            "follow the profile's older document (antigravity2api's older docs) "
+            "(env PROXY_DOC_VERSION)"
+        ),
     )
     p.add_argument(
         "--rate-limits",
@@ -405,19 +408,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--system-instruction",
         help="global system prompt, first in every chat request's systemInstruction "
-        "(env SYSTEM_INSTRUCTION; 002)",
+        "(env SYSTEM_INSTRUCTION; antigravity2api)",
     )
     p.add_argument(
         "--use-context-system-prompt",
         action=argparse.BooleanOptionalAction,
         help="client system messages join systemInstruction after the global one; --no-...: "
-        "they are sent as user turns, as 002 does by default "
+        "they are sent as user turns, as antigravity2api does by default "
         "(env PROXY_USE_CONTEXT_SYSTEM_PROMPT=1/0; default on)",
     )
     p.add_argument(
         "--pass-signature-to-client",
         action=argparse.BooleanOptionalAction,
         help="send Gemini's thoughtSignature next to reasoning_content "
-        "(env PROXY_PASS_SIGNATURE_TO_CLIENT=1/0; default off; 002)",
+        "(env PROXY_PASS_SIGNATURE_TO_CLIENT=1/0; default off; antigravity2api)",
     )
     return p

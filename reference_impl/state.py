@@ -2,14 +2,14 @@
 
 :class:`State` holds what lives as long as the application: settings, the profile's
 :class:`~reference_impl.contract.Contract`, the credential pool, the upstream client,
-the thought-signature memory, the request defaults (profile + 002 admin config), 002's
-system-prompt and signature options ('Configuration Options'), the admin store, the
-served images and the gemini-reverse rate limiter.
+the thought-signature memory, the request defaults (profile + antigravity2api admin
+config), antigravity2api's system-prompt and signature options ('Configuration Options'),
+the admin store, the served images and the gemini-reverse rate limiter.
 
 :meth:`State.endpoint` wraps a handler with the route group's client auth and turns
 every :class:`~reference_impl.errors.ProxyError` into the profile's error envelope
-(OpenAI ``{"error": {...}}``, plus 000's ``"detail"`` in that profile); an unexpected exception
-is logged and answered 500 in the same envelope, never with a traceback.
+(OpenAI ``{"error": {...}}``, plus gemini-reverse's ``"detail"`` in that profile); an
+unexpected exception is logged and answered 500 in the same envelope, never with a traceback.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class State:
             await self.closers.pop()()
 
     def set_defaults(self, defaults: dict[str, object]) -> None:
-        """Request fields applied when a chat request omits them (the profile's, or 002
+        """Request fields applied when a chat request omits them (the profile's, or antigravity2api
         ``PUT /admin/config`` ``defaults``); also takes up :attr:`system_instruction` and
         :attr:`use_context_system_prompt` as they are now."""
         c = self.contract
@@ -179,9 +179,9 @@ class State:
     def error(self, err: ProxyError) -> web.Response:
         """``err`` in the profile's envelope, with its headers.
 
-        000 documents both ``{"error": {"code", "message", "type"}}`` ('Error Format')
+        gemini-reverse documents both ``{"error": {"code", "message", "type"}}`` ('Error Format')
         and FastAPI's ``{"detail": "..."}`` (its examples); the ``detail`` style sends
-        both keys, so 000's clients and OpenAI's each find their field.
+        both keys, so gemini-reverse's clients and OpenAI's each find their field.
         """
         body = err.envelope()
         if self.contract.error_style == "detail":
@@ -322,7 +322,7 @@ class State:
     # ------------------------------------------------------------------ limits
 
     def admit(self, request: web.Request, model: str) -> Callable[[], None] | None:
-        """Apply the profile's rate limits (000) to one request for ``model``.
+        """Apply the profile's rate limits (gemini-reverse) to one request for ``model``.
 
         Returns the function that gives back the concurrency slot (``None`` when no
         limits are enforced); raises a 429 ProxyError with ``Retry-After``.

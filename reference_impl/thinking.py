@@ -16,7 +16,7 @@ medium             8192                         MEDIUM (3.0 Pro: HIGH)
 high / xhigh       24576                        HIGH
 =================  ===========================  ==========================================
 
-Profiles may replace the table with a document's own (:class:`Rules`): 002
+Profiles may replace the table with a document's own (:class:`Rules`): antigravity2api
 (antigravity2api) maps low/medium/high to budgets 1024/16000/32000 on every thinking
 model, accepts ``thinking_budget`` 0 or 1024-32000 and defaults it to 1024.
 
@@ -71,7 +71,7 @@ _THINKING_NAMES = ("thinking", "-high", "-low", "-medium")
 
 
 def thinks(model: str) -> bool:
-    """Whether ``model`` thinks: Gemini 2.5 and later, ids without a version, and 002's
+    """Whether ``model`` thinks: Gemini 2.5 and later, ids without a version, and antigravity2api's
     non-Gemini thinking models (``claude-*-thinking``, ``gemini-3-pro-high``...)."""
     version = model_version(model)
     if version == (0, 0):

@@ -1,6 +1,6 @@
 """Text-to-speech: OpenAI ``/v1/audio/speech`` <-> Gemini TTS. Pure.
 
-Sources: 000 'Text-to-Speech' (``input``, ``model`` tts-1|tts-1-hd, ``voice`` alloy,
+Sources: gemini-reverse 'Text-to-Speech' (``input``, ``model`` tts-1|tts-1-hd, ``voice`` alloy,
 echo, fable, onyx, nova, shimmer, ``response_format`` default ``wav``; answer
 ``audio/wav`` with ``Content-Disposition: attachment; filename="speech.wav"``; the
 voices list), docs/gemini-wire.md A6 (Gemini TTS: ``responseModalities: ["AUDIO"]`` +
@@ -13,7 +13,7 @@ OpenAI voices map to Gemini prebuilt voices (:data:`VOICE_MAP`); a Gemini voice 
 (``audio/mpeg``), ``opus`` (Ogg, ``audio/opus``), ``flac``, ``wav`` and ``pcm``;
 ``aac`` has no encoder in the proxy and is a 400 naming ``response_format``. The
 default ``response_format`` is the profile's document's: ``mp3`` (OpenAI, openai-core)
-or ``wav`` (000, gemini-reverse); see ``Contract.speech_format``.
+or ``wav`` (gemini-reverse); see ``Contract.speech_format``.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class Pcm:
 
 def speech_request(body: object, default_format: str = "mp3") -> Speech:
     """Validate a speech request; 400 naming the field. ``default_format``: the
-    ``response_format`` when absent (the profile's document: OpenAI ``mp3``, 000
+    ``response_format`` when absent (the profile's document: OpenAI ``mp3``, gemini-reverse
     ``wav``)."""
     body = object_body(body)
     text = req_str(body, "input")

@@ -1,6 +1,6 @@
 """OpenAI embeddings <-> Gemini ``:batchEmbedContents``. Pure.
 
-Sources: 001 'Embeddings' (``input`` string or array, ``model`` default
+Sources: gemini-proxy-deno 'Embeddings' (``input`` string or array, ``model`` default
 ``text-embedding-004``, ``dimensions``), docs/gemini-wire.md A6 (``batchEmbedContents``
 request/response) and B4 (the OpenAI shape; the Python SDK sends
 ``encoding_format: "base64"`` unless told otherwise and decodes little-endian float32),

@@ -5,10 +5,10 @@ naming the field, never a 500) and builds the Gemini body of docs/gemini-wire.md
 
 - ``system``/``developer`` messages -> ``systemInstruction``; ``user``/``assistant`` ->
   ``contents`` with roles ``user``/``model``; consecutive turns of one role are merged,
-  so roles alternate. 002 'Configuration Options' (``ChatOptions.system_instruction``,
+  so roles alternate. antigravity2api 'Configuration Options' (``ChatOptions.system_instruction``,
   ``context_system_prompt``): a global ``SYSTEM_INSTRUCTION`` comes first in
   ``systemInstruction``, the client's system messages after it, joined by a blank line;
-  with ``useContextSystemPrompt`` false (002's documented default, not the proxy's) the
+  with ``useContextSystemPrompt`` false (antigravity2api's documented default, not the proxy's) the
   client's system messages are sent as ``user`` turns where they stand and only the
   global instruction is ``systemInstruction``;
 - content as a string or an array of parts (docs/breakages.md F3): ``text``,
@@ -22,14 +22,14 @@ naming the field, never a 500) and builds the Gemini body of docs/gemini-wire.md
   ``tool_choice`` -> ``functionCallingConfig`` (B5);
 - sampling fields -> ``generationConfig`` (F2, F4, F5, C2): ``n`` -> ``candidateCount``
   (F8), ``stop`` capped at 5 (F5), ``seed``, non-zero penalties, ``response_format`` ->
-  ``responseMimeType`` + sanitised ``responseJsonSchema`` (F4; 001 'Response Format
+  ``responseMimeType`` + sanitised ``responseJsonSchema`` (F4; gemini-proxy-deno 'Response Format
   Options'); OpenAI-only fields (``store``, ``metadata``, ``user``,
   ``parallel_tool_calls``...) are ignored (F1).
 
 :class:`ChatOptions` carries a profile's documented behaviour (:mod:`.contract`): a
-default model and ``stream``, request defaults for omitted fields (002/003
-``temperature``/``top_p``/``top_k``/``max_tokens``), its thinking rules and 001's
-safety settings (every category ``BLOCK_NONE``).
+default model and ``stream``, request defaults for omitted fields (antigravity2api,
+newer and older docs: ``temperature``/``top_p``/``top_k``/``max_tokens``), its thinking
+rules and gemini-proxy-deno's safety settings (every category ``BLOCK_NONE``).
 """
 
 from __future__ import annotations
@@ -88,10 +88,10 @@ class ChatOptions:
     """A profile's documented chat behaviour (see :mod:`.contract`).
 
     ``default_model``: used when ``model`` is absent (``None``: ``model`` is required).
-    ``stream_default``: ``stream`` when absent (004: true). ``defaults``: request fields
-    applied when absent. ``thinking``: the document's thinking rules. ``safety_off``:
-    send every 001 category with ``BLOCK_NONE``. ``system_instruction`` and
-    ``context_system_prompt``: 002 'Configuration Options' (see the module docstring).
+    ``stream_default``: ``stream`` when absent (gemini-cli-proxy: true). ``defaults``:
+    request fields applied when absent. ``thinking``: the document's thinking rules. ``safety_off``:
+    send every gemini-proxy-deno category with ``BLOCK_NONE``. ``system_instruction`` and
+    ``context_system_prompt``: antigravity2api 'Configuration Options' (see the module docstring).
     """
 
     default_model: str | None = None
@@ -105,7 +105,7 @@ class ChatOptions:
     context_system_prompt: bool = True
     """002 ``other.useContextSystemPrompt``: the client's ``system``/``developer``
     messages go to ``systemInstruction`` (after :attr:`system_instruction`). ``False``
-    sends them as ``user`` turns, as 002 does by default; the proxy keeps ``True`` by
+    sends them as ``user`` turns, as antigravity2api does by default; the proxy keeps ``True`` by
     default so that a client's system prompt stays a system prompt."""
 
 
@@ -312,7 +312,7 @@ def _messages(
         b.flush_tools()
         if role in ("system", "developer"):
             found = content_parts(msg.get("content"), f"{param}.content", media=False)
-            if not context_system:  # 002 useContextSystemPrompt false: an ordinary turn
+            if not context_system:  # antigravity2api useContextSystemPrompt false: an ordinary turn
                 b.push("user", found)
                 continue
             b.system.extend(found)
@@ -341,7 +341,7 @@ def _messages(
 def _system_instruction(b: _Builder, global_text: str) -> dict[str, Any] | None:
     """``systemInstruction``: the client's system parts as they are; with a global
     instruction, one text: the global first, then each system message, joined by a
-    blank line (002 'Configuration Options', ``useContextSystemPrompt``)."""
+    blank line (antigravity2api 'Configuration Options', ``useContextSystemPrompt``)."""
     head = global_text.strip()
     if not head:
         return {"parts": b.system} if b.system else None

@@ -7,7 +7,7 @@ OpenAI objects as the SDKs parse them); docs/breakages.md A1, A2, A5, A6, B1, B4
 F6.
 
 - thought parts go to ``reasoning_content``, never into ``content`` (C1); with
-  ``pass_signature`` (002 'Configuration Options', ``passSignatureToClient``, off by
+  ``pass_signature`` (antigravity2api 'Configuration Options', ``passSignatureToClient``, off by
   default as documented) the ``thoughtSignature`` of a thought part rides next to it:
   ``{"reasoning_content": "...", "thoughtSignature": "..."}`` in the delta (or the
   message);
@@ -17,7 +17,7 @@ F6.
   made, docs/breakages.md A2);
 - a blocked prompt gives one choice with ``finish_reason: "content_filter"`` (F6);
 - an ``inlineData`` image part (image models, docs/gemini-wire.md A6) becomes Markdown
-  ``![image](URL)`` in ``content`` (002 'Image Generation'); ``media`` turns the part
+  ``![image](URL)`` in ``content`` (antigravity2api 'Image Generation'); ``media`` turns the part
   into that URL (a served file), by default a ``data:`` URL;
 - :func:`merge_completions` joins the choices of extra requests when the upstream
   returned fewer than ``n`` candidates (F8).
@@ -192,7 +192,8 @@ def translate_response(
     ``model``: the model id to report. ``created``: Unix seconds. ``new_id``: makes tool
     call ids when Gemini gives none. ``media``: see :data:`MediaSink`.
     ``pass_signature``: a message with ``reasoning_content`` also carries the
-    ``thoughtSignature`` of its (last signed) thought part (002 ``passSignatureToClient``).
+    ``thoughtSignature`` of its (last signed) thought part (antigravity2api
+    ``passSignatureToClient``).
     Always at least one choice, sorted by ``index``.
     """
     resp = response if isinstance(response, dict) else {}
@@ -318,7 +319,7 @@ class StreamTranslator:
     and from ``finish`` when no choice reached a ``finishReason`` (a truncated stream,
     A3). ``signatures`` collects ``(tool_call_id, thoughtSignature)`` pairs issued.
     ``pass_signature``: a ``reasoning_content`` delta from a thought part that carries a
-    ``thoughtSignature`` carries it too (002 ``passSignatureToClient``; a signed thought
+    ``thoughtSignature`` carries it too (antigravity2api ``passSignatureToClient``; a signed thought
     part with no text still gives ``{"reasoning_content": "", "thoughtSignature"}``).
     """
 

@@ -1,6 +1,6 @@
 """000's simple text, document and UI-design routes <-> Gemini ``generateContent``. Pure.
 
-- ``/v1/generate`` (000 section 3): ``{prompt, model}`` -> ``{"text", "model"}``;
+- ``/v1/generate`` (gemini-reverse section 3): ``{prompt, model}`` -> ``{"text", "model"}``;
 - ``/v1/documents/analyze`` (section 6): the PDF goes to the model as ``inlineData``
   ``application/pdf`` with the prompt and ``detail_level``; ``pages`` is counted
   locally (pypdf) -> ``{"analysis", "pages", "model"}``;

@@ -69,7 +69,7 @@ def unwrap(payload: Any) -> Any:
 class Upstream:
     """The upstream at ``settings.upstream_url``. Call :meth:`start` inside the running
     event loop before use and :meth:`close` at shutdown. ``max_attempts`` may be changed
-    at run time (002 ``other.retryTimes``)."""
+    at run time (antigravity2api ``other.retryTimes``)."""
 
     __slots__ = (
         "_anon",
@@ -324,7 +324,7 @@ class Upstream:
         self, method: str, path: str, query: dict[str, str], body: bytes
     ) -> aiohttp.ClientResponse:
         """``method`` ``{base}/{path}`` on the Gemini API with the proxy's credential (the
-        Gemini-native routes of 000 section 9); body unread, released by the caller."""
+        Gemini-native routes of gemini-reverse section 9); body unread, released by the caller."""
         session = self.session
         url = URL(f"{self._base}/{path}", encoded=False).with_query(query)
         model = path.split("/", 2)[1].partition(":")[0] if path.startswith("models/") else ""

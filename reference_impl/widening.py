@@ -2,11 +2,11 @@
 
 Every seed document claims OpenAI compatibility, yet several are stricter than what
 OpenAI clients send, and the conformance suite (which sends what clients send) shows
-it: 000 lists only string ``content`` and the roles ``user``/``assistant``/``system``
+it: gemini-reverse lists only string ``content`` and the roles ``user``/``assistant``/``system``
 (opencode and continue.dev send content-part arrays, the Agents SDK ``developer``),
-002 and 004 require ``content`` (an assistant turn with ``tool_calls`` carries
-``null``), 002 allows only ``reasoning_effort`` ``low``/``medium``/``high``. Rejecting
-those would break the clients the documents claim to serve.
+antigravity2api and gemini-cli-proxy require ``content`` (an assistant turn with
+``tool_calls`` carries ``null``), antigravity2api allows only ``reasoning_effort``
+``low``/``medium``/``high``. Rejecting those would break the clients the documents claim to serve.
 
 So for an operation that ``openai-core.yaml`` also describes (same method, the same
 path under the profile's OpenAI prefix: chat completions, embeddings, images, speech)
@@ -14,9 +14,9 @@ the body is checked against :func:`widened`: per top-level field,
 
 - a field both documents describe must match the profile's schema *or* OpenAI's;
 - a field only one describes must match that one (the profile's own extensions, such
-  as 002's ``thinking_budget``, keep their constraints);
-- a field is required only when both documents require it (000 and 001 document a
-  default ``model``; OpenAI requires one).
+  as antigravity2api's ``thinking_budget``, keep their constraints);
+- a field is required only when both documents require it (gemini-reverse and
+  gemini-proxy-deno document a default ``model``; OpenAI requires one).
 
 Both schemas are the documents' own, read by the same validators; nothing is written
 by hand. Every other operation is checked against the profile's document alone.

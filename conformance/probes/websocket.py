@@ -1,5 +1,6 @@
-"""The WebSocket probe of a documented ``/ws`` passthrough (001 'WebSocket API': "proxied
-directly to Google's Gemini WebSocket endpoint").
+"""The WebSocket probe of a documented ``/ws`` passthrough
+(gemini-proxy-deno 'WebSocket API': "proxied directly to Google's Gemini WebSocket
+endpoint").
 
 The probe opens the socket as the document's example does (the client's key as
 ``Authorization: Bearer``). Black-box, it only checks the upgrade: the socket is closed
