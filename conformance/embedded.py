@@ -3,7 +3,7 @@
 ``conformance run`` without ``--target`` starts ``python -m mockserver`` and
 ``python -m reference_impl`` on free ports of 127.0.0.1 (each prints its base URL as its
 first stdout line) and tests the reference in controlled mode. The packages never import
-each other (DESIGN.md): they meet over HTTP only.
+each other (docs/architecture.md): they meet over HTTP only.
 """
 
 from __future__ import annotations

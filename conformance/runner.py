@@ -1,7 +1,7 @@
 """The engine: select the checks for a target, send each needed probe once, run the
 checks on the recorded exchanges and produce result records.
 
-Producers write records, reporters read them (STYLE.md): the runner never renders; it
+Producers write records, reporters read them (docs/architecture.md): the runner never renders; it
 hands each :class:`reports.records.ResultRecord` to an ``on_result`` callback.
 """
 

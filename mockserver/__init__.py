@@ -1,4 +1,4 @@
-"""A deterministic mock of Google's Gemini APIs (DESIGN.md, "mockserver/").
+"""A deterministic mock of Google's Gemini APIs (docs/architecture.md).
 
 Pure modules (no I/O): :mod:`~mockserver.request` and :mod:`~mockserver.fields` (parse,
 validate like Google, directive), :mod:`~mockserver.generate` (what a scenario says;

@@ -1,7 +1,7 @@
 """The reference OpenAI-compatible proxy in front of Gemini (v1beta, or Code Assist).
 
-Every conformance check must pass against it (DESIGN.md); ``--profile NAME`` makes it
-follow one seed document's contract (:mod:`.contract`). Layout:
+Every conformance check must pass against it (docs/architecture.md); ``--profile NAME`` makes it
+follow one documented system's contract (:mod:`.contract`). Layout:
 
 - configuration: :mod:`.settings` (CLI flags and env), :mod:`.contract` (per profile);
 - pure translation (no I/O, property-testable): :mod:`.translate` (chat, re-exporting

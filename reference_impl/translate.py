@@ -1,7 +1,7 @@
 """Pure OpenAI <-> Gemini translation: the public surface, one import away.
 
 No I/O and no aiohttp here or in the modules it re-exports, so every function is
-property-testable (STYLE.md habit 3). The pieces:
+property-testable. The pieces:
 
 - :mod:`.translate_request`: ``translate_request(body) -> ChatCall`` (docs/gemini-wire.md A1);
 - :mod:`.thinking`: ``reasoning_effort`` -> ``thinkingConfig`` (docs/breakages.md C2);

@@ -28,7 +28,7 @@ How (everything is built once per document, by :func:`for_document`):
 Unknown fields are accepted wherever the document's schemas allow them (they are open
 unless they say ``additionalProperties: false``). For the operations a profile shares
 with OpenAI's API, the profile's body schema is widened by ``openai-core.yaml``'s, field
-by field (:mod:`.widening`): the seed documents are stricter than the OpenAI clients
+by field (:mod:`.widening`): the systems' documents are stricter than the OpenAI clients
 they claim to serve.
 """
 

@@ -1,6 +1,6 @@
 """A profile's request schema widened by OpenAI's, for the operations both describe. Pure.
 
-Every seed document claims OpenAI compatibility, yet several are stricter than what
+Every system's document claims OpenAI compatibility, yet several are stricter than what
 OpenAI clients send, and the conformance suite (which sends what clients send) shows
 it: gemini-reverse lists only string ``content`` and the roles ``user``/``assistant``/``system``
 (opencode and continue.dev send content-part arrays, the Agents SDK ``developer``),

@@ -3,7 +3,7 @@
 A run is one :class:`RunInfo` plus one :class:`ResultRecord` per check result. On disk
 (``report.json``) it is ``{"format": 1, "run": {...}, "results": [{...}, ...]}``;
 :func:`dump_run` and :func:`load_run` are the only (de)serialisers. ``reports`` is a
-leaf library (DESIGN.md): it imports nothing local, and producers never import a
+leaf library (docs/architecture.md): it imports nothing local, and producers never import a
 renderer.
 """
 

@@ -1,6 +1,6 @@
 """The contract: OpenAPI documents, wire models, the SSE codec and the scenario names.
 
-``spec`` is the bottom layer (DESIGN.md): it imports nothing local and does no I/O
+``spec`` is the bottom layer (docs/architecture.md): it imports nothing local and does no I/O
 beyond reading its own packaged OpenAPI documents.
 
 The documents (``spec/openapi/<name>.yaml``, one per name in :data:`DOCUMENTS`) are

@@ -1,8 +1,8 @@
 """Scenario names and the in-band directive grammar shared by the mock and the suite.
 
 Proxies pass prompt text through but drop unknown headers, so the suite steers the mock
-upstream with a directive inside the last user message (DESIGN.md, "How the suite picks
-upstream behaviour")::
+upstream with a directive inside the last user message (docs/architecture.md, "How a
+request flows")::
 
     [[mock:scenario=rate_limit retry_delay=17s cid=7f3a]]
 

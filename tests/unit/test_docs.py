@@ -22,8 +22,15 @@ SKIPPED_DIRS = {"__pycache__", "node_modules"}
 SKIPPED = {ROOT / "reports" / "out"}
 """Generated run output (git-ignored) may predate the docs."""
 TEXT_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".json", ".html", ".j2", ".css", ".mjs", ".txt"}
-PRIVATE = ("../shared", "wire-formats.md", "client-breakages.md", "sse-framing.md")
-"""Names of private research notes: cite public URLs or a page of docs/ instead."""
+PRIVATE = (
+    "../shared",
+    "wire-formats.md",
+    "client-breakages.md",
+    "sse-framing.md",
+    "DESIGN.md",
+    "STYLE.md",
+)
+"""Names of private research and design notes: cite public URLs or a page of docs/ instead."""
 
 
 def github_slug(heading: str) -> str:
