@@ -162,7 +162,7 @@ def report_view(
                 anchor=f"check-{slug}" + (f"-{seen[slug]}" if seen[slug] > 1 else ""),
                 source_url=url,
                 sources=links(r.source, docs_base),
-                docs=(links(r.docs, docs_base) or [None])[0],
+                docs=next(iter(links(r.docs, docs_base)), None),
                 message=visible(r.message),
                 message_line=_one_line(r.message),
                 duration=format_duration(r.duration_ms / 1000),

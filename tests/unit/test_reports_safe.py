@@ -90,7 +90,9 @@ def test_pretty_body_reformats_request_json_but_keeps_response_bytes() -> None:
 
 
 def test_curl_env_reference_is_kept_but_literal_keys_are_not() -> None:
-    line = """curl -H "Authorization: Bearer $CONFORMANCE_API_KEY" -H 'x-api-key: sk-live-123' URL"""
+    line = (
+        """curl -H "Authorization: Bearer $CONFORMANCE_API_KEY" -H 'x-api-key: sk-live-123' URL"""
+    )
     out = redact_text(line)
     assert "Bearer $CONFORMANCE_API_KEY" in out
     assert "sk-live-123" not in out
