@@ -52,10 +52,10 @@ from . import (
     routes_text,
     routes_ws,
 )
-from .errors import ProxyError
 from .routes_chat import ChatRoutes
 from .settings import Settings
 from .state import STATE, State
+from .translate.errors import ProxyError
 
 __all__ = ["create_app"]
 

@@ -91,7 +91,7 @@ class Contract:
     client key is checked at all. ``open_groups``: groups served without a client key.
     ``defaults``: request fields applied when the client omits them (and the model
     takes them). ``efforts``/``budget_range``/``default_budget``: ``thinking_budget``
-    rules in tokens (``None``: the Gemini-family mapping of :mod:`.thinking`).
+    rules in tokens (``None``: the Gemini-family mapping of :mod:`.translate.thinking`).
     ``rotation``: the default upstream key strategy and its request count.
     """
 

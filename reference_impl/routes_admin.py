@@ -49,10 +49,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .admin_store import AdminStore
-from .errors import ProxyError, RequestError
-from .keys import STRATEGIES, mask
+from .policy.keys import STRATEGIES, mask
 from .state import State, json_response
+from .stores.admin import AdminStore
+from .translate.errors import ProxyError, RequestError
 
 __all__ = ["CONFIG_DEFAULT_KEYS", "CONFIG_ENV_KEYS", "CONFIG_SWITCHES", "add_routes", "reset_time"]
 

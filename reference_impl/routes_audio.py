@@ -12,9 +12,9 @@ import asyncio
 
 from aiohttp import web
 
-from .audio_codec import CONTENT_TYPES, SLOW, encode
 from .state import State, json_response
-from .translate_audio import speech_pcm, speech_request, voices
+from .translate.audio import speech_pcm, speech_request, voices
+from .translate.audio_codec import CONTENT_TYPES, SLOW, encode
 
 __all__ = ["add_routes"]
 

@@ -38,18 +38,18 @@ from aiohttp import web
 
 from spec.sse import SSEDecoder
 
-from .errors import (
+from .routes_models import model_list
+from .state import INTERNAL, JSON_HEADERS, State, parse_json
+from .translate.errors import (
     ProxyError,
     RequestError,
     from_upstream_body,
     unknown_model_000,
     upstream_truncated,
 )
-from .media import sniff
-from .routes_models import model_list
-from .state import INTERNAL, JSON_HEADERS, State, parse_json
-from .translate_request import ChatCall, translate_request
-from .translate_response import (
+from .translate.media import sniff
+from .translate.request import ChatCall, translate_request
+from .translate.response import (
     DONE,
     KEEPALIVE,
     MediaSink,
@@ -59,7 +59,7 @@ from .translate_response import (
     merge_completions,
     translate_response,
 )
-from .upstream import salvage, unwrap
+from .upstream.client import salvage, unwrap
 
 __all__ = ["SSE_HEADERS", "ChatRoutes"]
 

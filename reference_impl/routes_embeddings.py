@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .state import State, json_response
-from .translate_embeddings import embeddings_request, embeddings_response
+from .translate.embeddings import embeddings_request, embeddings_response
 
 __all__ = ["add_routes"]
 

@@ -35,11 +35,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .errors import ProxyError, RequestError
-from .fields import b64_bytes, choice, opt_int, req_str, str_list
-from .media import sniff
 from .state import State, json_response
-from .translate_images import Image, aspect_ratio, image_job, images_from_answer, pick_image_model
+from .translate.errors import ProxyError, RequestError
+from .translate.fields import b64_bytes, choice, opt_int, req_str, str_list
+from .translate.images import Image, aspect_ratio, image_job, images_from_answer, pick_image_model
+from .translate.media import sniff
 
 __all__ = ["add_routes", "generate_images"]
 

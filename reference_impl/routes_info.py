@@ -23,8 +23,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from .errors import ProxyError
 from .state import JSON_HEADERS, State, json_response
+from .translate.errors import ProxyError
 
 __all__ = ["SERVICE_INFO", "add_routes", "iso_now"]
 

@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from .catalog import api_models
-from .errors import ProxyError
 from .state import JSON_HEADERS, State, json_response
-from .translate_response import models_list
+from .translate.catalog import api_models
+from .translate.errors import ProxyError
+from .translate.response import models_list
 
 __all__ = ["add_routes", "model_list", "upstream_models"]
 

@@ -21,9 +21,9 @@ from aiohttp import web
 from spec.sse import SSEDecoder
 from spec.wire import GRPC_STATUS_HTTP
 
-from .errors import ProxyError
 from .state import State, json_response
-from .upstream import unwrap
+from .translate.errors import ProxyError
+from .upstream.client import unwrap
 
 __all__ = ["add_routes", "google_error"]
 

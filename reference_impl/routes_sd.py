@@ -21,14 +21,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from .catalog import model_type
-from .errors import ProxyError, RequestError, type_error
-from .fields import b64_bytes, number, opt_int, opt_str, req_str
-from .media import sniff
 from .routes_images import generate_images
 from .routes_models import upstream_models
 from .state import State, json_response
-from .translate_images import aspect_ratio
+from .translate.catalog import model_type
+from .translate.errors import ProxyError, RequestError, type_error
+from .translate.fields import b64_bytes, number, opt_int, opt_str, req_str
+from .translate.images import aspect_ratio
+from .translate.media import sniff
 
 __all__ = ["add_routes"]
 

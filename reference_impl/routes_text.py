@@ -14,11 +14,11 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from .errors import RequestError
-from .fields import choice, model_id, object_body, req_str
-from .media import sniff
 from .state import State, json_response
-from .translate_text import (
+from .translate.errors import RequestError
+from .translate.fields import choice, model_id, object_body, req_str
+from .translate.media import sniff
+from .translate.text import (
     DESIGN_SCHEMA,
     DETAIL,
     TABLES_SCHEMA,

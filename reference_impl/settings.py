@@ -109,7 +109,8 @@ class Settings:
     rotation_requests: int = 0
     """Requests per credential for ``request_count`` (0: the profile's, 50 in antigravity2api)."""
     max_attempts: int = 3
-    """Upstream attempts per client request (antigravity2api ``retryTimes``; see :mod:`.retry`)."""
+    """Upstream attempts per client request (antigravity2api ``retryTimes``; see
+    :mod:`.policy.retry`)."""
     retry_backoff_s: float = 0.25
     """First backoff before retrying a 5xx; doubles on each further attempt."""
     cooldown_s: float = 60.0

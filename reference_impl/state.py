@@ -26,17 +26,17 @@ import orjson
 from aiohttp import web
 
 from .contract import SAFETY_CATEGORIES, Contract, contract_for
-from .errors import ProxyError, RequestError, json_kind
-from .image_store import ImageStore
-from .keys import KeyPool
-from .ratelimit import RateLimiter
+from .policy.keys import KeyPool
+from .policy.ratelimit import RateLimiter
 from .settings import Settings
-from .signatures import SignatureCache
-from .thinking import Rules
-from .translate_request import ChatOptions
-from .translate_response import MediaSink
-from .upstream import Upstream
-from .validation import JSON, Operation, SpecValidation, for_document, version_id
+from .stores.images import ImageStore
+from .stores.signatures import SignatureCache
+from .translate.errors import ProxyError, RequestError, json_kind
+from .translate.request import ChatOptions
+from .translate.response import MediaSink
+from .translate.thinking import Rules
+from .upstream.client import Upstream
+from .validation.operations import JSON, Operation, SpecValidation, for_document, version_id
 
 __all__ = [
     "INTERNAL",

@@ -1,5 +1,5 @@
-"""``/v1/audio/speech`` output formats of the reference proxy (reference_impl.audio_codec,
-reference_impl.translate_audio): every served format decodes back to the upstream's
+"""``/v1/audio/speech`` output formats of the reference proxy (reference_impl.translate.audio_codec,
+reference_impl.translate.audio): every served format decodes back to the upstream's
 24 kHz mono samples, with the media type openai-core.yaml names; ``aac`` is a 400 naming
 ``response_format``; each profile defaults to its document's format."""
 
@@ -15,11 +15,11 @@ import pytest
 import soundfile
 
 import spec
-from reference_impl.audio_codec import CONTENT_TYPES, SERVED, SLOW, encode
 from reference_impl.contract import contract_for
-from reference_impl.errors import ProxyError, RequestError
-from reference_impl.media import wav
-from reference_impl.translate_audio import FORMATS, speech_audio, speech_pcm, speech_request
+from reference_impl.translate.audio import FORMATS, speech_audio, speech_pcm, speech_request
+from reference_impl.translate.audio_codec import CONTENT_TYPES, SERVED, SLOW, encode
+from reference_impl.translate.errors import ProxyError, RequestError
+from reference_impl.translate.media import wav
 
 RATE = 24000
 SECONDS = 1.5

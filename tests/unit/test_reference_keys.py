@@ -1,5 +1,6 @@
-"""The credential pool (reference_impl.keys), the retry policy (reference_impl.retry) and
-000's rate limiter (reference_impl.ratelimit), with an injected clock."""
+"""The credential pool (reference_impl.policy.keys), the retry policy
+(reference_impl.policy.retry) and 000's rate limiter (reference_impl.policy.ratelimit),
+with an injected clock."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_impl.errors import ProxyError, from_upstream_payload
-from reference_impl.keys import KeyPool, mask, seconds_until_quota_reset
-from reference_impl.ratelimit import RateLimiter
-from reference_impl.retry import judge
+from reference_impl.policy.keys import KeyPool, mask, seconds_until_quota_reset
+from reference_impl.policy.ratelimit import RateLimiter
+from reference_impl.policy.retry import judge
+from reference_impl.translate.errors import ProxyError, from_upstream_payload
 
 
 class Clock:

@@ -13,24 +13,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_impl.catalog import api_models, model_type
 from reference_impl.contract import ALL_GROUPS, contract_for
-from reference_impl.errors import ProxyError, RequestError
-from reference_impl.fields import b64_bytes, choice, model_id, opt_int, str_list
-from reference_impl.media import is_loopback, pcm_rate, sniff, wav
-from reference_impl.translate_audio import speech_audio, speech_request, voices
-from reference_impl.translate_embeddings import (
+from reference_impl.translate.audio import speech_audio, speech_request, voices
+from reference_impl.translate.catalog import api_models, model_type
+from reference_impl.translate.embeddings import (
     embeddings_request,
     embeddings_response,
     encode_vector,
 )
-from reference_impl.translate_images import (
+from reference_impl.translate.errors import ProxyError, RequestError
+from reference_impl.translate.fields import b64_bytes, choice, model_id, opt_int, str_list
+from reference_impl.translate.images import (
     aspect_ratio,
     image_job,
     images_from_answer,
     pick_image_model,
 )
-from reference_impl.translate_text import design_result, strip_fences, tables_result
+from reference_impl.translate.media import is_loopback, pcm_rate, sniff, wav
+from reference_impl.translate.text import design_result, strip_fences, tables_result
 from spec.profiles import PROFILES
 
 

@@ -1,12 +1,12 @@
 """Settings from CLI flags and environment (reference_impl.settings) and the signature
-memory (reference_impl.signatures)."""
+memory (reference_impl.stores.signatures)."""
 
 from __future__ import annotations
 
 import pytest
 
 from reference_impl.settings import DEFAULT_UPSTREAM, Settings
-from reference_impl.signatures import SignatureCache
+from reference_impl.stores.signatures import SignatureCache
 
 
 def test_defaults_with_an_empty_environment() -> None:

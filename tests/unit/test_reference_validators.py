@@ -1,5 +1,5 @@
 """The reference proxy's checks of requests against its profile's OpenAPI document
-(reference_impl.validation, .violations, .widening): pure, no server.
+(reference_impl.validation.operations, .violations, .widening): pure, no server.
 
 Per profile: a body the document rejects (wrong type, missing required field, bad enum)
 is a :class:`RequestError` naming the field; a body with the extra fields OpenAI clients
@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import spec
-from reference_impl.errors import RequestError
-from reference_impl.validation import (
+from reference_impl.translate.errors import RequestError
+from reference_impl.validation.operations import (
     GATE_KEYWORDS,
     JSON,
     Operation,
@@ -30,8 +30,8 @@ from reference_impl.validation import (
     normalise,
     version_id,
 )
-from reference_impl.violations import body_violation, field_path
-from reference_impl.widening import OPENAI_DEFS, REQUEST, counterpart, deref, widened
+from reference_impl.validation.violations import body_violation, field_path
+from reference_impl.validation.widening import OPENAI_DEFS, REQUEST, counterpart, deref, widened
 
 PROFILES: dict[str, tuple[str, str | None, str]] = {
     # name -> (document, version, chat route)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from reference_impl.settings import Settings
-from reference_impl.translate_request import ChatOptions, translate_request
-from reference_impl.translate_response import StreamTranslator, translate_response
+from reference_impl.translate.request import ChatOptions, translate_request
+from reference_impl.translate.response import StreamTranslator, translate_response
 
 SIG = "RXFRRENrZ0lDaEFD"
 

@@ -1,4 +1,4 @@
-"""Gemini errors -> OpenAI envelopes (reference_impl.errors; A5, B3, D1, D2, E1)."""
+"""Gemini errors -> OpenAI envelopes (reference_impl.translate.errors; A5, B3, D1, D2, E1)."""
 
 from __future__ import annotations
 

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from reference_impl.contract import ANTIGRAVITY_EFFORTS, SAFETY_CATEGORIES
-from reference_impl.errors import RequestError
-from reference_impl.thinking import Rules, thinking_config, thinks
-from reference_impl.translate_request import ChatOptions, translate_request
-from reference_impl.translate_response import (
+from reference_impl.translate.errors import RequestError
+from reference_impl.translate.request import ChatOptions, translate_request
+from reference_impl.translate.response import (
     StreamTranslator,
     merge_completions,
     translate_response,
 )
+from reference_impl.translate.thinking import Rules, thinking_config, thinks
 
 USER = [{"role": "user", "content": "hi"}]
 AG = Rules(ANTIGRAVITY_EFFORTS, (1024, 32000), 1024)

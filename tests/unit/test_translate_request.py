@@ -1,4 +1,4 @@
-"""OpenAI request -> Gemini request (reference_impl.translate_request), table by table.
+"""OpenAI request -> Gemini request (reference_impl.translate.request), table by table.
 
 Each case names the wire-formats.md section or client-breakages.md item it pins.
 """
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reference_impl.translate import RequestError, translate_request
-from reference_impl.translate_request import SKIP_SIGNATURE
+from reference_impl.translate.request import SKIP_SIGNATURE
 
 
 def req(*messages: dict[str, Any], **kw: Any) -> dict[str, Any]:

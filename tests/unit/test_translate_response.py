@@ -1,4 +1,4 @@
-"""Gemini unary response -> ``chat.completion`` (reference_impl.translate_response; A2, B1)."""
+"""Gemini unary response -> ``chat.completion`` (reference_impl.translate.response; A2, B1)."""
 
 from __future__ import annotations
 

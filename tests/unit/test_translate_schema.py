@@ -1,4 +1,5 @@
-"""Tool / response JSON Schema sanitising (reference_impl.schema; client-breakages.md B2, F4)."""
+"""Tool / response JSON Schema sanitising (reference_impl.translate.schema;
+client-breakages.md B2, F4)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_impl.schema import sanitize_parameters, sanitize_schema
+from reference_impl.translate.schema import sanitize_parameters, sanitize_schema
 
 OPENAPI_KEYS = {
     "type",

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from reference_impl.thinking import EFFORTS, model_version, thinking_config
 from reference_impl.translate import RequestError
+from reference_impl.translate.thinking import EFFORTS, model_version, thinking_config
 
 
 def budget(value: int, include: bool = True) -> dict[str, Any]:

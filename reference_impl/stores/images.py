@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .media import extension
+from ..translate.media import extension
 
 __all__ = ["NAME_RE", "ImageStore"]
 

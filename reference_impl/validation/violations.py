@@ -1,7 +1,7 @@
 """Schema violations as OpenAI-shaped 400s naming the field. Pure.
 
 :func:`body_violation` turns the ``jsonschema`` errors openapi-core reports for a request
-body into one :class:`~reference_impl.errors.RequestError` whose ``param`` is the JSON
+body into one :class:`~reference_impl.translate.errors.RequestError` whose ``param`` is the JSON
 path of the field (``messages[0].role``; ``None`` for the body itself) and whose message
 names the field and the problem, in the style of the hand-written checks
 (``temperature must be a number; got string``). :func:`parameter_violation` does the same
@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from jsonschema.exceptions import ValidationError, best_match
 
-from .errors import RequestError, json_kind
+from ..translate.errors import RequestError, json_kind
 
 __all__ = ["body_violation", "field_path", "parameter_violation", "show"]
 

@@ -7,7 +7,7 @@ Gemini TTS answers raw 24 kHz 16-bit little-endian mono PCM (docs/gemini-wire.md
 or nothing); ``mp3`` (MPEG-1/2 Layer III), ``opus`` (Opus in an Ogg container, as
 OpenAI serves it) and ``flac`` are encoded by libsndfile through ``soundfile``: its
 wheels bundle libsndfile >= 1.1, which writes all three. ``aac`` has no encoder there,
-so the proxy refuses it (:mod:`.translate_audio`).
+so the proxy refuses it (:mod:`.audio`).
 
 Encoding is slow enough to matter on an event loop (measured on this 2-core machine,
 3 s of speech: mp3 ~15 ms, opus ~45 ms, flac ~0.8 ms, wav ~0.01 ms; 60 s: mp3 ~280 ms,

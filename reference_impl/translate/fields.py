@@ -1,6 +1,6 @@
 """Validators for the fields of the smaller JSON endpoints. Pure.
 
-Each returns the value or raises :class:`~reference_impl.errors.RequestError` (a 400
+Each returns the value or raises :class:`~reference_impl.translate.errors.RequestError` (a 400
 naming the field and what it got), so a malformed request is never a 500.
 """
 

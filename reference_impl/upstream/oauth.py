@@ -17,7 +17,7 @@ from collections.abc import Callable
 import aiohttp
 import orjson
 
-from .errors import ProxyError
+from ..translate.errors import ProxyError
 
 __all__ = ["TokenSource"]
 

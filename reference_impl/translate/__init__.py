@@ -3,10 +3,10 @@
 No I/O and no aiohttp here or in the modules it re-exports, so every function is
 property-testable. The pieces:
 
-- :mod:`.translate_request`: ``translate_request(body) -> ChatCall`` (docs/gemini-wire.md A1);
+- :mod:`.request`: ``translate_request(body) -> ChatCall`` (docs/gemini-wire.md A1);
 - :mod:`.thinking`: ``reasoning_effort`` -> ``thinkingConfig`` (docs/breakages.md C2);
 - :mod:`.schema`: tool/response JSON Schema sanitising (B2, F4);
-- :mod:`.translate_response`: unary responses and the streaming translator (A2, A3, B1);
+- :mod:`.response`: unary responses and the streaming translator (A2, A3, B1);
 - :mod:`.errors`: the OpenAI error envelope and Gemini error mapping (A5, B3, D1, D2, E1).
 """
 
@@ -19,10 +19,8 @@ from .errors import (
     from_upstream_payload,
     parse_duration,
 )
-from .schema import sanitize_parameters, sanitize_schema
-from .thinking import model_version, thinking_config
-from .translate_request import ChatCall, SignatureLookup, translate_request
-from .translate_response import (
+from .request import ChatCall, SignatureLookup, translate_request
+from .response import (
     DONE,
     KEEPALIVE,
     StreamTranslator,
@@ -34,6 +32,8 @@ from .translate_response import (
     translate_response,
     usage,
 )
+from .schema import sanitize_parameters, sanitize_schema
+from .thinking import model_version, thinking_config
 
 __all__ = [
     "DONE",

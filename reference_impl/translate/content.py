@@ -4,10 +4,10 @@
 assistant's ``refusal``) -> ``{"text"}``; ``image_url`` with a base64 ``data:`` URL ->
 ``inlineData``, with an http(s)/gs URL -> ``fileData`` (F7; a URL on this machine is
 also collected in ``remote``, for the proxy to fetch and inline, see
-:mod:`reference_impl.media`); ``input_audio`` -> ``inlineData`` ``audio/wav`` or
+:mod:`reference_impl.translate.media`); ``input_audio`` -> ``inlineData`` ``audio/wav`` or
 ``audio/mp3`` (gemini-proxy-deno 'Audio input'); ``file`` with ``file_data`` -> ``inlineData``
 (docs/gemini-wire.md A1). Empty text parts are dropped (Gemini rejects them). Errors are
-:class:`~reference_impl.errors.RequestError` naming the offending field.
+:class:`~reference_impl.translate.errors.RequestError` naming the offending field.
 """
 
 from __future__ import annotations

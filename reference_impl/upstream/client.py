@@ -11,9 +11,9 @@ Only this module talks to Google. Two kinds of upstream (``--upstream-kind``):
   (:func:`unwrap`). The project is ``--code-assist-project`` or, per credential, the
   ``cloudaicompanionProject`` of ``:loadCodeAssist``.
 
-Each request picks a credential from the :class:`~reference_impl.keys.KeyPool` and
-follows :mod:`.retry` (cooldown on 429, failover, backoff on 5xx, at most
-``max_attempts``). Transport failures become 502 (504 on a timeout). Streams are read
+Each request picks a credential from the :class:`~reference_impl.policy.keys.KeyPool`
+and follows :mod:`~reference_impl.policy.retry` (cooldown on 429, failover, backoff on
+5xx, at most ``max_attempts``). Transport failures become 502 (504 on a timeout). Streams are read
 raw and decoded by the caller with ``spec.sse.SSEDecoder`` (A3, docs/breakages.md A7).
 """
 
@@ -28,11 +28,11 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from .errors import ProxyError, from_upstream_body, upstream_unreachable
-from .keys import Credential, KeyPool, seconds_until_quota_reset
+from ..policy.keys import Credential, KeyPool, seconds_until_quota_reset
+from ..policy.retry import judge
+from ..settings import Settings
+from ..translate.errors import ProxyError, from_upstream_body, upstream_unreachable
 from .oauth import TokenSource
-from .retry import judge
-from .settings import Settings
 
 __all__ = ["CODE_ASSIST_MODELS", "Upstream", "salvage", "unwrap"]
 
@@ -200,9 +200,9 @@ class Upstream:
     # ------------------------------------------------------------------ requests
 
     async def attempt(self, model: str, send: Send) -> aiohttp.ClientResponse:
-        """Run ``send`` under the retry policy (:mod:`.retry`); returns the first answer
-        below 400 (body unread: the caller must ``release()`` it) or raises the
-        :class:`ProxyError` of the last failed attempt."""
+        """Run ``send`` under the retry policy (:mod:`~reference_impl.policy.retry`);
+        returns the first answer below 400 (body unread: the caller must ``release()`` it)
+        or raises the :class:`ProxyError` of the last failed attempt."""
         pool = self.pool
         tried: list[Credential] = []
         refreshed: set[str] = set()

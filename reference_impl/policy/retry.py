@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ProxyError
+from ..translate.errors import ProxyError
 
 __all__ = ["RETRYABLE_STATUSES", "Verdict", "judge"]
 
@@ -55,9 +55,9 @@ _DAILY = Verdict(retry=False, daily=True)
 
 def judge(err: ProxyError, *, default_cooldown_s: float) -> Verdict:
     """What to do after an upstream attempt failed with ``err`` (already mapped by
-    :mod:`.errors`). ``default_cooldown_s``: the cooldown for a 429 without a delay. A
-    per-day quota gives ``daily`` and no ``cooldown_s``: the caller cools the credential
-    until the quota resets (:func:`.keys.seconds_until_quota_reset`)."""
+    :mod:`~reference_impl.translate.errors`). ``default_cooldown_s``: the cooldown for a
+    429 without a delay. A per-day quota gives ``daily`` and no ``cooldown_s``: the caller
+    cools the credential until the quota resets (:func:`.keys.seconds_until_quota_reset`)."""
     if err.status == 429:
         if err.code == "insufficient_quota":
             return _DAILY

@@ -58,7 +58,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 import spec
 
-from .errors import RequestError
+from ..translate.errors import RequestError
 from .violations import body_violation, parameter_violation
 from .widening import OPENAI_DEFS, REQUEST, counterpart, deref, pointer, widened
 
