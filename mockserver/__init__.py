@@ -1,9 +1,11 @@
 """A deterministic mock of Google's Gemini APIs (docs/architecture.md).
 
 Pure modules (no I/O): :mod:`~mockserver.request` and :mod:`~mockserver.fields` (parse,
-validate like Google, directive), :mod:`~mockserver.generate` (what a scenario says;
-the token rule), :mod:`~mockserver.multimodal` and :mod:`~mockserver.media` (image
-output, TTS, Imagen; PNG, JPEG and PCM bytes), :mod:`~mockserver.toolargs` (values
+validate like Google, directive), :mod:`~mockserver.plans` (what a scenario says;
+the token rule), :mod:`~mockserver.envelopes` (a plan as Gemini replies),
+:mod:`~mockserver.summary` (a plan as the journal's summary),
+:mod:`~mockserver.multimodal` and :mod:`~mockserver.media` (image output, TTS, Imagen;
+PNG, JPEG and PCM bytes), :mod:`~mockserver.toolargs` (values
 for schemas), :mod:`~mockserver.structured` (JSON-mode answers),
 :mod:`~mockserver.embed`, :mod:`~mockserver.catalog`, :mod:`~mockserver.errors`
 (google.rpc.Status envelopes), :mod:`~mockserver.framing` (Google's JSON styles, SSE

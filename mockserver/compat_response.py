@@ -23,7 +23,7 @@ quirks, so clients and checks can be tried against it (docs/breakages.md):
 
 Usage: ``prompt_tokens``, ``completion_tokens`` (answer + thought tokens),
 ``total_tokens`` and ``completion_tokens_details.reasoning_tokens`` when thoughts were
-counted (the token rule of :mod:`mockserver.generate`).
+counted (the token rule of :mod:`mockserver.plans`).
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ import orjson
 from mockserver import catalog, errors
 from mockserver.embed import DEFAULT_DIMENSIONS, MAX_DIMENSIONS, vector
 from mockserver.framing import Write, plan_writes
-from mockserver.generate import Piece, summarize
+from mockserver.plans import Piece
 from mockserver.responses import JSON_HEADERS, Outcome, Reply, decide, generate_error
+from mockserver.summary import summarize
 from spec.scenarios import Directive, Scenario
 
 __all__ = [

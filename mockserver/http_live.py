@@ -26,8 +26,8 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from mockserver import errors
-from mockserver.generate import answer_words
 from mockserver.http_core import Core
+from mockserver.plans import answer_words
 from mockserver.responses import error_reply
 from spec.scenarios import DirectiveError, find_directive
 

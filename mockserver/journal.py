@@ -25,7 +25,7 @@ JSON. ``credentials`` lists every credential the request carried (``where``:
 ``query:key``, and ``body:refresh_token`` for the token endpoint, whose recorded body
 has its secret fields redacted) by fingerprint: the first 12 hex digits of its SHA-256,
 enough to tell whose key it is, useless to recover it. ``response`` summarises what
-the mock answered to a generate call (:func:`mockserver.generate.summarize`: candidate
+the mock answered to a generate call (:func:`mockserver.summary.summarize`: candidate
 0's ``text``, and ``texts``/``finish_reasons`` per candidate; ``error`` is added when
 it sent an error; ``media`` for image and audio answers), ``{"image": {...}}`` for a
 fixture image, and is ``null`` for other requests. The journal keeps the newest

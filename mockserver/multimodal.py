@@ -34,7 +34,7 @@ from typing import Any
 from mockserver import errors, media
 from mockserver.catalog import ModelInfo
 from mockserver.framing import pretty
-from mockserver.generate import Piece, Plan, text_plan
+from mockserver.plans import Piece, Plan, text_plan
 from mockserver.request import contents_of, get
 from spec.scenarios import strip_directives
 

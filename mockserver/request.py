@@ -8,7 +8,7 @@ an unknown field at any depth, a value of the wrong type (:mod:`mockserver.field
 missing or empty ``contents``, a role other than ``user``/``model``, empty ``parts``,
 a part with no data (docs/gemini-wire.md A1, A5).
 
-**Token rule** (shared with :mod:`mockserver.generate`): one whitespace-separated word
+**Token rule** (shared with :mod:`mockserver.plans`): one whitespace-separated word
 is one token. :func:`prompt_tokens` counts the words of every ``text`` part in
 ``contents`` and ``systemInstruction`` (at least 1).
 """

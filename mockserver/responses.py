@@ -8,7 +8,7 @@ docs/openai-wire.md C1-C2).
 
 Directive precedence (:func:`select_directive`): the ``x-mock-scenario`` header, then
 the admin queue, then the last ``[[mock:...]]`` of the last user content with text.
-The token rule and ``candidateCount`` are documented in :mod:`mockserver.generate`,
+The token rule and ``candidateCount`` are documented in :mod:`mockserver.plans`,
 JSON mode (``responseMimeType: application/json``) in :mod:`mockserver.structured`,
 image, audio and Imagen answers in :mod:`mockserver.multimodal`. :func:`decide` is the
 framing-free core that the Gemini routes (:func:`generate`), Google's OpenAI-compatible
@@ -24,22 +24,20 @@ from typing import Any, NamedTuple
 from mockserver import errors
 from mockserver.catalog import ModelInfo
 from mockserver.embed import embed_request
+from mockserver.envelopes import stream_chunks, unary_response
 from mockserver.framing import Write, json_array_writes, plan_writes, pretty, sse_event
-from mockserver.generate import (
+from mockserver.multimodal import media_plan, predict_body
+from mockserver.plans import (
     Plan,
     document_plan,
     function_call_plan,
     no_content_plan,
     prompt_blocked_plan,
     response_id,
-    stream_chunks,
-    summarize,
     text_plan,
-    unary_response,
     with_candidates,
     with_thoughts,
 )
-from mockserver.multimodal import media_plan, predict_body
 from mockserver.request import (
     candidate_count,
     check_thought_signatures,
@@ -55,6 +53,7 @@ from mockserver.request import (
     validate_generate,
 )
 from mockserver.structured import document, json_mode
+from mockserver.summary import summarize
 from mockserver.toolargs import DEFAULT_TOOL, args_for, callable_tools
 from spec.scenarios import Directive, Scenario
 
@@ -103,7 +102,7 @@ class Reply(NamedTuple):
     ``first_byte_ms``: wait this many milliseconds before the status line.
     ``abort``: after the writes, close the connection without ending the body (a
     chunked body without its last chunk), i.e. a mid-stream cut. ``summary``: for
-    generate calls, what the reply says (:func:`~mockserver.generate.summarize`, plus
+    generate calls, what the reply says (:func:`~mockserver.summary.summarize`, plus
     ``error: {"code", "status", "message"}`` when an error was sent); the journal
     records it as ``response``. ``content_length``: send the writes with this
     ``Content-Length`` instead of chunked (directive ``length=1``; with ``abort`` it is

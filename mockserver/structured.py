@@ -14,10 +14,10 @@ document instead of prose:
   ``{"answer": "<the 12 answer words>"}``.
 
 The document is written on one line with ``", "`` and ``": "`` separators and raw
-UTF-8 (:func:`document`), so the token rule of :mod:`mockserver.generate` applies as
+UTF-8 (:func:`document`), so the token rule of :mod:`mockserver.plans` applies as
 is: one whitespace-separated word of the document text is one token (``{"answer":``
 is one, ``"the`` another). Streamed, the text goes out in ``chunks`` deltas cut
-between tokens (:func:`mockserver.generate.document_plan`): their concatenation is
+between tokens (:func:`mockserver.plans.document_plan`): their concatenation is
 the document. ``variant`` (the candidate index) picks ``enum`` members and numbers, so
 the candidates of a ``candidateCount`` reply differ wherever the schema allows.
 """
@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.generate import ANSWER_WORDS, answer_words
+from mockserver.plans import ANSWER_WORDS, answer_words
 from mockserver.request import get
 from mockserver.toolargs import schema_value
 

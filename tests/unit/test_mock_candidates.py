@@ -9,10 +9,12 @@ import pytest
 
 from mockserver import catalog
 from mockserver.catalog import ModelInfo
+from mockserver.envelopes import stream_order
 from mockserver.errors import GoogleError
-from mockserver.generate import stream_order, summarize, text_plan, with_candidates
+from mockserver.plans import text_plan, with_candidates
 from mockserver.request import MAX_CANDIDATES, validate_generate
 from mockserver.responses import Reply, generate, handle_generate
+from mockserver.summary import summarize
 from spec.scenarios import Directive, Scenario
 from spec.sse import decode
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from mockserver import catalog
 from mockserver.catalog import ModelInfo
-from mockserver.generate import ANSWER_WORDS, NON_ASCII_WORDS, answer_words
+from mockserver.plans import ANSWER_WORDS, NON_ASCII_WORDS, answer_words
 from mockserver.responses import SSE_HEADERS, Reply, generate
 from spec.scenarios import Directive, Scenario
 from spec.sse import decode

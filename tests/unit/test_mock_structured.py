@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mockserver import catalog
 from mockserver.catalog import ModelInfo
-from mockserver.generate import text_tokens
+from mockserver.plans import text_tokens
 from mockserver.responses import Reply, generate
 from mockserver.structured import document, json_mode, output_schema
 from mockserver.toolargs import schema_value

@@ -1,7 +1,9 @@
-"""Deterministic model output: what each scenario "says", as stream chunks or one reply.
+"""Deterministic model output: what each scenario "says", as a :class:`Plan` of parts.
 
 Pure: everything is derived from the 32-byte request key (:func:`mockserver.request.
-request_key`: seed + canonical body), so the same seed and request give the same bytes.
+request_key`: seed + canonical body), so the same seed and request give the same plan.
+:mod:`mockserver.envelopes` turns a plan into Gemini's stream chunks or unary reply and
+:mod:`mockserver.summary` into the journal's summary of it.
 
 **Token rule.** One whitespace-separated word is one token. The answer has
 ``max(12, chunks)`` words from a fixed vocabulary (every fourth word, from the second
@@ -20,20 +22,14 @@ whitespace-separated word of its text is one token (:func:`text_tokens`), so
 Google's). Several candidates (``candidateCount``): every count above sums over all
 of them.
 
-**Shapes** (docs/gemini-wire.md A2, A3). A :class:`Plan` is a list of :class:`Piece`, one
-part each. :func:`stream_chunks` gives one GenerateContentResponse per piece: the same
-``responseId``/``modelVersion`` on all, cumulative ``usageMetadata``, text deltas,
-``finishReason`` on the last only, thoughts first, a ``functionCall`` whole in one
-chunk. :func:`unary_response` merges the pieces of a group back into one part, so the
-unary text equals the concatenated stream deltas.
+A :class:`Plan` is a list of :class:`Piece`, one part each: one stream chunk per piece,
+pieces of one group merged into one part of the unary reply.
 
 **Candidates.** ``generationConfig.candidateCount`` N > 1 on a text answer (plain or
 JSON; tool calls, media, blocked and error replies keep one candidate) gives N
 candidates (:func:`with_candidates`): candidate 0 is exactly the one-candidate answer,
 candidate ``i`` the same kind of answer from :func:`candidate_key` (key, i), with a
-text no earlier candidate has. Unary: ``candidates`` lists them with ``index`` 0..N-1.
-Streamed: one candidate per chunk, interleaved round robin (:func:`stream_order`), each
-with its ``index``, each candidate's own ``finishReason`` on its last chunk.
+text no earlier candidate has.
 """
 
 from __future__ import annotations
@@ -52,19 +48,19 @@ __all__ = [
     "Piece",
     "Plan",
     "answer_words",
+    "call_id",
     "candidate_key",
     "document_plan",
     "function_call_plan",
     "no_content_plan",
     "prompt_blocked_plan",
     "response_id",
-    "stream_chunks",
-    "stream_order",
-    "summarize",
+    "said",
+    "signature",
     "text_plan",
     "text_tokens",
-    "unary_response",
     "with_candidates",
+    "with_thoughts",
 ]
 
 ANSWER_WORDS = 12
@@ -130,10 +126,6 @@ class Plan(NamedTuple):
     prompt_feedback: dict[str, Any] | None = None
     media: tuple[Mapping[str, Any], ...] = ()
     others: tuple[Plan, ...] = ()
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
 
 
 def _stream(key: bytes, salt: bytes, n: int) -> bytes:
@@ -307,12 +299,12 @@ def with_candidates(
     earlier candidate's, the next keys (``attempt`` 1, 2, ...) are tried, so the texts
     differ unless the answer cannot (a JSON schema with fewer values than candidates).
     """
-    seen = {_said(first.pieces)[0]}
+    seen = {said(first.pieces)[0]}
     others: list[Plan] = []
     for index in range(1, count):
         for attempt in range(_ATTEMPTS):
             plan = answer(candidate_key(key, index, attempt), index)
-            text = _said(plan.pieces)[0]
+            text = said(plan.pieces)[0]
             if text not in seen:
                 break
         seen.add(text)
@@ -391,160 +383,9 @@ def prompt_blocked_plan() -> Plan:
     return Plan((), None, {}, {"blockReason": "SAFETY", "safetyRatings": _PROMPT_RATINGS})
 
 
-def _usage(
-    prompt: int, candidates: int, thoughts: int, details: dict[str, int] | None = None
-) -> dict[str, Any]:
-    usage: dict[str, Any] = {"promptTokenCount": prompt}
-    if candidates:
-        usage["candidatesTokenCount"] = candidates
-    usage["totalTokenCount"] = prompt + candidates + thoughts
-    usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": prompt}]
-    if details:
-        usage["candidatesTokensDetails"] = [
-            {"modality": m, "tokenCount": n} for m, n in details.items()
-        ]
-    if thoughts:
-        usage["thoughtsTokenCount"] = thoughts
-    return usage
-
-
-def _details(pieces: tuple[Piece, ...]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for piece in pieces:
-        if piece.candidates:
-            out[piece.modality] = out.get(piece.modality, 0) + piece.candidates
-    return out
-
-
-def _final_candidate(plan: Plan, content: dict[str, Any] | None, index: int = 0) -> dict[str, Any]:
-    candidate: dict[str, Any] = {} if content is None else {"content": content}
-    if plan.finish is not None:
-        candidate["finishReason"] = plan.finish
-    candidate["index"] = index
-    candidate.update(plan.extra)
-    return candidate
-
-
-def stream_order(plan: Plan) -> list[tuple[int, Plan, int]]:
-    """The pieces of every candidate in stream order, as ``(index, candidate plan,
-    position of the piece in it)``: round robin, one piece of each candidate in turn
-    (Google interleaves the candidates of a stream), a candidate that has no piece
-    left skipped."""
-    plans = (plan, *plan.others)
-    longest = max(len(p.pieces) for p in plans)
-    return [
-        (i, p, step) for step in range(longest) for i, p in enumerate(plans) if step < len(p.pieces)
-    ]
-
-
-def _interleaved_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[dict[str, Any]]:
-    chunks: list[dict[str, Any]] = []
-    candidates = thoughts = 0
-    for index, sub, position in stream_order(plan):
-        piece = sub.pieces[position]
-        candidates += piece.candidates
-        thoughts += piece.thoughts
-        content = {"parts": [piece.part], "role": "model"}
-        if position == len(sub.pieces) - 1:
-            candidate = _final_candidate(sub, content, index)
-        else:
-            candidate = {"content": content, "index": index}
-        usage = _usage(prompt, candidates, thoughts)
-        chunks.append(_envelope([candidate], plan, usage, version, rid))
-    return chunks
-
-
-def _envelope(
-    candidates: list[dict[str, Any]] | None,
-    plan: Plan,
-    usage: dict[str, Any],
-    version: str,
-    rid: str,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if candidates is None:
-        out["promptFeedback"] = plan.prompt_feedback
-    else:
-        out["candidates"] = candidates
-    out["usageMetadata"] = usage
-    out["modelVersion"] = version
-    out["responseId"] = rid
-    return out
-
-
-def stream_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[dict[str, Any]]:
-    """One GenerateContentResponse per piece (at least one), as streamed (A3).
-
-    With several candidates each chunk carries one candidate (its ``index``), in
-    :func:`stream_order`; each candidate's last chunk has its ``finishReason``, and
-    ``usageMetadata`` counts the tokens of every candidate sent so far.
-    """
-    if plan.prompt_feedback is not None:
-        return [_envelope(None, plan, _usage(prompt, 0, 0), version, rid)]
-    if not plan.pieces:
-        return [_envelope([_final_candidate(plan, None)], plan, _usage(prompt, 0, 0), version, rid)]
-    if plan.others:
-        return _interleaved_chunks(plan, prompt=prompt, version=version, rid=rid)
-    chunks: list[dict[str, Any]] = []
-    candidates = thoughts = 0
-    last = len(plan.pieces) - 1
-    for i, piece in enumerate(plan.pieces):
-        candidates += piece.candidates
-        thoughts += piece.thoughts
-        content = {"parts": [piece.part], "role": "model"}
-        if i == last:
-            candidate = _final_candidate(plan, content)
-        else:
-            candidate = {"content": content, "index": 0}
-        details = _details(plan.pieces[: i + 1]) if plan.media else None
-        usage = _usage(prompt, candidates, thoughts, details)
-        chunks.append(_envelope([candidate], plan, usage, version, rid))
-    return chunks
-
-
-def _merge(pieces: tuple[Piece, ...]) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
-    groups: list[int] = []
-    for piece in pieces:
-        if groups and groups[-1] == piece.group and "text" in piece.part:
-            merged = parts[-1]
-            merged["text"] += piece.part["text"]
-            if "thoughtSignature" in piece.part:
-                merged["thoughtSignature"] = piece.part["thoughtSignature"]
-        elif groups and groups[-1] == piece.group and "inlineData" in piece.part:
-            blob = parts[-1]["inlineData"]
-            joined = base64.b64decode(blob["data"]) + base64.b64decode(
-                piece.part["inlineData"]["data"]
-            )
-            parts[-1] = {**parts[-1], "inlineData": {**blob, "data": _b64(joined)}}
-        else:
-            parts.append(dict(piece.part))
-            groups.append(piece.group)
-    return parts
-
-
-def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> dict[str, Any]:
-    """The generateContent reply: the stream merged into whole parts (A2); one entry
-    of ``candidates`` per candidate, usage summed over all of them."""
-    if plan.others:
-        plans = (plan, *plan.others)
-        pieces = tuple(piece for p in plans for piece in p.pieces)
-        usage = _usage(prompt, sum(p.candidates for p in pieces), sum(p.thoughts for p in pieces))
-        out = [
-            _final_candidate(p, {"parts": _merge(p.pieces), "role": "model"}, i)
-            for i, p in enumerate(plans)
-        ]
-        return _envelope(out, plan, usage, version, rid)
-    candidates = sum(p.candidates for p in plan.pieces)
-    thoughts = sum(p.thoughts for p in plan.pieces)
-    usage = _usage(prompt, candidates, thoughts, _details(plan.pieces) if plan.media else None)
-    if plan.prompt_feedback is not None:
-        return _envelope(None, plan, usage, version, rid)
-    content = {"parts": _merge(plan.pieces), "role": "model"} if plan.pieces else None
-    return _envelope([_final_candidate(plan, content)], plan, usage, version, rid)
-
-
-def _said(pieces: tuple[Piece, ...]) -> tuple[str, str, list[dict[str, Any]]]:
+def said(pieces: tuple[Piece, ...]) -> tuple[str, str, list[dict[str, Any]]]:
+    """What ``pieces`` say: ``(answer text, thought text, functionCall objects)``, each
+    text the concatenation of its parts in order."""
     text: list[str] = []
     thoughts: list[str] = []
     calls: list[dict[str, Any]] = []
@@ -559,56 +400,3 @@ def _said(pieces: tuple[Piece, ...]) -> tuple[str, str, list[dict[str, Any]]]:
         else:
             text.append(part["text"])
     return "".join(text), "".join(thoughts), calls
-
-
-def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
-    """What the reply says, for the journal (``response``): ``{"text", "thoughts",
-    "function_calls": [{"name", "args", "id"?}], "finish_reason", "candidates",
-    "texts", "finish_reasons"}`` (+ ``block_reason``; + ``media``: the plan's media
-    summaries, when it has any).
-
-    ``text``, ``thoughts``, ``function_calls`` and ``finish_reason`` are candidate 0's;
-    ``candidates`` is how many candidates the reply has (0 for a blocked prompt),
-    ``texts`` and ``finish_reasons`` hold each candidate's answer text and
-    ``finishReason``. ``sent``: how many stream chunks went out before a cut (``None``:
-    all of them); a candidate's text is what its sent chunks hold, and its finish
-    reason is ``None`` unless its last chunk was sent.
-    """
-    feedback = plan.prompt_feedback
-    if sent is None and not plan.others:  # the hot path: one candidate, all sent
-        text, thoughts, calls = _said(plan.pieces)
-        texts = [text]
-        reasons = [plan.finish]
-        complete = True
-    else:
-        plans = (plan, *plan.others)
-        if sent is None:
-            shown = [p.pieces for p in plans]
-            done = [True] * len(plans)
-        elif not plan.others:
-            shown = [plan.pieces[:sent]]
-            done = [sent >= max(len(plan.pieces), 1)]
-        else:
-            counts = [0] * len(plans)
-            for index, _, _ in stream_order(plan)[:sent]:
-                counts[index] += 1
-            shown = [p.pieces[:n] for p, n in zip(plans, counts, strict=True)]
-            done = [n >= len(p.pieces) for p, n in zip(plans, counts, strict=True)]
-        text, thoughts, calls = _said(shown[0])
-        texts = [text, *(_said(pieces)[0] for pieces in shown[1:])]
-        reasons = [p.finish if ok else None for p, ok in zip(plans, done, strict=True)]
-        complete = done[0]
-    out: dict[str, Any] = {
-        "text": text,
-        "thoughts": thoughts,
-        "function_calls": calls,
-        "finish_reason": reasons[0],
-        "candidates": 0 if feedback is not None else len(texts),
-        "texts": [] if feedback is not None else texts,
-        "finish_reasons": [] if feedback is not None else reasons,
-    }
-    if feedback is not None and complete:
-        out["block_reason"] = feedback["blockReason"]
-    if plan.media:
-        out["media"] = list(plan.media)
-    return out

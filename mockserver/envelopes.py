@@ -1,0 +1,179 @@
+"""Gemini envelopes: a :class:`~mockserver.plans.Plan` as GenerateContentResponse objects.
+
+Pure. **Shapes** (docs/gemini-wire.md A2, A3). :func:`stream_chunks` gives one
+GenerateContentResponse per piece: the same ``responseId``/``modelVersion`` on all,
+cumulative ``usageMetadata``, text deltas, ``finishReason`` on the last only, thoughts
+first, a ``functionCall`` whole in one chunk. :func:`unary_response` merges the pieces
+of a group back into one part, so the unary text equals the concatenated stream deltas.
+Token counts follow the token rule of :mod:`mockserver.plans`.
+
+**Candidates.** Unary: ``candidates`` lists them with ``index`` 0..N-1. Streamed: one
+candidate per chunk, interleaved round robin (:func:`stream_order`), each with its
+``index``, each candidate's own ``finishReason`` on its last chunk.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from mockserver.plans import Piece, Plan
+
+__all__ = ["stream_chunks", "stream_order", "unary_response"]
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _usage(
+    prompt: int, candidates: int, thoughts: int, details: dict[str, int] | None = None
+) -> dict[str, Any]:
+    usage: dict[str, Any] = {"promptTokenCount": prompt}
+    if candidates:
+        usage["candidatesTokenCount"] = candidates
+    usage["totalTokenCount"] = prompt + candidates + thoughts
+    usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": prompt}]
+    if details:
+        usage["candidatesTokensDetails"] = [
+            {"modality": m, "tokenCount": n} for m, n in details.items()
+        ]
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    return usage
+
+
+def _details(pieces: tuple[Piece, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for piece in pieces:
+        if piece.candidates:
+            out[piece.modality] = out.get(piece.modality, 0) + piece.candidates
+    return out
+
+
+def _final_candidate(plan: Plan, content: dict[str, Any] | None, index: int = 0) -> dict[str, Any]:
+    candidate: dict[str, Any] = {} if content is None else {"content": content}
+    if plan.finish is not None:
+        candidate["finishReason"] = plan.finish
+    candidate["index"] = index
+    candidate.update(plan.extra)
+    return candidate
+
+
+def stream_order(plan: Plan) -> list[tuple[int, Plan, int]]:
+    """The pieces of every candidate in stream order, as ``(index, candidate plan,
+    position of the piece in it)``: round robin, one piece of each candidate in turn
+    (Google interleaves the candidates of a stream), a candidate that has no piece
+    left skipped."""
+    plans = (plan, *plan.others)
+    longest = max(len(p.pieces) for p in plans)
+    return [
+        (i, p, step) for step in range(longest) for i, p in enumerate(plans) if step < len(p.pieces)
+    ]
+
+
+def _interleaved_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[dict[str, Any]]:
+    chunks: list[dict[str, Any]] = []
+    candidates = thoughts = 0
+    for index, sub, position in stream_order(plan):
+        piece = sub.pieces[position]
+        candidates += piece.candidates
+        thoughts += piece.thoughts
+        content = {"parts": [piece.part], "role": "model"}
+        if position == len(sub.pieces) - 1:
+            candidate = _final_candidate(sub, content, index)
+        else:
+            candidate = {"content": content, "index": index}
+        usage = _usage(prompt, candidates, thoughts)
+        chunks.append(_envelope([candidate], plan, usage, version, rid))
+    return chunks
+
+
+def _envelope(
+    candidates: list[dict[str, Any]] | None,
+    plan: Plan,
+    usage: dict[str, Any],
+    version: str,
+    rid: str,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if candidates is None:
+        out["promptFeedback"] = plan.prompt_feedback
+    else:
+        out["candidates"] = candidates
+    out["usageMetadata"] = usage
+    out["modelVersion"] = version
+    out["responseId"] = rid
+    return out
+
+
+def stream_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[dict[str, Any]]:
+    """One GenerateContentResponse per piece (at least one), as streamed (A3).
+
+    With several candidates each chunk carries one candidate (its ``index``), in
+    :func:`stream_order`; each candidate's last chunk has its ``finishReason``, and
+    ``usageMetadata`` counts the tokens of every candidate sent so far.
+    """
+    if plan.prompt_feedback is not None:
+        return [_envelope(None, plan, _usage(prompt, 0, 0), version, rid)]
+    if not plan.pieces:
+        return [_envelope([_final_candidate(plan, None)], plan, _usage(prompt, 0, 0), version, rid)]
+    if plan.others:
+        return _interleaved_chunks(plan, prompt=prompt, version=version, rid=rid)
+    chunks: list[dict[str, Any]] = []
+    candidates = thoughts = 0
+    last = len(plan.pieces) - 1
+    for i, piece in enumerate(plan.pieces):
+        candidates += piece.candidates
+        thoughts += piece.thoughts
+        content = {"parts": [piece.part], "role": "model"}
+        if i == last:
+            candidate = _final_candidate(plan, content)
+        else:
+            candidate = {"content": content, "index": 0}
+        details = _details(plan.pieces[: i + 1]) if plan.media else None
+        usage = _usage(prompt, candidates, thoughts, details)
+        chunks.append(_envelope([candidate], plan, usage, version, rid))
+    return chunks
+
+
+def _merge(pieces: tuple[Piece, ...]) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    groups: list[int] = []
+    for piece in pieces:
+        if groups and groups[-1] == piece.group and "text" in piece.part:
+            merged = parts[-1]
+            merged["text"] += piece.part["text"]
+            if "thoughtSignature" in piece.part:
+                merged["thoughtSignature"] = piece.part["thoughtSignature"]
+        elif groups and groups[-1] == piece.group and "inlineData" in piece.part:
+            blob = parts[-1]["inlineData"]
+            joined = base64.b64decode(blob["data"]) + base64.b64decode(
+                piece.part["inlineData"]["data"]
+            )
+            parts[-1] = {**parts[-1], "inlineData": {**blob, "data": _b64(joined)}}
+        else:
+            parts.append(dict(piece.part))
+            groups.append(piece.group)
+    return parts
+
+
+def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> dict[str, Any]:
+    """The generateContent reply: the stream merged into whole parts (A2); one entry
+    of ``candidates`` per candidate, usage summed over all of them."""
+    if plan.others:
+        plans = (plan, *plan.others)
+        pieces = tuple(piece for p in plans for piece in p.pieces)
+        usage = _usage(prompt, sum(p.candidates for p in pieces), sum(p.thoughts for p in pieces))
+        out = [
+            _final_candidate(p, {"parts": _merge(p.pieces), "role": "model"}, i)
+            for i, p in enumerate(plans)
+        ]
+        return _envelope(out, plan, usage, version, rid)
+    candidates = sum(p.candidates for p in plan.pieces)
+    thoughts = sum(p.thoughts for p in plan.pieces)
+    usage = _usage(prompt, candidates, thoughts, _details(plan.pieces) if plan.media else None)
+    if plan.prompt_feedback is not None:
+        return _envelope(None, plan, usage, version, rid)
+    content = {"parts": _merge(plan.pieces), "role": "model"} if plan.pieces else None
+    return _envelope([_final_candidate(plan, content)], plan, usage, version, rid)
