@@ -1,22 +1,23 @@
 """The reference OpenAI-compatible proxy in front of Gemini (v1beta, or Code Assist).
 
 Every conformance check must pass against it (docs/architecture.md); ``--profile NAME`` makes it
-follow one documented system's contract (:mod:`.contract`). Layout:
+follow one documented system's contract (:mod:`.contract`). Layout, each layer importing
+only the ones below it:
 
-- configuration: :mod:`.settings` (CLI flags and env), :mod:`.contract` (per profile);
-- pure translation (no I/O, property-testable): :mod:`.translate` (chat, re-exporting
-  :mod:`.translate_request`, :mod:`.translate_response`, :mod:`.thinking`,
-  :mod:`.schema`, :mod:`.errors`), :mod:`.content`, :mod:`.translate_embeddings`,
-  :mod:`.translate_images`, :mod:`.translate_audio`, :mod:`.translate_text`,
-  :mod:`.catalog`, :mod:`.media`, :mod:`.fields`;
-- policies (pure, clock injected): :mod:`.keys` (credential pool and rotation),
-  :mod:`.retry` (what a failed attempt means), :mod:`.ratelimit` (gemini-reverse's limits);
-- I/O: :mod:`.upstream` (the shared aiohttp session, retries, Code Assist envelope),
-  :mod:`.oauth` (refresh -> access tokens), :mod:`.signatures`, :mod:`.image_store`,
-  :mod:`.admin_store` (SQLite);
-- the server: :mod:`.state` (shared state, auth, error envelopes), one ``routes_*``
-  module per area, :mod:`.app` (``create_app``) and :mod:`.__main__`
-  (``reference-proxy``).
+- :mod:`.__main__` (``reference-proxy``: flags and environment -> settings -> server);
+- :mod:`.app`: ``create_app(settings)``, the thin aiohttp shell;
+- :mod:`.routes`: one endpoint family per module, a handler class bound to what it uses;
+- :mod:`.server`: the proxy's state split by concern, each component under a typed
+  ``web.AppKey`` (:mod:`.server.appkeys`), and the request plumbing (client keys, the
+  document's checks, error envelopes);
+- I/O: :mod:`.upstream` (the shared aiohttp session, retries, the Code Assist envelope,
+  OAuth), :mod:`.stores` (the admin SQLite database, served images, thought signatures);
+  :mod:`.validation` (the profile document's checks, built once);
+- :mod:`.policy` (pure, clock injected): the credential pool, the retry policy,
+  gemini-reverse's rate limits;
+- :mod:`.translate` (pure, no I/O, property-testable): OpenAI <-> Gemini for chat,
+  embeddings, images, speech and text, errors, field checks, media sniffing;
+- configuration: :mod:`.settings` (frozen, validated), :mod:`.contract` (per profile).
 
 Importing the package imports nothing else, so the translators load without aiohttp.
 """

@@ -1,25 +1,26 @@
 """The reference proxy's aiohttp application: ``create_app(settings)``.
 
-A thin shell: it builds the :class:`~reference_impl.state.State` and lets each route
-module register the route groups the profile serves (:mod:`.contract`):
+A thin shell: it builds the proxy's state, one component per concern, each under its
+typed key (:mod:`.server.appkeys`), and lets each route family register the routes the
+profile serves (:mod:`.contract`):
 
 ==================  ===========================================================
 module              routes
 ==================  ===========================================================
-routes_chat         ``POST {p}/chat/completions`` (B1, B2)
-routes_models       ``GET {p}/models``, ``{p}/models/{id}``, ``/api/models`` (gemini-reverse)
-routes_embeddings   ``POST {p}/embeddings`` (gemini-proxy-deno, docs/openai-wire.md B4)
-routes_images       ``/v1/images/generations``, ``/v1/images/edit``,
+routes.chat         ``POST {p}/chat/completions`` (B1, B2)
+routes.models       ``GET {p}/models``, ``{p}/models/{id}``, ``/api/models`` (gemini-reverse)
+routes.embeddings   ``POST {p}/embeddings`` (gemini-proxy-deno, docs/openai-wire.md B4)
+routes.images       ``/v1/images/generations``, ``/v1/images/edit``,
                     ``/v1/generate-images``, ``/v1/batch/images``,
                     ``/v1/batch/{id}/status``, ``/images/{file}`` (gemini-reverse, antigravity2api)
-routes_audio        ``/v1/audio/speech`` (OpenAI, gemini-reverse), ``/v1/audio/voices``
+routes.audio        ``/v1/audio/speech`` (OpenAI, gemini-reverse), ``/v1/audio/voices``
                     (gemini-reverse)
-routes_text         ``/v1/generate``, ``/v1/documents/*``, ``/v1/design/*`` (gemini-reverse)
-routes_native       ``/gemini/v1beta/...`` passthrough (gemini-reverse section 9)
-routes_sd           ``/sdapi/v1/...`` (antigravity2api SD WebUI)
-routes_admin        ``/admin/...`` (antigravity2api, JWT)
-routes_ws           ``/ws`` (gemini-proxy-deno)
-routes_info         ``/health``, ``/``, ``/v1/debug/cache``, ``/v1/token-test``,
+routes.text         ``/v1/generate``, ``/v1/documents/*``, ``/v1/design/*`` (gemini-reverse)
+routes.native       ``/gemini/v1beta/...`` passthrough (gemini-reverse section 9)
+routes.sd           ``/sdapi/v1/...`` (antigravity2api SD WebUI)
+routes.admin        ``/admin/...`` (antigravity2api, JWT)
+routes.ws           ``/ws`` (gemini-proxy-deno)
+routes.info         ``/health``, ``/``, ``/v1/debug/cache``, ``/v1/token-test``,
                     ``/v1/test`` (gemini-cli-proxy), ``/api/cookies/status`` (gemini-reverse)
 ==================  ===========================================================
 
@@ -36,28 +37,59 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from typing import Any
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import (
-    routes_admin,
-    routes_audio,
-    routes_embeddings,
-    routes_images,
-    routes_info,
-    routes_models,
-    routes_native,
-    routes_sd,
-    routes_text,
-    routes_ws,
+from .contract import contract_for
+from .policy.keys import KeyPool
+from .policy.ratelimit import RateLimiter
+from .routes import (
+    admin,
+    audio,
+    chat,
+    embeddings,
+    images,
+    info,
+    models,
+    native,
+    sd,
+    text,
+    ws,
 )
-from .routes_chat import ChatRoutes
+from .server.appkeys import (
+    CHAT_CONFIG,
+    CLIENT_AUTH,
+    CONTRACT,
+    DOCUMENT,
+    ENDPOINTS,
+    IMAGES,
+    LIMITS,
+    MODELS,
+    POOL,
+    SETTINGS,
+    SIGNATURES,
+    UPSTREAM,
+)
+from .server.auth import ClientAuth
+from .server.chat_config import ChatConfig
+from .server.document import DocumentCheck
+from .server.endpoint import Endpoints
+from .server.http import error_response
+from .server.images import ServedImages
+from .server.limits import Limits
+from .server.models import ModelCatalog
 from .settings import Settings
-from .state import STATE, State
+from .stores.images import ImageStore
+from .stores.signatures import SignatureCache
 from .translate.errors import ProxyError
+from .upstream.client import Upstream
+from .validation.operations import for_document, version_id
 
-__all__ = ["create_app"]
+__all__ = ["ROUTE_FAMILIES", "create_app"]
+
+ROUTE_FAMILIES = (chat, models, embeddings, images, audio, text, native, sd, admin, ws, info)
+"""The route modules, in the order their routes are added; each has ``add_routes(app)``."""
 
 _EXPOSE = "Retry-After, retry-after-ms, x-request-id, x-should-retry"
 _ALLOW_HEADERS = (
@@ -82,35 +114,34 @@ async def preflight(request: web.Request) -> web.Response:
     )
 
 
-def _fallback(state: State, app: web.Application) -> Any:
-    async def fallback(request: web.Request) -> web.Response:
-        allowed = sorted(
-            {
-                route.method
-                for resource in app.router.resources()
-                if resource.canonical == request.path
-                for route in resource
-                if route.method not in ("*", "OPTIONS", "HEAD")
-            }
+async def fallback(request: web.Request) -> web.Response:
+    """No route: 405 naming the methods the path takes, else 404, in the profile's
+    envelope (D1)."""
+    allowed = sorted(
+        {
+            route.method
+            for resource in request.app.router.resources()
+            if resource.canonical == request.path
+            for route in resource
+            if route.method not in ("*", "OPTIONS", "HEAD")
+        }
+    )
+    if allowed:
+        err = ProxyError(
+            405,
+            f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}",
+            type="invalid_request_error",
+            code="method_not_allowed",
+            headers={"Allow": ", ".join(allowed)},
         )
-        if allowed:
-            err = ProxyError(
-                405,
-                f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}",
-                type="invalid_request_error",
-                code="method_not_allowed",
-                headers={"Allow": ", ".join(allowed)},
-            )
-        else:
-            err = ProxyError(
-                404,
-                f"no route for {request.method} {request.path}",
-                type="invalid_request_error",
-                code="not_found",
-            )
-        return state.error(err)
-
-    return fallback
+    else:
+        err = ProxyError(
+            404,
+            f"no route for {request.method} {request.path}",
+            type="invalid_request_error",
+            code="not_found",
+        )
+    return error_response(request, err)
 
 
 _RID_PREFIX = f"req_{secrets.token_hex(6)}"
@@ -128,6 +159,55 @@ async def _on_prepare(request: web.Request, response: web.StreamResponse) -> Non
     headers["Access-Control-Expose-Headers"] = _EXPOSE
 
 
+async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
+    """The shared upstream session: open while the application runs, closed last."""
+    upstream = app[UPSTREAM]
+    await upstream.start()
+    try:
+        yield
+    finally:
+        await upstream.close()
+
+
+async def _image_files(app: web.Application) -> AsyncIterator[None]:
+    """Generated images: a temporary directory is removed at cleanup."""
+    yield
+    app[IMAGES].store.close()
+
+
+def _build_state(app: web.Application, settings: Settings) -> None:
+    """Every component of the proxy's state, under its key (:mod:`.server.appkeys`)."""
+    older = settings.doc_version == "older"
+    contract = contract_for(settings.profile, older=older)
+    strategy, count = contract.rotation
+    pool = KeyPool(
+        settings.credentials,
+        strategy=settings.rotation or strategy,
+        request_count=settings.rotation_requests or count,
+    )
+    upstream = Upstream(settings, pool)
+    auth = ClientAuth(contract, settings.api_keys)
+    document = DocumentCheck(
+        for_document(settings.profile, version_id(settings.profile, older=older))
+    )
+    enforce = settings.rate_limits and settings.profile == "gemini-reverse"
+    app[SETTINGS] = settings
+    app[CONTRACT] = contract
+    app[POOL] = pool
+    app[UPSTREAM] = upstream
+    app[SIGNATURES] = SignatureCache(settings.signature_cache_size)
+    app[CHAT_CONFIG] = ChatConfig(contract, settings)
+    app[LIMITS] = Limits(RateLimiter() if enforce else None)
+    app[CLIENT_AUTH] = auth
+    app[DOCUMENT] = document
+    app[ENDPOINTS] = Endpoints(auth, document)
+    app[MODELS] = ModelCatalog(upstream, settings.models_ttl_s)
+    app[IMAGES] = ServedImages(
+        ImageStore(settings.image_dir or None),
+        chat_markdown=contract.image_markdown and contract.serves("served_images"),
+    )
+
+
 def create_app(settings: Settings) -> web.Application:
     """The proxy as an aiohttp application for ``settings``.
 
@@ -135,36 +215,13 @@ def create_app(settings: Settings) -> web.Application:
     served by ``web.AppRunner`` or ``tests/servers.py`` ``serve()`` alike.
     """
     app = web.Application(client_max_size=settings.max_body_bytes)
-    state = State(settings)
-    app[STATE] = state
-
-    async def start(_app: web.Application) -> None:
-        await state.upstream.start()
-
-    async def close(_app: web.Application) -> None:
-        await state.close()
-        await state.upstream.close()
-
-    app.on_startup.append(start)
-    app.on_cleanup.append(close)
+    _build_state(app, settings)
+    app.cleanup_ctx.append(_upstream_session)
+    app.cleanup_ctx.append(_image_files)
     app.on_response_prepare.append(_on_prepare)
-    contract = state.contract
     app.router.add_route("OPTIONS", "/{tail:.*}", preflight)
-    if contract.serves("chat"):
-        app.router.add_post(f"{contract.prefix}/chat/completions", ChatRoutes(state).chat)
-    for module in (
-        routes_models,
-        routes_embeddings,
-        routes_images,
-        routes_audio,
-        routes_text,
-        routes_native,
-        routes_sd,
-        routes_admin,
-        routes_ws,
-        routes_info,
-    ):
-        module.add_routes(app, state)
-    app.router.add_route("*", "/{tail:.*}", _fallback(state, app))
-    state.bind(app)
+    for family in ROUTE_FAMILIES:
+        family.add_routes(app)
+    app.router.add_route("*", "/{tail:.*}", fallback)
+    app[DOCUMENT].bind(app)
     return app

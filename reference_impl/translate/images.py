@@ -19,6 +19,8 @@ from typing import Any
 
 from .catalog import model_type
 from .errors import ProxyError, RequestError
+from .fields import b64_bytes
+from .media import sniff
 
 __all__ = [
     "Image",
@@ -27,6 +29,7 @@ __all__ = [
     "image_job",
     "images_from_answer",
     "pick_image_model",
+    "reference_image",
 ]
 
 _RATIOS = {
@@ -73,6 +76,14 @@ def pick_image_model(requested: object, default: str) -> str:
         if model_type(name) == "image":
             return name
     return default
+
+
+def reference_image(value: object, param: str) -> tuple[str, str]:
+    """``(mime, base64)`` of a base64 image field (raw base64 or a ``data:`` URL) to send
+    as a reference image; the type is the URL's, else sniffed, else PNG. A 400 naming
+    ``param`` when it is not base64."""
+    raw, mime = b64_bytes(value, param)
+    return mime or sniff(raw) or "image/png", base64.b64encode(raw).decode("ascii")
 
 
 def aspect_ratio(size: object) -> str | None:

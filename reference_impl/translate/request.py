@@ -85,7 +85,7 @@ _NO_DEFAULTS: Mapping[str, object] = MappingProxyType({})
 
 @dataclass(frozen=True, slots=True)
 class ChatOptions:
-    """A profile's documented chat behaviour (see :mod:`.contract`).
+    """A profile's documented chat behaviour (see :mod:`reference_impl.contract`).
 
     ``default_model``: used when ``model`` is absent (``None``: ``model`` is required).
     ``stream_default``: ``stream`` when absent (gemini-cli-proxy: true). ``defaults``:

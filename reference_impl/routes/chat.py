@@ -1,8 +1,8 @@
 """``POST {p}/chat/completions``: unary and streamed chat (docs/openai-wire.md B1, B2).
 
 The hot path: read, ``orjson``, the profile document's check of the body (a compiled
-gate, about 1 us; :mod:`.validation`),
-:func:`~reference_impl.translate_request.translate_request`, one upstream request on the
+gate, about 1 us; :mod:`reference_impl.validation`),
+:func:`~reference_impl.translate.request.translate_request`, one upstream request on the
 shared session, translate back. Beyond that:
 
 - ``n`` > 1 (docs/breakages.md F8): ``candidateCount`` is sent; when the upstream
@@ -13,8 +13,9 @@ shared session, translate back. Beyond that:
   ``Content-Type``, else the bytes); any other URL stays ``fileData``;
 - image parts of the answer become ``![image](URL)`` (antigravity2api 'Image Generation');
 - antigravity2api 'Configuration Options': the global system instruction and
-  ``useContextSystemPrompt`` shape the request (:class:`~.translate_request.ChatOptions`),
-  ``passSignatureToClient`` puts ``thoughtSignature`` next to ``reasoning_content``;
+  ``useContextSystemPrompt`` shape the request
+  (:class:`~reference_impl.translate.request.ChatOptions`), ``passSignatureToClient`` puts
+  ``thoughtSignature`` next to ``reasoning_content``;
 - the profile's rate limits (gemini-reverse) apply when enforced.
 
 Streaming (docs/breakages.md A3, A4, D2, D3): the HTTP status is chosen only once the
@@ -38,18 +39,37 @@ from aiohttp import web
 
 from spec.sse import SSEDecoder
 
-from .routes_models import model_list
-from .state import INTERNAL, JSON_HEADERS, State, parse_json
-from .translate.errors import (
+from ..server.appkeys import (
+    CHAT_CONFIG,
+    CLIENT_AUTH,
+    CONTRACT,
+    DOCUMENT,
+    IMAGES,
+    LIMITS,
+    MODELS,
+    SETTINGS,
+    SIGNATURES,
+    UPSTREAM,
+)
+from ..server.auth import ClientAuth
+from ..server.chat_config import ChatConfig
+from ..server.document import DocumentCheck
+from ..server.http import INTERNAL, JSON_HEADERS, error_response, parse_json, read_body
+from ..server.images import ServedImages
+from ..server.limits import Limits
+from ..server.models import ModelCatalog
+from ..settings import Settings
+from ..stores.signatures import SignatureCache
+from ..translate.errors import (
     ProxyError,
     RequestError,
     from_upstream_body,
     unknown_model_000,
     upstream_truncated,
 )
-from .translate.media import sniff
-from .translate.request import ChatCall, translate_request
-from .translate.response import (
+from ..translate.media import sniff
+from ..translate.request import ChatCall, translate_request
+from ..translate.response import (
     DONE,
     KEEPALIVE,
     MediaSink,
@@ -59,9 +79,9 @@ from .translate.response import (
     merge_completions,
     translate_response,
 )
-from .upstream.client import salvage, unwrap
+from ..upstream.client import Upstream, salvage, unwrap
 
-__all__ = ["SSE_HEADERS", "ChatRoutes"]
+__all__ = ["SSE_HEADERS", "ChatRoutes", "add_routes"]
 
 log = logging.getLogger("reference_impl")
 
@@ -84,11 +104,10 @@ class _Downstream:
     without ``[DONE]`` (D3).
     """
 
-    __slots__ = ("out", "request", "state")
+    __slots__ = ("out", "request")
 
-    def __init__(self, request: web.Request, state: State) -> None:
+    def __init__(self, request: web.Request) -> None:
         self.request = request
-        self.state = state
         self.out: web.StreamResponse | None = None
 
     async def send(self, data: bytes, *, eof: bool = False) -> web.StreamResponse:
@@ -108,7 +127,7 @@ class _Downstream:
     async def fail(self, err: ProxyError, before: bytes = b"") -> web.StreamResponse:
         """Answer ``err``: an HTTP error if nothing was sent yet, else an error frame."""
         if self.out is None and not before:
-            return self.state.error(err)
+            return error_response(self.request, err)
         log.warning("stream %s failed mid-way: %s", self.request.path, err.message)
         try:
             return await self.send(before + encode_error(err), eof=True)
@@ -151,47 +170,83 @@ class _Pump:
 
 
 class ChatRoutes:
-    """The chat handler and its helpers, bound to the application's :class:`State`."""
+    """The chat handler and its helpers, bound to what a chat request uses: the upstream,
+    client auth, the document's checks, the chat options, the rate limits, the thought
+    signatures, the model catalog, the served images and the settings (media fetches,
+    keep-alive). ``list_models_on_404``: gemini-reverse's own 400 for a model the upstream
+    does not list."""
 
-    def __init__(self, state: State) -> None:
-        self.state = state
-        self.upstream = state.upstream
+    __slots__ = (
+        "_auth",
+        "_catalog",
+        "_config",
+        "_document",
+        "_images",
+        "_limits",
+        "_list_models_on_404",
+        "_settings",
+        "_signatures",
+        "_upstream",
+    )
+
+    def __init__(
+        self,
+        upstream: Upstream,
+        *,
+        auth: ClientAuth,
+        document: DocumentCheck,
+        config: ChatConfig,
+        limits: Limits,
+        signatures: SignatureCache,
+        catalog: ModelCatalog,
+        images: ServedImages,
+        settings: Settings,
+        list_models_on_404: bool,
+    ) -> None:
+        self._upstream = upstream
+        self._auth = auth
+        self._document = document
+        self._config = config
+        self._limits = limits
+        self._signatures = signatures
+        self._catalog = catalog
+        self._images = images
+        self._settings = settings
+        self._list_models_on_404 = list_models_on_404
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         """``POST {p}/chat/completions`` (B1); never a 500 for a bad request body."""
-        state = self.state
-        denied = state.gate(request, "chat")
+        denied = self._auth.gate(request, "chat")
         if denied is not None:
-            return state.error(denied)
+            return error_response(request, denied)
         release = None
         body: Any = None
         try:
-            body = parse_json(await state.read_body(request))
-            op = state.operation(request)
+            body = parse_json(await read_body(request))
+            op = self._document.operation(request)
             if op is not None:
                 op.check_body(body, self._explain)
             call = translate_request(
-                body, signatures=state.signatures.get, options=state.chat_options
+                body, signatures=self._signatures.get, options=self._config.options
             )
-            if state.limiter is not None:
-                release = state.admit(request, call.model)
+            release = self._limits.admit(request, call.model)
             if call.remote:
                 await self._inline(call)
             payload = orjson.dumps(call.request)
             created = int(time.time())
-            media = state.media_sink(request) if state.contract.image_markdown else None
+            media = self._images.chat_sink(request)
             if call.stream:
                 return await self._stream(request, call, payload, created, media)
             return await self._unary(call, payload, created, media)
         except ProxyError as err:
             if err.status >= 500:
                 log.warning("%s %s -> %d %s", request.method, request.path, err.status, err.message)
-            if err.code == "model_not_found" and state.contract.error_style == "detail":
+            if err.code == "model_not_found" and self._list_models_on_404:
                 err = await self._unknown_model(body, err)
-            return state.error(err)
+            return error_response(request, err)
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.path)
-            return state.error(INTERNAL)
+            return error_response(request, INTERNAL)
         finally:
             if release is not None:
                 release()
@@ -202,7 +257,7 @@ class ChatRoutes:
         the upstream's 404 (docs/gemini-wire.md A5)."""
         model = body.get("model") if isinstance(body, dict) else None
         try:
-            listing, _ = await model_list(self.state)
+            listing, _ = await self._catalog.openai()
         except (ProxyError, TimeoutError, aiohttp.ClientError):
             return err
         ids = [m["id"] for m in listing.get("data", ()) if isinstance(m, dict) and "id" in m]
@@ -213,8 +268,7 @@ class ChatRoutes:
     def _explain(self, body: Any) -> None:
         """The hand-written checks of a body the document rejects: their 400, when they
         raise one, words the problem better (``tool_choice`` naming an unknown tool...)."""
-        state = self.state
-        translate_request(body, signatures=state.signatures.get, options=state.chat_options)
+        translate_request(body, signatures=self._signatures.get, options=self._config.options)
 
     # ------------------------------------------------------------------ images by URL
 
@@ -227,12 +281,12 @@ class ChatRoutes:
 
     async def _fetch(self, file_data: dict[str, Any]) -> tuple[str, str]:
         url = file_data["fileUri"]
-        limit = self.state.settings.max_media_bytes
+        limit = self._settings.max_media_bytes
         bad = RequestError(f"the image URL {url!r} could not be fetched", param="messages")
         try:
-            async with self.upstream.session.get(
+            async with self._upstream.session.get(
                 url,
-                timeout=aiohttp.ClientTimeout(total=self.state.settings.fetch_timeout_s),
+                timeout=aiohttp.ClientTimeout(total=self._settings.fetch_timeout_s),
                 allow_redirects=False,
             ) as resp:
                 if resp.status != 200:
@@ -256,7 +310,7 @@ class ChatRoutes:
     async def _completion(
         self, call: ChatCall, payload: bytes, created: int, media: MediaSink | None
     ) -> dict[str, Any]:
-        resp = await self.upstream.generate(call.model, payload, stream=False)
+        resp = await self._upstream.generate(call.model, payload, stream=False)
         try:
             body = await resp.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -269,14 +323,14 @@ class ChatRoutes:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
             raise upstream_truncated("the upstream answer is not JSON") from None
-        if self.upstream.code_assist:
+        if self._upstream.code_assist:
             data = unwrap(data)
         return translate_response(
             data,
             model=call.model,
             created=created,
             media=media,
-            pass_signature=self.state.pass_signature_to_client,
+            pass_signature=self._config.pass_signature_to_client,
         )
 
     async def _unary(
@@ -290,7 +344,7 @@ class ChatRoutes:
                 *(self._completion(call, one, created, media) for _ in range(missing))
             )
             completion = merge_completions(completion, list(extra))
-        signatures = self.state.signatures
+        signatures = self._signatures
         for choice in completion["choices"]:
             for tc in choice["message"].get("tool_calls") or ():
                 extra_content = tc.get("extra_content")
@@ -315,9 +369,9 @@ class ChatRoutes:
         created: int,
         media: MediaSink | None,
     ) -> web.StreamResponse:
-        down = _Downstream(request, self.state)
-        keepalive = self.state.settings.keepalive_s
-        pending = asyncio.ensure_future(self.upstream.generate(call.model, payload, stream=True))
+        down = _Downstream(request)
+        keepalive = self._settings.keepalive_s
+        pending = asyncio.ensure_future(self._upstream.generate(call.model, payload, stream=True))
         try:
             if keepalive:
                 while not (await asyncio.wait((pending,), timeout=keepalive))[0]:
@@ -336,9 +390,9 @@ class ChatRoutes:
             created=created,
             include_usage=call.include_usage,
             media=media,
-            pass_signature=self.state.pass_signature_to_client,
+            pass_signature=self._config.pass_signature_to_client,
         )
-        pump = _Pump(translator, self.upstream.code_assist)
+        pump = _Pump(translator, self._upstream.code_assist)
         try:
             result = await self._relay(down, pump, upstream)
             if result is not None:
@@ -358,7 +412,7 @@ class ChatRoutes:
             return await down.fail(err)
         finally:
             for call_id, signature in translator.signatures:
-                self.state.signatures.put(call_id, signature)
+                self._signatures.put(call_id, signature)
 
     async def _top_up(
         self,
@@ -370,7 +424,7 @@ class ChatRoutes:
         extra_usage: list[object],
     ) -> web.StreamResponse | None:
         """Stream one more choice (``index``) for ``n`` > 1 from a request of its own."""
-        upstream = await self.upstream.generate(call.model, self._single(call), stream=True)
+        upstream = await self._upstream.generate(call.model, self._single(call), stream=True)
         sub = StreamTranslator(
             model=call.model,
             created=main.created,
@@ -380,7 +434,7 @@ class ChatRoutes:
             id=main.id,
             pass_signature=main.pass_signature,
         )
-        result = await self._relay(down, _Pump(sub, self.upstream.code_assist), upstream)
+        result = await self._relay(down, _Pump(sub, self._upstream.code_assist), upstream)
         if result is None:
             sub.finish()
             extra_usage.append(sub.usage_metadata)
@@ -410,7 +464,7 @@ class ChatRoutes:
         self, down: _Downstream, pump: _Pump, upstream: aiohttp.ClientResponse
     ) -> web.StreamResponse | None:
         reader = upstream.content
-        keepalive = self.state.settings.keepalive_s
+        keepalive = self._settings.keepalive_s
         try:
             while True:
                 if keepalive:
@@ -452,3 +506,23 @@ class ChatRoutes:
         except Exception:
             log.exception("unexpected error relaying %s", down.request.path)
             return await down.fail(INTERNAL, pump.take())
+
+
+def add_routes(app: web.Application) -> None:
+    """Register ``POST {p}/chat/completions`` when the profile serves it."""
+    contract = app[CONTRACT]
+    if not contract.serves("chat"):
+        return
+    routes = ChatRoutes(
+        app[UPSTREAM],
+        auth=app[CLIENT_AUTH],
+        document=app[DOCUMENT],
+        config=app[CHAT_CONFIG],
+        limits=app[LIMITS],
+        signatures=app[SIGNATURES],
+        catalog=app[MODELS],
+        images=app[IMAGES],
+        settings=app[SETTINGS],
+        list_models_on_404=contract.error_style == "detail",
+    )
+    app.router.add_post(f"{contract.prefix}/chat/completions", routes.chat)

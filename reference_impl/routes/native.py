@@ -21,15 +21,21 @@ from aiohttp import web
 from spec.sse import SSEDecoder
 from spec.wire import GRPC_STATUS_HTTP
 
-from .state import State, json_response
-from .translate.errors import ProxyError
-from .upstream.client import unwrap
+from ..server.appkeys import CLIENT_AUTH, CONTRACT, DOCUMENT, UPSTREAM
+from ..server.auth import ClientAuth
+from ..server.document import DocumentCheck
+from ..server.http import json_response, read_body
+from ..translate.errors import ProxyError
+from ..upstream.client import Upstream, unwrap
 
-__all__ = ["add_routes", "google_error"]
+__all__ = ["NativeRoutes", "add_routes", "google_error"]
 
 _STATUS_NAME = {code: name for name, code in reversed(list(GRPC_STATUS_HTTP.items()))}
 _CALL_RE = re.compile(r"^models/([A-Za-z0-9][A-Za-z0-9._\-]{0,127}):(\w+)$")
 _HOP = frozenset({"content-length", "transfer-encoding", "connection", "content-encoding"})
+_BAD_JSON = ProxyError(
+    400, "Invalid JSON payload received.", type="invalid_request_error", code="invalid_json"
+)
 
 
 def google_error(err: ProxyError) -> web.Response:
@@ -40,27 +46,56 @@ def google_error(err: ProxyError) -> web.Response:
     return web.Response(status=err.status, body=orjson.dumps(body), headers=headers)
 
 
-def add_routes(app: web.Application, state: State) -> None:
-    """Register the passthrough when the profile serves it."""
-    if not state.contract.serves("reverse"):
-        return
-    upstream = state.upstream
+async def _relay(request: web.Request, resp: aiohttp.ClientResponse) -> web.StreamResponse:
+    """The upstream answer as it is (hop-by-hop headers dropped), streamed."""
+    headers = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}
+    out = web.StreamResponse(status=resp.status, headers=headers)
+    await out.prepare(request)
+    try:
+        async for chunk in resp.content.iter_any():
+            await out.write(chunk)
+        await out.write_eof()
+    except (ConnectionError, aiohttp.ClientError, TimeoutError):
+        pass
+    finally:
+        resp.release()
+    return out
 
-    async def relay(request: web.Request, resp: aiohttp.ClientResponse) -> web.StreamResponse:
-        headers = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP}
-        out = web.StreamResponse(status=resp.status, headers=headers)
-        await out.prepare(request)
+
+class NativeRoutes:
+    """The passthrough handler, bound to the upstream, client auth and the document's
+    checks."""
+
+    __slots__ = ("_auth", "_document", "_upstream")
+
+    def __init__(self, upstream: Upstream, auth: ClientAuth, document: DocumentCheck) -> None:
+        self._upstream = upstream
+        self._auth = auth
+        self._document = document
+
+    async def native(self, request: web.Request) -> web.StreamResponse:
+        """Any method on ``/gemini/v1beta/{path}``; errors as ``google.rpc.Status``."""
+        denied = self._auth.gate(request, "reverse")
+        if denied is not None:
+            return google_error(denied)
+        path = request.match_info["path"]
         try:
-            async for chunk in resp.content.iter_any():
-                await out.write(chunk)
-            await out.write_eof()
-        except (ConnectionError, aiohttp.ClientError, TimeoutError):
-            pass
-        finally:
-            resp.release()
-        return out
+            await self._document.check_request(request)
+            body = await read_body(request)
+            if self._upstream.code_assist:
+                return await self._code_assist(request, path, body)
+            query = {k: v for k, v in request.query.items() if k != "key"}
+            resp = await self._upstream.passthrough(request.method, path, query, body)
+            return await _relay(request, resp)
+        except ProxyError as err:
+            return google_error(err)
+        except orjson.JSONDecodeError:
+            return google_error(_BAD_JSON)
 
-    async def code_assist(request: web.Request, path: str, body: bytes) -> web.StreamResponse:
+    async def _code_assist(
+        self, request: web.Request, path: str, body: bytes
+    ) -> web.StreamResponse:
+        upstream = self._upstream
         if path == "models" and request.method == "GET":
             return json_response({"models": await upstream.list_models()})
         m = _CALL_RE.match(path)
@@ -95,29 +130,10 @@ def add_routes(app: web.Application, state: State) -> None:
             resp.release()
         return out
 
-    async def native(request: web.Request) -> web.StreamResponse:
-        denied = state.gate(request, "reverse")
-        if denied is not None:
-            return google_error(denied)
-        path = request.match_info["path"]
-        try:
-            await state.check_request(request)
-            body = await state.read_body(request)
-            if upstream.code_assist:
-                return await code_assist(request, path, body)
-            query = {k: v for k, v in request.query.items() if k != "key"}
-            resp = await upstream.passthrough(request.method, path, query, body)
-            return await relay(request, resp)
-        except ProxyError as err:
-            return google_error(err)
-        except orjson.JSONDecodeError:
-            return google_error(
-                ProxyError(
-                    400,
-                    "Invalid JSON payload received.",
-                    type="invalid_request_error",
-                    code="invalid_json",
-                )
-            )
 
-    app.router.add_route("*", "/gemini/v1beta/{path:.+}", native)
+def add_routes(app: web.Application) -> None:
+    """Register the passthrough when the profile serves it."""
+    if not app[CONTRACT].serves("reverse"):
+        return
+    routes = NativeRoutes(app[UPSTREAM], app[CLIENT_AUTH], app[DOCUMENT])
+    app.router.add_route("*", "/gemini/v1beta/{path:.+}", routes.native)
