@@ -16,43 +16,53 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from spec.secrets import (
+    REDACTED,
+    SECRET_HEADERS,
+    is_secret_header,
+    is_secret_param,
+    redact_body_text,
+    redact_json,
+    scrub_tokens,
+)
+
 from .sse_trace import StreamTrace, trace
 
 __all__ = ["SECRET_HEADERS", "Exchange", "Request", "redact_headers", "redact_url"]
 
-SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "proxy-authorization"}
-)
-"""Header names whose values never appear in evidence, logs or reports."""
-
-REDACTED = "[redacted]"
-SECRET_QUERY = frozenset({"key", "api_key", "apikey", "access_token", "token"})
+_REDACT_MARGIN = 512
+"""Characters past a cut that are redacted with the shown part, so a credential the cut
+splits is still recognised whole."""
 
 
 def redact_url(url: str) -> str:
-    """``url`` without user:password and with secret query values (``key=``...) redacted."""
+    """``url`` without user:password and with the values of secret query parameters
+    (``key=``, ``access_token=``...; :mod:`spec.secrets`) and credential-looking values
+    redacted."""
     parts = urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2]
     query = urlencode(
         [
-            (k, REDACTED if k.lower() in SECRET_QUERY else v)
+            (k, REDACTED if is_secret_param(k) else scrub_tokens(v))
             for k, v in parse_qsl(parts.query, keep_blank_values=True)
         ],
         safe="[]",
     )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    path = scrub_tokens(parts.path)
+    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """A copy of ``headers`` with secret values replaced (``Bearer [redacted]`` keeps the
-    scheme so the evidence still shows the auth style)."""
+    """A copy of ``headers`` with the values of secret headers (:mod:`spec.secrets`)
+    replaced (``Bearer [redacted]`` keeps the scheme so the evidence still shows the auth
+    style) and credential-looking values in the others too."""
     out: dict[str, str] = {}
     for name, value in headers.items():
-        if name.lower() in SECRET_HEADERS:
+        if is_secret_header(name):
             scheme, _, rest = value.partition(" ")
             out[name] = f"{scheme} {REDACTED}" if rest and scheme.lower() == "bearer" else REDACTED
         else:
-            out[name] = value
+            out[name] = scrub_tokens(value)
     return out
 
 
@@ -68,12 +78,13 @@ class Request:
     json_body: Any = None
 
     def redacted(self) -> dict[str, Any]:
-        """``{"method", "url", "headers", "body"}`` with secrets redacted."""
+        """``{"method", "url", "headers", "body"}`` with secrets redacted (the body's
+        secret members and credential-looking values too)."""
         body: Any = None
         if self.json_body is not None:
-            body = self.json_body
+            body = redact_json(self.json_body)
         elif self.body is not None:
-            body = self.body.decode("utf-8", "replace")
+            body = redact_body_text(self.body.decode("utf-8", "replace"))
         return {
             "method": self.method,
             "url": redact_url(self.url),
@@ -84,19 +95,21 @@ class Request:
     def curl(self) -> str:
         """A shell line that sends this request again. The credential is read from
         ``$CONFORMANCE_API_KEY`` (the variable the README has users set), so the line
-        itself holds no secret; ``-N`` keeps streams unbuffered."""
+        itself holds no secret (credentials in the body are redacted); ``-N`` keeps
+        streams unbuffered."""
         parts = ["curl", "-sS", "-N", "-X", self.method, shlex.quote(redact_url(self.url))]
         for name, value in self.headers.items():
             lower = name.lower()
             if lower in ("content-length", "host", "accept-encoding", "connection", "user-agent"):
                 continue
-            if lower in SECRET_HEADERS:
+            if is_secret_header(lower):
                 scheme = "Bearer " if value.lower().startswith("bearer ") else ""
                 parts += ["-H", f'"{name}: {scheme}$CONFORMANCE_API_KEY"']
             else:
-                parts += ["-H", shlex.quote(f"{name}: {value}")]
+                parts += ["-H", shlex.quote(f"{name}: {scrub_tokens(value)}")]
         if self.body is not None:
-            parts += ["--data-raw", shlex.quote(self.body.decode("utf-8", "replace"))]
+            body = redact_body_text(self.body.decode("utf-8", "replace"))
+            parts += ["--data-raw", shlex.quote(body)]
         return " ".join(parts)
 
 
@@ -184,10 +197,14 @@ class Exchange:
         return json.loads(self.body)
 
     def response_summary(self, limit: int = 2000) -> dict[str, Any]:
-        """``{"status", "headers", "body"}`` with the body cut to ``limit`` characters."""
+        """``{"status", "headers", "body"}`` with the body cut to ``limit`` characters,
+        secrets redacted."""
         text = self.body.decode("utf-8", "replace")
         if len(text) > limit:
-            text = f"{text[:limit]}… ({len(text) - limit} more characters)"
+            shown = redact_body_text(text[: limit + _REDACT_MARGIN])[:limit]
+            text = f"{shown}… ({len(text) - limit} more characters)"
+        else:
+            text = redact_body_text(text)
         return {
             "status": self.status,
             "headers": redact_headers(dict(self.headers)),

@@ -20,7 +20,12 @@ http_fixtures`; the other admin routes ``/_mock/...`` are not recorded)::
 time in seconds (the only clock in the mock, and never in a response body); header
 names are lower-case, repeated headers are joined with ``", "``; ``query`` keeps the
 last value of a repeated parameter; ``body`` is ``null`` when the body is empty or not
-JSON. ``credentials`` lists every credential the request carried (``where``:
+JSON. Secrets are redacted with :mod:`spec.secrets`: the values of secret headers
+(``authorization``, ``x-goog-api-key``, cookies...), of secret query parameters
+(``key``, ``access_token``...) and of secret body members (``refresh_token``...);
+credentials recognised by their look (a JWT, an ``AIza...`` key...) inside other header
+and query values, and body strings that are one.
+``credentials`` lists every credential the request carried (``where``:
 ``header:x-goog-api-key``, ``header:authorization`` (the token after the scheme),
 ``query:key``, and ``body:refresh_token`` for the token endpoint, whose recorded body
 has its secret fields redacted) by fingerprint: the first 12 hex digits of its SHA-256,
@@ -47,23 +52,16 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from spec.secrets import REDACTED, is_secret_header, is_secret_param, redact_json, scrub_tokens
+
 __all__ = [
     "REDACTED",
-    "SECRET_HEADERS",
-    "SECRET_QUERY",
     "Journal",
     "credentials",
     "fingerprint",
     "redact_headers",
+    "redact_query",
 ]
-
-REDACTED = "[redacted]"
-SECRET_HEADERS = frozenset(
-    {"x-goog-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
-)
-"""Header names (lower-case) whose values are replaced by :data:`REDACTED`."""
-SECRET_QUERY = frozenset({"key"})
-"""Query parameters whose values are replaced by :data:`REDACTED`."""
 
 _Entry = tuple[
     int,
@@ -162,9 +160,9 @@ def _render(entry: _Entry) -> dict[str, Any]:
         "time": at,
         "method": method,
         "path": path,
-        "query": {k: (REDACTED if k in SECRET_QUERY else v) for k, v in pairs},
+        "query": redact_query(pairs),
         "headers": redact_headers(texts),
-        "body": parsed,
+        "body": redact_json(parsed),
         "scenario": scenario,
         "cid": cid,
         "status": status,
@@ -199,11 +197,19 @@ def credentials(
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Lower-cased header dict; values of :data:`SECRET_HEADERS` are redacted."""
+    """Lower-cased header dict; the values of secret headers
+    (:data:`spec.secrets.SECRET_HEADERS`) are redacted, credentials in other values
+    (:func:`spec.secrets.scrub_tokens`) too."""
     out: dict[str, str] = {}
     for name, value in headers:
         lower = name.lower()
-        if lower in SECRET_HEADERS:
-            value = REDACTED
+        value = REDACTED if is_secret_header(lower) else scrub_tokens(value)
         out[lower] = f"{out[lower]}, {value}" if lower in out else value
     return out
+
+
+def redact_query(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Query dict (the last value of a repeated parameter); the values of secret
+    parameters (:data:`spec.secrets.SECRET_PARAMS`: ``key``, ``access_token``...) are
+    redacted, credentials in other values too."""
+    return {k: REDACTED if is_secret_param(k) else scrub_tokens(v) for k, v in pairs}

@@ -27,9 +27,10 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from spec.secrets import OAUTH_FORM_FIELDS, REDACTED
+
 __all__ = [
     "EXPIRES_IN",
-    "SECRET_FIELDS",
     "TOKEN_PREFIX",
     "TokenIssuer",
     "parse_form",
@@ -39,8 +40,6 @@ __all__ = [
 TOKEN_PREFIX = "ya29.mock-"
 EXPIRES_IN = 3599
 """Seconds an access token is said to live (it is never checked)."""
-SECRET_FIELDS = frozenset({"refresh_token", "client_secret", "code", "password", "assertion"})
-"""Form fields the journal never records in clear."""
 _PART = 16
 
 
@@ -63,8 +62,9 @@ def parse_form(raw: bytes, content_type: str) -> dict[str, str]:
 
 
 def redact_form(form: Mapping[str, str]) -> dict[str, str]:
-    """``form`` with the values of :data:`SECRET_FIELDS` replaced by ``[redacted]``."""
-    return {k: "[redacted]" if k in SECRET_FIELDS else v for k, v in form.items()}
+    """``form`` with the values of its credentials (:data:`spec.secrets.OAUTH_FORM_FIELDS`)
+    replaced by ``[redacted]``."""
+    return {k: REDACTED if k.lower() in OAUTH_FORM_FIELDS else v for k, v in form.items()}
 
 
 class TokenIssuer:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reports.records import Evidence
-from reports.render_safe import Body, pretty_body, redact_headers, redact_text, truncate, visible
+from reports.render_safe import Body, pretty_body, redact_headers, shown, truncate, visible
+from spec.secrets import redact_json
 
 __all__ = [
     "BODY_LIMIT",
@@ -96,15 +97,15 @@ def _upstream(entry: Mapping[str, Any]) -> UpstreamView:
     if isinstance(credentials, list):  # fingerprints (SHA-256 prefixes), not secrets
         marks = [str(c.get("sha256")) for c in credentials if isinstance(c, dict)]
         parts.append(f"key={','.join(marks) or 'none'}")
-    line = visible(redact_text(" ".join(p for p in parts if p)))
+    line = shown(" ".join(p for p in parts if p))
     body = entry.get("body", entry.get("json"))
     if body is None or body == "":
         text = ""
     elif isinstance(body, str):
         text = body
     else:
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
-    return UpstreamView(line=line, body=truncate(visible(text), UPSTREAM_LIMIT))
+        text = json.dumps(redact_json(body), ensure_ascii=False, separators=(",", ":"), default=str)
+    return UpstreamView(line=line, body=truncate(shown(text), UPSTREAM_LIMIT))
 
 
 def evidence_view(ev: Evidence | None) -> EvidenceView | None:
@@ -116,16 +117,16 @@ def evidence_view(ev: Evidence | None) -> EvidenceView | None:
     status = resp.get("status")
     view = EvidenceView(
         method=str(req.get("method") or ""),
-        url=visible(redact_text(str(req.get("url") or ""))),
+        url=shown(str(req.get("url") or "")),
         request_headers=[(visible(n), visible(v)) for n, v in redact_headers(req.get("headers"))],
         request_body=pretty_body(req.get("body"), BODY_LIMIT),
         status="" if status is None else str(status),
         response_headers=[(visible(n), visible(v)) for n, v in redact_headers(resp.get("headers"))],
         response_body=pretty_body(resp.get("body"), BODY_LIMIT, reformat=False),
-        excerpt=truncate(visible(ev.excerpt or ""), EXCERPT_LIMIT),
-        curl=visible(redact_text(ev.curl or "")),
+        excerpt=truncate(shown(ev.excerpt or ""), EXCERPT_LIMIT),
+        curl=shown(ev.curl or ""),
         clients=[
-            ClientView(name, outcome.strip().lower() == "ok", visible(outcome))
+            ClientView(name, outcome.strip().lower() == "ok", shown(outcome))
             for name, outcome in sorted(ev.clients.items())
         ],
         upstream=[_upstream(e) for e in ev.upstream if isinstance(e, Mapping)],

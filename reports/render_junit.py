@@ -24,7 +24,7 @@ from itertools import groupby
 from reports.records import Outcome, ResultRecord, RunInfo
 from reports.render_evidence import EXCERPT_LIMIT
 from reports.render_model import run_label
-from reports.render_safe import redact_text, truncate, visible
+from reports.render_safe import redact_text, shown, truncate
 from reports.render_score import area_scores, by_area
 
 __all__ = ["render_junit", "xml_safe"]
@@ -51,18 +51,19 @@ def _seconds(value: float) -> str:
 
 def _detail(r: ResultRecord) -> str:
     """The failure/error body: message, then the curl line and the excerpt when present."""
-    parts = [visible(r.message)]
+    parts = [shown(r.message)]
     if r.source:
         parts.append(f"source: {r.source}")
     if r.docs:
         parts.append(f"docs: {r.docs}")
     ev = r.evidence
     if ev is not None and ev.curl:
-        parts.append(f"reproduce:\n{visible(redact_text(ev.curl))}")
+        parts.append(f"reproduce:\n{shown(ev.curl)}")
     if ev is not None and ev.excerpt:
-        parts.append(f"offending bytes:\n{truncate(visible(ev.excerpt), EXCERPT_LIMIT)}")
+        excerpt = truncate(shown(ev.excerpt), EXCERPT_LIMIT)
+        parts.append(f"offending bytes:\n{excerpt}")
     if ev is not None and ev.clients:
-        lines = [f"  {name}: {visible(out)}" for name, out in sorted(ev.clients.items())]
+        lines = [f"  {name}: {shown(out)}" for name, out in sorted(ev.clients.items())]
         parts.append("clients:\n" + "\n".join(lines))
     return "\n\n".join(p for p in parts if p)
 
@@ -145,7 +146,7 @@ def render_junit(run: RunInfo, results: Iterable[ResultRecord]) -> str:
                 name=r.check_id,
                 time=_seconds(r.duration_ms / 1000),
             )
-            message = " ".join(visible(r.message).split())
+            message = " ".join(shown(r.message).split())
             if r.outcome is Outcome.FAILED:
                 _el(case, "failure", _detail(r), message=message, type=r.severity)
             elif r.outcome is Outcome.ERROR:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from reports.records import Outcome, ResultRecord, RunInfo
 from reports.render_jinja import html_env, markdown_env
 from reports.render_model import run_label
-from reports.render_safe import redact_text, visible
+from reports.render_safe import redact_text, shown
 from reports.render_score import AreaScore, area_scores, by_area
 
 __all__ = [
@@ -92,7 +92,7 @@ def _cell(records: list[ResultRecord]) -> Cell | None:
     if not records:
         return None
     worst = min(records, key=lambda r: _WORST.index(r.outcome))
-    message = " ".join(visible(worst.message).split())
+    message = " ".join(shown(worst.message).split())
     tooltip = f"{worst.outcome.value}: {message}" if message else worst.outcome.value
     return Cell(worst.outcome.value, SYMBOLS[worst.outcome], tooltip)
 

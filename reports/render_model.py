@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from reports.records import Outcome, ResultRecord, RunInfo
 from reports.render_evidence import EvidenceView, evidence_view
-from reports.render_safe import redact_text, truncate, visible
+from reports.render_safe import redact_text, shown, truncate
 from reports.render_score import (
     DEFAULT_FAIL_ON,
     AreaScore,
@@ -90,7 +90,7 @@ class ResultView:
     docs: Link | None
     """The check's docs page (``rec.docs``), or ``None``."""
     message: str
-    """The whole message, control characters made visible."""
+    """The whole message, credentials redacted, control characters made visible."""
     message_line: str
     """The message on one line, cut to :data:`LINE_LIMIT` characters (for tables)."""
     duration: str
@@ -137,7 +137,7 @@ def _slug(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return truncate(" ".join(visible(text).split()), LINE_LIMIT)
+    return truncate(" ".join(shown(text).split()), LINE_LIMIT)
 
 
 def report_view(
@@ -163,7 +163,7 @@ def report_view(
                 source_url=url,
                 sources=links(r.source, docs_base),
                 docs=next(iter(links(r.docs, docs_base)), None),
-                message=visible(r.message),
+                message=shown(r.message),
                 message_line=_one_line(r.message),
                 duration=format_duration(r.duration_ms / 1000),
             )
@@ -185,7 +185,7 @@ def report_view(
             duration=format_duration(run.duration_s),
             requests_sent=run.requests_sent,
             tool_version=run.tool_version,
-            notes=sorted((str(k), visible(str(v))) for k, v in run.notes.items()),
+            notes=sorted((str(k), shown(str(v))) for k, v in run.notes.items()),
         ),
         verdict=(
             interrupted_verdict(run.interrupted, verdict(ordered, fail_on))

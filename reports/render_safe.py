@@ -2,8 +2,11 @@
 
 Every renderer passes evidence text through these helpers. Producers already redact
 secrets; this is defence in depth: a header named like a credential never shows its
-value, whatever the record holds, and neither does a ``key=`` query parameter, a URL's
-password or a ``curl -H 'Authorization: ...'`` argument. All functions are pure.
+value, whatever the record holds, and neither does a ``key=`` or ``access_token=``
+parameter, a secret JSON member (``refresh_token``), a credential-looking value (a JWT,
+an ``AIza...`` or ``sk-...`` key), a URL's password or a ``curl -H 'Authorization: ...'``
+argument. The names and patterns are :mod:`spec.secrets`, the list the mock's journal
+and the suite's exchanges redact with too. All functions are pure.
 """
 
 from __future__ import annotations
@@ -14,6 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from spec.secrets import (
+    REDACTED,
+    SECRET_HEADERS,
+    is_secret_header,
+    redact_body_text,
+    redact_json,
+    scrub_tokens,
+)
+
 __all__ = [
     "REDACTED",
     "SENSITIVE_HEADERS",
@@ -22,32 +34,16 @@ __all__ = [
     "pretty_body",
     "redact_headers",
     "redact_text",
+    "shown",
     "truncate",
     "visible",
 ]
 
-REDACTED = "[redacted]"
-
-SENSITIVE_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "x-api-key",
-        "x-goog-api-key",
-        "api-key",
-        "cookie",
-        "set-cookie",
-    }
-)
-"""Header names (lower case) whose value is never printed."""
-
-_SENSITIVE_QUERY = ("key", "api_key", "api-key", "apikey", "access_token")
+SENSITIVE_HEADERS = SECRET_HEADERS
+"""Header names (lower case) whose value is never printed (:data:`spec.secrets.SECRET_HEADERS`)."""
 
 _HEADER_NAMES = "|".join(re.escape(h) for h in sorted(SENSITIVE_HEADERS, key=len, reverse=True))
 _HEADER_ARG = re.compile(rf"(?i)(?<![\w-])((?:{_HEADER_NAMES})\s*:[ \t]*)([^'\"\n]*)")
-_QUERY_ARG = re.compile(
-    rf"(?i)([?&;](?:{'|'.join(re.escape(q) for q in _SENSITIVE_QUERY)})=)([^&#\s'\"]*)"
-)
 _USERINFO = re.compile(r"(://[^/@:\s'\"]*:)([^/@\s'\"]+)(@)")
 _USER_OPT = re.compile(r"((?:^|\s)(?:-u|--user)\s+['\"]?[^:\s'\"]*:)([^\s'\"]+)")
 _COOKIE_OPT = re.compile(r"((?:^|\s)(?:-b|--cookie)\s+['\"]?)([^'\"\n]+)")
@@ -59,23 +55,25 @@ _CONTROL_NAMES = {"\r": "\\r", "\x0b": "\\v", "\x0c": "\\f"}
 
 def is_sensitive_header(name: str) -> bool:
     """True when a header of this name carries a credential (case-insensitive)."""
-    return name.strip().lower() in SENSITIVE_HEADERS
+    return is_secret_header(name)
 
 
 def redact_text(text: str) -> str:
     """``text`` (a curl line, a URL, a journal line) with credentials replaced.
 
     Replaces the value of ``Authorization:``-style header arguments, of ``key=``-style
-    query parameters, the password of ``scheme://user:password@host``, and the values of
-    curl's ``-u``/``--user`` and ``-b``/``--cookie`` options by ``[redacted]``. A header
-    value that is only a shell variable reference (``Bearer $CONFORMANCE_API_KEY``) is kept: the
-    reproduction line reads the key from the environment.
+    parameters and secret JSON members (:func:`spec.secrets.redact_body_text`), every
+    credential-looking value, the password of ``scheme://user:password@host``, and the
+    values of curl's ``-u``/``--user`` and ``-b``/``--cookie`` options by ``[redacted]``.
+    A header value that is only a shell variable reference (``Bearer
+    $CONFORMANCE_API_KEY``) is kept: the reproduction line reads the key from the
+    environment.
     """
     out = _HEADER_ARG.sub(
         lambda m: m.group(0) if _ENV_REFERENCE.match(m.group(2)) else m.group(1) + REDACTED,
         text,
     )
-    out = _QUERY_ARG.sub(lambda m: m.group(1) + REDACTED, out)
+    out = redact_body_text(out)
     out = _USERINFO.sub(lambda m: m.group(1) + REDACTED + m.group(3), out)
     out = _USER_OPT.sub(lambda m: m.group(1) + REDACTED, out)
     return _COOKIE_OPT.sub(lambda m: m.group(1) + REDACTED, out)
@@ -92,7 +90,8 @@ def redact_headers(headers: Any) -> list[tuple[str, str]]:
 
     ``headers`` is a mapping, a list of ``(name, value)`` pairs or of ``"Name: value"``
     strings, or ``None`` (gives ``[]``). List values are joined with ``", "``. The value
-    of every header in :data:`SENSITIVE_HEADERS` becomes ``[redacted]``.
+    of every header in :data:`SENSITIVE_HEADERS` becomes ``[redacted]``, credentials in
+    the other values (:func:`spec.secrets.scrub_tokens`) too.
     """
     pairs: list[tuple[str, str]] = []
     if headers is None:
@@ -110,7 +109,7 @@ def redact_headers(headers: Any) -> list[tuple[str, str]]:
                 pairs.append((str(item), ""))
     else:
         pairs = [("(headers)", redact_text(str(headers)))]
-    return [(n, REDACTED if is_sensitive_header(n) else v) for n, v in pairs]
+    return [(n, REDACTED if is_sensitive_header(n) else scrub_tokens(v)) for n, v in pairs]
 
 
 def truncate(text: str, limit: int) -> str:
@@ -136,6 +135,12 @@ def visible(text: str) -> str:
     return _CONTROL.sub(lambda m: _CONTROL_NAMES.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
 
 
+def shown(text: str) -> str:
+    """``text`` ready to print: credentials redacted (:func:`redact_text`), control
+    characters visible (:func:`visible`)."""
+    return visible(redact_text(text))
+
+
 @dataclass(frozen=True, slots=True)
 class Body:
     """A body ready to print: ``text`` (visible, truncated) and ``lang`` (``json``/``text``)."""
@@ -150,7 +155,9 @@ def pretty_body(body: Any, limit: int, *, reformat: bool = True) -> Body | None:
     Mappings and lists become indented JSON. A string that parses as JSON is re-indented
     when ``reformat`` is true (request bodies); otherwise (response excerpts, where the
     framing is the evidence) it is kept byte for byte. Bytes are decoded as UTF-8 with
-    replacement. The text is cut to ``limit`` characters (see :func:`truncate`).
+    replacement. Secrets are redacted (:func:`spec.secrets.redact_json`, then
+    :func:`spec.secrets.redact_body_text` on the text). The text is cut to ``limit``
+    characters (see :func:`truncate`).
     """
     if body is None or body == "" or body == b"":
         return None
@@ -161,13 +168,13 @@ def pretty_body(body: Any, limit: int, *, reformat: bool = True) -> Body | None:
         if parsed is _NOT_JSON:
             text, lang = body, "text"
         elif reformat:
-            text, lang = json.dumps(parsed, indent=2, ensure_ascii=False), "json"
+            text, lang = json.dumps(redact_json(parsed), indent=2, ensure_ascii=False), "json"
         else:
             text, lang = body, "json"
     else:
-        text = json.dumps(body, indent=2, ensure_ascii=False, default=str)
+        text = json.dumps(redact_json(body), indent=2, ensure_ascii=False, default=str)
         lang = "json"
-    return Body(text=truncate(visible(text), limit), lang=lang)
+    return Body(text=truncate(visible(redact_body_text(text)), limit), lang=lang)
 
 
 _NOT_JSON = object()
