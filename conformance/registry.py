@@ -5,16 +5,26 @@ names, in order, and returns ``None`` when the behaviour conforms. It raises
 :class:`CheckFailure` (an ``AssertionError``, so it is a pytest failure too) with the
 evidence when it does not, :class:`Undecided` when it cannot tell, and
 :class:`NotApplicable` when the target's answer makes the check moot (reported skipped).
+
+Registration verifies that every probe a check reads (``probes`` and ``also``) is one
+:data:`conformance.probes.PROBES` registers, and raises ``ValueError`` naming the check
+and the unknown probe otherwise, when the check's module is imported. :data:`REGISTRY`
+is in catalogue order (:func:`arrange`, called with ``conformance.checks.CATALOGUE``).
+Checks do no I/O: this module and the checks import the probe data, never the session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from . import ordering
 from .exchange import Exchange
+from .modes import Mode
+from .probes import PROBES
 
 __all__ = [
     "REGISTRY",
@@ -24,6 +34,7 @@ __all__ = [
     "NotApplicable",
     "Severity",
     "Undecided",
+    "arrange",
     "check",
     "excerpt",
 ]
@@ -38,13 +49,6 @@ class Severity(StrEnum):
     """Some clients or some paths break; degraded behaviour."""
     LOW = "low"
     """Deviation from the contract that few clients notice."""
-
-
-class Mode(StrEnum):
-    BLACK_BOX = "black-box"
-    """Needs nothing but the target."""
-    CONTROLLED = "controlled"
-    """Needs the target's Gemini upstream to be our mock (scenarios, journal)."""
 
 
 class CheckFailure(AssertionError):
@@ -132,7 +136,20 @@ class CheckSpec:
 
 
 REGISTRY: dict[str, CheckSpec] = {}
-"""Every registered check by id (filled when ``conformance.checks`` is imported)."""
+"""Every registered check by id (filled when ``conformance.checks`` is imported), in
+catalogue order: the order the runner runs them in."""
+
+
+def _unknown_probes(id: str, names: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` when one of ``names`` is not a registered probe."""
+    for name in names:
+        if name not in PROBES:
+            close = difflib.get_close_matches(name, PROBES, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ValueError(
+                f"check {id!r} reads probe {name!r}, which conformance.probes does not "
+                f"register{hint}; register it in the probe data module of its area"
+            )
 
 
 def check(
@@ -149,7 +166,8 @@ def check(
 ) -> Callable[[F], F]:
     """Register the decorated function as check ``id`` (``area.name``).
 
-    Raises ``ValueError`` for a duplicate id or an id without an area prefix.
+    Raises ``ValueError`` for a duplicate id, an id without an area prefix, or a probe
+    (in ``probes`` or ``also``) that :data:`conformance.probes.PROBES` does not register.
     """
     area, dot, name = id.partition(".")
     if not dot or not name:
@@ -160,6 +178,7 @@ def check(
     also = tuple(also)
     if also and len(probes) != 1:
         raise ValueError(f"check {id!r}: `also` needs exactly one probe; got {probes}")
+    _unknown_probes(id, probes + also)
 
     def register(func: F) -> F:
         REGISTRY[id] = CheckSpec(
@@ -178,6 +197,14 @@ def check(
         return func
 
     return register
+
+
+def arrange(modules: Sequence[str]) -> None:
+    """Put :data:`REGISTRY` in the order of ``modules`` (the check modules, by name; each
+    module's checks in the order it registers them), whatever order the modules were
+    imported in. A check belongs to the module its function is defined in. Raises
+    ``LookupError`` naming the checks of a module missing from ``modules``."""
+    ordering.arrange(REGISTRY, modules, lambda spec: spec.func.__module__, "check")
 
 
 def excerpt(data: bytes | str, limit: int = 600) -> str:

@@ -97,11 +97,14 @@ def plan(
     registry: Mapping[str, CheckSpec] = REGISTRY,
 ) -> Plan:
     """Plan a run. ``select``: check ids or id prefixes (``stream.``); ``None`` = all.
-    Checks of other profiles (``CheckSpec.profiles``) are left out, not skipped.
+    Checks of other profiles (``CheckSpec.profiles``) are left out, not skipped. The
+    checks keep the ``registry``'s order (``conformance.checks.CATALOGUE``); the probes
+    go ``FIRST_PROBES`` first, then by ``phase``, probes with an executor at the end of
+    their phase, then in ``PROBES`` order (``conformance.probes.MODULES``).
 
     Raises ``ValueError`` when ``select`` matches no check.
     """
-    chosen = sorted(registry.values(), key=lambda s: s.id)
+    chosen = list(registry.values())
     if select is not None:
         wanted = list(select)
         chosen = [s for s in chosen if any(s.id == w or s.id.startswith(w) for w in wanted)]
@@ -130,7 +133,7 @@ def plan(
             name not in first,
             first.get(name, 0),
             PROBES[name].phase,
-            PROBES[name].custom is not None,  # many-request property probes: phase's end
+            PROBES[name].executor is not None,  # many-request, socket probes: phase's end
             index[name],
         ),
     )

@@ -19,8 +19,9 @@ import httpx
 
 from .exchange import Exchange, Request
 from .http import Budget, fetch_journal, send
-from .probes import PROBES
-from .registry import Mode
+from .modes import Mode
+from .probes import PROBES, correlation_id
+from .probing import EXECUTORS
 from .target import Target
 
 __all__ = ["MAX_THROTTLE_WAIT_S", "ProbeSession"]
@@ -58,9 +59,9 @@ class ProbeSession:
     def run(self, name: str) -> Exchange:
         """Send probe ``name`` (and its second turn), attach the journal. Raises
         ``BudgetExhausted`` when the request budget is spent."""
-        custom = PROBES[name].custom
-        if custom is not None:
-            return custom(self, name)
+        executor = PROBES[name].executor
+        if executor is not None:
+            return EXECUTORS[executor](self, name)
         exchange = self._send(name)
         if self._throttled(exchange):
             self.sleep(
@@ -79,7 +80,7 @@ class ProbeSession:
 
     def _send(self, name: str, attempt: int = 1) -> Exchange:
         probe = PROBES[name]
-        cid = f"{self.run_id}.{name}" + (f".{attempt}" if attempt > 1 else "")
+        cid = correlation_id(self.run_id, name, *((attempt,) if attempt > 1 else ()))
         exchange = send(self.client, name, probe.build(self.target, cid), self.budget)
         if probe.then is not None:
             follow_up = probe.then(self.target, cid, exchange)
@@ -90,7 +91,7 @@ class ProbeSession:
 
     def annotate(self, exchange: Exchange, cid: str) -> Exchange:
         """``exchange`` with the run's profile and base path, and in controlled mode the
-        mock's journal entries of ``cid`` (for custom probe executors)."""
+        mock's journal entries of ``cid`` (for probe executors, :mod:`conformance.probing`)."""
         return self._annotate(exchange, cid)
 
     def _annotate(self, exchange: Exchange, cid: str) -> Exchange:

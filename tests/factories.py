@@ -12,7 +12,7 @@ from typing import Any
 
 from conformance.checks.translation import credential_fingerprint
 from conformance.exchange import Exchange, Request
-from conformance.probes import PARAMS, SYSTEM_PROMPT
+from conformance.probes.params import PARAMS, SYSTEM_PROMPT
 
 __all__ = [
     "CLIENT_KEY",

@@ -9,8 +9,7 @@ import math
 from typing import Any
 
 from ..exchange import Exchange
-from ..probes import PARAMS, SYSTEM_PROMPT
-from ..probes.params import IMAGE_PNG
+from ..probes.params import IMAGE_PNG, PARAMS, SYSTEM_PROMPT
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import require_response
 from .errors import check_envelope

@@ -1,17 +1,19 @@
-"""The probe type, the probe registry and the request builders all probes share."""
+"""The probe type, the probe registry, the correlation-id scheme and the request builders
+all probes share. Pure: nothing here sends a request."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from spec.profiles import Auth
 from spec.scenarios import Directive
 
+from .. import ordering
 from ..exchange import Exchange, Request
-from ..registry import Mode
+from ..modes import Mode
 from ..target import Target
 
 __all__ = [
@@ -20,10 +22,12 @@ __all__ = [
     "TOOLS",
     "UNKNOWN_MODEL",
     "Probe",
+    "arrange",
     "chat",
     "chat_request",
-    "probe",
+    "correlation_id",
     "probe_applies",
+    "registrar",
     "with_body",
 ]
 
@@ -91,21 +95,46 @@ class Probe:
     waits: str = ""
     """Why the probe deliberately takes long, for progress output (e.g. the slow upstream's
     20 s); empty for an ordinary probe."""
-    custom: Callable[[Any, str], Exchange] | None = None
-    """An executor of its own ``(session, name) -> Exchange`` (property probes send many
-    requests); ``build`` then only describes a representative request."""
+    executor: str | None = None
+    """The name of the executor that sends it, in :data:`conformance.probing.EXECUTORS`,
+    when one request is not enough (property probes send many, the WebSocket probe talks
+    over a socket); ``build`` then only describes a representative request. ``None``: the
+    session sends ``build`` (and ``then``)."""
+    module: str = field(default="", compare=False)
+    """The data module that registered it (set by :func:`registrar`)."""
 
 
 PROBES: dict[str, Probe] = {}
-"""Every probe by name, in registration order (run order: by ``phase``, then this)."""
+"""Every probe by name, in the order of ``conformance.probes.MODULES`` (each module's in
+the order it registers them): the run order's tie-break after ``phase``."""
 
 
-def probe(p: Probe) -> Probe:
-    """Register ``p``. Raises ``ValueError`` for a duplicate name."""
-    if p.name in PROBES:
-        raise ValueError(f"probe {p.name!r} registered twice")
-    PROBES[p.name] = p
-    return p
+def registrar(module: str) -> Callable[[Probe], Probe]:
+    """The ``probe`` function of data module ``module`` (``probe = registrar(__name__)``):
+    it registers a probe as that module's and returns it. Raises ``ValueError`` for a
+    duplicate name."""
+
+    def probe(p: Probe) -> Probe:
+        if p.name in PROBES:
+            raise ValueError(f"probe {p.name!r} registered twice")
+        PROBES[p.name] = replace(p, module=module)
+        return PROBES[p.name]
+
+    return probe
+
+
+def arrange(modules: Sequence[str]) -> None:
+    """Put :data:`PROBES` in the order of ``modules`` (each module's probes in the order
+    it registered them), whatever order the modules were imported in. Raises
+    ``LookupError`` naming a probe whose module is not in ``modules``."""
+    ordering.arrange(PROBES, modules, lambda p: p.module, "probe")
+
+
+def correlation_id(run_id: str, probe: str, *suffix: int) -> str:
+    """The ``cid`` of a request of probe ``probe`` in run ``run_id``: ``RUN.PROBE``, then
+    ``.N`` per ``suffix`` (a retry's attempt, the n-th request of a many-request probe).
+    The mock journals every request under the ``cid`` of its directive."""
+    return ".".join((run_id, probe, *(str(n) for n in suffix)))
 
 
 def _prompt(target: Target, text: str, directive: Directive | None, cid: str) -> str:

@@ -8,9 +8,11 @@ from spec.scenarios import Directive
 
 from ..exchange import Request
 from ..target import Target
-from .base import BAD_KEY, UNKNOWN_MODEL, Builder, Probe, chat, probe
+from .base import BAD_KEY, UNKNOWN_MODEL, Builder, Probe, chat, registrar
 
 __all__: list[str] = []
+
+probe = registrar(__name__)
 
 
 def _models(target: Target, cid: str) -> Request:

@@ -13,7 +13,7 @@ Not probed, with the reason kept in :data:`NOT_PROBED` (the coverage table shows
 operations other probes already send (chat completions, embeddings, the models list),
 admin operations (their credentials are the operator's, and some change state) and
 operations whose path needs an id that no documented answer gives (``GET
-/images/{file}``). A WebSocket upgrade gets :mod:`conformance.probes.websocket`.
+/images/{file}``). A WebSocket upgrade gets :mod:`conformance.probes.websocket`'s probe.
 """
 
 from __future__ import annotations
@@ -24,17 +24,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 import spec
 
 from ..exchange import Exchange, Request
 from ..target import Target
-from . import websocket
-from .base import Probe, probe
-from .samples import sample_for
+from .base import Probe, registrar
+from .samples import multipart, sample_for
+from .websocket import websocket_probe
 
 __all__ = ["DOCUMENTED", "NOT_PROBED", "DocumentedProbe"]
+
+probe = registrar(__name__)
 
 _DEDICATED = frozenset({"createChatCompletion", "createEmbedding", "listModels"})
 """Operations the core probes send already (with their own checks)."""
@@ -217,11 +217,7 @@ def _multipart(document: str, media: dict[str, Any]) -> tuple[bytes, str]:
         elif name in example:
             value = example[name]
             data[name] = value if isinstance(value, str) else json.dumps(value)
-    content_type = f"multipart/form-data; boundary={_BOUNDARY}"
-    encoded = httpx.Request(
-        "POST", "http://x/", data=data, files=files, headers={"Content-Type": content_type}
-    )
-    return encoded.read(), content_type
+    return multipart(data, files, _BOUNDARY), f"multipart/form-data; boundary={_BOUNDARY}"
 
 
 def _builder(document: str, ep: spec.Endpoint, op: dict[str, Any]) -> Any:
@@ -256,7 +252,7 @@ def _register() -> None:
                 NOT_PROBED[(profile, ep.operation_id)] = reason
                 continue
             if _is_websocket(op):
-                name = websocket.register(profile, ep.route, ep.operation_id)
+                name = probe(websocket_probe(profile, ep.route, ep.operation_id)).name
                 summary = f"WebSocket {ep.route}: the upgrade, and a Live API turn through it"
                 DOCUMENTED.append(DocumentedProbe(profile, ep, name, summary, websocket=True))
                 continue

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from spec.scenarios import Directive, Scenario
 
-from ..registry import Mode
-from .base import Probe, chat, probe
+from ..modes import Mode
+from .base import Probe, chat, registrar
 
 __all__ = ["BLOCKED", "FRAMING", "PACED_MS", "SLOW_FIRST_BYTE_MS", "STATUS_MAP"]
+
+probe = registrar(__name__)
 
 BLOCKED: dict[str, tuple[Scenario, tuple[str, ...]]] = {
     "safety": (Scenario.SAFETY, ("content_filter",)),

@@ -10,9 +10,9 @@ from typing import Any
 from spec.scenarios import Directive, Scenario
 
 from ..exchange import Request
-from ..registry import Mode
+from ..modes import Mode
 from ..target import Target
-from .base import Probe, chat, chat_request, probe, prompt, with_body
+from .base import Probe, chat, chat_request, prompt, registrar, with_body
 
 __all__ = [
     "EFFORTS",
@@ -23,6 +23,8 @@ __all__ = [
     "STOPS",
     "SYSTEM_PROMPT",
 ]
+
+probe = registrar(__name__)
 
 PARAMS: dict[str, Any] = {
     "temperature": 0.3,

@@ -1,40 +1,36 @@
 """Opt-in rate-limit probing (``--probe-rate-limits``): a short burst at one model, to see
 the target's own documented limit answered the way clients can use (429 + Retry-After).
-Off by default: against someone's production proxy a burst costs them quota."""
+Off by default: against someone's production proxy a burst costs them quota.
+
+The burst is sent by the ``burst`` executor (:mod:`conformance.probing.burst`): up to
+:data:`BURST` requests built by :func:`burst_request`, the n-th with ``cid``
+``RUN.rate_limit_burst.n``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from ..exchange import Request
+from ..target import Target
+from .base import Probe, chat_request, registrar
 
-from ..exchange import Exchange
-from .base import Probe, chat_request, probe
+__all__ = ["BURST", "burst_request"]
 
-if TYPE_CHECKING:
-    from ..session import ProbeSession
-
-__all__ = ["BURST"]
+probe = registrar(__name__)
 
 BURST = 4
 """Requests sent back to back at one model, at most (stops at the first 429)."""
 
 
-def _burst(session: ProbeSession, name: str) -> Exchange:
-    last: Exchange | None = None
-    for i in range(1, BURST + 1):
-        cid = f"{session.run_id}.{name}.{i}"
-        last = session.send_request(name, chat_request(session.target, cid), cid)
-        if last.status == 429:
-            break
-    assert last is not None
-    return last
+def burst_request(target: Target, cid: str) -> Request:
+    """One request of the burst: an ordinary chat completion."""
+    return chat_request(target, cid)
 
 
 probe(
     Probe(
         "rate_limit_burst",
         f"up to {BURST} back-to-back requests at one model (only with --probe-rate-limits)",
-        lambda t, c: chat_request(t, c),
-        custom=_burst,
+        burst_request,
+        executor="burst",
         features=frozenset({"rate_limits"}),
         phase=3,
     )

@@ -1,18 +1,22 @@
-"""Small, valid files the probes upload: a one-page PDF with a line of text and a PNG.
+"""Small, valid files the probes upload: a one-page PDF with a line of text and a PNG,
+and the ``multipart/form-data`` body that carries them.
 
-Both are built in code (deterministic bytes, no fixture files): :func:`pdf` follows
+Both files are built in code (deterministic bytes, no fixture files): :func:`pdf` follows
 ISO 32000-1 section 7.5 (header, objects, a cross-reference table whose offsets are
 byte-exact, trailer); :func:`png` follows the PNG specification (signature, ``IHDR``,
-one zlib ``IDAT``, ``IEND``, each chunk with its CRC-32).
+one zlib ``IDAT``, ``IEND``, each chunk with its CRC-32). :func:`multipart` writes a form
+as RFC 7578 and the WHATWG form encoding say (the bytes httpx writes for the same form).
 """
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
+from collections.abc import Mapping
 from functools import cache
 
-__all__ = ["SAMPLE_TEXT", "pdf", "png", "sample_for"]
+__all__ = ["SAMPLE_TEXT", "multipart", "pdf", "png", "sample_for"]
 
 SAMPLE_TEXT = "Conformance sample: quarterly revenue rose 12 percent."
 """The text on the PDF's page."""
@@ -73,3 +77,31 @@ def sample_for(media_type: str) -> tuple[str, bytes, str]:
     if media_type == "application/pdf":
         return "document.pdf", pdf(), "application/pdf"
     return "ui_mockup.png", png(), "image/png"
+
+
+_FORM_ESCAPES = {'"': "%22", "\\": "\\\\"} | {chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B}
+_FORM_ESCAPE = re.compile("|".join(re.escape(c) for c in _FORM_ESCAPES))
+
+
+def _param(name: str, value: str) -> str:
+    """``name="value"`` with ``"``, ``\\`` and control characters escaped (WHATWG)."""
+    return f'{name}="{_FORM_ESCAPE.sub(lambda m: _FORM_ESCAPES[m.group(0)], value)}"'
+
+
+def multipart(
+    data: Mapping[str, str], files: Mapping[str, tuple[str, bytes, str]], boundary: str
+) -> bytes:
+    """The ``multipart/form-data`` body of text fields ``data`` then files ``files``
+    (``name -> (filename, bytes, media type)``), with ``boundary``."""
+    parts = [
+        f"Content-Disposition: form-data; {_param('name', name)}\r\n\r\n".encode() + value.encode()
+        for name, value in data.items()
+    ]
+    parts += [
+        f"Content-Disposition: form-data; {_param('name', name)}; {_param('filename', filename)}"
+        f"\r\nContent-Type: {media_type}\r\n\r\n".encode()
+        + content
+        for name, (filename, content, media_type) in files.items()
+    ]
+    delimiter = f"--{boundary}\r\n".encode()
+    return b"".join(delimiter + part + b"\r\n" for part in parts) + f"--{boundary}--\r\n".encode()

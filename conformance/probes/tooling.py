@@ -9,9 +9,9 @@ from typing import Any
 from spec.scenarios import Directive, Scenario
 
 from ..exchange import Exchange, Request
-from ..registry import Mode
+from ..modes import Mode
 from ..target import Target
-from .base import TOOLS, Probe, chat, chat_request, probe, with_body
+from .base import TOOLS, Probe, chat, chat_request, registrar, with_body
 
 __all__ = [
     "GEMINI3_MODEL",
@@ -20,6 +20,8 @@ __all__ = [
     "TOOL_RESULTS",
     "plain_history",
 ]
+
+probe = registrar(__name__)
 
 TOOL_PROMPT = "What is the weather in Paris and in Tokyo, and the time in Tokyo?"
 GEMINI3_MODEL = "gemini-3-flash-preview"

@@ -1,45 +1,41 @@
-"""Property-based probes: many generated requests per property, bounded, the failing one
-shrunk by Hypothesis to a minimal request that still breaks the rule.
-
-- ``prop_chat`` / ``prop_stream``: valid requests from :mod:`conformance.strategies`; every
-  answer must satisfy the unary or the stream rules of the catalogue (shape, usage,
-  framing, chunk sequence) or be a clean OpenAI error.
-- ``prop_negative``: schemathesis's *negative* requests for ``POST /chat/completions``
-  from the profile's document (wrong types, missing fields, garbage bodies); the answer
-  must be a 4xx in the OpenAI envelope, never a 5xx (docs/breakages.md D1, D2).
+"""The ``generated`` and ``negative`` executors: the property searches of
+:mod:`conformance.probes.properties`.
 
 Each runs ``hypothesis.find`` with the ``ci`` settings (derandomized, no database):
 generation stops at the first violation, shrinking is capped at :data:`SHRINK_CALLS`
 extra requests (only for a local or controlled target, never a third-party one), and
-every request counts against the run's budget. The probe's exchange is the minimal
-failing one (or the last one sent), with ``prop_result`` = ``{"examples", "violation"}``.
+every request counts against the run's budget. Answers are judged by the catalogue's own
+check functions (:data:`conformance.registry.REGISTRY`), which is why this module, unlike
+the probe data, imports the checks.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from spec.scenarios import Directive
+from ..checks.errors import check_envelope
+from ..exchange import Exchange, Request
+from ..http import BudgetExhausted
+from ..probes.base import PROBES, correlation_id
+from ..probes.properties import (
+    NOT_AN_OBJECT,
+    STREAM_RULES,
+    UNARY_RULES,
+    chat_body_request,
+    negative_request,
+)
+from ..registry import REGISTRY, CheckFailure, NotApplicable, Undecided
+from ..strategies import from_openai_core
+from .base import Session
 
-from .exchange import Exchange, Request
-from .http import BudgetExhausted
-from .probes.base import Probe, probe, prompt
-from .registry import REGISTRY, CheckFailure, NotApplicable, Undecided
-from .strategies import from_openai_core
-from .target import Target
-
-if TYPE_CHECKING:
-    from .session import ProbeSession
-
-__all__ = ["EXAMPLES", "SHRINK_CALLS"]
+__all__ = ["EXAMPLES", "REMOTE_EXAMPLES", "SHRINK_CALLS", "generated", "negative"]
 
 EXAMPLES = 30
 """Generated requests per property for a local or controlled target (fewer when the
@@ -49,25 +45,9 @@ REMOTE_EXAMPLES = 8
 SHRINK_CALLS = 150
 """Extra requests Hypothesis may spend shrinking a failing example (controlled mode)."""
 
-UNARY_RULES = ("chat.completion_shape",)
-STREAM_RULES = (
-    "stream.content_type",
-    "stream.no_empty_events",
-    "stream.payloads_json",
-    "stream.events_closed",
-    "stream.done_terminator",
-    "stream.chunk_schema",
-    "stream.finish_reason",
-)
-"""The critical and high rules a generated request is judged by; medium and low rules are
-judged once, by their own probes, so one defect is not reported twice at a higher
-severity."""
-
 
 def _clean_error(x: Exchange) -> str | None:
     """``None`` when ``x`` is a 4xx with an OpenAI error body, else what is wrong."""
-    from .checks.errors import check_envelope
-
     if x.status is not None and x.status >= 500:
         return f"HTTP {x.status}: a server error for a client request"
     try:
@@ -109,7 +89,7 @@ def _settings(shrink: bool, examples: int) -> settings:
 
 
 def _search(
-    session: ProbeSession,
+    session: Session,
     name: str,
     strategy: st.SearchStrategy[Any],
     to_request: Callable[[Any, str], Request],
@@ -138,7 +118,7 @@ def _search(
                 return False
             shrink_left -= 1
         state["n"] += 1
-        cid = f"{session.run_id}.{name}.{state['n']}"
+        cid = correlation_id(session.run_id, name, state["n"])
         try:
             x = session.send_request(name, to_request(example, cid), cid)
         except BudgetExhausted:
@@ -173,20 +153,11 @@ def _search(
     return passed
 
 
-def _chat_request(target: Target, body: dict[str, Any], cid: str) -> Request:
-    body = json.loads(json.dumps(body))
-    last = body["messages"][-1]
-    last["content"] = prompt(target, str(last["content"]), Directive(), cid)
-    if target.profile.stream_default and not body.get("stream"):
-        body["stream"] = False  # the document defaults to streaming: say what we want
-    headers = {"Content-Type": "application/json", **target.auth_headers()}
-    return Request(
-        "POST", target.url("/chat/completions"), headers, json.dumps(body).encode(), body
-    )
-
-
-def _prop_chat(session: ProbeSession, name: str, stream: bool) -> Exchange:
+def generated(session: Session, name: str) -> Exchange:
+    """Valid generated requests (streamed when probe ``name`` is a stream probe), judged
+    by :data:`STREAM_RULES` or :data:`UNARY_RULES`."""
     target = session.target
+    stream = PROBES[name].stream
     rules = STREAM_RULES if stream else UNARY_RULES
 
     def judge(x: Exchange, body: Any) -> str | None:
@@ -196,26 +167,14 @@ def _prop_chat(session: ProbeSession, name: str, stream: bool) -> Exchange:
         session,
         name,
         from_openai_core(target.model, stream=stream, tools="tools" in target.profile.features),
-        lambda body, cid: _chat_request(target, body, cid),
+        lambda body, cid: chat_body_request(target, body, cid),
         judge,
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Body:
-    """A hand-written negative case, read like a schemathesis ``Case``."""
-
-    body: Any
-    media_type: str = "application/json"
-
-
-NOT_AN_OBJECT = (_Body([]), _Body("hello"), _Body(None), _Body(42))
-"""Valid JSON that is not an object: the bodies a proxy that indexes ``body["model"]``
-before validating turns into a 500 (LiteLLM 1.106.2 answers ``[]`` with a plain-text
-500). Sent before the generated cases, so the result does not depend on the draw."""
-
-
-def _prop_negative(session: ProbeSession, name: str) -> Exchange:
+def negative(session: Session, name: str) -> Exchange:
+    """:data:`NOT_AN_OBJECT`, then schemathesis's negative cases for the profile's
+    ``POST /chat/completions``; a 4xx must be a clean OpenAI error."""
     import schemathesis
     from schemathesis import GenerationMode
 
@@ -235,13 +194,6 @@ def _prop_negative(session: ProbeSession, name: str) -> Exchange:
     if operation is None:
         raise BudgetExhausted(f"the {target.profile.name} document has no POST {path}")
 
-    def to_request(case: Any, cid: str) -> Request:
-        body = case.body
-        raw = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
-        headers = {"Content-Type": case.media_type or "application/json", **target.auth_headers()}
-        parsed = None if isinstance(body, bytes) else body
-        return Request("POST", target.url("/chat/completions"), headers, raw, parsed)
-
     def judge(x: Exchange, case: Any) -> str | None:
         if x.status is None:
             return f"no response: {x.transport_error}"
@@ -253,7 +205,7 @@ def _prop_negative(session: ProbeSession, name: str) -> Exchange:
         session,
         name,
         operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
-        to_request,
+        lambda case, cid: negative_request(target, case.body, case.media_type),
         judge,
         first=NOT_AN_OBJECT,
     )
@@ -264,36 +216,3 @@ def _operation(schema: Any, path: str) -> Any:
         return schema[path]["POST"]
     except LookupError:  # schemathesis's OperationNotFound is a LookupError
         return None
-
-
-probe(
-    Probe(
-        "prop_chat",
-        "generated valid chat requests (roles, content parts, tools, parameters)",
-        lambda t, c: _chat_request(
-            t, {"model": t.model, "messages": [{"role": "user", "content": "hi"}]}, c
-        ),
-        custom=lambda session, name: _prop_chat(session, name, stream=False),
-    )
-)
-probe(
-    Probe(
-        "prop_stream",
-        "generated valid streamed chat requests",
-        lambda t, c: _chat_request(
-            t, {"model": t.model, "messages": [{"role": "user", "content": "hi"}]}, c
-        ),
-        stream=True,
-        custom=lambda session, name: _prop_chat(session, name, stream=True),
-    )
-)
-probe(
-    Probe(
-        "prop_negative",
-        "schemathesis negative requests for POST /chat/completions from the profile's document",
-        lambda t, c: _chat_request(
-            t, {"model": t.model, "messages": [{"role": "user", "content": 1}]}, c
-        ),
-        custom=_prop_negative,
-    )
-)
