@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from spec.mock_admin import JournalEntry, JournalMismatch, read_requests
 
 from .exchange import Exchange, Request
 
@@ -104,15 +105,22 @@ def send(client: httpx.Client, probe: str, request: Request, budget: Budget) -> 
     )
 
 
-def fetch_journal(client: httpx.Client, mock_url: str, cid: str) -> list[dict[str, Any]]:
-    """The mock's journal entries for correlation id ``cid`` (controlled mode).
+def fetch_journal(client: httpx.Client, mock_url: str, cid: str) -> list[JournalEntry]:
+    """The mock's journal entries for correlation id ``cid`` (controlled mode), read
+    through the contract ``spec/openapi/mock-admin.yaml`` (:func:`spec.mock_admin.
+    read_requests`).
 
-    Raises ``httpx.HTTPError`` when the mock cannot be reached or answers an error.
+    Raises ``httpx.HTTPError`` when the mock cannot be reached or answers an error, and
+    :class:`spec.mock_admin.JournalMismatch` (a ``ValueError``) naming the place when
+    the answer is not JSON or does not match the contract.
     """
     response = client.get(f"{mock_url.rstrip('/')}/_mock/requests", params={"cid": cid})
     response.raise_for_status()
-    entries = response.json().get("requests", [])
-    return [e for e in entries if isinstance(e, dict)]
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        raise JournalMismatch(f"the mock's journal is not JSON: {exc}") from None
+    return read_requests(payload)
 
 
 def unreachable(url: str, timeout_s: float = CONNECT_TIMEOUT_S) -> str | None:

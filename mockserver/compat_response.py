@@ -261,7 +261,7 @@ def compat_error(error: errors.GoogleError, first_byte_ms: int = 0) -> Reply:
     return generate_error(error, first_byte_ms)._replace(body=error_body(error))
 
 
-_MID_STREAM_ERROR = {
+_MID_STREAM_ERROR: dict[str, Any] = {
     "error": {"code": 503, "message": errors.UNAVAILABLE_MESSAGE, "status": "UNAVAILABLE"}
 }
 
@@ -315,7 +315,8 @@ def chat_reply(
         abort = True
     elif scenario is Scenario.MID_STREAM_ERROR:
         events = [*events[: directive.cut_after], sse_event(_MID_STREAM_ERROR)]
-        summary = {**summarize(plan, directive.cut_after), "error": _MID_STREAM_ERROR["error"]}
+        summary = summarize(plan, directive.cut_after)
+        summary["error"] = _MID_STREAM_ERROR["error"]
     length = None
     if directive.length:
         length = whole if abort else sum(map(len, events))

@@ -14,7 +14,9 @@ and are journaled.)
   is unlimited) sets the key's limits with fresh usage and makes the key accepted;
   GET lists every key by fingerprint with its usage; DELETE forgets all usage.
 
-Bad admin input is a 400 with a Google-style error body naming the problem.
+Bad admin input is a 400 with a Google-style error body naming the problem. The
+contract is ``spec/openapi/mock-admin.yaml``; the bodies are built as its typed models
+(:mod:`spec.mock_admin`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ from mockserver import errors
 from mockserver.http_core import Core
 from mockserver.journal import fingerprint
 from mockserver.request import directive_from_text
+from spec.mock_admin import (
+    Cleared,
+    Health,
+    KeyList,
+    KeySet,
+    KeysReset,
+    Queued,
+    RequestsPage,
+    ScenarioQueue,
+)
 
 __all__ = ["add_admin_routes"]
 
@@ -48,16 +60,20 @@ def add_admin_routes(app: web.Application, core: Core) -> None:
     queue = core.queue
 
     async def health(request: web.Request) -> web.StreamResponse:
-        return _json({"status": "ok"})
+        body: Health = {"status": "ok"}
+        return _json(body)
 
     async def get_requests(request: web.Request) -> web.StreamResponse:
-        return _json({"requests": journal.entries(request.query.get("cid"))})
+        body: RequestsPage = {"requests": journal.entries(request.query.get("cid"))}
+        return _json(body)
 
     async def clear_requests(request: web.Request) -> web.StreamResponse:
-        return _json({"cleared": journal.clear()})
+        body: Cleared = {"cleared": journal.clear()}
+        return _json(body)
 
     async def get_scenarios(request: web.Request) -> web.StreamResponse:
-        return _json({"scenarios": [d.render() for d in queue]})
+        body: ScenarioQueue = {"scenarios": [d.render() for d in queue]}
+        return _json(body)
 
     async def push_scenario(request: web.Request) -> web.StreamResponse:
         try:
@@ -72,15 +88,17 @@ def add_admin_routes(app: web.Application, core: Core) -> None:
         except errors.GoogleError as exc:
             return _bad(exc.message)
         queue.append(directive)
-        return _json({"queued": len(queue), "directive": directive.render()})
+        queued: Queued = {"queued": len(queue), "directive": directive.render()}
+        return _json(queued)
 
     async def clear_scenarios(request: web.Request) -> web.StreamResponse:
-        count = len(queue)
+        body: Cleared = {"cleared": len(queue)}
         queue.clear()
-        return _json({"cleared": count})
+        return _json(body)
 
     async def get_keys(request: web.Request) -> web.StreamResponse:
-        return _json({"keys": core.quotas.snapshot(core.clock())})
+        body: KeyList = {"keys": core.quotas.snapshot(core.clock())}
+        return _json(body)
 
     async def post_key(request: web.Request) -> web.StreamResponse:
         usage = 'body must be {"key": "...", "per_minute": N | null, "per_day": N | null}'
@@ -100,10 +118,12 @@ def add_admin_routes(app: web.Application, core: Core) -> None:
         snapshot = next(
             k for k in core.quotas.snapshot(core.clock()) if k["sha256"] == fingerprint(key)
         )
-        return _json({"key": snapshot})
+        body: KeySet = {"key": snapshot}
+        return _json(body)
 
     async def reset_keys(request: web.Request) -> web.StreamResponse:
-        return _json({"reset": core.quotas.reset()})
+        body: KeysReset = {"reset": core.quotas.reset()}
+        return _json(body)
 
     app.router.add_get("/_mock/health", health, allow_head=False)
     app.router.add_get("/_mock/requests", get_requests, allow_head=False)

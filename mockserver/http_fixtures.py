@@ -18,28 +18,28 @@ fetch it and send Gemini the bytes (``inlineData``). Pointing that URL at the mo
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from aiohttp import web
 
 from mockserver.http_core import Core
 from mockserver.media import FIXTURE_JPEG, fixture_png
+from spec.mock_admin import FixtureImage, ImageSummary
 
 __all__ = ["IMAGES", "add_fixture_routes"]
 
 
-def _image(data: bytes, mime: str, width: int, height: int) -> tuple[bytes, str, dict[str, Any]]:
-    summary = {
+def _image(data: bytes, mime: str, width: int, height: int) -> tuple[bytes, str, ImageSummary]:
+    image: FixtureImage = {
         "mime_type": mime,
         "width": width,
         "height": height,
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
     }
-    return data, mime, {"image": summary}
+    return data, mime, {"image": image}
 
 
-IMAGES: dict[str, tuple[bytes, str, dict[str, Any]]] = {
+IMAGES: dict[str, tuple[bytes, str, ImageSummary]] = {
     "/_mock/image.png": _image(fixture_png(), "image/png", 32, 32),
     "/_mock/image.jpg": _image(FIXTURE_JPEG, "image/jpeg", 16, 16),
 }

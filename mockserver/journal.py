@@ -3,7 +3,9 @@
 One entry per API request: ``/v1beta`` (or its alias ``/v1``), Google's
 OpenAI-compatible ``/v1beta/openai``, Code Assist ``/v1internal``, the OAuth token
 endpoint and the fixture images ``/_mock/image.png|jpg`` (:mod:`mockserver.
-http_fixtures`; the other admin routes ``/_mock/...`` are not recorded)::
+http_fixtures`; the other admin routes ``/_mock/...`` are not recorded). An entry is a
+:class:`spec.mock_admin.JournalEntry`, the ``JournalEntry`` schema of
+``spec/openapi/mock-admin.yaml``::
 
     {"seq": 1, "time": 1767225600.123, "method": "POST",
      "path": "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
@@ -46,12 +48,13 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 
+from spec.mock_admin import Credential, JournalEntry, ReplySummary
 from spec.secrets import REDACTED, is_secret_header, is_secret_param, redact_json, scrub_tokens
 
 __all__ = [
@@ -74,7 +77,7 @@ _Entry = tuple[
     str | None,
     str | None,
     int,
-    Mapping[str, Any] | None,
+    ReplySummary | None,
     tuple[tuple[str, str], ...],
 ]
 
@@ -101,7 +104,7 @@ class Journal:
         scenario: str | None,
         cid: str | None,
         status: int,
-        response: Mapping[str, Any] | None = None,
+        response: ReplySummary | None = None,
         secrets: tuple[tuple[str, str], ...] = (),
     ) -> int:
         """Append one entry; return its ``seq``.
@@ -131,7 +134,7 @@ class Journal:
         )
         return self._seq
 
-    def entries(self, cid: str | None = None) -> list[dict[str, Any]]:
+    def entries(self, cid: str | None = None) -> list[JournalEntry]:
         """All entries as dicts, oldest first; only those with ``cid`` when it is given."""
         return [_render(e) for e in self._entries if cid is None or e[8] == cid]
 
@@ -145,7 +148,7 @@ class Journal:
         return len(self._entries)
 
 
-def _render(entry: _Entry) -> dict[str, Any]:
+def _render(entry: _Entry) -> JournalEntry:
     seq, at, method, path, query, headers, body, scenario, cid, status, response, secrets = entry
     parsed: Any = None
     if body:
@@ -167,7 +170,7 @@ def _render(entry: _Entry) -> dict[str, Any]:
         "cid": cid,
         "status": status,
         "credentials": credentials(texts, pairs)
-        + [{"where": where, "sha256": fingerprint(value)} for where, value in secrets if value],
+        + [Credential(where=where, sha256=fingerprint(value)) for where, value in secrets if value],
         "response": response,
     }
 
@@ -179,9 +182,9 @@ def fingerprint(secret: str) -> str:
 
 def credentials(
     headers: Iterable[tuple[str, str]], query: Iterable[tuple[str, str]]
-) -> list[dict[str, str]]:
+) -> list[Credential]:
     """``[{"where", "sha256"}]`` for each non-empty credential, headers first (A4)."""
-    found: list[dict[str, str]] = []
+    found: list[Credential] = []
     for name, value in headers:
         lower = name.lower()
         if lower == "x-goog-api-key" and value:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from mockserver.journal import fingerprint
+from spec.mock_admin import KeyUsage, Window
 
 __all__ = ["DAY", "MINUTE", "Exhausted", "KeyQuota", "Quotas", "check_limit"]
 
@@ -98,20 +99,28 @@ class KeyQuota:
         self.day = _Window(DAY)
         self.admitted = self.refused = 0
 
-    def snapshot(self, now: float) -> dict[str, Any]:
-        """``{"per_minute", "per_day", "minute": {"used", "resets_in"}, "day": {...},
-        "admitted", "refused"}``; ``resets_in`` is seconds, ``null`` when the window is
-        closed (its ``used`` is then 0)."""
-        out: dict[str, Any] = {"per_minute": self.per_minute, "per_day": self.per_day}
-        for name, window in (("minute", self.minute), ("day", self.day)):
-            left = window.remaining(now)
-            out[name] = {
-                "used": window.used if left is not None else 0,
+    def snapshot(self, now: float, sha256: str) -> KeyUsage:
+        """The ``KeyUsage`` of ``spec/openapi/mock-admin.yaml`` for this key, whose
+        fingerprint is ``sha256``: ``{"sha256", "per_minute", "per_day", "minute":
+        {"used", "resets_in"}, "day": {...}, "admitted", "refused"}``; ``resets_in`` is
+        seconds, ``null`` when the window is closed (its ``used`` is then 0)."""
+
+        def window(w: _Window) -> Window:
+            left = w.remaining(now)
+            return {
+                "used": w.used if left is not None else 0,
                 "resets_in": None if left is None else round(left, 3),
             }
-        out["admitted"] = self.admitted
-        out["refused"] = self.refused
-        return out
+
+        return {
+            "sha256": sha256,
+            "per_minute": self.per_minute,
+            "per_day": self.per_day,
+            "minute": window(self.minute),
+            "day": window(self.day),
+            "admitted": self.admitted,
+            "refused": self.refused,
+        }
 
 
 def _positive(seconds: float) -> float:
@@ -145,12 +154,10 @@ class Quotas:
             quota.reset()
         return len(self._keys)
 
-    def snapshot(self, now: float) -> list[dict[str, Any]]:
+    def snapshot(self, now: float) -> list[KeyUsage]:
         """One :meth:`KeyQuota.snapshot` per key, with ``sha256`` (the journal's key
         fingerprint, :func:`mockserver.journal.fingerprint`) in place of the key."""
-        return [
-            {"sha256": fingerprint(key), **quota.snapshot(now)} for key, quota in self._keys.items()
-        ]
+        return [quota.snapshot(now, fingerprint(key)) for key, quota in self._keys.items()]
 
     def __contains__(self, key: object) -> bool:
         return key in self._keys

@@ -18,7 +18,7 @@ share.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from mockserver import errors
@@ -55,6 +55,7 @@ from mockserver.request import (
 from mockserver.structured import document, json_mode
 from mockserver.summary import summarize
 from mockserver.toolargs import DEFAULT_TOOL, args_for, callable_tools
+from spec.mock_admin import GenerateSummary, MediaSummary, ReplySummary
 from spec.scenarios import Directive, Scenario
 
 __all__ = [
@@ -115,7 +116,7 @@ class Reply(NamedTuple):
     writes: tuple[Write, ...] | None = None
     first_byte_ms: int = 0
     abort: bool = False
-    summary: Mapping[str, Any] | None = None
+    summary: ReplySummary | None = None
     content_length: int | None = None
     separate: bool = False
     """Every write in a socket send of its own (directive ``split``: the pieces must
@@ -139,7 +140,7 @@ def error_reply(error: errors.GoogleError, first_byte_ms: int = 0) -> Reply:
     return Reply(error.status, JSON_HEADERS, error.body, first_byte_ms=first_byte_ms)
 
 
-def _error_summary(code: int, status: str, message: str) -> dict[str, Any]:
+def _error_summary(code: int, status: str, message: str) -> GenerateSummary:
     return {
         "text": "",
         "thoughts": "",
@@ -320,7 +321,8 @@ def generate(
         abort = True
     elif scenario is Scenario.MID_STREAM_ERROR:
         chunks = [*chunks[: directive.cut_after], _MID_STREAM_ERROR_BODY]
-        summary = {**summarize(plan, directive.cut_after), "error": _MID_STREAM_ERROR_BODY["error"]}
+        summary = summarize(plan, directive.cut_after)
+        summary["error"] = _MID_STREAM_ERROR_BODY["error"]
     if sse:
         newline = b"\n" if directive.framing == "lf" else b"\r\n"
         events = [sse_event(chunk, newline) for chunk in chunks]
@@ -424,9 +426,8 @@ def handle_predict(
     except errors.GoogleError as exc:
         delay = directive.first_byte_ms if directive is not None else 0
         return Handled(generate_error(exc, delay), directive)
-    reply = Reply(
-        200, JSON_HEADERS, data, first_byte_ms=directive.first_byte_ms, summary={"media": media}
-    )
+    summary: MediaSummary = {"media": media}
+    reply = Reply(200, JSON_HEADERS, data, first_byte_ms=directive.first_byte_ms, summary=summary)
     return Handled(reply, directive)
 
 

@@ -3,16 +3,16 @@ much of it was sent before a cut."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from mockserver.envelopes import stream_order
 from mockserver.plans import Plan, said
+from spec.mock_admin import GenerateSummary
 
 __all__ = ["summarize"]
 
 
-def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
-    """What the reply says, for the journal (``response``): ``{"text", "thoughts",
+def summarize(plan: Plan, sent: int | None = None) -> GenerateSummary:
+    """What the reply says, for the journal (``response``, a ``GenerateSummary`` of
+    ``spec/openapi/mock-admin.yaml``): ``{"text", "thoughts",
     "function_calls": [{"name", "args", "id"?}], "finish_reason", "candidates",
     "texts", "finish_reasons"}`` (+ ``block_reason``; + ``media``: the plan's media
     summaries, when it has any).
@@ -48,7 +48,7 @@ def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
         texts = [text, *(said(pieces)[0] for pieces in shown[1:])]
         reasons = [p.finish if ok else None for p, ok in zip(plans, done, strict=True)]
         complete = done[0]
-    out: dict[str, Any] = {
+    out: GenerateSummary = {
         "text": text,
         "thoughts": thoughts,
         "function_calls": calls,
@@ -60,5 +60,5 @@ def summarize(plan: Plan, sent: int | None = None) -> dict[str, Any]:
     if feedback is not None and complete:
         out["block_reason"] = feedback["blockReason"]
     if plan.media:
-        out["media"] = list(plan.media)
+        out["media"] = [dict(m) for m in plan.media]
     return out

@@ -7,9 +7,12 @@ beyond reading its own packaged OpenAPI documents. Its modules:
   Schemas, and as one of their versions;
 - :mod:`spec.operations`: a document's endpoints and the schemas of their request and
   response bodies and streams;
-- :mod:`spec.examples` and :mod:`spec.discrepancies`: what the documents show and where
-  they contradict themselves;
-- :mod:`spec.wire`: typed wire models;
+- :mod:`spec.annotations`: the examples the documents embed and the discrepancies they
+  record;
+- :mod:`spec.wire`: typed wire models; :mod:`spec.mock_admin`: the mock's admin API and
+  request journal (``spec/openapi/mock-admin.yaml``) as typed models;
+- :mod:`spec.secrets`: which headers, parameters, body members and values are
+  credentials, the one list every redaction uses;
 - :mod:`spec.sse`: the WHATWG event-stream codec; :mod:`spec.scenarios`: the mock's
   scenarios and directives; :mod:`spec.profiles`: the documented systems.
 
@@ -18,7 +21,7 @@ The names below are re-exported so ``from spec import load_document`` keeps work
 
 from __future__ import annotations
 
-from spec.discrepancies import Discrepancy, discrepancies
+from spec.annotations import Discrepancy, Example, discrepancies, examples
 from spec.documents import (
     DOCUMENTS,
     HTTP_METHODS,
@@ -27,7 +30,6 @@ from spec.documents import (
     load_document,
     standalone_schema,
 )
-from spec.examples import Example, examples
 from spec.operations import (
     Endpoint,
     StreamContract,

@@ -1,4 +1,6 @@
-"""The examples the documents embed, each with the schema it must satisfy."""
+"""What a document says beside its schemas: the examples it embeds, each with the schema
+it must satisfy, and the discrepancies it records (``x-discrepancies``: where it
+contradicts itself or OpenAI's contract)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ from functools import cache
 from typing import Any
 
 from spec.documents import load_document, resolve, standalone_schema
-from spec.operations import StreamContract, stream_of
+from spec.operations import StreamContract, endpoints, operation, stream_of
 
-__all__ = ["Example", "examples"]
+__all__ = ["Discrepancy", "Example", "discrepancies", "examples"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +85,37 @@ def examples(document: str) -> tuple[Example, ...]:
 
     walk(doc, ())
     return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    """Where a document contradicts itself or OpenAI's contract, recorded, not fixed.
+
+    ``says``: what the document says; ``contradicts``: what it contradicts (its own
+    text elsewhere, or the OpenAI contract / client behaviour); ``source``: the section
+    cited; ``where``: ``"document"`` or the operation (``"POST /v1/chat/completions"``).
+    """
+
+    id: str
+    says: str
+    contradicts: str
+    source: str
+    where: str
+
+
+@cache
+def discrepancies(document: str) -> tuple[Discrepancy, ...]:
+    """The ``x-discrepancies`` of ``document`` (document level first, then operations)."""
+    doc = load_document(document)
+
+    def read(entries: Any, where: str) -> list[Discrepancy]:
+        return [
+            Discrepancy(e["id"], e["says"], e["contradicts"], e["source"], where)
+            for e in entries or ()
+        ]
+
+    out = read(doc.get("x-discrepancies"), "document")
+    for ep in endpoints(document):
+        op = operation(document, ep.path, ep.method)
+        out.extend(read(op.get("x-discrepancies"), f"{ep.method} {ep.path}"))
+    return tuple(out)
