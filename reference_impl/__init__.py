@@ -4,7 +4,8 @@ Every conformance check must pass against it (docs/architecture.md); ``--profile
 follow one documented system's contract (:mod:`.contract`). Layout, each layer importing
 only the ones below it:
 
-- :mod:`.__main__` (``reference-proxy``: flags and environment -> settings -> server);
+- :mod:`.__main__` (``reference-proxy``) and :mod:`.cli` (its click options: flags and
+  environment variables -> :class:`.settings.Settings`);
 - :mod:`.app`: ``create_app(settings)``, the thin aiohttp shell;
 - :mod:`.routes`: one endpoint family per module, a handler class bound to what it uses;
 - :mod:`.server`: the proxy's state split by concern, each component under a typed

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from aiohttp import web
 
 from .app import create_app
+from .cli import settings_from_args
 from .settings import Settings
 
 __all__ = ["ListenError", "main", "serve"]
@@ -83,7 +84,7 @@ async def serve(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point; ``argv`` defaults to ``sys.argv[1:]``. Returns the exit code."""
-    settings = Settings.from_args(argv, os.environ)
+    settings = settings_from_args(argv, os.environ)
     logging.basicConfig(
         stream=sys.stderr,
         level=settings.log_level,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reference_impl.settings import Settings
+from reference_impl.cli import settings_from_args
 from reference_impl.translate.request import ChatOptions, translate_request
 from reference_impl.translate.response import StreamTranslator, translate_response
 
@@ -151,13 +151,13 @@ def test_passing_adds_nothing_to_unsigned_thoughts_and_keeps_signed_empty_ones()
 
 
 def test_settings_defaults_depart_from_002_on_purpose_for_the_system_prompt_only() -> None:
-    s = Settings.from_args([], {})
+    s = settings_from_args([], {})
     assert (s.system_instruction, s.use_context_system_prompt, s.pass_signature_to_client) == (
         "",
         True,
         False,
     )
-    s = Settings.from_args(["--profile", "antigravity2api"], {})
+    s = settings_from_args(["--profile", "antigravity2api"], {})
     assert (s.use_context_system_prompt, s.pass_signature_to_client) == (True, False)
 
 
@@ -167,13 +167,13 @@ def test_settings_from_flags_and_environment() -> None:
         "PROXY_USE_CONTEXT_SYSTEM_PROMPT": "0",
         "PROXY_PASS_SIGNATURE_TO_CLIENT": "true",
     }
-    s = Settings.from_args([], env)
+    s = settings_from_args([], env)
     assert (s.system_instruction, s.use_context_system_prompt, s.pass_signature_to_client) == (
         "from env",
         False,
         True,
     )
-    s = Settings.from_args(
+    s = settings_from_args(
         [
             "--system-instruction",
             "from flag",
@@ -187,7 +187,7 @@ def test_settings_from_flags_and_environment() -> None:
         True,
         False,
     )
-    s = Settings.from_args(["--no-use-context-system-prompt", "--pass-signature-to-client"], {})
+    s = settings_from_args(["--no-use-context-system-prompt", "--pass-signature-to-client"], {})
     assert (s.use_context_system_prompt, s.pass_signature_to_client) == (False, True)
 
 
@@ -195,6 +195,6 @@ def test_a_bad_switch_in_the_environment_is_a_usage_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with pytest.raises(SystemExit) as info:
-        Settings.from_args([], {"PROXY_PASS_SIGNATURE_TO_CLIENT": "maybe"})
+        settings_from_args([], {"PROXY_PASS_SIGNATURE_TO_CLIENT": "maybe"})
     assert info.value.code == 2
     assert "PROXY_PASS_SIGNATURE_TO_CLIENT" in capsys.readouterr().err
