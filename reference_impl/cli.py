@@ -134,9 +134,14 @@ def _option(
     first flag with ``_`` for ``-``), read from ``envvar`` too, defaulting to the field's
     default."""
     field = name or flags.split("/")[0].removeprefix("--").replace("-", "_")
-    if "default" not in kw and not kw.get("multiple"):
+    if "default" not in kw:
         kw["default"] = _DEFAULTS[field]
     return _EnvOption([flags, field], envvar=envvar, show_envvar=True, help=help, **kw)
+
+
+def _list_option(flags: str, envvar: str | list[str], help: str, *, name: str) -> click.Option:
+    """A repeatable ``flags`` for the tuple field ``name``; comma-separated in ``envvar``."""
+    return _option(flags, envvar, help, name=name, type=_Items(), multiple=True, default=())
 
 
 OPTIONS: tuple[click.Option, ...] = (
@@ -149,14 +154,12 @@ OPTIONS: tuple[click.Option, ...] = (
         "code-assist, Google's Code Assist /v1internal)",
         default=None,
     ),
-    _option(
+    _list_option(
         "--upstream-key",
         ["GEMINI_API_KEYS", "GEMINI_API_KEY"],
         "Gemini API key, repeatable: a pool (GEMINI_API_KEYS comma-separated, or one "
         "GEMINI_API_KEY)",
         name="upstream_keys",
-        type=_Items(),
-        multiple=True,
     ),
     _option(
         "--upstream-kind",
@@ -164,13 +167,11 @@ OPTIONS: tuple[click.Option, ...] = (
         "gemini (v1beta + API key) or code-assist (v1internal + OAuth)",
         type=click.Choice(UPSTREAM_KINDS),
     ),
-    _option(
+    _list_option(
         "--oauth-refresh-token",
         "GEMINI_OAUTH_REFRESH_TOKENS",
         "Code Assist OAuth refresh token, repeatable (comma-separated in the environment)",
         name="oauth_refresh_tokens",
-        type=_Items(),
-        multiple=True,
     ),
     _option("--oauth-token-url", "GEMINI_OAUTH_TOKEN_URL", "OAuth token URL"),
     _option("--oauth-client-id", "GEMINI_OAUTH_CLIENT_ID", "OAuth client id"),
@@ -187,14 +188,12 @@ OPTIONS: tuple[click.Option, ...] = (
     _option(
         "--max-attempts", "PROXY_MAX_ATTEMPTS", "upstream attempts per request (1-10)", type=int
     ),
-    _option(
+    _list_option(
         "--api-key",
         "PROXY_API_KEYS",
         "accepted client key, repeatable (comma-separated in the environment); with none, "
         "any non-empty key is accepted",
         name="api_keys",
-        type=_Items(),
-        multiple=True,
     ),
     _option("--profile", "PROXY_PROFILE", "profile", type=click.Choice(sorted(PROFILES))),
     _option(
