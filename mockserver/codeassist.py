@@ -29,6 +29,7 @@ from mockserver import catalog, errors, fields
 from mockserver.catalog import ModelInfo
 from mockserver.framing import pretty
 from mockserver.request import get, prompt_tokens, validate_generate
+from spec.wire import GenerateContentResponse
 
 __all__ = [
     "ACCOUNT_METHODS",
@@ -120,7 +121,7 @@ def trace_id(rid: str) -> str:
     return hashlib.blake2b(rid.encode(), digest_size=8).hexdigest()
 
 
-def wrap(response: dict[str, Any], rid: str) -> dict[str, Any]:
+def wrap(response: GenerateContentResponse, rid: str) -> dict[str, Any]:
     """``{"response": response without responseId, "traceId"}`` (A7)."""
     inner = {k: v for k, v in response.items() if k != "responseId"}
     return {"response": inner, "traceId": trace_id(rid)}

@@ -43,6 +43,16 @@ from mockserver.plans import Piece
 from mockserver.responses import JSON_HEADERS, Outcome, Reply, decide, generate_error
 from mockserver.summary import summarize
 from spec.scenarios import Directive, Scenario
+from spec.wire import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatMessage,
+    Choice,
+    GeminiError,
+    Part,
+    ToolCall,
+    Usage,
+)
 
 __all__ = [
     "CREATED",
@@ -99,9 +109,9 @@ def _call_id(key: bytes, index: int, call: dict[str, Any]) -> str:
     return f"function-call-{int.from_bytes(digest, 'big')}"
 
 
-def _tool_call(key: bytes, index: int, part: dict[str, Any]) -> dict[str, Any]:
+def _tool_call(key: bytes, index: int, part: Part) -> ToolCall:
     call = part["functionCall"]
-    out: dict[str, Any] = {
+    out: ToolCall = {
         "function": {"arguments": dumps(call.get("args", {})).decode(), "name": call["name"]},
         "id": _call_id(key, index, call),
         "type": "function",
@@ -111,10 +121,10 @@ def _tool_call(key: bytes, index: int, part: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _usage(outcome: Outcome, pieces: tuple[Piece, ...]) -> dict[str, Any]:
+def _usage(outcome: Outcome, pieces: tuple[Piece, ...]) -> Usage:
     answer = sum(p.candidates for p in pieces)
     thoughts = sum(p.thoughts for p in pieces)
-    usage: dict[str, Any] = {
+    usage: Usage = {
         "completion_tokens": answer + thoughts,
         "prompt_tokens": outcome.prompt,
         "total_tokens": outcome.prompt + answer + thoughts,
@@ -131,17 +141,7 @@ def _finish(outcome: Outcome) -> str:
     return _FINISH.get(plan.finish or "STOP", "stop")
 
 
-def _envelope(outcome: Outcome, model: str, kind: str, choices: list[Any]) -> dict[str, Any]:
-    return {
-        "choices": choices,
-        "created": CREATED,
-        "id": outcome.rid,
-        "model": model,
-        "object": kind,
-    }
-
-
-def completion(outcome: Outcome, model: str) -> dict[str, Any]:
+def completion(outcome: Outcome, model: str) -> ChatCompletion:
     """The unary ``chat.completion`` object; ``model`` is the name the client sent."""
     pieces = outcome.plan.pieces
     thoughts = "".join(p.part["text"] for p in pieces if p.part.get("thought"))
@@ -151,21 +151,36 @@ def completion(outcome: Outcome, model: str) -> dict[str, Any]:
         for i, p in enumerate(x for x in pieces if "functionCall" in x.part)
     ]
     content = (f"<thought>{thoughts}</thought>" if thoughts else "") + text
-    message: dict[str, Any] = {"role": "assistant"}
+    message: ChatMessage = {"role": "assistant"}
     if content or not calls:
         message["content"] = content
     if calls:
         message["tool_calls"] = calls
     finish = "tool_calls" if calls else _finish(outcome)
-    choice = {"finish_reason": finish, "index": 0, "message": message}
-    out = _envelope(outcome, model, "chat.completion", [choice])
-    out["usage"] = _usage(outcome, pieces)
-    return out
+    choice: Choice = {"finish_reason": finish, "index": 0, "message": message}
+    return {
+        "choices": [choice],
+        "created": CREATED,
+        "id": outcome.rid,
+        "model": model,
+        "object": "chat.completion",
+        "usage": _usage(outcome, pieces),
+    }
 
 
-def _delta(outcome: Outcome, pieces: tuple[Piece, ...], i: int, calls: int) -> dict[str, Any]:
+def _chunk(outcome: Outcome, model: str, delta: ChatMessage) -> ChatCompletionChunk:
+    return {
+        "choices": [{"delta": delta, "index": 0}],
+        "created": CREATED,
+        "id": outcome.rid,
+        "model": model,
+        "object": "chat.completion.chunk",
+    }
+
+
+def _delta(outcome: Outcome, pieces: tuple[Piece, ...], i: int, calls: int) -> ChatMessage:
     part = pieces[i].part
-    delta: dict[str, Any] = {"role": "assistant"}
+    delta: ChatMessage = {"role": "assistant"}
     if "functionCall" in part:
         delta["tool_calls"] = [_tool_call(outcome.key, calls, part)]
     elif part.get("thought"):
@@ -179,21 +194,18 @@ def _delta(outcome: Outcome, pieces: tuple[Piece, ...], i: int, calls: int) -> d
     return delta
 
 
-def chat_chunks(outcome: Outcome, model: str) -> list[dict[str, Any]]:
+def chat_chunks(outcome: Outcome, model: str) -> list[ChatCompletionChunk]:
     """The ``chat.completion.chunk`` objects of a stream, one per Gemini stream part
     (at least one); the last has ``finish_reason`` and ``usage`` (module docstring)."""
     pieces = outcome.plan.pieces
-    chunks: list[dict[str, Any]] = []
+    chunks: list[ChatCompletionChunk] = []
     calls = 0
     for i in range(len(pieces)):
         delta = _delta(outcome, pieces, i, calls)
         calls += "tool_calls" in delta
-        chunks.append(
-            _envelope(outcome, model, "chat.completion.chunk", [{"delta": delta, "index": 0}])
-        )
+        chunks.append(_chunk(outcome, model, delta))
     if not chunks:
-        choice = {"delta": {"role": "assistant"}, "index": 0}
-        chunks.append(_envelope(outcome, model, "chat.completion.chunk", [choice]))
+        chunks.append(_chunk(outcome, model, {"role": "assistant"}))
     chunks[-1]["choices"][0]["finish_reason"] = _finish(outcome)  # "stop" for tools too (A2)
     chunks[-1]["usage"] = _usage(outcome, pieces)
     return chunks
@@ -261,7 +273,7 @@ def compat_error(error: errors.GoogleError, first_byte_ms: int = 0) -> Reply:
     return generate_error(error, first_byte_ms)._replace(body=error_body(error))
 
 
-_MID_STREAM_ERROR: dict[str, Any] = {
+_MID_STREAM_ERROR: GeminiError = {
     "error": {"code": 503, "message": errors.UNAVAILABLE_MESSAGE, "status": "UNAVAILABLE"}
 }
 

@@ -15,9 +15,9 @@ candidate per chunk, interleaved round robin (:func:`stream_order`), each with i
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 from mockserver.plans import Piece, Plan
+from spec.wire import Candidate, Content, GenerateContentResponse, Part, UsageMetadata
 
 __all__ = ["stream_chunks", "stream_order", "unary_response"]
 
@@ -28,8 +28,8 @@ def _b64(data: bytes) -> str:
 
 def _usage(
     prompt: int, candidates: int, thoughts: int, details: dict[str, int] | None = None
-) -> dict[str, Any]:
-    usage: dict[str, Any] = {"promptTokenCount": prompt}
+) -> UsageMetadata:
+    usage: UsageMetadata = {"promptTokenCount": prompt}
     if candidates:
         usage["candidatesTokenCount"] = candidates
     usage["totalTokenCount"] = prompt + candidates + thoughts
@@ -51,8 +51,8 @@ def _details(pieces: tuple[Piece, ...]) -> dict[str, int]:
     return out
 
 
-def _final_candidate(plan: Plan, content: dict[str, Any] | None, index: int = 0) -> dict[str, Any]:
-    candidate: dict[str, Any] = {} if content is None else {"content": content}
+def _final_candidate(plan: Plan, content: Content | None, index: int = 0) -> Candidate:
+    candidate: Candidate = {} if content is None else {"content": content}
     if plan.finish is not None:
         candidate["finishReason"] = plan.finish
     candidate["index"] = index
@@ -72,14 +72,17 @@ def stream_order(plan: Plan) -> list[tuple[int, Plan, int]]:
     ]
 
 
-def _interleaved_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[dict[str, Any]]:
-    chunks: list[dict[str, Any]] = []
+def _interleaved_chunks(
+    plan: Plan, *, prompt: int, version: str, rid: str
+) -> list[GenerateContentResponse]:
+    chunks: list[GenerateContentResponse] = []
     candidates = thoughts = 0
     for index, sub, position in stream_order(plan):
         piece = sub.pieces[position]
         candidates += piece.candidates
         thoughts += piece.thoughts
-        content = {"parts": [piece.part], "role": "model"}
+        content: Content = {"parts": [piece.part], "role": "model"}
+        candidate: Candidate
         if position == len(sub.pieces) - 1:
             candidate = _final_candidate(sub, content, index)
         else:
@@ -90,24 +93,26 @@ def _interleaved_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> l
 
 
 def _envelope(
-    candidates: list[dict[str, Any]] | None,
+    candidates: list[Candidate] | None,
     plan: Plan,
-    usage: dict[str, Any],
+    usage: UsageMetadata,
     version: str,
     rid: str,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if candidates is None:
-        out["promptFeedback"] = plan.prompt_feedback
-    else:
+) -> GenerateContentResponse:
+    out: GenerateContentResponse = {}
+    if candidates is not None:
         out["candidates"] = candidates
+    elif plan.prompt_feedback is not None:
+        out["promptFeedback"] = plan.prompt_feedback
     out["usageMetadata"] = usage
     out["modelVersion"] = version
     out["responseId"] = rid
     return out
 
 
-def stream_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[dict[str, Any]]:
+def stream_chunks(
+    plan: Plan, *, prompt: int, version: str, rid: str
+) -> list[GenerateContentResponse]:
     """One GenerateContentResponse per piece (at least one), as streamed (A3).
 
     With several candidates each chunk carries one candidate (its ``index``), in
@@ -120,13 +125,14 @@ def stream_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[di
         return [_envelope([_final_candidate(plan, None)], plan, _usage(prompt, 0, 0), version, rid)]
     if plan.others:
         return _interleaved_chunks(plan, prompt=prompt, version=version, rid=rid)
-    chunks: list[dict[str, Any]] = []
+    chunks: list[GenerateContentResponse] = []
     candidates = thoughts = 0
     last = len(plan.pieces) - 1
     for i, piece in enumerate(plan.pieces):
         candidates += piece.candidates
         thoughts += piece.thoughts
-        content = {"parts": [piece.part], "role": "model"}
+        content: Content = {"parts": [piece.part], "role": "model"}
+        candidate: Candidate
         if i == last:
             candidate = _final_candidate(plan, content)
         else:
@@ -137,8 +143,8 @@ def stream_chunks(plan: Plan, *, prompt: int, version: str, rid: str) -> list[di
     return chunks
 
 
-def _merge(pieces: tuple[Piece, ...]) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
+def _merge(pieces: tuple[Piece, ...]) -> list[Part]:
+    parts: list[Part] = []
     groups: list[int] = []
     for piece in pieces:
         if groups and groups[-1] == piece.group and "text" in piece.part:
@@ -153,12 +159,12 @@ def _merge(pieces: tuple[Piece, ...]) -> list[dict[str, Any]]:
             )
             parts[-1] = {**parts[-1], "inlineData": {**blob, "data": _b64(joined)}}
         else:
-            parts.append(dict(piece.part))
+            parts.append(piece.part.copy())
             groups.append(piece.group)
     return parts
 
 
-def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> dict[str, Any]:
+def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> GenerateContentResponse:
     """The generateContent reply: the stream merged into whole parts (A2); one entry
     of ``candidates`` per candidate, usage summed over all of them."""
     if plan.others:
@@ -175,5 +181,7 @@ def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> dict[s
     usage = _usage(prompt, candidates, thoughts, _details(plan.pieces) if plan.media else None)
     if plan.prompt_feedback is not None:
         return _envelope(None, plan, usage, version, rid)
-    content = {"parts": _merge(plan.pieces), "role": "model"} if plan.pieces else None
+    content: Content | None = (
+        {"parts": _merge(plan.pieces), "role": "model"} if plan.pieces else None
+    )
     return _envelope([_final_candidate(plan, content)], plan, usage, version, rid)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mockserver.framing import pretty
+from spec.wire import GeminiError, GeminiErrorBody
 
 __all__ = [
     "GoogleError",
@@ -70,9 +71,9 @@ class GoogleError(Exception):
 
 def status_body(
     code: int, status: str, message: str, details: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
+) -> GeminiError:
     """The ``{"error": {"code", "message", "status", "details"?}}`` object (A5)."""
-    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    error: GeminiErrorBody = {"code": code, "message": message, "status": status}
     if details:
         error["details"] = details
     return {"error": error}

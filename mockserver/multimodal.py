@@ -37,6 +37,7 @@ from mockserver.framing import pretty
 from mockserver.plans import Piece, Plan, text_plan
 from mockserver.request import contents_of, get
 from spec.scenarios import strip_directives
+from spec.wire import Part
 
 __all__ = [
     "AUDIO_TOKENS_PER_SECOND",
@@ -122,7 +123,7 @@ def _image_plan(body: dict[str, Any], key: bytes, chunks: int, text: bool, signe
         get(image_config, "aspectRatio"), IMAGE_RATIOS, "generation_config.image_config"
     )
     png = media.gradient_png(_sub_key(key, b"image"), width, height)
-    part: dict[str, Any] = {"inlineData": {"mimeType": "image/png", "data": _b64(png)}}
+    part: Part = {"inlineData": {"mimeType": "image/png", "data": _b64(png)}}
     if signed:
         part["thoughtSignature"] = _b64(_sub_key(key, b"image-signature"))
     pieces = list(text_plan(key, chunks=chunks, max_tokens=None).pieces) if text else []
@@ -191,7 +192,7 @@ def _audio_plan(body: dict[str, Any], chunks: int) -> Plan:
     for i in range(k):
         group = voices[i * n // k : (i + 1) * n // k]
         pcm = media.tone_pcm([media.voice_frequency(_BY_NAME[v.lower()][0]) for v in group])
-        part = {"inlineData": {"mimeType": media.PCM_MIME, "data": _b64(pcm)}}
+        part: Part = {"inlineData": {"mimeType": media.PCM_MIME, "data": _b64(pcm)}}
         pieces.append(Piece(part, 5, candidates=_TOKENS_PER_WORD * len(group), modality="AUDIO"))
     samples = n * media.SEGMENT_SAMPLES
     summary = {

@@ -39,7 +39,9 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
+
+from spec.wire import Candidate, Part
 
 __all__ = [
     "ANSWER_WORDS",
@@ -88,7 +90,8 @@ _TITLES = (
     "**Gathering the facts**\n\n",
 )
 _THOUGHT_WORDS = 8
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_NO_EXTRA = cast(Candidate, MappingProxyType({}))
+"""The :attr:`Plan.extra` of most plans: nothing, and read-only at run time."""
 _BY_BYTE = tuple(VOCABULARY[b % len(VOCABULARY)] for b in range(256))
 _NON_ASCII_BY_BYTE = tuple(NON_ASCII_WORDS[b % len(NON_ASCII_WORDS)] for b in range(256))
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -98,7 +101,7 @@ _TOKEN_RE = re.compile(r"\s*\S+").findall
 class Piece(NamedTuple):
     """One streamed part. ``group``: pieces sharing it merge into one unary part."""
 
-    part: dict[str, Any]
+    part: Part
     group: int
     candidates: int = 0
     """Tokens this piece adds to ``candidatesTokenCount``."""
@@ -122,7 +125,7 @@ class Plan(NamedTuple):
 
     pieces: tuple[Piece, ...]
     finish: str | None = "STOP"
-    extra: Mapping[str, Any] = _EMPTY
+    extra: Candidate = _NO_EXTRA
     prompt_feedback: dict[str, Any] | None = None
     media: tuple[Mapping[str, Any], ...] = ()
     others: tuple[Plan, ...] = ()
@@ -219,7 +222,7 @@ def text_plan(
     deltas = _deltas(all_words, chunks)
     for i, group in enumerate(deltas):
         text = ("" if i == 0 else " ") + " ".join(group)
-        part: dict[str, Any] = {"text": text}
+        part: Part = {"text": text}
         if signed and i == len(deltas) - 1:
             part["thoughtSignature"] = signature(key, 0)
         pieces.append(Piece(part, 1, candidates=len(group), thoughts=hidden if i == 0 else 0))
@@ -240,7 +243,7 @@ def _answer(
     hidden = 0 if show_thoughts else sum(p.thoughts for p in thought_pieces)
     last = len(deltas) - 1
     for i, (text, count) in enumerate(deltas):
-        part: dict[str, Any] = {"text": text}
+        part: Part = {"text": text}
         if signed and i == last:
             part["thoughtSignature"] = signature(key, 0)
         pieces.append(Piece(part, 1, candidates=count, thoughts=hidden if i == 0 else 0))
@@ -337,15 +340,17 @@ def function_call_plan(
         call: dict[str, Any] = {"name": name, "args": args}
         if with_ids:
             call["id"] = call_id(key, i)
-        part: dict[str, Any] = {"functionCall": call}
+        part: Part = {"functionCall": call}
         if signed and i == 0:
             part["thoughtSignature"] = signature(key, i + 1)
         pieces.append(Piece(part, 2 + i, candidates=1 + len(args)))
-    extra = {"finishMessage": "Model generated function call(s)."} if finish_message else {}
+    extra: Candidate = (
+        {"finishMessage": "Model generated function call(s)."} if finish_message else {}
+    )
     return Plan(tuple(pieces), "STOP", extra)
 
 
-_SAFETY_RATINGS = [
+_SAFETY_RATINGS: list[dict[str, Any]] = [
     {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE"},
     {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
     {"category": "HARM_CATEGORY_HARASSMENT", "probability": "MEDIUM", "blocked": True},
@@ -357,7 +362,7 @@ _PROMPT_RATINGS = [
     {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"},
     {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "NEGLIGIBLE"},
 ]
-_CITATIONS = {
+_CITATIONS: dict[str, Any] = {
     "citationSources": [
         {"startIndex": 0, "endIndex": 128, "uri": "https://example.com/recited-source"},
     ]
@@ -370,7 +375,7 @@ def no_content_plan(finish: str) -> Plan:
     ``SAFETY`` adds ``safetyRatings`` (one ``blocked``), ``RECITATION`` adds
     ``citationMetadata``; ``MALFORMED_FUNCTION_CALL`` adds nothing.
     """
-    extra: dict[str, Any] = {}
+    extra: Candidate = {}
     if finish == "SAFETY":
         extra["safetyRatings"] = _SAFETY_RATINGS
     elif finish == "RECITATION":

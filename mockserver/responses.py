@@ -57,6 +57,7 @@ from mockserver.summary import summarize
 from mockserver.toolargs import DEFAULT_TOOL, args_for, callable_tools
 from spec.mock_admin import GenerateSummary, MediaSummary, ReplySummary
 from spec.scenarios import Directive, Scenario
+from spec.wire import GenerateContentResponse
 
 __all__ = [
     "JSON_HEADERS",
@@ -248,7 +249,7 @@ class Outcome(NamedTuple):
     key: bytes
 
 
-Wrap = Callable[[dict[str, Any], str], dict[str, Any]]
+Wrap = Callable[[GenerateContentResponse, str], dict[str, Any]]
 """Turns one GenerateContentResponse (and the ``responseId``) into what is sent, e.g.
 the Code Assist ``{"response", "traceId"}`` envelope (A7)."""
 

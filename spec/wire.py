@@ -1,15 +1,17 @@
 """Typed wire models: the JSON shapes of OpenAI Chat Completions and Gemini v1beta.
 
 These are ``TypedDict`` views of the JSON on the wire (no runtime cost: the servers work
-on the dicts ``orjson`` gives them, the type checker checks the keys). Field names are
-the wire names, camelCase for Gemini and snake_case for OpenAI.
+on the dicts ``orjson`` gives them, the type checker checks the keys of the bodies built
+with them). Field names are the wire names, camelCase for Gemini and snake_case for
+OpenAI. The mock builds its answers with them: Gemini's replies and errors
+(:mod:`mockserver.envelopes`, :mod:`mockserver.errors`) and the chat completions of
+Google's OpenAI-compatible endpoint (:mod:`mockserver.compat_response`). Requests are
+read as plain dicts, checked field by field, so there is no request model.
 
 Sources: ``docs/gemini-wire.md`` sections A1-A7 (Gemini, recorded
 traffic and google-genai 3.4.0 types) and ``docs/openai-wire.md`` B1-B4 (OpenAI,
 openai-python 3.x types).
 """
-
-from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -17,16 +19,18 @@ __all__ = [
     "GEMINI_FINISH_REASONS",
     "GRPC_STATUS_HTTP",
     "OPENAI_FINISH_REASONS",
+    "Candidate",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatMessage",
-    "ChatRequest",
+    "Choice",
     "ChunkChoice",
     "Content",
+    "FunctionCall",
     "GeminiError",
-    "GenerateContentRequest",
+    "GeminiErrorBody",
     "GenerateContentResponse",
-    "OpenAIError",
+    "ModalityTokenCount",
     "Part",
     "ToolCall",
     "Usage",
@@ -66,28 +70,6 @@ class ChatMessage(TypedDict, total=False):
     refusal: str | None
 
 
-class ChatRequest(TypedDict, total=False):
-    model: str
-    messages: list[ChatMessage]
-    stream: bool
-    stream_options: dict[str, JSON] | None
-    temperature: float | None
-    top_p: float | None
-    top_k: int | None
-    n: int | None
-    max_tokens: int | None
-    max_completion_tokens: int | None
-    stop: str | list[str] | None
-    seed: int | None
-    presence_penalty: float | None
-    frequency_penalty: float | None
-    response_format: dict[str, JSON] | None
-    tools: list[dict[str, JSON]] | None
-    tool_choice: str | dict[str, JSON] | None
-    reasoning_effort: str | None
-    thinking_budget: int | None
-
-
 class Usage(TypedDict, total=False):
     prompt_tokens: int
     completion_tokens: int
@@ -114,8 +96,10 @@ class ChatCompletion(TypedDict):
 
 class ChunkChoice(TypedDict):
     index: int
-    delta: dict[str, JSON]
-    finish_reason: str | None
+    delta: ChatMessage
+    finish_reason: NotRequired[str | None]
+    """Required (``null`` until the last chunk) by OpenAI's contract; Google's
+    OpenAI-compatible endpoint sends it on the last chunk only (docs/breakages.md)."""
     logprobs: NotRequired[JSON]
 
 
@@ -126,19 +110,6 @@ class ChatCompletionChunk(TypedDict):
     model: str
     choices: list[ChunkChoice]
     usage: NotRequired[Usage | None]
-
-
-class OpenAIErrorBody(TypedDict):
-    message: str
-    type: str
-    param: str | None
-    code: str | None
-
-
-class OpenAIError(TypedDict):
-    """``{"error": {...}}``: what openai-python unwraps into ``APIStatusError`` (B3)."""
-
-    error: OpenAIErrorBody
 
 
 # --------------------------------------------------------------------------- Gemini (A)
@@ -205,13 +176,10 @@ class Content(TypedDict, total=False):
     parts: list[Part]
 
 
-class GenerateContentRequest(TypedDict, total=False):
-    contents: list[Content]
-    systemInstruction: Content
-    tools: list[dict[str, JSON]]
-    toolConfig: dict[str, JSON]
-    safetySettings: list[dict[str, str]]
-    generationConfig: dict[str, JSON]
+class ModalityTokenCount(TypedDict):
+    modality: str
+    """``TEXT``, ``IMAGE``, ``AUDIO``..."""
+    tokenCount: int
 
 
 class UsageMetadata(TypedDict, total=False):
@@ -219,12 +187,17 @@ class UsageMetadata(TypedDict, total=False):
     candidatesTokenCount: int
     thoughtsTokenCount: int
     totalTokenCount: int
+    promptTokensDetails: list[ModalityTokenCount]
+    candidatesTokensDetails: list[ModalityTokenCount]
 
 
 class Candidate(TypedDict, total=False):
     content: Content
     finishReason: str
     index: int
+    safetyRatings: list[dict[str, JSON]]
+    citationMetadata: dict[str, JSON]
+    finishMessage: str
 
 
 class GenerateContentResponse(TypedDict, total=False):
