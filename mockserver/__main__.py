@@ -16,11 +16,14 @@ Without ``--api-key`` any non-empty key is accepted. ``--key-quota k1=2`` gives 
 limit (the key is then accepted even when ``--api-key`` restricts keys; see
 :mod:`mockserver.quota`). ``--refresh-token`` restricts the refresh tokens the OAuth
 stub accepts (none given: any). uvloop is used when it is installed.
+
+The options are read by click (:data:`COMMAND`); the mock reads no environment
+variable. A bad value is a usage error naming its flag (``Invalid value for '--seed':
+-1 is not in the range 0<=x<=18446744073709551615.``), exit status 2.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
@@ -28,105 +31,141 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import click
 from aiohttp import web
 
 from mockserver.app import create_app
 from mockserver.settings import MAX_SEED, Settings
 
-__all__ = ["ListenError", "main", "parse_args"]
+__all__ = ["COMMAND", "PROG", "ListenError", "Options", "main", "parse_args"]
 
+PROG = "mockserver"
 log = logging.getLogger("mockserver")
 
-
-def _seed(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be an integer; got {raw!r}") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"--seed must be in [0, 2**64); got {raw!r}")
-    return value
+KeyQuota = tuple[str, int | None, int | None]
 
 
-def _port(raw: str) -> int:
-    if not raw.isdigit() or int(raw) > 65535:
-        raise argparse.ArgumentTypeError(f"--port must be an integer in [0, 65535]; got {raw!r}")
-    return int(raw)
+class _NonEmpty(click.ParamType[str]):
+    """A string that must not be empty."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not value:
+            self.fail("must not be empty", param, ctx)
+        return str(value)
 
 
-def _positive(raw: str) -> int:
-    if not raw.isdigit() or int(raw) < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {raw!r}")
-    return int(raw)
+class _KeyQuotaType(click.ParamType[KeyQuota]):
+    """``KEY=RPM[,RPD]`` -> ``(key, per_minute, per_day)``; an empty limit is ``None``."""
+
+    name = "KEY=RPM[,RPD]"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> KeyQuota:
+        if isinstance(value, tuple):
+            return value
+        key, eq, limits = str(value).partition("=")
+        if not key or not eq or not limits:
+            self.fail(f"must look like KEY=RPM[,RPD]; got {value!r}", param, ctx)
+        per_minute, _, per_day = limits.partition(",")
+        return (
+            key,
+            self._limit(per_minute, "RPM", param, ctx),
+            self._limit(per_day, "RPD", param, ctx),
+        )
+
+    def _limit(
+        self, raw: str, name: str, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int | None:
+        if raw == "":
+            return None
+        if not raw.isascii() or not raw.isdigit():
+            self.fail(f"{name} must be an integer >= 0; got {raw!r}", param, ctx)
+        return int(raw)
 
 
-def _key(raw: str) -> str:
-    if not raw:
-        raise argparse.ArgumentTypeError("--api-key must not be empty")
-    return raw
+COMMAND = click.Command(
+    PROG,
+    help="Deterministic mock of the Gemini v1beta API.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    params=[
+        click.Option(["--host"], default="127.0.0.1", show_default=True, help="address to bind"),
+        click.Option(
+            ["--port"],
+            type=click.IntRange(0, 65535),
+            default=0,
+            show_default=True,
+            help="port, 0 = a free one",
+        ),
+        click.Option(
+            ["--seed"],
+            type=click.IntRange(0, MAX_SEED),
+            default=0,
+            show_default=True,
+            help="seed of generated text",
+        ),
+        click.Option(
+            ["--api-key", "api_keys"],
+            type=_NonEmpty(),
+            multiple=True,
+            help="accepted API key (repeatable); none given: any non-empty key",
+        ),
+        click.Option(
+            ["--key-quota", "key_quotas"],
+            type=_KeyQuotaType(),
+            multiple=True,
+            help="per-minute (and per-day) request quota of an API key (repeatable)",
+        ),
+        click.Option(
+            ["--refresh-token", "refresh_tokens"],
+            type=_NonEmpty(),
+            multiple=True,
+            help="refresh token the OAuth stub accepts (repeatable); none given: any",
+        ),
+        click.Option(
+            ["--journal-size"],
+            type=click.IntRange(min=1),
+            default=10_000,
+            show_default=True,
+            help="journal entries kept",
+        ),
+        click.Option(["--access-log"], is_flag=True, help="log each request to stderr"),
+    ],
+)
+"""The command line (see the module docstring)."""
 
 
-def _limit(raw: str, name: str) -> int | None:
-    if raw == "":
-        return None
-    if not raw.isascii() or not raw.isdigit():
-        raise argparse.ArgumentTypeError(f"--key-quota {name} must be an integer >= 0; got {raw!r}")
-    return int(raw)
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What the command line asks for: where to listen, the mock's :class:`Settings`,
+    and whether to log each request."""
+
+    host: str
+    port: int
+    settings: Settings
+    access_log: bool = False
 
 
-def _key_quota(raw: str) -> tuple[str, int | None, int | None]:
-    key, eq, limits = raw.partition("=")
-    if not key or not eq or not limits:
-        raise argparse.ArgumentTypeError(f"--key-quota must look like KEY=RPM[,RPD]; got {raw!r}")
-    per_minute, _, per_day = limits.partition(",")
-    return key, _limit(per_minute, "RPM"), _limit(per_day, "RPD")
-
-
-def _token(raw: str) -> str:
-    if not raw:
-        raise argparse.ArgumentTypeError("--refresh-token must not be empty")
-    return raw
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line; see the module docstring."""
-    parser = argparse.ArgumentParser(
-        prog="mockserver", description="Deterministic mock of the Gemini v1beta API."
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    """The command line (``sys.argv[1:]`` by default) as :class:`Options`. Raises
+    ``click.UsageError`` (a ``click.BadParameter`` naming the flag for a bad value) and
+    ``click.exceptions.Exit`` after ``--help``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    with COMMAND.make_context(PROG, args) as ctx:
+        p = ctx.params
+    settings = Settings(
+        seed=p["seed"],
+        api_keys=frozenset(p["api_keys"]),
+        journal_size=p["journal_size"],
+        key_quotas=tuple(p["key_quotas"]),
+        refresh_tokens=frozenset(p["refresh_tokens"]),
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=0, help="port, 0 = a free one (0)")
-    parser.add_argument("--seed", type=_seed, default=0, help="seed of generated text (0)")
-    parser.add_argument(
-        "--api-key",
-        dest="api_keys",
-        action="append",
-        type=_key,
-        default=[],
-        help="accepted API key (repeatable); none given: any non-empty key",
-    )
-    parser.add_argument(
-        "--key-quota",
-        dest="key_quotas",
-        action="append",
-        type=_key_quota,
-        default=[],
-        metavar="KEY=RPM[,RPD]",
-        help="per-minute (and per-day) request quota of an API key (repeatable)",
-    )
-    parser.add_argument(
-        "--refresh-token",
-        dest="refresh_tokens",
-        action="append",
-        type=_token,
-        default=[],
-        help="refresh token the OAuth stub accepts (repeatable); none given: any",
-    )
-    parser.add_argument(
-        "--journal-size", type=_positive, default=10_000, help="journal entries kept (10000)"
-    )
-    parser.add_argument("--access-log", action="store_true", help="log each request to stderr")
-    return parser.parse_args(argv)
+    return Options(p["host"], p["port"], settings, p["access_log"])
 
 
 def _url(host: str, port: int) -> str:
@@ -143,35 +182,31 @@ def _listen_error(host: str, port: int, exc: OSError) -> ListenError:
     return ListenError(f"cannot listen on {address}: {reason.lower()}")
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    settings = Settings(
-        seed=args.seed,
-        api_keys=frozenset(args.api_keys),
-        journal_size=args.journal_size,
-        key_quotas=tuple(args.key_quotas),
-        refresh_tokens=frozenset(args.refresh_tokens),
-    )
+async def _serve(options: Options) -> None:
+    settings = options.settings
     runner = web.AppRunner(
         create_app(settings),
         handle_signals=False,
-        access_log=logging.getLogger("aiohttp.access") if args.access_log else None,
+        access_log=logging.getLogger("aiohttp.access") if options.access_log else None,
     )
     await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port)
+    site = web.TCPSite(runner, options.host, options.port)
     try:
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        raise _listen_error(args.host, args.port, exc) from None
+        raise _listen_error(options.host, options.port, exc) from None
     port = int(runner.addresses[0][1])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    url = _url(args.host, port)
+    url = _url(options.host, port)
     sys.stdout.write(url + "\n")
     sys.stdout.flush()
-    log.info("mockserver listening on %s (seed=%d, keys=%d)", url, args.seed, len(args.api_keys))
+    log.info(
+        "mockserver listening on %s (seed=%d, keys=%d)", url, settings.seed, len(settings.api_keys)
+    )
     try:
         await stop.wait()
     finally:
@@ -189,9 +224,15 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server until SIGINT/SIGTERM; return the exit status (0; 2 when it cannot
-    listen)."""
-    args = parse_args(argv)
+    """Run the server until SIGINT/SIGTERM; return the exit status (0; 2 for a bad
+    command line, said on stderr, or when it cannot listen)."""
+    try:
+        options = parse_args(argv)
+    except click.exceptions.Exit as exc:  # --help
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
     )
@@ -200,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             contextlib.suppress(KeyboardInterrupt),
             asyncio.Runner(loop_factory=_loop_factory()) as runner,
         ):
-            runner.run(_serve(args))
+            runner.run(_serve(options))
     except ListenError as exc:
         print(f"mockserver: {exc}", file=sys.stderr, flush=True)
         return 2

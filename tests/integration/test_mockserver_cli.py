@@ -6,10 +6,11 @@ import signal
 import subprocess
 import sys
 
+import click
 import httpx
 import pytest
 
-from mockserver.__main__ import parse_args
+from mockserver.__main__ import main, parse_args
 
 pytestmark = pytest.mark.slow
 
@@ -45,21 +46,38 @@ def test_cli_prints_the_url_and_stops_cleanly(sig: signal.Signals) -> None:
 
 
 def test_arguments_are_checked() -> None:
-    args = parse_args(["--port", "8123", "--seed", "18446744073709551615"])
-    assert (args.host, args.port, args.seed, args.api_keys) == ("127.0.0.1", 8123, 2**64 - 1, [])
-    for bad in (["--seed", "-1"], ["--port", "70000"], ["--api-key", ""], ["--seed", "x"]):
-        with pytest.raises(SystemExit):
+    options = parse_args(["--port", "8123", "--seed", "18446744073709551615"])
+    assert (options.host, options.port) == ("127.0.0.1", 8123)
+    assert (options.settings.seed, options.settings.api_keys) == (2**64 - 1, frozenset())
+    defaults = parse_args([])
+    assert (defaults.port, defaults.settings.seed, defaults.access_log) == (0, 0, False)
+    assert defaults.settings.journal_size == 10_000
+    for bad in (["--seed", "-1"], ["--port", "70000"], ["--api-key", ""], ["--seed", "x"],
+                ["--journal-size", "0"]):  # fmt: skip
+        with pytest.raises(click.BadParameter) as caught:
             parse_args(bad)
+        assert f"Invalid value for '{bad[0]}'" in caught.value.format_message()
 
 
 def test_key_quota_and_refresh_token_options() -> None:
-    args = parse_args(
+    options = parse_args(
         ["--key-quota", "k1=2", "--key-quota", "k2=5,100", "--key-quota", "k3=,7",
-         "--refresh-token", "1//a"]
+         "--refresh-token", "1//a", "--access-log"]
     )  # fmt: skip
-    assert args.key_quotas == [("k1", 2, None), ("k2", 5, 100), ("k3", None, 7)]
-    assert args.refresh_tokens == ["1//a"]
+    assert options.settings.key_quotas == (("k1", 2, None), ("k2", 5, 100), ("k3", None, 7))
+    assert options.settings.refresh_tokens == frozenset({"1//a"})
+    assert options.access_log
     for bad in (["--key-quota", "k1"], ["--key-quota", "=2"], ["--key-quota", "k=x"],
                 ["--key-quota", "k=-1"], ["--refresh-token", ""]):  # fmt: skip
-        with pytest.raises(SystemExit):
+        with pytest.raises(click.BadParameter) as caught:
             parse_args(bad)
+        assert f"Invalid value for '{bad[0]}'" in caught.value.format_message()
+
+
+def test_a_bad_value_is_one_usage_error_naming_its_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--port", "x"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Invalid value for '--port': 'x' is not a valid integer" in err
+    assert main(["--help"]) == 0
+    assert "--journal-size" in capsys.readouterr().out
