@@ -89,6 +89,13 @@ class _KeyQuotaType(click.ParamType[KeyQuota]):
         return int(raw)
 
 
+def _repeatable(flag: str, kind: click.ParamType[Any], help: str) -> click.Option:
+    """A repeatable option whose values land in the plural name (``--api-key`` ->
+    ``api_keys``)."""
+    name = flag.removeprefix("--").replace("-", "_") + "s"
+    return click.Option([flag, name], type=kind, multiple=True, help=f"{help} (repeatable)")
+
+
 COMMAND = click.Command(
     PROG,
     help="Deterministic mock of the Gemini v1beta API.",
@@ -109,23 +116,12 @@ COMMAND = click.Command(
             show_default=True,
             help="seed of generated text",
         ),
-        click.Option(
-            ["--api-key", "api_keys"],
-            type=_NonEmpty(),
-            multiple=True,
-            help="accepted API key (repeatable); none given: any non-empty key",
+        _repeatable("--api-key", _NonEmpty(), "accepted API key; none given: any non-empty key"),
+        _repeatable(
+            "--key-quota", _KeyQuotaType(), "per-minute (and per-day) request quota of an API key"
         ),
-        click.Option(
-            ["--key-quota", "key_quotas"],
-            type=_KeyQuotaType(),
-            multiple=True,
-            help="per-minute (and per-day) request quota of an API key (repeatable)",
-        ),
-        click.Option(
-            ["--refresh-token", "refresh_tokens"],
-            type=_NonEmpty(),
-            multiple=True,
-            help="refresh token the OAuth stub accepts (repeatable); none given: any",
+        _repeatable(
+            "--refresh-token", _NonEmpty(), "refresh token the OAuth stub accepts; none given: any"
         ),
         click.Option(
             ["--journal-size"],
