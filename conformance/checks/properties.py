@@ -1,6 +1,7 @@
 """Property-based checks: the rules hold for many generated requests, not only for the
-hand-written probes (see ``conformance.properties``). A failure shows the minimal
-(shrunk) request that breaks the rule."""
+hand-written probes (the probes: ``conformance.probes.properties``; their searches:
+``conformance.probing.properties``). A failure shows the minimal (shrunk) request that
+breaks the rule."""
 
 from __future__ import annotations
 
