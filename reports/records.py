@@ -2,9 +2,9 @@
 
 A run is one :class:`RunInfo` plus one :class:`ResultRecord` per check result. On disk
 (``report.json``) it is ``{"format": 1, "run": {...}, "results": [{...}, ...]}``;
-:func:`dump_run` and :func:`load_run` are the only (de)serialisers. ``reports`` is a
-leaf library (docs/architecture.md): it imports nothing local, and producers never import a
-renderer.
+:func:`dump_run` and :func:`load_run` are the only (de)serialisers. ``reports`` imports
+nothing local but ``spec`` (the one secret list; docs/architecture.md), and producers
+never import a renderer.
 """
 
 from __future__ import annotations
