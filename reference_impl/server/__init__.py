@@ -7,7 +7,9 @@
 - state that outlives a request, split by concern: :mod:`.chat_config` (the chat
   options in force), :mod:`.limits` (gemini-reverse's rate limits), :mod:`.models`
   (the cached model list), :mod:`.images` (served image files and their URLs),
-  :mod:`.batches` (gemini-reverse's image batch jobs).
+  :mod:`.batches` (gemini-reverse's image batch jobs), :mod:`.admin_config`
+  (antigravity2api's runtime configuration). The last two belong to one route family
+  each, which owns them (no app key).
 
 Route handlers live in :mod:`reference_impl.routes`; this package never imports them.
 """

@@ -45,11 +45,11 @@ class ChatConfig:
         self.defaults: Mapping[str, object] = MappingProxyType({})
         """Request fields applied when a chat request omits them."""
         self.system_instruction = ""
-        """002 ``SYSTEM_INSTRUCTION``: first in every ``systemInstruction``."""
+        """antigravity2api ``SYSTEM_INSTRUCTION``: first in every ``systemInstruction``."""
         self.use_context_system_prompt = True
-        """002 ``other.useContextSystemPrompt``: client system messages join it."""
+        """antigravity2api ``other.useContextSystemPrompt``: client system messages join it."""
         self.pass_signature_to_client = False
-        """002 ``other.passSignatureToClient``: ``thoughtSignature`` next to
+        """antigravity2api ``other.passSignatureToClient``: ``thoughtSignature`` next to
         ``reasoning_content``."""
         self.options = ChatOptions()
         self.apply(
