@@ -12,8 +12,9 @@ that never ran.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import httpx
 
@@ -100,7 +101,9 @@ class ProbeSession:
         )
         if self.target.controlled and self.target.mock_url:
             try:
-                journal = fetch_journal(self.client, self.target.mock_url, cid)
+                journal: Sequence[Mapping[str, Any]] = fetch_journal(
+                    self.client, self.target.mock_url, cid
+                )
             except (httpx.HTTPError, ValueError) as exc:
                 journal = [{"error": f"journal unreadable: {exc}"}]
             exchange = replace(exchange, upstream=tuple(journal))
