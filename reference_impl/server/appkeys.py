@@ -21,7 +21,8 @@ key                component                             concern
 =================  ====================================  =====================================
 
 Keys are declared with string annotations, so this module imports no component and any
-module may import it.
+module may import it; ``SETTINGS`` and ``CONTRACT`` live in :mod:`.config_keys` (the
+request plumbing reads them) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from .config_keys import CONTRACT, SETTINGS
+
 if TYPE_CHECKING:
-    from ..contract import Contract
     from ..policy.keys import KeyPool
-    from ..settings import Settings
     from ..stores.signatures import SignatureCache
     from ..upstream.client import Upstream
     from .auth import ClientAuth
@@ -59,8 +60,6 @@ __all__ = [
     "UPSTREAM",
 ]
 
-SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
-CONTRACT: web.AppKey[Contract] = web.AppKey("contract")
 POOL: web.AppKey[KeyPool] = web.AppKey("pool")
 UPSTREAM: web.AppKey[Upstream] = web.AppKey("upstream")
 SIGNATURES: web.AppKey[SignatureCache] = web.AppKey("signatures")

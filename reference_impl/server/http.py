@@ -22,7 +22,7 @@ from aiohttp import web
 
 from ..translate.errors import ProxyError, RequestError
 from ..translate.fields import object_body
-from .appkeys import CONTRACT, SETTINGS
+from .config_keys import CONTRACT, SETTINGS
 
 __all__ = [
     "INTERNAL",
