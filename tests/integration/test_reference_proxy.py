@@ -1,12 +1,14 @@
-"""The reference proxy end to end, over HTTP, against an inline fake Gemini upstream.
+"""The reference proxy end to end, over HTTP, against the project's mock upstream.
 
-The fake speaks Google's exact bytes (wire-formats.md A2, A3, A5): ``data: {...}\\r\\n\\r\\n``
-framing with ``": "`` spacing and no ``[DONE]``, cumulative ``usageMetadata``,
-``finishReason`` on the last chunk only, thought parts ``"thought": true``, each
-``functionCall`` whole in one chunk with its ``thoughtSignature``, pretty-printed unary
-JSON, and ``google.rpc.Status`` error bodies (429 with ``RetryInfo``). Behaviour is picked
-by the ``[[mock:...]]`` directive of ``spec.scenarios`` in the last user message. It
-journals every request, so tests can check what the proxy *sent upstream*.
+The mock (``mockserver``, served in process by ``tests/mock_upstream.py``) speaks
+Google's exact bytes (wire-formats.md A2, A3, A5): ``data: {...}\\r\\n\\r\\n`` framing,
+cumulative ``usageMetadata``, ``finishReason`` on the last chunk only, thought parts,
+whole ``functionCall`` parts with their ``thoughtSignature``, and ``google.rpc.Status``
+error bodies (429 with ``RetryInfo``). Behaviour is picked by the ``[[mock:...]]``
+directive of ``spec.scenarios`` in the last user message. Its journal
+(``GET /_mock/requests``) shows what the proxy *sent upstream* and a summary of what the
+mock answered, and :func:`tests.mock_upstream.replay` gives the mock's exact reply, so
+tests compare the proxy's output with it.
 
 Clients: ``httpx`` for the raw wire, and the official ``openai`` client for what real
 users see (B2, B3). Servers run on free 127.0.0.1 ports (``tests/servers.py``); nothing
@@ -15,8 +17,6 @@ sleeps to synchronise.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -30,368 +30,33 @@ import openai
 import pytest
 from aiohttp import web
 
+from mockserver.settings import Settings as MockSettings
 from reference_impl.app import create_app
 from reference_impl.settings import Settings
-from spec.scenarios import Directive, Scenario, find_directive
 from spec.sse import decode
+from tests.mock_upstream import clear, fingerprint, generate_calls, mock_upstream, queue, replay
 from tests.servers import serve
 
 UPSTREAM_KEY = "upstream-secret"
 CLIENT_KEY = "client-key"
-SIGNATURE = "CssBAb4+9vtA-fake-signature"
-
-# --------------------------------------------------------------------------- the fake
-
-
-def google_json(obj: Any, *, pretty: bool = False) -> bytes:
-    """Google's JSON style: ``": "`` after keys, bare ``,``; ``<``/``>`` escaped (A3)."""
-    text = json.dumps(obj, indent=2) if pretty else json.dumps(obj, separators=(",", ": "))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").encode()
-
-
-def sse(obj: Any, newline: bytes = b"\r\n") -> bytes:
-    return b"data: " + google_json(obj) + newline + newline
-
-
-def rpc_error(code: int, status: str, message: str, details: list[Any] | None = None) -> bytes:
-    error: dict[str, Any] = {"code": code, "message": message, "status": status}
-    if details:
-        error["details"] = details
-    return google_json({"error": error}, pretty=True)
-
-
-ERRORS: dict[Scenario, tuple[int, str, str]] = {
-    Scenario.BAD_REQUEST: (400, "INVALID_ARGUMENT", "Invalid JSON payload received."),
-    Scenario.PERMISSION_DENIED: (403, "PERMISSION_DENIED", "The caller does not have permission"),
-    Scenario.NOT_FOUND: (
-        404,
-        "NOT_FOUND",
-        "models/gemini-pro is not found for API version v1beta, or is not supported for "
-        "generateContent. Call ListModels to see the list of available models and their "
-        "supported methods.",
-    ),
-    Scenario.INTERNAL: (500, "INTERNAL", "An internal error has occurred."),
-    Scenario.UNAVAILABLE: (503, "UNAVAILABLE", "The model is overloaded. Please try again later."),
-}
-
-
-class FakeGemini:
-    """A tiny Gemini v1beta: ``/v1beta/models``, ``:generateContent``,
-    ``:streamGenerateContent?alt=sse``. ``journal`` holds every request received."""
-
-    __test__ = False
-
-    def __init__(self) -> None:
-        self.journal: list[dict[str, Any]] = []
-        self.issued: set[str] = set()
-        self.gates: list[asyncio.Event] = []
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    def release(self) -> None:
-        """Let every request waiting on ``first_byte_ms`` go on (called from the test)."""
-        assert self.loop is not None
-        for gate in self.gates:
-            self.loop.call_soon_threadsafe(gate.set)
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/v1beta/models", self.models)
-        app.router.add_post("/v1beta/models/{call}", self.generate)
-
-        async def on_startup(_app: web.Application) -> None:
-            self.loop = asyncio.get_running_loop()
-
-        app.on_startup.append(on_startup)
-        return app
-
-    async def models(self, request: web.Request) -> web.Response:
-        self.journal.append({"path": request.path_qs, "headers": dict(request.headers)})
-        if request.query.get("pageToken") == "p2":
-            page: dict[str, Any] = {
-                "models": [
-                    {
-                        "name": "models/gemini-3-pro-preview",
-                        "supportedGenerationMethods": ["generateContent"],
-                    },
-                ]
-            }
-        else:
-            page = {
-                "models": [
-                    {
-                        "name": "models/gemini-2.5-flash",
-                        "version": "001",
-                        "supportedGenerationMethods": ["generateContent", "countTokens"],
-                        "thinking": True,
-                    },
-                    {
-                        "name": "models/text-embedding-004",
-                        "supportedGenerationMethods": ["embedContent"],
-                    },
-                ],
-                "nextPageToken": "p2",
-            }
-        return web.Response(body=google_json(page, pretty=True), content_type="application/json")
-
-    def _check_signatures(self, body: dict[str, Any]) -> bytes | None:
-        for content in body.get("contents", []):
-            calls = [p for p in content.get("parts", []) if "functionCall" in p]
-            if calls and calls[0].get("thoughtSignature") not in self.issued:
-                return rpc_error(
-                    400,
-                    "INVALID_ARGUMENT",
-                    "Function call is missing a thought_signature in functionCall parts.",
-                )
-        return None
-
-    async def generate(self, request: web.Request) -> web.StreamResponse:
-        model, _, method = request.match_info["call"].partition(":")
-        body = await request.json()
-        self.journal.append(
-            {
-                "path": request.path_qs,
-                "headers": dict(request.headers),
-                "body": body,
-                "model": model,
-                "method": method,
-            }
-        )
-        if request.headers.get("x-goog-api-key") != UPSTREAM_KEY:
-            return web.Response(
-                status=400,
-                content_type="application/json",
-                body=rpc_error(
-                    400,
-                    "INVALID_ARGUMENT",
-                    "API key not valid. Please pass a valid API key.",
-                    [
-                        {
-                            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                            "reason": "API_KEY_INVALID",
-                            "domain": "googleapis.com",
-                        }
-                    ],
-                ),
-            )
-        if not body.get("contents"):
-            return web.Response(
-                status=400,
-                content_type="application/json",
-                body=rpc_error(400, "INVALID_ARGUMENT", "contents is not specified"),
-            )
-        text = " ".join(
-            p.get("text", "") for c in body["contents"] if c["role"] == "user" for p in c["parts"]
-        )
-        directive = find_directive(text) or Directive()
-        if directive.first_byte_ms:
-            gate = asyncio.Event()
-            self.gates.append(gate)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(gate.wait(), directive.first_byte_ms / 1000)
-        error = self._error(directive)
-        if error is None and model.startswith("gemini-3"):
-            bad = self._check_signatures(body)
-            if bad is not None:
-                return web.Response(status=400, body=bad, content_type="application/json")
-        if error is not None:
-            status, payload, headers = error
-            return web.Response(status=status, body=payload, headers=headers)
-        events = self._events(directive, model, body)
-        if method == "generateContent":
-            return web.Response(
-                body=google_json(_merge(events), pretty=True),
-                headers={"Content-Type": "application/json; charset=UTF-8"},
-            )
-        return await self._stream(request, directive, events)
-
-    def _error(self, d: Directive) -> tuple[int, bytes, dict[str, str]] | None:
-        json_ct = {"Content-Type": "application/json; charset=UTF-8"}
-        if d.scenario in ERRORS:
-            code, status, message = ERRORS[d.scenario]
-            return code, rpc_error(code, status, message), json_ct
-        if d.scenario in (Scenario.RATE_LIMIT, Scenario.DAILY_QUOTA):
-            daily = d.scenario is Scenario.DAILY_QUOTA
-            quota = (
-                "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
-                if daily
-                else ("GenerateContentInputTokensPerModelPerMinute-FreeTier")
-            )
-            details: list[Any] = [
-                {
-                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                    "violations": [
-                        {
-                            "quotaMetric": "generativelanguage.googleapis.com/x",
-                            "quotaId": quota,
-                            "quotaValue": "250000",
-                        }
-                    ],
-                },
-                {
-                    "@type": "type.googleapis.com/google.rpc.Help",
-                    "links": [{"description": "Learn more", "url": "https://ai.google.dev"}],
-                },
-            ]
-            if not daily:
-                details.append(
-                    {
-                        "@type": "type.googleapis.com/google.rpc.RetryInfo",
-                        "retryDelay": f"{d.retry_delay:g}s",
-                    }
-                )
-            message = "You exceeded your current quota, please check your plan and billing details."
-            return 429, rpc_error(429, "RESOURCE_EXHAUSTED", message, details), json_ct
-        return None
-
-    def _events(self, d: Directive, model: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-        meta = {"modelVersion": model, "responseId": "fakeResponse01"}
-        usage = {
-            "promptTokenCount": 11,
-            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 11}],
-        }
-        parts: list[dict[str, Any]] = []
-        finish = "STOP"
-        if d.scenario is Scenario.THOUGHTS:
-            parts += [
-                {"text": "**Thinking**\n\n", "thought": True},
-                {"text": "x \u003c 1 so", "thought": True},
-            ]
-        if d.scenario in (Scenario.TOOL_CALL, Scenario.PARALLEL_TOOL_CALLS):
-            tools = body["tools"][0]["functionDeclarations"]
-            names = [tools[0]["name"], tools[-1]["name"]]
-            if d.scenario is Scenario.TOOL_CALL:
-                names = names[:1]
-            for i, name in enumerate(names):
-                call: dict[str, Any] = {"name": name, "args": {"city": ["Paris", "Rome"][i % 2]}}
-                if model.startswith("gemini-3"):
-                    call["id"] = f"fc{i:06d}"
-                part: dict[str, Any] = {"functionCall": call}
-                if i == 0:
-                    sig = f"{SIGNATURE}-{len(self.journal)}"
-                    self.issued.add(sig)
-                    part["thoughtSignature"] = sig
-                parts.append(part)
-        elif d.scenario in (Scenario.SAFETY, Scenario.RECITATION):
-            finish = d.scenario.value.upper()
-        elif d.scenario is Scenario.MALFORMED_FUNCTION_CALL:
-            finish = "MALFORMED_FUNCTION_CALL"
-        elif d.scenario is Scenario.PROMPT_BLOCKED:
-            return [
-                {
-                    "promptFeedback": {"blockReason": "SAFETY", "safetyRatings": []},
-                    "usageMetadata": {"promptTokenCount": 11, "totalTokenCount": 11},
-                    **meta,
-                }
-            ]
-        else:
-            words = ["Hello", " from", " Gemini", " <3", "!"]
-            parts += [{"text": words[i % len(words)]} for i in range(d.chunks)]
-            if d.scenario is Scenario.MAX_TOKENS:
-                finish = "MAX_TOKENS"
-        events: list[dict[str, Any]] = []
-        thoughts = candidates = 0
-        for i, p in enumerate(parts):
-            if p.get("thought"):
-                thoughts += 7
-            else:
-                candidates += 3
-            u = {
-                **usage,
-                "totalTokenCount": 11 + thoughts + candidates,
-                "thoughtsTokenCount": thoughts,
-            }
-            if candidates:
-                u["candidatesTokenCount"] = candidates
-            cand: dict[str, Any] = {"content": {"parts": [p], "role": "model"}, "index": 0}
-            if i == len(parts) - 1:
-                cand["finishReason"] = finish
-            events.append({"candidates": [cand], "usageMetadata": u, **meta})
-        if not parts:
-            events.append(
-                {
-                    "candidates": [{"finishReason": finish, "index": 0}],
-                    "usageMetadata": {**usage, "totalTokenCount": 11},
-                    **meta,
-                }
-            )
-        return events
-
-    async def _stream(
-        self, request: web.Request, d: Directive, events: list[dict[str, Any]]
-    ) -> web.StreamResponse:
-        resp = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Content-Disposition": "attachment"}
-        )
-        await resp.prepare(request)
-        newline = b"\r\n" if d.framing == "crlf" else b"\n"
-        frames = [sse(e, newline) for e in events]
-        if d.scenario in (Scenario.MID_STREAM_CUT, Scenario.MID_STREAM_ERROR):
-            frames = frames[: d.cut_after]
-        if d.scenario is Scenario.MID_STREAM_ERROR:
-            frames.append(
-                sse(
-                    {
-                        "error": {
-                            "code": 503,
-                            "message": "The model is overloaded.",
-                            "status": "UNAVAILABLE",
-                        }
-                    },
-                    newline,
-                )
-            )
-        data = b"".join(frames)
-        if d.coalesce:
-            pieces = [data]
-        elif d.split:
-            pieces = [data[i : i + d.split] for i in range(0, len(data), d.split)]
-        else:
-            pieces = frames
-        for piece in pieces:
-            await resp.write(piece)
-        if d.scenario is Scenario.MID_STREAM_CUT:
-            assert request.transport is not None
-            request.transport.abort()  # no terminating chunk: the body is cut
-            return resp
-        await resp.write_eof()
-        return resp
-
-
-def _merge(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """The unary response equivalent to a list of stream events (A2)."""
-    last = dict(events[-1])
-    if "candidates" not in last:
-        return last
-    parts = [
-        p
-        for e in events
-        for c in e.get("candidates", [])
-        for p in c.get("content", {}).get("parts", [])
-    ]
-    cand = dict(last["candidates"][0])
-    if parts:
-        cand["content"] = {"parts": parts, "role": "model"}
-    last["candidates"] = [cand]
-    return last
-
 
 # --------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="module")
-def fake() -> FakeGemini:
-    return FakeGemini()
-
-
-@pytest.fixture(scope="module")
-def fake_url(fake: FakeGemini) -> Iterator[str]:
-    with serve(fake.app) as url:
+def mock() -> Iterator[str]:
+    with mock_upstream(MockSettings(api_keys=frozenset({UPSTREAM_KEY}))) as url:
         yield url
 
 
-def _settings(fake_url: str, **kw: Any) -> Settings:
+@pytest.fixture(autouse=True)
+def _clear(mock: str) -> None:
+    clear(mock)
+
+
+def _settings(mock: str, **kw: Any) -> Settings:
     return Settings(
-        upstream_url=f"{fake_url}/v1beta",
+        upstream_url=f"{mock}/v1beta",
         upstream_key=UPSTREAM_KEY,
         api_keys=frozenset({CLIENT_KEY}),
         **kw,
@@ -399,8 +64,8 @@ def _settings(fake_url: str, **kw: Any) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def proxy(fake_url: str) -> Iterator[str]:
-    with serve(lambda: create_app(_settings(fake_url))) as url:
+def proxy(mock: str) -> Iterator[str]:
+    with serve(lambda: create_app(_settings(mock))) as url:
         yield url
 
 
@@ -462,8 +127,22 @@ def chunks(raw: bytes) -> list[dict[str, Any]]:
     return [json.loads(d) for d in data[:-1]]
 
 
-def last_upstream(fake: FakeGemini) -> dict[str, Any]:
-    return fake.journal[-1]
+def last_upstream(mock: str) -> dict[str, Any]:
+    """The last model call the proxy sent the mock (journal entry)."""
+    return generate_calls(mock)[-1]
+
+
+def answer(mock: str) -> dict[str, Any]:
+    """The mock's summary of its reply to the last model call (``text``, ``thoughts``,
+    ``function_calls``, ``error``...)."""
+    summary: dict[str, Any] = last_upstream(mock)["response"]
+    return summary
+
+
+def gemini(mock: str) -> dict[str, Any]:
+    """The mock's exact unary reply to the last model call."""
+    reply: dict[str, Any] = replay(mock, last_upstream(mock), UPSTREAM_KEY)
+    return reply
 
 
 # --------------------------------------------------------------------------- basics
@@ -477,39 +156,46 @@ def test_health_needs_no_key(proxy: str) -> None:
     assert r.headers["x-request-id"]
 
 
-def test_unary_text(http: httpx.Client, fake: FakeGemini) -> None:
-    r = http.post("/v1/chat/completions", json=chat(temperature=0.2, max_completion_tokens=9))
+def test_unary_text(http: httpx.Client, mock: str) -> None:
+    r = http.post("/v1/chat/completions", json=chat(temperature=0.2, max_completion_tokens=900))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/json"
     body = r.json()
     assert body["object"] == "chat.completion"
-    assert body["id"] == "chatcmpl-fakeResponse01"
+    reply = gemini(mock)
+    assert body["id"] == f"chatcmpl-{reply['responseId']}"
     assert body["model"] == "gemini-2.5-flash"
     [choice] = body["choices"]
-    assert choice["message"] == {"role": "assistant", "content": "Hello from Gemini"}
+    assert choice["message"] == {"role": "assistant", "content": answer(mock)["text"]}
+    assert choice["message"]["content"]
     assert choice["finish_reason"] == "stop"
-    assert body["usage"]["prompt_tokens"] == 11
-    assert body["usage"]["completion_tokens"] == 9
-    assert body["usage"]["total_tokens"] == 20
-    sent = last_upstream(fake)
-    assert sent["method"] == "generateContent"
-    assert sent["body"]["generationConfig"]["maxOutputTokens"] == 9
+    usage = reply["usageMetadata"]
+    assert body["usage"]["prompt_tokens"] == usage["promptTokenCount"]
+    completion = usage["candidatesTokenCount"] + usage.get("thoughtsTokenCount", 0)
+    assert body["usage"]["completion_tokens"] == completion
+    assert body["usage"]["total_tokens"] == usage["totalTokenCount"]
+    sent = last_upstream(mock)
+    assert sent["path"] == "/v1beta/models/gemini-2.5-flash:generateContent"
+    assert sent["body"]["generationConfig"]["maxOutputTokens"] == 900
     assert sent["body"]["generationConfig"]["temperature"] == 0.2
 
 
 def test_upstream_gets_exactly_one_credential_never_the_clients(
-    http: httpx.Client, fake: FakeGemini
+    http: httpx.Client, mock: str
 ) -> None:
     r = http.post("/v1/chat/completions", json=chat(), headers={"x-api-key": CLIENT_KEY})
     assert r.status_code == 200
-    headers = {k.lower(): v for k, v in last_upstream(fake)["headers"].items()}
-    assert headers["x-goog-api-key"] == UPSTREAM_KEY
+    sent = last_upstream(mock)
+    assert sent["credentials"] == [
+        {"where": "header:x-goog-api-key", "sha256": fingerprint(UPSTREAM_KEY)}
+    ]
+    headers = sent["headers"]  # lower-case names, secret values redacted
     assert "authorization" not in headers
     assert "x-api-key" not in headers
-    assert CLIENT_KEY not in json.dumps(headers)
+    assert CLIENT_KEY not in json.dumps(sent)
 
 
-def test_openai_client_unary(client: openai.OpenAI) -> None:
+def test_openai_client_unary(client: openai.OpenAI, mock: str) -> None:
     completion = client.chat.completions.create(
         model="models/gemini-2.5-flash",
         messages=[{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
@@ -523,7 +209,7 @@ def test_openai_client_unary(client: openai.OpenAI) -> None:
         logprobs=False,
         service_tier="auto",
     )
-    assert completion.choices[0].message.content == "Hello from Gemini"
+    assert completion.choices[0].message.content == answer(mock)["text"]
     assert completion.usage is not None
     assert completion.usage.completion_tokens_details is not None
 
@@ -531,7 +217,7 @@ def test_openai_client_unary(client: openai.OpenAI) -> None:
 # --------------------------------------------------------------------------- streaming
 
 
-def test_stream_frames_roles_and_done(http: httpx.Client) -> None:
+def test_stream_frames_roles_and_done(http: httpx.Client, mock: str) -> None:
     r = http.post("/v1/chat/completions", json=chat("chunks=4", stream=True))
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/event-stream; charset=utf-8"
@@ -542,8 +228,9 @@ def test_stream_frames_roles_and_done(http: httpx.Client) -> None:
     assert {(c["id"], c["created"], c["model"], c["object"]) for c in got} == {
         (got[0]["id"], got[0]["created"], "gemini-2.5-flash", "chat.completion.chunk")
     }
-    text = "".join(c["choices"][0]["delta"].get("content", "") for c in got)
-    assert text == "Hello from Gemini <3"
+    pieces = [c["choices"][0]["delta"]["content"] for c in got[1:-1]]
+    assert len(pieces) == 4  # one delta per upstream chunk
+    assert "".join(pieces) == answer(mock)["text"]
     finishing = [c for c in got if c["choices"][0]["finish_reason"] is not None]
     assert len(finishing) == 1
     assert finishing[0] is got[-1]
@@ -556,27 +243,34 @@ def test_stream_frames_roles_and_done(http: httpx.Client) -> None:
     assert all("usage" not in c for c in got)
 
 
-def test_stream_usage_chunk_only_when_asked(http: httpx.Client) -> None:
+def test_stream_usage_chunk_only_when_asked(http: httpx.Client, mock: str) -> None:
     r = http.post(
         "/v1/chat/completions", json=chat(stream=True, stream_options={"include_usage": True})
     )
     got = chunks(r.content)
     assert got[-1]["choices"] == []
-    assert got[-1]["usage"]["prompt_tokens"] == 11
-    assert got[-1]["usage"]["completion_tokens"] == 9
-    assert got[-1]["usage"]["total_tokens"] == 20
+    usage = gemini(mock)["usageMetadata"]  # the stream's last usageMetadata is the total
+    assert got[-1]["usage"]["prompt_tokens"] == usage["promptTokenCount"]
+    completion = usage["candidatesTokenCount"] + usage.get("thoughtsTokenCount", 0)
+    assert got[-1]["usage"]["completion_tokens"] == completion
+    assert got[-1]["usage"]["total_tokens"] == usage["totalTokenCount"]
     assert all(c["choices"] for c in got[:-1])
 
 
 @pytest.mark.parametrize("shape", ["split=1", "coalesce=1", "framing=lf"])
-def test_stream_output_does_not_depend_on_upstream_framing(http: httpx.Client, shape: str) -> None:
+def test_stream_output_does_not_depend_on_upstream_framing(
+    http: httpx.Client, mock: str, shape: str
+) -> None:
     plain = chunks(http.post("/v1/chat/completions", json=chat(stream=True)).content)
-    odd = chunks(http.post("/v1/chat/completions", json=chat(shape, stream=True)).content)
+    queue(mock, shape)  # queued, so both prompts (and so the mock's answers) are the same
+    odd = chunks(http.post("/v1/chat/completions", json=chat(stream=True)).content)
+    assert [e["scenario"] for e in generate_calls(mock)] == ["text", "text"]
+    assert len(plain) > 3
     strip = [{**c, "id": "", "created": 0} for c in plain]
     assert [{**c, "id": "", "created": 0} for c in odd] == strip
 
 
-def test_stream_thoughts_go_to_reasoning_content(http: httpx.Client, fake: FakeGemini) -> None:
+def test_stream_thoughts_go_to_reasoning_content(http: httpx.Client, mock: str) -> None:
     r = http.post(
         "/v1/chat/completions", json=chat("scenario=thoughts", stream=True, reasoning_effort="low")
     )
@@ -584,29 +278,34 @@ def test_stream_thoughts_go_to_reasoning_content(http: httpx.Client, fake: FakeG
     deltas = [c["choices"][0]["delta"] for c in got]
     reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
     content = "".join(d.get("content", "") for d in deltas)
-    assert reasoning == "**Thinking**\n\nx < 1 so"
-    assert "Thinking" not in content
-    assert content == "Hello from Gemini"
-    assert last_upstream(fake)["body"]["generationConfig"]["thinkingConfig"] == {
+    sent = answer(mock)
+    assert reasoning == sent["thoughts"]
+    assert reasoning
+    assert reasoning not in content
+    assert content == sent["text"]
+    assert last_upstream(mock)["body"]["generationConfig"]["thinkingConfig"] == {
         "thinkingBudget": 1024,
         "includeThoughts": True,
     }
 
 
-def test_unary_thoughts(client: openai.OpenAI) -> None:
+def test_unary_thoughts(client: openai.OpenAI, mock: str) -> None:
     c = client.chat.completions.create(
         model="gemini-2.5-flash",
         messages=[{"role": "user", "content": "[[mock:scenario=thoughts]]"}],
     )
     msg = c.choices[0].message
-    assert msg.content == "Hello from Gemini"
-    assert msg.reasoning_content == "**Thinking**\n\nx < 1 so"  # type: ignore[attr-defined]
+    sent = answer(mock)
+    assert msg.content == sent["text"]
+    assert msg.reasoning_content == sent["thoughts"]  # type: ignore[attr-defined]
+    assert sent["thoughts"]
     assert c.usage is not None
     assert c.usage.completion_tokens_details is not None
-    assert c.usage.completion_tokens_details.reasoning_tokens == 14
+    thoughts = gemini(mock)["usageMetadata"]["thoughtsTokenCount"]
+    assert c.usage.completion_tokens_details.reasoning_tokens == thoughts > 0
 
 
-def test_stream_tool_calls_with_the_openai_stream_helper(client: openai.OpenAI) -> None:
+def test_stream_tool_calls_with_the_openai_stream_helper(client: openai.OpenAI, mock: str) -> None:
     with client.chat.completions.stream(
         model="gemini-2.5-flash",
         messages=[{"role": "user", "content": "weather? [[mock:scenario=parallel_tool_calls]]"}],
@@ -619,32 +318,30 @@ def test_stream_tool_calls_with_the_openai_stream_helper(client: openai.OpenAI) 
     assert choice.finish_reason == "tool_calls"
     calls = choice.message.tool_calls
     assert calls is not None
-    assert [c.function.name for c in calls] == ["get_weather", "get_time"]  # type: ignore[union-attr]
-    assert [json.loads(c.function.arguments) for c in calls] == [  # type: ignore[union-attr]
-        {"city": "Paris"},
-        {"city": "Rome"},
-    ]
+    sent = answer(mock)["function_calls"]  # the first tool twice, then the second
+    assert [c.function.name for c in calls] == ["get_weather", "get_weather", "get_time"]  # type: ignore[union-attr]
+    assert [c.function.name for c in calls] == [f["name"] for f in sent]  # type: ignore[union-attr]
+    assert [json.loads(c.function.arguments) for c in calls] == [f["args"] for f in sent]  # type: ignore[union-attr]
     ids = [c.id for c in calls]
     assert all(i.startswith("call_") for i in ids)
-    assert len(set(ids)) == 2
+    assert len(set(ids)) == 3
 
 
-def test_stream_tool_call_deltas_carry_index_and_id_once(http: httpx.Client) -> None:
-    r = http.post(
-        "/v1/chat/completions", json=chat("scenario=parallel_tool_calls", stream=True, tools=TOOLS)
-    )
+def test_stream_tool_call_deltas_carry_index_and_id_once(http: httpx.Client, mock: str) -> None:
+    directive = "scenario=parallel_tool_calls signature=1"
+    r = http.post("/v1/chat/completions", json=chat(directive, stream=True, tools=TOOLS))
     deltas = [
         tc for c in chunks(r.content) for tc in c["choices"][0]["delta"].get("tool_calls", [])
     ]
-    assert [d["index"] for d in deltas] == [0, 1]
+    assert [d["index"] for d in deltas] == [0, 1, 2]
     assert all(d["type"] == "function" and d["id"] for d in deltas)
-    assert deltas[0]["extra_content"]["google"]["thought_signature"].startswith(SIGNATURE)
-    assert "extra_content" not in deltas[1]
+    parts = gemini(mock)["candidates"][0]["content"]["parts"]
+    signature = next(p["thoughtSignature"] for p in parts if "functionCall" in p)
+    assert deltas[0]["extra_content"]["google"]["thought_signature"] == signature
+    assert all("extra_content" not in d for d in deltas[1:])
 
 
-def test_tool_round_trip_names_order_and_cached_signature(
-    client: openai.OpenAI, fake: FakeGemini
-) -> None:
+def test_tool_round_trip_names_order_and_cached_signature(client: openai.OpenAI, mock: str) -> None:
     """B1 + B3: a client that drops ``extra_content`` and sends tool results reversed,
     without names, against a Gemini 3 model that insists on the signature."""
     first = client.chat.completions.create(
@@ -654,7 +351,9 @@ def test_tool_round_trip_names_order_and_cached_signature(
     )
     calls = first.choices[0].message.tool_calls
     assert calls is not None
-    assert [c.id for c in calls] == ["fc000000", "fc000001"]
+    parts = [p for p in gemini(mock)["candidates"][0]["content"]["parts"] if "functionCall" in p]
+    assert [c.id for c in calls] == [p["functionCall"]["id"] for p in parts]  # Gemini 3's ids
+    assert len(calls) == 3
     replay = [
         {
             "id": c.id,
@@ -669,30 +368,31 @@ def test_tool_round_trip_names_order_and_cached_signature(
         messages=[
             {"role": "user", "content": "go"},
             {"role": "assistant", "content": None, "tool_calls": replay},  # type: ignore[list-item]
-            {"role": "tool", "tool_call_id": calls[1].id, "content": "12:00"},
+            {"role": "tool", "tool_call_id": calls[2].id, "content": "12:00"},
+            {"role": "tool", "tool_call_id": calls[1].id, "content": '{"temp": 25}'},
             {"role": "tool", "tool_call_id": calls[0].id, "content": '{"temp": 20}'},
         ],
     )
-    assert second.choices[0].message.content == "Hello from Gemini"
-    contents = last_upstream(fake)["body"]["contents"]
+    assert last_upstream(mock)["status"] == 200  # the mock checks Gemini 3's signature
+    assert second.choices[0].message.content == answer(mock)["text"]
+    contents = last_upstream(mock)["body"]["contents"]
     assert [c["role"] for c in contents] == ["user", "model", "user"]
     model_parts = contents[1]["parts"]
-    assert model_parts[0]["thoughtSignature"].startswith(SIGNATURE)
+    assert model_parts[0]["thoughtSignature"] == parts[0]["thoughtSignature"]
     assert [p["functionResponse"] for p in contents[2]["parts"]] == [
-        {"name": "get_weather", "id": "fc000000", "response": {"temp": 20}},
-        {"name": "get_time", "id": "fc000001", "response": {"result": "12:00"}},
+        {"name": "get_weather", "id": parts[0]["functionCall"]["id"], "response": {"temp": 20}},
+        {"name": "get_weather", "id": parts[1]["functionCall"]["id"], "response": {"temp": 25}},
+        {"name": "get_time", "id": parts[2]["functionCall"]["id"], "response": {"result": "12:00"}},
     ]
 
 
-def test_tool_schema_is_sanitised_and_tool_choice_mapped(
-    http: httpx.Client, fake: FakeGemini
-) -> None:
+def test_tool_schema_is_sanitised_and_tool_choice_mapped(http: httpx.Client, mock: str) -> None:
     r = http.post(
         "/v1/chat/completions",
         json=chat(tools=TOOLS, tool_choice={"type": "function", "function": {"name": "get_time"}}),
     )
     assert r.status_code == 200
-    body = last_upstream(fake)["body"]
+    body = last_upstream(mock)["body"]
     decl = body["tools"][0]["functionDeclarations"][0]
     assert decl["parameters"] == {
         "type": "OBJECT",
@@ -720,6 +420,7 @@ def test_tool_schema_is_sanitised_and_tool_choice_mapped(
 def test_upstream_error_status_is_preserved(
     client: openai.OpenAI,
     http: httpx.Client,
+    mock: str,
     scenario: str,
     status: int,
     exc: type[openai.APIStatusError],
@@ -730,11 +431,12 @@ def test_upstream_error_status_is_preserved(
         assert r.headers["content-type"] == "application/json"
         err = r.json()["error"]
         assert set(err) == {"message", "type", "param", "code"}
-        assert err["message"] == ERRORS[Scenario(scenario)][2]
+        assert answer(mock)["error"]["code"] == status
+        assert err["message"] == answer(mock)["error"]["message"]
     with pytest.raises(exc) as info:
         client.chat.completions.create(**chat(f"scenario={scenario}"))
     assert info.value.status_code == status
-    assert ERRORS[Scenario(scenario)][2] in str(info.value)
+    assert answer(mock)["error"]["message"] in str(info.value)
     if scenario == "not_found":
         assert info.value.code == "model_not_found"
 
@@ -770,7 +472,7 @@ def test_daily_quota_says_do_not_retry(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("scenario", ["mid_stream_cut", "mid_stream_error"])
 def test_mid_stream_failure_raises_in_the_openai_client(
-    client: openai.OpenAI, http: httpx.Client, scenario: str
+    client: openai.OpenAI, http: httpx.Client, mock: str, scenario: str
 ) -> None:
     r = http.post(
         "/v1/chat/completions", json=chat(f"scenario={scenario} cut_after=2", stream=True)
@@ -780,11 +482,11 @@ def test_mid_stream_failure_raises_in_the_openai_client(
     assert "[DONE]" not in data
     error = json.loads(data[-1])["error"]
     assert set(error) == {"message", "type", "code"}
-    assert [json.loads(d)["choices"][0]["delta"] for d in data[:-1]] == [
-        {"role": "assistant", "content": ""},
-        {"content": "Hello"},
-        {"content": " from"},
-    ]
+    got = [json.loads(d)["choices"][0]["delta"] for d in data[:-1]]
+    assert got[0] == {"role": "assistant", "content": ""}
+    assert [set(d) for d in got[1:]] == [{"content"}, {"content"}]  # cut after 2 chunks
+    sent = "".join(d["content"] for d in got[1:])
+    assert sent == answer(mock)["text"]
     received: list[str] = []
     stream = client.chat.completions.create(**chat(f"scenario={scenario} cut_after=2"), stream=True)
 
@@ -795,7 +497,7 @@ def test_mid_stream_failure_raises_in_the_openai_client(
     with pytest.raises(openai.APIError) as info:
         consume()
     assert type(info.value) is openai.APIError  # raised from the error event, not a status
-    assert "".join(received) == "Hello from"
+    assert "".join(received) == sent
 
 
 def test_bad_and_missing_client_key(proxy: str) -> None:
@@ -894,28 +596,29 @@ def test_unreachable_upstream_is_502() -> None:
         assert r.status_code == 502
 
 
-def test_wrong_upstream_key_is_502_not_401(fake_url: str) -> None:
-    settings = Settings(upstream_url=f"{fake_url}/v1beta", upstream_key="wrong")
+def test_wrong_upstream_key_is_502_not_401(mock: str) -> None:
+    settings = Settings(upstream_url=f"{mock}/v1beta", upstream_key="wrong")
     with serve(lambda: create_app(settings)) as url:
         r = httpx.post(
             f"{url}/v1/chat/completions", json=chat(), headers={"Authorization": "Bearer anything"}
         )
     assert r.status_code == 502
     assert r.json()["error"]["code"] == "upstream_auth_failed"
+    assert last_upstream(mock)["status"] == 400  # API_KEY_INVALID, as Google answers
 
 
 # --------------------------------------------------------------------------- keep-alive
 
 
-def test_keepalive_comments_while_the_upstream_is_silent(fake: FakeGemini, fake_url: str) -> None:
-    settings = _settings(fake_url, keepalive_s=0.02)
+def test_keepalive_comments_while_the_upstream_is_silent(mock: str) -> None:
+    settings = _settings(mock, keepalive_s=0.02)
     with (
         serve(lambda: create_app(settings)) as url,
         httpx.Client(timeout=30) as h,
         h.stream(
             "POST",
             f"{url}/v1/chat/completions",
-            json=chat("first_byte_ms=20000", stream=True),
+            json=chat("first_byte_ms=1500", stream=True),  # 75 keep-alive periods
             headers={"Authorization": f"Bearer {CLIENT_KEY}"},
         ) as r,
     ):
@@ -924,29 +627,79 @@ def test_keepalive_comments_while_the_upstream_is_silent(fake: FakeGemini, fake_
         stream = r.iter_raw()
         while b": keep-alive\n\n" not in raw:
             raw += next(stream)
-        fake.release()
         raw += b"".join(stream)
     got = chunks(raw)
-    assert "".join(c["choices"][0]["delta"].get("content", "") for c in got) == "Hello from Gemini"
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in got)
+    assert text == answer(mock)["text"]
 
 
 # --------------------------------------------------------------------------- models, CORS
 
 
-def test_models_list(client: openai.OpenAI, http: httpx.Client) -> None:
+def test_models_list(client: openai.OpenAI, http: httpx.Client, mock: str) -> None:
+    catalogue = httpx.get(
+        f"{mock}/v1beta/models", params={"pageSize": 1000}, headers={"x-goog-api-key": UPSTREAM_KEY}
+    ).json()["models"]
+    chat_models = [
+        m["name"].removeprefix("models/")
+        for m in catalogue
+        if "generateContent" in m["supportedGenerationMethods"]
+    ]
+    assert "gemini-3-pro-preview" in chat_models
+    assert len(chat_models) < len(catalogue)  # embedding models are left out
     r = http.get("/v1/models")
     assert r.status_code == 200
     body = r.json()
     assert body["object"] == "list"
-    assert [m["id"] for m in body["data"]] == ["gemini-2.5-flash", "gemini-3-pro-preview"]
+    assert [m["id"] for m in body["data"]] == chat_models
     assert all(
         m["object"] == "model" and m["owned_by"] == "google" and isinstance(m["created"], int)
         for m in body["data"]
     )
-    assert [m.id for m in client.models.list()] == ["gemini-2.5-flash", "gemini-3-pro-preview"]
+    assert [m.id for m in client.models.list()] == chat_models
     assert client.models.retrieve("gemini-2.5-flash").id == "gemini-2.5-flash"
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("gpt-4o")
+
+
+def test_models_list_follows_next_page_token() -> None:
+    # a minimal fake: the mock's catalogue fits in the one page of 1000 the proxy asks for
+    pages = {
+        "": {
+            "models": [
+                {
+                    "name": "models/gemini-2.5-flash",
+                    "supportedGenerationMethods": ["generateContent"],
+                },
+                {
+                    "name": "models/text-embedding-004",
+                    "supportedGenerationMethods": ["embedContent"],
+                },
+            ],
+            "nextPageToken": "p2",
+        },
+        "p2": {
+            "models": [
+                {
+                    "name": "models/gemini-3-pro-preview",
+                    "supportedGenerationMethods": ["generateContent"],
+                }
+            ]
+        },
+    }
+
+    async def models(request: web.Request) -> web.Response:
+        return web.json_response(pages[request.query.get("pageToken", "")])
+
+    def paging() -> web.Application:
+        app = web.Application()
+        app.router.add_get("/v1beta/models", models)
+        return app
+
+    with serve(paging) as fake, serve(lambda: create_app(_settings(fake))) as url:
+        r = httpx.get(f"{url}/v1/models", headers={"Authorization": f"Bearer {CLIENT_KEY}"})
+    assert r.status_code == 200
+    assert [m["id"] for m in r.json()["data"]] == ["gemini-2.5-flash", "gemini-3-pro-preview"]
 
 
 def test_cors_preflight_and_exposed_headers(proxy: str) -> None:
@@ -978,8 +731,8 @@ def test_unknown_routes_are_json(proxy: str) -> None:
     assert r.headers["content-type"] == "application/json"
 
 
-def test_deno_profile_serves_routes_without_v1(fake_url: str) -> None:
-    settings = _settings(fake_url, profile="gemini-proxy-deno")
+def test_deno_profile_serves_routes_without_v1(mock: str) -> None:
+    settings = _settings(mock, profile="gemini-proxy-deno")
     with serve(lambda: create_app(settings)) as url:
         r = httpx.post(
             f"{url}/chat/completions",
@@ -994,10 +747,10 @@ def test_deno_profile_serves_routes_without_v1(fake_url: str) -> None:
 
 
 @pytest.mark.slow
-def test_module_prints_one_line_and_stops_on_sigterm(fake_url: str) -> None:
+def test_module_prints_one_line_and_stops_on_sigterm(mock: str) -> None:
     env = {
         **os.environ,
-        "GEMINI_BASE_URL": f"{fake_url}/v1beta",
+        "GEMINI_BASE_URL": f"{mock}/v1beta",
         "GEMINI_API_KEY": UPSTREAM_KEY,
         "PROXY_API_KEYS": f"other,{CLIENT_KEY}",
     }
