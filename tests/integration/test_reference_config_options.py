@@ -41,6 +41,8 @@ ANSWER = {
 }
 
 
+# Kept fake: the mock never signs a thought part (mockserver.plans signs only the last
+# answer part or the first functionCall), and every test here needs one.
 class Upstream:
     """Gemini ``generateContent``/``streamGenerateContent``: always :data:`ANSWER`."""
 
