@@ -72,16 +72,19 @@ def queue(mock: str, directive: str) -> None:
 
 
 def replay(mock: str, entry: dict[str, Any], key: str, directive: str | None = None) -> Any:
-    """What the mock answers (unary ``generateContent`` JSON) to the journaled ``entry``
+    """What the mock answers (unary JSON; a stream is asked as ``generateContent``) to
+    the journaled ``entry``
     sent again with credential ``key`` (marked, so :func:`generate_calls` skips it).
     The reply is a pure function of the request, so this is the exact Gemini answer the
     proxy translated. ``directive``: the one the entry got from the queue (an in-prompt
     directive replays by itself)."""
-    model = entry["path"].rsplit("/", 1)[1].split(":", 1)[0]
+    model, _, method = entry["path"].rsplit("/", 1)[1].partition(":")
+    if method == "streamGenerateContent":
+        method = "generateContent"
     headers = {"x-goog-api-key": key, REPLAY: "1"}
     if directive:
         headers["x-mock-scenario"] = directive
-    url = f"{mock}/v1beta/models/{model}:generateContent"
+    url = f"{mock}/v1beta/models/{model}:{method}"
     return httpx.post(url, json=entry["body"], headers=headers, timeout=30).json()
 
 

@@ -1,289 +1,60 @@
-"""The reference proxy's other endpoints, end to end over HTTP, against an inline fake.
+"""The reference proxy's other endpoints, end to end over HTTP, against the project's mock.
 
-The fake speaks Gemini v1beta (wire-formats.md A2, A5, A6: text, ``candidateCount``,
-image parts, TTS PCM, Imagen ``:predict``, ``:batchEmbedContents``), Code Assist
-``v1internal`` with an OAuth token endpoint (A7), serves an image on 127.0.0.1 and an
-echoing WebSocket, and journals every request so tests check what the proxy sent.
-Credentials named ``k-429``, ``k-daily``, ``k-bad`` and ``k-503`` make it fail the way
-Google does. Servers run on free 127.0.0.1 ports; nothing sleeps to synchronise.
+The mock (``mockserver``, in process via ``tests/mock_upstream.py``) speaks Gemini v1beta
+(wire-formats.md A2, A5, A6: text, ``candidateCount``, image parts, TTS PCM, Imagen
+``:predict``, ``:batchEmbedContents``, structured output for ``responseJsonSchema``),
+serves fixture images on 127.0.0.1 (``/_mock/image.png``) and the Live API WebSocket,
+and journals every request, so tests check what the proxy sent and compare its output
+with what the mock answered (:func:`tests.mock_upstream.replay`). Two tests keep a
+minimal fake where the mock cannot play the part (said where). Servers run on free
+127.0.0.1 ports; nothing sleeps to synchronise.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
-import struct
 import wave
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs
 
+import aiohttp
 import httpx
 import openai
 import pytest
 import soundfile
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
+from mockserver.settings import Settings as MockSettings
 from reference_impl.app import create_app
 from reference_impl.settings import Settings
+from tests.mock_upstream import clear, fingerprint, generate_calls, journal, mock_upstream, replay
 from tests.servers import serve
 
 KEY = "k-good"
 CLIENT = "client-key"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
-PCM = struct.pack("<8h", 0, 1000, 2000, 1000, 0, -1000, -2000, -1000)
-
-
-def rpc(code: int, status: str, message: str, details: list[Any] | None = None) -> web.Response:
-    error: dict[str, Any] = {"code": code, "message": message, "status": status}
-    if details:
-        error["details"] = details
-    return web.json_response({"error": error}, status=code)
-
-
-def quota_error(daily: bool) -> web.Response:
-    quota_id = "GenerateRequestsPerDayPerProjectPerModel" if daily else "PerMinute"
-    details: list[Any] = [
-        {
-            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-            "violations": [{"quotaId": quota_id}],
-        }
-    ]
-    if not daily:
-        details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "30s"})
-    return rpc(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota.", details)
-
-
-class Fake:
-    """Gemini v1beta + Code Assist + OAuth + a loopback image + an echo WebSocket."""
-
-    __test__ = False
-
-    def __init__(self) -> None:
-        self.journal: list[dict[str, Any]] = []
-        self.honour_n = True
-        self.tokens_issued = 0
-        self.revoked: set[str] = set()
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/v1beta/models", self.models)
-        app.router.add_route("*", "/v1beta/models/{call}", self.call)
-        app.router.add_post("/v1internal:{method}", self.code_assist)
-        app.router.add_post("/oauth2/token", self.oauth)
-        app.router.add_get("/img.png", self.image)
-        app.router.add_get("/img.bin", self.image)
-        app.router.add_get("/ws-echo", self.echo)
-        return app
-
-    def record(self, request: web.Request, body: Any, **extra: Any) -> None:
-        self.journal.append(
-            {"path": request.path_qs, "headers": dict(request.headers), "body": body, **extra}
-        )
-
-    def calls(self, fragment: str) -> list[dict[str, Any]]:
-        return [e for e in self.journal if fragment in e["path"]]
-
-    async def models(self, request: web.Request) -> web.Response:
-        self.record(request, None)
-        names = [
-            ("gemini-2.5-flash", ["generateContent"]),
-            ("gemini-2.5-flash-image", ["generateContent"]),
-            ("imagen-4.0-generate-001", ["predict"]),
-            ("gemini-2.5-flash-preview-tts", ["generateContent"]),
-            ("text-embedding-004", ["embedContent"]),
-        ]
-        return web.json_response(
-            {
-                "models": [
-                    {
-                        "name": f"models/{n}",
-                        "displayName": n.upper(),
-                        "supportedGenerationMethods": m,
-                    }
-                    for n, m in names
-                ]
-            }
-        )
-
-    async def image(self, request: web.Request) -> web.Response:
-        ctype = "image/png" if request.path.endswith(".png") else "application/octet-stream"
-        return web.Response(body=PNG, content_type=ctype)
-
-    async def echo(self, request: web.Request) -> web.WebSocketResponse:
-        self.record(request, None)
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for msg in ws:
-            if msg.type == WSMsgType.TEXT:
-                await ws.send_str(f"echo:{msg.data}")
-        return ws
-
-    def answer(self, model: str, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        if method == "predict":
-            n = body["parameters"].get("sampleCount", 4)
-            png = base64.b64encode(PNG).decode()
-            return {"predictions": [{"bytesBase64Encoded": png, "mimeType": "image/png"}] * n}
-        if method == "batchEmbedContents":
-            out = []
-            for i, req in enumerate(body["requests"]):
-                dims = req.get("outputDimensionality", 4)
-                out.append({"values": [0.5, -0.25, 1.0 + i, 2.0][:dims] + [0.0] * max(0, dims - 4)})
-            return {"embeddings": out}
-        config = body.get("generationConfig", {})
-        if "tts" in model:
-            part = {
-                "inlineData": {
-                    "mimeType": "audio/L16;codec=pcm;rate=24000",
-                    "data": base64.b64encode(PCM).decode(),
-                }
-            }
-            return {"candidates": [{"content": {"parts": [part]}, "finishReason": "STOP"}]}
-        parts: list[dict[str, Any]] = []
-        if "image" in model:
-            parts = [
-                {"text": "Here is your image."},
-                {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(PNG).decode()}},
-            ]
-        elif "analysis" in json.dumps(config.get("responseJsonSchema", {})):
-            parts = [
-                {
-                    "text": json.dumps(
-                        {
-                            "analysis": "A login form.",
-                            "components": ["header", "form"],
-                            "suggestions": ["more contrast"],
-                        }
-                    )
-                }
-            ]
-        elif "tables" in json.dumps(config.get("responseJsonSchema", {})):
-            parts = [{"text": '{"tables": [{"title": "T", "rows": [["a", "b"], [1, 2]]}]}'}]
-        else:
-            parts = [{"text": "Hello from Gemini"}]
-        n = config.get("candidateCount", 1) if self.honour_n else 1
-        return {
-            "candidates": [
-                {"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": i}
-                for i in range(n)
-            ],
-            "usageMetadata": {
-                "promptTokenCount": 5,
-                "candidatesTokenCount": 3 * n,
-                "totalTokenCount": 5 + 3 * n,
-            },
-            "responseId": "resp-1",
-        }
-
-    async def call(self, request: web.Request) -> web.StreamResponse:
-        model, _, method = request.match_info["call"].partition(":")
-        raw = await request.read()
-        body = json.loads(raw) if raw else None
-        key = request.headers.get("x-goog-api-key")
-        self.record(request, body, key=key, model=model, method=method)
-        if key == "k-429":
-            return quota_error(daily=False)
-        if key == "k-daily":
-            return quota_error(daily=True)
-        if key == "k-503":
-            return rpc(503, "UNAVAILABLE", "The model is overloaded.")
-        if key not in (KEY, "k-other"):
-            return rpc(
-                400,
-                "INVALID_ARGUMENT",
-                "API key not valid.",
-                [
-                    {
-                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                        "reason": "API_KEY_INVALID",
-                    }
-                ],
-            )
-        if request.method == "GET":
-            return web.json_response({"name": f"models/{model}"})
-        if model == "gemini-bad":
-            return rpc(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
-        answer = self.answer(model, method.partition("?")[0], body or {})
-        if method.startswith("streamGenerateContent"):
-            return await self.stream(request, answer)
-        return web.json_response(answer)
-
-    async def stream(self, request: web.Request, answer: dict[str, Any]) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await resp.prepare(request)
-        for cand in answer["candidates"]:
-            event = {**answer, "candidates": [cand]}
-            await resp.write(b"data: " + json.dumps(event).encode() + b"\r\n\r\n")
-        await resp.write_eof()
-        return resp
-
-    async def oauth(self, request: web.Request) -> web.Response:
-        form = parse_qs((await request.read()).decode())
-        self.record(request, form)
-        if form.get("refresh_token") != ["rt-good"] or form.get("grant_type") != ["refresh_token"]:
-            return web.json_response({"error": "invalid_grant"}, status=400)
-        self.tokens_issued += 1
-        return web.json_response(
-            {"access_token": f"at-{self.tokens_issued}", "expires_in": 3599, "token_type": "Bearer"}
-        )
-
-    async def code_assist(self, request: web.Request) -> web.StreamResponse:
-        method = request.match_info["method"]
-        body = json.loads(await request.read() or b"{}")
-        self.record(request, body, method=method)
-        auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer at-") or auth[7:] in self.revoked:
-            return rpc(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
-        if method == "loadCodeAssist":
-            return web.json_response({"cloudaicompanionProject": "proj-found"})
-        if method == "retrieveUserQuota":
-            return web.json_response(
-                {
-                    "buckets": [
-                        {
-                            "modelId": "gemini-2.5-pro",
-                            "remainingFraction": 0.85,
-                            "resetTime": "2024-12-16T12:00:00Z",
-                            "tokenType": "REQUESTS",
-                        }
-                    ]
-                }
-            )
-        answer = self.answer(body["model"], "generateContent", body["request"])
-        wrapped = {"response": answer, "traceId": "trace-1"}
-        if method.startswith("streamGenerateContent"):
-            resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-            await resp.prepare(request)
-            await resp.write(b"data: " + json.dumps(wrapped).encode() + b"\r\n\r\n")
-            await resp.write_eof()
-            return resp
-        return web.json_response(wrapped)
-
+LIVE = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
 
 # --------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="module")
-def fake() -> Fake:
-    return Fake()
-
-
-@pytest.fixture(scope="module")
-def fake_url(fake: Fake) -> Iterator[str]:
-    with serve(fake.app) as url:
+def mock() -> Iterator[str]:
+    with mock_upstream(MockSettings(api_keys=frozenset({KEY}))) as url:
         yield url
 
 
 @pytest.fixture(autouse=True)
-def _reset(fake: Fake) -> None:
-    fake.journal.clear()
-    fake.honour_n = True
+def _clear(mock: str) -> None:
+    clear(mock)
 
 
-def settings(fake_url: str, **kw: Any) -> Settings:
+def settings(mock: str, **kw: Any) -> Settings:
     base: dict[str, Any] = {
-        "upstream_url": f"{fake_url}/v1beta",
+        "upstream_url": f"{mock}/v1beta",
         "upstream_keys": (KEY,),
         "api_keys": frozenset({CLIENT}),
         "retry_backoff_s": 0.0,
@@ -293,8 +64,8 @@ def settings(fake_url: str, **kw: Any) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def core(fake_url: str) -> Iterator[str]:
-    with serve(lambda: create_app(settings(fake_url))) as url:
+def core(mock: str) -> Iterator[str]:
+    with serve(lambda: create_app(settings(mock))) as url:
         yield url
 
 
@@ -316,30 +87,110 @@ def sse_chunks(raw: bytes) -> list[dict[str, Any]]:
     return [json.loads(d) for d in data[:-1]]
 
 
+def gemini(mock: str, fragment: str = ":generateContent") -> dict[str, Any]:
+    """The mock's exact unary reply to the last journaled call matching ``fragment``."""
+    reply: dict[str, Any] = replay(mock, generate_calls(mock, fragment)[-1], KEY)
+    return reply
+
+
+def inline_data(reply: dict[str, Any]) -> list[bytes]:
+    """The decoded ``inlineData`` of candidate 0 of a Gemini reply."""
+    parts = reply["candidates"][0]["content"]["parts"]
+    return [base64.b64decode(p["inlineData"]["data"]) for p in parts if "inlineData" in p]
+
+
+class OneCandidate:
+    """A Gemini that ignores ``candidateCount``: the mock always honours it, so the
+    proxy's top-up requests need this minimal fake."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1beta/models/{call}", self.call)
+        return app
+
+    async def call(self, request: web.Request) -> web.StreamResponse:
+        self.bodies.append(await request.json())
+        answer = {
+            "candidates": [
+                {
+                    "content": {"role": "model", "parts": [{"text": "Hello from Gemini"}]},
+                    "finishReason": "STOP",
+                    "index": 0,
+                }
+            ],
+            "usageMetadata": {
+                "promptTokenCount": 5,
+                "candidatesTokenCount": 3,
+                "totalTokenCount": 8,
+            },
+        }
+        if "streamGenerateContent" not in request.match_info["call"]:
+            return web.json_response(answer)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await resp.write(b"data: " + json.dumps(answer).encode() + b"\r\n\r\n")
+        await resp.write_eof()
+        return resp
+
+
+@pytest.fixture(scope="module")
+def one_candidate() -> Iterator[tuple[OneCandidate, str]]:
+    fake = OneCandidate()
+    with (
+        serve(fake.app) as fake_url,
+        serve(lambda: create_app(settings(fake_url))) as url,
+    ):
+        yield fake, url
+
+
 # --------------------------------------------------------------------------- chat: n, media
 
 
-@pytest.mark.parametrize("honour", [True, False])
-def test_n_choices_unary(http: httpx.Client, fake: Fake, honour: bool) -> None:
-    fake.honour_n = honour
+def test_n_choices_unary(http: httpx.Client, mock: str) -> None:
     r = http.post("/v1/chat/completions", json=chat(n=3))
     assert r.status_code == 200, r.text
     body = r.json()
     assert [c["index"] for c in body["choices"]] == [0, 1, 2]
+    [call] = generate_calls(mock, ":generateContent")  # no top-up: the mock honours it
+    assert call["body"]["generationConfig"]["candidateCount"] == 3
+    assert [c["message"]["content"] for c in body["choices"]] == call["response"]["texts"]
+    usage = gemini(mock)["usageMetadata"]
+    assert body["usage"]["completion_tokens"] == usage["candidatesTokenCount"]
+    assert body["usage"]["prompt_tokens"] == usage["promptTokenCount"]
+
+
+def test_n_choices_unary_tops_up_when_upstream_ignores_n(
+    one_candidate: tuple[OneCandidate, str],
+) -> None:
+    fake, url = one_candidate
+    fake.bodies.clear()
+    r = httpx.post(
+        f"{url}/v1/chat/completions", json=chat(n=3), headers={"Authorization": f"Bearer {CLIENT}"}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [c["index"] for c in body["choices"]] == [0, 1, 2]
     assert all(c["message"]["content"] == "Hello from Gemini" for c in body["choices"])
-    generate = fake.calls(":generateContent")
-    assert generate[0]["body"]["generationConfig"]["candidateCount"] == 3
-    assert len(generate) == (1 if honour else 3)  # top-up requests only when needed
+    assert fake.bodies[0]["generationConfig"]["candidateCount"] == 3
+    assert len(fake.bodies) == 3  # top-up requests only when needed
     assert body["usage"]["completion_tokens"] == 9
     assert body["usage"]["prompt_tokens"] == 5
 
 
 @pytest.mark.parametrize("honour", [True, False])
-def test_n_choices_stream(http: httpx.Client, fake: Fake, honour: bool) -> None:
-    fake.honour_n = honour
-    r = http.post(
-        "/v1/chat/completions",
+def test_n_choices_stream(
+    http: httpx.Client, mock: str, one_candidate: tuple[OneCandidate, str], honour: bool
+) -> None:
+    url = str(http.base_url).rstrip("/") if honour else one_candidate[1]
+    r = httpx.post(
+        f"{url}/v1/chat/completions",
         json=chat(n=2, stream=True, stream_options={"include_usage": True}),
+        headers={"Authorization": f"Bearer {CLIENT}"},
     )
     assert r.status_code == 200
     got = sse_chunks(r.content)
@@ -353,71 +204,108 @@ def test_n_choices_stream(http: httpx.Client, fake: Fake, honour: bool) -> None:
         assert [c["finish_reason"] for c in choices].count("stop") == 1
     assert len({c["id"] for c in got}) == 1
     assert got[-1]["choices"] == []
-    assert got[-1]["usage"]["completion_tokens"] == 6
+    if honour:
+        texts = generate_calls(mock, ":streamGenerateContent")[-1]["response"]["texts"]
+        for i, choices in by_index.items():
+            assert "".join(c["delta"].get("content", "") for c in choices) == texts[i]
+        usage = gemini(mock, ":streamGenerateContent")["usageMetadata"]
+        assert got[-1]["usage"]["completion_tokens"] == usage["candidatesTokenCount"]
+    else:
+        assert got[-1]["usage"]["completion_tokens"] == 6
 
 
-def test_openai_client_gets_n_choices(core: str, fake: Fake) -> None:
-    fake.honour_n = False
-    with openai.OpenAI(base_url=f"{core}/v1", api_key=CLIENT, max_retries=0) as client:
+def test_openai_client_gets_n_choices(one_candidate: tuple[OneCandidate, str]) -> None:
+    url = one_candidate[1]
+    with openai.OpenAI(base_url=f"{url}/v1", api_key=CLIENT, max_retries=0) as client:
         out = client.chat.completions.create(
             model="gemini-2.5-flash", messages=[{"role": "user", "content": "Hi"}], n=2
         )
     assert [c.index for c in out.choices] == [0, 1]
 
 
-@pytest.mark.parametrize(("path", "mime"), [("/img.png", "image/png"), ("/img.bin", "image/png")])
+def octet_stream_png() -> web.Application:
+    """The mock's fixture images carry their real type; a PNG served as
+    ``application/octet-stream`` (so the proxy must sniff it) needs this minimal fake."""
+
+    async def image(request: web.Request) -> web.Response:
+        return web.Response(body=PNG, content_type="application/octet-stream")
+
+    app = web.Application()
+    app.router.add_get("/img.bin", image)
+    return app
+
+
+@pytest.mark.parametrize("served_as", ["image/png", "application/octet-stream"])
 def test_loopback_image_url_is_fetched_and_inlined(
-    http: httpx.Client, fake: Fake, fake_url: str, path: str, mime: str
+    http: httpx.Client, mock: str, served_as: str
 ) -> None:
-    content = [
-        {"type": "text", "text": "What is this?"},
-        {"type": "image_url", "image_url": {"url": f"{fake_url}{path}"}},
-        {"type": "image_url", "image_url": {"url": "https://example.com/cat.webp"}},
-        {"type": "image_url", "image_url": {"url": "data:image/gif;base64,R0lGOD"}},
-        {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
-    ]
-    r = http.post("/v1/chat/completions", json=chat(content))
+    with serve(octet_stream_png) as fake_url:
+        if served_as == "image/png":
+            url = f"{mock}/_mock/image.png"
+            image = httpx.get(url).content
+            clear(mock)  # only the proxy's fetch is journaled below
+        else:
+            url, image = f"{fake_url}/img.bin", PNG
+        r = http.post("/v1/chat/completions", json=chat(image_content(url)))
     assert r.status_code == 200, r.text
-    parts = fake.calls(":generateContent")[-1]["body"]["contents"][0]["parts"]
-    assert parts[1] == {"inlineData": {"mimeType": mime, "data": base64.b64encode(PNG).decode()}}
+    fetched = [e for e in journal(mock) if e["path"] == "/_mock/image.png"]
+    assert len(fetched) == (1 if served_as == "image/png" else 0)
+    parts = generate_calls(mock, ":generateContent")[-1]["body"]["contents"][0]["parts"]
+    mime = "image/png"
+    assert parts[1] == {"inlineData": {"mimeType": mime, "data": base64.b64encode(image).decode()}}
     assert parts[2] == {
         "fileData": {"mimeType": "image/webp", "fileUri": "https://example.com/cat.webp"}
     }
     assert parts[3] == {"inlineData": {"mimeType": "image/gif", "data": "R0lGOD"}}
     assert parts[4] == {"inlineData": {"mimeType": "audio/wav", "data": "UklGRg=="}}
-    assert not fake.calls("example.com")
+    assert all("example.com" not in json.dumps(e["headers"]) for e in journal(mock))
 
 
-def test_unreachable_loopback_image_is_a_400(http: httpx.Client, fake_url: str) -> None:
-    content = [{"type": "image_url", "image_url": {"url": f"{fake_url}/missing.png"}}]
+def image_content(url: str) -> list[dict[str, Any]]:
+    return [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": url}},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.webp"}},
+        {"type": "image_url", "image_url": {"url": "data:image/gif;base64,R0lGOD"}},
+        {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+    ]
+
+
+def test_unreachable_loopback_image_is_a_400(http: httpx.Client, mock: str) -> None:
+    content = [{"type": "image_url", "image_url": {"url": f"{mock}/_mock/missing.png"}}]
     r = http.post("/v1/chat/completions", json=chat(content))
     assert r.status_code == 400
     assert "HTTP 404" in r.json()["error"]["message"]
 
 
-def test_image_model_answer_becomes_a_served_image(http: httpx.Client) -> None:
+def test_image_model_answer_becomes_a_served_image(http: httpx.Client, mock: str) -> None:
     r = http.post("/v1/chat/completions", json=chat(model="gemini-2.5-flash-image"))
     assert r.status_code == 200
     content = r.json()["choices"][0]["message"]["content"]
-    assert content.startswith("Here is your image.![image](http://127.0.0.1:")
+    reply = gemini(mock)
+    [png] = inline_data(reply)
+    text = "".join(p.get("text", "") for p in reply["candidates"][0]["content"]["parts"])
+    assert content.startswith(f"{text}![image](http://127.0.0.1:")
     url = content.split("](", 1)[1].rstrip(")")
     img = httpx.get(url)  # served without a key (002: the markdown link is shown as is)
     assert img.status_code == 200
     assert img.headers["content-type"] == "image/png"
-    assert img.content == PNG
+    assert img.content == png
     assert httpx.get(url.rsplit("/", 1)[0] + "/../../etc/passwd").status_code == 404
 
 
 # --------------------------------------------------------------------------- embeddings
 
 
-def test_embeddings_dimensions_and_base64(core: str, fake: Fake) -> None:
+def test_embeddings_dimensions_and_base64(core: str, mock: str) -> None:
     with openai.OpenAI(base_url=f"{core}/v1", api_key=CLIENT, max_retries=0) as client:
         out = client.embeddings.create(
             model="text-embedding-004", input=["a", "bb"], dimensions=3
         )  # the SDK asks for base64 and decodes little-endian float32 (B4)
-    assert [d.embedding for d in out.data] == [[0.5, -0.25, 1.0], [0.5, -0.25, 2.0]]
-    [call] = fake.calls(":batchEmbedContents")
+    [call] = generate_calls(mock, ":batchEmbedContents")
+    sent = [e["values"] for e in gemini(mock, ":batchEmbedContents")["embeddings"]]
+    assert [len(v) for v in sent] == [3, 3]
+    assert [d.embedding for d in out.data] == [pytest.approx(v, rel=1e-6) for v in sent]
     assert call["body"]["requests"][0] == {
         "model": "models/text-embedding-004",
         "content": {"parts": [{"text": "a"}]},
@@ -426,9 +314,10 @@ def test_embeddings_dimensions_and_base64(core: str, fake: Fake) -> None:
     assert call["body"]["requests"][1]["content"] == {"parts": [{"text": "bb"}]}
 
 
-def test_embeddings_float_and_bad_input(http: httpx.Client) -> None:
+def test_embeddings_float_and_bad_input(http: httpx.Client, mock: str) -> None:
     r = http.post("/v1/embeddings", json={"model": "text-embedding-004", "input": "x"})
-    assert r.json()["data"][0]["embedding"] == [0.5, -0.25, 1.0, 2.0]
+    [sent] = gemini(mock, "text-embedding-004:")["embeddings"]
+    assert r.json()["data"][0]["embedding"] == sent["values"]
     assert r.json()["usage"] == {"prompt_tokens": 1, "total_tokens": 1}
     for bad, param in (
         ({"input": [1, 2]}, "input[0]"),
@@ -444,24 +333,26 @@ def test_embeddings_float_and_bad_input(http: httpx.Client) -> None:
 # --------------------------------------------------------------------------- images
 
 
-def test_openai_images_b64_and_url(core: str, http: httpx.Client, fake: Fake) -> None:
+def test_openai_images_b64_and_url(core: str, http: httpx.Client, mock: str) -> None:
     with openai.OpenAI(base_url=f"{core}/v1", api_key=CLIENT, max_retries=0) as client:
         out = client.images.generate(
             prompt="a cat", n=2, response_format="b64_json", size="1792x1024"
         )
-    assert [base64.b64decode(d.b64_json or "") for d in out.data] == [PNG, PNG]
-    calls = fake.calls("gemini-2.5-flash-image:generateContent")
+    calls = generate_calls(mock, "gemini-2.5-flash-image:generateContent")
     assert len(calls) == 2
+    pngs = [inline_data(replay(mock, c, KEY))[0] for c in calls]
+    assert all(p.startswith(b"\x89PNG") for p in pngs)
+    assert [base64.b64decode(d.b64_json or "") for d in out.data] == pngs
     assert calls[0]["body"]["generationConfig"] == {
         "responseModalities": ["TEXT", "IMAGE"],
         "imageConfig": {"aspectRatio": "16:9"},
     }
     r = http.post("/v1/images/generations", json={"prompt": "a cat"})
     url = r.json()["data"][0]["url"]
-    assert httpx.get(url).content == PNG
+    assert httpx.get(url).content == inline_data(gemini(mock))[0]
 
 
-def test_imagen_uses_predict(http: httpx.Client, fake: Fake) -> None:
+def test_imagen_uses_predict(http: httpx.Client, mock: str) -> None:
     r = http.post(
         "/v1/images/generations",
         json={
@@ -471,17 +362,19 @@ def test_imagen_uses_predict(http: httpx.Client, fake: Fake) -> None:
             "response_format": "b64_json",
         },
     )
-    assert len(r.json()["data"]) == 3
-    [call] = fake.calls(":predict")
+    [call] = generate_calls(mock, ":predict")
     assert call["body"] == {"instances": [{"prompt": "a cat"}], "parameters": {"sampleCount": 3}}
+    sent = [p["bytesBase64Encoded"] for p in replay(mock, call, KEY)["predictions"]]
+    assert len(sent) == 3
+    assert [d["b64_json"] for d in r.json()["data"]] == sent
 
 
-def test_reverse_image_routes(http: httpx.Client, fake: Fake) -> None:
+def test_reverse_image_routes(http: httpx.Client, mock: str) -> None:
     r = http.post("/v1/generate-images", json={"prompt": "p", "count": 2})
-    assert r.json() == {
-        "images": [base64.b64encode(PNG).decode()] * 2,
-        "model": "gemini-2.5-flash-image",
-    }
+    calls = generate_calls(mock, "gemini-2.5-flash-image:generateContent")
+    sent = [base64.b64encode(inline_data(replay(mock, c, KEY))[0]).decode() for c in calls]
+    assert len(sent) == 2
+    assert r.json() == {"images": sent, "model": "gemini-2.5-flash-image"}
     r = http.post(
         "/v1/images/edit",
         json={
@@ -492,8 +385,8 @@ def test_reverse_image_routes(http: httpx.Client, fake: Fake) -> None:
     )
     assert r.status_code == 200
     assert r.json()["images"][0].startswith("http://127.0.0.1:")
-    sent = fake.calls(":generateContent")[-1]["body"]["contents"][0]["parts"]
-    assert sent[1] == {
+    parts = generate_calls(mock, ":generateContent")[-1]["body"]["contents"][0]["parts"]
+    assert parts[1] == {
         "inlineData": {"mimeType": "image/png", "data": base64.b64encode(PNG).decode()}
     }
     assert http.post("/v1/images/edit", json={"prompt": "x"}).json()["error"]["param"] == "image"
@@ -540,7 +433,7 @@ def test_batch_images(http: httpx.Client) -> None:
         ("pcm", "audio/pcm"),
     ],
 )
-def test_speech(http: httpx.Client, fake: Fake, fmt: str | None, ctype: str) -> None:
+def test_speech(http: httpx.Client, mock: str, fmt: str | None, ctype: str) -> None:
     body: dict[str, Any] = {"model": "tts-1", "input": "Hello world", "voice": "nova"}
     if fmt:
         body["response_format"] = fmt
@@ -549,16 +442,22 @@ def test_speech(http: httpx.Client, fake: Fake, fmt: str | None, ctype: str) -> 
     assert r.headers["content-type"] == ctype
     ext = fmt or "mp3"
     assert r.headers["content-disposition"] == f'attachment; filename="speech.{ext}"'
+    [call] = generate_calls(mock, "tts:generateContent")
+    reply = replay(mock, call, KEY)
+    assert reply["candidates"][0]["content"]["parts"][0]["inlineData"]["mimeType"] == (
+        "audio/L16;codec=pcm;rate=24000"
+    )
+    [pcm] = inline_data(reply)
+    assert pcm
     if fmt == "pcm":
-        assert r.content == PCM
+        assert r.content == pcm
     elif fmt == "wav":
         with wave.open(io.BytesIO(r.content)) as w:
             assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 24000)
-            assert w.readframes(100) == PCM
+            assert w.readframes(w.getnframes()) == pcm
     else:
         info = soundfile.info(io.BytesIO(r.content))
         assert (info.samplerate, info.channels) == (24000, 1)
-    [call] = fake.calls("tts:generateContent")
     assert call["body"]["generationConfig"] == {
         "responseModalities": ["AUDIO"],
         "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}},
@@ -610,27 +509,37 @@ def pdf(text: str, title: str) -> bytes:
     return bytes(out)
 
 
-def test_generate(http: httpx.Client, fake: Fake) -> None:
+def test_generate(http: httpx.Client, mock: str) -> None:
     r = http.post("/v1/generate", json={"prompt": "What is 2+2?"})
-    assert r.json() == {"text": "Hello from Gemini", "model": "gemini-2.5-flash"}
+    text = generate_calls(mock, ":generateContent")[-1]["response"]["text"]
+    assert text
+    assert r.json() == {"text": text, "model": "gemini-2.5-flash"}
     assert http.post("/v1/generate", json={"model": "x"}).json()["error"]["param"] == "prompt"
 
 
-def test_documents(http: httpx.Client, fake: Fake) -> None:
+def test_documents(http: httpx.Client, mock: str) -> None:
     doc = pdf("Hello PDF", "Quarterly report")
     files = {"file": ("doc.pdf", doc, "application/pdf")}
     r = http.post(
         "/v1/documents/analyze", files=files, data={"prompt": "Summarize", "detail_level": "high"}
     )
     assert r.status_code == 200, r.text
-    assert r.json() == {"analysis": "Hello from Gemini", "pages": 1, "model": "gemini-2.5-flash"}
-    parts = fake.calls(":generateContent")[-1]["body"]["contents"][0]["parts"]
+    call = generate_calls(mock, ":generateContent")[-1]
+    analysis = call["response"]["text"]
+    assert r.json() == {"analysis": analysis, "pages": 1, "model": "gemini-2.5-flash"}
+    parts = call["body"]["contents"][0]["parts"]
     assert parts[0]["inlineData"]["mimeType"] == "application/pdf"
     assert base64.b64decode(parts[0]["inlineData"]["data"]) == doc
     r = http.post("/v1/documents/extract", files=files, data={"extract_type": "all"})
+    call = generate_calls(mock, ":generateContent")[-1]
+    assert "tables" in json.dumps(call["body"]["generationConfig"]["responseJsonSchema"])
+    tables = json.loads(call["response"]["text"])["tables"]  # the mock fills the schema
     assert r.json() == {
         "text": "Hello PDF",
-        "tables": [{"title": "T", "rows": [["a", "b"], ["1", "2"]]}],
+        "tables": [
+            {"title": t["title"], "rows": [[str(cell) for cell in row] for row in t["rows"]]}
+            for t in tables
+        ],
         "metadata": {"pages": 1, "title": "Quarterly report"},
     }
     bad = http.post(
@@ -645,18 +554,21 @@ def test_documents(http: httpx.Client, fake: Fake) -> None:
     )
 
 
-def test_design(http: httpx.Client) -> None:
+def test_design(http: httpx.Client, mock: str) -> None:
     files = {"file": ("ui.png", PNG, "image/png")}
     r = http.post("/v1/design/analyze", files=files, data={"prompt": "layout"})
+    call = generate_calls(mock, ":generateContent")[-1]
+    assert "analysis" in json.dumps(call["body"]["generationConfig"]["responseJsonSchema"])
+    design = json.loads(call["response"]["text"])  # the mock fills the schema
     assert r.json() == {
-        "analysis": "A login form.",
-        "components": ["header", "form"],
-        "suggestions": ["more contrast"],
+        "analysis": design["analysis"],
+        "components": design["components"],
+        "suggestions": design["suggestions"],
         "model": "gemini-2.5-flash",
     }
     r = http.post("/v1/design/to-code", files=files, data={"framework": "vue"})
     assert r.json() == {
-        "code": "Hello from Gemini",
+        "code": generate_calls(mock, ":generateContent")[-1]["response"]["text"],
         "framework": "vue",
         "style_library": "tailwind",
     }
@@ -667,16 +579,18 @@ def test_design(http: httpx.Client) -> None:
 # --------------------------------------------------------------------------- native, info
 
 
-def test_gemini_native_passthrough(core: str, fake: Fake) -> None:
+def test_gemini_native_passthrough(core: str, mock: str) -> None:
     body = {"contents": [{"role": "user", "parts": [{"text": "Hello, Gemini!"}]}]}
     r = httpx.post(
         f"{core}/gemini/v1beta/models/gemini-2.5-flash:generateContent?key={CLIENT}", json=body
     )
     assert r.status_code == 200
-    assert r.json()["candidates"][0]["content"]["parts"] == [{"text": "Hello from Gemini"}]
-    call = fake.calls(":generateContent")[-1]
-    assert call["key"] == KEY  # the proxy's credential, never the client's
-    assert "key=" not in call["path"]
+    call = generate_calls(mock, ":generateContent")[-1]
+    assert r.json() == gemini(mock)
+    assert call["credentials"] == [  # the proxy's credential, never the client's
+        {"where": "header:x-goog-api-key", "sha256": fingerprint(KEY)}
+    ]
+    assert "key" not in call["query"]
     assert httpx.get(f"{core}/gemini/v1beta/models", headers={"x-goog-api-key": CLIENT}).json()[
         "models"
     ]
@@ -685,16 +599,21 @@ def test_gemini_native_passthrough(core: str, fake: Fake) -> None:
     assert denied.json()["error"]["status"] == "UNAUTHENTICATED"
 
 
-def test_api_models_cookies_root_and_debug(http: httpx.Client) -> None:
+def test_api_models_cookies_root_and_debug(http: httpx.Client, mock: str) -> None:
     body = http.get("/api/models").json()
-    assert body["categories"]["text"] == ["gemini-2.5-flash"]
-    assert body["categories"]["image"] == ["gemini-2.5-flash-image", "imagen-4.0-generate-001"]
+    catalogue = httpx.get(
+        f"{mock}/v1beta/models", params={"pageSize": 1000}, headers={"x-goog-api-key": KEY}
+    ).json()["models"]
+    first = catalogue[0]
+    assert "gemini-2.5-flash" in body["categories"]["text"]
+    assert "gemini-2.5-flash-image" in body["categories"]["image"]
+    assert "gemini-2.5-flash-image" not in body["categories"]["text"]
     assert body["categories"]["tts"] == ["tts-1", "tts-1-hd"]
     assert body["models"][0] == {
-        "id": "gemini-2.5-flash",
-        "name": "GEMINI-2.5-FLASH",
+        "id": first["name"].removeprefix("models/"),
+        "name": first["displayName"],
         "type": "text",
-        "description": "",
+        "description": first.get("description", ""),
     }
     cookies = http.get("/api/cookies/status").json()
     assert cookies["valid"] is True
@@ -710,44 +629,44 @@ def test_api_models_cookies_root_and_debug(http: httpx.Client) -> None:
     assert test["tests"]["chat"]["ok"] is True
 
 
-def test_websocket_relays_to_the_upstream(fake: Fake, fake_url: str) -> None:
-    s = settings(fake_url, ws_upstream_url=f"{fake_url.replace('http', 'ws')}/ws-echo")
+def test_websocket_relays_to_the_upstream(mock: str) -> None:
+    s = settings(mock, ws_upstream_url=f"{mock.replace('http', 'ws')}{LIVE}")
     with serve(lambda: create_app(s)) as url:
 
         async def talk() -> tuple[str, int | None]:
-            import aiohttp
-
             async with (
                 aiohttp.ClientSession() as session,
                 session.ws_connect(f"{url}/ws?key={CLIENT}") as ws,
             ):
-                await ws.send_str("hi")
+                await ws.send_str('{"setup": {"model": "models/gemini-2.0-flash-live-001"}}')
                 msg = await ws.receive()
                 await ws.close()
                 return msg.data, ws.close_code
 
-        import asyncio
-
         data, _ = asyncio.run(talk())
-    assert data == "echo:hi"
-    assert "key=k-good" in fake.calls("/ws-echo")[0]["path"]
+    assert json.loads(data) == {"setupComplete": {}}
+    [frame] = [e for e in journal(mock) if e["method"] == "WS"]
+    assert frame["path"] == LIVE
+    assert frame["body"] == {"setup": {"model": "models/gemini-2.0-flash-live-001"}}
+    assert frame["credentials"] == [{"where": "query:key", "sha256": fingerprint(KEY)}]
 
 
-def test_websocket_without_upstream_closes_clearly(core: str) -> None:
-    import asyncio
+def test_websocket_without_upstream_closes_clearly(mock: str) -> None:
+    # the upstream's host has no Live API WebSocket at this path (the mock's is LIVE): 1014
+    s = settings(mock, ws_upstream_url=f"{mock.replace('http', 'ws')}/ws/nothing-here")
+    with serve(lambda: create_app(s)) as url:
 
-    import aiohttp
+        async def talk() -> tuple[int | None, str]:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(
+                    f"{url}/ws", headers={"Authorization": f"Bearer {CLIENT}"}
+                ) as ws,
+            ):
+                msg = await ws.receive()
+                return ws.close_code, str(msg.extra)
 
-    async def talk() -> tuple[int | None, str]:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.ws_connect(f"{core}/ws", headers={"Authorization": f"Bearer {CLIENT}"}) as ws,
-        ):
-            msg = await ws.receive()
-            return ws.close_code, str(msg.extra)
-
-    code, reason = asyncio.run(talk())
-    # the upstream's host has no Live API WebSocket (the fake serves none): 1014
+        code, reason = asyncio.run(talk())
     assert code == 1014
     assert "the upstream WebSocket is unreachable" in reason
 
