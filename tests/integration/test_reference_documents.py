@@ -1,7 +1,7 @@
 """Every answer of the reference proxy, per profile, against that profile's own OpenAPI
 document (``spec/openapi/<profile>.yaml``): the status must be one the document lists,
 and its response schema (where it gives one) must accept the body. The upstream is the
-inline fake of ``test_reference_endpoints``; requests follow the documents' examples."""
+real mock (``tests.mock_upstream``); requests follow the documents' examples."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import pytest
 
 import spec
 from reference_impl.app import create_app
-from tests.integration.test_reference_endpoints import CLIENT, PNG, Fake, pdf, settings
+from tests.integration.test_reference_endpoints import CLIENT, PNG, pdf, settings
+from tests.mock_upstream import mock_upstream
 from tests.servers import serve
 
 CHAT = {"messages": [{"role": "user", "content": "Hello"}], "model": "gemini-2.5-flash"}
@@ -108,7 +109,7 @@ CALLS: dict[str, list[Call]] = {
 
 @pytest.fixture(scope="module")
 def fake_url() -> Iterator[str]:
-    with serve(Fake().app) as url:
+    with mock_upstream() as url:
         yield url
 
 
