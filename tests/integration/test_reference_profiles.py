@@ -20,7 +20,8 @@ import pytest
 
 from reference_impl.app import create_app
 from reference_impl.settings import Settings
-from tests.integration.test_reference_endpoints import CLIENT, KEY, PNG, Fake, chat, settings
+from tests.fake_gemini import Fake
+from tests.integration.test_reference_endpoints import CLIENT, KEY, PNG, chat, settings
 from tests.servers import serve
 
 

@@ -18,7 +18,8 @@ import openai
 import pytest
 
 from reference_impl.app import create_app
-from tests.integration.test_reference_endpoints import CLIENT, PNG, Fake, settings
+from tests.fake_gemini import Fake
+from tests.integration.test_reference_endpoints import CLIENT, PNG, settings
 from tests.servers import serve
 
 AUTH = {"Authorization": f"Bearer {CLIENT}"}
