@@ -153,6 +153,10 @@ class Exchange:
     throttled: bool = False
     """Controlled mode: the target answered 429/503 by itself, twice, without calling
     the upstream, so the probe's scenario never ran."""
+    dropped_connection: str = ""
+    """The transport error of a first attempt on a kept-alive connection that the target
+    had closed (e.g. after a crash); the exchange is the retry on a fresh connection.
+    Empty when the first attempt went through."""
 
     @cached_property
     def body(self) -> bytes:
@@ -205,8 +209,11 @@ class Exchange:
             text = f"{shown}… ({len(text) - limit} more characters)"
         else:
             text = redact_body_text(text)
-        return {
+        summary: dict[str, Any] = {
             "status": self.status,
             "headers": redact_headers(dict(self.headers)),
             "body": text,
         }
+        if self.dropped_connection:
+            summary["dropped_connection"] = self.dropped_connection
+        return summary

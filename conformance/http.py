@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import time
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import httpx
@@ -67,11 +68,31 @@ class Budget:
         self.sent += 1
 
 
+STALE_CONNECTION_ERRORS = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+"""Failures before any status that a kept-alive connection closed by the target gives;
+:func:`send` retries them once on a fresh connection."""
+
+
 def send(client: httpx.Client, probe: str, request: Request, budget: Budget) -> Exchange:
     """Send ``request`` and record the exchange (see module docstring). A transport
     failure after the status arrived (a cut stream) keeps the status, headers and the
-    pieces read so far, with ``transport_error`` set."""
+    pieces read so far, with ``transport_error`` set.
+
+    A failure before any status on a reused connection (:data:`STALE_CONNECTION_ERRORS`:
+    the target closed a kept-alive connection, e.g. after a crash) is retried once on a
+    fresh connection, without spending budget; the exchange then records the first
+    error in ``dropped_connection``. Raises ``BudgetExhausted`` when the budget is spent.
+    """
     budget.acquire()
+    exchange, stale = _attempt(client, probe, request)
+    if stale:
+        retry, _ = _attempt(client, probe, request)  # httpx dropped the dead connection
+        return replace(retry, dropped_connection=exchange.transport_error or "")
+    return exchange
+
+
+def _attempt(client: httpx.Client, probe: str, request: Request) -> tuple[Exchange, bool]:
+    """One try: the exchange, and whether it failed like a stale kept-alive connection."""
     started = time.monotonic()
     chunks: list[tuple[float, bytes]] = []
     status: int | None = None
@@ -79,6 +100,7 @@ def send(client: httpx.Client, probe: str, request: Request, budget: Budget) -> 
     size = 0
     truncated = False
     error: str | None = None
+    stale = False
     try:
         with client.stream(
             request.method, request.url, headers=dict(request.headers), content=request.body
@@ -93,7 +115,8 @@ def send(client: httpx.Client, probe: str, request: Request, budget: Budget) -> 
                     break
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return Exchange(
+        stale = status is None and isinstance(exc, STALE_CONNECTION_ERRORS)
+    exchange = Exchange(
         probe=probe,
         request=request,
         status=status,
@@ -103,6 +126,7 @@ def send(client: httpx.Client, probe: str, request: Request, budget: Budget) -> 
         elapsed_s=time.monotonic() - started,
         truncated=truncated,
     )
+    return exchange, stale
 
 
 def fetch_journal(client: httpx.Client, mock_url: str, cid: str) -> list[JournalEntry]:
