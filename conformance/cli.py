@@ -430,7 +430,7 @@ def _check_json(spec: CheckSpec) -> dict[str, object]:
         "severity": spec.severity.value,
         "mode": spec.mode.value,
         "source": spec.source,
-        "docs": getattr(spec, "docs", ""),
+        "docs": spec.docs,
         "features": sorted(spec.features),
         "profiles": sorted(spec.profiles) if spec.profiles is not None else None,
         "probes": list(spec.probes),
@@ -459,8 +459,7 @@ def list_checks(fmt: str | None) -> None:
     elif fmt == "md":
         click.echo("| id | severity | mode | title |\n|---|---|---|---|")
         for s in specs:
-            docs = getattr(s, "docs", "")
-            ident = f"[`{s.id}`]({docs})" if docs else f"`{s.id}`"
+            ident = f"[`{s.id}`]({s.docs})"
             title = s.title.replace("|", "\\|")
             click.echo(f"| {ident} | {s.severity.value} | {s.mode.value} | {title} |")
     else:
