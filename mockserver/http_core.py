@@ -21,6 +21,7 @@ from mockserver.framing import Write
 from mockserver.journal import Journal
 from mockserver.oauth import TokenIssuer
 from mockserver.quota import Quotas
+from mockserver.request import CID_HEADER, request_cid
 from mockserver.responses import Handled, Reply
 from mockserver.settings import Settings
 from spec.scenarios import Directive
@@ -113,9 +114,17 @@ class Core:
         raw: bytes = b"",
         secrets: tuple[tuple[str, str], ...] = (),
     ) -> web.StreamResponse:
-        """Record the request (``raw`` body, extra ``secrets``) and send the reply."""
+        """Record the request (``raw`` body, extra ``secrets``) and send the reply.
+
+        The journal's ``cid`` is :func:`~mockserver.request.request_cid`'s: the
+        ``x-mock-cid`` header, else the directive's, else the last one written in the
+        body, so a body the mock rejects before reading its directive is still filed
+        under its id."""
         reply = handled.reply
         directive = handled.directive
+        cid = request_cid(
+            request.headers.get(CID_HEADER), directive.cid if directive is not None else None, raw
+        )
         self.journal.record(
             method=request.method,
             path=request.path,
@@ -123,7 +132,7 @@ class Core:
             headers=request.raw_headers,
             body=raw,
             scenario=directive.scenario.value if directive is not None else None,
-            cid=directive.cid if directive is not None else None,
+            cid=cid,
             status=reply.status,
             response=reply.summary,
             secrets=secrets,

@@ -26,6 +26,7 @@ from mockserver import errors, fields
 from spec.scenarios import Directive, DirectiveError, find_directive, parse_directive
 
 __all__ = [
+    "CID_HEADER",
     "MAX_CANDIDATES",
     "MAX_STOP_SEQUENCES",
     "candidate_count",
@@ -37,7 +38,9 @@ __all__ = [
     "get",
     "parse_json",
     "prompt_tokens",
+    "request_cid",
     "request_key",
+    "scan_cid",
     "validate_generate",
 ]
 
@@ -62,6 +65,14 @@ MAX_STOP_SEQUENCES = 5
 MAX_CANDIDATES = 8
 """``generationConfig.candidateCount`` must be in 1..8 (0 means unset)."""
 _CAMEL_RE = re.compile(r"(?<!^)([A-Z])")
+CID_HEADER = "x-mock-cid"
+"""Request header carrying only a correlation id (the suite sends it next to the in-band
+directive; a proxy that forwards client headers passes it on). Read before the body, it
+never changes the answer, only the ``cid`` the journal records."""
+_CID_VALUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_CID_IN_DIRECTIVE = re.compile(
+    rb"\[\[mock:[^\[\]]*?(?<![A-Za-z0-9_])cid=([A-Za-z0-9_.-]{1,64})(?![A-Za-z0-9_.-])"
+)
 
 
 @cache
@@ -273,6 +284,27 @@ def find_inband_directive(body: dict[str, Any]) -> Directive | None:
         except DirectiveError as exc:
             raise errors.invalid_argument(f"Invalid mock directive: {exc}") from None
     return None
+
+
+def scan_cid(raw: bytes) -> str | None:
+    """The ``cid`` of the last ``[[mock:...]]`` directive that has one, anywhere in the raw
+    body bytes: any role, any part, the system instruction, a tool result, even a body
+    that is not JSON. ``None`` when there is none. Never raises: it lets the journal
+    file a request the mock rejects (400) under the id the suite gave it."""
+    if b"[[mock:" not in raw:
+        return None
+    found = _CID_IN_DIRECTIVE.findall(raw)
+    return found[-1].decode("ascii") if found else None
+
+
+def request_cid(header: str | None, directive_cid: str | None, raw: bytes) -> str | None:
+    """The ``cid`` the journal records for a request: the :data:`CID_HEADER` value when
+    it is a valid id, else the chosen directive's, else :func:`scan_cid` of the body."""
+    if header is not None and _CID_VALUE.match(header):
+        return header
+    if directive_cid is not None:
+        return directive_cid
+    return scan_cid(raw) if raw else None
 
 
 def ends_with_function_response(body: dict[str, Any]) -> bool:
