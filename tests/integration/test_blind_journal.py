@@ -59,7 +59,8 @@ def test_a_body_that_is_not_json_is_journalled_under_its_cid(client: httpx.Clien
     response = client.post(UNARY, content=raw, headers={"content-type": "application/json"})
     assert response.status_code == 400
     [entry] = journal(client, "r1.broken")
-    assert entry["body"] is None and entry["status"] == 400
+    assert entry["body"] is None
+    assert entry["status"] == 400
 
 
 def test_a_tool_result_sent_as_plain_user_text_keeps_the_first_turns_cid(
