@@ -65,6 +65,7 @@ from .server.appkeys import (
     ENDPOINTS,
     IMAGES,
     LIMITS,
+    MEDIA,
     MODELS,
     POOL,
     SETTINGS,
@@ -84,6 +85,7 @@ from .stores.images import ImageStore
 from .stores.signatures import SignatureCache
 from .translate.errors import ProxyError
 from .upstream.client import Upstream
+from .upstream.media import MediaFetcher
 from .validation.operations import for_document, version_id
 
 __all__ = ["ROUTE_FAMILIES", "create_app"]
@@ -162,10 +164,13 @@ async def _on_prepare(request: web.Request, response: web.StreamResponse) -> Non
 async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     """The shared upstream session: open while the application runs, closed last."""
     upstream = app[UPSTREAM]
+    media = app[MEDIA]
     await upstream.start()
+    await media.start()
     try:
         yield
     finally:
+        await media.close()
         await upstream.close()
 
 
@@ -195,6 +200,7 @@ def _build_state(app: web.Application, settings: Settings) -> None:
     app[CONTRACT] = contract
     app[POOL] = pool
     app[UPSTREAM] = upstream
+    app[MEDIA] = MediaFetcher(settings)
     app[SIGNATURES] = SignatureCache(settings.signature_cache_size)
     app[CHAT_CONFIG] = ChatConfig(contract, settings)
     app[LIMITS] = Limits(RateLimiter() if enforce else None)

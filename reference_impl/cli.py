@@ -46,6 +46,9 @@ flag                            environment                   meaning
 ``--image-model``               ``PROXY_IMAGE_MODEL``         default image model
 ``--tts-model``                 ``PROXY_TTS_MODEL``           upstream TTS model
 ``--ws-upstream-url``           ``GEMINI_WS_URL``             upstream WebSocket for ``/ws``
+``--allow-private-media-urls``  ``PROXY_ALLOW_PRIVATE_MEDIA_  fetch ``image_url`` on
+                                URLS`` (1/0)                  localhost/private addresses
+                                                              (default off: a 400, SSRF)
 ``--system-instruction``        ``SYSTEM_INSTRUCTION``        global system prompt, sent
                                                               first in ``systemInstruction``
 ``--[no-]use-context-system-    ``PROXY_USE_CONTEXT_SYSTEM_   client system messages ->
@@ -219,6 +222,13 @@ OPTIONS: tuple[click.Option, ...] = (
     _option("--image-model", "PROXY_IMAGE_MODEL", "default image model"),
     _option("--tts-model", "PROXY_TTS_MODEL", "upstream TTS model"),
     _option("--ws-upstream-url", "GEMINI_WS_URL", "upstream WebSocket for /ws"),
+    _option(
+        "--allow-private-media-urls",
+        "PROXY_ALLOW_PRIVATE_MEDIA_URLS",
+        "fetch image_url URLs on localhost and loopback, private or link-local addresses "
+        "(a test rig serving images on 127.0.0.1); default off: refused with a 400 (SSRF)",
+        is_flag=True,
+    ),
     _option(
         "--keepalive",
         "PROXY_KEEPALIVE_S",

@@ -97,7 +97,12 @@ class Settings:
     embedding_model: str = "text-embedding-004"
     ws_upstream_url: str = ""
     fetch_timeout_s: float = 10.0
-    """Timeout for fetching a loopback image URL of a chat message."""
+    """Timeout for fetching a local image URL of a chat message (with
+    :attr:`allow_private_media_urls`)."""
+    allow_private_media_urls: bool = False
+    """Fetch image URLs on ``localhost`` and loopback, private or link-local addresses
+    (a test rig serving images on 127.0.0.1). Off: they are refused with a 400 before any
+    connection (SSRF; :mod:`.upstream.media`)."""
     max_media_bytes: int = 20 * 1024 * 1024
     keepalive_s: float = 10.0
     connect_timeout_s: float = 10.0

@@ -9,8 +9,10 @@ shared session, translate back. Beyond that:
   returns fewer candidates, the missing ones are asked for with extra requests (unary:
   in parallel; streams: after the first stream, with their own indexes), so there are
   always ``n`` choices with indexes 0..n-1;
-- image URLs on this machine (F7) are fetched and inlined with their MIME type (from
-  ``Content-Type``, else the bytes); any other URL stays ``fileData``;
+- image URLs on ``localhost`` or a private address (F7) are refused with a 400, or, with
+  ``--allow-private-media-urls``, fetched and inlined with their MIME type (from
+  ``Content-Type``, else the bytes) (:mod:`reference_impl.upstream.media`); any other URL
+  stays ``fileData``;
 - image parts of the answer become ``![image](URL)`` (antigravity2api 'Image Generation');
 - antigravity2api 'Configuration Options': the global system instruction and
   ``useContextSystemPrompt`` shape the request
@@ -28,7 +30,6 @@ a real HTTP error; after ``keepalive_s`` of upstream silence the 200 is committe
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import time
 from typing import Any
@@ -46,6 +47,7 @@ from ..server.appkeys import (
     DOCUMENT,
     IMAGES,
     LIMITS,
+    MEDIA,
     MODELS,
     SETTINGS,
     SIGNATURES,
@@ -62,12 +64,10 @@ from ..settings import Settings
 from ..stores.signatures import SignatureCache
 from ..translate.errors import (
     ProxyError,
-    RequestError,
     from_upstream_body,
     unknown_model_000,
     upstream_truncated,
 )
-from ..translate.media import sniff
 from ..translate.request import ChatCall, translate_request
 from ..translate.response import (
     DONE,
@@ -80,6 +80,7 @@ from ..translate.response import (
     translate_response,
 )
 from ..upstream.client import Upstream, salvage, unwrap
+from ..upstream.media import MediaFetcher
 
 __all__ = ["SSE_HEADERS", "ChatRoutes", "add_routes"]
 
@@ -184,6 +185,7 @@ class ChatRoutes:
         "_images",
         "_limits",
         "_list_models_on_404",
+        "_media",
         "_settings",
         "_signatures",
         "_upstream",
@@ -200,9 +202,11 @@ class ChatRoutes:
         signatures: SignatureCache,
         catalog: ModelCatalog,
         images: ServedImages,
+        media: MediaFetcher,
         settings: Settings,
         list_models_on_404: bool,
     ) -> None:
+        self._media = media
         self._upstream = upstream
         self._auth = auth
         self._document = document
@@ -273,37 +277,11 @@ class ChatRoutes:
     # ------------------------------------------------------------------ images by URL
 
     async def _inline(self, call: ChatCall) -> None:
-        """Replace each loopback ``fileData`` part by ``inlineData`` (F7)."""
-        results = await asyncio.gather(*(self._fetch(p["fileData"]) for p in call.remote))
+        """Replace each local ``fileData`` part by ``inlineData`` (F7), or refuse it."""
+        results = await asyncio.gather(*(self._media.fetch(p["fileData"]) for p in call.remote))
         for part, (mime, data) in zip(call.remote, results, strict=True):
             part.clear()
             part["inlineData"] = {"mimeType": mime, "data": data}
-
-    async def _fetch(self, file_data: dict[str, Any]) -> tuple[str, str]:
-        url = file_data["fileUri"]
-        limit = self._settings.max_media_bytes
-        bad = RequestError(f"the image URL {url!r} could not be fetched", param="messages")
-        try:
-            async with self._upstream.session.get(
-                url,
-                timeout=aiohttp.ClientTimeout(total=self._settings.fetch_timeout_s),
-                allow_redirects=False,
-            ) as resp:
-                if resp.status != 200:
-                    raise RequestError(
-                        f"the image URL {url!r} answered HTTP {resp.status}", param="messages"
-                    )
-                data = await resp.content.read(limit + 1)
-                ctype = resp.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise bad from exc
-        if len(data) > limit:
-            raise RequestError(f"the image at {url!r} exceeds {limit} bytes", param="messages")
-        if not data:
-            raise bad
-        if not ctype.startswith(("image/", "audio/", "video/", "application/pdf")):
-            ctype = sniff(data) or file_data.get("mimeType") or "image/jpeg"
-        return ctype, base64.b64encode(data).decode("ascii")
 
     # ------------------------------------------------------------------ unary
 
@@ -522,6 +500,7 @@ def add_routes(app: web.Application) -> None:
         signatures=app[SIGNATURES],
         catalog=app[MODELS],
         images=app[IMAGES],
+        media=app[MEDIA],
         settings=app[SETTINGS],
         list_models_on_404=contract.error_style == "detail",
     )

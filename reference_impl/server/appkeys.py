@@ -18,6 +18,8 @@ key                component                             concern
 ``ENDPOINTS``      :class:`.endpoint.Endpoints`          handlers behind auth and checks
 ``MODELS``         :class:`.models.ModelCatalog`         the cached upstream model list
 ``IMAGES``         :class:`.images.ServedImages`         generated images and their URLs
+``MEDIA``          :class:`~..upstream.media.            image URLs of chat messages
+                   MediaFetcher`                         (SSRF policy)
 =================  ====================================  =====================================
 
 Keys are declared with string annotations, so this module imports no component and any
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from ..policy.keys import KeyPool
     from ..stores.signatures import SignatureCache
     from ..upstream.client import Upstream
+    from ..upstream.media import MediaFetcher
     from .auth import ClientAuth
     from .chat_config import ChatConfig
     from .document import DocumentCheck
@@ -53,6 +56,7 @@ __all__ = [
     "ENDPOINTS",
     "IMAGES",
     "LIMITS",
+    "MEDIA",
     "MODELS",
     "POOL",
     "SETTINGS",
@@ -70,3 +74,4 @@ DOCUMENT: web.AppKey[DocumentCheck] = web.AppKey("document")
 ENDPOINTS: web.AppKey[Endpoints] = web.AppKey("endpoints")
 MODELS: web.AppKey[ModelCatalog] = web.AppKey("models")
 IMAGES: web.AppKey[ServedImages] = web.AppKey("images")
+MEDIA: web.AppKey[MediaFetcher] = web.AppKey("media")

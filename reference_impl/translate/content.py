@@ -2,11 +2,12 @@
 
 ``content`` is a string or an array of parts (docs/breakages.md F3): ``text`` (and an
 assistant's ``refusal``) -> ``{"text"}``; ``image_url`` with a base64 ``data:`` URL ->
-``inlineData``, with an http(s)/gs URL -> ``fileData`` (F7; a URL on this machine is
-also collected in ``remote``, for the proxy to fetch and inline, see
-:mod:`reference_impl.translate.media`); ``input_audio`` -> ``inlineData`` ``audio/wav`` or
-``audio/mp3`` (gemini-proxy-deno 'Audio input'); ``file`` with ``file_data`` -> ``inlineData``
-(docs/gemini-wire.md A1). Empty text parts are dropped (Gemini rejects them). Errors are
+``inlineData``, with an http(s)/gs URL -> ``fileData`` (F7; a URL on ``localhost`` or a
+private address is also collected in ``remote``, for the proxy to refuse, or fetch and
+inline with ``--allow-private-media-urls``, see :mod:`reference_impl.upstream.media`);
+``input_audio`` -> ``inlineData`` ``audio/wav`` or ``audio/mp3`` (gemini-proxy-deno 'Audio
+input'); ``file`` with ``file_data`` -> ``inlineData`` (docs/gemini-wire.md A1). Empty
+text parts are dropped (Gemini rejects them). Errors are
 :class:`~reference_impl.translate.errors.RequestError` naming the offending field.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 import orjson
 
 from .errors import RequestError, type_error
-from .media import is_loopback
+from .media import is_private_url
 
 __all__ = ["parts", "tool_result"]
 
@@ -35,7 +36,7 @@ _AUDIO_MIME = {
 }
 """OpenAI ``input_audio.format`` -> Gemini MIME type (OpenAI sends wav or mp3)."""
 Remote = list[dict[str, Any]]
-"""``fileData`` parts whose URL is on this machine (the proxy inlines them)."""
+"""``fileData`` parts whose URL is local or private (refused, or fetched and inlined)."""
 
 _DATA_URL_RE = re.compile(r"^data:([\w.+\-]+/[\w.+\-]+)?((?:;[^;,]*)*?);base64,", re.ASCII)
 
@@ -59,7 +60,7 @@ def _url_part(url: object, param: str, remote: Remote | None) -> dict[str, Any]:
     if url.startswith(("http://", "https://", "gs://")):
         mime = mimetypes.guess_type(url.split("?", 1)[0])[0] or "image/jpeg"
         part = {"fileData": {"mimeType": mime, "fileUri": url}}
-        if remote is not None and is_loopback(url):
+        if remote is not None and is_private_url(url):
             remote.append(part)
         return part
     raise RequestError(f"{param} must be a data: or http(s) URL", param=param)

@@ -3,8 +3,11 @@
 - :func:`sniff`: the MIME type of image, audio and PDF bytes by their magic numbers
   (PNG, JPEG, GIF, WebP, BMP, PDF, WAV, MP3, FLAC, OGG);
 - :func:`is_loopback`: whether an http(s) URL points at this machine (``127.0.0.0/8``,
-  ``::1``, ``localhost``): the only image URLs the proxy fetches itself
-  (docs/breakages.md F7), so it never sends traffic anywhere else;
+  ``::1``, ``localhost``);
+- :func:`is_private_url`: whether an http(s) URL names ``localhost`` or a literal address
+  that is not public (:func:`blocked_address`): the only image URLs the proxy handles
+  itself (docs/breakages.md F7); refused unless ``--allow-private-media-urls``
+  (docs/reference.md 'Media URLs');
 - :func:`wav`: a RIFF/WAVE file around raw little-endian PCM, for Gemini TTS output
   (docs/gemini-wire.md A6: ``audio/L16;codec=pcm;rate=24000``, 16-bit signed mono);
 - :func:`pcm_rate`: the sample rate named in such a MIME type.
@@ -17,7 +20,16 @@ import re
 import struct
 from urllib.parse import urlsplit
 
-__all__ = ["extension", "is_loopback", "pcm_rate", "sniff", "wav"]
+__all__ = [
+    "blocked_address",
+    "extension",
+    "is_loopback",
+    "is_private_url",
+    "local_name",
+    "pcm_rate",
+    "sniff",
+    "wav",
+]
 
 _RATE_RE = re.compile(r"rate=(\d+)")
 _EXT = {
@@ -75,6 +87,47 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def blocked_address(address: str) -> bool:
+    """Whether the IP address ``address`` is one the proxy does not fetch from by default:
+    anything not globally routable (loopback ``127.0.0.0/8`` and ``::1``, private
+    ``10/8``, ``172.16/12``, ``192.168/16``, link-local ``169.254/16`` (cloud metadata)
+    and ``fe80::/10``, unique-local ``fc00::/7``, ``0.0.0.0``, shared ``100.64/10``...),
+    multicast, an IPv4-mapped form of any of them, or not an address at all."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def local_name(host: str) -> bool:
+    """Whether the host name ``host`` means this machine (``localhost``, ``*.localhost``,
+    any case, with or without the final dot)."""
+    host = host.lower().rstrip(".")
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def is_private_url(url: str) -> bool:
+    """Whether ``url`` is http(s) to a local name (:func:`local_name`) or to a literal
+    address :func:`blocked_address` refuses."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    if local_name(host):
+        return True
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return blocked_address(host)
 
 
 def pcm_rate(mime: str, default: int = 24000) -> int:

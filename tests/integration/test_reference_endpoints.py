@@ -58,6 +58,7 @@ def settings(mock: str, **kw: Any) -> Settings:
         "upstream_keys": (KEY,),
         "api_keys": frozenset({CLIENT}),
         "retry_backoff_s": 0.0,
+        "allow_private_media_urls": True,  # the mock serves the fixture images on 127.0.0.1
     }
     base.update(kw)
     return Settings(**base)
@@ -275,7 +276,8 @@ def test_unreachable_loopback_image_is_a_400(http: httpx.Client, mock: str) -> N
     content = [{"type": "image_url", "image_url": {"url": f"{mock}/_mock/missing.png"}}]
     r = http.post("/v1/chat/completions", json=chat(content))
     assert r.status_code == 400
-    assert "HTTP 404" in r.json()["error"]["message"]
+    assert r.json()["error"]["code"] == "image_url_refused"  # one message: no route disclosed
+    assert "missing" not in r.json()["error"]["message"]
 
 
 def test_image_model_answer_becomes_a_served_image(http: httpx.Client, mock: str) -> None:
