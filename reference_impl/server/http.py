@@ -1,7 +1,9 @@
 """Reading a request and answering it, for every route family.
 
 - bodies: :func:`read_body` (413 ``request_too_large`` beyond ``Settings.max_body_bytes``),
-  :func:`read_object` (400 ``invalid_json`` / ``invalid_type`` unless a JSON object);
+  :func:`parse_json` (400 ``invalid_json``; 400 ``nesting_too_deep`` beyond
+  :data:`MAX_DEPTH` levels, checked before any schema validation, which recurses),
+  :func:`read_object` (400 ``invalid_type`` unless a JSON object);
 - answers: :func:`json_response` (compact JSON), :func:`error_response` (a
   :class:`~reference_impl.translate.errors.ProxyError` in the profile's envelope: OpenAI
   ``{"error": {...}}``, plus gemini-reverse's ``"detail"``);
@@ -27,6 +29,7 @@ from .config_keys import CONTRACT, SETTINGS
 __all__ = [
     "INTERNAL",
     "JSON_HEADERS",
+    "MAX_DEPTH",
     "Handler",
     "client_key",
     "error_response",
@@ -68,14 +71,48 @@ def error_response(request: web.Request, err: ProxyError) -> web.Response:
     return web.Response(status=err.status, body=orjson.dumps(body), headers=headers)
 
 
+MAX_DEPTH = 100
+"""The deepest nesting of arrays and objects a request body may have (the body itself is
+level 1). Far beyond any real request (a tool schema 40 levels deep is 80 here); deeper
+bodies made schema validation recurse past Python's limit (a 500)."""
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests arrays/objects more than ``limit`` levels; iterative."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                if child:
+                    stack.append((child, depth + 1))
+    return False
+
+
 def parse_json(raw: bytes) -> Any:
-    """The JSON value of a request body; a 400 ``invalid_json`` when it is not JSON."""
+    """The JSON value of a request body; a 400 ``invalid_json`` when it is not JSON, a
+    400 ``nesting_too_deep`` when it nests more than :data:`MAX_DEPTH` levels."""
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise RequestError(
             f"the request body is not valid JSON: {exc}", param=None, code="invalid_json"
         ) from None
+    # only a body with more brackets than the limit can be too deep: one C-speed count
+    if (
+        isinstance(value, (dict, list))
+        and raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
+        and _too_deep(value, MAX_DEPTH)
+    ):
+        raise RequestError(
+            f"the request body nests arrays and objects more than {MAX_DEPTH} levels deep",
+            param=None,
+            code="nesting_too_deep",
+        )
+    return value
 
 
 async def read_body(request: web.Request) -> bytes:

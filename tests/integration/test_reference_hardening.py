@@ -102,7 +102,8 @@ def test_media_urls_on_private_addresses_are_refused_by_default(
     error = r.json()["error"]
     assert error["type"] == "invalid_request_error"
     assert error["code"] == "image_url_refused"
-    assert port not in error["message"] and "_mock" not in error["message"]
+    assert port not in error["message"]
+    assert "_mock" not in error["message"]
     assert journal(mock) == []  # neither fetched nor sent upstream
 
 
@@ -134,7 +135,7 @@ def test_private_media_urls_are_fetched_with_the_opt_in(mock: str) -> None:
             headers=AUTH,
         )
     assert r.status_code == 200, r.text
-    assert [e["path"] for e in journal(mock)][0] == "/_mock/image.png"
+    assert next(e["path"] for e in journal(mock)) == "/_mock/image.png"
     assert missing.status_code == 400
     assert "missing" not in missing.json()["error"]["message"]
 
@@ -144,3 +145,39 @@ def test_the_opt_in_is_a_flag_and_an_environment_variable() -> None:
     assert settings_from_args(["--allow-private-media-urls"]).allow_private_media_urls is True
     env = {"PROXY_ALLOW_PRIVATE_MEDIA_URLS": "1"}
     assert settings_from_args([], env).allow_private_media_urls is True
+
+
+# --------------------------------------------------------------------------- 6. nesting
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("where", ["content", "metadata"])
+@pytest.mark.parametrize("depth", [101, 1000, 1020])
+def test_deep_json_nesting_is_a_400_not_a_500(core: str, where: str, depth: int) -> None:
+    """977-1023 levels raised a RecursionError in schema validation (a 500): nesting is
+    limited before validation, a 400 in OpenAI's envelope."""
+    inner = f'{{"role":"user","content":{nested(depth) if where == "content" else "1"}}}'
+    extra = f',"metadata":{{"a":{nested(depth)}}}' if where == "metadata" else ""
+    body = f'{{"model":"gemini-2.5-flash","messages":[{inner}]{extra}}}'
+    r = httpx.post(
+        f"{core}/v1/chat/completions",
+        content=body,
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "nesting_too_deep"
+    assert "100" in r.json()["error"]["message"]
+
+
+def test_nesting_up_to_the_limit_is_judged_as_usual(core: str) -> None:
+    body = '{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi"}],'
+    body += f'"metadata":{{"a":{nested(98)}}}}}'  # 100 levels with the body and metadata
+    r = httpx.post(
+        f"{core}/v1/chat/completions",
+        content=body,
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert r.json().get("error", {}).get("code") != "nesting_too_deep", r.text
