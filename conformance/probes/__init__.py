@@ -17,6 +17,7 @@ run order after ``FIRST_PROBES``, ``phase`` and executor probes last, see
 ``conformance.runner.plan``): ``properties`` (property searches), ``basic`` (models,
 chat, client errors, CORS), ``documented`` (each documented endpoint's example request),
 ``faults`` (upstream errors and broken streams), ``params`` (translation, reasoning),
+``fidelity`` (service tier, a streamed error twin, the upstream's model list),
 ``ratelimits`` (the opt-in burst), ``tooling`` (tool calls). Helpers that register
 nothing: ``base``, ``samples``, ``websocket``.
 
@@ -29,7 +30,7 @@ module of :mod:`conformance.checks`. Two files; a new data module is also listed
 
 from __future__ import annotations
 
-from . import basic, documented, faults, params, properties, ratelimits, tooling
+from . import basic, documented, faults, fidelity, params, properties, ratelimits, tooling
 from .base import (
     BAD_KEY,
     PROBES,
@@ -54,7 +55,7 @@ __all__ = [
     "probe_applies",
 ]
 
-MODULES = (properties, basic, documented, faults, params, ratelimits, tooling)
+MODULES = (properties, basic, documented, faults, params, fidelity, ratelimits, tooling)
 """The probe data modules, in the order their probes take in :data:`PROBES`. The
 property probes come first here, but run at the end of their phase like every probe with
 an executor."""
