@@ -6,7 +6,12 @@ or 503 by itself (a circuit breaker such as LiteLLM's deployment cooldown, tripp
 earlier fault probe) is sent once more after the target's Retry-After (at most
 :data:`MAX_THROTTLE_WAIT_S`); when it is throttled again the exchange is marked
 ``throttled`` and the checks reading it report ``error`` instead of judging a scenario
-that never ran.
+that never ran (unless the probe's check judges exactly that, ``Probe.judges_throttling``).
+
+In controlled mode every request also carries its ``cid`` in the ``x-mock-cid`` header
+(:data:`conformance.probes.base.CID_HEADER`), next to the in-band directive, so a proxy
+that forwards client headers keeps the journal entry findable even when it rewrites the
+message text.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from .exchange import Exchange, Request
 from .http import Budget, fetch_journal, send
 from .modes import Mode
 from .probes import PROBES, correlation_id
+from .probes.base import with_cid_header
 from .probing import EXECUTORS
 from .target import Target
 
@@ -69,7 +75,7 @@ class ProbeSession:
                 min(exchange.retry_after_s() or DEFAULT_THROTTLE_WAIT_S, MAX_THROTTLE_WAIT_S)
             )
             exchange = self._send(name, attempt=2)
-            if self._throttled(exchange):
+            if self._throttled(exchange) and not PROBES[name].judges_throttling:
                 exchange = replace(exchange, throttled=True)
         if name == "models":
             self._learn_models(exchange)
@@ -77,16 +83,20 @@ class ProbeSession:
 
     def send_request(self, name: str, request: Request, cid: str) -> Exchange:
         """Send one request for probe ``name`` and attach the journal entries of ``cid``."""
-        return self._annotate(send(self.client, name, request, self.budget), cid)
+        return self._annotate(send(self.client, name, self._tag(request, cid), self.budget), cid)
+
+    def _tag(self, request: Request, cid: str) -> Request:
+        return with_cid_header(request, cid) if self.target.controlled else request
 
     def _send(self, name: str, attempt: int = 1) -> Exchange:
         probe = PROBES[name]
         cid = correlation_id(self.run_id, name, *((attempt,) if attempt > 1 else ()))
-        exchange = send(self.client, name, probe.build(self.target, cid), self.budget)
+        first = self._tag(probe.build(self.target, cid), cid)
+        exchange = send(self.client, name, first, self.budget)
         if probe.then is not None:
             follow_up = probe.then(self.target, cid, exchange)
             if follow_up is not None:
-                second = send(self.client, name, follow_up, self.budget)
+                second = send(self.client, name, self._tag(follow_up, cid), self.budget)
                 exchange = replace(second, previous=(exchange,))
         return self._annotate(exchange, cid)
 

@@ -9,11 +9,15 @@ from typing import Any
 
 from ..exchange import Exchange
 from ..registry import CheckFailure, Severity, Undecided, check, excerpt
+from .upstream import confirm_upstream_success
 
 __all__: list[str] = []
 
 
-def _property_check(what: str) -> Any:
+def _property_check(what: str, success: bool = True) -> Any:
+    """The check of a property probe; with ``success``, a recorded 200 must also be the
+    upstream's own answer in controlled mode (:func:`confirm_upstream_success`)."""
+
     def run(x: Exchange) -> str:
         result = x.prop_result
         if not isinstance(result, dict):
@@ -25,6 +29,8 @@ def _property_check(what: str) -> Any:
                 f"after {counted}, a minimal failing request: {result['violation']}",
                 excerpt=excerpt(x.body[:800]),
             )
+        if success and x.status == 200:
+            confirm_upstream_success(x)
         return f"{counted}, no violation"
 
     return run
@@ -65,4 +71,4 @@ check(
     ),
     probes=("prop_negative",),
     features=("chat",),
-)(_property_check("invalid requests"))
+)(_property_check("invalid requests", success=False))

@@ -10,7 +10,7 @@ from ..probes.params import KITCHEN_SINK, N_CHOICES, SYSTEM_PROMPT
 from ..registry import CheckFailure, Mode, Severity, check, excerpt
 from ._common import require_response
 from .errors import check_envelope
-from .upstream import normalise, request_body
+from .upstream import confirm_upstream_success, journalled, normalise, request_body
 
 __all__: list[str] = []
 
@@ -35,6 +35,7 @@ def openai_only_fields(x: Exchange) -> None:
             "Agents SDK, magentic and others send these by default",
             excerpt=excerpt(x.body),
         )
+    confirm_upstream_success(x)
 
 
 @check(
@@ -55,8 +56,9 @@ def content_part_arrays(x: Exchange) -> str | None:
             f"system/user/assistant messages with content arrays got HTTP {status}",
             excerpt=excerpt(x.body),
         )
-    if not x.upstream:
-        return None
+    confirm_upstream_success(x)
+    if not journalled(x):
+        return None  # black-box: the status is all there is
     body = request_body(x)
     sent = normalise(json.dumps(body, ensure_ascii=False))
     for text in ("Hello there.", "Hi. How can I help?", SYSTEM_PROMPT):
@@ -87,6 +89,7 @@ def n_choices(x: Exchange) -> None:
         return
     if status != 200:
         raise CheckFailure(f"n={N_CHOICES} got HTTP {status}", excerpt=excerpt(x.body))
+    confirm_upstream_success(x)
     body = json.loads(x.body)
     choices = body.get("choices") if isinstance(body, dict) else None
     indexes = [c.get("index") for c in choices or [] if isinstance(c, dict)]

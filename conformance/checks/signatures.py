@@ -10,6 +10,7 @@ from ..probes.tooling import GEMINI3_MODEL
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, check, excerpt
 from ._common import json_object, require_response
 from .tools import collect_stream_calls
+from .upstream import confirm_upstream_success
 
 __all__: list[str] = []
 
@@ -26,6 +27,9 @@ def _second_turn_ok(x: Exchange, how: str) -> None:
         raise NotApplicable(f"turn 1 on {GEMINI3_MODEL} brought no tool call to answer")
     status = require_response(x)
     if status == 200:
+        # controlled mode: a 200 counts only when the upstream answered turn 2 with a
+        # success and the client got its text (not an error dressed as a success)
+        confirm_upstream_success(x)
         return
     hint = " (the thought signature was lost)" if b"thought_signature" in x.body else ""
     raise CheckFailure(

@@ -18,6 +18,7 @@ from ..target import Target
 
 __all__ = [
     "BAD_KEY",
+    "CID_HEADER",
     "PROBES",
     "TOOLS",
     "UNKNOWN_MODEL",
@@ -29,9 +30,15 @@ __all__ = [
     "probe_applies",
     "registrar",
     "with_body",
+    "with_cid_header",
 ]
 
 BAD_KEY = "sk-conformance-invalid-key-0000"
+CID_HEADER = "x-mock-cid"
+"""The header that carries a request's ``cid`` besides its in-band directive (the mock's
+``mockserver.request.CID_HEADER``): a proxy that forwards client headers passes it on
+even when it drops or rewrites the message text that holds the directive. It only
+names the journal entry, never changes the mock's answer."""
 UNKNOWN_MODEL = "conformance-no-such-model"
 
 TOOLS: list[dict[str, Any]] = [
@@ -100,6 +107,10 @@ class Probe:
     when one request is not enough (property probes send many, the WebSocket probe talks
     over a socket); ``build`` then only describes a representative request. ``None``: the
     session sends ``build`` (and ``then``)."""
+    judges_throttling: bool = False
+    """The target's own 429/503 (no upstream call) is what the probe's check judges: the
+    session retries it once after its Retry-After like any controlled probe, but never
+    marks it ``throttled`` (which would turn its checks into errors)."""
     module: str = field(default="", compare=False)
     """The data module that registered it (set by :func:`registrar`)."""
 
@@ -195,6 +206,12 @@ def with_body(request: Request, **changes: Any) -> Request:
     body = {**request.json_body, **changes}
     body = {k: v for k, v in body.items() if v is not None}
     return Request(request.method, request.url, request.headers, json.dumps(body).encode(), body)
+
+
+def with_cid_header(request: Request, cid: str) -> Request:
+    """``request`` with :data:`CID_HEADER` set to ``cid`` (controlled mode only: the
+    session adds it to every request that carries a directive)."""
+    return replace(request, headers={**request.headers, CID_HEADER: cid})
 
 
 def prompt(target: Target, text: str, directive: Directive | None, cid: str) -> str:
