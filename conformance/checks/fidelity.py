@@ -29,6 +29,8 @@ __all__ = [
     "ERROR_TWINS",
     "GEMINI_MODEL_PREFIXES",
     "PROFILE_DEFAULTS",
+    "PROFILE_SAFETY",
+    "PROFILE_THINKING_BUDGET",
     "SAMPLING_FIELDS",
     "client_sent",
     "error_object",
@@ -99,6 +101,16 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
 Gemini names: a proxy documented to send ``top_k: 50`` does what its users were told."""
 
 
+PROFILE_THINKING_BUDGET: dict[str, int] = {"antigravity2api": 1024}
+"""Profile -> the ``thinkingBudget`` its document sends when the client names none
+(antigravity2api: ``thinking_budget`` defaults to 1024, docs/profiles.md#antigravity2api)."""
+
+PROFILE_SAFETY: dict[str, str] = {"gemini-proxy-deno": "BLOCK_NONE"}
+"""Profile -> the threshold its document sets on every safety category (gemini-proxy-deno
+'Content Safety': all filters ``BLOCK_NONE``, docs/profiles.md#gemini-proxy-deno). What a
+system documents doing on every call is its users' informed choice, not an invention."""
+
+
 def client_sent(x: Exchange) -> dict[str, Any]:
     """The JSON body the client sent (``{}`` when there was none)."""
     body = x.request.json_body
@@ -129,7 +141,9 @@ def _changes_nothing(name: str, value: Any, profile: str) -> bool:
         # the model thinks, which the client did not ask for.
         rest = {k: v for k, v in value.items() if k not in ("includeThoughts", "include_thoughts")}
         budget = rest.pop("thinkingBudget", rest.pop("thinking_budget", -1))
-        return not rest and _same(budget, -1)
+        return not rest and (
+            _same(budget, -1) or _same(budget, PROFILE_THINKING_BUDGET.get(profile, -1))
+        )
     return False
 
 
@@ -220,6 +234,8 @@ def no_invented_safety_settings(x: Exchange) -> None:
             if isinstance(s, dict) and s.get("threshold") is not None
         }
     )
+    if x.profile in PROFILE_SAFETY and thresholds == [PROFILE_SAFETY[x.profile]]:
+        return  # the system's own document says it sets this on every call
     raise CheckFailure(
         f"the client sent no safety settings, the proxy sent the upstream {len(settings)} "
         f"(thresholds {', '.join(thresholds) or '?'}): Google's own filtering for the "
