@@ -6,6 +6,11 @@ until SIGINT or SIGTERM, then closes the upstream session and exits 0. When it c
 listen (the port is in use, the address is not local...) it prints one line to stderr
 (``reference-proxy: cannot listen on 127.0.0.1:4000: address already in use``) and exits
 2. Uses uvloop when it is importable.
+
+A client that goes away cancels its request at once (:func:`runner`: aiohttp's
+``handler_cancellation``): the upstream call in flight is cancelled and its connection
+closed, unary or streamed, instead of running on (retries included) until the next write
+to the vanished client.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from .app import create_app
 from .cli import settings_from_args
 from .settings import Settings
 
-__all__ = ["ListenError", "main", "serve"]
+__all__ = ["ListenError", "main", "runner", "serve"]
 
 log = logging.getLogger("reference_impl")
 
@@ -51,20 +56,31 @@ def _listen_error(host: str, port: int, exc: OSError) -> ListenError:
     return ListenError(f"cannot listen on {address}: {reason.lower()}")
 
 
+def runner(settings: Settings) -> web.AppRunner:
+    """The application runner of ``settings``: no access log, no signal handling, a 75 s
+    keep-alive, and the handler of a request whose client disconnects is cancelled at
+    once (with the upstream call it awaits)."""
+    return web.AppRunner(
+        create_app(settings),
+        access_log=None,
+        handle_signals=False,
+        keepalive_timeout=75,
+        handler_cancellation=True,
+    )
+
+
 async def serve(settings: Settings) -> None:
     """Serve ``settings`` until SIGINT/SIGTERM; prints the base URL once it listens.
     Raises :class:`ListenError` when it cannot listen."""
-    runner = web.AppRunner(
-        create_app(settings), access_log=None, handle_signals=False, keepalive_timeout=75
-    )
-    await runner.setup()
+    runner_ = runner(settings)
+    await runner_.setup()
     try:
-        site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+        site = web.TCPSite(runner_, settings.host, settings.port, backlog=1024)
         try:
             await site.start()
         except OSError as exc:
             raise _listen_error(settings.host, settings.port, exc) from None
-        port = int(runner.addresses[0][1])
+        port = int(runner_.addresses[0][1])
         print(_base_url(settings.host, port), flush=True)
         log.info(
             "reference proxy on %s (profile %s, upstream %s)",
@@ -79,7 +95,7 @@ async def serve(settings: Settings) -> None:
         await stop.wait()
         log.info("shutting down")
     finally:
-        await runner.cleanup()
+        await runner_.cleanup()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,8 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            runner.run(serve(settings))
+        with asyncio.Runner(loop_factory=_loop_factory()) as loop_runner:
+            loop_runner.run(serve(settings))
     except ListenError as exc:
         print(f"reference-proxy: {exc}", file=sys.stderr, flush=True)
         return 2

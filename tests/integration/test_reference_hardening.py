@@ -10,12 +10,19 @@ to synchronise: tests wait on events with a timeout.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 
+from conformance.embedded import start_server
 from mockserver.settings import Settings as MockSettings
 from reference_impl.app import create_app
 from reference_impl.cli import settings_from_args
@@ -181,3 +188,116 @@ def test_nesting_up_to_the_limit_is_judged_as_usual(core: str) -> None:
         headers={**AUTH, "Content-Type": "application/json"},
     )
     assert r.json().get("error", {}).get("code") != "nesting_too_deep", r.text
+
+
+# --------------------------------------------------------------------------- 4. disconnect
+
+SSE_HEAD = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+)
+FIRST_EVENT = (
+    b'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"Hel"}]},'
+    b'"index":0}]}\r\n\r\n'
+)
+
+
+class StallingUpstream:
+    """A Gemini stand-in on 127.0.0.1 that reads a request and never finishes its answer
+    (nothing at all, or for a stream the headers and one event), then records the moment
+    the proxy closes the connection (``closed``, a ``threading.Event``; ``closed_at``:
+    ``time.monotonic()``). ``requests`` counts the requests it saw."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        self.got_request = threading.Event()
+        self.closed = threading.Event()
+        self.closed_at = 0.0
+        self.requests = 0
+        self.url = ""
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        self.requests += 1
+        if b"streamGenerateContent" in head.split(b"\r\n", 1)[0]:
+            writer.write(SSE_HEAD + f"{len(FIRST_EVENT):x}\r\n".encode() + FIRST_EVENT + b"\r\n")
+            await writer.drain()
+        self.got_request.set()
+        while await reader.read(65536):  # the body, then nothing until the proxy hangs up
+            pass
+        self.closed_at = time.monotonic()
+        self.closed.set()
+        writer.close()
+
+    @contextmanager
+    def running(self) -> Iterator[str]:
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+        server: list[asyncio.Server] = []
+
+        async def start() -> None:
+            server.append(await asyncio.start_server(self._handle, "127.0.0.1", 0))
+            self.url = f"http://127.0.0.1:{server[0].sockets[0].getsockname()[1]}"
+            started.set()
+
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        thread.start()
+        asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+        assert started.wait(10)
+
+        async def stop() -> None:
+            server[0].close()
+            current = asyncio.current_task()
+            for task in asyncio.all_tasks():
+                if task is not current:
+                    task.cancel()
+
+        try:
+            yield self.url
+        finally:
+            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+            loop.close()
+
+
+def reference_process(upstream: str, *flags: str) -> Any:
+    """The reference as users run it (``python -m reference_impl``) in front of
+    ``upstream``."""
+    args = ["reference_impl", "--host", "127.0.0.1", "--port", "0"]
+    args += ["--upstream-url", f"{upstream}/v1beta", "--upstream-key", KEY, "--api-key", CLIENT]
+    return start_server([*args, *flags], "the reference proxy")
+
+
+def raw_chat(proxy: str, body: dict[str, Any]) -> socket.socket:
+    """A chat request sent on a raw socket (so the test controls when the client goes)."""
+    host, port = proxy.removeprefix("http://").rsplit(":", 1)
+    data = json.dumps(body).encode()
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.sendall(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {CLIENT}\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        + data
+    )
+    return sock
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_client_that_leaves_cancels_the_upstream_call(stream: bool) -> None:
+    """The upstream connection is closed within 100 ms of the client going away, unary
+    (which kept retrying upstream for minutes) and streamed before the first event."""
+    fake = StallingUpstream()
+    with fake.running() as upstream, reference_process(upstream) as proxy:
+        sock = raw_chat(proxy, chat(stream=stream))
+        assert fake.got_request.wait(10)
+        received = b""
+        while stream and b"Hel" not in received:  # the first event reached the client
+            chunk = sock.recv(65536)
+            assert chunk, received
+            received += chunk
+        left = time.monotonic()
+        sock.close()
+        assert fake.closed.wait(5), "the upstream call outlived the client"
+    assert fake.closed_at - left < 0.1, fake.closed_at - left
+    assert fake.requests == 1
