@@ -109,6 +109,22 @@ PNG_PART = {"inlineData": {"mimeType": "image/png", "data": IMAGE_B64}}
 """The part a conformant proxy sends for the probes' PNG (data URL or fetched URL)."""
 
 
+def door_exchanges() -> dict[str, Exchange]:
+    """The reasoning doors other than ``reasoning_effort`` (``conformance.probes.basic``
+    ``DOORS``), each answered like ``thoughts``/``thoughts_stream``."""
+    out: dict[str, Exchange] = {}
+    for door in ("thoughts_google", "thoughts_model"):
+        out[door] = json_exchange(
+            door,
+            completion({"role": "assistant", "content": "391", "reasoning_content": THOUGHTS}),
+            upstream=journal(thoughts=THOUGHTS, text="391"),
+        )
+        out[f"{door}_stream"] = stream_exchange(
+            f"{door}_stream", sse(*thought_stream()), upstream=journal(thoughts=THOUGHTS)
+        )
+    return out
+
+
 def good() -> dict[str, Exchange]:
     return with_node(
         {
@@ -141,6 +157,7 @@ def good() -> dict[str, Exchange]:
             "thoughts_stream": stream_exchange(
                 "thoughts_stream", sse(*thought_stream()), upstream=journal(thoughts=THOUGHTS)
             ),
+            **door_exchanges(),
             "tool_calls": json_exchange(
                 "tool_calls",
                 completion(tool_message(), finish="tool_calls"),

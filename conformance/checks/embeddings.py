@@ -13,6 +13,7 @@ from ..oracles import replay_openai_python
 from ..probes.basic import EMBEDDING_DIMENSIONS
 from ..registry import CheckFailure, NotApplicable, Severity, check, excerpt
 from ._common import OPENAI_PYTHON, json_object, require_response, require_success, validate
+from ._refusals import require_accepted
 
 __all__: list[str] = []
 
@@ -31,6 +32,8 @@ __all__: list[str] = []
 )
 def shape(x: Exchange) -> None:
     status = require_response(x)
+    if status != 200 and x.probe == "embeddings_base64":
+        raise NotApplicable("embeddings.base64 judges the refusal of the base64 request")
     model = str((x.request.json_body or {}).get("model", ""))
     if status in (400, 404) and model and model.encode() in x.body:
         raise NotApplicable(f"the target does not serve the embedding model {model!r}")
@@ -75,11 +78,20 @@ def dimensions(x: Exchange) -> None:
     source=(
         f"{OPENAI_PYTHON}resources/embeddings.py; docs/openai-wire.md#c6-speak-base64-embeddings"
     ),
-    probes=("embeddings_base64",),
+    probes=("embeddings_base64", "embeddings"),
     features=("embeddings",),
 )
-def base64_vectors(x: Exchange) -> None:
-    require_success(x)
+def base64_vectors(x: Exchange, plain: Exchange) -> None:
+    if require_response(x) != 200 and plain.status != 200:
+        raise NotApplicable(
+            f"the same request with encoding_format 'float' got HTTP {plain.status} too: "
+            "embeddings.shape judges that refusal"
+        )
+    require_accepted(
+        x,
+        "POST /embeddings with encoding_format 'base64' (what openai-python's "
+        "embeddings.create() sends by default; the same request with 'float' got 200)",
+    )
     for item in json_object(x).get("data") or []:
         raw = item.get("embedding") if isinstance(item, dict) else None
         if not isinstance(raw, str):

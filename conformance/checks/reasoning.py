@@ -6,16 +6,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from spec.profiles import get_profile
+
 from ..exchange import Exchange
-from ..registry import CheckFailure, Mode, NotApplicable, Severity, check, excerpt
+from ..probes.basic import DOORS, STANDARD_DOORS
+from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import chunks_of, json_object, require_response, require_success
+from ._refusals import require_accepted
 from .upstream import generation_config, normalise, upstream_answer
 
-__all__ = ["answer_texts"]
+__all__ = ["answer_texts", "door_of"]
 
 _LEAK_SOURCE = (
     "https://github.com/BerriAI/litellm/issues/10227; https://github.com/lijunzh/koda/issues/491; "
     "docs/breakages.md#c1-thoughts-in-content-or-in-a-field-nobody-reads"
+)
+_DOORS_SOURCE = (
+    "https://ai.google.dev/gemini-api/docs/openai#thinking; "
+    "https://ai.google.dev/gemini-api/docs/thinking"
 )
 
 
@@ -44,11 +52,31 @@ def answer_texts(x: Exchange) -> tuple[str, str, str]:
     )
 
 
+def door_of(x: Exchange) -> str:
+    """The door ``x``'s probe asked for reasoning through (:data:`DOORS`), for messages."""
+    door = DOORS.get(x.probe.removesuffix("_stream"), "")
+    if x.probe.startswith("thoughts_model"):
+        body = x.request.json_body if isinstance(x.request.json_body, dict) else {}
+        door = f"{door}: {body.get('model')!r}"
+    return door
+
+
+def _at_door(x: Exchange) -> str:
+    """``" (door: ...)"`` for a door probe other than ``reasoning_effort``, else ``""``."""
+    return (
+        f" (door: {door_of(x)})"
+        if x.probe.startswith(("thoughts_google", "thoughts_model"))
+        else ""
+    )
+
+
 def _thoughts(x: Exchange) -> str:
     thoughts = upstream_answer(x).get("thoughts")
     if not isinstance(thoughts, str) or not thoughts.strip():
         raise NotApplicable(
-            "the upstream sent no thought text (the proxy did not ask for includeThoughts)"
+            "the upstream sent no thought text: the proxy did not ask Gemini for "
+            f"includeThoughts through this door ({door_of(x) or x.probe}); reasoning.doors "
+            "reports the doors it honours"
         )
     return thoughts
 
@@ -59,24 +87,31 @@ def _fragments(thoughts: str) -> list[str]:
     return [p for p in pieces if len(p) >= 16] or [normalise(thoughts)]
 
 
+_TAGS = ("<thought>", "<think>", "<thinking>")
+
+
+def _leak(content: str, thoughts: str) -> str | None:
+    """How ``content`` leaks ``thoughts`` (a message), or ``None``."""
+    for tag in _TAGS:
+        if tag in content:
+            return f"content carries {tag} tags: the thoughts leak into the answer"
+    flat = normalise(content)
+    leaked = [f for f in _fragments(thoughts) if f in flat]
+    if leaked:
+        return (
+            "the upstream's thought text appears in `content`; clients show the model's "
+            f"private reasoning as the answer (e.g. {leaked[0][:80]!r})"
+        )
+    return None
+
+
 def _check_no_leak(x: Exchange) -> None:
     require_success(x)
     thoughts = _thoughts(x)
     content, _, _ = answer_texts(x)
-    flat = normalise(content)
-    for tag in ("<thought>", "<think>", "<thinking>"):
-        if tag in content:
-            raise CheckFailure(
-                f"content carries {tag} tags: the thoughts leak into the answer",
-                excerpt=excerpt(content),
-            )
-    leaked = [f for f in _fragments(thoughts) if f in flat]
-    if leaked:
-        raise CheckFailure(
-            "the upstream's thought text appears in `content`; clients show the model's "
-            f"private reasoning as the answer (e.g. {leaked[0][:80]!r})",
-            excerpt=excerpt(content),
-        )
+    leak = _leak(content, thoughts)
+    if leak:
+        raise CheckFailure(leak + _at_door(x), excerpt=excerpt(content))
 
 
 def _check_reasoning_content(x: Exchange) -> None:
@@ -91,35 +126,124 @@ def _check_reasoning_content(x: Exchange) -> None:
         else ""
     )
     raise CheckFailure(
-        "the upstream's thoughts are not in `reasoning_content`" + also + "; Open WebUI, "
-        "Cherry Studio, opencode and LibreChat read reasoning from there",
-        excerpt=excerpt(json.dumps({"reasoning_content": reasoning_content[:300]})),
+        "the upstream's thoughts are not in `reasoning_content`" + also + _at_door(x) + "; "
+        "Open WebUI, Cherry Studio, opencode and LibreChat read reasoning from there",
+        excerpt=excerpt(
+            json.dumps({"reasoning_content": reasoning_content[:300], "reasoning": reasoning[:300]})
+        ),
     )
 
 
-for _probe, _label in (("thoughts", "unary"), ("thoughts_stream", "stream")):
-    _suffix = "" if _probe == "thoughts" else ".stream"
-    check(
-        f"reasoning.no_thoughts_in_content{_suffix}",
-        title=f"Thought parts never appear in `content` ({_label})",
-        severity=Severity.CRITICAL,
-        source=_LEAK_SOURCE,
-        probes=(_probe,),
-        mode=Mode.CONTROLLED,
-        features=("chat",),
-    )(_check_no_leak)
-    check(
-        f"reasoning.reasoning_content{_suffix}",
-        title=f"Thought parts arrive in `reasoning_content` ({_label})",
-        severity=Severity.MEDIUM,
-        source=(
-            "https://api-docs.deepseek.com/guides/reasoning_model; "
-            "docs/openai-wire.md#b5-reasoning-fields"
-        ),
-        probes=(_probe,),
-        mode=Mode.CONTROLLED,
-        features=("chat", "reasoning"),
-    )(_check_reasoning_content)
+_REASONING_CONTENT_SOURCE = (
+    "https://api-docs.deepseek.com/guides/reasoning_model; docs/openai-wire.md#b5-reasoning-fields"
+)
+_DOOR_SUFFIX = {"thoughts": "", "thoughts_google": ".extra_body", "thoughts_model": ".model"}
+"""Unary door probe -> the suffix of its checks' ids (``reasoning_effort`` keeps the
+plain ids)."""
+
+for _door, _door_suffix in _DOOR_SUFFIX.items():
+    for _probe, _label in ((_door, "unary"), (f"{_door}_stream", "stream")):
+        _suffix = _door_suffix + ("" if _probe == _door else ".stream")
+        _through = f", asked through {DOORS[_door]}" if _door_suffix else ""
+        check(
+            f"reasoning.no_thoughts_in_content{_suffix}",
+            title=f"Thought parts never appear in `content` ({_label}{_through})",
+            severity=Severity.CRITICAL,
+            source=_LEAK_SOURCE + ("; " + _DOORS_SOURCE if _door_suffix else ""),
+            probes=(_probe,),
+            mode=Mode.CONTROLLED,
+            features=("chat",),
+        )(_check_no_leak)
+        check(
+            f"reasoning.reasoning_content{_suffix}",
+            title=f"Thought parts arrive in `reasoning_content` ({_label}{_through})",
+            severity=Severity.MEDIUM,
+            source=_REASONING_CONTENT_SOURCE + ("; " + _DOORS_SOURCE if _door_suffix else ""),
+            probes=(_probe,),
+            mode=Mode.CONTROLLED,
+            features=("chat", "reasoning"),
+        )(_check_reasoning_content)
+
+
+_DOOR_PROBES = tuple(p for door in DOORS for p in (door, f"{door}_stream"))
+
+
+def _model(x: Exchange) -> object:
+    body = x.request.json_body
+    return body.get("model") if isinstance(body, dict) else None
+
+
+def _door_state(x: Exchange) -> str:
+    """What happened at one door: ``refused``, ``ignored``, ``honoured``, ``misplaced``
+    (thoughts outside ``reasoning_content``), ``leaks`` or ``unknown``."""
+    if x.status is None:
+        return "unknown"
+    if x.status != 200:
+        return "refused"
+    try:
+        thoughts = upstream_answer(x).get("thoughts")
+    except Undecided:
+        return "unknown"
+    if not isinstance(thoughts, str) or not thoughts.strip():
+        return "ignored"
+    try:
+        content, reasoning_content, _ = answer_texts(x)
+    except (CheckFailure, NotApplicable):
+        return "unknown"
+    if _leak(content, thoughts):
+        return "leaks"
+    if normalise(thoughts) in normalise(reasoning_content):
+        return "honoured"
+    return "misplaced"
+
+
+@check(
+    "reasoning.doors",
+    title="Reasoning is reachable through the doors clients use (reasoning_effort, "
+    "Google's extra_body thinking_config, a thinking model by name); which ones are honoured",
+    severity=Severity.HIGH,
+    source=_DOORS_SOURCE + "; https://platform.openai.com/docs/api-reference/chat/create",
+    probes=_DOOR_PROBES,
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def doors(*exchanges: Exchange) -> str:
+    """Fails when a door that is a plain OpenAI request (:data:`STANDARD_DOORS`) is
+    refused, or when the profile claims ``reasoning`` and no door brings the thoughts to
+    the client. A door the proxy ignores, or refuses when it is not plain OpenAI
+    (``extra_body``), is reported, not failed; leaks and misplaced thoughts are the
+    failures of the per-door ``no_thoughts_in_content`` / ``reasoning_content`` checks."""
+    states = {x.probe: _door_state(x) for x in exchanges}
+    default_model = _model(exchanges[0])
+    for x in exchanges:
+        door = x.probe.removesuffix("_stream")
+        # a thinking model other than the one the run uses may simply not be served
+        standard = door in STANDARD_DOORS and (
+            door != "thoughts_model" or _model(x) == default_model
+        )
+        if states[x.probe] == "refused" and standard:
+            require_accepted(
+                x, f"[{x.probe}] asking for reasoning through {door_of(x)}, a plain OpenAI request,"
+            )
+    summary = "; ".join(
+        f"{door_of(x)} ({'stream' if x.probe.endswith('_stream') else 'unary'}): "
+        f"{states[x.probe]}" + (f" HTTP {x.status}" if states[x.probe] == "refused" else "")
+        for x in exchanges
+    )
+    delivered = {"honoured", "misplaced", "leaks"}
+    claimed = "reasoning" in get_profile(exchanges[0].profile).features
+    if claimed and not delivered & set(states.values()):
+        unknown = "unknown" in states.values()
+        if unknown:
+            raise Undecided(
+                f"no door shows the thoughts reaching the client, some undecided: {summary}"
+            )
+        raise CheckFailure(
+            f"the profile claims reasoning, but no door brings the model's thoughts to the "
+            f"client (the proxy never asked Gemini for includeThoughts): {summary}"
+        )
+    honoured = sorted({door_of(x) for x in exchanges if states[x.probe] == "honoured"})
+    return f"honoured: {', '.join(honoured) or 'none'}. {summary}"
 
 
 def _thinking(x: Exchange) -> dict[str, Any]:
@@ -264,6 +388,7 @@ def reasoning_tokens(x: Exchange) -> None:
 def thoughts_then_tool_call(x: Exchange) -> None:
     from .tools import collect_stream_calls
 
+    require_accepted(x, "a streamed request with tools and reasoning_effort 'high'")
     _check_no_leak(x)
     calls = collect_stream_calls(x)
     if not calls:

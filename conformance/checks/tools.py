@@ -11,8 +11,10 @@ import json
 from typing import Any
 
 from ..exchange import Exchange
+from ..probes.tooling import TOOL_CHOICES
 from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
-from ._common import OPENAI_PYTHON, chunks_of, json_object, require_success
+from ._common import OPENAI_PYTHON, chunks_of, json_object
+from ._refusals import require_accepted
 from .upstream import upstream_answer
 
 __all__ = ["collect_stream_calls"]
@@ -101,6 +103,7 @@ def _calls_or_fail(x: Exchange) -> dict[int, dict[str, Any]]:
     features=("tools", "stream"),
 )
 def stream_index(x: Exchange) -> None:
+    require_accepted(x, "a streamed request with tools and tool_choice 'auto'")
     calls = _calls_or_fail(x)
     expected = _upstream_call_count(x)
     if expected is not None and len(calls) != expected:
@@ -217,7 +220,7 @@ def stream_finish_reason(x: Exchange) -> None:
     features=("tools",),
 )
 def call_shape(x: Exchange) -> None:
-    require_success(x)
+    require_accepted(x, "a request with tools and tool_choice 'auto'")
     body = json_object(x)
     choices = body.get("choices")
     choice = choices[0] if isinstance(choices, list) and choices else {}
@@ -258,3 +261,27 @@ def call_shape(x: Exchange) -> None:
         raise CheckFailure(
             f"finish_reason is {choice.get('finish_reason')!r}, expected 'tool_calls'"
         )
+
+
+@check(
+    "tools.tool_choice_accepted",
+    title="Requests with tool_choice 'required', 'none' or a named function are answered, "
+    "not refused",
+    severity=Severity.HIGH,
+    source=(
+        "https://platform.openai.com/docs/api-reference/chat/create; "
+        "https://github.com/mozilla-ai/any-llm/issues/1352; "
+        "docs/breakages.md#b5-tool_choice-ignored"
+    ),
+    probes=("tool_choice_required",),
+    also=tuple(name for name in TOOL_CHOICES if name != "tool_choice_required"),
+    mode=Mode.CONTROLLED,
+    features=("tools",),
+)
+def tool_choice_accepted(x: Exchange) -> None:
+    """Owns the status of the ``tool_choice_*`` probes: the ``tools.tool_choice_*``
+    mapping checks read only answered requests (skipped otherwise)."""
+    choice = (
+        x.request.json_body.get("tool_choice") if isinstance(x.request.json_body, dict) else None
+    )
+    require_accepted(x, f"a request with tool_choice {json.dumps(choice)}")

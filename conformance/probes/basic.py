@@ -1,14 +1,17 @@
-"""The core probes: models, chat (unary and streamed), client-side errors, CORS."""
+"""The core probes: models, chat (unary and streamed), client-side errors, CORS,
+embeddings, and the doors real clients ask for reasoning through (:data:`DOORS`)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from spec.scenarios import Directive
+from spec.scenarios import Directive, Scenario
 
 from ..exchange import Request
+from ..modes import Mode
 from ..target import Target
-from .base import BAD_KEY, UNKNOWN_MODEL, Builder, Probe, chat, registrar
+from .base import BAD_KEY, UNKNOWN_MODEL, Builder, Probe, chat, chat_request, registrar
 
 __all__: list[str] = []
 
@@ -42,11 +45,18 @@ def _cors(target: Target, cid: str) -> Request:
 
 probe(Probe("models", "GET /models", _models, features=frozenset({"models"})))
 probe(Probe("chat", "non-streamed chat completion", chat()))
+IDENTITY_CHUNK_MS = 370
+"""Delay between the mock's four chunks in ``chat_stream`` (controlled mode), in ms: the
+first and the last chunk are 3 x 370 = 1110 ms apart, so they always fall in different
+wall-clock seconds, and a proxy that stamps ``created`` from its clock per chunk shows
+it in every run (``stream.constant_identity``), for about 1.1 s of run time."""
+
 probe(
     Probe(
         "chat_stream",
-        "streamed chat completion, four content chunks upstream",
-        chat(directive=Directive(chunks=4), stream=True),
+        "streamed chat completion, four content chunks upstream, "
+        f"{IDENTITY_CHUNK_MS} ms apart (the stream spans two wall-clock seconds)",
+        chat(directive=Directive(chunks=4, chunk_ms=IDENTITY_CHUNK_MS), stream=True),
         stream=True,
     )
 )
@@ -112,3 +122,118 @@ probe(
         features=frozenset({"embeddings"}),
     )
 )
+
+
+# ---------------------------------------------------------------- reasoning doors
+
+THINKING_BUDGET = 1024
+"""``thinking_budget`` the ``extra_body`` door asks for (tokens; gemini-2.5 takes 0-24576)."""
+
+GOOGLE_THINKING = {
+    "google": {"thinking_config": {"thinking_budget": THINKING_BUDGET, "include_thoughts": True}}
+}
+"""Google's documented way to ask its OpenAI-compatible endpoint for thoughts
+(https://ai.google.dev/gemini-api/docs/openai#thinking). Google's examples nest it, so
+the JSON body on the wire carries a literal ``extra_body`` member: openai-python's
+``extra_body={"extra_body": GOOGLE_THINKING}`` (its own ``extra_body`` is merged into the
+body), openai-node's ``extra_body: GOOGLE_THINKING`` (unknown params are sent as they are),
+and the curl example."""
+
+_THINKING_NAMES = ("thinking", "-high", "-medium")
+
+
+def thinks(model: str) -> bool:
+    """Whether ``model`` thinks by name: a ``*-thinking*`` alias, Gemini 2.5 and later,
+    and the unversioned ``gemini-*-latest`` aliases (which point at 2.5 models)."""
+    name = model.removeprefix("models/").lower()
+    if any(part in name for part in _THINKING_NAMES):
+        return True
+    if not name.startswith("gemini-"):
+        return False
+    version = name.removeprefix("gemini-").split("-", 1)[0]
+    if version in ("flash", "pro", "flash-lite") or name.endswith("-latest"):
+        return True
+    try:
+        return float(version) >= 2.5
+    except ValueError:
+        return False
+
+
+_UNSUITABLE = ("image", "tts", "embedding", "imagen", "live", "audio")
+
+
+def pick_thinking_model(listed: set[str] | frozenset[str] | None, default: str) -> str:
+    """The model the ``thoughts_model`` door names: the target's ``default`` when it
+    thinks; else, from ``GET /models`` (``listed``), an explicit ``*-thinking`` alias,
+    then ``gemini-2.5-flash``, then any other chat model that thinks; else
+    ``gemini-2.5-flash``. Pure; deterministic (ties broken by name)."""
+    if thinks(default):
+        return default
+    chat = sorted(
+        m.removeprefix("models/")
+        for m in listed or ()
+        if not any(u in m.lower() for u in _UNSUITABLE)
+    )
+    for wanted in (
+        [m for m in chat if "thinking" in m.lower()],
+        [m for m in chat if m == "gemini-2.5-flash"],
+        [m for m in chat if thinks(m)],
+    ):
+        if wanted:
+            return wanted[0]
+    return "gemini-2.5-flash"
+
+
+DOOR_PROMPT = "Think step by step: what is 17 * 23?"
+
+
+def _door(stream: bool, model: bool, **fields: Any) -> Builder:
+    def build(target: Target, cid: str) -> Request:
+        chosen = pick_thinking_model(None, target.model) if model else None
+        return chat_request(
+            target,
+            cid,
+            DOOR_PROMPT,
+            directive=Directive(Scenario.THOUGHTS),
+            stream=stream,
+            model=chosen,
+            **fields,
+        )
+
+    return build
+
+
+DOORS: dict[str, str] = {
+    "thoughts": "reasoning_effort 'high'",
+    "thoughts_google": "extra_body.google.thinking_config (include_thoughts)",
+    "thoughts_model": "a thinking model by name, no reasoning field",
+}
+"""Unary probe -> the door it asks for reasoning through; each has a ``_stream`` twin.
+``thoughts`` (``conformance.probes.params``) is OpenAI's ``reasoning_effort``; the other
+two are registered here. In controlled mode every door carries the ``thoughts``
+scenario: the mock thinks, and shows the thought text only when the proxy asked Gemini
+for ``includeThoughts``, as Google does."""
+
+STANDARD_DOORS = frozenset({"thoughts", "thoughts_model"})
+"""Doors that are plain OpenAI requests: a refusal is a failure (``reasoning.doors``)."""
+
+for _door_name, _door_fields, _door_what in (
+    (
+        "thoughts_google",
+        {"extra_body": GOOGLE_THINKING},
+        f"extra_body.google.thinking_config {{thinking_budget: {THINKING_BUDGET}, "
+        "include_thoughts: true}, Google's documented door",
+    ),
+    ("thoughts_model", {}, "a thinking model by name (the default when it thinks), no field"),
+):
+    for _door_stream in (False, True):
+        probe(
+            Probe(
+                _door_name + ("_stream" if _door_stream else ""),
+                ("streamed; " if _door_stream else "")
+                + f"asks for reasoning through {_door_what}; the upstream thinks",
+                _door(_door_stream, _door_name == "thoughts_model", **_door_fields),
+                mode=Mode.CONTROLLED,
+                stream=_door_stream,
+            )
+        )

@@ -540,6 +540,83 @@ BAD_MORE += [
     )
 ]
 
+# a standard request refused is a failure (issue 12 item 4); reasoning doors (item 6)
+_LEAK = completion({"role": "assistant", "content": f"<think>{THOUGHTS}</think>391"})
+BAD_MORE += [
+    ("tools.tool_choice_accepted", error_exchange("tool_choice_required", 400), "HTTP 400"),
+    (
+        "tools.tool_choice_accepted",
+        error_exchange("tool_choice_named", 422, upstream=journal(status=400)),
+        "[tool_choice_named] a request with tool_choice",
+    ),
+    ("tools.call_shape", error_exchange("tool_calls", 400), "got HTTP 400"),
+    ("embeddings.base64", error_exchange("embeddings_base64", 400), "'float' got 200"),
+    ("reasoning.doors", error_exchange("thoughts", 400), "plain OpenAI request"),
+    (
+        "reasoning.doors",
+        json_exchange("thoughts_model_stream", completion(), status=500),
+        "[thoughts_model_stream]",
+    ),
+    *[
+        (
+            f"reasoning.no_thoughts_in_content{suffix}",
+            json_exchange(probe, _LEAK, upstream=journal(thoughts=THOUGHTS)),
+            f"<think> tags: the thoughts leak into the answer (door: {door}",
+        )
+        for probe, suffix, door in (
+            ("thoughts_google", ".extra_body", "extra_body.google.thinking_config"),
+            ("thoughts_model", ".model", "a thinking model by name"),
+        )
+    ],
+    *[
+        (
+            f"reasoning.no_thoughts_in_content{suffix}.stream",
+            stream_exchange(
+                probe,
+                sse(*text_chunks(f"<think>{THOUGHTS}</think> 391")),
+                upstream=journal(thoughts=THOUGHTS),
+            ),
+            "(door: ",
+        )
+        for probe, suffix in (
+            ("thoughts_google_stream", ".extra_body"),
+            ("thoughts_model_stream", ".model"),
+        )
+    ],
+    *[
+        (
+            f"reasoning.reasoning_content{suffix}",
+            json_exchange(
+                probe,
+                completion({"role": "assistant", "content": "391", "reasoning": THOUGHTS}),
+                upstream=journal(thoughts=THOUGHTS),
+            ),
+            "it is in `reasoning`",
+        )
+        for probe, suffix in (("thoughts_google", ".extra_body"), ("thoughts_model", ".model"))
+    ],
+    *[
+        (
+            f"reasoning.reasoning_content{suffix}.stream",
+            stream_exchange(
+                probe,
+                sse(
+                    chunk({"role": "assistant", "content": ""}),
+                    chunk({"reasoning": THOUGHTS}),
+                    chunk({"content": "391"}),
+                    chunk({}, "stop"),
+                ),
+                upstream=journal(thoughts=THOUGHTS),
+            ),
+            "it is in `reasoning`",
+        )
+        for probe, suffix in (
+            ("thoughts_google_stream", ".extra_body"),
+            ("thoughts_model_stream", ".model"),
+        )
+    ],
+]
+
 
 @pytest.mark.parametrize(
     ("check_id", "exchange", "fragment"),

@@ -1,0 +1,74 @@
+"""A standard request refused is a failure, not a skip (issue 12 item 4).
+
+*Skipped* is for a feature the profile does not claim or a mode the run lacks. When the
+target answers 4xx/5xx to a request that is valid OpenAI (``encoding_format: "base64"``,
+``tool_choice: "required"``), the client that sends it gets an exception: the check that
+owns the probe's status fails with the refusal as evidence. In controlled mode the mock's
+journal tells who refused: the proxy itself (the upstream was never called), or the
+upstream, answering an error the probe did not script to the request the proxy built (a
+wrong translation, still the proxy's failure).
+
+Checks that read a successful answer whose status another check owns keep
+``_common.require_success`` (moot, skipped): one refusal is one failure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..exchange import Exchange
+from ..registry import CheckFailure, excerpt
+from ._common import require_response
+
+__all__ = ["refusal_origin", "require_accepted"]
+
+
+def _journaled(x: Exchange) -> bool:
+    """Whether the probe's request carried a correlation id the mock journals under
+    (controlled mode), so an empty journal means the upstream was never called."""
+    body = x.request.body or b""
+    headers = {k.lower() for k in x.request.headers}
+    return b"[[mock:" in body or any(h.startswith("x-mock") for h in headers)
+
+
+def _upstream_calls(x: Exchange) -> list[dict[str, Any]]:
+    return [dict(e) for e in x.upstream if isinstance(e.get("path"), str)]
+
+
+def refusal_origin(x: Exchange) -> str:
+    """What the journal says about a refusal: ``""`` when it cannot tell (black-box, or a
+    request without a correlation id), else a clause starting with ``"; "``."""
+    if any("error" in e and "path" not in e for e in x.upstream):
+        return ""  # the journal could not be read
+    calls = _upstream_calls(x)
+    if not calls:
+        if not _journaled(x):
+            return ""
+        return "; the upstream was never called: the proxy refused the request itself"
+    failed = [c for c in calls if isinstance(c.get("status"), int) and c["status"] >= 400]
+    if not failed:
+        return "; the upstream answered it with a success: the proxy turned that into an error"
+    last = failed[-1]
+    answer = last.get("response") if isinstance(last.get("response"), dict) else {}
+    assert isinstance(answer, dict)
+    error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+    assert isinstance(error, dict)
+    said = f" ({str(error.get('message'))[:160]!r})" if error.get("message") else ""
+    return (
+        f"; the upstream answered HTTP {last['status']}{said} to the request the proxy "
+        "built, an error the probe did not script: the proxy's translation is wrong"
+    )
+
+
+def require_accepted(x: Exchange, what: str) -> int:
+    """The status when it is 200; otherwise :class:`CheckFailure` saying ``what`` (the
+    standard request, e.g. ``"tool_choice 'required'"``) got HTTP ``status``, who refused
+    it (:func:`refusal_origin`) and the body. ``Undecided`` without a response."""
+    status = require_response(x)
+    if status == 200:
+        return status
+    raise CheckFailure(
+        f"{what} got HTTP {status}{refusal_origin(x)}; a client sending this valid "
+        "OpenAI request gets an error instead of an answer",
+        excerpt=excerpt(x.body, 400),
+    )
