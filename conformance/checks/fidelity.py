@@ -625,12 +625,9 @@ def error_object(x: Exchange) -> dict[str, Any] | None:
     return None
 
 
-def _shape(error: Mapping[str, Any]) -> dict[str, str]:
-    return {
-        key: type(error.get(key)).__name__
-        for key in ("message", "type", "code", "param")
-        if error.get(key) is not None
-    }
+def _shape(error: Mapping[str, Any]) -> list[str]:
+    """The envelope fields present (absent and ``null`` alike; ``code`` compared apart)."""
+    return [key for key in ("message", "type", "code", "param") if error.get(key) is not None]
 
 
 def _envelope_twins(unary_probe: str, stream_probe: str, what: str) -> Any:
