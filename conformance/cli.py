@@ -5,11 +5,13 @@
     conformance checks                               # list the catalogue
     conformance matrix a/report.json b/report.json   # several targets side by side
 
-Exit codes: 0 every critical/high check passes; 1 one fails (``--fail-on`` sets the
-severities); 2 usage error, or a run that could tell nothing (unreachable target, missing
-or rejected API key, not an OpenAI API, the mock not in the proxy's path, ``--out`` not
-writable): one clear line, before the run's cost is paid; 130 interrupted by Ctrl-C and
-143 by SIGTERM (the reports of what ran so far are written, marked interrupted).
+Exit codes: 0 every critical/high check passes; 1 a critical/high finding (one root
+cause and the checks it fails, ``reports.findings``) fails or could not be decided
+(``--fail-on`` sets the severities); 2 usage error, or a run that could tell nothing
+(unreachable target, missing or rejected API key, not an OpenAI API, the mock not in the
+proxy's path, ``--out`` not writable): one clear line, before the run's cost is paid;
+130 interrupted by Ctrl-C and 143 by SIGTERM (the reports of what ran so far are
+written, marked interrupted).
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ def main() -> None:
     "--fail-on",
     default="critical,high",
     show_default=True,
-    help="Severities whose failure makes the exit code 1 ('none' for never).",
+    help="Severities whose findings (failures grouped by root cause; docs/severity.md) make "
+    "the exit code 1 ('none' for never).",
 )
 @click.option(
     "--timeout",

@@ -53,7 +53,11 @@ class Severity(StrEnum):
 
 class CheckFailure(AssertionError):
     """The target does not conform. ``excerpt`` holds the offending bytes or text;
-    ``clients`` maps a client name to what it did with the bytes."""
+    ``clients`` maps a client name to what it did with the bytes. ``cause`` names the
+    root cause when several checks can fail for the same defect (e.g.
+    ``"error body: error.type missing"``): reports group the failures that carry the same
+    cause into one finding (docs/reports.md), so it must name one defect, never a
+    symptom many defects share."""
 
     def __init__(
         self,
@@ -61,11 +65,13 @@ class CheckFailure(AssertionError):
         *,
         excerpt: str | bytes | None = None,
         clients: Mapping[str, str] | None = None,
+        cause: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.excerpt = excerpt
         self.clients = dict(clients or {})
+        self.cause = cause
         self.probe: str | None = None
         """The probe whose exchange failed (set by :meth:`CheckSpec.run`)."""
 

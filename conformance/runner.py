@@ -288,6 +288,7 @@ def run_checks(
                     outcome=Outcome.FAILED,
                     message=prefix + failure.message,
                     evidence=_evidence(failure, exchange, _stream_verdict(exchange, verdict_cache)),
+                    cause=" ".join((failure.cause or "").split()),
                 )
             except NotApplicable as exc:
                 record = replace(base, outcome=Outcome.SKIPPED, message=str(exc))

@@ -1,7 +1,8 @@
 """The result record format: what the suite writes and every reporter reads.
 
 A run is one :class:`RunInfo` plus one :class:`ResultRecord` per check result. On disk
-(``report.json``) it is ``{"format": 1, "run": {...}, "results": [{...}, ...]}``;
+(``report.json``) it is ``{"format": 1, "run": {...}, "results": [{...}, ...],
+"findings": [{...}, ...]}`` (findings are derived from the results and ignored on load);
 :func:`dump_run` and :func:`load_run` are the only (de)serialisers. ``reports`` imports
 nothing local but ``spec`` (the one secret list; docs/architecture.md), and producers
 never import a renderer.
@@ -83,6 +84,10 @@ class ResultRecord:
     docs: str = ""
     """The check's page in the project's docs, relative to the repository root
     (``docs/checks/stream.md#streamdone_terminator``); empty when unknown."""
+    cause: str = ""
+    """A failed check's root cause as the check named it (e.g. ``error body: error.type
+    missing``), empty when it named none: failures with the same cause are one finding
+    (:mod:`reports.findings`)."""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -122,13 +127,24 @@ class RunInfo:
     probes``): the results are then partial, and every report says so."""
 
 
-def dump_run(path: Path, run: RunInfo, results: Iterable[ResultRecord]) -> None:
-    """Write ``report.json`` (stable key order, so diffs in CI stay small)."""
-    payload = {
+def dump_run(
+    path: Path,
+    run: RunInfo,
+    results: Iterable[ResultRecord],
+    findings: Iterable[Mapping[str, Any]] | None = None,
+) -> None:
+    """Write ``report.json`` (stable key order, so diffs in CI stay small): the run, the
+    per-check ``results`` and, when given, the ``findings`` they group into (root
+    causes, ``Finding.to_json()`` of :func:`reports.findings.findings`, which
+    :func:`reports.render.write_reports` passes; derived, so :func:`load_run` ignores
+    them)."""
+    payload: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "run": asdict(run),
         "results": [r.to_json() for r in results],
     }
+    if findings is not None:
+        payload["findings"] = [dict(f) for f in findings]
     text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     path.write_text(text, encoding="utf-8")
 

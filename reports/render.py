@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from reports.findings import findings
 from reports.records import ResultRecord, RunInfo, dump_run
 from reports.render_html import render_html
 from reports.render_junit import render_junit
@@ -53,11 +54,11 @@ def write_reports(
 
     Returns format name -> path, with the keys of :data:`REPORT_FILES` (``json``:
     ``report.json`` via :func:`~reports.records.dump_run`, records sorted by area then
-    check id; ``markdown``; ``html``; ``junit``). Existing files are overwritten; text is
-    UTF-8. ``$CONFORMANCE_DOCS_URL`` (:data:`~reports.render_model.DOCS_URL_ENV`), when
-    set, is the base URL the checks' ``docs/`` pages are linked under. ``fail_on`` words
-    the verdicts (``ValueError`` on an unknown severity, raised
-    before anything is written).
+    check id, and the findings of :mod:`reports.findings`; ``markdown``; ``html``;
+    ``junit``). Existing files are overwritten; text is UTF-8.
+    ``$CONFORMANCE_DOCS_URL`` (:data:`~reports.render_model.DOCS_URL_ENV`), when set, is
+    the base URL the checks' ``docs/`` pages are linked under. ``fail_on`` words the
+    verdicts (``ValueError`` on an unknown severity, raised before anything is written).
     """
     fail_on = tuple(fail_on)
     ordered = by_area(results)
@@ -69,7 +70,7 @@ def write_reports(
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: out_dir / file for name, file in REPORT_FILES.items()}
-    dump_run(paths["json"], run, ordered)
+    dump_run(paths["json"], run, ordered, [f.to_json() for f in findings(ordered)])
     for name, text in texts.items():
         paths[name].write_text(text, encoding="utf-8")
     return paths

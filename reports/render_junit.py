@@ -3,13 +3,19 @@
 Shape::
 
     <testsuites name="conformance" tests= failures= errors= skipped= time=>
+      <testsuite name="conformance.findings" tests= failures= errors= skipped="0" time="0">
+        <testcase classname="<profile>.findings" name="<F1>: <title>" time="0">
+          <failure message="<title>" type="<severity>">checks, evidence</failure>
+          | <error message= type="error">...</error>
       <testsuite name="conformance.<area>" tests= failures= errors= skipped= time=>
         <properties>target, profile, mode, started_at, tool_version, notes</properties>
         <testcase classname="<profile>.<area>" name="<check_id>" time="<seconds>">
           <failure message="<message>" type="<severity>">message, curl, excerpt</failure>
           | <error message= type="error">...</error> | <skipped message="<reason>"/>
 
-Suites are sorted by area, cases by check id. ``time`` is in seconds (3 decimals); the
+The findings suite comes first (one case per root cause, :mod:`reports.findings`; absent
+when nothing failed), then the per-check suites sorted by area, cases by check id; a
+failed check's text names its finding. ``time`` is in seconds (3 decimals); the
 root's ``time`` is the run's wall-clock duration. Every text and attribute is stripped of
 the characters XML 1.0 forbids, so the document always parses.
 """
@@ -21,6 +27,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from itertools import groupby
 
+from reports.findings import Finding, findings
 from reports.records import Outcome, ResultRecord, RunInfo
 from reports.render_evidence import EXCERPT_LIMIT
 from reports.render_model import run_label
@@ -49,9 +56,12 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _detail(r: ResultRecord) -> str:
+def _detail(r: ResultRecord, finding: Finding | None = None) -> str:
     """The failure/error body: message, then the curl line and the excerpt when present."""
     parts = [shown(r.message)]
+    if finding is not None and len(finding.checks) > 1:
+        others = ", ".join(c for c in finding.checks if c != r.check_id)
+        parts.append(f"finding {finding.id}: {finding.title} (also fails: {others})")
     if r.source:
         parts.append(f"source: {r.source}")
     if r.docs:
@@ -85,6 +95,47 @@ def _properties(parent: ET.Element, run: RunInfo) -> None:
         _el(props, "property", name=name, value=value)
 
 
+def _finding_detail(f: Finding) -> str:
+    lines = [f"{f.id}: {shown(f.title)}", f"severity: {f.severity}"]
+    if f.cause:
+        lines.append(f"cause: {shown(f.cause)}")
+    lines.append("checks:")
+    lines += [f"  {c} ({sev})" for c, sev in zip(f.checks, f.severities, strict=True)]
+    lines.append(f"evidence ({f.evidence['check']}): {shown(str(f.evidence['message']))}")
+    lines += [f"  {x}" for x in f.evidence["exchanges"]]
+    return "\n".join(lines)
+
+
+def _findings_suite(root: ET.Element, run: RunInfo, found: list[Finding]) -> None:
+    """One case per finding, failed (``type`` its severity) or error."""
+    n_err = sum(f.outcome == Outcome.ERROR.value for f in found)
+    suite = _el(
+        root,
+        "testsuite",
+        name="conformance.findings",
+        tests=str(len(found)),
+        failures=str(len(found) - n_err),
+        errors=str(n_err),
+        skipped="0",
+        time="0.000",
+        timestamp=run.started_at,
+    )
+    _properties(suite, run)
+    for f in found:
+        title = " ".join(shown(f.title).split())
+        case = _el(
+            suite,
+            "testcase",
+            classname=f"{run.profile}.findings",
+            name=f"{f.id}: {title}",
+            time="0",
+        )
+        if f.outcome == Outcome.ERROR.value:
+            _el(case, "error", _finding_detail(f), message=title, type="error")
+        else:
+            _el(case, "failure", _finding_detail(f), message=title, type=f.severity)
+
+
 def _interrupted_suite(root: ET.Element, run: RunInfo) -> None:
     """An interrupted run is one ``error`` test case (``conformance.run``/``interrupted``),
     so CI never reads a partial run as green."""
@@ -113,16 +164,21 @@ def render_junit(run: RunInfo, results: Iterable[ResultRecord]) -> str:
     """
     ordered = by_area(results)
     _, total = area_scores(ordered)
+    found = findings(ordered)
+    of_check = {c: f for f in found for c in f.checks}
+    f_err = sum(f.outcome == Outcome.ERROR.value for f in found)
     stopped = 1 if run.interrupted else 0
     root = ET.Element(
         "testsuites",
         name="conformance",
-        tests=str(total.total + stopped),
-        failures=str(total.failed),
-        errors=str(total.errors + stopped),
+        tests=str(total.total + len(found) + stopped),
+        failures=str(total.failed + len(found) - f_err),
+        errors=str(total.errors + f_err + stopped),
         skipped=str(total.skipped),
         time=_seconds(run.duration_s),
     )
+    if found:
+        _findings_suite(root, run, found)
     for area, group in groupby(ordered, key=lambda r: r.area):
         cases = list(group)
         _, score = area_scores(cases)
@@ -148,9 +204,16 @@ def render_junit(run: RunInfo, results: Iterable[ResultRecord]) -> str:
             )
             message = " ".join(shown(r.message).split())
             if r.outcome is Outcome.FAILED:
-                _el(case, "failure", _detail(r), message=message, type=r.severity)
+                detail = _detail(r, of_check.get(r.check_id))
+                _el(case, "failure", detail, message=message, type=r.severity)
             elif r.outcome is Outcome.ERROR:
-                _el(case, "error", _detail(r), message=message, type="error")
+                _el(
+                    case,
+                    "error",
+                    _detail(r, of_check.get(r.check_id)),
+                    message=message,
+                    type="error",
+                )
             elif r.outcome is Outcome.SKIPPED:
                 _el(case, "skipped", message=message)
     if run.interrupted:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from reports.findings import Finding, findings
 from reports.records import Outcome, ResultRecord, RunInfo
 from reports.render_evidence import EvidenceView, evidence_view
 from reports.render_safe import redact_text, shown, truncate
@@ -30,7 +31,10 @@ from reports.render_score import (
 
 __all__ = [
     "DOCS_URL_ENV",
+    "FINDINGS_DOC",
     "LINE_LIMIT",
+    "SEVERITY_DOC",
+    "FindingView",
     "Link",
     "ReportView",
     "ResultView",
@@ -42,6 +46,11 @@ __all__ = [
 
 LINE_LIMIT = 200
 """Characters of a message shown in a table cell."""
+
+SEVERITY_DOC = "docs/severity.md"
+"""The page that states how a check's severity is chosen (cited in every report)."""
+FINDINGS_DOC = "docs/reports.md#findings"
+"""The page that states how failures are grouped into findings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +106,16 @@ class ResultView:
 
 
 @dataclass(frozen=True, slots=True)
+class FindingView:
+    """A finding (:class:`reports.findings.Finding`) with its checks' result views, most
+    severe first, and the finding's title on one line, made safe to print."""
+
+    finding: Finding
+    title: str
+    checks: list[ResultView]
+
+
+@dataclass(frozen=True, slots=True)
 class RunView:
     title: str
     target: str
@@ -121,10 +140,14 @@ class ReportView:
     total: AreaScore
     sides: list[AreaScore]
     """``as documented`` vs ``what OpenAI clients need`` (see ``side_scores``)."""
+    findings: list[FindingView]
+    """Root causes (failed and errored checks grouped), most severe first."""
     failures: list[ResultView]
     errors: list[ResultView]
     skipped: list[ResultView]
     passed: list[ResultView]
+    severity_doc: Link
+    findings_doc: Link
 
 
 def run_label(run: RunInfo) -> str:
@@ -172,6 +195,18 @@ def report_view(
     def pick(outcome: Outcome) -> list[ResultView]:
         return [v for v in views if v.rec.outcome is outcome]
 
+    by_check = {v.rec.check_id: v for v in views}
+    finding_views = [
+        FindingView(
+            finding=f,
+            title=_one_line(f.title),
+            checks=sorted(
+                (by_check[c] for c in f.checks if c in by_check),
+                key=lambda v: severity_key(v.rec),
+            ),
+        )
+        for f in findings(ordered)
+    ]
     areas, total = area_scores(ordered)
     target = redact_text(run.target)
     return ReportView(
@@ -195,8 +230,11 @@ def report_view(
         areas=areas,
         total=total,
         sides=side_scores(ordered),
+        findings=finding_views,
         failures=sorted(pick(Outcome.FAILED), key=lambda v: severity_key(v.rec)),
         errors=pick(Outcome.ERROR),
         skipped=pick(Outcome.SKIPPED),
         passed=pick(Outcome.PASSED),
+        severity_doc=links(SEVERITY_DOC, docs_base)[0],
+        findings_doc=links(FINDINGS_DOC, docs_base)[0],
     )

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from reports.findings import blocking_findings, findings
 from reports.records import SEVERITY_ORDER, Outcome, ResultRecord
 
 __all__ = [
@@ -54,7 +55,7 @@ def severity_rank(severity: str) -> int:
 def _tail(r: ResultRecord) -> tuple[object, ...]:
     """The remaining fields, so that the order is total whatever the input order."""
     fields = (r.profile, r.target, r.outcome.value, r.message, r.title, r.severity, r.source)
-    return (*fields, r.duration_ms, repr(r.evidence))
+    return (*fields, r.cause, r.duration_ms, repr(r.evidence))
 
 
 def by_area(results: Iterable[ResultRecord]) -> list[ResultRecord]:
@@ -73,16 +74,14 @@ def by_severity(results: Iterable[ResultRecord]) -> list[ResultRecord]:
 
 
 def exit_code(results: Iterable[ResultRecord], fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> int:
-    """1 when any record with a severity in ``fail_on`` FAILED or ended in ERROR (a
-    check that could not decide never passes silently), else 0. Skips never set it.
-    ``ValueError`` on an unknown severity in ``fail_on``.
+    """1 when a finding (:mod:`reports.findings`) blocks under ``fail_on``: one of its
+    checks has a severity in ``fail_on`` and FAILED or ended in ERROR (a check that
+    could not decide never passes silently), else 0. Grouping never changes the code: it
+    is 1 exactly when such a record exists. Skips never set it. ``ValueError`` on an
+    unknown severity in ``fail_on``.
     """
-    blocking = set(check_fail_on(fail_on))
-    return int(any(_blocks(r, blocking) for r in results))
-
-
-def _blocks(record: ResultRecord, blocking: set[str] | tuple[str, ...]) -> bool:
-    return record.outcome in (Outcome.FAILED, Outcome.ERROR) and record.severity in blocking
+    blocking = check_fail_on(fail_on)
+    return int(bool(blocking_findings(findings(results), blocking)))
 
 
 def format_pct(value: float | None) -> str:
@@ -190,36 +189,50 @@ def _n(count: int, one: str, many: str) -> str:
 
 def verdict(results: Sequence[ResultRecord], fail_on: Iterable[str] = DEFAULT_FAIL_ON) -> Verdict:
     """The one-line verdict, consistent with :func:`exit_code` for the same ``fail_on``.
+    It counts findings (root causes, :mod:`reports.findings`), and says how many checks
+    they fail.
 
-    E.g. ``FAIL: 3 critical/high checks fail (1 other fails, 2 errors)`` or
-    ``PASS: every applicable check passes (40 passed, 3 skipped)``.
+    E.g. ``FAIL: 2 critical/high findings (5 checks fail); 1 other finding (1 check
+    fails), 2 errors`` or ``PASS: every applicable check passes (40 passed, 3 skipped)``.
     """
     blocking = check_fail_on(fail_on)
     names = "/".join(s for s in SEVERITY_ORDER if s in blocking) or "blocking"
     total = _score("total", results)
     if total.applicable == 0:
         return Verdict("empty", f"NO RESULT: no check applied ({total.skipped} skipped)")
-    n_block = sum(r.outcome is Outcome.FAILED and r.severity in blocking for r in results)
-    n_block_err = sum(r.outcome is Outcome.ERROR and r.severity in blocking for r in results)
-    n_other = total.failed - n_block
+    found = findings(results)
+    failed = [f for f in found if f.outcome == Outcome.FAILED.value]
+    errored = [f for f in found if f.outcome == Outcome.ERROR.value]
+    block = [f for f in failed if f.blocks(blocking)]
+    block_err = [f for f in errored if f.blocks(blocking)]
+    other = [f for f in failed if not f.blocks(blocking)]
+    n_block_checks = sum(
+        r.outcome is Outcome.FAILED for r in results if any(r.check_id in f.checks for f in block)
+    )
+    n_other_checks = total.failed - n_block_checks
     extras = []
-    if n_other:
-        extras.append(_n(n_other, "other check fails", "other checks fail"))
+    if other:
+        extras.append(
+            f"{_n(len(other), 'other finding', 'other findings')} "
+            f"({_n(n_other_checks, 'check fails', 'checks fail')})"
+        )
     if total.errors:
         extras.append(_n(total.errors, "error", "errors"))
-    if n_block:
-        tail = f" ({', '.join(extras)})" if extras else ""
-        return Verdict(
-            "fail", f"FAIL: {_n(n_block, names + ' check fails', names + ' checks fail')}{tail}"
-        )
-    if n_block_err:
+    if block:
+        tail = f"; {', '.join(extras)}" if extras else ""
         return Verdict(
             "fail",
-            f"FAIL: {_n(n_block_err, names + ' check', names + ' checks')} could not decide "
-            f"({', '.join(extras)})",
+            f"FAIL: {_n(len(block), names + ' finding', names + ' findings')} "
+            f"({_n(n_block_checks, 'check fails', 'checks fail')}){tail}",
+        )
+    if block_err:
+        return Verdict(
+            "fail",
+            f"FAIL: {_n(len(block_err), names + ' finding', names + ' findings')} could not "
+            f"be decided ({', '.join(extras)})",
         )
     if extras:
-        return Verdict("pass", f"PASS: no {names} check fails; {', '.join(extras)}")
+        return Verdict("pass", f"PASS: no {names} finding; {', '.join(extras)}")
     return Verdict(
         "pass",
         f"PASS: every applicable check passes ({total.passed} passed, {total.skipped} skipped)",

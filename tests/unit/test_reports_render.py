@@ -149,7 +149,10 @@ def section(markdown: str, title: str) -> str:
 def test_markdown_header_verdict_and_notes() -> None:
     md = render_markdown(RUN, RESULTS)
     assert md.startswith("# Conformance report: litellm 1.79.0\n")
-    assert "**Verdict:** FAIL: 2 critical/high checks fail (2 other checks fail, 1 error)" in md
+    assert (
+        "**Verdict:** FAIL: 2 critical/high findings (2 checks fail); "
+        "2 other findings (2 checks fail), 1 error" in md
+    )
     assert "`openai-core`" in md
     assert "controlled" in md
     assert "2025-03-01T10:00:00Z" in md
@@ -260,7 +263,7 @@ def test_html_escapes_response_bodies_and_is_self_contained() -> None:
 def test_html_layout() -> None:
     html = render_html(RUN, RESULTS)
     assert html.startswith("<!DOCTYPE html>")
-    assert '<div class="verdict fail">FAIL: 2 critical/high checks fail' in html
+    assert '<div class="verdict fail">FAIL: 2 critical/high findings (2 checks fail)' in html
     badges = re.findall(r'<td><span class="badge (\w+)">', html[: html.index("<h2>Errors")])
     assert badges == ["critical", "high", "medium", "low"]
     assert html.index('id="check-stream-done"') < html.index('id="check-stream-tool-call-index"')
@@ -289,17 +292,26 @@ def test_junit_parses_and_counts_match() -> None:
     root = ET.fromstring(render_junit(RUN, RESULTS).encode("utf-8"))
     assert root.tag == "testsuites"
     assert root.attrib["name"] == "conformance"
-    assert root.attrib["tests"] == "8"
+    # 8 checks and, first, the 5 findings they group into (4 failed, 1 error)
+    assert root.attrib["tests"] == "13"
     assert (root.attrib["failures"], root.attrib["errors"], root.attrib["skipped"]) == (
-        "4",
-        "1",
+        "8",
+        "2",
         "1",
     )
     assert root.attrib["time"] == "12.500"
-    suites = root.findall("testsuite")
+    found, *suites = root.findall("testsuite")
+    assert found.attrib["name"] == "conformance.findings"
+    assert [c.attrib["name"] for c in found.findall("testcase")] == [
+        "F1: no data: [DONE]",
+        "F2: tool_calls[0] has no index | clients crash",
+        "F3: connection reset by peer",
+        "F4: error body is {'detail': ...}",
+        "F5: finish_reason missing",
+    ]
     names = ["conformance.chat", "conformance.errors", "conformance.models", "conformance.stream"]
     assert [s.attrib["name"] for s in suites] == names
-    for suite in suites:
+    for suite in [found, *suites]:
         cases = suite.findall("testcase")
         assert int(suite.attrib["tests"]) == len(cases)
         for tag, attr in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
@@ -333,7 +345,7 @@ def test_junit_strips_characters_illegal_in_xml() -> None:
     ev = Evidence(excerpt="a\x00b\x1bc\ufffed", curl="curl \x07x")
     results = [rec("chat.\x01bad", Outcome.FAILED, "high", "nul\x00 here\x0b", ev)]
     root = ET.fromstring(render_junit(RUN, results).encode("utf-8"))
-    case = root.find("testsuite/testcase")
+    case = root.find("testsuite[@name='conformance.chat']/testcase")
     assert case is not None
     assert case.attrib["name"] == "chat.bad"
     failure = case.find("failure")
@@ -381,9 +393,11 @@ def test_verdict_texts() -> None:
     passing = [rec("chat.a", Outcome.PASSED), rec("chat.b", Outcome.SKIPPED)]
     assert verdict(passing).text == "PASS: every applicable check passes (1 passed, 1 skipped)"
     minor = [*passing, rec("chat.c", Outcome.FAILED, "medium")]
-    assert verdict(minor).text == "PASS: no critical/high check fails; 1 other check fails"
+    assert verdict(minor).text == "PASS: no critical/high finding; 1 other finding (1 check fails)"
     one = [*passing, rec("chat.d", Outcome.FAILED, "critical")]
-    assert verdict(one).text == "FAIL: 1 critical/high check fails"
+    assert verdict(one).text == "FAIL: 1 critical/high finding (1 check fails)"
+    undecided = [*passing, rec("chat.e", Outcome.ERROR, "high")]
+    assert verdict(undecided).text == "FAIL: 1 critical/high finding could not be decided (1 error)"
     assert verdict([rec("chat.s", Outcome.SKIPPED)]).status == "empty"
 
 
