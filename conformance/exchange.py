@@ -13,7 +13,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from spec.secrets import (
@@ -28,7 +28,22 @@ from spec.secrets import (
 
 from .sse_trace import StreamTrace, trace
 
-__all__ = ["SECRET_HEADERS", "Exchange", "Request", "redact_headers", "redact_url"]
+__all__ = [
+    "FRAMING_KINDS",
+    "SECRET_HEADERS",
+    "Exchange",
+    "Framing",
+    "Request",
+    "redact_headers",
+    "redact_url",
+]
+
+Framing = Literal["", "short", "reset", "malformed", "surplus"]
+"""How a body's HTTP/1.1 framing broke: ``short`` (the connection closed before the
+declared ``Content-Length`` or the last chunk), ``reset`` (the connection was reset
+mid-body), ``malformed`` (an illegal chunk header or the like), ``surplus`` (bytes after
+the declared ``Content-Length``); ``""`` intact."""
+FRAMING_KINDS: tuple[Framing, ...] = ("short", "reset", "malformed", "surplus")
 
 _REDACT_MARGIN = 512
 """Characters past a cut that are redacted with the shown part, so a credential the cut
@@ -157,6 +172,76 @@ class Exchange:
     """The transport error of a first attempt on a kept-alive connection that the target
     had closed (e.g. after a crash); the exchange is the retry on a fresh connection.
     Empty when the first attempt went through."""
+    declared_length: int | None = None
+    """The ``Content-Length`` the target declared (``None``: none, or chunked)."""
+    received_bytes: int | None = None
+    """Body bytes received on the wire, before ``Content-Encoding`` is undone (``None``:
+    not measured, e.g. a hand-built exchange)."""
+    framing: Framing = ""
+    """How the body's HTTP/1.1 framing broke (:data:`FRAMING_KINDS`); ``""`` when the
+    body arrived as framed (or no status arrived: see ``transport_error``)."""
+    surplus_bytes: int = 0
+    """Bytes the target sent after the ``Content-Length`` it declared (``framing`` is then
+    ``"surplus"``); a client reads them as the start of its next response."""
+    hung_s: float | None = None
+    """Seconds the target sent no byte without ending the response, after which the
+    harness stopped reading (probes whose scripted upstream answer breaks off,
+    :attr:`conformance.probes.base.Probe.upstream_cut`); ``None``: it did not hang."""
+    started_at: float = 0.0
+    """When the request was sent, Unix time in seconds (to compare with the journal)."""
+
+    @property
+    def is_stream(self) -> bool:
+        """The answer is an event stream (or the request asked for one)."""
+        if self.content_type == "text/event-stream":
+            return True
+        asked = self.request.json_body
+        return isinstance(asked, dict) and asked.get("stream") is True
+
+    @property
+    def chunked(self) -> bool:
+        """The body came with ``Transfer-Encoding: chunked``."""
+        return "chunked" in (self.header("transfer-encoding") or "").lower()
+
+    def framing_evidence(self) -> str | None:
+        """Why the body did not arrive as framed, with the byte counts (``None``: it did,
+        or :attr:`framing` is empty)."""
+        if not self.framing:
+            return None
+        declared = self.declared_length
+        got = self.received_bytes
+        counts = (
+            f"Content-Length: {declared} declared, {got} bytes received"
+            if declared is not None
+            else f"{got} bytes received"
+            if got is not None
+            else "bytes received unknown"
+        )
+        chunked = "chunked " if self.chunked else ""
+        what = {
+            "short": f"the {chunked}body ended before it was complete",
+            "reset": "the connection was reset mid-body",
+            "malformed": f"the {chunked}body's framing is malformed",
+            "surplus": f"{self.surplus_bytes} bytes follow the declared body",
+        }[self.framing]
+        error = f" ({self.transport_error})" if self.transport_error else ""
+        return f"{what}: {counts}{error}"
+
+    def body_problem(self) -> str | None:
+        """Why a client cannot read this answer's body as sent: broken framing, a
+        transport error after the status, or a hang; ``None`` when the body arrived
+        intact (a body cut at the harness's own size cap counts as intact)."""
+        if self.hung_s is not None:
+            return (
+                f"the response hung: no byte and no end for {self.hung_s:.1f} s "
+                "(the harness stopped reading)"
+            )
+        evidence = self.framing_evidence()
+        if evidence is not None:
+            return evidence
+        if self.status is not None and self.transport_error:
+            return f"the body broke off after {len(self.body)} bytes: {self.transport_error}"
+        return None
 
     @cached_property
     def body(self) -> bytes:
@@ -216,4 +301,7 @@ class Exchange:
         }
         if self.dropped_connection:
             summary["dropped_connection"] = self.dropped_connection
+        problem = self.body_problem()
+        if problem is not None:
+            summary["body_problem"] = problem
         return summary

@@ -5,6 +5,13 @@ openai-python (httpx's default) and the body is decoded per ``Content-Encoding``
 (``iter_bytes``), each piece with its arrival time, capped at :data:`MAX_BODY` bytes. Transport
 failures become an :class:`Exchange` with ``status=None`` and the reason, never an
 exception: a check then reports ``error`` rather than crashing the run.
+
+The exchange also records the framing truth a client meets: the declared
+``Content-Length``, the bytes received on the wire (before decoding), and how the framing
+broke (a body shorter than declared, a reset, a truncated or malformed chunked body, bytes
+past the declared length). A probe whose scripted upstream answer breaks off waits at most
+:data:`HANG_IDLE_S` for each next byte; a target silent that long without ending is
+recorded as hung (``Exchange.hung_s``) and the connection closed.
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ import httpx
 
 from spec.mock_admin import JournalEntry, JournalMismatch, read_requests
 
-from .exchange import Exchange, Request
+from .exchange import Exchange, Framing, Request
+from .probes import PROBES
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
+    "HANG_IDLE_S",
     "MAX_BODY",
     "Budget",
     "BudgetExhausted",
@@ -29,6 +38,12 @@ __all__ = [
     "send",
     "unreachable",
 ]
+
+HANG_IDLE_S = 8.0
+"""How long a probe whose scripted upstream answer breaks off (a cut, an error event)
+waits for the target's next byte before calling the response hung, in seconds. The mock
+sends its whole answer at once, so a target that is still working (retrying the
+upstream, sending keep-alive comments) sends something well within it."""
 
 CONNECT_TIMEOUT_S = 5.0
 """How long :func:`unreachable` waits for a TCP connection, in seconds."""
@@ -94,6 +109,7 @@ def send(client: httpx.Client, probe: str, request: Request, budget: Budget) -> 
 def _attempt(client: httpx.Client, probe: str, request: Request) -> tuple[Exchange, bool]:
     """One try: the exchange, and whether it failed like a stale kept-alive connection."""
     started = time.monotonic()
+    started_at = time.time()
     chunks: list[tuple[float, bytes]] = []
     status: int | None = None
     headers: tuple[tuple[str, str], ...] = ()
@@ -101,21 +117,45 @@ def _attempt(client: httpx.Client, probe: str, request: Request) -> tuple[Exchan
     truncated = False
     error: str | None = None
     stale = False
+    framing: Framing = ""
+    declared: int | None = None
+    received: int | None = None
+    surplus = 0
+    hung: float | None = None
+    idle_timeout = _idle_timeout(client, probe)
+    last_byte = started
     try:
         with client.stream(
-            request.method, request.url, headers=dict(request.headers), content=request.body
+            request.method,
+            request.url,
+            headers=dict(request.headers),
+            content=request.body,
+            timeout=idle_timeout or httpx.USE_CLIENT_DEFAULT,
         ) as response:
             status = response.status_code
             headers = tuple(response.headers.multi_items())
-            for piece in response.iter_bytes():
-                chunks.append((time.monotonic() - started, piece))
-                size += len(piece)
-                if size >= MAX_BODY:
-                    truncated = True
-                    break
+            declared = _declared_length(response)
+            try:
+                for piece in response.iter_bytes():
+                    last_byte = time.monotonic()
+                    chunks.append((last_byte - started, piece))
+                    size += len(piece)
+                    if size >= MAX_BODY:
+                        truncated = True
+                        break
+                else:
+                    surplus = _surplus_bytes(response) if declared is not None else 0
+            finally:
+                received = response.num_bytes_downloaded
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         stale = status is None and isinstance(exc, STALE_CONNECTION_ERRORS)
+        if idle_timeout is not None and isinstance(exc, httpx.ReadTimeout):
+            hung, error = time.monotonic() - last_byte, None
+        elif status is not None:
+            framing = _broken_framing(exc)
+    if surplus:
+        framing = "surplus"
     exchange = Exchange(
         probe=probe,
         request=request,
@@ -125,8 +165,60 @@ def _attempt(client: httpx.Client, probe: str, request: Request) -> tuple[Exchan
         transport_error=error,
         elapsed_s=time.monotonic() - started,
         truncated=truncated,
+        declared_length=declared,
+        received_bytes=received,
+        framing=framing,
+        surplus_bytes=surplus,
+        hung_s=hung,
+        started_at=started_at,
     )
     return exchange, stale
+
+
+def _idle_timeout(client: httpx.Client, probe: str) -> httpx.Timeout | None:
+    """For a probe whose scripted upstream answer breaks off (``Probe.upstream_cut``): the
+    client's timeout with a read timeout of :data:`HANG_IDLE_S`, so a target that then
+    sends nothing without ending is given up on early. ``None`` for other probes."""
+    spec = PROBES.get(probe)
+    if spec is None or not spec.upstream_cut:
+        return None
+    base = client.timeout
+    limit = min(HANG_IDLE_S, base.read) if base.read is not None else HANG_IDLE_S
+    return httpx.Timeout(connect=base.connect, read=limit, write=base.write, pool=base.pool)
+
+
+def _declared_length(response: httpx.Response) -> int | None:
+    """The ``Content-Length`` of a body framed by it (``None``: chunked, absent, invalid)."""
+    if "chunked" in response.headers.get("transfer-encoding", "").lower():
+        return None
+    raw = response.headers.get("content-length", "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def _broken_framing(exc: httpx.HTTPError) -> Framing:
+    """The framing defect behind a transport error raised after the status (``""``: not
+    a framing defect, e.g. a read timeout or a bad ``Content-Encoding``)."""
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "short" if "without sending complete message body" in str(exc) else "malformed"
+    if isinstance(exc, httpx.ReadError):
+        return "reset"
+    return ""
+
+
+def _surplus_bytes(response: httpx.Response) -> int:
+    """Bytes received past a ``Content-Length`` body that the client kept for the next
+    response on the connection (read from h11's buffer through httpx's and httpcore's
+    private attributes: ``0`` when they are not there; ``test_transport_truth`` pins it
+    for the installed versions). The connection is closed so the next probe does not
+    read them as its answer."""
+    obj: object = response.stream
+    for name in ("_stream", "_httpcore_stream", "_stream", "_connection"):
+        obj = getattr(obj, name, None)
+    state = getattr(obj, "_h11_state", None)
+    data, _closed = getattr(state, "trailing_data", (b"", False))
+    if data and callable(close := getattr(obj, "close", None)):
+        close()
+    return len(data) if isinstance(data, bytes | bytearray) else 0
 
 
 def fetch_journal(client: httpx.Client, mock_url: str, cid: str) -> list[JournalEntry]:

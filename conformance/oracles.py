@@ -1,10 +1,15 @@
 """Real clients as oracles: replay recorded bytes through the official openai-python SDK.
 
-The recorded exchange is served to the SDK by an in-memory transport (``MockTransport``
-of the HTTP library the installed SDK uses), piece by piece as it arrived, so the SDK's
-own SSE decoder, JSON parsing, error mapping and stream accumulator run on exactly the
-target's bytes. No socket is opened. What the SDK does with the bytes is the verdict:
-"ok", or the exception it raised (docs/openai-wire.md B2, B3; docs/sse.md).
+The recorded exchange is rebuilt as the bytes the target put on the wire
+(:func:`wire_response`: the recorded status, headers and body, framed as the target framed
+them: ``Content-Length`` against the bytes that came, chunked or not, the last chunk or
+not, a reset, a response that hangs) and fed to the SDK's own HTTP stack (httpcore and
+h11, under the HTTP library the installed SDK uses) through an in-memory network
+backend: no socket is opened, yet the SDK's framing checks, SSE decoder, JSON parsing,
+error mapping and stream accumulator meet what they would have met live. What the SDK
+does with the bytes is the verdict: "ok", or the exception it raised
+(docs/openai-wire.md B2, B3; docs/sse.md). openai-node gets the same bytes over a
+local socket (:mod:`conformance.oracles_node`).
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ import importlib
 import importlib.util
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from http import HTTPStatus
+from typing import Any, Literal
 
 from .exchange import Exchange
 
@@ -25,11 +31,67 @@ __all__ = [
     "openai_python_version",
     "preload_openai",
     "replay_openai_python",
+    "wire_response",
 ]
 
 OPENAI_PYTHON = "openai-python"
 
-_HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "content-encoding", "connection"})
+
+_FRAMING_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "content-encoding", "connection", "keep-alive"}
+)
+"""Replaced by the framing the replay rebuilds (the recorded body is already decoded)."""
+
+End = Literal["close", "reset", "hold"]
+"""How the replay ends the connection after the bytes: close it, reset it (RST), or hold
+it open until the client gives up (a recorded hang or read timeout)."""
+
+
+def wire_response(x: Exchange) -> tuple[bytes, End]:
+    """The bytes that reproduce what ``x``'s target sent, and how the connection ends.
+
+    The status and headers are the recorded ones; the body is the recorded (decoded)
+    body, so ``Content-Encoding`` is dropped and the framing is rebuilt to keep the
+    recorded defect: a ``Content-Length`` that many bytes larger than the body when the
+    target's body came short, chunked without the last chunk when its chunked body broke
+    off, an illegal chunk header when its chunking was malformed, a reset when the
+    connection was reset, a held connection when it hung. An intact recording (or a
+    hand-built exchange) is framed by ``Content-Length`` or chunked, as recorded.
+    """
+    status = x.status or 200
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = ""
+    headers = [(k, v) for k, v in x.headers if k.lower() not in _FRAMING_HEADERS]
+    timed_out = x.status is not None and "Timeout" in (x.transport_error or "")
+    end: End = "hold" if x.hung_s is not None or timed_out else "close"
+    if x.framing == "reset":
+        end = "reset"
+    broken = x.framing in ("short", "reset", "malformed") or end == "hold"
+    body = x.body
+    payload = b""
+    if status in (204, 304) or status < 200 or x.request.method == "HEAD":
+        pass
+    elif x.chunked:
+        headers.append(("transfer-encoding", "chunked"))
+        payload = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for _, p in x.chunks if p)
+        if x.framing == "malformed":
+            payload += b"zz\r\n"
+        elif not broken:
+            payload += b"0\r\n\r\n"
+    elif x.declared_length is None and x.received_bytes is not None and x.status is not None:
+        payload = body  # delimited by the connection's close, as recorded
+    else:
+        missing = 0
+        if broken:
+            known = x.declared_length is not None and x.received_bytes is not None
+            missing = max(1, (x.declared_length or 0) - (x.received_bytes or 0) if known else 1)
+        headers.append(("content-length", str(len(body) + missing)))
+        payload = body
+    head = f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")
+    head += b"".join(f"{k}: {v}\r\n".encode("latin-1", "replace") for k, v in headers)
+    return head + b"\r\n" + payload, end
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,40 +146,57 @@ def _http_module() -> Any:
         return importlib.import_module("httpx")
 
 
-def _client(exchange: Exchange) -> Any:
-    import openai
-
+def _transport(exchange: Exchange) -> Any:
+    """An HTTP transport of the SDK's HTTP library whose every connection reads
+    :func:`wire_response` of ``exchange`` (an in-memory ``NetworkStream``): the end of
+    the bytes is EOF, a reset raises ``ReadError``, a hang ``ReadTimeout``, as a socket
+    would, without waiting."""
     http = _http_module()
-    headers = [(k, v) for k, v in exchange.headers if k.lower() not in _HOP_HEADERS]
-    pieces = [piece for _, piece in exchange.chunks]
-    status = exchange.status or 200
+    core = importlib.import_module("httpcore2" if http.__name__ == "httpx2" else "httpcore")
+    data, end = wire_response(exchange)
 
-    def handler(request: Any) -> Any:
-        def body() -> Iterator[bytes]:
-            yield from pieces
+    class Stream(core.MockStream):  # type: ignore[misc, name-defined]
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            piece: bytes = super().read(max_bytes, timeout)
+            if piece or end == "close":
+                return piece
+            if end == "reset":
+                raise core.ReadError("[Errno 104] Connection reset by peer")
+            raise core.ReadTimeout("timed out (the recorded response hung)")
 
-        return http.Response(status, headers=headers, content=body(), request=request)
+    class Backend(core.MockBackend):  # type: ignore[misc, name-defined]
+        def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+            return Stream([data[i : i + 65536] for i in range(0, len(data), 65536)])
 
-    transport = http.MockTransport(handler)
-    return openai.OpenAI(
-        api_key="sk-replay",
-        base_url="http://127.0.0.1:9/v1",
-        max_retries=0,
-        http_client=http.Client(transport=transport),
-    )
+    transport = http.HTTPTransport()
+    transport._pool = core.ConnectionPool(network_backend=Backend([]))
+    return transport
 
 
 def _run(name: str, fn: Callable[[Any], Any], exchange: Exchange) -> ClientOutcome:
+    import openai
+
+    http = _http_module()
     try:
-        with warnings.catch_warnings():
+        with (
+            warnings.catch_warnings(),
+            http.Client(transport=_transport(exchange), trust_env=False) as transport,
+        ):
             warnings.simplefilter("ignore")
-            client = _client(exchange)
-            try:
-                result = fn(client)
-            finally:
-                client.close()
+            client = openai.OpenAI(
+                api_key="sk-replay",
+                base_url="http://127.0.0.1:9/v1",
+                max_retries=0,
+                http_client=transport,
+            )
+            result = fn(client)
     except Exception as exc:  # the verdict *is* the exception
         message = str(exc).splitlines()[0] if str(exc) else ""
+        cause = exc.__cause__ or exc.__context__
+        if cause is not None and type(exc).__name__ in ("APIConnectionError", "APITimeoutError"):
+            message += (
+                f" ({type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''})"
+            )
         return ClientOutcome(
             name, f"{type(exc).__name__}: {message}"[:300], type(exc).__name__, exc
         )

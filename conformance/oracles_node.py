@@ -1,6 +1,14 @@
 """openai-node as an oracle: recorded exchanges replayed through the official npm ``openai``
 package under Node.js (``conformance/node/replay.mjs``), in one ``node`` process per run.
 
+Each exchange is served to the SDK over a real local socket by :class:`ReplayServer`
+(127.0.0.1, a free port, one thread per connection) as the target put it on the wire
+(:func:`conformance.oracles.wire_response`: the recorded status, headers and body, framed
+as recorded, with a body shorter than its ``Content-Length``, a reset, a truncated chunked
+body or a hang reproduced), so Node's own HTTP stack meets what it would have met live. A
+replay that neither ends nor sends a byte for :data:`REPLAY_HOLD_MS` is reported as a
+``Timeout`` (openai-node would wait for its 10-minute timeout).
+
 The SDK lives outside the Python environment: ``conformance setup-node`` installs it with
 npm into :func:`node_dir` (``$CONFORMANCE_NODE_DIR``, default
 ``~/.cache/gemini-proxy-conformance/node``). Without ``node`` or the package, the
@@ -11,21 +19,28 @@ openai-python where it matters: it needs ``data`` to be exactly ``[DONE]`` and t
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import json
 import os
+import secrets
 import shutil
+import socket
+import struct
 import subprocess
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from .exchange import Exchange
+from .oracles import End, wire_response
 
 __all__ = [
     "NODE_DIR_ENV",
+    "REPLAY_HOLD_MS",
     "NodeOutcome",
+    "ReplayServer",
     "install_openai_node",
     "node_dir",
     "node_unavailable",
@@ -34,7 +49,9 @@ __all__ = [
 ]
 
 NODE_DIR_ENV = "CONFORMANCE_NODE_DIR"
-_HOP = frozenset({"content-length", "transfer-encoding", "content-encoding", "connection"})
+REPLAY_HOLD_MS = 2000
+"""How long the node replay waits for a response that stops sending (every byte is local
+and written at once, so only a recorded hang reaches it), in milliseconds."""
 
 
 def node_dir() -> Path:
@@ -115,16 +132,30 @@ def replay_openai_node(
     reason = node_unavailable(directory)
     if reason is not None:
         raise RuntimeError(reason)
-    payload = [
-        {
-            "id": x.probe,
-            "how": how,
-            "status": x.status or 200,
-            "headers": [[k, v] for k, v in x.headers if k.lower() not in _HOP],
-            "pieces": [base64.b64encode(piece).decode() for _, piece in x.chunks],
-        }
-        for x, how in items
-    ]
+    server = replay_server()
+    with contextlib.ExitStack() as stack:
+        payload = [
+            {
+                "id": x.probe,
+                "how": how,
+                "url": stack.enter_context(server.serving(x)),
+                "hold_ms": REPLAY_HOLD_MS,
+            }
+            for x, how in items
+        ]
+        done = _run_node(payload, directory, timeout_s)
+    name = f"openai-node {openai_node_version(directory)}"
+    out: dict[str, NodeOutcome] = {}
+    for line in done.stdout.splitlines():
+        row = json.loads(line)
+        error = None if row["ok"] else f"{row['error_type']}: {row['message']}"
+        out[row["id"]] = NodeOutcome(name, error, row["error_type"], int(row.get("chunks", 0)))
+    return out
+
+
+def _run_node(
+    payload: list[dict[str, object]], directory: Path, timeout_s: float
+) -> subprocess.CompletedProcess[str]:
     script = resources.files("conformance").joinpath("node", "replay.mjs")
     with resources.as_file(script) as path:
         done = subprocess.run(
@@ -137,10 +168,94 @@ def replay_openai_node(
         )
     if done.returncode != 0:
         raise RuntimeError(f"openai-node replay failed: {done.stderr.strip()[-500:]}")
-    name = f"openai-node {openai_node_version(directory)}"
-    out: dict[str, NodeOutcome] = {}
-    for line in done.stdout.splitlines():
-        row = json.loads(line)
-        error = None if row["ok"] else f"{row['error_type']}: {row['message']}"
-        out[row["id"]] = NodeOutcome(name, error, row["error_type"], int(row.get("chunks", 0)))
-    return out
+    return done
+
+
+class ReplayServer:
+    """Serves recorded exchanges on 127.0.0.1 (a free port), each under its own path
+    prefix (:meth:`serving`), over real HTTP/1.1 (:func:`wire_response`), one thread per
+    connection. :func:`replay_server` starts the process's one."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._answers: dict[str, tuple[bytes, End]] = {}
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, name="replay-server", daemon=True).start()
+
+    @contextlib.contextmanager
+    def serving(self, x: Exchange) -> Iterator[str]:
+        """A base URL (``http://127.0.0.1:PORT/<token>/v1``) under which every request
+        gets ``x``'s recorded answer, while the context lasts."""
+        token = secrets.token_hex(8)
+        with self._lock:
+            self._answers[token] = wire_response(x)
+        try:
+            yield f"http://127.0.0.1:{self.port}/{token}/v1"
+        finally:
+            with self._lock:
+                self._answers.pop(token, None)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:  # pragma: no cover - the listener closed
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(30)
+            try:
+                head = _read_request(conn)
+                token = head.split(b" ", 2)[1].lstrip(b"/").split(b"/", 1)[0].decode()
+                with self._lock:
+                    found = self._answers.get(token)
+                if found is None:
+                    conn.sendall(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                    return
+                data, end = found
+                conn.sendall(data)
+                if end == "reset":
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                elif end == "hold":
+                    while conn.recv(65536):  # until the client gives up and closes
+                        pass
+            except (OSError, IndexError, UnicodeDecodeError):
+                return
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    """Read one request (head and ``Content-Length`` body); returns the head."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        piece = conn.recv(65536)
+        if not piece:
+            raise OSError("the client closed before its request was complete")
+        data += piece
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            length = int(value.strip())
+    while len(rest) < length:
+        piece = conn.recv(65536)
+        if not piece:
+            break
+        rest += piece
+    return head
+
+
+_server: ReplayServer | None = None
+_server_lock = threading.Lock()
+
+
+def replay_server() -> ReplayServer:
+    """The process's replay server, started on first use."""
+    global _server
+    with _server_lock:
+        if _server is None:
+            _server = ReplayServer()
+        return _server

@@ -13,12 +13,15 @@ from ..exchange import Exchange
 from ..registry import CheckFailure, NotApplicable, Undecided, excerpt
 
 __all__ = [
+    "HANG_CHECK",
     "OPENAI_ERROR_SOURCE",
     "OPENAI_PYTHON",
     "chunks_of",
     "json_object",
+    "require_intact",
     "require_response",
     "require_status",
+    "require_success",
     "schema_errors",
     "validate",
 ]
@@ -36,11 +39,43 @@ OPENAI_PYTHON = "https://github.com/openai/openai-python/blob/v3.63.0/src/openai
 """openai-python's source at the version the harness replays through (append a path)."""
 
 
+HANG_CHECK = "http.no_hang"
+"""The check that reports a hung response (the others skip it)."""
+
+
 def require_response(x: Exchange) -> int:
-    """The status, or :class:`Undecided` when the transport failed before one arrived."""
+    """The status of an answer a client can read.
+
+    :class:`Undecided` when the transport failed before a status arrived;
+    :class:`NotApplicable` when the target hung (``http.no_hang`` reports it). A
+    non-streamed body that did not arrive intact (a ``Content-Length`` the bytes do not
+    match, a reset, a truncated chunked body, bytes past the declared length) is a
+    :class:`CheckFailure` with the byte counts: openai-python and openai-node raise a
+    connection error instead of returning it, whatever the status. A stream's broken
+    ending is judged by the stream checks and ``http.body_framing``, not here.
+    """
+    if x.hung_s is not None:
+        raise NotApplicable(f"{x.body_problem()}; {HANG_CHECK} reports it")
     if x.status is None:
         raise Undecided(f"no response to {x.request.method} {x.request.url}: {x.transport_error}")
+    require_intact(x)
     return x.status
+
+
+def require_intact(x: Exchange) -> None:
+    """:class:`CheckFailure` when the non-streamed body of ``x`` (or of an earlier turn)
+    did not arrive intact (see :func:`require_response`); a stream passes."""
+    for turn in (*x.previous, x):
+        problem = turn.body_problem()
+        if problem is None or turn.status is None or turn.is_stream:
+            continue
+        which = "" if turn is x else "the first turn: "
+        raise CheckFailure(
+            f"{which}the HTTP {turn.status} body did not arrive intact: {problem}; "
+            "openai-python and openai-node raise APIConnectionError instead of returning "
+            "the answer",
+            excerpt=excerpt(turn.body[-300:]),
+        )
 
 
 def require_status(x: Exchange, expected: int = 200) -> None:
@@ -59,7 +94,9 @@ def require_success(x: Exchange) -> None:
 
 
 def json_object(x: Exchange) -> dict[str, Any]:
-    """The body as a JSON object, or :class:`CheckFailure` showing the bytes."""
+    """The body as a JSON object, or :class:`CheckFailure` showing the bytes (also when
+    the body did not arrive intact, :func:`require_intact`)."""
+    require_intact(x)
     try:
         value = x.json()
     except ValueError as exc:

@@ -107,6 +107,11 @@ class Probe:
     when one request is not enough (property probes send many, the WebSocket probe talks
     over a socket); ``build`` then only describes a representative request. ``None``: the
     session sends ``build`` (and ``then``)."""
+    upstream_cut: bool = False
+    """Controlled streams whose scripted upstream answer breaks off at once (a cut, an
+    error event): the harness calls the target's stream hung after
+    ``conformance.http.HANG_IDLE_S`` without a byte or an end, and a client stream the
+    target breaks off in turn is not a framing defect (``http.body_framing``)."""
     judges_throttling: bool = False
     """The target's own 429/503 (no upstream call) is what the probe's check judges: the
     session retries it once after its Retry-After like any controlled probe, but never

@@ -1,7 +1,8 @@
 """Controlled probes where the mock upstream misbehaves: blocked or empty candidates,
 awkward framing and paced chunks (phase 1), broken streams and error statuses (phase 2),
 quota errors (phase 3) (scenarios in ``spec.scenarios``; docs/breakages.md A3, A7, D2,
-D3, E1, F6). Phases run in order after the ordinary probes."""
+D3, E1, F6). Phases run in order after the ordinary probes; one ordinary request
+(phase 4) comes last, to see the proxy still answers after them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from spec.scenarios import Directive, Scenario
 from ..modes import Mode
 from .base import Probe, chat, registrar
 
-__all__ = ["BLOCKED", "FRAMING", "PACED_MS", "SLOW_FIRST_BYTE_MS", "STATUS_MAP"]
+__all__ = ["AFTER_FAULTS", "BLOCKED", "FRAMING", "PACED_MS", "SLOW_FIRST_BYTE_MS", "STATUS_MAP"]
 
 probe = registrar(__name__)
 
@@ -114,6 +115,7 @@ probe(
         chat(directive=Directive(Scenario.MID_STREAM_CUT, chunks=4, cut_after=2), stream=True),
         mode=Mode.CONTROLLED,
         stream=True,
+        upstream_cut=True,
         phase=2,
     )
 )
@@ -124,6 +126,7 @@ probe(
         chat(directive=Directive(Scenario.MID_STREAM_ERROR, chunks=4, cut_after=2), stream=True),
         mode=Mode.CONTROLLED,
         stream=True,
+        upstream_cut=True,
         phase=2,
     )
 )
@@ -177,5 +180,20 @@ probe(
         chat(directive=Directive(Scenario.DAILY_QUOTA)),
         mode=Mode.CONTROLLED,
         phase=3,
+    )
+)
+
+AFTER_FAULTS = "after_faults"
+"""The ordinary request sent after every fault probe (phase 4): a spent (429) or
+forbidden (403) key must not take the proxy down (``errors.survives_key_faults``)."""
+
+probe(
+    Probe(
+        AFTER_FAULTS,
+        "an ordinary chat request, sent after every upstream error and quota probe",
+        chat(),
+        mode=Mode.CONTROLLED,
+        phase=4,
+        judges_throttling=True,
     )
 )
