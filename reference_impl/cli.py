@@ -37,6 +37,11 @@ flag                            environment                   meaning
 ``--keepalive``                 ``PROXY_KEEPALIVE_S``         seconds of upstream silence
                                                               before ``: keep-alive`` (0:
                                                               never)
+``--connect-timeout``           ``PROXY_CONNECT_TIMEOUT_S``   upstream connect timeout (10 s)
+``--read-timeout``              ``PROXY_READ_TIMEOUT_S``      upstream silence per attempt
+                                                              (300 s)
+``--deadline``                  ``PROXY_DEADLINE_S``          total upstream time per request
+                                                              across attempts (300 s)
 ``--db-path``                   ``PROXY_DB_PATH``             admin SQLite file (default: in
                                                               a fresh temp dir)
 ``--admin-user/-password``      ``ADMIN_USERNAME/_PASSWORD``  admin login (admin/admin123)
@@ -234,6 +239,28 @@ OPTIONS: tuple[click.Option, ...] = (
         "PROXY_KEEPALIVE_S",
         "seconds of upstream silence before a ': keep-alive' comment, 0 = never (default 10)",
         name="keepalive_s",
+        type=float,
+    ),
+    _option(
+        "--connect-timeout",
+        "PROXY_CONNECT_TIMEOUT_S",
+        "seconds to connect to the upstream (default 10)",
+        name="connect_timeout_s",
+        type=float,
+    ),
+    _option(
+        "--read-timeout",
+        "PROXY_READ_TIMEOUT_S",
+        "seconds of upstream silence ending one attempt (default 300)",
+        name="read_timeout_s",
+        type=float,
+    ),
+    _option(
+        "--deadline",
+        "PROXY_DEADLINE_S",
+        "total seconds a request may spend on the upstream across all attempts; a unary "
+        "answer must be complete and a stream started by then, else 504 (default 300)",
+        name="deadline_s",
         type=float,
     ),
     _option(

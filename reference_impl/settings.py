@@ -106,8 +106,14 @@ class Settings:
     max_media_bytes: int = 20 * 1024 * 1024
     keepalive_s: float = 10.0
     connect_timeout_s: float = 10.0
+    """Longest wait for the upstream's TCP (and TLS) connection."""
     read_timeout_s: float = 300.0
-    """Longest silence tolerated from the upstream once a request is sent."""
+    """Longest silence tolerated from the upstream once a request is sent (one attempt)."""
+    deadline_s: float = 300.0
+    """Total time one client request may spend on the upstream, across all its attempts
+    and backoffs: a unary answer must be complete, a stream must have started, by then
+    (a 504 ``upstream_timeout``; a stream already committed gets it as its error event).
+    No attempt is started or retried past it."""
     max_connections: int = 1024
     """Size of the shared upstream connection pool."""
     models_ttl_s: float = 60.0
@@ -190,6 +196,7 @@ class Settings:
         for name in (
             "connect_timeout_s",
             "read_timeout_s",
+            "deadline_s",
             "max_connections",
             "max_body_bytes",
             "signature_cache_size",

@@ -67,6 +67,7 @@ from ..translate.errors import (
     from_upstream_body,
     unknown_model_000,
     upstream_truncated,
+    upstream_unreachable,
 )
 from ..translate.request import ChatCall, translate_request
 from ..translate.response import (
@@ -286,15 +287,28 @@ class ChatRoutes:
     # ------------------------------------------------------------------ unary
 
     async def _completion(
-        self, call: ChatCall, payload: bytes, created: int, media: MediaSink | None
+        self,
+        call: ChatCall,
+        payload: bytes,
+        created: int,
+        media: MediaSink | None,
+        deadline: float,
     ) -> dict[str, Any]:
-        resp = await self._upstream.generate(call.model, payload, stream=False)
+        """One unary answer, complete by ``deadline`` (loop time) or a 504."""
         try:
-            body = await resp.read()
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise upstream_truncated(f"reading the upstream answer failed: {exc!r}") from exc
-        finally:
-            resp.release()
+            async with asyncio.timeout_at(deadline):
+                resp = await self._upstream.generate(
+                    call.model, payload, stream=False, deadline=deadline
+                )
+                try:
+                    body = await resp.read()
+                except aiohttp.ClientError as exc:
+                    log.warning("reading the upstream answer failed: %r", exc)
+                    raise upstream_truncated("reading the upstream answer failed") from exc
+                finally:
+                    resp.release()
+        except TimeoutError:
+            raise upstream_unreachable("no answer", timeout=True) from None
         if resp.status != 200:
             raise from_upstream_body(resp.status, body)
         try:
@@ -314,12 +328,13 @@ class ChatRoutes:
     async def _unary(
         self, call: ChatCall, payload: bytes, created: int, media: MediaSink | None
     ) -> web.Response:
-        completion = await self._completion(call, payload, created, media)
+        deadline = self._upstream.deadline()
+        completion = await self._completion(call, payload, created, media, deadline)
         missing = call.n - len(completion["choices"])
         if missing > 0:
             one = self._single(call)
             extra = await asyncio.gather(
-                *(self._completion(call, one, created, media) for _ in range(missing))
+                *(self._completion(call, one, created, media, deadline) for _ in range(missing))
             )
             completion = merge_completions(completion, list(extra))
         signatures = self._signatures
@@ -475,7 +490,8 @@ class ChatRoutes:
             elif isinstance(exc, TimeoutError):
                 err = upstream_truncated("the upstream went silent")
             else:
-                err = upstream_truncated(f"the upstream connection broke: {exc!r}")
+                log.warning("the upstream stream broke: %r", exc)
+                err = upstream_truncated("the upstream connection broke")
                 try:  # relay the events that arrived just before the break
                     pump.feed(salvage(reader))
                 except ProxyError as inner:

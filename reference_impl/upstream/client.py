@@ -13,8 +13,11 @@ Only this module talks to Google. Two kinds of upstream (``--upstream-kind``):
 
 Each request picks a credential from the :class:`~reference_impl.policy.keys.KeyPool`
 and follows :mod:`~reference_impl.policy.retry` (cooldown on 429, failover, backoff on
-5xx, at most ``max_attempts``). Transport failures become 502 (504 on a timeout). Streams are read
-raw and decoded by the caller with ``spec.sse.SSEDecoder`` (A3, docs/breakages.md A7).
+5xx, at most ``max_attempts``), all within one deadline (``Settings.deadline_s``): no
+attempt runs, and no backoff waits, past it. Transport failures become 502 (504
+``upstream_timeout`` on a timeout or at the deadline); their details are logged, never
+sent to the client. Streams are read raw and decoded by the caller with
+``spec.sse.SSEDecoder`` (A3, docs/breakages.md A7).
 """
 
 from __future__ import annotations
@@ -199,26 +202,40 @@ class Upstream:
 
     # ------------------------------------------------------------------ requests
 
-    async def attempt(self, model: str, send: Send) -> aiohttp.ClientResponse:
-        """Run ``send`` under the retry policy (:mod:`~reference_impl.policy.retry`);
-        returns the first answer below 400 (body unread: the caller must ``release()`` it)
-        or raises the :class:`ProxyError` of the last failed attempt."""
+    def deadline(self) -> float:
+        """The event-loop time by which a request starting now must be done upstream."""
+        return asyncio.get_running_loop().time() + self._settings.deadline_s
+
+    async def attempt(
+        self, model: str, send: Send, *, deadline: float | None = None
+    ) -> aiohttp.ClientResponse:
+        """Run ``send`` under the retry policy (:mod:`~reference_impl.policy.retry`)
+        before ``deadline`` (loop time; default: :meth:`deadline` from now); returns the
+        first answer below 400 (body unread: the caller must ``release()`` it) or raises
+        the :class:`ProxyError` of the last failed attempt (504 at the deadline)."""
         pool = self.pool
         tried: list[Credential] = []
         refreshed: set[str] = set()
         err: ProxyError | None = None
         attempts = self.max_attempts
+        loop = asyncio.get_running_loop()
+        if deadline is None:
+            deadline = self.deadline()
         for n in range(attempts):
+            if loop.time() >= deadline:
+                break
             cred = pool.pick(model, tried)
             try:
-                headers, project = await self._auth(cred)
-                resp = await send(headers, project)
+                async with asyncio.timeout_at(deadline):
+                    headers, project = await self._auth(cred)
+                    resp = await send(headers, project)
             except ProxyError as exc:
                 err = exc
-            except TimeoutError as exc:
-                err = upstream_unreachable(str(exc) or "no answer", timeout=True)
+            except TimeoutError:
+                err = upstream_unreachable("no answer", timeout=True)
             except aiohttp.ClientError as exc:
-                err = upstream_unreachable(str(exc) or type(exc).__name__)
+                log.warning("upstream attempt failed: %r", exc)
+                err = upstream_unreachable("the connection failed")
             else:
                 if resp.status < 400:
                     if cred is not None:
@@ -235,7 +252,7 @@ class Upstream:
                 verdict = judge(err, default_cooldown_s=self._settings.cooldown_s)
                 if not verdict.retry or verdict.failover_only or n + 1 >= attempts:
                     raise err
-                await asyncio.sleep(self._settings.retry_backoff_s * 2**n)
+                await self._backoff(n, deadline, err)
                 continue
             if (
                 self.code_assist
@@ -262,11 +279,20 @@ class Upstream:
             if verdict.failover_only and not pool.usable(model, tried):
                 raise err
             if verdict.backoff:
-                await asyncio.sleep(self._settings.retry_backoff_s * 2**n)
-        assert err is not None
-        raise err
+                await self._backoff(n, deadline, err)
+        raise err if err is not None else upstream_unreachable("no answer", timeout=True)
 
-    async def generate(self, model: str, body: bytes, *, stream: bool) -> aiohttp.ClientResponse:
+    async def _backoff(self, n: int, deadline: float, err: ProxyError) -> None:
+        """Wait before attempt ``n + 2``; raise ``err`` when the wait would end past
+        ``deadline``."""
+        delay = self._settings.retry_backoff_s * 2**n
+        if asyncio.get_running_loop().time() + delay >= deadline:
+            raise err
+        await asyncio.sleep(delay)
+
+    async def generate(
+        self, model: str, body: bytes, *, stream: bool, deadline: float | None = None
+    ) -> aiohttp.ClientResponse:
         """POST ``:generateContent`` (or ``:streamGenerateContent?alt=sse``) for ``model``
         with the Gemini request ``body``; see :meth:`attempt`."""
         url = self.url(model, "streamGenerateContent?alt=sse" if stream else "generateContent")
@@ -281,7 +307,7 @@ class Upstream:
             def send(headers: dict[str, str], project: str) -> Any:
                 return session.post(url, data=self.wrap(model, body, project), headers=headers)
 
-        return await self.attempt(model, send)
+        return await self.attempt(model, send, deadline=deadline)
 
     async def call(self, model: str, method: str, payload: object) -> Any:
         """A unary JSON call (``generateContent``, ``batchEmbedContents``, ``predict``,
@@ -306,7 +332,8 @@ class Upstream:
         try:
             raw = await resp.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise upstream_unreachable(f"reading the answer failed: {exc!r}") from exc
+            log.warning("reading the upstream %s answer failed: %r", method, exc)
+            raise upstream_unreachable("the answer broke off") from exc
         finally:
             resp.release()
         try:
@@ -347,9 +374,10 @@ class Upstream:
                 raw = await resp.read()
                 status = resp.status
         except TimeoutError as exc:
-            raise upstream_unreachable(str(exc) or "no answer", timeout=True) from exc
+            raise upstream_unreachable("no answer", timeout=True) from exc
         except aiohttp.ClientError as exc:
-            raise upstream_unreachable(str(exc) or type(exc).__name__) from exc
+            log.warning("upstream quota call failed: %r", exc)
+            raise upstream_unreachable("the connection failed") from exc
         if status != 200:
             raise from_upstream_body(status, raw)
         try:
@@ -385,7 +413,8 @@ class Upstream:
             try:
                 body = await resp.read()
             except (TimeoutError, aiohttp.ClientError) as exc:
-                raise upstream_unreachable(str(exc) or type(exc).__name__) from exc
+                log.warning("reading the upstream model list failed: %r", exc)
+                raise upstream_unreachable("the answer broke off") from exc
             finally:
                 resp.release()
             try:

@@ -203,13 +203,15 @@ FIRST_EVENT = (
 
 class StallingUpstream:
     """A Gemini stand-in on 127.0.0.1 that reads a request and never finishes its answer
-    (nothing at all, or for a stream the headers and one event), then records the moment
-    the proxy closes the connection (``closed``, a ``threading.Event``; ``closed_at``:
-    ``time.monotonic()``). ``requests`` counts the requests it saw."""
+    (nothing at all, or for a stream, when ``answer_streams``, the headers and one event),
+    then records the moment the proxy closes the connection (``closed``, a
+    ``threading.Event``; ``closed_at``: ``time.monotonic()``). ``requests`` counts the
+    requests it saw."""
 
     __test__ = False
 
-    def __init__(self) -> None:
+    def __init__(self, *, answer_streams: bool = True) -> None:
+        self.answer_streams = answer_streams
         self.got_request = threading.Event()
         self.closed = threading.Event()
         self.closed_at = 0.0
@@ -219,7 +221,7 @@ class StallingUpstream:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         self.requests += 1
-        if b"streamGenerateContent" in head.split(b"\r\n", 1)[0]:
+        if self.answer_streams and b"streamGenerateContent" in head.split(b"\r\n", 1)[0]:
             writer.write(SSE_HEAD + f"{len(FIRST_EVENT):x}\r\n".encode() + FIRST_EVENT + b"\r\n")
             await writer.drain()
         self.got_request.set()
@@ -301,3 +303,65 @@ def test_a_client_that_leaves_cancels_the_upstream_call(stream: bool) -> None:
         assert fake.closed.wait(5), "the upstream call outlived the client"
     assert fake.closed_at - left < 0.1, fake.closed_at - left
     assert fake.requests == 1
+
+
+# --------------------------------------------------------------------------- 5. deadline
+
+
+def stalled_settings(upstream: str, **kw: Any) -> Settings:
+    base: dict[str, Any] = {
+        "upstream_url": f"{upstream}/v1beta",
+        "upstream_keys": (KEY,),
+        "api_keys": frozenset({CLIENT}),
+        "retry_backoff_s": 0.0,
+        "max_attempts": 3,
+        "read_timeout_s": 0.4,
+        "deadline_s": 0.6,
+        "keepalive_s": 0.1,
+    }
+    base.update(kw)
+    return Settings(**base)
+
+
+@pytest.mark.slow
+def test_an_upstream_that_never_answers_is_given_up_at_the_deadline() -> None:
+    """One total deadline across attempts: a timed-out attempt is not retried past it
+    (3 attempts x the read timeout before), and the client gets a 504 in the envelope."""
+    fake = StallingUpstream()
+    with fake.running() as upstream, serve(lambda: create_app(stalled_settings(upstream))) as url:
+        started = time.monotonic()
+        r = httpx.post(f"{url}/v1/chat/completions", json=chat(), headers=AUTH, timeout=30)
+        took = time.monotonic() - started
+    assert r.status_code == 504, r.text
+    assert r.json()["error"]["code"] == "upstream_timeout"
+    assert fake.requests == 2  # the second attempt is cut at the deadline; no third
+    assert took < 1.1, took
+
+
+@pytest.mark.slow
+def test_a_stream_whose_upstream_never_answers_ends_at_the_deadline() -> None:
+    """Keep-alives flow, then one error event at the deadline (not 15 minutes of them)."""
+    fake = StallingUpstream(answer_streams=False)
+    with fake.running() as upstream:
+        settings_ = stalled_settings(upstream, read_timeout_s=5.0)
+        with serve(lambda: create_app(settings_)) as url:
+            started = time.monotonic()
+            body = chat(stream=True)
+            r = httpx.post(f"{url}/v1/chat/completions", json=body, headers=AUTH, timeout=30)
+            took = time.monotonic() - started
+    assert r.status_code == 200
+    assert r.text.startswith(": keep-alive")
+    last = r.text.strip().rsplit("\n", 1)[-1]
+    assert json.loads(last.removeprefix("data: "))["error"]["code"] == "upstream_timeout"
+    assert "[DONE]" not in r.text
+    assert took < 1.5, took
+
+
+def test_timeouts_and_the_deadline_are_flags_and_environment_variables() -> None:
+    s = settings_from_args([])
+    assert (s.deadline_s, s.read_timeout_s, s.connect_timeout_s) == (300.0, 300.0, 10.0)
+    s = settings_from_args(["--deadline", "30", "--read-timeout", "20", "--connect-timeout", "3"])
+    assert (s.deadline_s, s.read_timeout_s, s.connect_timeout_s) == (30.0, 20.0, 3.0)
+    env = {"PROXY_DEADLINE_S": "31", "PROXY_READ_TIMEOUT_S": "21", "PROXY_CONNECT_TIMEOUT_S": "4"}
+    s = settings_from_args([], env)
+    assert (s.deadline_s, s.read_timeout_s, s.connect_timeout_s) == (31.0, 21.0, 4.0)
