@@ -232,7 +232,8 @@ for _probe, (_what, _mode, _features) in _NODE.items():
     check(
         f"clients.openai_node.{_probe}",
         title=f"openai-node consumes {_what} without an exception",
-        severity=Severity.HIGH,
+        # like openai-python's replays: every call of that kind breaks (docs/severity.md)
+        severity=Severity.HIGH if _probe == "models" else Severity.CRITICAL,
         source=(
             f"{_NODE_SDK}; https://github.com/mnfst/llm-gateway/issues/2053; "
             "docs/openai-wire.md#b2-how-the-sdks-decode-a-stream"
@@ -246,7 +247,7 @@ for _probe, (_what, _mode, _features) in _NODE.items():
 @check(
     "clients.openai_python.parse",
     title="openai-python's chat.completions.parse() turns a json_schema answer into the model",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=(
         f"{OPENAI_PYTHON}lib/_parsing/_completions.py; "
         "https://github.com/GewoonJaap/gemini-cli-openai/issues/150; "

@@ -31,6 +31,7 @@ from ..exchange import Exchange
 from ..probes import PROBES
 from ..probes.documented import DOCUMENTED
 from ..registry import CheckFailure, NotApplicable, Severity, Undecided, check, excerpt
+from .causes import ERROR_TYPE, error_type_problem
 
 __all__ = ["contract_problems"]
 
@@ -130,10 +131,12 @@ def _check(x: Exchange) -> None:
             f"{x.request.method} {urlsplit(x.request.url).path} request"
         )
     if problems:
+        envelope = (x.status or 0) >= 400 and all(error_type_problem(p) for p in problems)
         raise CheckFailure(
             f"the {x.status} answer to {x.request.method} {urlsplit(x.request.url).path} breaks "
             f"the {profile} document: " + "; ".join(problems),
             excerpt=excerpt(x.body[:800]),
+            cause=ERROR_TYPE if envelope else None,
         )
 
 

@@ -38,6 +38,11 @@ PARSERS = "docs/sse.md#what-real-parsers-do-with-the-same-bytes"
 """What openai-python and other parsers do with the same bytes."""
 CHUNK_OBJECT = "https://platform.openai.com/docs/api-reference/chat/streaming"
 """OpenAI's reference of the chat.completion.chunk object."""
+NODE_STREAM_HELPER = (
+    "https://github.com/openai/openai-node/blob/v5.0.0/src/lib/ChatCompletionStream.ts"
+)
+"""openai-node's ``chat.completions.stream()`` helper: it throws ``missing role for
+choice`` and ``missing finish_reason for choice`` when it finalises such a stream."""
 
 
 def _field(line: str) -> str:
@@ -265,11 +270,12 @@ def _choices(chunk: dict[str, Any]) -> list[dict[str, Any]]:
 @check(
     "stream.role_first",
     title="The first delta of each choice carries role 'assistant'",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=(
         "https://github.com/langwatch/langwatch/issues/6196; "
         "https://github.com/MiniMax-AI/MiniMax-M2.5/issues/2; "
-        "https://github.com/maximhq/bifrost/issues/6523"
+        "https://github.com/maximhq/bifrost/issues/6523; "
+        f"{NODE_STREAM_HELPER}"
     ),
     probes=("chat_stream",),
     features=("stream",),
@@ -288,8 +294,10 @@ def role_first(x: Exchange) -> None:
                 if role != "assistant":
                     raise CheckFailure(
                         f"the first delta of choice {index} (chunk {i}) has role {role!r}, "
-                        "expected 'assistant'",
+                        "expected 'assistant'; openai-node's chat.completions.stream() "
+                        "then throws 'missing role for choice'",
                         excerpt=excerpt(json.dumps(chunk)),
+                        cause="stream: no role 'assistant' on the first delta",
                     )
             elif role not in (None, "assistant"):
                 raise CheckFailure(
@@ -303,24 +311,37 @@ def role_first(x: Exchange) -> None:
 @check(
     "stream.constant_identity",
     title="id, created and model are the same on every chunk",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=f"https://github.com/open-webui/open-webui/issues/23917; {CHUNK_OBJECT}",
     probes=("chat_stream",),
     features=("stream",),
     also=OTHER_STREAMS,
 )
 def constant_identity(x: Exchange) -> None:
+    """In controlled mode ``chat_stream``'s first and last chunks leave the mock 1.1 s
+    apart (``IDENTITY_CHUNK_MS``), so ``created`` stamped per chunk from a clock always
+    differs; a fresh ``id`` per chunk differs whatever the timing."""
     chunks = chunks_of(x)
     if not chunks:
         raise CheckFailure("the stream has no chunks", excerpt=excerpt(x.body))
     first = chunks[0]
-    for i, chunk in enumerate(chunks[1:], start=1):
-        for key in ("id", "created", "model"):
+    for key in ("id", "created", "model"):
+        for i, chunk in enumerate(chunks[1:], start=1):
             if chunk.get(key) != first.get(key):
                 raise CheckFailure(
-                    f"chunk {i} has {key}={chunk.get(key)!r}, chunk 0 had {first.get(key)!r}",
+                    f"chunk {i} has {key}={chunk.get(key)!r}, chunk 0 had {first.get(key)!r}; "
+                    + _IDENTITY_HARM[key],
                     excerpt=excerpt(json.dumps(chunk)),
+                    cause=f"stream: chunk {key} changes within a stream",
                 )
+
+
+_IDENTITY_HARM = {
+    "id": "clients that key a stream by its chunk id (Open WebUI) split one answer into several",
+    "created": "the stream's chunks look like several completions (a per-chunk clock "
+    "stamp: the value must be the completion's creation time)",
+    "model": "clients that read the model from each chunk report it wrongly",
+}
 
 
 def finish_reasons(chunks: list[dict[str, Any]]) -> dict[int, list[tuple[int, Any]]]:
@@ -391,7 +412,7 @@ def finish_reason(x: Exchange) -> None:
 @check(
     "stream.no_usage_chunk_unasked",
     title="Without stream_options.include_usage every chunk has a non-empty choices list",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=(
         "https://github.com/Arthur-Ficial/apfel/issues/100; "
         "https://github.com/cline/cline/issues/8527; docs/breakages.md#a5-the-usage-chunk"
@@ -412,7 +433,7 @@ def no_usage_chunk_unasked(x: Exchange) -> None:
 @check(
     "stream.usage_chunk",
     title="include_usage adds exactly one final chunk with choices: [] and integer usage",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=(
         "https://github.com/ROCm/ATOM/issues/1711; "
         "https://platform.openai.com/docs/api-reference/chat/create; "
@@ -612,7 +633,7 @@ def event_times(x: Exchange) -> list[tuple[float, dict[str, Any]]]:
 @check(
     "stream.not_buffered",
     title="Streamed chunks reach the client as the upstream paces them (no buffering)",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=(
         "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering; "
         "docs/breakages.md#a7-framing-crlf-split-and-merged-writes-buffering"

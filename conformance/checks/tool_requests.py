@@ -228,7 +228,7 @@ for _probe, (_choice, _scenario) in TOOL_CHOICES.items():
         f"tools.{_probe}",
         title=f"tool_choice {json.dumps(_choice)} reaches Gemini as the matching "
         "functionCallingConfig mode",
-        severity=Severity.MEDIUM,
+        severity=Severity.HIGH,  # the client loses the tool call it forced (or forbade)
         source=(
             "https://github.com/mozilla-ai/any-llm/issues/1352; "
             "https://ai.google.dev/gemini-api/docs/function-calling"

@@ -267,7 +267,7 @@ def stop_capped(x: Exchange) -> None:
 @check(
     "translate.image_data_url",
     title="An image_url data: URL reaches Gemini as inlineData with its MIME type",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=(
         "https://github.com/songquanpeng/one-api/issues/2245; "
         "https://github.com/zuisong/gemini-openai-proxy/issues/5; "

@@ -1,0 +1,23 @@
+"""Root-cause keys: the ``cause=`` several checks give ``CheckFailure`` when they fail
+for the same defect, so that reports group them into one finding (docs/reports.md).
+
+A cause names one defect, in the words every check that can see it uses: ``<where>:
+<what is wrong>``. Set it only on the failure branch where the cause is certain.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ERROR_TYPE", "error_type_problem"]
+
+ERROR_TYPE = "error body: error.type missing or not a string"
+"""The OpenAI error envelope without a string ``error.type`` (openai-python exposes it
+as ``APIError.type``; clients branch on it). Seen by the envelope, status-map and
+document checks at once."""
+
+
+def error_type_problem(problem: str) -> bool:
+    """True when a schema problem (``"<path>: <message>"``, as ``schema_errors`` and the
+    document checks word them) is about ``error.type`` alone."""
+    return problem.startswith(".error.type:") or (
+        problem.startswith(".error:") and "'type' is a required property" in problem
+    )

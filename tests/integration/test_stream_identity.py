@@ -1,0 +1,88 @@
+"""``stream.constant_identity`` is deterministic: ``chat_stream`` spans two wall-clock
+seconds in controlled mode, so a proxy that stamps ``created`` from its clock per chunk
+fails on every run, and one that mints an ``id`` per chunk too; the reference passes.
+
+The reference proxy (in front of the mock) behind a pass-through with exactly one of
+those defects (:mod:`tests.zoo`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from itertools import count
+
+import pytest
+
+from conformance.runner import run_suite
+from conformance.target import Target
+from mockserver.app import create_app as create_mock
+from mockserver.settings import Settings as MockSettings
+from reference_impl.app import create_app as create_proxy
+from reference_impl.settings import Settings as ProxySettings
+from reports.records import Outcome, ResultRecord
+from spec.profiles import get_profile
+from tests.servers import serve
+from tests.zoo import EventMap, Mutation, chunk_json, mutating_proxy
+
+pytestmark = pytest.mark.slow
+
+KEY = "sk-identity"
+CHECK = "stream.constant_identity"
+
+
+@pytest.fixture(scope="module")
+def upstreams() -> Iterator[tuple[str, str]]:
+    with serve(lambda: create_mock(MockSettings())) as mock:
+        settings = ProxySettings(
+            upstream_url=f"{mock}/v1beta", upstream_keys=("k1",), api_keys=frozenset({KEY})
+        )
+        with serve(lambda: create_proxy(settings)) as proxy:
+            yield proxy, mock
+
+
+def verdict(upstreams: tuple[str, str], mutation: Mutation) -> ResultRecord:
+    proxy, mock = upstreams
+    with serve(mutating_proxy(proxy, mutation)) as url:
+        target = Target(url, get_profile("openai-core"), api_key=KEY, mock_url=mock)
+        run = run_suite(target, select=[CHECK])
+    (record,) = [r for r in run.records if r.check_id == CHECK]
+    return record
+
+
+def _clock_created() -> EventMap:
+    """``created`` stamped from the clock as each chunk is written (the defect seen in a
+    real proxy; the id stays constant)."""
+    return chunk_json(lambda chunk: {**chunk, "created": int(time.time())})
+
+
+def _fresh_id() -> EventMap:
+    numbers = count()
+    return chunk_json(lambda chunk: {**chunk, "id": f"chatcmpl-{next(numbers)}"})
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_clock_stamped_created_fails_every_run(upstreams: tuple[str, str], attempt: int) -> None:
+    record = verdict(upstreams, Mutation("clock_created", per_stream=_clock_created))
+    assert record.outcome is Outcome.FAILED, record.message
+    assert record.duration_ms >= 1100  # the mock paced the stream over two seconds
+    assert "has created=" in record.message
+    assert record.severity == "high"
+    assert record.cause == "stream: chunk created changes within a stream"
+    assert record.evidence is not None
+    assert record.evidence.excerpt is not None
+    chunk = json.loads(record.evidence.excerpt.replace("\\n\n", ""))
+    assert chunk["created"] > 0
+
+
+def test_a_fresh_id_per_chunk_fails(upstreams: tuple[str, str]) -> None:
+    record = verdict(upstreams, Mutation("fresh_id", per_stream=_fresh_id))
+    assert record.outcome is Outcome.FAILED
+    assert record.message.startswith("chunk 1 has id='chatcmpl-1', chunk 0 had 'chatcmpl-0'")
+    assert record.cause == "stream: chunk id changes within a stream"
+
+
+def test_the_reference_passes(upstreams: tuple[str, str]) -> None:
+    record = verdict(upstreams, Mutation("none"))
+    assert record.outcome is Outcome.PASSED, record.message
