@@ -197,6 +197,22 @@ def _door_state(x: Exchange) -> str:
     return "misplaced"
 
 
+def _summary(exchanges: tuple[Exchange, ...], states: dict[str, str]) -> str:
+    """``door: state`` per door, ``unary X, stream Y`` when the two paths differ."""
+    parts = []
+    for door in DOORS:
+        pair = [x for x in exchanges if x.probe.removesuffix("_stream") == door]
+        shown = [
+            states[x.probe] + (f" (HTTP {x.status})" if states[x.probe] == "refused" else "")
+            for x in pair
+        ]
+        if not pair:
+            continue
+        said = shown[0] if len(set(shown)) == 1 else f"unary {shown[0]}, stream {shown[-1]}"
+        parts.append(f"{door_of(pair[0])}: {said}")
+    return "; ".join(parts)
+
+
 @check(
     "reasoning.doors",
     title="Reasoning is reachable through the doors clients use (reasoning_effort, "
@@ -225,11 +241,7 @@ def doors(*exchanges: Exchange) -> str:
             require_accepted(
                 x, f"[{x.probe}] asking for reasoning through {door_of(x)}, a plain OpenAI request,"
             )
-    summary = "; ".join(
-        f"{door_of(x)} ({'stream' if x.probe.endswith('_stream') else 'unary'}): "
-        f"{states[x.probe]}" + (f" HTTP {x.status}" if states[x.probe] == "refused" else "")
-        for x in exchanges
-    )
+    summary = _summary(exchanges, states)
     delivered = {"honoured", "misplaced", "leaks"}
     claimed = "reasoning" in get_profile(exchanges[0].profile).features
     if claimed and not delivered & set(states.values()):
@@ -242,8 +254,7 @@ def doors(*exchanges: Exchange) -> str:
             f"the profile claims reasoning, but no door brings the model's thoughts to the "
             f"client (the proxy never asked Gemini for includeThoughts): {summary}"
         )
-    honoured = sorted({door_of(x) for x in exchanges if states[x.probe] == "honoured"})
-    return f"honoured: {', '.join(honoured) or 'none'}. {summary}"
+    return summary
 
 
 def _thinking(x: Exchange) -> dict[str, Any]:

@@ -1,0 +1,105 @@
+"""Who refused a standard request (issue 12 item 4), and the reasoning doors' model choice
+and summary (item 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from conformance.checks._refusals import refusal_origin, require_accepted
+from conformance.exchange import Exchange, Request
+from conformance.probes.basic import pick_thinking_model, thinks
+from conformance.registry import REGISTRY, CheckFailure
+from tests.check_cases import good
+from tests.factories import error_exchange, journal, json_exchange
+
+
+def _controlled(probe: str, status: int, upstream: Sequence[Mapping[str, Any]] = ()) -> Exchange:
+    """A refused controlled-mode request: its prompt carries a mock directive."""
+    x = error_exchange(probe, status, "nope", upstream=upstream)
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi [[mock:cid=r.p]]"}]}
+    return replace(
+        x,
+        request=Request(
+            "POST", "http://127.0.0.1:1/v1/chat/completions", {}, b'{"m": "[[mock:cid=r.p]]"}', body
+        ),
+    )
+
+
+def test_black_box_refusals_say_nothing_about_the_upstream() -> None:
+    assert refusal_origin(error_exchange("tool_choice_required", 400)) == ""
+
+
+def test_a_refusal_the_upstream_never_saw_is_the_proxys_own() -> None:
+    assert "never called" in refusal_origin(_controlled("tool_choice_required", 422))
+
+
+def test_an_upstream_error_to_the_translated_request_is_a_wrong_translation() -> None:
+    entry = {**journal(status=400)[0], "response": {"error": {"message": "Unknown name x"}}}
+    said = refusal_origin(_controlled("tool_choice_named", 400, (entry,)))
+    assert "the upstream answered HTTP 400 ('Unknown name x')" in said
+    assert "translation is wrong" in said
+
+
+def test_an_upstream_success_turned_into_an_error_is_named() -> None:
+    said = refusal_origin(_controlled("tool_choice_named", 500, journal()))
+    assert "turned that into an error" in said
+
+
+def test_an_unreadable_journal_claims_nothing() -> None:
+    assert refusal_origin(_controlled("x", 400, ({"error": "journal unreadable"},))) == ""
+
+
+def test_require_accepted_shows_the_body() -> None:
+    with pytest.raises(CheckFailure) as info:
+        require_accepted(error_exchange("embeddings_base64", 400, "base64 unsupported"), "it")
+    assert info.value.message.startswith("it got HTTP 400")
+    assert "base64 unsupported" in str(info.value.excerpt)
+    assert require_accepted(json_exchange("chat", {}), "it") == 200
+
+
+@pytest.mark.parametrize(
+    ("model", "thinking"),
+    [
+        ("gemini-2.5-flash", True),
+        ("models/gemini-3-pro-preview", True),
+        ("gemini-flash-latest", True),
+        ("gemini-2.0-flash", False),
+        ("gemini-1.5-pro", False),
+        ("claude-sonnet-4-5-thinking", True),
+        ("gpt-4o", False),
+    ],
+)
+def test_thinks_by_name(model: str, thinking: bool) -> None:
+    assert thinks(model) is thinking
+
+
+def test_the_thinking_model_door_prefers_the_default_then_a_listed_thinker() -> None:
+    assert pick_thinking_model({"gemini-2.5-pro"}, "gemini-2.5-flash") == "gemini-2.5-flash"
+    listed = {"gemini-2.0-flash", "gemini-2.5-flash", "gemini-2.5-flash-thinking"}
+    assert pick_thinking_model(listed, "gemini-2.0-flash") == "gemini-2.5-flash-thinking"
+    assert pick_thinking_model({"gemini-2.0-flash", "gemini-2.5-pro"}, "x") == "gemini-2.5-pro"
+    assert pick_thinking_model({"gemini-2.5-flash-image"}, "x") == "gemini-2.5-flash"
+    assert pick_thinking_model(None, "gemini-2.0-flash") == "gemini-2.5-flash"
+
+
+def test_the_doors_summary_names_each_door_and_differing_paths() -> None:
+    exchanges = good()
+    exchanges["thoughts_google_stream"] = error_exchange("thoughts_google_stream", 400)
+    note = REGISTRY["reasoning.doors"].run(exchanges)
+    assert note is not None
+    assert "reasoning_effort 'high': honoured" in note
+    assert "extra_body.google.thinking_config (include_thoughts): unary honoured, " in note
+    assert "stream refused (HTTP 400)" in note
+
+
+def test_no_door_at_all_fails_a_profile_that_claims_reasoning() -> None:
+    exchanges = good()
+    for name in list(exchanges):
+        if name.startswith("thoughts") and name != "thoughts_tool_call_stream":
+            exchanges[name] = replace(exchanges[name], upstream=journal(thoughts=""))
+    with pytest.raises(CheckFailure, match="no door brings the model's thoughts"):
+        REGISTRY["reasoning.doors"].run(exchanges)
