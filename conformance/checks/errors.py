@@ -11,12 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..exchange import Exchange
-from ..probes.faults import STATUS_MAP
+from ..probes.faults import AFTER_FAULTS, STATUS_MAP
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import OPENAI_ERROR_SOURCE, OPENAI_PYTHON, require_response
-from .upstream import credential_of, generate_calls
+from .upstream import (
+    PROXY_WITHOUT_UPSTREAM,
+    confirm_upstream_success,
+    credential_of,
+    generate_calls,
+    upstream_said,
+)
 
-__all__ = ["ERROR_PROBES", "check_envelope"]
+__all__ = ["ERROR_PROBES", "check_envelope", "upstream_clause"]
 
 ERROR_PROBES: dict[str, tuple[str, Mode]] = {
     "bad_key": ("a wrong API key", Mode.BLACK_BOX),
@@ -24,6 +30,20 @@ ERROR_PROBES: dict[str, tuple[str, Mode]] = {
     "malformed_body": ("a truncated JSON body", Mode.BLACK_BOX),
     "rate_limit": ("an upstream 429", Mode.CONTROLLED),
 }
+
+
+def upstream_clause(x: Exchange, scripted: str) -> tuple[str, str | None]:
+    """What a failure message may say about the upstream of ``x`` (issue 12 item 5), and
+    the failure's ``cause``: the journal's own account (``"the upstream answered 404
+    NOT_FOUND"``; ``"the proxy answered without calling the upstream"``, with
+    :data:`PROXY_WITHOUT_UPSTREAM` as the cause), or, when the journal cannot tell,
+    that the mock was *told* to answer ``scripted`` (``"404 NOT_FOUND"``)."""
+    said = upstream_said(x)
+    if not said:
+        return f"the mock was scripted to answer {scripted} (its journal cannot tell)", None
+    if not generate_calls(x):
+        return f"{said} (its scripted {scripted} never happened)", PROXY_WITHOUT_UPSTREAM
+    return said, None
 
 
 def check_envelope(x: Exchange) -> None:
@@ -149,9 +169,11 @@ def malformed_body_status(x: Exchange) -> None:
 def rate_limit_status(x: Exchange) -> None:
     status = require_response(x)
     if status != 429:
+        said, cause = upstream_clause(x, "429 RESOURCE_EXHAUSTED")
         raise CheckFailure(
-            f"the upstream answered 429 RESOURCE_EXHAUSTED, the proxy answered HTTP {status}",
+            f"{said}; the client got HTTP {status}, expected 429",
             excerpt=excerpt(x.body),
+            cause=cause,
         )
 
 
@@ -169,16 +191,22 @@ def rate_limit_status(x: Exchange) -> None:
 )
 def retry_after(x: Exchange) -> None:
     status = require_response(x)
+    said, cause = upstream_clause(x, "429 RESOURCE_EXHAUSTED with RetryInfo 17s")
     if status != 429:
-        raise CheckFailure(f"no 429 to read a delay from (HTTP {status})", excerpt=excerpt(x.body))
+        raise CheckFailure(
+            f"no 429 to read a delay from: {said}; the client got HTTP {status}",
+            excerpt=excerpt(x.body),
+            cause=cause,
+        )
+    asked = "the upstream asked for 17s (RetryInfo)" if cause is None else said
     delay = x.retry_after_s()
     if delay is None:
         raise CheckFailure(
-            "the 429 has no Retry-After or retry-after-ms header; the upstream asked for 17s "
-            "(RetryInfo) and clients fall back to 0.5-8 s backoff, hammering the quota",
+            f"the 429 has no Retry-After or retry-after-ms header; {asked}, and clients fall "
+            "back to 0.5-8 s backoff, hammering the quota",
             excerpt=excerpt(x.body),
         )
-    if delay < 17:
+    if delay < 17 and cause is None:
         raise CheckFailure(
             f"the 429 asks clients to wait {delay:g}s; the upstream's RetryInfo said 17s"
         )
@@ -199,10 +227,12 @@ def retry_after(x: Exchange) -> None:
 def rate_limit_stream_status(x: Exchange) -> None:
     status = require_response(x)
     if status != 429:
+        said, cause = upstream_clause(x, "429 RESOURCE_EXHAUSTED")
         raise CheckFailure(
-            f"stream=true with an upstream 429 got HTTP {status}; clients see "
+            f"stream=true: {said}; the client got HTTP {status} and sees "
             f"{'an SSE stream, not a RateLimitError' if status == 200 else 'the wrong error'}",
             excerpt=excerpt(x.body),
+            cause=cause,
         )
     check_envelope(x)
 
@@ -298,10 +328,11 @@ def _status_map_check(probe_name: str, grpc: str, code: int) -> Any:
                 if code >= 500 > status
                 else ""
             )
+            said, cause = upstream_clause(x, f"{code} {grpc}")
             raise CheckFailure(
-                f"the upstream answered {code} {grpc}, the proxy answered HTTP {status}, "
-                f"expected {want}{retry}",
+                f"{said}; the client got HTTP {status}, expected {want}{retry}",
                 excerpt=excerpt(x.body),
+                cause=cause,
             )
         check_envelope(x)
 
@@ -342,8 +373,11 @@ for _probe, (_scenario, _grpc, _code) in STATUS_MAP.items():
 def daily_quota(x: Exchange) -> None:
     status = require_response(x)
     if status != 429:
+        said, cause = upstream_clause(x, "429 RESOURCE_EXHAUSTED (per-day quota)")
         raise CheckFailure(
-            f"the upstream's daily quota 429 became HTTP {status}", excerpt=excerpt(x.body)
+            f"{said}; the client got HTTP {status}, expected 429",
+            excerpt=excerpt(x.body),
+            cause=cause,
         )
     should_retry = (x.header("x-should-retry") or "").strip().lower()
     delay = x.retry_after_s()
@@ -380,3 +414,52 @@ def own_rate_limit_retry_after(x: Exchange) -> None:
             excerpt=excerpt(x.body),
         )
     check_envelope(x)
+
+
+@check(
+    "errors.survives_key_faults",
+    title="A spent (429) or forbidden (403) upstream key does not take the proxy down: "
+    "an ordinary request after the fault probes still succeeds",
+    severity=Severity.HIGH,
+    source=(
+        "https://github.com/snailyp/gemini-balance/issues/241; "
+        "https://ai.google.dev/gemini-api/docs/troubleshooting; "
+        "docs/breakages.md#e1-429-handling-and-retries"
+    ),
+    probes=(AFTER_FAULTS, "chat"),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def survives_key_faults(after: Exchange, ordinary: Exchange) -> str | None:
+    # The fault probes are not among this check's probes: one the proxy throttles would
+    # make the runner report the check an error; they run in every run of errors.*.
+    status = require_response(after)
+    if status == 200:
+        confirm_upstream_success(after)  # the upstream's answer, not the proxy's own
+        return None
+    if ordinary.status != 200:
+        raise NotApplicable(
+            f"the ordinary chat probe got HTTP {ordinary.status} before any fault probe ran: "
+            "the proxy was not serving before the faults either (judged by chat.*)"
+        )
+    should_retry = (after.header("x-should-retry") or "").strip().lower()
+    delay = after.retry_after_s()
+    if (
+        status == 429
+        and not generate_calls(after)
+        and ((delay is not None and delay > 0) or should_retry == "false")
+    ):
+        # a spent key held back, with the delay said: clients wait and come back
+        return (
+            f"after the quota faults the proxy holds its key back itself (HTTP 429, "
+            f"Retry-After {after.header('retry-after')!r}, x-should-retry {should_retry!r})"
+        )
+    said, cause = upstream_clause(after, "200 with an ordinary answer")
+    raise CheckFailure(
+        f"an ordinary request got HTTP {status} after the fault probes (the mock scripted "
+        f"to answer 403 PERMISSION_DENIED, 429 RESOURCE_EXHAUSTED and 5xx), where the same "
+        f"request got 200 before them: {said}. A spent or forbidden key took the proxy "
+        "down for every client",
+        excerpt=excerpt(after.body),
+        cause=cause,
+    )

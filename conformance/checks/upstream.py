@@ -23,6 +23,10 @@ from ..probes.base import CID_HEADER
 from ..registry import CheckFailure, Undecided, excerpt
 
 __all__ = [
+    "ERROR_AS_SUCCESS",
+    "NEVER_CALLED",
+    "NOT_UPSTREAM_CONTENT",
+    "PROXY_WITHOUT_UPSTREAM",
     "client_texts",
     "confirm_upstream_success",
     "generate_calls",
@@ -43,6 +47,9 @@ ERROR_AS_SUCCESS = "an upstream error answered to the client as a success"
 """``cause`` of a 200 whose upstream call the journal shows answered an error."""
 NOT_UPSTREAM_CONTENT = "the answer's content is not the content the upstream sent"
 """``cause`` of a 200 whose text is not the upstream's."""
+PROXY_WITHOUT_UPSTREAM = "the proxy answers errors without calling the upstream"
+"""``cause`` of an error the proxy gave without calling the upstream (e.g. every request
+after it disabled its only key): one finding, however many checks it fails."""
 
 
 def normalise(text: str) -> str:
