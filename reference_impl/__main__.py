@@ -26,6 +26,7 @@ from aiohttp import web
 
 from .app import create_app
 from .cli import settings_from_args
+from .server.appkeys import NOTICES
 from .settings import Settings
 
 __all__ = ["ListenError", "main", "runner", "serve"]
@@ -88,6 +89,8 @@ async def serve(settings: Settings) -> None:
             settings.profile,
             settings.upstream_url,
         )
+        for notice in runner_.app[NOTICES]:
+            log.warning("%s", notice)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

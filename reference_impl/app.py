@@ -67,6 +67,7 @@ from .server.appkeys import (
     LIMITS,
     MEDIA,
     MODELS,
+    NOTICES,
     POOL,
     SETTINGS,
     SIGNATURES,
@@ -197,6 +198,7 @@ def _build_state(app: web.Application, settings: Settings) -> None:
     )
     enforce = settings.rate_limits and settings.profile == "gemini-reverse"
     app[SETTINGS] = settings
+    app[NOTICES] = []
     app[CONTRACT] = contract
     app[POOL] = pool
     app[UPSTREAM] = upstream

@@ -44,7 +44,9 @@ flag                            environment                   meaning
                                                               across attempts (300 s)
 ``--db-path``                   ``PROXY_DB_PATH``             admin SQLite file (default: in
                                                               a fresh temp dir)
-``--admin-user/-password``      ``ADMIN_USERNAME/_PASSWORD``  admin login (admin/admin123)
+``--admin-user/-password``      ``ADMIN_USERNAME/_PASSWORD``  admin login (user ``admin``; no
+                                                              password: a random one, logged
+                                                              once at start-up)
 ``--jwt-secret``                ``JWT_SECRET``                admin JWT key (default random)
 ``--image-dir``                 ``PROXY_IMAGE_DIR``           generated images (default temp)
 ``--public-url``                ``IMAGE_BASE_URL``            base of served image URLs
@@ -218,7 +220,11 @@ OPTIONS: tuple[click.Option, ...] = (
     ),
     _option("--db-path", "PROXY_DB_PATH", "admin SQLite database (default: a temporary one)"),
     _option("--admin-user", "ADMIN_USERNAME", "admin login user"),
-    _option("--admin-password", "ADMIN_PASSWORD", "admin login password"),
+    _option(
+        "--admin-password",
+        "ADMIN_PASSWORD",
+        "admin login password (default: a random one, logged once at start-up)",
+    ),
     _option("--jwt-secret", "JWT_SECRET", "admin JWT signing key (default: random)"),
     _option(
         "--image-dir", "PROXY_IMAGE_DIR", "where generated images are kept (default: temporary)"

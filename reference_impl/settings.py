@@ -88,7 +88,9 @@ class Settings:
     """Enforce the profile's documented rate limits (gemini-reverse 'Rate Limits')."""
     db_path: str = ""
     admin_user: str = "admin"
-    admin_password: str = "admin123"
+    admin_password: str = ""
+    """The admin API's password; none (the default): a random one is generated and
+    logged once at start-up (no well-known default such as antigravity2api's)."""
     jwt_secret: str = ""
     image_dir: str = ""
     public_url: str = ""

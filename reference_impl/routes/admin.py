@@ -27,6 +27,11 @@ true]``                                     "models": {m: {"remaining", "resetTi
                                             (:mod:`reference_impl.server.admin_config`)
 ==========================================  ================================================
 
+Login: ``--admin-user`` (``admin``) and ``--admin-password``; there is no default
+password: without one, a random password is generated and logged once (WARNING) at
+start-up. Failed logins are throttled per client address (:mod:`..policy.logins`: 5 per
+minute, then 429 with ``Retry-After`` until the minute ends).
+
 The credentials, the rotation and the configuration persist in the store and are
 loaded at start-up. Every admin route but login needs ``Authorization: Bearer <JWT>``
 (signed with ``--jwt-secret``, else a random key per process); errors are
@@ -47,8 +52,17 @@ from typing import Any
 from aiohttp import web
 
 from ..policy.keys import STRATEGIES, KeyPool, mask
+from ..policy.logins import LoginThrottle
 from ..server.admin_config import AdminConfig, AdminError
-from ..server.appkeys import CHAT_CONFIG, CONTRACT, DOCUMENT, POOL, SETTINGS, UPSTREAM
+from ..server.appkeys import (
+    CHAT_CONFIG,
+    CONTRACT,
+    DOCUMENT,
+    NOTICES,
+    POOL,
+    SETTINGS,
+    UPSTREAM,
+)
 from ..server.document import DocumentCheck
 from ..server.http import json_response, read_object
 from ..settings import Settings
@@ -138,7 +152,17 @@ class AdminRoutes:
     credential pool, the upstream (OAuth tokens, quotas), the document's checks and the
     configuration; the store opens in :meth:`lifespan`."""
 
-    __slots__ = ("_config", "_document", "_pool", "_settings", "_store", "_upstream", "secret")
+    __slots__ = (
+        "_config",
+        "_document",
+        "_password",
+        "_pool",
+        "_settings",
+        "_store",
+        "_throttle",
+        "_upstream",
+        "secret",
+    )
 
     def __init__(
         self,
@@ -156,6 +180,13 @@ class AdminRoutes:
         self._store: AdminStore | None = None
         self.secret = settings.jwt_secret or secrets.token_urlsafe(32)
         """The JWT signing key."""
+        self._password = settings.admin_password or secrets.token_urlsafe(18)
+        self._throttle = LoginThrottle()
+
+    @property
+    def generated_password(self) -> str:
+        """The password generated for want of a configured one, or ``""``."""
+        return "" if self._settings.admin_password else self._password
 
     async def lifespan(self, _app: web.Application) -> AsyncIterator[None]:
         """For ``app.cleanup_ctx``: open the store and load its credentials, rotation and
@@ -198,11 +229,20 @@ class AdminRoutes:
         user, password = body.get("username"), body.get("password")
         if not isinstance(user, str) or not isinstance(password, str):
             return _fail(400, "username and password are required strings")
-        settings = self._settings
-        ok_user = hmac.compare_digest(user.encode(), settings.admin_user.encode())
-        ok_pass = hmac.compare_digest(password.encode(), settings.admin_password.encode())
+        client, now = request.remote or "", time.monotonic()
+        wait = self._throttle.retry_after(client, now)
+        if wait:
+            return json_response(
+                {"success": False, "message": f"too many failed logins; retry in {wait} s"},
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        ok_user = hmac.compare_digest(user.encode(), self._settings.admin_user.encode())
+        ok_pass = hmac.compare_digest(password.encode(), self._password.encode())
         if not (ok_user and ok_pass):
+            self._throttle.failed(client, now)
             return _fail(401, "Invalid username or password")
+        self._throttle.succeeded(client)
         now = int(time.time())
         token = jwt.encode({"sub": user, "iat": now, "exp": now + JWT_TTL_S}, self.secret, "HS256")
         return json_response({"success": True, "token": token, "expiresIn": JWT_TTL_S})
@@ -356,6 +396,11 @@ def add_routes(app: web.Application) -> None:
     settings, pool, upstream = app[SETTINGS], app[POOL], app[UPSTREAM]
     config = AdminConfig(settings, contract.defaults, app[CHAT_CONFIG], upstream, pool)
     routes = AdminRoutes(settings, pool, upstream, app[DOCUMENT], config)
+    if routes.generated_password:
+        app[NOTICES].append(
+            "no --admin-password (ADMIN_PASSWORD): generated admin password for user "
+            f"{settings.admin_user!r} (shown once): {routes.generated_password}"
+        )
     app.cleanup_ctx.append(routes.lifespan)
     guard, router = routes.guard, app.router
     router.add_post("/admin/login", routes.login)

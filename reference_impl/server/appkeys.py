@@ -20,6 +20,8 @@ key                component                             concern
 ``IMAGES``         :class:`.images.ServedImages`         generated images and their URLs
 ``MEDIA``          :class:`~..upstream.media.            image URLs of chat messages
                    MediaFetcher`                         (SSRF policy)
+``NOTICES``        ``list[str]``                         said once (WARNING) when the proxy
+                                                         listens (a generated password)
 =================  ====================================  =====================================
 
 Keys are declared with string annotations, so this module imports no component and any
@@ -58,6 +60,7 @@ __all__ = [
     "LIMITS",
     "MEDIA",
     "MODELS",
+    "NOTICES",
     "POOL",
     "SETTINGS",
     "SIGNATURES",
@@ -75,3 +78,4 @@ ENDPOINTS: web.AppKey[Endpoints] = web.AppKey("endpoints")
 MODELS: web.AppKey[ModelCatalog] = web.AppKey("models")
 IMAGES: web.AppKey[ServedImages] = web.AppKey("images")
 MEDIA: web.AppKey[MediaFetcher] = web.AppKey("media")
+NOTICES: web.AppKey[list[str]] = web.AppKey("notices")

@@ -88,6 +88,7 @@ def settings(upstream_url: str, **kw: Any) -> Settings:
         upstream_url=f"{upstream_url}/v1beta",
         upstream_keys=(KEY,),
         api_keys=frozenset({CLIENT}),
+        admin_password=kw.pop("admin_password", "admin123"),
         **kw,
     )
 

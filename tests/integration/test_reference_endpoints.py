@@ -59,6 +59,7 @@ def settings(mock: str, **kw: Any) -> Settings:
         "api_keys": frozenset({CLIENT}),
         "retry_backoff_s": 0.0,
         "allow_private_media_urls": True,  # the mock serves the fixture images on 127.0.0.1
+        "admin_password": "admin123",  # no default password (a generated one is logged)
     }
     base.update(kw)
     return Settings(**base)

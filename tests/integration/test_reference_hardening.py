@@ -26,6 +26,7 @@ from conformance.embedded import start_server
 from mockserver.settings import Settings as MockSettings
 from reference_impl.app import create_app
 from reference_impl.cli import settings_from_args
+from reference_impl.server.appkeys import NOTICES
 from reference_impl.settings import Settings
 from tests.mock_upstream import clear, journal, mock_upstream
 from tests.servers import serve
@@ -365,3 +366,38 @@ def test_timeouts_and_the_deadline_are_flags_and_environment_variables() -> None
     env = {"PROXY_DEADLINE_S": "31", "PROXY_READ_TIMEOUT_S": "21", "PROXY_CONNECT_TIMEOUT_S": "4"}
     s = settings_from_args([], env)
     assert (s.deadline_s, s.read_timeout_s, s.connect_timeout_s) == (31.0, 21.0, 4.0)
+
+
+# --------------------------------------------------------------------------- 8. admin
+
+
+def login(url: str, password: str, user: str = "admin") -> httpx.Response:
+    return httpx.post(f"{url}/admin/login", json={"username": user, "password": password})
+
+
+def test_the_admin_api_has_no_default_password(mock: str) -> None:
+    """admin/admin123 is not a login: with no password configured one is generated, said
+    once when the proxy listens (``NOTICES``, logged by ``python -m reference_impl``),
+    and only it opens the admin API."""
+    app = create_app(settings(mock, profile="antigravity2api"))
+    [notice] = app[NOTICES]
+    generated = notice.rsplit(" ", 1)[1]
+    assert len(generated) >= 16
+    with serve(lambda: app) as url:
+        assert login(url, "admin123").status_code == 401
+        r = login(url, generated)
+        assert r.status_code == 200, r.text
+        assert r.json()["token"]
+    assert settings_from_args([]).admin_password == ""
+
+
+def test_failed_admin_logins_are_throttled_per_client(mock: str) -> None:
+    """After 5 wrong passwords in a minute, the client gets 429 with Retry-After, even
+    for the right password, until the window ends."""
+    s = settings(mock, profile="antigravity2api", admin_password="right-password")
+    with serve(lambda: create_app(s)) as url:
+        assert [login(url, f"wrong-{i}").status_code for i in range(5)] == [401] * 5
+        r = login(url, "right-password")
+        assert r.status_code == 429, r.text
+        assert 1 <= int(r.headers["Retry-After"]) <= 60
+        assert r.json()["success"] is False
