@@ -18,7 +18,12 @@ http_fixtures`; the other admin routes ``/_mock/...`` are not recorded). An entr
                   "candidates": 1, "texts": ["..."], "finish_reasons": ["STOP"]}
                  | null}
 
-``seq`` counts from 1 and keeps counting across :meth:`Journal.clear`; ``time`` is Unix
+``cid`` is the request's correlation id (:func:`mockserver.request.request_cid`): the
+``x-mock-cid`` header when the proxy forwarded it, else the directive's, else the last
+``cid=`` of a ``[[mock:...]]`` written anywhere in the raw body (any role or part, a tool
+result, a system instruction, a body rejected with 400 or not JSON at all), so every
+request the suite sent through the proxy can be found. ``seq`` counts from 1 and keeps
+counting across :meth:`Journal.clear`; ``time`` is Unix
 time in seconds (the only clock in the mock, and never in a response body); header
 names are lower-case, repeated headers are joined with ``", "``; ``query`` keeps the
 last value of a repeated parameter; ``body`` is ``null`` when the body is empty or not
