@@ -24,13 +24,15 @@ routes.info         ``/health``, ``/``, ``/v1/debug/cache``, ``/v1/token-test``,
                     ``/v1/test`` (gemini-cli-proxy), ``/api/cookies/status`` (gemini-reverse)
 ==================  ===========================================================
 
-Around them: ``OPTIONS`` anything is a CORS preflight allowing any origin and the
-requested headers, ``x-stainless-*`` included (docs/breakages.md G4); every response
-carries ``x-request-id`` and CORS headers exposing ``Retry-After``, ``retry-after-ms``,
-``x-request-id`` and ``x-should-retry``; an unknown route is a JSON 404 (or 405) in the
-profile's error envelope (D1). Every request an operation of the profile's OpenAPI
-document describes is checked against it after client auth (:mod:`.validation`): a
-violation is a 400 naming the field, in the profile's envelope.
+Around them: request bodies are capped (``max_body_bytes``) and so are the body bytes in
+flight across requests (``max_inflight_bytes``, :mod:`.server.inflight`); ``OPTIONS``
+anything is a CORS preflight allowing any origin and the requested headers,
+``x-stainless-*`` included (docs/breakages.md G4); every response carries ``x-request-
+id`` and CORS headers exposing ``Retry-After``, ``retry-after-ms``, ``x-request-id`` and
+``x-should-retry``; an unknown route is a JSON 404 (or 405) in the profile's error
+envelope (D1). Every request an operation of the profile's OpenAPI document describes is
+checked against it after client auth (:mod:`.validation`): a violation is a 400 naming
+the field, in the profile's envelope.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ from .server.document import DocumentCheck
 from .server.endpoint import Endpoints
 from .server.http import error_response
 from .server.images import ServedImages
+from .server.inflight import INFLIGHT, InflightBytes, body_budget
 from .server.limits import Limits
 from .server.models import ModelCatalog
 from .settings import Settings
@@ -222,8 +225,9 @@ def create_app(settings: Settings) -> web.Application:
     The upstream session opens on startup and closes on cleanup, so the app can be
     served by ``web.AppRunner`` or ``tests/servers.py`` ``serve()`` alike.
     """
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[body_budget])
     _build_state(app, settings)
+    app[INFLIGHT] = InflightBytes(settings.max_inflight_bytes)
     app.cleanup_ctx.append(_upstream_session)
     app.cleanup_ctx.append(_image_files)
     app.on_response_prepare.append(_on_prepare)

@@ -42,6 +42,11 @@ flag                            environment                   meaning
                                                               (300 s)
 ``--deadline``                  ``PROXY_DEADLINE_S``          total upstream time per request
                                                               across attempts (300 s)
+``--max-body-bytes``            ``PROXY_MAX_BODY_BYTES``      largest request body (20 MiB;
+                                                              413 beyond)
+``--max-inflight-bytes``        ``PROXY_MAX_INFLIGHT_BYTES``  body bytes in flight across
+                                                              requests (256 MiB; 503 +
+                                                              ``Retry-After`` beyond)
 ``--db-path``                   ``PROXY_DB_PATH``             admin SQLite file (default: in
                                                               a fresh temp dir)
 ``--admin-user/-password``      ``ADMIN_USERNAME/_PASSWORD``  admin login (user ``admin``; no
@@ -268,6 +273,20 @@ OPTIONS: tuple[click.Option, ...] = (
         "answer must be complete and a stream started by then, else 504 (default 300)",
         name="deadline_s",
         type=float,
+    ),
+    _option(
+        "--max-body-bytes",
+        "PROXY_MAX_BODY_BYTES",
+        "largest request body in bytes, 413 beyond (default 20 MiB: Gemini's limit for a "
+        "request with inline data)",
+        type=int,
+    ),
+    _option(
+        "--max-inflight-bytes",
+        "PROXY_MAX_INFLIGHT_BYTES",
+        "request-body bytes in flight across all requests, 503 with Retry-After beyond "
+        "(default 256 MiB)",
+        type=int,
     ),
     _option(
         "--log-level",

@@ -120,7 +120,13 @@ class Settings:
     """Size of the shared upstream connection pool."""
     models_ttl_s: float = 60.0
     """How long the ``/models`` answer is cached."""
-    max_body_bytes: int = 64 * 1024 * 1024
+    max_body_bytes: int = 20 * 1024 * 1024
+    """The largest request body (413 beyond): 20 MiB, Gemini's limit for a request with
+    inline data (https://ai.google.dev/gemini-api/docs/image-understanding), so a larger
+    chat body could not succeed upstream anyway."""
+    max_inflight_bytes: int = 256 * 1024 * 1024
+    """The most request-body bytes in flight across all requests (503 ``server_busy``
+    with ``Retry-After`` beyond; :mod:`.server.inflight`)."""
     signature_cache_size: int = 10_000
     """How many ``tool_call_id -> thoughtSignature`` pairs are remembered."""
     log_level: str = "INFO"
@@ -201,6 +207,7 @@ class Settings:
             "deadline_s",
             "max_connections",
             "max_body_bytes",
+            "max_inflight_bytes",
             "signature_cache_size",
             "fetch_timeout_s",
             "max_media_bytes",

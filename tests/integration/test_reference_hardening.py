@@ -401,3 +401,59 @@ def test_failed_admin_logins_are_throttled_per_client(mock: str) -> None:
         assert r.status_code == 429, r.text
         assert 1 <= int(r.headers["Retry-After"]) <= 60
         assert r.json()["success"] is False
+
+
+# --------------------------------------------------------------------------- 7. bodies
+
+MIB = 1024 * 1024
+
+
+def test_the_body_cap_is_lower_and_configurable() -> None:
+    """20 MiB by default (Gemini's limit for a request with inline data), a flag and an
+    environment variable."""
+    assert settings_from_args([]).max_body_bytes == 20 * MIB
+    assert settings_from_args(["--max-body-bytes", "1000"]).max_body_bytes == 1000
+    env = {"PROXY_MAX_BODY_BYTES": "2000", "PROXY_MAX_INFLIGHT_BYTES": "3000"}
+    s = settings_from_args([], env)
+    assert (s.max_body_bytes, s.max_inflight_bytes) == (2000, 3000)
+    assert settings_from_args([]).max_inflight_bytes == 256 * MIB
+
+
+def test_a_body_over_the_cap_is_a_413_in_the_envelope(mock: str) -> None:
+    s = settings(mock, max_body_bytes=MIB)
+    with serve(lambda: create_app(s)) as url:
+        big = chat("x" * (MIB + 1))
+        r = httpx.post(f"{url}/v1/chat/completions", json=big, headers=AUTH)
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "request_too_large"
+
+
+@pytest.mark.slow
+def test_bytes_in_flight_are_bounded_across_requests() -> None:
+    """While one large body is in flight, another that would pass the bound is a 503
+    with Retry-After (openai-python retries it) instead of one more copy in memory."""
+    fake = StallingUpstream()
+    with fake.running() as upstream:
+        s = stalled_settings(
+            upstream, max_body_bytes=MIB, max_inflight_bytes=3 * MIB // 2, deadline_s=2.0
+        )
+        with serve(lambda: create_app(s)) as url:
+            body = chat("x" * (MIB - 1000))
+            first: list[httpx.Response] = []
+
+            def send() -> None:
+                first.append(
+                    httpx.post(f"{url}/v1/chat/completions", json=body, headers=AUTH, timeout=30)
+                )
+
+            holder = threading.Thread(target=send)
+            holder.start()
+            assert fake.got_request.wait(10)
+            second = httpx.post(f"{url}/v1/chat/completions", json=body, headers=AUTH)
+            small = httpx.post(f"{url}/v1/chat/completions", json=chat(), headers=AUTH)
+            holder.join(30)
+    assert second.status_code == 503, second.text
+    assert second.json()["error"]["code"] == "server_busy"
+    assert int(second.headers["Retry-After"]) >= 1
+    assert small.status_code == 504  # small bodies still pass (to the stalled upstream)
+    assert first[0].status_code == 504
