@@ -7,7 +7,7 @@ A cause names one defect, in the words every check that can see it uses: ``<wher
 
 from __future__ import annotations
 
-__all__ = ["ERROR_TYPE", "error_type_problem"]
+__all__ = ["ERROR_TYPE", "error_type_problem", "wrong_status"]
 
 ERROR_TYPE = "error body: error.type missing or not a string"
 """The OpenAI error envelope without a string ``error.type`` (openai-python exposes it
@@ -21,3 +21,11 @@ def error_type_problem(problem: str) -> bool:
     return problem.startswith(".error.type:") or (
         problem.startswith(".error:") and "'type' is a required property" in problem
     )
+
+
+def wrong_status(probe: str, status: int) -> str:
+    """A probe answered with a status its situation does not get (``bad_key: answered
+    HTTP 400``): the status check of that situation and the client replay that raises
+    the wrong exception class for it (openai-python picks the class from the status)
+    see the same defect."""
+    return f"{probe}: answered HTTP {status}"

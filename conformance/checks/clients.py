@@ -14,6 +14,7 @@ from ..exchange import Exchange
 from ..oracles import replay_openai_python
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, check, excerpt
 from ._common import OPENAI_PYTHON, require_response, require_success
+from .causes import wrong_status
 
 __all__: list[str] = []
 
@@ -159,8 +160,11 @@ _EXPECTED_ERRORS: dict[str, tuple[str, ...]] = {
 
 def _check_error_replay(x: Exchange) -> None:
     status = require_response(x)
+    cause = wrong_status(x.probe, status)  # the SDK picks its exception from the status
     if status < 400:
-        raise CheckFailure(f"expected an error status, got HTTP {status}", excerpt=excerpt(x.body))
+        raise CheckFailure(
+            f"expected an error status, got HTTP {status}", excerpt=excerpt(x.body), cause=cause
+        )
     outcome = replay_openai_python(x, "create")
     expected = _EXPECTED_ERRORS[x.probe]
     clients = {outcome.client: outcome.verdict()}
@@ -168,9 +172,10 @@ def _check_error_replay(x: Exchange) -> None:
         raise CheckFailure(f"openai-python does not raise on HTTP {status}", clients=clients)
     if outcome.error_type not in expected:
         raise CheckFailure(
-            f"openai-python raises {outcome.error_type}; code that catches "
+            f"openai-python raises {outcome.error_type} for HTTP {status}; code that catches "
             f"{' or '.join(expected)} misses it",
             clients=clients,
+            cause=cause,
         )
     try:
         body = x.json()

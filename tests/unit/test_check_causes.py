@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 import conformance.checks  # noqa: F401  (registers every check)
-from conformance.checks.causes import ERROR_TYPE, error_type_problem
+from conformance.checks.causes import ERROR_TYPE, error_type_problem, wrong_status
 from conformance.exchange import Exchange
 from conformance.registry import REGISTRY, CheckFailure
-from tests.factories import chunk, json_exchange, sse, stream_exchange
+from tests.factories import chunk, error_exchange, json_exchange, sse, stream_exchange
 
 
 def cause_of(check_id: str, exchange: Exchange) -> str | None:
@@ -43,3 +43,9 @@ def test_stream_identity_and_role_name_their_cause() -> None:
     assert (
         cause_of("stream.role_first", no_role) == "stream: no role 'assistant' on the first delta"
     )
+
+
+def test_a_wrong_error_status_is_the_cause_of_the_wrong_exception_class() -> None:
+    x = error_exchange("bad_key", 400, "API key not valid")
+    assert cause_of("clients.openai_python.error_bad_key", x) == wrong_status("bad_key", 400)
+    assert wrong_status("bad_key", 400) == "bad_key: answered HTTP 400"
