@@ -83,6 +83,7 @@ from .server.http import error_response
 from .server.images import ServedImages
 from .server.inflight import INFLIGHT, InflightBytes, body_budget
 from .server.limits import Limits
+from .server.logs import quiet_bad_requests
 from .server.models import ModelCatalog
 from .settings import Settings
 from .stores.images import ImageStore
@@ -225,6 +226,7 @@ def create_app(settings: Settings) -> web.Application:
     The upstream session opens on startup and closes on cleanup, so the app can be
     served by ``web.AppRunner`` or ``tests/servers.py`` ``serve()`` alike.
     """
+    quiet_bad_requests()
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[body_budget])
     _build_state(app, settings)
     app[INFLIGHT] = InflightBytes(settings.max_inflight_bytes)

@@ -147,5 +147,17 @@ def client_key(request: web.Request) -> str:
 
 
 def public_base(request: web.Request) -> str:
-    """The base URL of served files: ``--public-url``, else this request's host."""
-    return request.app[SETTINGS].public_url or f"{request.scheme}://{request.host}"
+    """The base URL of served files: ``--public-url``, else the local address this
+    request arrived on (never the ``Host`` header, which the client chooses)."""
+    public = request.app[SETTINGS].public_url
+    if public:
+        return public
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    if not isinstance(sockname, tuple) or len(sockname) < 2:
+        settings = request.app[SETTINGS]
+        sockname = (settings.host, settings.port)
+    host, port = str(sockname[0]), int(sockname[1])
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{request.scheme}://{host}:{port}"

@@ -105,8 +105,9 @@ class ProxyError(Exception):
         }
 
     def stream_event(self) -> dict[str, Any]:
-        """``{"error": {"message", "type", "code"}}``: the mid-stream error event (D3)."""
-        return {"error": {"message": self.message, "type": self.type, "code": self.code}}
+        """``{"error": {"message", "type", "param", "code"}}``: the mid-stream error event
+        (D3), the same fields as :meth:`envelope`."""
+        return self.envelope()
 
     def __repr__(self) -> str:
         return (

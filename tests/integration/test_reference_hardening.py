@@ -457,3 +457,59 @@ def test_bytes_in_flight_are_bounded_across_requests() -> None:
     assert int(second.headers["Retry-After"]) >= 1
     assert small.status_code == 504  # small bodies still pass (to the stalled upstream)
     assert first[0].status_code == 504
+
+
+# --------------------------------------------------------------------------- 9. smaller
+
+
+def test_served_image_urls_do_not_echo_the_host_header(core: str) -> None:
+    """Without --public-url the image URL is the address the proxy is bound to, not the
+    request's ``Host`` (which a client or a cache poisoner chooses)."""
+    r = httpx.post(
+        f"{core}/v1/chat/completions",
+        json=chat(model="gemini-2.5-flash-image"),
+        headers={**AUTH, "Host": "attacker.example"},
+    )
+    assert r.status_code == 200, r.text
+    content = r.json()["choices"][0]["message"]["content"]
+    assert "attacker.example" not in content
+    assert f"]({core}/images/" in content
+
+
+def test_the_mid_stream_error_event_carries_param() -> None:
+    """The ``data: {"error"}`` event has the same four fields as the HTTP envelope."""
+    fake = StallingUpstream()
+    with fake.running() as upstream:
+        s = stalled_settings(upstream, read_timeout_s=0.3, deadline_s=5.0)
+        with serve(lambda: create_app(s)) as url:
+            r = httpx.post(
+                f"{url}/v1/chat/completions", json=chat(stream=True), headers=AUTH, timeout=30
+            )
+    last = r.text.strip().rsplit("\n", 1)[-1]
+    error = json.loads(last.removeprefix("data: "))["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+
+
+def test_transport_errors_do_not_reveal_internal_addresses() -> None:
+    s = Settings(upstream_url="http://127.0.0.1:9/v1beta", upstream_key=KEY, max_attempts=1)
+    with serve(lambda: create_app(s)) as url:
+        r = httpx.post(f"{url}/v1/chat/completions", json=chat(), headers=AUTH)
+    assert r.status_code == 502
+    message = r.json()["error"]["message"]
+    assert "127.0.0.1" not in message
+    assert ":9" not in message
+    assert "Error" not in message  # no exception class or repr
+
+
+def test_a_malformed_header_is_one_warning_not_an_error_traceback(
+    core: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="aiohttp.server")
+    host, port = core.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nBad Header: secret\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.")  # a 400; logged before it is sent
+    records = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert [r.levelname for r in records] == ["WARNING"]
+    assert records[0].exc_info is None
+    assert "secret" not in records[0].getMessage()
