@@ -10,7 +10,8 @@ from typing import Any
 from ..exchange import Exchange
 from ..probes.tooling import TOOL_CHOICES, TOOL_RESULTS
 from ..registry import CheckFailure, Mode, Severity, check, excerpt
-from ._common import json_object, require_response, require_success
+from ._common import json_object, require_response
+from ._refusals import require_accepted
 from .upstream import request_body
 
 __all__ = ["GEMINI_SCHEMA_KEYS", "schema_problems"]
@@ -179,7 +180,8 @@ def result_mapping(x: Exchange) -> None:
 
 def _choice_check(probe: str, choice: Any) -> Any:
     def run(x: Exchange) -> None:
-        require_success(x)
+        # a refusal of this standard request is this check's failure (issue 12 item 4)
+        require_accepted(x, f"a request with tool_choice {json.dumps(choice)}")
         body = request_body(x)
         config = _get(body, "toolConfig") or {}
         calling = _get(config, "functionCallingConfig") if isinstance(config, dict) else None

@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from ..exchange import Exchange
-from ..probes.tooling import TOOL_CHOICES
 from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
 from ._common import OPENAI_PYTHON, chunks_of, json_object
 from ._refusals import require_accepted
@@ -261,27 +260,3 @@ def call_shape(x: Exchange) -> None:
         raise CheckFailure(
             f"finish_reason is {choice.get('finish_reason')!r}, expected 'tool_calls'"
         )
-
-
-@check(
-    "tools.tool_choice_accepted",
-    title="Requests with tool_choice 'required', 'none' or a named function are answered, "
-    "not refused",
-    severity=Severity.HIGH,
-    source=(
-        "https://platform.openai.com/docs/api-reference/chat/create; "
-        "https://github.com/mozilla-ai/any-llm/issues/1352; "
-        "docs/breakages.md#b5-tool_choice-ignored"
-    ),
-    probes=("tool_choice_required",),
-    also=tuple(name for name in TOOL_CHOICES if name != "tool_choice_required"),
-    mode=Mode.CONTROLLED,
-    features=("tools",),
-)
-def tool_choice_accepted(x: Exchange) -> None:
-    """Owns the status of the ``tool_choice_*`` probes: the ``tools.tool_choice_*``
-    mapping checks read only answered requests (skipped otherwise)."""
-    choice = (
-        x.request.json_body.get("tool_choice") if isinstance(x.request.json_body, dict) else None
-    )
-    require_accepted(x, f"a request with tool_choice {json.dumps(choice)}")

@@ -78,7 +78,8 @@ def test_the_reference_passes(upstreams: tuple[str, str]) -> None:
     bad = {k: r.message for k, r in records.items() if r.outcome.value in ("failed", "error")}
     assert bad == {}
     assert records["embeddings.base64"].outcome.value == "passed"
-    assert records["tools.tool_choice_accepted"].outcome.value == "passed"
+    for name in ("tools.tool_choice_required", "tools.tool_choice_named"):
+        assert records[name].outcome.value == "passed", records[name].message
 
 
 def test_a_refused_base64_embedding_fails(upstreams: tuple[str, str]) -> None:
@@ -101,7 +102,7 @@ def test_a_refused_base64_embedding_fails(upstreams: tuple[str, str]) -> None:
 
 def test_refused_tool_choice_fails_once_with_the_refusal(upstreams: tuple[str, str]) -> None:
     records = run(upstreams, refuse_forced_tools)
-    record = records["tools.tool_choice_accepted"]
+    record = records["tools.tool_choice_required"]
     assert record.outcome.value == "failed", record.message
     assert 'tool_choice "required"' in record.message
     assert "HTTP 400" in record.message
@@ -109,13 +110,13 @@ def test_refused_tool_choice_fails_once_with_the_refusal(upstreams: tuple[str, s
     assert record.evidence is not None
     assert record.evidence.excerpt is not None
     assert "is not supported" in record.evidence.excerpt
-    # the mapping checks read only answered requests: skipped, one refusal is one failure
-    for mapping in ("tools.tool_choice_required", "tools.tool_choice_named"):
-        assert records[mapping].outcome.value == "skipped", records[mapping].message
-        assert "HTTP 4" in records[mapping].message
+    # each refused probe fails its own check (not skipped); the answered one passes
+    named = records["tools.tool_choice_named"]
+    assert named.outcome.value == "failed", named.message
+    assert "HTTP 422" in named.message
     assert records["tools.tool_choice_none"].outcome.value == "passed"
     failed = {k for k, r in records.items() if r.outcome.value in ("failed", "error")}
-    assert failed == {"tools.tool_choice_accepted"}
+    assert failed == {"tools.tool_choice_required", "tools.tool_choice_named"}
 
 
 def test_a_refused_named_tool_choice_alone_names_its_probe(upstreams: tuple[str, str]) -> None:
@@ -124,9 +125,9 @@ def test_a_refused_named_tool_choice_alone_names_its_probe(upstreams: tuple[str,
             return refuse_forced_tools(path, body)
         return None
 
-    record = run(upstreams, named_only)["tools.tool_choice_accepted"]
+    record = run(upstreams, named_only)["tools.tool_choice_named"]
     assert record.outcome.value == "failed", record.message
-    assert record.message.startswith("[tool_choice_named]")
+    assert "a request with tool_choice" in record.message
     assert "HTTP 422" in record.message
     assert record.evidence is not None
     assert record.evidence.request is not None

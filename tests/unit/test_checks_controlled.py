@@ -543,11 +543,11 @@ BAD_MORE += [
 # a standard request refused is a failure (issue 12 item 4); reasoning doors (item 6)
 _LEAK = completion({"role": "assistant", "content": f"<think>{THOUGHTS}</think>391"})
 BAD_MORE += [
-    ("tools.tool_choice_accepted", error_exchange("tool_choice_required", 400), "HTTP 400"),
+    ("tools.tool_choice_required", error_exchange("tool_choice_required", 400), "HTTP 400"),
     (
-        "tools.tool_choice_accepted",
+        "tools.tool_choice_named",
         error_exchange("tool_choice_named", 422, upstream=journal(status=400)),
-        "[tool_choice_named] a request with tool_choice",
+        "the upstream answered HTTP 400",
     ),
     ("tools.call_shape", error_exchange("tool_calls", 400), "got HTTP 400"),
     ("embeddings.base64", error_exchange("embeddings_base64", 400), "'float' got 200"),
