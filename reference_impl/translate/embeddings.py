@@ -74,6 +74,8 @@ def embeddings_request(body: object, default_model: str) -> EmbeddingCall:
             f"encoding_format must be float or base64; got {fmt!r}", param="encoding_format"
         )
     dims = body.get("dimensions")
+    if isinstance(dims, float) and dims.is_integer():  # JSON Schema's integer includes 8.0
+        dims = int(dims)
     if dims is not None and (isinstance(dims, bool) or not isinstance(dims, int) or dims < 1):
         raise RequestError(
             f"dimensions must be a positive integer; got {dims!r}", param="dimensions"

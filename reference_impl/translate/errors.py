@@ -139,9 +139,8 @@ def json_kind(value: object) -> str:
 
 def type_error(param: str, expected: str, value: object) -> RequestError:
     """A 400 ``invalid_type`` naming ``param``, what it must be, and what it was."""
-    return RequestError(
-        f"{param} must be {expected}; got {json_kind(value)}", param=param, code="invalid_type"
-    )
+    got = "an empty string" if value == "" else json_kind(value)
+    return RequestError(f"{param} must be {expected}; got {got}", param=param, code="invalid_type")
 
 
 def parse_duration(value: object) -> float | None:

@@ -513,3 +513,18 @@ def test_a_malformed_header_is_one_warning_not_an_error_traceback(
     assert [r.levelname for r in records] == ["WARNING"]
     assert records[0].exc_info is None
     assert "secret" not in records[0].getMessage()
+
+
+def test_schema_valid_integral_floats_are_integers(core: str) -> None:
+    """JSON Schema's ``integer`` includes ``8.0``; the document says so, so does the proxy."""
+    body = {"model": "text-embedding-004", "input": "a", "dimensions": 8.0}
+    r = httpx.post(f"{core}/v1/embeddings", json=body, headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["data"][0]["embedding"]) == 8
+
+
+def test_an_empty_string_is_called_an_empty_string(core: str) -> None:
+    content = [{"type": "image_url", "image_url": {"url": ""}}]
+    r = httpx.post(f"{core}/v1/chat/completions", json=chat(content), headers=AUTH)
+    assert r.status_code == 400
+    assert r.json()["error"]["message"].endswith("got an empty string")
