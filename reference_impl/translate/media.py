@@ -7,7 +7,7 @@
 - :func:`is_private_url`: whether an http(s) URL names ``localhost`` or a literal address
   that is not public (:func:`blocked_address`): the only image URLs the proxy handles
   itself (docs/breakages.md F7); refused unless ``--allow-private-media-urls``
-  (docs/reference.md 'Media URLs');
+  (:mod:`reference_impl.upstream.media`);
 - :func:`wav`: a RIFF/WAVE file around raw little-endian PCM, for Gemini TTS output
   (docs/gemini-wire.md A6: ``audio/L16;codec=pcm;rate=24000``, 16-bit signed mono);
 - :func:`pcm_rate`: the sample rate named in such a MIME type.
