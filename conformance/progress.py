@@ -45,6 +45,7 @@ PHASES = {
     1: "odd but successful upstream answers",
     2: "upstream errors",
     3: "quota errors",
+    4: "after the faults",
 }
 """``Probe.phase`` -> what the phase's probes do (see ``conformance.probes.base``)."""
 

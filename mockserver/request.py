@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from mockserver import errors, fields
-from spec.scenarios import Directive, DirectiveError, find_directive, parse_directive
+from spec.scenarios import CID_HEADER, Directive, DirectiveError, find_directive, parse_directive
 
 __all__ = [
     "CID_HEADER",
@@ -65,10 +65,6 @@ MAX_STOP_SEQUENCES = 5
 MAX_CANDIDATES = 8
 """``generationConfig.candidateCount`` must be in 1..8 (0 means unset)."""
 _CAMEL_RE = re.compile(r"(?<!^)([A-Z])")
-CID_HEADER = "x-mock-cid"
-"""Request header carrying only a correlation id (the suite sends it next to the in-band
-directive; a proxy that forwards client headers passes it on). Read before the body, it
-never changes the answer, only the ``cid`` the journal records."""
 _CID_VALUE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _CID_IN_DIRECTIVE = re.compile(
     rb"\[\[mock:[^\[\]]*?(?<![A-Za-z0-9_])cid=([A-Za-z0-9_.-]{1,64})(?![A-Za-z0-9_.-])"

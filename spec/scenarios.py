@@ -9,6 +9,11 @@ request flows")::
 The same ``key=value`` list (without the brackets) is accepted in the ``x-mock-scenario``
 request header and by the mock's admin queue (``POST /_mock/scenarios``).
 
+The suite also sends each request's ``cid`` alone in the :data:`CID_HEADER` header: a proxy
+that forwards client headers passes it on even when it drops or rewrites the message text
+that holds the directive. The mock reads it first, and it only names the journal entry,
+never changes the answer.
+
 Keys (all optional; unknown keys are an error, so a typo never passes silently):
 
 =================  ==================================================================
@@ -38,6 +43,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 
 __all__ = [
+    "CID_HEADER",
     "DIRECTIVE_HEADER",
     "Directive",
     "DirectiveError",
@@ -46,6 +52,9 @@ __all__ = [
     "parse_directive",
     "strip_directives",
 ]
+
+CID_HEADER = "x-mock-cid"
+"""Request header carrying only a correlation id (see the module docstring)."""
 
 DIRECTIVE_HEADER = "x-mock-scenario"
 """Request header carrying a directive (the ``key=value`` list, no brackets)."""

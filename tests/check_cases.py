@@ -130,6 +130,7 @@ def good() -> dict[str, Exchange]:
         {
             "models": json_exchange("models", MODELS),
             "chat": json_exchange("chat", completion()),
+            "after_faults": json_exchange("after_faults", completion(), upstream=journal()),
             "chat_stream": stream_exchange("chat_stream", sse(*text_chunks())),
             "chat_stream_usage": stream_exchange(
                 "chat_stream_usage", sse(*text_chunks(), chunk(choices=[], usage=USAGE))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from spec.profiles import Auth
-from spec.scenarios import Directive
+from spec.scenarios import CID_HEADER, Directive
 
 from .. import ordering
 from ..exchange import Exchange, Request
@@ -34,11 +34,6 @@ __all__ = [
 ]
 
 BAD_KEY = "sk-conformance-invalid-key-0000"
-CID_HEADER = "x-mock-cid"
-"""The header that carries a request's ``cid`` besides its in-band directive (the mock's
-``mockserver.request.CID_HEADER``): a proxy that forwards client headers passes it on
-even when it drops or rewrites the message text that holds the directive. It only
-names the journal entry, never changes the mock's answer."""
 UNKNOWN_MODEL = "conformance-no-such-model"
 
 TOOLS: list[dict[str, Any]] = [

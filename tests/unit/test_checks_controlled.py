@@ -544,6 +544,7 @@ BAD_MORE += [
 _LEAK = completion({"role": "assistant", "content": f"<think>{THOUGHTS}</think>391"})
 BAD_MORE += [
     ("tools.tool_choice_required", error_exchange("tool_choice_required", 400), "HTTP 400"),
+    ("errors.survives_key_faults", error_exchange("after_faults", 500), "after the fault probes"),
     (
         "tools.tool_choice_named",
         error_exchange("tool_choice_named", 422, upstream=journal(status=400)),
