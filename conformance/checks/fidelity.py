@@ -171,15 +171,19 @@ def invented_sampling(
     return out
 
 
-def _journal_body(x: Exchange) -> dict[str, Any]:
+def _journal_body(x: Exchange, primary: str) -> dict[str, Any]:
     """The Gemini body of the last generate call; moot when the proxy refused the request
-    without calling the upstream (the refusal is judged by the check that owns it)."""
+    without calling the upstream (the refusal is judged by the check that owns it), and
+    on a further probe (not ``primary``) whose journal is empty (a cached answer): the
+    primary probe's empty journal alone says the setup is wrong (:class:`Undecided`)."""
     if not generate_calls(x):
         status = require_response(x)
         if status != 200:
             raise NotApplicable(
                 f"the proxy answered HTTP {status} and sent nothing upstream for {x.probe}"
             )
+        if x.probe != primary:
+            raise NotApplicable(f"the mock's journal shows no generate call for {x.probe}")
     return request_body(x)
 
 
@@ -200,7 +204,7 @@ def _generation_config(body: Mapping[str, Any]) -> dict[str, Any]:
     features=("chat",),
 )
 def no_invented_sampling(x: Exchange) -> None:
-    body = _journal_body(x)
+    body = _journal_body(x, "chat")
     invented = invented_sampling(client_sent(x), _generation_config(body), x.profile)
     if invented:
         shown = ", ".join(f"{k}={json.dumps(v)}" for k, v in invented.items())
@@ -223,7 +227,7 @@ def no_invented_sampling(x: Exchange) -> None:
     features=("chat",),
 )
 def no_invented_safety_settings(x: Exchange) -> None:
-    body = _journal_body(x)
+    body = _journal_body(x, "chat")
     settings = body.get("safetySettings", body.get("safety_settings"))
     if not settings:
         return
@@ -298,7 +302,7 @@ def injected_texts(sent: Mapping[str, Any], body: Mapping[str, Any]) -> list[str
     features=("chat",),
 )
 def no_injected_prompt(x: Exchange) -> None:
-    body = _journal_body(x)
+    body = _journal_body(x, "chat")
     injected = injected_texts(client_sent(x), body)
     if injected:
         had_system = any(
@@ -368,7 +372,7 @@ def service_tier(x: Exchange) -> None:
                 "upstream",
                 excerpt=excerpt(x.body),
             )
-    body = _journal_body(x)
+    body = _journal_body(x, "service_tier_auto")
     tier = _upstream_tier(body)
     if tier is None or tier.lower() in STANDARD_TIERS:
         return

@@ -19,7 +19,7 @@ from conformance.checks.fidelity import (
     usage_problems,
 )
 from conformance.exchange import Exchange, Request
-from conformance.registry import REGISTRY, CheckFailure, NotApplicable
+from conformance.registry import REGISTRY, CheckFailure, NotApplicable, Undecided
 from tests.factories import (
     chunk,
     completion,
@@ -362,3 +362,11 @@ def test_the_same_envelope_passes_and_a_missing_one_is_left_to_the_envelope_chec
     )
     with pytest.raises(NotApplicable):
         run("errors.stream_envelope_consistent.429", unary, plain)
+
+
+def test_an_empty_journal_is_undecided_on_the_primary_probe_only() -> None:
+    spec = REGISTRY["requests.no_invented_sampling"]
+    unjournaled = json_exchange("chat_stream", completion())
+    spec.run({"chat": chat_with_upstream(PLAIN), "chat_stream": unjournaled})
+    with pytest.raises(Undecided):
+        spec.run({"chat": json_exchange("chat", completion())})
