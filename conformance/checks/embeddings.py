@@ -51,7 +51,7 @@ def shape(x: Exchange) -> None:
 @check(
     "embeddings.dimensions",
     title="`dimensions` is honoured (vectors of that length)",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=(
         "https://github.com/diegosouzapw/OmniRoute/issues/4449; "
         "https://platform.openai.com/docs/api-reference/embeddings/create"

@@ -361,7 +361,7 @@ for _probe, (_scenario, _grpc, _code) in STATUS_MAP.items():
     "errors.daily_quota",
     title="A per-day quota 429 tells clients not to retry soon "
     "(x-should-retry: false or Retry-After > 120 s)",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=(
         f"https://github.com/1rgs/claude-code-proxy/issues/89; {OPENAI_PYTHON}_base_client.py; "
         "docs/openai-wire.md#c5-turn-retryinfo-into-retry-after"
@@ -396,7 +396,7 @@ def daily_quota(x: Exchange) -> None:
     "errors.own_rate_limit_retry_after",
     title="The target's own 429 (its documented rate limit) carries Retry-After and an "
     "OpenAI error body",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=(
         f"{OPENAI_PYTHON}_base_client.py; "
         "https://www.rfc-editor.org/rfc/rfc9110#field.retry-after; "

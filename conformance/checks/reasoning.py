@@ -157,7 +157,7 @@ for _door, _door_suffix in _DOOR_SUFFIX.items():
         check(
             f"reasoning.reasoning_content{_suffix}",
             title=f"Thought parts arrive in `reasoning_content` ({_label}{_through})",
-            severity=Severity.MEDIUM,
+            severity=Severity.HIGH,
             source=_REASONING_CONTENT_SOURCE + ("; " + _DOORS_SOURCE if _door_suffix else ""),
             probes=(_probe,),
             mode=Mode.CONTROLLED,
@@ -335,7 +335,7 @@ def effort_scales(low: Exchange, high: Exchange) -> None:
     "reasoning.effort_gemini3",
     title="reasoning_effort on Gemini 3 never sends thinkingBudget and thinkingLevel together, "
     "and maps low/high to LOW/HIGH",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=_C2,
     probes=("effort_low_g3", "effort_high_g3"),
     mode=Mode.CONTROLLED,

@@ -75,7 +75,7 @@ def _unary_ids(x: Exchange) -> list[str]:
 @check(
     "tools.ids_unique_across_answers",
     title="Tool-call ids do not repeat across answers (no call_0 reset per turn)",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     source=(
         "https://github.com/langchain-ai/langchainjs/issues/10170; "
         "https://github.com/camel-ai/camel/issues/3027; "
