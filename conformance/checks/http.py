@@ -19,7 +19,7 @@ _NEEDED = ("authorization", "content-type", "x-stainless-os", "x-stainless-timeo
 @check(
     "http.cors_preflight",
     title="A browser preflight with the openai SDK's x-stainless-* headers is allowed",
-    severity=Severity.LOW,
+    severity=Severity.MEDIUM,
     source=(
         "https://github.com/lidge-jun/opencodex/issues/1773; "
         "https://github.com/LeenHawk/gproxy/issues/238; "

@@ -7,6 +7,7 @@ defect and names the check that must catch it (with a fragment of its message).
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -545,6 +546,26 @@ _LEAK = completion({"role": "assistant", "content": f"<think>{THOUGHTS}</think>3
 BAD_MORE += [
     ("tools.tool_choice_required", error_exchange("tool_choice_required", 400), "HTTP 400"),
     ("errors.survives_key_faults", error_exchange("after_faults", 500), "after the fault probes"),
+    (
+        "http.body_framing",
+        replace(
+            json_exchange("chat", completion()),
+            declared_length=len(json.dumps(completion())) + 100,
+            received_bytes=len(json.dumps(completion())),
+            framing="short",
+        ),
+        "declared",
+    ),
+    (
+        "http.no_hang",
+        replace(
+            stream_exchange("stream_cut", sse(*text_chunks(), done=False), upstream=journal()),
+            started_at=200.0,
+            elapsed_s=9.0,
+            hung_s=8.0,
+        ),
+        "the stream hung",
+    ),
     (
         "tools.tool_choice_named",
         error_exchange("tool_choice_named", 422, upstream=journal(status=400)),
