@@ -14,6 +14,7 @@ from ..exchange import Exchange
 from ..probes.faults import AFTER_FAULTS, STATUS_MAP
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import OPENAI_ERROR_SOURCE, OPENAI_PYTHON, require_response
+from .causes import ERROR_TYPE, wrong_status
 from .upstream import (
     PROXY_WITHOUT_UPSTREAM,
     confirm_upstream_success,
@@ -81,6 +82,7 @@ def check_envelope(x: Exchange) -> None:
         raise CheckFailure(
             "error.type is missing or not a string; clients branch on it",
             excerpt=excerpt(x.body),
+            cause=ERROR_TYPE,
         )
 
 
@@ -113,6 +115,7 @@ def bad_key_status(x: Exchange) -> None:
         raise CheckFailure(
             f"a wrong API key got HTTP {status}; clients expect 401 AuthenticationError",
             excerpt=excerpt(x.body),
+            cause=wrong_status(x.probe, status),
         )
 
 
@@ -131,7 +134,9 @@ def unknown_model_status(x: Exchange) -> None:
     status = require_response(x)
     if status not in (400, 404):
         raise CheckFailure(
-            f"an unknown model got HTTP {status}, expected 400 or 404", excerpt=excerpt(x.body)
+            f"an unknown model got HTTP {status}, expected 400 or 404",
+            excerpt=excerpt(x.body),
+            cause=wrong_status(x.probe, status),
         )
 
 
@@ -173,7 +178,7 @@ def rate_limit_status(x: Exchange) -> None:
         raise CheckFailure(
             f"{said}; the client got HTTP {status}, expected 429",
             excerpt=excerpt(x.body),
-            cause=cause,
+            cause=cause or wrong_status(x.probe, status),
         )
 
 
