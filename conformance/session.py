@@ -134,3 +134,4 @@ class ProbeSession:
         if isinstance(data, list):
             ids = {m.get("id") for m in data if isinstance(m, dict)}
             self.listed_models = {i for i in ids if isinstance(i, str)}
+            self.target = replace(self.target, listed_models=frozenset(self.listed_models))

@@ -19,7 +19,10 @@ class Target:
     """``base_url``: the proxy's root (``http://host:port``) or its OpenAI base URL
     (``http://host:port/v1``); either works. ``mock_url``: the mock upstream's root when
     the target's Gemini base URL points at it (controlled mode). ``api_key`` is never
-    written anywhere (evidence shows ``[redacted]``, curl lines use ``$CONFORMANCE_API_KEY``)."""
+    written anywhere (evidence shows ``[redacted]``, curl lines use ``$CONFORMANCE_API_KEY``).
+    ``listed_models``: the model ids the target lists in ``GET /models``, learned by the
+    run from its ``models`` probe (``None`` before that, or when the list is unreadable);
+    probes that choose a model by capability (the thinking-model reasoning door) read it."""
 
     base_url: str
     profile: Profile
@@ -29,6 +32,7 @@ class Target:
     label: str = ""
     probe_rate_limits: bool = False
     """Send a short burst to see the target's own documented rate limits (opt-in)."""
+    listed_models: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         for name in ("base_url", "mock_url"):

@@ -189,7 +189,7 @@ DOOR_PROMPT = "Think step by step: what is 17 * 23?"
 
 def _door(stream: bool, model: bool, **fields: Any) -> Builder:
     def build(target: Target, cid: str) -> Request:
-        chosen = pick_thinking_model(None, target.model) if model else None
+        chosen = pick_thinking_model(target.listed_models, target.model) if model else None
         return chat_request(
             target,
             cid,

@@ -103,3 +103,26 @@ def test_no_door_at_all_fails_a_profile_that_claims_reasoning() -> None:
             exchanges[name] = replace(exchanges[name], upstream=journal(thoughts=""))
     with pytest.raises(CheckFailure, match="no door brings the model's thoughts"):
         REGISTRY["reasoning.doors"].run(exchanges)
+
+
+def test_the_model_door_names_a_listed_thinker_once_the_run_has_read_the_models() -> None:
+    import httpx
+
+    from conformance.http import Budget
+    from conformance.probes import PROBES
+    from conformance.session import ProbeSession
+    from conformance.target import Target
+    from spec.profiles import get_profile
+
+    target = Target("http://127.0.0.1:1", get_profile("openai-core"), model="gemini-2.0-flash")
+    with httpx.Client() as client:
+        session = ProbeSession(client, target, Budget(), run_id="r")
+    models = json_exchange(
+        "models", {"object": "list", "data": [{"id": "gemini-2.0-flash"}, {"id": "gemini-2.5-pro"}]}
+    )
+    before = PROBES["thoughts_model"].build(session.target, "r.thoughts_model")
+    session._learn_models(models)
+    after = PROBES["thoughts_model"].build(session.target, "r.thoughts_model")
+    assert before.json_body["model"] == "gemini-2.5-flash"  # nothing listed yet: the fallback
+    assert after.json_body["model"] == "gemini-2.5-pro"
+    assert session.target.listed_models == frozenset({"gemini-2.0-flash", "gemini-2.5-pro"})
