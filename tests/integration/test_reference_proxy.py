@@ -481,7 +481,7 @@ def test_mid_stream_failure_raises_in_the_openai_client(
     data = frames(r.content)
     assert "[DONE]" not in data
     error = json.loads(data[-1])["error"]
-    assert set(error) == {"message", "type", "code"}
+    assert set(error) == {"message", "type", "param", "code"}  # as the HTTP envelope
     got = [json.loads(d)["choices"][0]["delta"] for d in data[:-1]]
     assert got[0] == {"role": "assistant", "content": ""}
     assert [set(d) for d in got[1:]] == [{"content"}, {"content"}]  # cut after 2 chunks
