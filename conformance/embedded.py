@@ -176,6 +176,9 @@ def embedded(profile: str = "openai-core", *, rate_limits: bool = False) -> Iter
                 EMBEDDED_KEY,
                 "--profile",
                 profile,
+                # the image_http_url probe's image is served by the mock on 127.0.0.1,
+                # which the reference refuses to fetch by default (no SSRF)
+                "--allow-private-media-urls",
                 *(["--rate-limits"] if rate_limits else []),
             ],
             "the reference proxy",

@@ -332,7 +332,10 @@ TIME_CALL = [{"name": "get_time", "args": {"timezone": "Asia/Tokyo"}}]
 
 def tool_config(mode: str, **extra: Any) -> tuple[dict[str, Any], ...]:
     config = {"functionCallingConfig": {"mode": mode, **extra}}
-    return journal(body=upstream_body(tools=[{"functionDeclarations": []}], toolConfig=config))
+    return journal(
+        text=None if mode == "NONE" else "",
+        body=upstream_body(tools=[{"functionDeclarations": []}], toolConfig=config),
+    )
 
 
 def paced(probe: str, gap_s: float = 0.15) -> Exchange:

@@ -104,7 +104,7 @@ def text_chunks(text: str = "Hello there friend") -> list[dict[str, Any]]:
 
 def journal(
     *,
-    text: str = "Hello there friend",
+    text: str | None = None,
     thoughts: str = "",
     function_calls: Sequence[Mapping[str, Any]] = (),
     body: Mapping[str, Any] | None = None,
@@ -112,7 +112,11 @@ def journal(
     path: str = "/v1beta/models/gemini-2.5-flash:generateContent",
     status: int = 200,
 ) -> tuple[dict[str, Any], ...]:
-    """One mock journal entry for a generate call, as the mock records it."""
+    """One mock journal entry for a generate call, as the mock records it. ``text`` (the
+    answer text) defaults to what the matching client fixture shows: none beside function
+    calls, ``391`` after thoughts, else ``Hello there friend``."""
+    if text is None:
+        text = "" if function_calls else "391" if thoughts else "Hello there friend"
     return (
         {
             "method": "POST",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..exchange import Exchange
 from ..registry import CheckFailure, Severity, check, excerpt
 from ._common import json_object, require_response, require_success, validate
+from .upstream import confirm_upstream_success
 
 COMPLETION_OBJECT = "https://platform.openai.com/docs/api-reference/chat/object"
 """OpenAI's reference of the chat.completion object."""
@@ -87,6 +88,7 @@ def completion_shape(x: Exchange) -> None:
 )
 def content_present(x: Exchange) -> None:
     require_success(x)
+    confirm_upstream_success(x)
     body = json_object(x)
     choices = body.get("choices")
     message = choices[0].get("message") if isinstance(choices, list) and choices else None

@@ -13,7 +13,7 @@ from ..probes.basic import DOORS, STANDARD_DOORS
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import chunks_of, json_object, require_response, require_success
 from ._refusals import require_accepted
-from .upstream import generation_config, normalise, upstream_answer
+from .upstream import confirm_upstream_success, generation_config, normalise, upstream_answer
 
 __all__ = ["answer_texts", "door_of"]
 
@@ -107,6 +107,7 @@ def _leak(content: str, thoughts: str) -> str | None:
 
 def _check_no_leak(x: Exchange) -> None:
     require_success(x)
+    confirm_upstream_success(x)
     thoughts = _thoughts(x)
     content, _, _ = answer_texts(x)
     leak = _leak(content, thoughts)
@@ -116,6 +117,7 @@ def _check_no_leak(x: Exchange) -> None:
 
 def _check_reasoning_content(x: Exchange) -> None:
     require_success(x)
+    confirm_upstream_success(x)
     thoughts = normalise(_thoughts(x))
     _, reasoning_content, reasoning = answer_texts(x)
     if thoughts in normalise(reasoning_content):

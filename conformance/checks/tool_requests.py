@@ -12,7 +12,7 @@ from ..probes.tooling import TOOL_CHOICES, TOOL_RESULTS
 from ..registry import CheckFailure, Mode, Severity, check, excerpt
 from ._common import json_object, require_response
 from ._refusals import require_accepted
-from .upstream import request_body
+from .upstream import confirm_upstream_success, request_body
 
 __all__ = ["GEMINI_SCHEMA_KEYS", "schema_problems"]
 
@@ -104,6 +104,7 @@ def schema_sanitised(x: Exchange) -> str | None:
         raise CheckFailure(
             f"a tool with an MCP-style JSON Schema got HTTP {status}", excerpt=excerpt(x.body)
         )
+    confirm_upstream_success(x)
     decls = _declarations(request_body(x))
     if not decls:
         raise CheckFailure("the tool never reached the upstream (no functionDeclarations)")
@@ -149,6 +150,7 @@ def result_mapping(x: Exchange) -> None:
         raise CheckFailure(
             f"a conversation with two tool results got HTTP {status}", excerpt=excerpt(x.body)
         )
+    confirm_upstream_success(x)
     found: list[tuple[str | None, dict[str, Any]]] = []
     for content in request_body(x).get("contents") or []:
         if not isinstance(content, dict):
@@ -182,6 +184,7 @@ def _choice_check(probe: str, choice: Any) -> Any:
     def run(x: Exchange) -> None:
         # a refusal of this standard request is this check's failure (issue 12 item 4)
         require_accepted(x, f"a request with tool_choice {json.dumps(choice)}")
+        confirm_upstream_success(x)
         body = request_body(x)
         config = _get(body, "toolConfig") or {}
         calling = _get(config, "functionCallingConfig") if isinstance(config, dict) else None

@@ -14,7 +14,7 @@ from ..exchange import Exchange
 from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
 from ._common import OPENAI_PYTHON, chunks_of, json_object
 from ._refusals import require_accepted
-from .upstream import upstream_answer
+from .upstream import confirm_upstream_success, upstream_answer
 
 __all__ = ["collect_stream_calls"]
 
@@ -103,6 +103,7 @@ def _calls_or_fail(x: Exchange) -> dict[int, dict[str, Any]]:
 )
 def stream_index(x: Exchange) -> None:
     require_accepted(x, "a streamed request with tools and tool_choice 'auto'")
+    confirm_upstream_success(x)
     calls = _calls_or_fail(x)
     expected = _upstream_call_count(x)
     if expected is not None and len(calls) != expected:
@@ -220,6 +221,7 @@ def stream_finish_reason(x: Exchange) -> None:
 )
 def call_shape(x: Exchange) -> None:
     require_accepted(x, "a request with tools and tool_choice 'auto'")
+    confirm_upstream_success(x)
     body = json_object(x)
     choices = body.get("choices")
     choice = choices[0] if isinstance(choices, list) and choices else {}

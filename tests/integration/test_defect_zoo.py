@@ -42,6 +42,7 @@ def upstreams() -> Iterator[tuple[str, str]]:
             upstream_url=f"{mock}/v1beta",
             upstream_keys=("zoo-key-1", "zoo-key-2"),
             api_keys=frozenset({KEY}),
+            allow_private_media_urls=True,
         )
         with serve(lambda: create_proxy(settings)) as proxy:
             yield proxy, mock

@@ -35,7 +35,7 @@ def my_mock():
 def my_proxy(my_mock):
     args = ["reference_impl", "--host", "127.0.0.1", "--port", "0",
             "--upstream-url", my_mock + "/v1beta", "--upstream-key", "k",
-            "--api-key", "{KEY}"]
+            "--api-key", "{KEY}", "--allow-private-media-urls"]
     with start_server(args, "my proxy") as url:
         yield url
 """

@@ -22,7 +22,10 @@ KEY = "sk-plugin-test"
 def reference() -> Iterator[tuple[str, str]]:
     with serve(lambda: create_mock(MockSettings())) as mock:
         settings = ProxySettings(
-            upstream_url=f"{mock}/v1beta", upstream_key="k", api_keys=frozenset({KEY})
+            upstream_url=f"{mock}/v1beta",
+            upstream_key="k",
+            api_keys=frozenset({KEY}),
+            allow_private_media_urls=True,
         )
         with serve(lambda: create_proxy(settings)) as proxy:
             yield proxy, mock

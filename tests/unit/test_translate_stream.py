@@ -249,6 +249,7 @@ def test_upstream_error_event_raises() -> None:
         "error": {
             "message": "The model is overloaded.",
             "type": "server_error",
+            "param": None,
             "code": "unavailable",
         }
     }
@@ -274,7 +275,7 @@ def test_frames() -> None:
     err = ProxyError(502, "gone", type="upstream_error", code="x")
     assert (
         encode_error(err)
-        == b'data: {"error":{"message":"gone","type":"upstream_error","code":"x"}}\n\n'
+        == b'data: {"error":{"message":"gone","type":"upstream_error","param":null,"code":"x"}}\n\n'
     )
 
 
