@@ -41,14 +41,20 @@ __all__ = [
 
 
 class Severity(StrEnum):
+    """What a real client (openai-python, openai-node and the applications on them) suffers
+    when the check fails: the one rule of docs/severity.md."""
+
     CRITICAL = "critical"
-    """A mainstream client crashes or silently loses data."""
+    """Every call of that kind breaks: the SDK raises, or loses or corrupts the whole
+    answer, or a secret leaks."""
     HIGH = "high"
-    """A mainstream client fails on a common path (tools, streaming, errors)."""
+    """On a common path the SDK raises, loses or misplaces content, tool calls, reasoning
+    or the usage asked for, or the client retries wrongly."""
     MEDIUM = "medium"
-    """Some clients or some paths break; degraded behaviour."""
+    """The client works but behaves worse: a wrong value it only logs, extra cost or
+    latency, a path few clients take."""
     LOW = "low"
-    """Deviation from the contract that few clients notice."""
+    """The client notices nothing: hygiene, contract details no client reads."""
 
 
 class CheckFailure(AssertionError):

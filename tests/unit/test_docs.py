@@ -138,3 +138,26 @@ def test_no_product_file_cites_private_notes() -> None:
                 line = text[: text.index(name)].count("\n") + 1
                 offenders.append(f"{path.relative_to(ROOT)}:{line}: {name}")
     assert not offenders, "private notes cited (use public URLs or docs/):\n" + "\n".join(offenders)
+
+
+def test_each_checks_documented_severity_is_its_registered_one() -> None:
+    """docs/severity.md: a grade lives in the registration and is repeated on the check's
+    section (the ``severity **x**`` line) and in its page's table; they must agree."""
+    wrong = []
+
+    def sev(check_id: str) -> str:
+        return REGISTRY[check_id].severity.value
+
+    for page in sorted((DOCS / "checks").glob("*.md")):
+        current = None
+        for line in page.read_text("utf-8").splitlines():
+            heading = re.match(r"## (\S+)\s*$", line)
+            if heading:
+                current = heading.group(1)
+            row = re.match(r"\| \[`([^`]+)`\]\(#[^)]*\) \| (\w+) \|", line)
+            if row and row.group(1) in REGISTRY and row.group(2) != sev(row.group(1)):
+                wrong.append(f"{page.name} table: {row.group(1)} {row.group(2)}")
+            stated = re.match(r"severity \*\*(\w+)\*\*", line)
+            if stated and current in REGISTRY and stated.group(1) != sev(current):
+                wrong.append(f"{page.name} ## {current}: {stated.group(1)}")
+    assert wrong == []
