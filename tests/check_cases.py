@@ -13,11 +13,11 @@ import struct
 from dataclasses import replace
 from typing import Any
 
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, Request
 from conformance.oracles_node import NodeOutcome
 from conformance.probes import PROBES
 from conformance.probes.documented import DOCUMENTED, DocumentedProbe
-from conformance.probes.params import IMAGE_PNG
+from conformance.probes.params import IMAGE_PNG, PARAMS, SYSTEM_PROMPT
 from conformance.probes.samples import png
 from conformance.runner import NODE_REPLAYS
 from conformance.target import Target
@@ -129,9 +129,9 @@ def good() -> dict[str, Exchange]:
     return with_node(
         {
             "models": json_exchange("models", MODELS),
-            "chat": json_exchange("chat", completion()),
+            "chat": json_exchange("chat", completion(), upstream=journal()),
             "after_faults": json_exchange("after_faults", completion(), upstream=journal()),
-            "chat_stream": stream_exchange("chat_stream", sse(*text_chunks())),
+            "chat_stream": stream_exchange("chat_stream", sse(*text_chunks()), upstream=journal()),
             "chat_stream_usage": stream_exchange(
                 "chat_stream_usage", sse(*text_chunks(), chunk(choices=[], usage=USAGE))
             ),
@@ -175,7 +175,25 @@ def good() -> dict[str, Exchange]:
                     done=False,
                 ),
             ),
-            "params": json_exchange("params", completion(), upstream=journal(body=params_body())),
+            "params": with_client_body(
+                json_exchange("params", completion(), upstream=journal(body=params_body())),
+                messages=[
+                    {"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "user", "content": "Say hello in three words."},
+                ],
+                **PARAMS,
+            ),
+            "service_tier_auto": with_client_body(
+                json_exchange("service_tier_auto", completion(), upstream=journal()),
+                service_tier="auto",
+            ),
+            "upstream_models": replace(
+                json_exchange(
+                    "upstream_models",
+                    {"models": [{"name": f"models/{m['id']}"} for m in MODELS["data"]]},
+                ),
+                request=Request("GET", "http://127.0.0.1:2/v1beta/models?pageSize=1000", {}),
+            ),
             "key_rate_limit": json_exchange("key_rate_limit", completion(), upstream=FAILOVER),
             **more_good(),
             **documented_good(),
@@ -272,6 +290,15 @@ def documented_good() -> dict[str, Exchange]:
         item.probe: websocket_exchange(item) if item.websocket else documented_exchange(item)
         for item in DOCUMENTED
     }
+
+
+def with_client_body(x: Exchange, **fields: Any) -> Exchange:
+    """``x`` with ``fields`` set in the client's JSON request body."""
+    body = {**x.request.json_body, **fields}
+    request = Request(
+        x.request.method, x.request.url, x.request.headers, json.dumps(body).encode(), body
+    )
+    return replace(x, request=request)
 
 
 def with_node(exchanges: dict[str, Exchange]) -> dict[str, Exchange]:
@@ -390,21 +417,32 @@ def more_good() -> dict[str, Exchange]:
             ),
         ),
         "kitchen_sink": json_exchange("kitchen_sink", completion()),
-        "content_parts": json_exchange(
-            "content_parts",
-            completion(),
-            upstream=journal(
-                body=upstream_body(
-                    systemInstruction={
-                        "parts": [{"text": "You are a terse assistant. Answer in one line."}]
-                    },
-                    contents=[
-                        {"role": "user", "parts": [{"text": "Hello there."}]},
-                        {"role": "model", "parts": [{"text": "Hi. How can I help?"}]},
-                        {"role": "user", "parts": [{"text": "Now answer in three words."}]},
-                    ],
-                )
+        "content_parts": with_client_body(
+            json_exchange(
+                "content_parts",
+                completion(),
+                upstream=journal(
+                    body=upstream_body(
+                        systemInstruction={
+                            "parts": [{"text": "You are a terse assistant. Answer in one line."}]
+                        },
+                        contents=[
+                            {"role": "user", "parts": [{"text": "Hello there."}]},
+                            {"role": "model", "parts": [{"text": "Hi. How can I help?"}]},
+                            {"role": "user", "parts": [{"text": "Now answer in three words."}]},
+                        ],
+                    )
+                ),
             ),
+            messages=[
+                {"role": "system", "content": [{"type": "text", "text": SYSTEM_PROMPT}]},
+                {"role": "user", "content": [{"type": "text", "text": "Hello there."}]},
+                {"role": "assistant", "content": [{"type": "text", "text": "Hi. How can I help?"}]},
+                {
+                    "role": "user",
+                    "content": [{"type": "text", "text": "Now answer in three words."}],
+                },  # noqa: E501
+            ],
         ),
         "response_json_schema": json_exchange(
             "response_json_schema",
@@ -560,6 +598,7 @@ def more_good() -> dict[str, Exchange]:
         ("upstream_503", 503),
     ):
         out[name] = error_exchange(name, code)
+    out["upstream_400_stream"] = error_exchange("upstream_400_stream", 400)
     for name, finish in (
         ("safety", "content_filter"),
         ("prompt_blocked", "content_filter"),

@@ -102,7 +102,7 @@ def content_present(x: Exchange) -> None:
 
 @check(
     "chat.usage",
-    title="usage reports integer token counts with total = prompt + completion",
+    title="The completion carries a usage object with integer token counts",
     severity=Severity.MEDIUM,
     source=f"{COMPLETION_OBJECT}; docs/gemini-wire.md#a2-unary-response",
     probes=("chat",),
@@ -117,9 +117,5 @@ def usage(x: Exchange) -> None:
     counts = {k: usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()):
         raise CheckFailure(f"usage counts are not all integers: {counts}")
-    prompt, completion, total = (int(v or 0) for v in counts.values())
-    if total != prompt + completion:
-        raise CheckFailure(
-            f"total_tokens {total} != prompt_tokens {prompt} + completion_tokens {completion}; "
-            "thought tokens must count in completion_tokens"
-        )
+    # the sums (total = prompt + completion, reasoning inside completion) are
+    # chat.usage_arithmetic's, on every answer: one wrong total is one failure

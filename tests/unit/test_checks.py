@@ -90,9 +90,9 @@ BAD: list[tuple[str, Exchange, str]] = [
         "chat.usage",
         json_exchange(
             "chat",
-            completion(usage={"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 6}),
+            completion(usage={"prompt_tokens": "3", "completion_tokens": 1, "total_tokens": 4}),
         ),
-        "total_tokens 6",
+        "not all integers",
     ),
     ("chat.usage", json_exchange("chat", {**completion(), "usage": None}), "no `usage`"),
     (

@@ -30,6 +30,7 @@ from tests.check_cases import (
     tool_message,
     upstream_body,
     user_turn,
+    with_client_body,
 )
 from tests.factories import (
     THOUGHTS,
@@ -637,6 +638,98 @@ BAD_MORE += [
             ("thoughts_model_stream", ".model"),
         )
     ],
+]
+
+
+# the checks that were missing (issue 12): what reached the upstream against what the
+# client sent, the same error on both paths, usage arithmetic, the upstream's model list
+_HI = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+BAD_MORE += [
+    (
+        "chat.usage_arithmetic",
+        json_exchange(
+            "chat",
+            completion(usage={"prompt_tokens": 3, "completion_tokens": 12, "total_tokens": 26}),
+            upstream=journal(),
+        ),
+        "26",
+    ),
+    (
+        "requests.no_invented_sampling",
+        json_exchange(
+            "chat",
+            completion(),
+            upstream=journal(
+                body={**_HI, "generationConfig": {"temperature": 0.7, "topP": 0.9, "topK": 40}}
+            ),
+        ),
+        "temperature",
+    ),
+    (
+        "requests.no_invented_safety_settings",
+        json_exchange(
+            "chat",
+            completion(),
+            upstream=journal(
+                body={
+                    **_HI,
+                    "safetySettings": [
+                        {"category": "HARM_CATEGORY_HARASSMENT", "threshold": "OFF"}
+                    ],
+                }
+            ),
+        ),
+        "OFF",
+    ),
+    (
+        "requests.no_injected_prompt",
+        json_exchange(
+            "chat",
+            completion(),
+            upstream=journal(
+                body={**_HI, "systemInstruction": {"parts": [{"text": "You are Bob."}]}}
+            ),
+        ),
+        "You are Bob.",
+    ),
+    (
+        "requests.service_tier",
+        with_client_body(
+            json_exchange(
+                "service_tier_auto",
+                completion(),
+                upstream=journal(body={**_HI, "serviceTier": "priority"}),
+            ),
+            service_tier="auto",
+        ),
+        "priority",
+    ),
+    (
+        "models.upstream_listed",
+        json_exchange(
+            "models",
+            {"object": "list", "data": [{"id": "gemini-9-ultra", "object": "model"}]},
+        ),
+        "gemini-9-ultra",
+    ),
+    (
+        "errors.stream_envelope_consistent.429",
+        json_exchange(
+            "rate_limit_stream",
+            {"error": {"message": "m", "type": "throttling_error", "param": None, "code": "429"}},
+            status=429,
+        ),
+        "throttling_error",
+    ),
+    (
+        "errors.stream_envelope_consistent.400",
+        json_exchange(
+            "upstream_400_stream",
+            {"error": {"message": "m", "type": "bad_request", "param": None, "code": None}},
+            status=400,
+        ),
+        "bad_request",
+    ),
 ]
 
 

@@ -43,6 +43,19 @@ JSON_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
 
 
+def _request_complete(data: bytes) -> bool:
+    """Whether ``data`` holds a whole request, body included: closing a socket with
+    unread request bytes makes the kernel send a reset instead of a clean close."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value)
+    return True
+
+
 @contextmanager
 def raw_server(answer: bytes, *, reset: bool = False, hold: bool = False) -> Iterator[str]:
     """Answers one request with ``answer`` verbatim, then closes (or resets) the socket,
@@ -54,7 +67,7 @@ def raw_server(answer: bytes, *, reset: bool = False, hold: bool = False) -> Ite
         conn, _ = listener.accept()
         with conn:
             data = b""
-            while b"\r\n\r\n" not in data:
+            while not _request_complete(data):
                 piece = conn.recv(65536)
                 if not piece:
                     return
