@@ -36,7 +36,7 @@ import orjson
 
 from spec import load_document
 
-__all__ = ["MAX_DEPTH", "MESSAGES", "SERVICE_TIERS", "violations"]
+__all__ = ["MAX_DEPTH", "MESSAGES", "violations"]
 
 MAX_DEPTH = 48
 """Deepest message nesting checked (Schema ``items``/``properties`` chains)."""
@@ -147,19 +147,6 @@ def _load() -> _Tables:
 
 _TABLES = _load()
 
-SERVICE_TIERS = frozenset(
-    {"SERVICE_TIER_UNSPECIFIED", "UNSPECIFIED", "STANDARD", "FLEX", "PRIORITY"}
-)
-"""The values of ``GenerateContentRequest.serviceTier`` (Google's ``ServiceTier`` enum:
-unspecified = standard, flex, priority; the SDKs send them lower-case, e.g.
-https://googleapis.github.io/js-genai/release_docs/enums/types.ServiceTier.html).
-Google documents the field on generateContent; the gemini-v1beta document does not carry
-it yet, so it is added here (``setdefault``: the document's own definition wins once it
-has one)."""
-
-for _message in ("GenerateContentRequest", "CodeAssistGenerateContentRequest"):
-    _TABLES.messages.get(_message, {}).setdefault("serviceTier", "enum:ServiceTier")
-_TABLES.enums.setdefault("ServiceTier", SERVICE_TIERS)
 _ENUMS = _TABLES.enums
 _SPEC = _TABLES.messages
 
