@@ -33,6 +33,9 @@ Keys (all optional; unknown keys are an error, so a typo never passes silently):
                    (a cut stream then promises more bytes than it sends); ``0`` sends
                    even a unary body chunked (default: streams chunked, unary bodies
                    with ``Content-Length``)
+``capture``        the name of a capture the mock replays as the upstream's answer
+                   (``spec.capture_format.NAME_RE``; docs/mock-captures.md); it
+                   replaces ``scenario``, and ``chunk_ms`` overrides its timing
 =================  ==================================================================
 """
 
@@ -41,6 +44,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from enum import StrEnum
+
+from spec.capture_format import NAME_RE as _CAPTURE_NAME_RE
 
 __all__ = [
     "CID_HEADER",
@@ -130,6 +135,7 @@ class Directive:
     chunk_ms: int = 0
     signature: bool | None = None
     length: bool | None = None
+    capture: str | None = None
 
     def render(self) -> str:
         """The ``key=value`` list for the header; only keys that differ from defaults."""
@@ -205,6 +211,10 @@ def parse_directive(text: str) -> Directive:
             values[key] = raw
         elif key in ("coalesce", "signature", "length"):
             values[key] = _bool(key, raw)
+        elif key == "capture":
+            if not _CAPTURE_NAME_RE.match(raw):
+                raise DirectiveError(f"capture must match [A-Za-z0-9_.-]{{1,80}}; got {raw!r}")
+            values[key] = raw
         else:
             known = ", ".join(f.name for f in fields(Directive))
             raise DirectiveError(f"unknown directive key {key!r}; known: {known}")
