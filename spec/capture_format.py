@@ -13,11 +13,18 @@ A capture is a recorded Gemini answer, named by its file stem in a capture direc
   "source"}``: the HTTP status (default 200, or the error body's ``error.code``), response
   headers, the delay before each streamed chunk in milliseconds.
 
+Two pure views of a capture serve both sides: :func:`stream_form` (the chunks a
+streamed request gets) and :func:`unary_form` (the answer a generateContent request
+gets; built from the chunks when the capture has no ``NAME.json``, the way Google's
+unary answer to the same generation reads: see :func:`unary_form`).
+
 Pure: reading files is :func:`load_dir`'s only I/O.
 """
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -29,8 +36,12 @@ __all__ = [
     "NAME_RE",
     "Capture",
     "CaptureError",
+    "assemble_parts",
     "load_dir",
     "parse_chunks",
+    "parse_json_path",
+    "stream_form",
+    "unary_form",
 ]
 
 BUNDLED = Path(__file__).resolve().parent / "captures"
@@ -176,3 +187,286 @@ def load_dir(directory: str | Path) -> dict[str, Capture]:
             continue  # metadata alone
         out[name] = capture
     return out
+
+
+def stream_form(capture: Capture) -> tuple[dict[str, Any], ...]:
+    """The GenerateContentResponse objects a streamed request gets, in order: the
+    capture's chunks; for a capture with only a unary answer, that answer as the one
+    chunk; for an error capture, its error body as the one element. The objects are the
+    capture's own (treat them as read-only)."""
+    if capture.chunks is not None:
+        return capture.chunks
+    if capture.unary is not None:
+        return (capture.unary,)
+    return (capture.error or {},)
+
+
+def unary_form(capture: Capture) -> dict[str, Any]:
+    """The generateContent answer of ``capture``: its ``NAME.json`` when it has one (an
+    error capture: its error body), else what Google's unary answer to the generation
+    the chunks stream reads (a new object; the chunks are not changed):
+
+    - each candidate (by its ``index``, else its position in the chunk) gets the parts
+      of all chunks in order, put together by :func:`assemble_parts` (text merged,
+      streamed function-call arguments assembled, empty text parts dropped);
+    - every other candidate field and every top-level field is the last chunk's value
+      that carries it (``finishReason``, ``usageMetadata``, ``modelVersion``,
+      ``responseId``, ``createTime``...), except ``citationMetadata.citationSources``,
+      which are concatenated; fields keep the order they first appear in, except that
+      ``candidates`` comes first and a candidate opens with ``content``,
+      ``finishReason``, ``index`` (the order of Google's unary answers);
+    - a chunk with a top-level ``error`` (a stream that failed) makes the answer that
+      error body, as Google answers a unary call whose generation failed.
+
+    Raises :class:`CaptureError` for a ``jsonPath`` that is not a simple RFC 9535 path
+    (``$.a``, ``$.a.b``, ``$['a b']``, ``$.items[0]``)."""
+    if capture.unary is not None:
+        return capture.unary
+    if capture.chunks is None:
+        return capture.error or {}
+    for chunk in capture.chunks:
+        if isinstance(chunk.get("error"), dict):
+            return chunk
+    top: dict[str, Any] = {}
+    candidates: dict[int, dict[str, Any]] = {}
+    parts: dict[int, list[dict[str, Any]]] = {}
+    sources: dict[int, list[Any]] = {}
+    for chunk in capture.chunks:
+        for key, value in chunk.items():
+            if key != "candidates":
+                top[key] = value
+                continue
+            top.setdefault("candidates", None)
+            for position, cand in enumerate(value if isinstance(value, list) else ()):
+                if not isinstance(cand, dict):
+                    continue
+                index = cand.get("index", position)
+                index = index if isinstance(index, int) else position
+                merged = candidates.setdefault(index, {})
+                for ckey, cvalue in cand.items():
+                    if ckey == "content" and isinstance(cvalue, dict):
+                        content = merged.setdefault("content", {})
+                        for kkey, kvalue in cvalue.items():
+                            if kkey == "parts":
+                                content.setdefault("parts", None)
+                                parts.setdefault(index, []).extend(
+                                    p for p in kvalue if isinstance(p, dict)
+                                )
+                            else:
+                                content[kkey] = kvalue
+                    elif ckey == "citationMetadata" and isinstance(cvalue, dict):
+                        merged[ckey] = cvalue
+                        sources.setdefault(index, []).extend(cvalue.get("citationSources") or ())
+                    else:
+                        merged[ckey] = cvalue
+    out: dict[str, Any] = {}
+    if "candidates" in top:
+        built = []
+        for index in sorted(candidates):
+            cand = candidates[index]
+            content = cand.get("content")
+            if isinstance(content, dict):
+                assembled = assemble_parts(parts.get(index, ()))
+                content = {k: v for k, v in content.items() if k != "parts" or assembled}
+                if assembled:
+                    content["parts"] = assembled
+                cand = {**cand, "content": content}
+            cand = {
+                **{k: cand[k] for k in _CANDIDATE_FIRST if k in cand},
+                **{k: v for k, v in cand.items() if k not in _CANDIDATE_FIRST},
+            }
+            if sources.get(index):
+                cand["citationMetadata"] = {
+                    **cand["citationMetadata"],
+                    "citationSources": sources[index],
+                }
+            built.append(cand)
+        out["candidates"] = built
+    out.update((k, v) for k, v in top.items() if k != "candidates")
+    return out
+
+
+_CANDIDATE_FIRST = ("content", "finishReason", "index")
+"""Google's unary answers open a candidate with these (the captures' ``.json`` files)."""
+_TEXT_KEYS = frozenset({"text", "thought", "thoughtSignature"})
+
+
+def _mergeable(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (
+        isinstance(a.get("text"), str)
+        and isinstance(b.get("text"), str)
+        and a.keys() <= _TEXT_KEYS
+        and b.keys() <= _TEXT_KEYS
+        and bool(a.get("thought")) == bool(b.get("thought"))
+        and not ("thoughtSignature" in a and "thoughtSignature" in b)
+    )
+
+
+def assemble_parts(parts: Any) -> list[dict[str, Any]]:
+    """The parts of a unary answer from the streamed parts of one candidate, in order:
+
+    - adjacent text parts of the same kind (``thought`` or not) are concatenated, unless
+      both carry a ``thoughtSignature``; the merged part keeps the one signature (a
+      signature streamed on a final empty text part lands on the text, as in Google's
+      unary answers);
+    - a text part that is ``""`` and carries nothing else is dropped;
+    - streamed function calls (Vertex AI ``streamFunctionCallArguments``): a
+      ``functionCall`` with ``willContinue: true`` opens a call, the following
+      ``functionCall`` parts add to it (``name``, ``id``, ``args``, ``partialArgs``), and
+      the first one without ``willContinue: true`` (often an empty ``functionCall: {}``)
+      closes it. ``partialArgs`` items set the value at their ``jsonPath``
+      (``stringValue``, ``numberValue``, ``boolValue``, ``nullValue`` -> ``null``); a
+      ``stringValue`` that follows an item of the same path with ``willContinue: true``
+      is appended to it. The call becomes an ordinary ``{"functionCall": {"name",
+      "args"}}`` part (``args`` only when some were given), with the first
+      ``thoughtSignature`` seen on its parts. An empty ``functionCall: {}`` with no open
+      call is dropped.
+
+    Sources: Vertex AI's function calling page, "Streaming function call arguments"
+    (https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/function-calling),
+    https://googleapis.github.io/js-genai/release_docs/interfaces/types.PartialArg.html ,
+    RFC 9535 and the bundled capture ``google-stream-tool-call-arguments``. Raises
+    :class:`CaptureError` for a ``jsonPath`` :func:`parse_json_path` rejects."""
+    out: list[dict[str, Any]] = []
+    call: dict[str, Any] | None = None
+    signature: Any = None
+    continuing: set[str] = set()
+    for part in parts:
+        fc = part.get("functionCall")
+        if isinstance(fc, dict):
+            if call is None:
+                if not fc:
+                    continue  # a closing marker with nothing open
+                call, signature, continuing = {}, None, set()
+            for key, value in fc.items():
+                if key == "partialArgs":
+                    args = call.setdefault("args", {})
+                    for item in value if isinstance(value, list) else ():
+                        if isinstance(item, dict):
+                            _apply_partial(args, item, continuing)
+                elif key == "args" and isinstance(value, dict):
+                    call.setdefault("args", {}).update(copy.deepcopy(value))
+                elif key != "willContinue":
+                    call.setdefault(key, value)
+            if signature is None and "thoughtSignature" in part:
+                signature = part["thoughtSignature"]
+            if fc.get("willContinue") is True:
+                continue
+            done: dict[str, Any] = {
+                **{k: v for k, v in part.items() if k not in ("functionCall", "thoughtSignature")},
+                "functionCall": _call_order(call),
+            }
+            if signature is not None:
+                done["thoughtSignature"] = signature
+            out.append(done)
+            call = None
+            continue
+        if part.get("text") == "" and part.keys() <= {"text", "thought"}:
+            continue
+        if out and _mergeable(out[-1], part):
+            last = out[-1]
+            merged = {**last, "text": last["text"] + part["text"]}
+            if "thoughtSignature" in part:
+                merged["thoughtSignature"] = part["thoughtSignature"]
+            out[-1] = merged
+            continue
+        out.append(dict(part))
+    if call is not None:  # a stream that ended inside a call: keep what it said
+        done = {"functionCall": _call_order(call)}
+        if signature is not None:
+            done["thoughtSignature"] = signature
+        out.append(done)
+    return out
+
+
+def _call_order(call: dict[str, Any]) -> dict[str, Any]:
+    order = [k for k in ("id", "name", "args") if k in call]
+    return {**{k: call[k] for k in order}, **{k: v for k, v in call.items() if k not in order}}
+
+
+_SEGMENT_RE = re.compile(
+    r"""\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\["((?:[^"\\]|\\.)*)"\]"""
+)
+
+
+def parse_json_path(path: str) -> tuple[str | int, ...]:
+    """The segments of a simple RFC 9535 JSONPath: ``$`` then member names (``.name``,
+    ``['name']``, ``["name"]``) and array indexes (``[0]``): ``"$.a.b[2]"`` ->
+    ``("a", "b", 2)``. Raises :class:`CaptureError` naming the path for anything else
+    (wildcards, slices, filters, negative indexes)."""
+    if not path.startswith("$"):
+        raise CaptureError(f"jsonPath {path!r}: must start with '$'")
+    out: list[str | int] = []
+    at = 1
+    while at < len(path):
+        m = _SEGMENT_RE.match(path, at)
+        if m is None:
+            raise CaptureError(f"jsonPath {path!r}: not a simple path at offset {at}")
+        name, index, single, double = m.groups()
+        if index is not None:
+            out.append(int(index))
+        elif name is not None:
+            out.append(name)
+        else:
+            quoted = single if single is not None else double
+            out.append(re.sub(r"\\(.)", r"\1", quoted))
+        at = m.end()
+    if not out:
+        raise CaptureError(f"jsonPath {path!r}: names no argument")
+    return tuple(out)
+
+
+def _apply_partial(args: dict[str, Any], item: dict[str, Any], continuing: set[str]) -> None:
+    path = item.get("jsonPath")
+    if not isinstance(path, str):
+        raise CaptureError(f"partialArgs item without a jsonPath: {item!r}")
+    segments = parse_json_path(path)
+    if "stringValue" in item:
+        value: Any = item["stringValue"]
+    elif "numberValue" in item:
+        value = item["numberValue"]
+    elif "boolValue" in item:
+        value = item["boolValue"]
+    elif "nullValue" in item:
+        value = None
+    else:
+        return  # nothing to set (a bare willContinue marker)
+    node: Any = args
+    for segment, following in itertools.pairwise(segments):
+        empty: Any = [] if isinstance(following, int) else {}
+        node = _child(node, segment, empty, path)
+    last = segments[-1]
+    old = _get(node, last)
+    if isinstance(value, str) and path in continuing and isinstance(old, str):
+        value = old + value
+    _set(node, last, value, path)
+    if item.get("willContinue") is True:
+        continuing.add(path)
+    else:
+        continuing.discard(path)
+
+
+def _get(node: Any, key: str | int) -> Any:
+    if isinstance(key, int):
+        return node[key] if isinstance(node, list) and key < len(node) else None
+    return node.get(key) if isinstance(node, dict) else None
+
+
+def _set(node: Any, key: str | int, value: Any, path: str) -> None:
+    if isinstance(key, int):
+        if not isinstance(node, list):
+            raise CaptureError(f"jsonPath {path!r}: indexes a value that is not an array")
+        node.extend([None] * (key + 1 - len(node)))
+        node[key] = value
+    else:
+        if not isinstance(node, dict):
+            raise CaptureError(f"jsonPath {path!r}: names a member of a non-object")
+        node[key] = value
+
+
+def _child(node: Any, key: str | int, empty: Any, path: str) -> Any:
+    current = _get(node, key)
+    if isinstance(current, dict | list):
+        return current
+    _set(node, key, empty, path)
+    return empty
