@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from reports.records import Evidence, Outcome, ResultRecord
+from spec.secrets import scrub_values
 
 from . import checks as _checks  # noqa: F401  (registers the catalogue)
 from .exchange import Exchange
@@ -243,6 +244,38 @@ def _condense(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {k: entry[k] for k in keep if k in entry}
 
 
+def secrets_of(target: Target) -> tuple[str, ...]:
+    """The literal credentials the run was given (the target's API key), which a target
+    may echo back in an answer ("Incorrect API key provided: ..."); the reports must
+    never show them (issue 15 item 3)."""
+    return (target.api_key,) if target.api_key else ()
+
+
+def scrub_record(record: ResultRecord, secrets: tuple[str, ...]) -> ResultRecord:
+    """``record`` with every literal ``secrets`` value in its message and evidence replaced
+    by ``[redacted]`` (:func:`spec.secrets.scrub_values`); the same record when none
+    occurs."""
+    if not secrets:
+        return record
+    evidence = record.evidence
+    if evidence is not None:
+        evidence = replace(
+            evidence,
+            request=scrub_values(evidence.request, secrets),
+            response=scrub_values(evidence.response, secrets),
+            excerpt=scrub_values(evidence.excerpt, secrets),
+            curl=scrub_values(evidence.curl, secrets),
+            clients=scrub_values(evidence.clients, secrets),
+            upstream=scrub_values(evidence.upstream, secrets),
+        )
+    return replace(
+        record,
+        message=scrub_values(record.message, secrets),
+        cause=scrub_values(record.cause, secrets),
+        evidence=evidence,
+    )
+
+
 def run_checks(
     specs: Iterable[CheckSpec],
     exchanges: Mapping[str, Exchange],
@@ -310,6 +343,7 @@ def run_checks(
                 record = replace(base, outcome=Outcome.PASSED, message=note or "")
             elapsed_ms = (time.perf_counter() - started) * 1000 + primary.elapsed_s * 1000
             record = replace(record, duration_ms=round(elapsed_ms, 3))
+        record = scrub_record(record, secrets_of(target))
         results.append(record)
         if on_result is not None:
             on_result(record)
@@ -385,7 +419,7 @@ def run_suite(
                 elif _send_probe(session, name, exchanges, missing):
                     problem = _problem(name, exchanges, target, the_plan.probes, watch)
                     if problem is not None:
-                        raise RunAborted(problem)
+                        raise RunAborted(scrub_values(problem, secrets_of(target)))
                 done += 1
     except KeyboardInterrupt:
         interrupted = True

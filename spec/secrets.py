@@ -22,7 +22,9 @@ Every redacted value becomes :data:`REDACTED`.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "redact_body_text",
     "redact_json",
     "scrub_tokens",
+    "scrub_values",
 ]
 
 REDACTED = "[redacted]"
@@ -165,3 +168,38 @@ def redact_body_text(text: str) -> str:
     out = _FIELD_TEXT.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
     out = _PARAM_TEXT.sub(lambda m: m.group(1) + REDACTED, out)
     return scrub_tokens(out)
+
+
+MIN_SECRET_LEN = 4
+"""Shorter literal secrets are not scrubbed by :func:`scrub_values` (they would redact
+ordinary words)."""
+
+
+def scrub_values(value: Any, secrets: Iterable[str]) -> Any:
+    """A copy of ``value`` (a string, or dicts, lists and tuples of them; other values as
+    they are) with every occurrence of each literal secret in ``secrets`` (the API key the
+    run was given, its ``--header`` values...) replaced by :data:`REDACTED`, as written and
+    as it appears escaped inside JSON text. For answers that echo a credential back
+    ("Incorrect API key provided: ..."), which no name or pattern can recognise.
+    Secrets shorter than :data:`MIN_SECRET_LEN` characters are ignored."""
+    forms = sorted(
+        {f for s in secrets if len(s) >= MIN_SECRET_LEN for f in (s, json.dumps(s)[1:-1])},
+        key=len,
+        reverse=True,
+    )
+    if not forms:
+        return value
+    return _scrub(value, forms)
+
+
+def _scrub(value: Any, forms: list[str]) -> Any:
+    if isinstance(value, str):
+        for form in forms:
+            if form in value:
+                value = value.replace(form, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {_scrub(k, forms): _scrub(v, forms) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub(v, forms) for v in value)
+    return value
