@@ -165,6 +165,24 @@ class _Pump:
                 parsed = unwrap(parsed)
             frames.extend(encode_chunk(c) for c in translator.feed(parsed))
 
+    def feed_array(self, body: bytes) -> None:
+        """A whole non-SSE stream answer: the JSON array of events (an upstream that
+        ignored ``alt=sse``, docs/gemini-wire.md A3), or one event object; a body that is
+        not JSON-looking is read as SSE whatever its ``Content-Type``."""
+        if body.lstrip()[:1] not in (b"[", b"{"):
+            self.feed(body)
+            self.decoder.close()
+            return
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise upstream_truncated("the upstream stream answer is not JSON") from None
+        events = parsed if isinstance(parsed, list) else [parsed]
+        translator = self.translator
+        for event in events:
+            chunks = translator.feed(unwrap(event) if self.code_assist else event)
+            self.frames.extend(encode_chunk(c) for c in chunks)
+
     def take(self) -> bytes:
         data = b"".join(self.frames)
         self.frames.clear()
@@ -390,6 +408,9 @@ class ChatRoutes:
             result = await self._relay(down, pump, upstream)
             if result is not None:
                 return result
+            empty = translator.empty_answer()  # usage-only: an empty answer, not a 502
+            if empty:
+                await down.send(b"".join(encode_chunk(c) for c in empty))
             extra_usage: list[object] = []
             for index in range(translator.choices, call.n):
                 result = await self._top_up(down, call, translator, index, media, extra_usage)
@@ -429,7 +450,9 @@ class ChatRoutes:
         )
         result = await self._relay(down, _Pump(sub, self._upstream.code_assist), upstream)
         if result is None:
-            sub.finish()
+            tail = sub.finish()
+            if tail:
+                await down.send(b"".join(encode_chunk(c) for c in tail))
             extra_usage.append(sub.usage_metadata)
             main.signatures.extend(sub.signatures)
         return result
@@ -446,12 +469,34 @@ class ChatRoutes:
                 except (TimeoutError, aiohttp.ClientError):
                     body = b""
                 return await down.fail(from_upstream_body(upstream.status, body))
+            if upstream.content_type == "application/json":
+                return await self._pump_array(down, pump, upstream)
             return await self._pump(down, pump, upstream)
         finally:
             if upstream.content.at_eof():
                 upstream.release()
             else:
                 upstream.close()
+
+    async def _pump_array(
+        self, down: _Downstream, pump: _Pump, upstream: aiohttp.ClientResponse
+    ) -> web.StreamResponse | None:
+        """Relay a stream answered as one JSON array instead of SSE events."""
+        try:
+            body = await upstream.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log.warning("reading the upstream stream answer failed: %r", exc)
+            return await down.fail(upstream_truncated("reading the upstream answer failed"))
+        try:
+            pump.feed_array(body)
+        except ProxyError as err:
+            return await down.fail(err, pump.take())
+        if pump.frames:
+            try:
+                await down.send(pump.take())
+            except _ClientGone:
+                return down.gone()
+        return None
 
     async def _pump(
         self, down: _Downstream, pump: _Pump, upstream: aiohttp.ClientResponse

@@ -35,6 +35,7 @@ from typing import Any
 
 import orjson
 
+from .calls import CallAssembler
 from .errors import ProxyError, from_upstream_payload, upstream_truncated
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "encode_error",
     "finish_reason",
     "image_markdown",
+    "join_stream",
     "merge_completions",
     "models_list",
     "new_call_id",
@@ -140,28 +142,6 @@ def usage(meta: object) -> dict[str, Any]:
     }
 
 
-def _tool_call(part: dict[str, Any], new_id: Callable[[], str]) -> dict[str, Any] | None:
-    fc = part.get("functionCall")
-    if not isinstance(fc, dict):
-        return None
-    call_id = fc.get("id")
-    if not isinstance(call_id, str) or not call_id:
-        call_id = new_id()
-    args = fc.get("args")
-    call: dict[str, Any] = {
-        "id": call_id,
-        "type": "function",
-        "function": {
-            "name": str(fc.get("name") or ""),
-            "arguments": orjson.dumps(args if isinstance(args, dict) else {}).decode(),
-        },
-    }
-    sig = part.get("thoughtSignature")
-    if isinstance(sig, str) and sig:
-        call["extra_content"] = {"google": {"thought_signature": sig}}
-    return call
-
-
 def _thought_signature(part: dict[str, Any]) -> str | None:
     sig = part.get("thoughtSignature")
     return sig if isinstance(sig, str) and sig else None
@@ -178,6 +158,60 @@ def _blocked(response: dict[str, Any]) -> bool:
     return isinstance(feedback, dict) and bool(feedback.get("blockReason"))
 
 
+def _whole_calls(deltas: list[dict[str, Any]], assembler: CallAssembler) -> list[dict[str, Any]]:
+    """The tool calls of a unary message: the assembler's deltas joined by ``index``
+    (``arguments`` concatenated), without the ``index`` key (B1)."""
+    deltas.extend(assembler.close())
+    calls: list[dict[str, Any]] = []
+    for delta in deltas:
+        index = delta.pop("index")
+        if index == len(calls):
+            calls.append(delta)
+            continue
+        call = calls[index]
+        call["function"]["arguments"] += delta["function"]["arguments"]
+        if "extra_content" in delta:
+            call["extra_content"] = delta["extra_content"]
+    return calls
+
+
+def join_stream(events: Sequence[object]) -> dict[str, Any]:
+    """One ``GenerateContentResponse`` from the events of a stream (the JSON array a
+    ``streamGenerateContent`` without ``alt=sse`` answers, docs/gemini-wire.md A3):
+    each candidate's parts in order (joined by candidate ``index``), the last
+    ``finishReason`` and the other candidate fields as last seen, the last
+    ``usageMetadata`` (cumulative, A3), the first ``responseId``, any
+    ``promptFeedback``. Raises :class:`ProxyError` for an ``{"error": ...}`` element."""
+    joined: dict[str, Any] = {}
+    candidates: dict[int, dict[str, Any]] = {}
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        if event.get("error"):
+            raise from_upstream_payload(event)
+        for key, value in event.items():
+            if key == "candidates":
+                continue
+            if key == "responseId" and "responseId" in joined:
+                continue
+            joined[key] = value
+        cands = event.get("candidates")
+        for pos, cand in enumerate(cands if isinstance(cands, list) else ()):
+            if not isinstance(cand, dict):
+                continue
+            index = cand.get("index")
+            if not isinstance(index, int):
+                index = pos
+            into = candidates.get(index)
+            if into is None:
+                into = candidates[index] = {"content": {"role": "model", "parts": []}}
+            into.update((k, v) for k, v in cand.items() if k != "content")
+            into["content"]["parts"].extend(_parts(cand))
+    if candidates:
+        joined["candidates"] = [candidates[i] for i in sorted(candidates)]
+    return joined
+
+
 def translate_response(
     response: object,
     *,
@@ -187,8 +221,13 @@ def translate_response(
     media: MediaSink | None = None,
     pass_signature: bool = False,
 ) -> dict[str, Any]:
-    """A ``chat.completion`` (B1) for a Gemini unary response (A2).
+    """A ``chat.completion`` (B1) for a Gemini unary response (A2), or for the JSON
+    array of a non-SSE stream (joined by :func:`join_stream`).
 
+    Function calls, whole or with streamed ``partialArgs``, become ``tool_calls``
+    (:mod:`.calls`; a call without ``args`` has arguments ``"{}"``). An answer with no
+    candidates (a usage-only answer) is an empty assistant message with
+    ``finish_reason`` ``"stop"`` (``"content_filter"`` for a blocked prompt, F6).
     ``model``: the model id to report. ``created``: Unix seconds. ``new_id``: makes tool
     call ids when Gemini gives none. ``media``: see :data:`MediaSink`.
     ``pass_signature``: a message with ``reasoning_content`` also carries the
@@ -196,6 +235,8 @@ def translate_response(
     ``passSignatureToClient``).
     Always at least one choice, sorted by ``index``.
     """
+    if isinstance(response, list):
+        response = join_stream(response)
     resp = response if isinstance(response, dict) else {}
     candidates = resp.get("candidates")
     choices: list[dict[str, Any]] = []
@@ -204,13 +245,14 @@ def translate_response(
             continue
         text: list[str] = []
         reasoning: list[str] = []
-        calls: list[dict[str, Any]] = []
+        assembler: CallAssembler | None = None
+        deltas: list[dict[str, Any]] = []
         signature: str | None = None
         for part in _parts(cand):
             if "functionCall" in part:
-                call = _tool_call(part, new_id)
-                if call is not None:
-                    calls.append(call)
+                if assembler is None:
+                    assembler = CallAssembler(new_id)
+                deltas.extend(assembler.part(part))
             elif isinstance(part.get("text"), str):
                 thought = part.get("thought") is True
                 (reasoning if thought else text).append(part["text"])
@@ -220,9 +262,11 @@ def translate_response(
                 image = image_markdown(part, media)
                 if image is not None:
                     text.append(image)
+        calls = _whole_calls(deltas, assembler) if assembler is not None else []
+        content = "".join(text)
         message: dict[str, Any] = {
             "role": "assistant",
-            "content": "".join(text) if text or not calls else None,
+            "content": content if content or not calls else None,
         }
         if reasoning:
             message["reasoning_content"] = "".join(reasoning)
@@ -300,7 +344,9 @@ class _Choice:
     __slots__ = ("calls", "finished")
 
     def __init__(self) -> None:
-        self.calls = 0
+        self.calls: CallAssembler | None = None
+        """Created on the choice's first ``functionCall`` part (text answers never pay
+        for it)."""
         self.finished = False
 
 
@@ -310,10 +356,18 @@ class StreamTranslator:
     ``feed(event)`` takes one parsed upstream event and returns the chunks it yields;
     ``finish()`` is called at the upstream's clean end of stream. Guarantees (client-
     breakages.md A1, A2, A5, A6): a choice's first chunk is ``{"role": "assistant",
-    "content": ""}``; ``id``/``created``/``model`` are constant; each ``functionCall`` is
-    one delta ``tool_calls: [{"index", "id", "type", "function": {"name", "arguments"}}]``
-    with ``index`` 0, 1, 2... per choice; exactly one finishing chunk per choice with
-    ``delta: {}``; with ``include_usage``, a last ``choices: []`` chunk with ``usage``.
+    "content": ""}``; ``id``/``created``/``model`` are constant; each whole
+    ``functionCall`` is one delta ``tool_calls: [{"index", "id", "type", "function":
+    {"name", "arguments"}}]`` with ``index`` 0, 1, 2... per choice; a call with streamed
+    ``partialArgs`` is a delta with ``id``/``name`` and ``arguments: ""`` when it opens and
+    one with the whole ``arguments`` text when it closes (:mod:`.calls`); exactly one
+    finishing chunk per choice with ``delta: {}``; with ``include_usage``, a last
+    ``choices: []`` chunk with ``usage``. An empty text part (Gemini 3 ends answers with
+    ``{"text": "", "thoughtSignature"}``) gives no delta: the signature of a non-thought
+    text part is not relayed (Google validates only function-call signatures,
+    https://ai.google.dev/gemini-api/docs/thought-signatures). Usage-only events (no
+    ``candidates``) update the usage; a stream of nothing else is an empty answer
+    (:meth:`empty_answer`).
 
     Raises :class:`ProxyError` from ``feed`` for an upstream ``{"error": ...}`` event
     and from ``finish`` when no choice reached a ``finishReason`` (a truncated stream,
@@ -325,7 +379,9 @@ class StreamTranslator:
 
     __slots__ = (
         "_blocked",
+        "_call_ids",
         "_choices",
+        "_seen",
         "_usage",
         "created",
         "id",
@@ -363,6 +419,8 @@ class StreamTranslator:
         self._choices: dict[int, _Choice] = {}
         self._usage: object = None
         self._blocked = False
+        self._seen = False
+        self._call_ids: dict[tuple[int, int], str] = {}
 
     def _chunk(
         self, index: int, delta: dict[str, Any], finish: str | None = None
@@ -390,6 +448,7 @@ class StreamTranslator:
             raise upstream_truncated(f"an upstream event is not a JSON object: {event!r:.80}")
         if event.get("error"):
             raise from_upstream_payload(event)
+        self._seen = True
         if not self.id:
             rid = event.get("responseId")
             self.id = "chatcmpl-" + (rid if isinstance(rid, str) and rid else secrets.token_hex(12))
@@ -416,15 +475,10 @@ class StreamTranslator:
                 continue
             for part in _parts(cand):
                 if "functionCall" in part:
-                    call = _tool_call(part, self.new_id)
-                    if call is None:
-                        continue
-                    call["index"] = state.calls
-                    state.calls += 1
-                    extra = call.get("extra_content")
-                    if extra is not None:
-                        self.signatures.append((call["id"], extra["google"]["thought_signature"]))
-                    out.append(self._chunk(index, {"tool_calls": [call]}))
+                    calls = state.calls
+                    if calls is None:
+                        calls = state.calls = CallAssembler(self.new_id)
+                    self._tool_deltas(index, calls.part(part), out)
                 else:
                     text = part.get("text")
                     thought = part.get("thought") is True
@@ -441,8 +495,26 @@ class StreamTranslator:
             reason = cand.get("finishReason")
             if reason:
                 state.finished = True
-                out.append(self._chunk(index, {}, finish_reason(reason, state.calls > 0)))
+                calls = state.calls
+                if calls is not None:
+                    self._tool_deltas(index, calls.close(), out)
+                made = calls is not None and calls.count > 0
+                out.append(self._chunk(index, {}, finish_reason(reason, made)))
         return out
+
+    def _tool_deltas(
+        self, index: int, deltas: list[dict[str, Any]], out: list[dict[str, Any]]
+    ) -> None:
+        """One chunk per tool-call delta; signatures remembered by call id."""
+        for delta in deltas:
+            extra = delta.get("extra_content")
+            if extra is not None:
+                call_id = delta.get("id") or self._call_ids.get((index, delta["index"]))
+                if call_id:
+                    self.signatures.append((call_id, extra["google"]["thought_signature"]))
+            if "id" in delta:
+                self._call_ids[index, delta["index"]] = delta["id"]
+            out.append(self._chunk(index, {"tool_calls": [delta]}))
 
     @property
     def choices(self) -> int:
@@ -458,14 +530,15 @@ class StreamTranslator:
         """Chunks after the upstream's clean end: the usage chunk, when asked for.
 
         Raises :class:`ProxyError` (502, ``upstream_stream_truncated``) when a started
-        choice never got its ``finishReason``, or nothing arrived at all.
+        choice never got its ``finishReason``, or nothing arrived at all. A stream that
+        ended cleanly with events but no candidate (usage-only chunks) first gets its
+        empty answer (:meth:`empty_answer`).
         """
-        if not self._choices:
-            raise upstream_truncated("no candidates arrived before the stream closed")
+        out = self.empty_answer()
         if not all(state.finished for state in self._choices.values()):
             raise upstream_truncated("the stream closed before a finishReason")
         if not self.include_usage:
-            return []
+            return out
         total = usage(self._usage)
         for meta in extra_usage:
             more = usage(meta)
@@ -474,7 +547,7 @@ class StreamTranslator:
             total["completion_tokens_details"]["reasoning_tokens"] += more[
                 "completion_tokens_details"
             ]["reasoning_tokens"]
-        return [
+        out.append(
             {
                 "id": self.id,
                 "object": "chat.completion.chunk",
@@ -483,7 +556,28 @@ class StreamTranslator:
                 "choices": [],
                 "usage": total,
             }
-        ]
+        )
+        return out
+
+    def empty_answer(self) -> list[dict[str, Any]]:
+        """The chunks of an empty answer when the upstream's events carried no
+        candidate at all (a usage-only ``usageMetadata`` chunk, and nothing else): choice
+        ``index_base`` opens with ``{"role": "assistant", "content": ""}`` and finishes
+        with ``finish_reason: "stop"``, so OpenAI clients read an empty assistant message
+        (what Google's own non-streamed form of the same answer gives, and what
+        :func:`translate_response` answers); the usage chunk follows from :meth:`finish`.
+        ``[]`` once a choice started. Raises :class:`ProxyError` (502,
+        ``upstream_stream_truncated``) when no event arrived at all. Call it after the
+        upstream's clean end and before top-up choices (``n`` > 1)."""
+        if self._choices:
+            return []
+        if not self._seen:
+            raise upstream_truncated("no candidates arrived before the stream closed")
+        out: list[dict[str, Any]] = []
+        index = self.index_base
+        self._choice(index, out).finished = True
+        out.append(self._chunk(index, {}, "stop"))
+        return out
 
 
 def models_list(models: object, created: int) -> dict[str, Any]:

@@ -57,8 +57,11 @@ Send = Callable[[dict[str, str], str], Awaitable[aiohttp.ClientResponse]]
 
 def unwrap(payload: Any) -> Any:
     """The ``response`` of a Code Assist answer ``{"response": {...}, "traceId"...}``
-    (A7); any other payload (an ``{"error"}`` body) as it is. ``traceId`` becomes
-    ``responseId`` when the response has none (as gemini-cli does)."""
+    (A7); any other payload (an ``{"error"}`` body) as it is; a JSON array (a non-SSE
+    stream) element by element. ``traceId`` becomes ``responseId`` when the response
+    has none (as gemini-cli does)."""
+    if isinstance(payload, list):
+        return [unwrap(item) for item in payload]
     if isinstance(payload, dict):
         inner = payload.get("response")
         if isinstance(inner, dict):

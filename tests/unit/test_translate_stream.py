@@ -257,10 +257,15 @@ def test_upstream_error_event_raises() -> None:
 
 @pytest.mark.parametrize(
     "events",
-    [[], [event({"text": "a"})], [{"usageMetadata": {"promptTokenCount": 1}}]],
+    [
+        [],
+        [event({"text": "a"})],
+        [{"usageMetadata": {"promptTokenCount": 1}}, event({"text": "a"})],
+    ],
 )
 def test_truncated_stream_raises_at_finish(events: list[dict[str, Any]]) -> None:
-    """A3: no finishReason before the close is an error, not a silent end."""
+    """A3: no finishReason before the close is an error, not a silent end. (A stream of
+    usage-only events and nothing else is an empty answer: test_reference_captures.)"""
     t = translator()
     for e in events:
         t.feed(e)
