@@ -47,7 +47,7 @@ from spec.profiles import FEATURES, PROFILES, get_profile, with_features
 
 from .embedded import Embedded, ServerStartError, embedded
 from .exchange import redact_url
-from .http import Budget, unreachable
+from .http import REQUEST_DEADLINE_S, RUN_DEADLINE_S, Budget, unreachable
 from .oracles import openai_python_version
 from .oracles_node import NODE_DIR_ENV, install_openai_node, node_dir, openai_node_version
 from .progress import PlainProgress, ProgressSink, TerminalProgress
@@ -147,7 +147,23 @@ def main() -> None:
     type=click.FloatRange(min=1),
     default=60.0,
     show_default=True,
-    help="Per-request timeout in seconds.",
+    help="Seconds a request may wait for the connection, its status or its next byte.",
+)
+@click.option(
+    "--request-deadline",
+    type=click.FloatRange(min=1),
+    default=REQUEST_DEADLINE_S,
+    show_default=True,
+    help="Total seconds one request may take, answer included: a target that trickles "
+    "bytes (endless keep-alives) is cut there and reported.",
+)
+@click.option(
+    "--run-deadline",
+    type=click.FloatRange(min=1),
+    default=RUN_DEADLINE_S,
+    show_default=True,
+    help="Seconds after which no new request starts; the probes left are skipped with the "
+    "reason and the report is written.",
 )
 @click.option(
     "--probe-rate-limits",
@@ -173,6 +189,8 @@ def run(
     rate: float | None,
     fail_on: str,
     timeout: float,
+    request_deadline: float,
+    run_deadline: float,
     probe_rate_limits: bool,
     quiet: bool,
     verbose: bool,
@@ -237,7 +255,7 @@ def run(
                     result = run_suite(
                         the_target,
                         select=select or None,
-                        budget=Budget(max_requests, rate),
+                        budget=Budget(max_requests, rate, request_deadline, run_deadline),
                         timeout_s=timeout,
                         on_result=collected.append,
                         on_probe=progress.probe,

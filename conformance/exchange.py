@@ -189,6 +189,10 @@ class Exchange:
     :attr:`conformance.probes.base.Probe.upstream_cut`); ``None``: it did not hang."""
     started_at: float = 0.0
     """When the request was sent, Unix time in seconds (to compare with the journal)."""
+    deadline_s: float | None = None
+    """The request's total deadline in seconds, when it passed while the answer was still
+    arriving (a target that trickles a byte now and then never trips the read timeout);
+    the harness stopped reading there. ``None``: the answer ended in time."""
 
     @property
     def is_stream(self) -> bool:
@@ -235,6 +239,12 @@ class Exchange:
             return (
                 f"the response hung: no byte and no end for {self.hung_s:.1f} s "
                 "(the harness stopped reading)"
+            )
+        if self.deadline_s is not None:
+            return (
+                f"the answer was still arriving when the request's deadline of "
+                f"{self.deadline_s:g} s passed, after {len(self.body)} bytes (the harness "
+                "stopped reading)"
             )
         evidence = self.framing_evidence()
         if evidence is not None:

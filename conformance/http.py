@@ -32,6 +32,8 @@ __all__ = [
     "CONNECT_TIMEOUT_S",
     "HANG_IDLE_S",
     "MAX_BODY",
+    "REQUEST_DEADLINE_S",
+    "RUN_DEADLINE_S",
     "Budget",
     "BudgetExhausted",
     "fetch_journal",
@@ -53,28 +55,64 @@ MAX_BODY = 4 * 1024 * 1024
 
 
 class BudgetExhausted(RuntimeError):
-    """``--max-requests`` reached: no more traffic to the target."""
+    """``--max-requests`` reached, or the run's deadline passed: no more traffic to the
+    target."""
+
+
+REQUEST_DEADLINE_S = 120.0
+"""Default total deadline of one request, in seconds, from sending it to the end of the
+answer: the read timeout bounds each silence, this bounds a target that trickles bytes
+(an endless stream of keep-alive comments). The slowest probe (``stream_slow``) takes
+about 25 s."""
+
+
+RUN_DEADLINE_S = 900.0
+"""Default run deadline in seconds (``conformance run --run-deadline``): no request starts
+after it. The embedded run takes about 30 s, LiteLLM's about 35 s."""
 
 
 class Budget:
     """Bounds traffic to the target: at most ``max_requests`` requests, at most ``rate``
-    requests per second (``None``: unbounded). ``sent`` counts requests sent."""
+    requests per second, each request's answer read for at most ``request_deadline_s``
+    seconds, and no request started once ``run_deadline_s`` seconds have passed since
+    the budget was made (``None``: unbounded). ``sent`` counts requests sent. Raises
+    ``ValueError`` for a negative count or a non-positive rate or deadline."""
 
-    def __init__(self, max_requests: int | None = None, rate: float | None = None) -> None:
+    def __init__(
+        self,
+        max_requests: int | None = None,
+        rate: float | None = None,
+        request_deadline_s: float | None = REQUEST_DEADLINE_S,
+        run_deadline_s: float | None = None,
+    ) -> None:
         if max_requests is not None and max_requests < 0:
             raise ValueError(f"max_requests must be >= 0; got {max_requests}")
         if rate is not None and rate <= 0:
             raise ValueError(f"rate must be > 0 requests/s; got {rate}")
+        for name, value in (
+            ("request_deadline_s", request_deadline_s),
+            ("run_deadline_s", run_deadline_s),
+        ):
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be > 0 seconds; got {value}")
         self.max_requests = max_requests
         self.rate = rate
+        self.request_deadline_s = request_deadline_s
+        self.run_deadline_s = run_deadline_s
         self.sent = 0
         self._next_at = 0.0
+        self._started = time.monotonic()
 
     def acquire(self) -> None:
         """Wait for the rate limit (the one deliberate wait: pacing real traffic), then
         count one request. Raises :class:`BudgetExhausted` when the budget is spent."""
         if self.max_requests is not None and self.sent >= self.max_requests:
             raise BudgetExhausted(f"--max-requests {self.max_requests} reached")
+        if (
+            self.run_deadline_s is not None
+            and time.monotonic() - self._started >= self.run_deadline_s
+        ):
+            raise BudgetExhausted(f"the run's deadline of {self.run_deadline_s:g} s passed")
         if self.rate is not None:
             now = time.monotonic()
             if now < self._next_at:
@@ -99,15 +137,19 @@ def send(client: httpx.Client, probe: str, request: Request, budget: Budget) -> 
     error in ``dropped_connection``. Raises ``BudgetExhausted`` when the budget is spent.
     """
     budget.acquire()
-    exchange, stale = _attempt(client, probe, request)
+    deadline = budget.request_deadline_s
+    exchange, stale = _attempt(client, probe, request, deadline)
     if stale:
-        retry, _ = _attempt(client, probe, request)  # httpx dropped the dead connection
+        retry, _ = _attempt(client, probe, request, deadline)  # the dead one was dropped
         return replace(retry, dropped_connection=exchange.transport_error or "")
     return exchange
 
 
-def _attempt(client: httpx.Client, probe: str, request: Request) -> tuple[Exchange, bool]:
-    """One try: the exchange, and whether it failed like a stale kept-alive connection."""
+def _attempt(
+    client: httpx.Client, probe: str, request: Request, deadline_s: float | None
+) -> tuple[Exchange, bool]:
+    """One try: the exchange, and whether it failed like a stale kept-alive connection.
+    Reading stops when ``deadline_s`` seconds have passed since the request was sent."""
     started = time.monotonic()
     started_at = time.time()
     chunks: list[tuple[float, bytes]] = []
@@ -122,6 +164,7 @@ def _attempt(client: httpx.Client, probe: str, request: Request) -> tuple[Exchan
     received: int | None = None
     surplus = 0
     hung: float | None = None
+    overdue: float | None = None
     idle_timeout = _idle_timeout(client, probe)
     last_byte = started
     try:
@@ -142,6 +185,9 @@ def _attempt(client: httpx.Client, probe: str, request: Request) -> tuple[Exchan
                     size += len(piece)
                     if size >= MAX_BODY:
                         truncated = True
+                        break
+                    if deadline_s is not None and last_byte - started >= deadline_s:
+                        overdue = deadline_s
                         break
                 else:
                     surplus = _surplus_bytes(response) if declared is not None else 0
@@ -171,6 +217,7 @@ def _attempt(client: httpx.Client, probe: str, request: Request) -> tuple[Exchan
         surplus_bytes=surplus,
         hung_s=hung,
         started_at=started_at,
+        deadline_s=overdue,
     )
     return exchange, stale
 

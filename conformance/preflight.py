@@ -15,7 +15,13 @@ from urllib.parse import urlsplit
 
 from .exchange import Exchange
 
-__all__ = ["JOURNAL_PROBES", "JournalWatch", "first_contact_problem"]
+__all__ = [
+    "JOURNAL_PROBES",
+    "SILENT_LIMIT",
+    "JournalWatch",
+    "first_contact_problem",
+    "silence_problem",
+]
 
 NOT_AN_API = frozenset({404, 405, 501})
 """Statuses that say "nothing is served here" (or not this method)."""
@@ -122,3 +128,22 @@ class JournalWatch:
             f"proxy's Gemini base URL at the mock ({self.mock_url.rstrip('/')}/v1beta) and "
             "pass that mock as --mock-url, or drop --mock-url for a black-box run"
         )
+
+
+SILENT_LIMIT = 3
+"""Consecutive requests without any response after which a run gives up on the target."""
+
+
+def silence_problem(exchanges: Mapping[str, Exchange]) -> str | None:
+    """Why the run should stop because the target stopped answering: the last
+    :data:`SILENT_LIMIT` probes (in the order they ran) got no response at all (a
+    timeout, a refused connection), or ``None``. Without this, a silent target costs
+    requests x timeout."""
+    recent = list(exchanges.values())[-SILENT_LIMIT:]
+    if len(recent) < SILENT_LIMIT or any(x.status is not None for x in recent):
+        return None
+    names = ", ".join(x.probe for x in recent)
+    return (
+        f"the target stopped answering: the last {SILENT_LIMIT} requests ({names}) got no "
+        f"response; the last one: {_where(recent[-1])}: {_said(recent[-1])}"
+    )

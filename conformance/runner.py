@@ -24,7 +24,7 @@ from .exchange import Exchange
 from .http import Budget, BudgetExhausted
 from .oracles import preload_openai, replay_openai_python
 from .oracles_node import NodeOutcome, node_unavailable, replay_openai_node
-from .preflight import JournalWatch, first_contact_problem
+from .preflight import JournalWatch, first_contact_problem, silence_problem
 from .probes import PROBES, probe_applies
 from .registry import REGISTRY, CheckFailure, CheckSpec, Mode, NotApplicable, Undecided
 from .session import ProbeSession
@@ -476,6 +476,8 @@ def _problem(
     plan has no ``chat``)."""
     if name == "chat" or (name == "models" and "chat" not in planned):
         return first_contact_problem(exchanges, target.api_key is not None)
+    if (silent := silence_problem(exchanges)) is not None:
+        return silent
     if watch is not None and PROBES[name].mode is Mode.CONTROLLED:
         return watch.observe(exchanges[name])
     return None

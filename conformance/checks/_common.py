@@ -39,6 +39,10 @@ OPENAI_PYTHON = "https://github.com/openai/openai-python/blob/v3.63.0/src/openai
 """openai-python's source at the version the harness replays through (append a path)."""
 
 
+OVERDUE = "response: still arriving at the request's deadline"
+"""``cause`` of every failure of an answer cut at the request's total deadline: one
+finding, however many checks read it."""
+
 HANG_CHECK = "http.no_hang"
 """The check that reports a hung response (the others skip it)."""
 
@@ -58,6 +62,18 @@ def require_response(x: Exchange) -> int:
         raise NotApplicable(f"{x.body_problem()}; {HANG_CHECK} reports it")
     if x.status is None:
         raise Undecided(f"no response to {x.request.method} {x.request.url}: {x.transport_error}")
+    if x.deadline_s is not None:
+        raise CheckFailure(
+            f"{x.body_problem()}: a client waiting for the end of this answer waits as long "
+            "as the target keeps sending",
+            excerpt=excerpt(x.body[-300:]),
+            cause=OVERDUE,
+        )
+    if x.truncated:
+        raise Undecided(
+            f"the answer is larger than the harness reads ({len(x.body)} bytes, its body "
+            "cap); reading stopped there, so it is not judged"
+        )
     require_intact(x)
     return x.status
 
