@@ -17,6 +17,7 @@ from __future__ import annotations
 from ..registry import arrange
 from . import (
     blocked,
+    captures,
     chat,
     clients,
     contract,
@@ -52,10 +53,12 @@ CATALOGUE = (
     blocked,
     contract,
     clients,
+    captures,
     properties,
 )
 """The check modules in catalogue order: the basic surface (models, chat, streams,
 errors, HTTP), then reasoning and tools, what the proxy sends upstream, odd upstream
-answers, the documented contracts, the client replays and, last, the property checks."""
+answers, the documented contracts, the client replays, the recorded answers replayed
+(captures) and, last, the property checks."""
 
 arrange([module.__name__ for module in CATALOGUE])

@@ -18,7 +18,9 @@ run order after ``FIRST_PROBES``, ``phase`` and executor probes last, see
 chat, client errors, CORS), ``documented`` (each documented endpoint's example request),
 ``faults`` (upstream errors and broken streams), ``params`` (translation, reasoning),
 ``fidelity`` (service tier, a streamed error twin, the upstream's model list),
-``ratelimits`` (the opt-in burst), ``tooling`` (tool calls). Helpers that register
+``ratelimits`` (the opt-in burst), ``tooling`` (tool calls), ``captures`` (recorded
+upstream answers replayed, docs/captures.md), ``field`` (plain prompts a real model
+obeys, for black-box runs, docs/field-mode.md). Helpers that register
 nothing: ``base``, ``samples``, ``websocket``.
 
 To add a check that needs a new request: register the probe in the data module of its
@@ -30,7 +32,18 @@ module of :mod:`conformance.checks`. Two files; a new data module is also listed
 
 from __future__ import annotations
 
-from . import basic, documented, faults, fidelity, params, properties, ratelimits, tooling
+from . import (
+    basic,
+    captures,
+    documented,
+    faults,
+    field,
+    fidelity,
+    params,
+    properties,
+    ratelimits,
+    tooling,
+)
 from .base import (
     BAD_KEY,
     PROBES,
@@ -55,7 +68,18 @@ __all__ = [
     "probe_applies",
 ]
 
-MODULES = (properties, basic, documented, faults, params, fidelity, ratelimits, tooling)
+MODULES = (
+    properties,
+    basic,
+    documented,
+    faults,
+    params,
+    fidelity,
+    ratelimits,
+    tooling,
+    captures,
+    field,
+)
 """The probe data modules, in the order their probes take in :data:`PROBES`. The
 property probes come first here, but run at the end of their phase like every probe with
 an executor."""

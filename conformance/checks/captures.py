@@ -1,0 +1,384 @@
+"""Captures: the differential checks (docs/captures.md). For every capture the mock
+replays, what openai-python parses from the proxy's streamed and unary answers (content,
+reasoning, tool calls with parsed arguments, finish_reason, usage; or, for an error
+capture, the status, the exception and Retry-After) must equal what the capture means on
+the OpenAI side (:func:`conformance.capture_expect.expect`). One check per capture,
+``captures.NAME``, reading the capture's two probes (:mod:`conformance.probes.captures`).
+
+The bundled corpus is registered at import; :func:`add_captures` registers a directory's
+captures (``conformance run --captures DIR``) before a run is planned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from spec.capture_format import Capture, load_dir
+
+from ..capture_expect import Answer, ErrorAnswer, Expectation
+from ..exchange import Exchange
+from ..oracles import ClientOutcome, replay_openai_python
+from ..probes import base as probe_base
+from ..probes import captures as capture_probes
+from ..registry import CheckFailure, Mode, Severity, Undecided, arrange, check, excerpt
+from ._common import require_response
+from .errors import check_envelope
+from .upstream import generate_calls, journal_unreadable
+
+__all__ = ["SOURCE", "add_captures", "check_id", "compare", "observed"]
+
+SOURCE = (
+    "docs/captures.md; https://ai.google.dev/api/generate-content; "
+    "https://platform.openai.com/docs/api-reference/chat/object; "
+    "https://ai.google.dev/gemini-api/docs/openai"
+)
+
+
+def check_id(name: str) -> str:
+    """The id of capture ``name``'s differential check: ``captures.NAME``."""
+    return f"captures.{name}"
+
+
+# --- what the client got ------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _extra(obj: Any, *keys: str) -> str:
+    """The first string among ``obj``'s (extra) fields ``keys``."""
+    for key in keys:
+        value = getattr(obj, key, None)
+        if value is None:
+            value = (getattr(obj, "model_extra", None) or {}).get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _arguments(raw: Any) -> Any:
+    """A tool call's ``arguments`` string parsed (the raw string when it is not JSON)."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw) if raw.strip() else raw
+    except ValueError:
+        return raw
+
+
+def _usage(usage: Any) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {
+        k: getattr(usage, k, None) for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+    }
+
+
+def observed(outcome: ClientOutcome, stream: bool) -> dict[str, Any]:
+    """What openai-python returned, choice 0, as ``{"content", "reasoning", "tool_calls":
+    [{"name", "arguments"}], "finish_reason", "usage"}``: a stream's deltas assembled the
+    SDK's way (tool calls by their ``index``, the name once, the arguments concatenated,
+    then parsed), its usage the last chunk's that carries one. Raises ``ValueError`` for a
+    tool-call delta without ``index`` (openai-python's own accumulator raises on it)."""
+    if not stream:
+        completion = outcome.result
+        choice = completion.choices[0] if completion.choices else None
+        message = choice.message if choice is not None else None
+        calls = (message.tool_calls or []) if message is not None else []
+        return {
+            "content": _text(getattr(message, "content", None)),
+            "reasoning": _extra(message, "reasoning_content", "reasoning"),
+            "tool_calls": [
+                {"name": c.function.name, "arguments": _arguments(c.function.arguments)}
+                for c in calls
+                if getattr(c, "function", None) is not None
+            ],
+            "finish_reason": getattr(choice, "finish_reason", None),
+            "usage": _usage(completion.usage),
+        }
+    content: list[str] = []
+    reasoning: list[str] = []
+    calls_by_index: dict[int, dict[str, Any]] = {}
+    finish: Any = None
+    usage: Any = None
+    for chunk in outcome.result or []:
+        if getattr(chunk, "usage", None) is not None:
+            usage = chunk.usage
+        for choice in chunk.choices or []:
+            if choice.index != 0:
+                continue
+            delta = choice.delta
+            if delta is not None:
+                content.append(_text(delta.content))
+                reasoning.append(_extra(delta, "reasoning_content", "reasoning"))
+                for call in delta.tool_calls or []:
+                    if call.index is None:
+                        raise ValueError("a tool-call delta without index")
+                    slot = calls_by_index.setdefault(call.index, {"name": "", "arguments": ""})
+                    function = call.function
+                    if function is not None:
+                        slot["name"] = slot["name"] or _text(function.name)
+                        slot["arguments"] += _text(function.arguments)
+            if choice.finish_reason is not None:
+                finish = choice.finish_reason
+    return {
+        "content": "".join(content),
+        "reasoning": "".join(reasoning),
+        "tool_calls": [
+            {"name": c["name"], "arguments": _arguments(c["arguments"])}
+            for _, c in sorted(calls_by_index.items())
+        ],
+        "finish_reason": finish,
+        "usage": _usage(usage),
+    }
+
+
+# --- the comparison -----------------------------------------------------------------------
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def compare(expected: Answer, got: Mapping[str, Any]) -> list[str]:
+    """The differences between an expected answer and what the client got (``observed``),
+    one readable line each; empty when they agree. Reasoning absent is tolerated."""
+    diffs: list[str] = []
+    if got["content"] != expected.text:
+        diffs.append(f"content: expected {_short(expected.text)}, got {_short(got['content'])}")
+    if got["reasoning"]:
+        if not expected.reasoning:
+            diffs.append(f"reasoning: the capture has no thoughts, got {_short(got['reasoning'])}")
+        elif got["reasoning"] != expected.reasoning:
+            diffs.append(
+                f"reasoning: expected {_short(expected.reasoning)}, got {_short(got['reasoning'])}"
+            )
+    want = [c.as_json() for c in expected.tool_calls]
+    calls = list(got["tool_calls"])
+    if len(calls) != len(want):
+        diffs.append(
+            f"tool_calls: expected {len(want)} "
+            f"({', '.join(c['name'] for c in want) or 'none'}), got {len(calls)} "
+            f"({', '.join(repr(c['name']) for c in calls) or 'none'})"
+        )
+    for i, (w, g) in enumerate(zip(want, calls, strict=False)):
+        if g["name"] != w["name"]:
+            diffs.append(f"tool_calls[{i}].name: expected {w['name']!r}, got {g['name']!r}")
+        if g["arguments"] != w["arguments"]:
+            diffs.append(
+                f"tool_calls[{i}].arguments: expected {_short(w['arguments'])}, "
+                f"got {_short(g['arguments'])}"
+            )
+    if len(calls) != len(want):
+        for i, g in enumerate(calls[len(want) :], len(want)):
+            diffs.append(f"tool_calls[{i}]: unexpected {_short(g)}")
+    if got["finish_reason"] not in expected.finish_reasons:
+        accepted = " or ".join(repr(r) for r in expected.finish_reasons)
+        diffs.append(f"finish_reason: expected {accepted}, got {got['finish_reason']!r}")
+    if expected.usage is not None:
+        usage = got["usage"]
+        if usage is None:
+            diffs.append(f"usage: expected {_short(expected.usage.as_json())}, got none")
+        else:
+            u = expected.usage
+            for key, accepted_values in (
+                ("prompt_tokens", (u.prompt_tokens,)),
+                ("completion_tokens", (u.completion_tokens,)),
+                ("total_tokens", u.totals),
+            ):
+                if usage.get(key) not in accepted_values:
+                    want_text = " or ".join(str(v) for v in accepted_values)
+                    diffs.append(f"usage.{key}: expected {want_text}, got {usage.get(key)!r}")
+    return diffs
+
+
+def _error_diffs(expected: ErrorAnswer, x: Exchange, outcome: ClientOutcome) -> list[str]:
+    diffs: list[str] = []
+    status = x.status
+    if status not in expected.statuses:
+        shown = (
+            "a 5xx" if expected.status >= 500 else " or ".join(str(s) for s in expected.statuses)
+        )
+        event = " (the error inside a 200 stream)" if status == 200 and x.is_stream else ""
+        diffs.append(f"HTTP status: expected {shown}, got {status}{event}")
+    if outcome.error_type != expected.exception:
+        got = outcome.error_type or "nothing (it returned an answer)"
+        diffs.append(f"openai-python raises: expected {expected.exception}, got {got}")
+    if status is not None and status >= 400:
+        try:
+            check_envelope(x)
+        except CheckFailure as failure:
+            diffs.append(f"error body: {failure.message}")
+    if expected.retry_after_min_s is not None and status == 429:
+        delay = x.retry_after_s()
+        if delay is None:
+            diffs.append(
+                f"Retry-After: expected >= {expected.retry_after_min_s} (the RetryInfo delay "
+                "rounded up), got no Retry-After or retry-after-ms header"
+            )
+        elif delay < expected.retry_after_min_s:
+            diffs.append(
+                f"Retry-After: expected >= {expected.retry_after_min_s} (the RetryInfo delay "
+                f"rounded up), got {delay:g}"
+            )
+    return diffs
+
+
+def _capture_shown(capture: Capture, stream: bool) -> str:
+    if capture.is_error:
+        return f"HTTP {capture.status} " + json.dumps(capture.error, ensure_ascii=False)
+    if stream and capture.chunks is not None:
+        lines = [json.dumps(c, ensure_ascii=False) for c in capture.chunks]
+        return f"{len(lines)} chunks:\n" + "\n".join(lines)
+    answer = capture.unary if capture.unary is not None else {}
+    if capture.unary is None:
+        return f"{len(capture.chunks or ())} chunks (the unary answer folds them)"
+    return json.dumps(answer, ensure_ascii=False)
+
+
+def _side_by_side(
+    name: str, form: str, capture: Capture, expected: Any, got: Any, diffs: list[str]
+) -> str:
+    cut = excerpt(_capture_shown(capture, form == "streamed"), 1500)
+    return (
+        f"capture {name} ({form} request)\n"
+        f"--- capture ---\n{cut}\n"
+        f"--- expected (openai-python) ---\n{json.dumps(expected, indent=1, ensure_ascii=False)}\n"
+        f"--- got (openai-python) ---\n{json.dumps(got, indent=1, ensure_ascii=False)}\n"
+        f"--- differences ---\n" + "\n".join(f"- {d}" for d in diffs)
+    )
+
+
+def _judge(
+    name: str, capture: Capture, expected: Answer | ErrorAnswer, x: Exchange, form: str
+) -> tuple[list[str], str, ClientOutcome | None]:
+    """``(differences, side-by-side evidence, the client's outcome)`` for one form."""
+    status = require_response(x)
+    stream = form == "streamed"
+    if isinstance(expected, ErrorAnswer):
+        outcome = replay_openai_python(x, "stream" if stream else "create")
+        diffs = _error_diffs(expected, x, outcome)
+        got = {
+            "status": status,
+            "openai-python raises": outcome.error_type,
+            "Retry-After": x.header("retry-after"),
+            "body": excerpt(x.body, 300),
+        }
+        return diffs, _side_by_side(name, form, capture, expected.as_json(), got, diffs), outcome
+    if status != 200:
+        if expected.refusal_ok and 400 <= status < 500 and status != 429:
+            try:
+                check_envelope(x)
+                return [], "", None  # a prompt block refused cleanly: accepted
+            except CheckFailure:
+                pass
+        called = generate_calls(x)
+        who = (
+            ""
+            if journal_unreadable(x) or called
+            else " without calling the upstream (no generate call in the mock's journal)"
+        )
+        diffs = [f"HTTP {status}{who}: expected a 200 answer for a real Gemini answer"]
+        got_error = {"status": status, "body": excerpt(x.body, 400)}
+        return (
+            diffs,
+            _side_by_side(name, form, capture, expected.as_json(), got_error, diffs),
+            None,
+        )
+    outcome = replay_openai_python(x, "stream" if stream else "create")
+    if not outcome.ok:
+        diffs = [f"openai-python raises {outcome.error}"]
+        got_raise = {"openai-python raises": outcome.error}
+        return (
+            diffs,
+            _side_by_side(name, form, capture, expected.as_json(), got_raise, diffs),
+            (outcome),
+        )
+    try:
+        got = observed(outcome, stream)
+    except ValueError as exc:
+        diffs = [f"openai-python cannot assemble the stream: {exc}"]
+        return diffs, _side_by_side(name, form, capture, expected.as_json(), {}, diffs), outcome
+    diffs = compare(expected, got)
+    return diffs, _side_by_side(name, form, capture, expected.as_json(), got, diffs), outcome
+
+
+def _differential(name: str) -> Callable[[Exchange, Exchange], str]:
+    def run(streamed: Exchange, unary: Exchange) -> str:
+        capture = capture_probes.CAPTURES[name]
+        expectation: Expectation = capture_probes.EXPECTATIONS[name]
+        failures: list[tuple[str, list[str], str, ClientOutcome | None]] = []
+        for form, x, expected in (
+            ("streamed", streamed, expectation.stream),
+            ("unary", unary, expectation.unary),
+        ):
+            if x.status is None:
+                raise Undecided(f"no response to the {form} request: {x.transport_error}")
+            diffs, shown, outcome = _judge(name, capture, expected, x, form)
+            if diffs:
+                failures.append((form, diffs, shown, outcome))
+        if failures:
+            summary = "; ".join(f"{form}: {', '.join(diffs[:3])}" for form, diffs, _, _ in failures)
+            clients = {
+                f"{o.client}, {form}": o.verdict() for form, _, _, o in failures if o is not None
+            }
+            raise CheckFailure(
+                f"capture {name}: {summary}",
+                excerpt="\n\n".join(shown for _, _, shown, _ in failures),
+                clients=clients,
+            )
+        return f"capture {name}: streamed and unary answers match the capture"
+
+    run.__name__ = f"differential_{name}"
+    return run
+
+
+def _register_checks(names: list[str]) -> None:
+    for name in names:
+        capture = capture_probes.CAPTURES[name]
+        expectation = capture_probes.EXPECTATIONS[name]
+        stream_probe, unary_probe = capture_probes.probe_names(name)
+        kind = (
+            f"an upstream HTTP {capture.status} error"
+            if capture.is_error
+            else "tool calls"
+            if expectation.tools
+            else "an answer"
+        )
+        check(
+            check_id(name),
+            title=f"Capture {name} ({kind}): what openai-python parses equals what the "
+            "recorded Gemini answer means, streamed and unary",
+            severity=Severity.HIGH,
+            source=SOURCE,
+            probes=(stream_probe, unary_probe),
+            mode=Mode.CONTROLLED,
+            features=("chat", "stream", *(("tools",) if expectation.tools else ())),
+        )(_differential(name))
+
+
+def add_captures(directory: str | Path) -> list[str]:
+    """Register the probes and the differential checks of every capture in ``directory``
+    (``conformance run --captures DIR``) and return the capture names newly registered
+    (a capture already registered with the same content, e.g. a bundled one, is skipped).
+
+    Raises :class:`spec.capture_format.CaptureError` for a directory or file that cannot be
+    read, ``ValueError`` for a name registered already with other content, and
+    :class:`conformance.capture_expect.ExpectationError` for a capture whose meaning
+    cannot be derived."""
+    from ..probes import MODULES
+    from . import CATALOGUE  # the catalogue imports this module: not at import time
+
+    added = capture_probes.register(load_dir(directory))
+    _register_checks(added)
+    probe_base.arrange([m.__name__ for m in MODULES])
+    arrange([m.__name__ for m in CATALOGUE])
+    return added
+
+
+_register_checks(list(capture_probes.BUNDLED_NAMES))

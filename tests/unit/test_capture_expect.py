@@ -1,0 +1,290 @@
+"""conformance.capture_expect: what each capture means on the OpenAI side. Exact values for
+every bundled capture, and the edge cases of the mapping rules (docs/captures.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.capture_expect import (
+    Answer,
+    ErrorAnswer,
+    ExpectationError,
+    ToolCall,
+    Usage,
+    assemble_partial_args,
+    expect,
+    finish_reason_of,
+    parse_json_path,
+)
+from spec.capture_format import BUNDLED, Capture, load_dir
+
+CORPUS = load_dir(BUNDLED)
+STRAWBERRY = 'There are **3** "r"s in strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y.'
+
+
+def answer(name: str, form: str) -> Answer:
+    got = getattr(expect(CORPUS[name]), form)
+    assert isinstance(got, Answer)
+    return got
+
+
+def test_streamed_arguments_make_two_get_weather_calls() -> None:
+    e = expect(CORPUS["google-stream-tool-call-arguments"])
+    calls = (
+        ToolCall("getWeather", {"location": "Boston"}),
+        ToolCall("getWeather", {"location": "San Francisco"}),
+    )
+    for got in (e.stream, e.unary):
+        assert isinstance(got, Answer)
+        assert got.tool_calls == calls
+        assert got.text == ""
+        assert got.finish_reasons == ("tool_calls",)
+        # the last chunk's counts; the earlier usageMetadata carry only trafficType
+        assert got.usage == Usage(26, 23 + 132, (181,))
+    assert e.tools == ("getWeather",)
+    assert e.streamed_args
+    assert e.model == "gemini-3.1-pro-preview"
+
+
+def test_text_stream_and_unary_differ_as_recorded() -> None:
+    stream, unary = answer("google-text", "stream"), answer("google-text", "unary")
+    assert stream.text == 'There are **3** "r"s in strawberry.\n\nst**r**awbe**rr**y'
+    assert unary.text == (
+        "There are **3** r's in strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y."
+    )
+    assert stream.usage == Usage(9, 23 + 185, (217,))
+    assert unary.usage == Usage(9, 28 + 244, (281,))
+    assert stream.finish_reasons == unary.finish_reasons == ("stop",)
+    assert stream.reasoning == unary.reasoning == ""  # signatures are not thoughts
+
+
+def test_reasoning_captures_count_thoughts_in_completion_tokens() -> None:
+    stream, unary = answer("google-reasoning", "stream"), answer("google-reasoning", "unary")
+    assert stream.text == unary.text == STRAWBERRY
+    assert stream.usage == Usage(9, 29 + 256, (294,))
+    assert unary.usage == Usage(9, 29 + 282, (320,))
+    only_unary = expect(CORPUS["google-reasoning-gemini3"])
+    assert only_unary.stream == only_unary.unary  # streamed as its one answer
+    assert answer("google-reasoning-gemini3", "unary").usage == Usage(9, 29 + 258, (296,))
+
+
+@pytest.mark.parametrize(
+    ("name", "usage"),
+    [
+        ("google-tool-call", (Usage(29, 15 + 45, (89,)), Usage(29, 15 + 893, (937,)))),
+        ("google-tool-call-gemini3", (Usage(29, 15 + 1801, (1845,)),) * 2),
+    ],
+)
+def test_tool_call_captures(name: str, usage: tuple[Usage, Usage]) -> None:
+    e = expect(CORPUS[name])
+    assert e.tools == ("weather",)
+    assert not e.streamed_args
+    for got, want in zip((e.stream, e.unary), usage, strict=True):
+        assert isinstance(got, Answer)
+        assert got.tool_calls == (ToolCall("weather", {"location": "San Francisco"}),)
+        assert got.text == ""  # the streamed closing empty text part adds nothing
+        assert got.finish_reasons == ("tool_calls",)
+        assert got.usage == want
+
+
+def test_the_429_capture_wants_a_429_with_retry_after_rounded_up() -> None:
+    e = expect(CORPUS["google-429-retry-info"])
+    assert (
+        e.stream
+        == e.unary
+        == ErrorAnswer((429,), "RateLimitError", "RESOURCE_EXHAUSTED", "rate_limit_error", 35)
+    )
+
+
+def test_every_bundled_capture_has_a_meaning() -> None:
+    for capture in CORPUS.values():
+        e = expect(capture)
+        assert e.name == capture.name
+        assert isinstance(e.stream, Answer | ErrorAnswer)
+
+
+# --- edge cases ----------------------------------------------------------------------------
+
+
+def chunk(*parts: dict[str, Any], finish: str | None = None, **top: Any) -> dict[str, Any]:
+    cand: dict[str, Any] = {"content": {"role": "model", "parts": list(parts)}}
+    if finish:
+        cand["finishReason"] = finish
+    return {"candidates": [cand], **top}
+
+
+def fc(**fields: Any) -> dict[str, Any]:
+    return {"functionCall": fields}
+
+
+def streamed(*chunks: dict[str, Any]) -> Answer:
+    got = expect(Capture("edge", chunks=chunks)).stream
+    assert isinstance(got, Answer)
+    return got
+
+
+def test_partial_args_nested_paths_typed_values_and_string_pieces() -> None:
+    pieces: list[dict[str, Any]] = [
+        {"jsonPath": "$.a.b", "stringValue": "he", "willContinue": True},
+        {"jsonPath": "$.n", "numberValue": 3},
+        {"jsonPath": "$.a.b", "stringValue": "llo"},
+        {"jsonPath": "$.x[1]", "boolValue": False},
+        {"jsonPath": "$.f", "numberValue": 1.5},
+        {"jsonPath": "$['odd key']", "nullValue": "NULL_VALUE"},
+        {"jsonPath": "$.a.b", "stringValue": "new"},  # not continued: a new value replaces
+    ]
+    assert assemble_partial_args(pieces) == {
+        "a": {"b": "new"},
+        "n": 3,
+        "x": [None, False],
+        "f": 1.5,
+        "odd key": None,
+    }
+
+
+def test_partial_args_on_top_of_args() -> None:
+    assert assemble_partial_args([{"jsonPath": "$.b", "stringValue": "x"}], {"a": 1}) == {
+        "a": 1,
+        "b": "x",
+    }
+
+
+@pytest.mark.parametrize("path", ["a", "$..a", "$.a[*]", "$[?@.a]", "$.a[0:2]"])
+def test_json_paths_other_than_a_single_location_are_refused(path: str) -> None:
+    with pytest.raises(ExpectationError, match="jsonPath"):
+        parse_json_path(path)
+
+
+def test_a_call_without_args_has_empty_arguments() -> None:
+    got = streamed(chunk(fc(name="now"), finish="STOP"))
+    assert got.tool_calls == (ToolCall("now", {}),)
+    assert got.finish_reasons == ("tool_calls",)
+
+
+def test_a_streamed_call_left_open_at_the_end_still_counts() -> None:
+    got = streamed(
+        chunk(fc(name="f", willContinue=True)),
+        chunk(fc(partialArgs=[{"jsonPath": "$.q", "stringValue": "v"}], willContinue=True)),
+    )
+    assert got.tool_calls == (ToolCall("f", {"q": "v"}),)
+
+
+def test_thought_parts_are_reasoning_not_content() -> None:
+    got = streamed(
+        chunk({"text": "hmm ", "thought": True}),
+        chunk({"text": "thinking", "thought": True}, {"text": "Answer"}),
+        chunk({"text": "", "thoughtSignature": "c2ln"}, finish="STOP"),
+    )
+    assert (got.text, got.reasoning) == ("Answer", "hmm thinking")
+
+
+@pytest.mark.parametrize(
+    ("google", "calls", "openai"),
+    [
+        ("STOP", False, ("stop",)),
+        ("STOP", True, ("tool_calls",)),
+        (None, False, ("stop",)),
+        ("MAX_TOKENS", True, ("length",)),
+        ("SAFETY", False, ("content_filter",)),
+        ("RECITATION", False, ("content_filter",)),
+        ("PROHIBITED_CONTENT", False, ("content_filter",)),
+        ("BLOCKLIST", False, ("content_filter",)),
+        ("SPII", False, ("content_filter",)),
+        ("MALFORMED_FUNCTION_CALL", False, ("stop", "content_filter")),
+        ("OTHER", False, ("stop", "content_filter")),
+    ],
+)
+def test_finish_reasons(google: str | None, calls: bool, openai: tuple[str, ...]) -> None:
+    assert finish_reason_of(google, calls) == openai
+
+
+def test_a_prompt_block_is_content_filter_or_a_clean_refusal() -> None:
+    got = streamed(
+        {
+            "promptFeedback": {"blockReason": "SAFETY"},
+            "usageMetadata": {"promptTokenCount": 7, "totalTokenCount": 7},
+        }
+    )
+    assert got.finish_reasons == ("content_filter",)
+    assert got.refusal_ok
+    assert got.text == ""
+    assert got.usage == Usage(7, 0, (7,))
+
+
+def test_a_usage_only_chunk_gives_the_usage() -> None:
+    got = streamed(
+        chunk({"text": "Hi"}, finish="STOP"),
+        {"usageMetadata": {"promptTokenCount": 2, "candidatesTokenCount": 1, "totalTokenCount": 3}},
+    )
+    assert got.text == "Hi"
+    assert got.usage == Usage(2, 1, (3,))
+
+
+def test_an_inconsistent_total_accepts_either_sum() -> None:
+    got = streamed(
+        chunk(
+            {"text": "x"},
+            finish="STOP",
+            usageMetadata={
+                "promptTokenCount": 5,
+                "candidatesTokenCount": 2,
+                "toolUsePromptTokenCount": 4,
+                "totalTokenCount": 11,
+            },
+        )
+    )
+    assert got.usage == Usage(5, 2, (11, 7))
+
+
+def test_no_counts_no_usage_expectation() -> None:
+    got = streamed(chunk({"text": "x"}, finish="STOP", usageMetadata={"trafficType": "ON_DEMAND"}))
+    assert got.usage is None
+
+
+def test_only_candidate_zero_counts() -> None:
+    two = {
+        "candidates": [
+            {"index": 1, "content": {"parts": [{"text": "other"}]}},
+            {"index": 0, "content": {"parts": [{"text": "mine"}]}, "finishReason": "STOP"},
+        ]
+    }
+    assert streamed(two).text == "mine"
+
+
+@pytest.mark.parametrize(
+    ("status", "grpc", "statuses", "exception"),
+    [
+        (400, "INVALID_ARGUMENT", (400,), "BadRequestError"),
+        (403, "PERMISSION_DENIED", (403, 401), "PermissionDeniedError"),
+        (404, "NOT_FOUND", (404,), "NotFoundError"),
+        (503, "UNAVAILABLE", tuple(range(500, 600)), "InternalServerError"),
+    ],
+)
+def test_error_statuses(status: int, grpc: str, statuses: tuple[int, ...], exception: str) -> None:
+    body = {"error": {"code": status, "message": "m", "status": grpc}}
+    got = expect(Capture("err", error=body, status=status)).unary
+    assert isinstance(got, ErrorAnswer)
+    assert (got.statuses, got.exception, got.retry_after_min_s) == (statuses, exception, None)
+
+
+@pytest.mark.parametrize(("delay", "want"), [("34.4s", 35), ("17s", 17), ("0.2s", 1)])
+def test_retry_delay_rounds_up(delay: str, want: int) -> None:
+    body = {
+        "error": {
+            "code": 429,
+            "status": "RESOURCE_EXHAUSTED",
+            "message": "m",
+            "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}],
+        }
+    }
+    got = expect(Capture("err", error=body, status=429)).stream
+    assert isinstance(got, ErrorAnswer)
+    assert got.retry_after_min_s == want
+
+
+def test_an_unreadable_path_names_the_capture() -> None:
+    bad = chunk(fc(name="f", partialArgs=[{"jsonPath": "$.a[*]", "stringValue": "x"}]))
+    with pytest.raises(ExpectationError, match="capture 'edge'"):
+        expect(Capture("edge", chunks=(bad,)))
