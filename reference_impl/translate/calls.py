@@ -71,7 +71,8 @@ def _unescape(text: str) -> str:
             continue
         out.append(_ESCAPES.get(nxt, nxt))
         i += 2
-    return "".join(out)
+    # a surrogate pair written as two \u escapes becomes its one character
+    return "".join(out).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def parse_json_path(path: object) -> list[Segment] | None:
