@@ -147,14 +147,16 @@ class ErrorAnswer:
     """An upstream error as the client must see it: an HTTP status in ``statuses``
     (``statuses[0]`` canonical), openai-python raising ``exception``, an OpenAI error body
     with a string ``error.type`` (``type_hint`` is the usual value, not required: OpenAI
-    itself uses several), and for a 429 with ``RetryInfo`` a ``Retry-After`` (or
-    ``retry-after-ms``) of at least ``retry_after_min_s`` seconds."""
+    itself uses several), and for a 429 with ``RetryInfo`` (``retry_delay_s``, seconds) a
+    ``Retry-After`` of at least ``retry_after_min_s`` (the delay rounded up: the header
+    holds whole seconds) and a ``retry-after-ms``, when sent, of at least the delay."""
 
     statuses: tuple[int, ...]
     exception: str
     google_status: str = ""
     type_hint: str = ""
     retry_after_min_s: int | None = None
+    retry_delay_s: float | None = None
 
     @property
     def status(self) -> int:
@@ -170,6 +172,7 @@ class ErrorAnswer:
         }
         if self.retry_after_min_s is not None:
             out["Retry-After"] = f">= {self.retry_after_min_s}"
+            out["retry-after-ms (if sent)"] = f">= {round((self.retry_delay_s or 0) * 1000)}"
         return out
 
 
@@ -427,7 +430,7 @@ def _error(capture: Capture) -> ErrorAnswer:
     assert isinstance(error, Mapping)
     status = capture.status
     grpc = str(error.get("status") or "")
-    delay: int | None = None
+    delay: float | None = None
     for detail in error.get("details") or ():
         if not isinstance(detail, Mapping) or not str(detail.get("@type", "")).endswith(
             "google.rpc.RetryInfo"
@@ -435,7 +438,7 @@ def _error(capture: Capture) -> ErrorAnswer:
             continue
         m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)s\s*", str(detail.get("retryDelay", "")))
         if m:
-            delay = math.ceil(float(m.group(1)))
+            delay = float(m.group(1))
     if status >= 500:
         return ErrorAnswer(
             tuple(range(500, 600)), "InternalServerError", grpc, "server_error", None
@@ -451,9 +454,9 @@ def _error(capture: Capture) -> ErrorAnswer:
         429: "rate_limit_error",
     }.get(status, "")
     exception = _STATUS_EXCEPTIONS.get(status, "APIStatusError")
-    return ErrorAnswer(
-        statuses, exception, grpc, type_hint, delay if status == 429 and delay else None
-    )
+    if status != 429 or not delay:
+        return ErrorAnswer(statuses, exception, grpc, type_hint)
+    return ErrorAnswer(statuses, exception, grpc, type_hint, math.ceil(delay), delay)
 
 
 def _names(answer: Answer | ErrorAnswer) -> list[str]:

@@ -2,6 +2,7 @@
 
     conformance run                                  # embedded: reference proxy + mock
     conformance run --target URL --api-key K [--mock-url URL] [--profile NAME]
+    conformance run [--target URL --mock-url URL] --captures DIR   # replay recorded answers
     conformance checks                               # list the catalogue
     conformance matrix a/report.json b/report.json   # several targets side by side
 
@@ -43,8 +44,10 @@ from reports.render import (
     verdict,
     write_reports,
 )
+from spec.capture_format import CaptureError
 from spec.profiles import FEATURES, PROFILES, get_profile, with_features
 
+from .checks.captures import add_captures
 from .embedded import Embedded, ServerStartError, embedded
 from .exchange import redact_url
 from .http import REQUEST_DEADLINE_S, RUN_DEADLINE_S, Budget, unreachable
@@ -172,6 +175,15 @@ def main() -> None:
     "rate-limit checks unless --check says otherwise: a target that enforces its limits "
     "cannot be probed at full speed).",
 )
+@click.option(
+    "--captures",
+    "captures_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Controlled mode: also replay the captures of DIR (recorded Gemini answers) through "
+    "the target, one differential check each; the embedded mock is started with them, your "
+    "own --mock-url must be started with --captures DIR (docs/captures.md).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the verdict line.")
 @click.option("--verbose", "-v", is_flag=True, help="Also list every passing and skipped check.")
 def run(
@@ -192,6 +204,7 @@ def run(
     request_deadline: float,
     run_deadline: float,
     probe_rate_limits: bool,
+    captures_dir: Path | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -215,6 +228,14 @@ def run(
     _check_writable(out)
     if target is None and mock_url:
         _die("--mock-url needs --target (the embedded run brings its own mock)")
+    if captures_dir is not None:
+        if target is not None and not mock_url:
+            _die("--captures needs controlled mode: --mock-url (or no --target, the embedded run)")
+        try:
+            added = add_captures(captures_dir)
+        except (CaptureError, ValueError) as exc:
+            _die(f"--captures {captures_dir}: {exc}")
+        notes.setdefault("captures", f"{captures_dir} ({len(added)} added to the bundled corpus)")
     console = Console(stderr=True, quiet=quiet, soft_wrap=True)
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
@@ -226,7 +247,9 @@ def run(
             with ExitStack() as stack:
                 emb: Embedded | None = None
                 if target is None:
-                    emb = stack.enter_context(embedded(profile, rate_limits=probe_rate_limits))
+                    emb = stack.enter_context(
+                        embedded(profile, rate_limits=probe_rate_limits, captures=captures_dir)
+                    )
                     the_target = replace(
                         _embedded_target(emb, profile, model, label),
                         profile=claimed,

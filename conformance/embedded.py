@@ -141,9 +141,16 @@ def start_server(args: Sequence[str], name: str, timeout_s: float = 30.0) -> Ite
 
 
 @contextmanager
-def embedded(profile: str = "openai-core", *, rate_limits: bool = False) -> Iterator[Embedded]:
+def embedded(
+    profile: str = "openai-core",
+    *,
+    rate_limits: bool = False,
+    captures: str | os.PathLike[str] | None = None,
+) -> Iterator[Embedded]:
     """Start the mock and the reference proxy (following ``profile``) wired together;
-    ``rate_limits`` makes the reference enforce the profile's documented limits. Both run
+    ``rate_limits`` makes the reference enforce the profile's documented limits;
+    ``captures`` is a capture directory the mock replays besides its bundled corpus
+    (``mockserver --captures DIR``, docs/captures.md). Both run
     in their own process groups and are stopped on every exit path (at once when the block
     ends with an exception, e.g. ``KeyboardInterrupt``). Raises :class:`ServerStartError`."""
     servers: list[ServerProcess] = []
@@ -154,8 +161,9 @@ def embedded(profile: str = "openai-core", *, rate_limits: bool = False) -> Iter
 
     grace_s = 5.0
     try:
+        extra = ["--captures", os.fspath(captures)] if captures is not None else []
         mock = ServerProcess(
-            ["mockserver", "--host", "127.0.0.1", "--port", "0"], "the mock upstream"
+            ["mockserver", "--host", "127.0.0.1", "--port", "0", *extra], "the mock upstream"
         )
         servers.append(mock)
         mock_url = mock.wait_for_url(30.0)

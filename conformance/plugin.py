@@ -388,6 +388,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="claim a feature the profile does not, e.g. images, tts (repeatable)",
     )
+    group.addoption(
+        "--conformance-captures",
+        metavar="DIR",
+        help="controlled mode: also replay the captures of DIR (recorded Gemini answers), "
+        "one differential check each; the mock must be started with --captures DIR "
+        "(docs/captures.md)",
+    )
+
+
+def _add_captures(config: pytest.Config) -> None:
+    """Register the ``--conformance-captures`` directory's probes and checks. Raises
+    ``pytest.UsageError`` naming the directory when it cannot be read."""
+    directory = config.getoption("conformance_captures")
+    if not directory:
+        return
+    from .checks.captures import add_captures
+
+    try:
+        add_captures(directory)
+    except ValueError as exc:  # CaptureError, a name clash, an unreadable capture
+        raise pytest.UsageError(f"--conformance-captures {directory}: {exc}") from None
 
 
 def _target(config: pytest.Config) -> Target | None:
@@ -444,6 +465,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance: a conformance check of the target proxy")
     target = _target(config)
     if target is not None:
+        _add_captures(config)
         config.stash[_TARGET_KEY] = target
 
 

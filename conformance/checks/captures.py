@@ -215,16 +215,37 @@ def _error_diffs(expected: ErrorAnswer, x: Exchange, outcome: ClientOutcome) -> 
         except CheckFailure as failure:
             diffs.append(f"error body: {failure.message}")
     if expected.retry_after_min_s is not None and status == 429:
-        delay = x.retry_after_s()
-        if delay is None:
+        diffs.extend(_retry_diffs(expected, x))
+    return diffs
+
+
+def _retry_diffs(expected: ErrorAnswer, x: Exchange) -> list[str]:
+    """``Retry-After`` must be at least the RetryInfo delay rounded up (whole seconds),
+    ``retry-after-ms`` (read first by openai-python) at least the delay; one of them must
+    be there."""
+    delay = expected.retry_delay_s or 0.0
+    floor = expected.retry_after_min_s or 0
+    seconds, millis = x.header("retry-after"), x.header("retry-after-ms")
+    if seconds is None and millis is None:
+        return [
+            f"Retry-After: expected >= {floor} (the RetryInfo delay {delay:g}s rounded up), "
+            "got no Retry-After or retry-after-ms header"
+        ]
+    diffs: list[str] = []
+    for raw, scale, least, name in (
+        (seconds, 1.0, floor, "Retry-After"),
+        (millis, 0.001, delay, "retry-after-ms"),
+    ):
+        if raw is None:
+            continue
+        try:
+            value = float(raw) * scale
+        except ValueError:
+            value = -1.0
+        if value < least:
+            shown = f"{least:g}" if scale == 1.0 else f"{least * 1000:g}"
             diffs.append(
-                f"Retry-After: expected >= {expected.retry_after_min_s} (the RetryInfo delay "
-                "rounded up), got no Retry-After or retry-after-ms header"
-            )
-        elif delay < expected.retry_after_min_s:
-            diffs.append(
-                f"Retry-After: expected >= {expected.retry_after_min_s} (the RetryInfo delay "
-                f"rounded up), got {delay:g}"
+                f"{name}: expected >= {shown} (the RetryInfo delay {delay:g}s), got {raw!r}"
             )
     return diffs
 
@@ -267,6 +288,7 @@ def _judge(
             "status": status,
             "openai-python raises": outcome.error_type,
             "Retry-After": x.header("retry-after"),
+            "retry-after-ms": x.header("retry-after-ms"),
             "body": excerpt(x.body, 300),
         }
         return diffs, _side_by_side(name, form, capture, expected.as_json(), got, diffs), outcome

@@ -94,7 +94,7 @@ def test_the_429_capture_wants_a_429_with_retry_after_rounded_up() -> None:
     assert (
         e.stream
         == e.unary
-        == ErrorAnswer((429,), "RateLimitError", "RESOURCE_EXHAUSTED", "rate_limit_error", 35)
+        == ErrorAnswer((429,), "RateLimitError", "RESOURCE_EXHAUSTED", "rate_limit_error", 35, 34.4)
     )
 
 
