@@ -294,3 +294,22 @@ def test_tool_call_stream(client: openai.OpenAI) -> None:
         [("weather", {"location": "San Francisco"})],
         ("tool_calls", 29, 60, 89),
     )
+
+
+def test_usage_only_stream_with_n_2(client: openai.OpenAI) -> None:
+    """n=2 on a usage-only upstream: the first stream and its top-up each give an empty
+    choice (indexes 0 and 1), each finished once with stop."""
+    finishes: dict[int, list[str]] = {}
+    contents: dict[int, str] = {}
+    with client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "usage-only"}], stream=True, n=2
+    ) as events:
+        for chunk in events:
+            for choice in chunk.choices:
+                contents[choice.index] = contents.get(choice.index, "") + (
+                    choice.delta.content or ""
+                )
+                if choice.finish_reason:
+                    finishes.setdefault(choice.index, []).append(choice.finish_reason)
+    assert finishes == {0: ["stop"], 1: ["stop"]}
+    assert contents == {0: "", 1: ""}
