@@ -46,6 +46,11 @@ class ModelInfo:
     pretty-printed bytes of ``GET /v1beta/models/{id}``. ``image``: answers
     ``responseModalities`` IMAGE (by default TEXT and IMAGE); ``tts``: answers only
     ``responseModalities: ["AUDIO"]``; ``predict``: an Imagen model (``:predict`` only).
+    ``thinking``: the model thinks before it answers, so every answer reports
+    ``usageMetadata.thoughtsTokenCount`` (and counts it in ``totalTokenCount``), as the
+    real answers in ``spec/captures/`` do; ``thinking_off``: ``thinkingBudget: 0``
+    switches the thinking off (Gemini 2.5 Flash and Flash-Lite; 2.5 Pro and Gemini 3
+    always think: https://ai.google.dev/gemini-api/docs/thinking#set-budget).
     """
 
     id: str
@@ -58,6 +63,8 @@ class ModelInfo:
     image: bool = False
     tts: bool = False
     predict: bool = False
+    thinking: bool = False
+    thinking_off: bool = False
 
     def supports(self, method: str) -> bool:
         """Whether ``method`` (``generateContent``, ``embedContent``, ``predict``...) is
@@ -110,6 +117,8 @@ def _chat(
         body=pretty(entry),
         image=image,
         tts=tts,
+        thinking=thinking,
+        thinking_off=thinking and "flash" in (version or id) and not id.startswith("gemini-3"),
     )
 
 

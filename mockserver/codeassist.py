@@ -9,8 +9,23 @@ wrap a Gemini request::
 and the Antigravity variant adds ``"userAgent": "antigravity"``, ``"requestId"``,
 ``"requestType"`` and ``request.sessionId`` (A7, treated as unstable). Both get the
 same reply envelope, unary and per SSE event: ``{"response": {...GenerateContentResponse
-without responseId...}, "traceId": "<16 hex>"}`` (:func:`wrap`; gemini-cli maps
+in its Vertex AI form...}, "traceId": "<16 hex>"}`` (:func:`wrap`; gemini-cli maps
 ``traceId`` to ``responseId``). countTokens answers ``{"totalTokens": N}``.
+
+**The Vertex AI form** (Code Assist serves Gemini from Vertex AI). Recorded Code Assist
+answers (gemini-cli users' logs, e.g. ``"usageMetadata": {"promptTokenCount": 10,
+"candidatesTokenCount": 17, "totalTokenCount": 51, "trafficType":
+"PROVISIONED_THROUGHPUT", "promptTokensDetails": [...], "thoughtsTokenCount": 24},
+"modelVersion": "gemini-2.5-flash", "createTime": "2026-01-10T01:55:29.168589Z",
+"responseId": "..."}``) and the Vertex AI capture
+``spec/captures/google-stream-tool-call-arguments.chunks.txt`` carry, unlike v1beta:
+``usageMetadata.trafficType`` right after ``totalTokenCount`` (Code Assist's traffic is
+``PROVISIONED_THROUGHPUT``; a Vertex AI pay-as-you-go project's is ``ON_DEMAND``),
+``createTime`` before ``responseId`` (RFC 3339 with microseconds; the same on every
+chunk of a stream; deterministic here: :func:`create_time`), and no
+``usageMetadata.serviceTier`` ("not supported in Vertex AI"). The Code Assist request
+also honours ``toolConfig.functionCallingConfig.streamFunctionCallArguments`` on Gemini 3
+models (:func:`mockserver.responses.decide`, ``vertex``).
 
 Account methods (gemini-cli ``code_assist/types.ts``): ``loadCodeAssist`` (the tiers,
 and ``currentTier`` + ``cloudaicompanionProject`` once the account is onboarded),
@@ -23,6 +38,7 @@ subjects of the mock's OAuth tokens (:mod:`mockserver.oauth`).
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
 from mockserver import catalog, errors, fields
@@ -35,9 +51,11 @@ __all__ = [
     "ACCOUNT_METHODS",
     "GENERATE_METHODS",
     "TIERS",
+    "TRAFFIC_TYPE",
     "Envelope",
     "available_models",
     "count_tokens",
+    "create_time",
     "load_code_assist",
     "onboard_user",
     "parse_envelope",
@@ -121,9 +139,49 @@ def trace_id(rid: str) -> str:
     return hashlib.blake2b(rid.encode(), digest_size=8).hexdigest()
 
 
+TRAFFIC_TYPE = "PROVISIONED_THROUGHPUT"
+"""``usageMetadata.trafficType`` of Code Assist answers (module docstring)."""
+
+_EPOCH_2026 = 1_767_225_600
+"""2026-01-01T00:00:00Z, in Unix seconds."""
+_YEAR_US = 365 * 86_400 * 1_000_000
+
+
+def create_time(rid: str) -> str:
+    """A deterministic ``createTime`` for the answer whose ``responseId`` is ``rid``: an
+    RFC 3339 instant in 2026 with microseconds, e.g. ``2026-04-02T17:03:50.399550Z``."""
+    offset = int.from_bytes(hashlib.blake2b(rid.encode(), digest_size=8).digest(), "big")
+    micros = offset % _YEAR_US
+    moment = datetime.fromtimestamp(_EPOCH_2026 + micros // 1_000_000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{micros % 1_000_000:06d}Z"
+
+
+def _vertex_usage(usage: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in usage.items():
+        if key == "serviceTier":
+            continue
+        out[key] = value
+        if key == "totalTokenCount":
+            out["trafficType"] = TRAFFIC_TYPE
+    if "trafficType" not in out:
+        out["trafficType"] = TRAFFIC_TYPE
+    return out
+
+
 def wrap(response: GenerateContentResponse, rid: str) -> dict[str, Any]:
-    """``{"response": response without responseId, "traceId"}`` (A7)."""
-    inner = {k: v for k, v in response.items() if k != "responseId"}
+    """``{"response": response in its Vertex AI form, "traceId"}`` (A7; module
+    docstring): ``usageMetadata`` without ``serviceTier`` and with ``trafficType``,
+    ``createTime`` (:func:`create_time`) inserted before ``responseId``."""
+    inner: dict[str, Any] = {}
+    for key, value in response.items():
+        if key == "usageMetadata":
+            inner[key] = _vertex_usage(value)  # type: ignore[arg-type]
+        elif key == "responseId":
+            inner["createTime"] = create_time(rid)
+            inner[key] = value
+        else:
+            inner[key] = value
     return {"response": inner, "traceId": trace_id(rid)}
 
 

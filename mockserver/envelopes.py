@@ -10,6 +10,25 @@ Token counts follow the token rule of :mod:`mockserver.plans`.
 **Candidates.** Unary: ``candidates`` lists them with ``index`` 0..N-1. Streamed: one
 candidate per chunk, interleaved round robin (:func:`stream_order`), each with its
 ``index``, each candidate's own ``finishReason`` on its last chunk.
+
+**Which envelope fields, where** (decided from the real answers in ``spec/captures/``
+and Google's references; real traffic wins where they disagree):
+
+- v1beta (these functions): ``modelVersion`` and ``responseId`` on every object (the
+  id derived from the request key, :func:`mockserver.plans.response_id`, so the same
+  request gets the same id); ``usageMetadata`` = ``promptTokenCount``,
+  ``candidatesTokenCount``, ``totalTokenCount`` (= prompt + candidates + thoughts),
+  ``promptTokensDetails``, ``thoughtsTokenCount`` (on every object of a thinking
+  model's answer: ``google-reasoning.chunks.txt``), then ``serviceTier`` (the request's
+  tier in lower case, ``standard`` by default): recent v1beta answers end their usage
+  with it (docs/gemini-wire.md A2's recorded gemini-3.5-flash call; the SDKs' type:
+  "Output only. Service tier of the request. This field is not supported in Vertex
+  AI", https://googleapis.github.io/js-genai/release_docs/interfaces/types.UsageMetadata.html).
+  No ``createTime`` and no ``trafficType``: none of the v1beta captures carries them
+  (``trafficType`` is "not supported in Gemini API" in the same reference).
+- Vertex-backed upstreams (Code Assist, Antigravity: :func:`mockserver.codeassist.
+  wrap`) carry ``usageMetadata.trafficType`` and ``createTime`` and no ``serviceTier``,
+  as ``google-stream-tool-call-arguments.chunks.txt`` (Vertex AI) shows.
 """
 
 from __future__ import annotations
@@ -27,7 +46,11 @@ def _b64(data: bytes) -> str:
 
 
 def _usage(
-    prompt: int, candidates: int, thoughts: int, details: dict[str, int] | None = None
+    prompt: int,
+    candidates: int,
+    thoughts: int,
+    details: dict[str, int] | None = None,
+    tier: str = "standard",
 ) -> UsageMetadata:
     usage: UsageMetadata = {"promptTokenCount": prompt}
     if candidates:
@@ -40,6 +63,7 @@ def _usage(
         ]
     if thoughts:
         usage["thoughtsTokenCount"] = thoughts
+    usage["serviceTier"] = tier  # type: ignore[typeddict-unknown-key]  # spec.wire lacks it
     return usage
 
 
@@ -87,7 +111,7 @@ def _interleaved_chunks(
             candidate = _final_candidate(sub, content, index)
         else:
             candidate = {"content": content, "index": index}
-        usage = _usage(prompt, candidates, thoughts)
+        usage = _usage(prompt, candidates, thoughts, None, plan.tier)
         chunks.append(_envelope([candidate], plan, usage, version, rid))
     return chunks
 
@@ -120,9 +144,17 @@ def stream_chunks(
     ``usageMetadata`` counts the tokens of every candidate sent so far.
     """
     if plan.prompt_feedback is not None:
-        return [_envelope(None, plan, _usage(prompt, 0, 0), version, rid)]
+        return [_envelope(None, plan, _usage(prompt, 0, 0, None, plan.tier), version, rid)]
     if not plan.pieces:
-        return [_envelope([_final_candidate(plan, None)], plan, _usage(prompt, 0, 0), version, rid)]
+        return [
+            _envelope(
+                [_final_candidate(plan, None)],
+                plan,
+                _usage(prompt, 0, 0, None, plan.tier),
+                version,
+                rid,
+            )
+        ]
     if plan.others:
         return _interleaved_chunks(plan, prompt=prompt, version=version, rid=rid)
     chunks: list[GenerateContentResponse] = []
@@ -138,7 +170,7 @@ def stream_chunks(
         else:
             candidate = {"content": content, "index": 0}
         details = _details(plan.pieces[: i + 1]) if plan.media else None
-        usage = _usage(prompt, candidates, thoughts, details)
+        usage = _usage(prompt, candidates, thoughts, details, plan.tier)
         chunks.append(_envelope([candidate], plan, usage, version, rid))
     return chunks
 
@@ -147,6 +179,8 @@ def _merge(pieces: tuple[Piece, ...]) -> list[Part]:
     parts: list[Part] = []
     groups: list[int] = []
     for piece in pieces:
+        if piece.stream_only:
+            continue
         if groups and groups[-1] == piece.group and "text" in piece.part:
             merged = parts[-1]
             merged["text"] += piece.part["text"]
@@ -170,7 +204,13 @@ def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> Genera
     if plan.others:
         plans = (plan, *plan.others)
         pieces = tuple(piece for p in plans for piece in p.pieces)
-        usage = _usage(prompt, sum(p.candidates for p in pieces), sum(p.thoughts for p in pieces))
+        usage = _usage(
+            prompt,
+            sum(p.candidates for p in pieces),
+            sum(p.thoughts for p in pieces),
+            None,
+            plan.tier,
+        )
         out = [
             _final_candidate(p, {"parts": _merge(p.pieces), "role": "model"}, i)
             for i, p in enumerate(plans)
@@ -178,7 +218,9 @@ def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> Genera
         return _envelope(out, plan, usage, version, rid)
     candidates = sum(p.candidates for p in plan.pieces)
     thoughts = sum(p.thoughts for p in plan.pieces)
-    usage = _usage(prompt, candidates, thoughts, _details(plan.pieces) if plan.media else None)
+    usage = _usage(
+        prompt, candidates, thoughts, _details(plan.pieces) if plan.media else None, plan.tier
+    )
     if plan.prompt_feedback is not None:
         return _envelope(None, plan, usage, version, rid)
     content: Content | None = (

@@ -23,6 +23,19 @@ the parser would report, in document order, as ``(field, description)`` pairs re
 Paths use proto names, ``[i]`` for list items and ``[i].value`` for map entries (the
 ``properties`` of a Schema), like Google's messages. Numbers may be JSON strings
 (proto3 JSON). Nesting deeper than :data:`MAX_DEPTH` messages is one violation.
+
+**One object where a list of messages goes.** Google's JSON front end is more lenient
+than proto3 JSON here: a repeated *message* field given one JSON object reads as a
+list of one (``"contents": {"role": "user", "parts": {"text": "hi"}}``). Google's own
+Vertex AI reference sends exactly that body
+(https://docs.cloud.google.com/vertex-ai/generative-ai/docs/flex-paygo, the curl
+samples), and clients in the wild send ``"system_instruction": {"parts": {"text":
+...}}`` and ``"content": {"parts": {...}}`` to ``generativelanguage.googleapis.com``;
+a proxy's embeddings that build ``content.parts`` as an object depend on it. So
+:func:`violations` accepts it and rewrites the body in place (the object becomes a
+one-item list), so everything after validation sees lists. Only message fields: a
+single scalar or enum where a list goes (``"stopSequences": "END"``) stays Google's
+``Invalid value`` error, for want of evidence either way.
 """
 
 from __future__ import annotations
@@ -309,7 +322,12 @@ def _walk(obj: dict[str, Any], message: str, path: str, out: list[Violation], de
                 _value(field, value, field_path, out, depth)
             continue
         if not isinstance(value, list):
-            out.append(_invalid(field_path, _list_type(field), value))
+            if field.kind == "message" and isinstance(value, dict):
+                # one message where a list goes: Google reads it as a list of one
+                obj[key] = [value]
+                _value(field, value, f"{field_path}[0]", out, depth)
+            else:
+                out.append(_invalid(field_path, _list_type(field), value))
             continue
         for i, item in enumerate(value):
             if item is not None:

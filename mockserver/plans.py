@@ -46,6 +46,7 @@ from spec.wire import Candidate, Part
 __all__ = [
     "ANSWER_WORDS",
     "NON_ASCII_WORDS",
+    "THOUGHT_TOKENS",
     "VOCABULARY",
     "Piece",
     "Plan",
@@ -59,6 +60,7 @@ __all__ = [
     "response_id",
     "said",
     "signature",
+    "streamed_call_pieces",
     "text_plan",
     "text_tokens",
     "with_candidates",
@@ -90,6 +92,9 @@ _TITLES = (
     "**Gathering the facts**\n\n",
 )
 _THOUGHT_WORDS = 8
+THOUGHT_TOKENS = 3 + _THOUGHT_WORDS
+"""``thoughtsTokenCount`` of one answer of a thinking model: a three-word title and
+:data:`_THOUGHT_WORDS` words of thought, shown or not (:func:`text_plan`)."""
 _NO_EXTRA = cast(Candidate, MappingProxyType({}))
 """The :attr:`Plan.extra` of most plans: nothing, and read-only at run time."""
 _BY_BYTE = tuple(VOCABULARY[b % len(VOCABULARY)] for b in range(256))
@@ -109,6 +114,13 @@ class Piece(NamedTuple):
     """Tokens this piece adds to ``thoughtsTokenCount``."""
     modality: str = "TEXT"
     """``TEXT``, ``IMAGE`` or ``AUDIO``: where ``candidates`` go in the details."""
+    stream_only: bool = False
+    """Sent in the stream only, left out of the unary reply and of :func:`said`: the
+    empty text part that closes a gemini-3 tool-call stream, the ``partialArgs``
+    pieces and the empty ``functionCall: {}`` that closes a streamed call."""
+    whole: dict[str, Any] | None = None
+    """For the first piece of a call streamed with ``partialArgs``: the whole call
+    (``{"name", "args"?, "id"?}``), what :func:`said` reports for it."""
 
 
 class Plan(NamedTuple):
@@ -129,6 +141,9 @@ class Plan(NamedTuple):
     prompt_feedback: dict[str, Any] | None = None
     media: tuple[Mapping[str, Any], ...] = ()
     others: tuple[Plan, ...] = ()
+    tier: str = "standard"
+    """``usageMetadata.serviceTier`` of a v1beta answer: the request's ``serviceTier``
+    in lower case, ``standard`` when unset or unspecified."""
 
 
 def _stream(key: bytes, salt: bytes, n: int) -> bytes:
@@ -196,14 +211,20 @@ def text_plan(
     force_cut: bool = False,
     signed: bool = False,
     words: int = ANSWER_WORDS,
+    trailer: bool = False,
 ) -> Plan:
     """An answer of ``max(words, chunks)`` words in ``chunks`` text deltas.
 
     ``max_tokens`` caps the words (then ``finishReason: MAX_TOKENS``); ``force_cut``
     (scenario ``max_tokens``) always cuts, at ``max_tokens`` when it is smaller than
     the answer, else at half of it. ``thoughts`` puts two thought pieces first; with
-    ``show_thoughts`` false (no ``includeThoughts``) only their tokens are counted.
-    ``signed`` puts a ``thoughtSignature`` on the last answer piece (gemini-3 style).
+    ``show_thoughts`` false (no ``includeThoughts``, or a thinking model answering
+    without scenario ``thoughts``) only their :data:`THOUGHT_TOKENS` are counted, on the
+    first answer piece. ``signed`` puts a ``thoughtSignature`` on the last answer
+    piece; with ``trailer`` (Gemini 3) the signature comes instead in one more piece,
+    an empty text part that carries only the signature (the stream's last chunk, as
+    ``spec/captures/google-text.chunks.txt``), which the unary reply merges into the
+    text part (``google-text.json``).
     """
     all_words = answer_words(key, max(words, chunks))
     finish = "STOP"
@@ -216,16 +237,19 @@ def text_plan(
         all_words = all_words[:limit]
         finish = "MAX_TOKENS"
     # the hot path: like _answer() and _limit(), inline
-    thought_pieces = _thought_pieces(key) if thoughts else []
-    pieces = thought_pieces if show_thoughts else []
-    hidden = 0 if show_thoughts else sum(p.thoughts for p in thought_pieces)
+    shown = thoughts and show_thoughts
+    pieces = _thought_pieces(key) if shown else []
+    hidden = THOUGHT_TOKENS if thoughts and not shown else 0
     deltas = _deltas(all_words, chunks)
+    last = -1 if trailer else len(deltas) - 1
     for i, group in enumerate(deltas):
         text = ("" if i == 0 else " ") + " ".join(group)
         part: Part = {"text": text}
-        if signed and i == len(deltas) - 1:
+        if signed and i == last:
             part["thoughtSignature"] = signature(key, 0)
         pieces.append(Piece(part, 1, candidates=len(group), thoughts=hidden if i == 0 else 0))
+    if signed and trailer:
+        pieces.append(Piece({"text": "", "thoughtSignature": signature(key, 0)}, 1))
     return Plan(tuple(pieces), finish)
 
 
@@ -236,17 +260,21 @@ def _answer(
     thoughts: bool,
     show_thoughts: bool,
     signed: bool,
+    trailer: bool,
 ) -> Plan:
-    """The plan of answer ``deltas`` (``(text, tokens)``), thought pieces first."""
-    thought_pieces = _thought_pieces(key) if thoughts else []
-    pieces = thought_pieces if show_thoughts else []
-    hidden = 0 if show_thoughts else sum(p.thoughts for p in thought_pieces)
-    last = len(deltas) - 1
+    """The plan of answer ``deltas`` (``(text, tokens)``), thought pieces first (the
+    thoughts, signature and trailer rules of :func:`text_plan`)."""
+    shown = thoughts and show_thoughts
+    pieces = _thought_pieces(key) if shown else []
+    hidden = THOUGHT_TOKENS if thoughts and not shown else 0
+    last = -1 if trailer else len(deltas) - 1
     for i, (text, count) in enumerate(deltas):
         part: Part = {"text": text}
         if signed and i == last:
             part["thoughtSignature"] = signature(key, 0)
         pieces.append(Piece(part, 1, candidates=count, thoughts=hidden if i == 0 else 0))
+    if signed and trailer:
+        pieces.append(Piece({"text": "", "thoughtSignature": signature(key, 0)}, 1))
     return Plan(tuple(pieces), finish)
 
 
@@ -276,6 +304,7 @@ def document_plan(
     show_thoughts: bool = True,
     force_cut: bool = False,
     signed: bool = False,
+    trailer: bool = False,
 ) -> Plan:
     """Like :func:`text_plan` for a given answer ``text`` (a JSON document in JSON
     mode): its tokens (:func:`text_tokens`) go out in ``min(chunks, tokens)`` deltas
@@ -287,7 +316,7 @@ def document_plan(
         tokens = tokens[:limit]
         finish = "MAX_TOKENS"
     deltas = [("".join(group), len(group)) for group in _deltas(tokens, chunks)]
-    return _answer(key, deltas, finish, thoughts, show_thoughts, signed)
+    return _answer(key, deltas, finish, thoughts, show_thoughts, signed, trailer)
 
 
 _ATTEMPTS = 16
@@ -328,26 +357,119 @@ def function_call_plan(
     with_ids: bool,
     signed: bool,
     finish_message: bool,
+    hidden_thoughts: int = 0,
+    trailer: bool = False,
+    streamed: bool = False,
 ) -> Plan:
     """One piece per ``(name, args)`` call (A2, A3).
 
     ``with_ids``: 8-character ``functionCall.id`` (gemini-3); ``signed``: a
     ``thoughtSignature`` on the first call only, as Google does for parallel calls;
-    ``finish_message``: the gemini-3 ``finishMessage`` on the candidate.
+    ``finish_message``: the gemini-3 ``finishMessage`` on the candidate. A call whose
+    ``args`` are empty (a function without parameters) has no ``args`` key at all, as
+    Google sends it. ``hidden_thoughts``: thought tokens counted on the first piece (a
+    thinking model that does not show its thoughts). ``trailer``: the stream ends with
+    one more chunk, an empty text part (:attr:`Piece.stream_only`), as gemini-3 does
+    (``spec/captures/google-tool-call.chunks.txt``). ``streamed``: each call is sent
+    as :func:`streamed_call_pieces` (``streamFunctionCallArguments``; no trailer).
     """
     pieces: list[Piece] = []
     for i, (name, args) in enumerate(calls):
-        call: dict[str, Any] = {"name": name, "args": args}
+        call: dict[str, Any] = {"name": name, "args": args} if args else {"name": name}
         if with_ids:
             call["id"] = call_id(key, i)
+        sig = signature(key, i + 1) if signed and i == 0 else None
+        tokens = 1 + len(args)
+        thoughts = hidden_thoughts if i == 0 else 0
+        if streamed:
+            pieces.extend(streamed_call_pieces(call, 2 + i, sig, tokens, thoughts))
+            continue
         part: Part = {"functionCall": call}
-        if signed and i == 0:
-            part["thoughtSignature"] = signature(key, i + 1)
-        pieces.append(Piece(part, 2 + i, candidates=1 + len(args)))
+        if sig is not None:
+            part["thoughtSignature"] = sig
+        pieces.append(Piece(part, 2 + i, candidates=tokens, thoughts=thoughts))
+    if trailer and not streamed:
+        pieces.append(Piece({"text": ""}, 2 + len(calls), stream_only=True))
     extra: Candidate = (
         {"finishMessage": "Model generated function call(s)."} if finish_message else {}
     )
     return Plan(tuple(pieces), "STOP", extra)
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_STRING_PIECE_TOKENS = 2
+"""Words per ``stringValue`` piece of a streamed string argument."""
+
+
+def _json_path(parent: str, key: str | int) -> str:
+    """RFC 9535 normalized-ish path: ``$.a``, ``$['a b']``, ``$.a[0]``."""
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    if _PLAIN_KEY.match(key):
+        return f"{parent}.{key}"
+    escaped = key.replace("\\", "\\\\").replace("'", "\\'")
+    return f"{parent}['{escaped}']"
+
+
+def _partial_args(value: Any, path: str) -> list[dict[str, Any]]:
+    """The ``partialArgs`` entries that stream ``value`` at ``path``, leaf by leaf."""
+    if isinstance(value, dict):
+        return [a for k, v in value.items() for a in _partial_args(v, _json_path(path, k))]
+    if isinstance(value, list):
+        return [a for i, v in enumerate(value) for a in _partial_args(v, _json_path(path, i))]
+    if isinstance(value, str):
+        tokens = text_tokens(value)
+        out = [
+            {
+                "jsonPath": path,
+                "stringValue": "".join(tokens[i : i + _STRING_PIECE_TOKENS]),
+                "willContinue": True,
+            }
+            for i in range(0, len(tokens), _STRING_PIECE_TOKENS)
+        ]
+        return [*out, {"jsonPath": path, "stringValue": value[len(value.rstrip()) :]}]
+    if isinstance(value, bool):
+        return [{"jsonPath": path, "boolValue": value}]
+    if value is None:
+        return [{"jsonPath": path, "nullValue": "NULL_VALUE"}]
+    return [{"jsonPath": path, "numberValue": value}]
+
+
+def streamed_call_pieces(
+    call: dict[str, Any], group: int, sig: str | None, tokens: int, thoughts: int = 0
+) -> list[Piece]:
+    """One call streamed the Vertex AI way (``toolConfig.functionCallingConfig.
+    streamFunctionCallArguments``; https://cloud.google.com/vertex-ai/generative-ai/docs/
+    multimodal/function-calling#streaming-fc and ``spec/captures/google-stream-tool-
+    call-arguments.chunks.txt``), one piece (= one chunk) each:
+
+    1. ``functionCall: {"name", "id"?, "willContinue": true}`` (+ ``thoughtSignature``
+       when ``sig`` is given), carrying the call's ``tokens``/``thoughts``;
+    2. per leaf value of ``args`` in order, ``functionCall: {"partialArgs": [{"jsonPath",
+       <value>}], "willContinue": true}``: ``jsonPath`` is RFC 9535 (``$.a.b``,
+       ``$.list[0]``, ``$['odd key']``); a number is one ``numberValue``, a boolean one
+       ``boolValue``, ``null`` one ``nullValue: "NULL_VALUE"``; a string goes out in
+       ``stringValue`` pieces of two words with ``willContinue: true``, then a last piece
+       without it (the string's trailing whitespace, usually ``""``); empty objects and
+       arrays send nothing;
+    3. ``functionCall: {}``, which closes the call.
+
+    Concatenating the ``stringValue`` pieces of a path gives the string back. Pieces 2
+    and 3 are :attr:`Piece.stream_only`; piece 1's :attr:`Piece.whole` is ``call``.
+    """
+    head: dict[str, Any] = {"name": call["name"]}
+    if "id" in call:
+        head["id"] = call["id"]
+    head["willContinue"] = True
+    part: Part = {"functionCall": head}
+    if sig is not None:
+        part["thoughtSignature"] = sig
+    out = [Piece(part, group, candidates=tokens, thoughts=thoughts, whole=call)]
+    for arg in _partial_args(call.get("args", {}), "$"):
+        body = {"partialArgs": [arg], "willContinue": True}
+        out.append(Piece({"functionCall": body}, group, stream_only=True))
+    out.append(Piece({"functionCall": {}}, group, stream_only=True))
+    return out
 
 
 _SAFETY_RATINGS: list[dict[str, Any]] = [
@@ -390,14 +512,20 @@ def prompt_blocked_plan() -> Plan:
 
 def said(pieces: tuple[Piece, ...]) -> tuple[str, str, list[dict[str, Any]]]:
     """What ``pieces`` say: ``(answer text, thought text, functionCall objects)``, each
-    text the concatenation of its parts in order."""
+    text the concatenation of its parts in order; every call has ``args`` (``{}`` when
+    it was sent without), a streamed call is reported whole (:attr:`Piece.whole`) and
+    :attr:`Piece.stream_only` pieces are skipped."""
     text: list[str] = []
     thoughts: list[str] = []
     calls: list[dict[str, Any]] = []
     for piece in pieces:
         part = piece.part
-        if "functionCall" in part:
-            calls.append(dict(part["functionCall"]))
+        if piece.stream_only:
+            continue
+        if piece.whole is not None or "functionCall" in part:
+            call = piece.whole if piece.whole is not None else part["functionCall"]
+            # the journal's summary always has ``args`` (``{}`` for a call sent without)
+            calls.append(call.copy() if "args" in call else {**call, "args": {}})
         elif "text" not in part:
             continue
         elif part.get("thought"):

@@ -41,6 +41,9 @@ __all__ = [
     "request_cid",
     "request_key",
     "scan_cid",
+    "service_tier",
+    "streams_call_arguments",
+    "thinks",
     "validate_generate",
 ]
 
@@ -225,6 +228,41 @@ def include_thoughts(body: dict[str, Any]) -> bool:
     config = get(body, "generationConfig")
     thinking = get(config, "thinkingConfig") if isinstance(config, dict) else None
     return isinstance(thinking, dict) and get(thinking, "includeThoughts") is True
+
+
+def thinks(body: dict[str, Any], can_switch_off: bool) -> bool:
+    """Whether a thinking model thinks for this request: always, unless
+    ``can_switch_off`` (the model takes ``thinkingBudget: 0``, Gemini 2.5 Flash and
+    Flash-Lite) and ``generationConfig.thinkingConfig.thinkingBudget`` is 0
+    (https://ai.google.dev/gemini-api/docs/thinking#set-budget)."""
+    if not can_switch_off:
+        return True
+    config = get(body, "generationConfig")
+    thinking = get(config, "thinkingConfig") if isinstance(config, dict) else None
+    if not isinstance(thinking, dict):
+        return True
+    budget = get(thinking, "thinkingBudget")
+    return budget is None or str(budget) != "0"
+
+
+_TIERS = {"priority": "priority", "flex": "flex", "standard": "standard"}
+
+
+def service_tier(body: dict[str, Any]) -> str:
+    """``usageMetadata.serviceTier`` for the answer: the request's ``serviceTier`` in
+    lower case (``priority``, ``flex``, ``standard``); ``standard`` when unset or
+    unspecified (Google: "unspecified means standard")."""
+    tier = get(body, "serviceTier")
+    return _TIERS.get(tier.lower(), "standard") if isinstance(tier, str) else "standard"
+
+
+def streams_call_arguments(body: dict[str, Any]) -> bool:
+    """``toolConfig.functionCallingConfig.streamFunctionCallArguments`` is true: the
+    client asks for function-call arguments streamed as ``partialArgs`` (Vertex AI,
+    https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/function-calling#streaming-fc)."""
+    tool_config = get(body, "toolConfig")
+    calling = get(tool_config, "functionCallingConfig") if isinstance(tool_config, dict) else None
+    return isinstance(calling, dict) and get(calling, "streamFunctionCallArguments") is True
 
 
 def _words(content: Any) -> int:

@@ -28,6 +28,7 @@ from mockserver.envelopes import stream_chunks, unary_response
 from mockserver.framing import Write, json_array_writes, plan_writes, pretty, sse_event
 from mockserver.multimodal import media_plan, predict_body
 from mockserver.plans import (
+    THOUGHT_TOKENS,
     Plan,
     document_plan,
     function_call_plan,
@@ -50,6 +51,9 @@ from mockserver.request import (
     parse_json,
     prompt_tokens,
     request_key,
+    service_tier,
+    streams_call_arguments,
+    thinks,
     validate_generate,
 )
 from mockserver.structured import document, json_mode
@@ -183,8 +187,29 @@ _NO_CONTENT = {
 _MID_STREAM_ERROR_BODY = errors.status_body(503, "UNAVAILABLE", errors.UNAVAILABLE_MESSAGE)
 
 
+_TOOL_SCENARIOS = frozenset(
+    {
+        Scenario.TOOL_CALL,
+        Scenario.PARALLEL_TOOL_CALLS,
+        Scenario.TOOL_CALL_STREAMED_ARGS,
+        Scenario.PARALLEL_TOOL_CALLS_STREAMED_ARGS,
+    }
+)
+_PARALLEL = frozenset({Scenario.PARALLEL_TOOL_CALLS, Scenario.PARALLEL_TOOL_CALLS_STREAMED_ARGS})
+_STREAMED_ARGS = frozenset(
+    {Scenario.TOOL_CALL_STREAMED_ARGS, Scenario.PARALLEL_TOOL_CALLS_STREAMED_ARGS}
+)
+
+
 def _tool_plan(
-    model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, signed: bool
+    model: ModelInfo,
+    body: dict[str, Any],
+    d: Directive,
+    key: bytes,
+    signed: bool,
+    hidden: int,
+    streamed: bool,
+    trailer: bool,
 ) -> Plan | None:
     tools = callable_tools(body)
     if tools is None or ends_with_function_response(body):
@@ -192,17 +217,33 @@ def _tool_plan(
     decls = tools or [DEFAULT_TOOL]
     first = decls[0]
     calls = [(first["name"], args_for(first, 0))]
-    if d.scenario is Scenario.PARALLEL_TOOL_CALLS:
+    if d.scenario in _PARALLEL:
         second = decls[1] if len(decls) > 1 else first
         calls.append((first["name"], args_for(first, 1)))
         calls.append((second["name"], args_for(second, 2 if second is first else 0)))
+    shown = include_thoughts(body)
     plan = function_call_plan(
-        key, calls, with_ids=model.gemini3, signed=signed, finish_message=model.gemini3
+        key,
+        calls,
+        with_ids=model.gemini3,
+        signed=signed,
+        finish_message=model.gemini3,
+        hidden_thoughts=0 if shown else hidden,
+        trailer=trailer,
+        streamed=streamed,
     )
-    return with_thoughts(plan, key) if include_thoughts(body) else plan
+    return with_thoughts(plan, key) if shown else plan
 
 
-def _plan(model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, signed: bool) -> Plan:
+def _plan(
+    model: ModelInfo,
+    body: dict[str, Any],
+    d: Directive,
+    key: bytes,
+    signed: bool,
+    streamed: bool = False,
+    trailer: bool = False,
+) -> Plan:
     scenario = d.scenario
     if scenario in _NO_CONTENT:
         return no_content_plan(_NO_CONTENT[scenario])
@@ -213,20 +254,24 @@ def _plan(model: ModelInfo, body: dict[str, Any], d: Directive, key: bytes, sign
         media = media_plan(model, body, key, chunks=d.chunks, signed=signed)
         if media is not None:
             return media
-    if scenario in (Scenario.TOOL_CALL, Scenario.PARALLEL_TOOL_CALLS):
-        plan = _tool_plan(model, body, d, key, signed)
+    thinking = model.thinking and thinks(body, model.thinking_off)
+    if scenario in _TOOL_SCENARIOS:
+        hidden = THOUGHT_TOKENS if thinking else 0
+        plan = _tool_plan(model, body, d, key, signed, hidden, streamed, trailer)
         if plan is not None:
             return plan
     chunks = d.chunks
     if scenario in (Scenario.MID_STREAM_CUT, Scenario.MID_STREAM_ERROR):
         chunks = max(chunks, d.cut_after + 1)
+    shown = scenario is Scenario.THOUGHTS
     shape: dict[str, Any] = {
         "chunks": chunks,
         "max_tokens": max_output_tokens(body),
-        "thoughts": scenario is Scenario.THOUGHTS,
-        "show_thoughts": include_thoughts(body),
+        "thoughts": shown or thinking,
+        "show_thoughts": shown and include_thoughts(body),
         "force_cut": scenario is Scenario.MAX_TOKENS,
         "signed": signed,
+        "trailer": trailer,
     }
     as_json, count = (json_mode(config), candidate_count(config)) if config else (False, 1)
 
@@ -255,13 +300,32 @@ the Code Assist ``{"response", "traceId"}`` envelope (A7)."""
 
 
 def decide(
-    model: ModelInfo, body: dict[str, Any], directive: Directive, seed: int, *, stream: bool
+    model: ModelInfo,
+    body: dict[str, Any],
+    directive: Directive,
+    seed: int,
+    *,
+    stream: bool,
+    vertex: bool = False,
+    native: bool = False,
 ) -> Outcome:
     """What a validated generate ``body`` is answered with; raises GoogleError.
 
     Error scenarios raise their A5 error; ``mid_stream_cut``/``mid_stream_error`` raise
     500/503 when not streaming; gemini-3 models check the thought signatures of the
     history first. ``seed`` (int in [0, 2**64)) is used unless the directive has one.
+    A thinking model (:attr:`~mockserver.catalog.ModelInfo.thinking`) reports its thought
+    tokens in every answer; it shows thought parts under scenario ``thoughts`` only.
+
+    ``native``: the caller sends the plan as Gemini chunks (:func:`generate`; not the
+    OpenAI-compatible endpoint), so the Gemini-only stream shapes apply: Gemini 3's
+    closing empty part (the text answer's signature part, the tool-call stream's empty
+    text part) and streamed function-call arguments (``partialArgs``,
+    :func:`mockserver.plans.streamed_call_pieces`). These need ``stream`` and either a
+    ``*_streamed_args`` scenario or, with ``vertex`` (a Vertex-backed upstream: Code
+    Assist, Antigravity) and a Gemini 3 model, the request's
+    ``streamFunctionCallArguments``. ``serviceTier`` sets :attr:`~mockserver.plans.Plan.
+    tier`.
     """
     scenario = directive.scenario
     if model.gemini3:
@@ -273,7 +337,17 @@ def decide(
         raise _UNARY_ERRORS[scenario]()
     key = request_key(body, seed if directive.seed is None else directive.seed)
     signed = model.gemini3 if directive.signature is None else directive.signature
-    plan = _plan(model, body, directive, key, signed)
+    streamed = (
+        stream
+        and native
+        and (
+            scenario in _STREAMED_ARGS
+            or (vertex and model.gemini3 and streams_call_arguments(body))
+        )
+    )
+    plan = _plan(model, body, directive, key, signed, streamed, native and model.gemini3)
+    if "serviceTier" in body or "service_tier" in body:
+        plan = plan._replace(tier=service_tier(body))
     return Outcome(plan, prompt_tokens(body), response_id(key), key)
 
 
@@ -291,13 +365,23 @@ def generate(
 
     ``stream``: ``:streamGenerateContent``; ``sse``: with ``alt=sse`` (else a JSON
     array body). ``wrap`` is applied to every response object (not to a mid-stream
-    error event). Errors (:func:`decide`) give the A5 envelopes. The directive's
-    ``first_byte_ms`` applies to every reply; ``length`` picks the body framing.
+    error event); a wrapped reply is a Code Assist one, whose upstream is Vertex-backed
+    (``vertex`` of :func:`decide`). Errors (:func:`decide`) give the A5 envelopes. The
+    directive's ``first_byte_ms`` applies to every reply; ``length`` picks the body
+    framing.
     """
     delay = directive.first_byte_ms
     scenario = directive.scenario
     try:
-        outcome = decide(model, body, directive, seed, stream=stream)
+        outcome = decide(
+            model,
+            body,
+            directive,
+            seed,
+            stream=stream,
+            vertex=wrap is not None,
+            native=True,
+        )
     except errors.GoogleError as exc:
         return generate_error(exc, delay)
     plan, prompt, rid, _ = outcome

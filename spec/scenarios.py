@@ -80,6 +80,11 @@ class Scenario(StrEnum):
     """One ``functionCall`` part, for the first declared tool."""
     PARALLEL_TOOL_CALLS = "parallel_tool_calls"
     """Three ``functionCall`` parts: the first tool twice, then the second (or first)."""
+    TOOL_CALL_STREAMED_ARGS = "tool_call_streamed_args"
+    """As ``tool_call``, and a stream sends the call's arguments in ``partialArgs`` pieces
+    (Vertex AI's ``streamFunctionCallArguments`` form, also on v1beta)."""
+    PARALLEL_TOOL_CALLS_STREAMED_ARGS = "parallel_tool_calls_streamed_args"
+    """As ``parallel_tool_calls``, each call streamed in ``partialArgs`` pieces."""
     RATE_LIMIT = "rate_limit"
     """429 ``RESOURCE_EXHAUSTED`` with ``QuotaFailure`` (per minute) and ``RetryInfo``."""
     KEY_RATE_LIMIT = "key_rate_limit"

@@ -195,7 +195,7 @@ def test_json_mode_on_the_wire(client: httpx.Client) -> None:
     assert [e["response"]["text"] for e in journal(client, "json")] == [text, text]
 
 
-DEFAULT_UNARY_SHA256 = "7c5924e10a32d3b97e32ceae1f74e549c7d83e566e7e04737f612c334414497f"
+DEFAULT_UNARY_SHA256 = "b4c104fcd04a91da2d8446ef164911b5fab4e6da5bf76e7aca27383e381a087f"
 """tests/unit/test_mock_golden.py: the body for the default request, seed 0."""
 
 

@@ -11,7 +11,7 @@ from mockserver import catalog
 from mockserver.catalog import ModelInfo
 from mockserver.envelopes import stream_order
 from mockserver.errors import GoogleError
-from mockserver.plans import text_plan, with_candidates
+from mockserver.plans import THOUGHT_TOKENS, text_plan, with_candidates
 from mockserver.request import MAX_CANDIDATES, validate_generate
 from mockserver.responses import Reply, generate, handle_generate
 from mockserver.summary import summarize
@@ -79,7 +79,9 @@ def test_unary_has_n_candidates_with_indexes_texts_and_usage_sum() -> None:
     assert all(len(t.split()) == 12 for t in texts)
     usage = whole["usageMetadata"]
     assert usage["candidatesTokenCount"] == sum(len(t.split()) for t in texts) == 36
-    assert usage["totalTokenCount"] == usage["promptTokenCount"] + 36
+    # gemini-2.5-flash thinks: every candidate's thought tokens are counted too
+    assert usage["thoughtsTokenCount"] == 3 * THOUGHT_TOKENS
+    assert usage["totalTokenCount"] == usage["promptTokenCount"] + 36 + 3 * THOUGHT_TOKENS
     assert usage["promptTokenCount"] == 4
 
 
@@ -154,7 +156,8 @@ def test_stream_usage_is_cumulative_over_all_candidates() -> None:
         so_far += len(answer(chunk["candidates"][0]).split())
         usage = chunk["usageMetadata"]
         assert usage["candidatesTokenCount"] == so_far
-        assert usage["totalTokenCount"] == usage["promptTokenCount"] + so_far
+        thoughts = usage["thoughtsTokenCount"]  # cumulative too: each candidate thinks
+        assert usage["totalTokenCount"] == usage["promptTokenCount"] + so_far + thoughts
     assert got[-1]["usageMetadata"] == unary(run(request))["usageMetadata"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -73,7 +74,17 @@ def test_responses_are_wrapped_with_one_trace_id_per_stream() -> None:
     unary = json.loads(generate(parsed.model, parsed.request, Directive(), 0, stream=False,
                                 wrap=wrap).body)  # fmt: skip
     assert set(unary) == {"response", "traceId"}
-    assert "responseId" not in unary["response"]
+    # the Vertex AI form (mockserver.codeassist docstring): createTime, trafficType, no
+    # serviceTier, and the responseId recorded Code Assist answers carry
+    inner = unary["response"]
+    assert list(inner) == ["candidates", "usageMetadata", "modelVersion", "createTime",
+                           "responseId"]  # fmt: skip
+    assert re.fullmatch(r"2026-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", inner["createTime"])
+    usage = inner["usageMetadata"]
+    assert usage["trafficType"] == "PROVISIONED_THROUGHPUT"
+    assert list(usage).index("trafficType") == list(usage).index("totalTokenCount") + 1
+    assert "serviceTier" not in usage
+    assert usage["thoughtsTokenCount"] > 0  # gemini-2.5-pro always thinks
     assert unary["response"]["candidates"][0]["finishReason"] == "STOP"
     reply = generate(parsed.model, parsed.request, Directive(chunks=3), 0, stream=True, wrap=wrap)
     assert reply.writes is not None
@@ -82,6 +93,8 @@ def test_responses_are_wrapped_with_one_trace_id_per_stream() -> None:
     events = [json.loads(e.data) for e in decode([raw])]
     assert len(events) == 3
     assert {e["traceId"] for e in events} == {unary["traceId"]}
+    assert {e["response"]["createTime"] for e in events} == {inner["createTime"]}
+    assert all(e["response"]["usageMetadata"]["trafficType"] for e in events)
     assert len(unary["traceId"]) == 16
     assert trace_id("a") != trace_id("b")
 

@@ -3,7 +3,10 @@
 The digests were taken from the mock before ``candidateCount``, JSON mode and the
 fixture images were added; a request that uses none of them must still get exactly
 these bytes (the hot path is untouched). Update them only for a deliberate change of
-the mock's output, and say so in the commit.
+the mock's output, and say so in the commit. Changed once on purpose (issue 13): a
+thinking model's usage carries ``thoughtsTokenCount`` and every v1beta usage ends with
+``serviceTier``, as real answers do (``spec/captures/``); a Gemini 3 stream ends with the
+empty text part that carries the signature.
 """
 
 from __future__ import annotations
@@ -44,17 +47,19 @@ DEFAULT_UNARY = (
     b' \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e glow silver"\n          }\n        ],\n'
     b'        "role": "model"\n      },\n      "finishReason": "STOP",\n      "index": 0\n'
     b'    }\n  ],\n  "usageMetadata": {\n    "promptTokenCount": 7,\n'
-    b'    "candidatesTokenCount": 12,\n    "totalTokenCount": 19,\n'
+    b'    "candidatesTokenCount": 12,\n    "totalTokenCount": 30,\n'
     b'    "promptTokensDetails": [\n      {\n        "modality": "TEXT",\n'
-    b'        "tokenCount": 7\n      }\n    ]\n  },\n  "modelVersion": "gemini-2.5-flash",\n'
+    b'        "tokenCount": 7\n      }\n    ],\n    "thoughtsTokenCount": 11,\n'
+    b'    "serviceTier": "standard"\n  },\n  "modelVersion": "gemini-2.5-flash",\n'
     b'  "responseId": "fgdtLXXE44d5m65tINDCsqE"\n}\n'
 )
 DEFAULT_STREAM = b"".join(
     b'data: {"candidates": [{"content": {"parts": [{"text": "%s"}],"role": "model"},%s'
     b'"index": 0}],"usageMetadata": {"promptTokenCount": 7,"candidatesTokenCount": %d,'
-    b'"totalTokenCount": %d,"promptTokensDetails": [{"modality": "TEXT","tokenCount": 7}]},'
+    b'"totalTokenCount": %d,"promptTokensDetails": [{"modality": "TEXT","tokenCount": 7}],'
+    b'"thoughtsTokenCount": 11,"serviceTier": "standard"},'
     b'"modelVersion": "gemini-2.5-flash","responseId": "fgdtLXXE44d5m65tINDCsqE"}\r\n\r\n'
-    % (text.encode(), finish, count, 7 + count)
+    % (text.encode(), finish, count, 7 + count + 11)
     for text, finish, count in (
         ("is Zürich before boats", b"", 4),
         (" bridge señor before and", b"", 8),
@@ -71,40 +76,40 @@ def test_default_request_bytes_are_unchanged() -> None:
 GOLDEN: dict[str, tuple[ModelInfo, dict[str, Any], Directive, bool, bool, str]] = {
     "flash unary": (
         FLASH, body(), Directive(), False, True,
-        "7c5924e10a32d3b97e32ceae1f74e549c7d83e566e7e04737f612c334414497f",
+        "b4c104fcd04a91da2d8446ef164911b5fab4e6da5bf76e7aca27383e381a087f",
     ),
     "flash sse": (
         FLASH, body(), Directive(), True, True,
-        "d10bdc7727aeace876f01473880c941f5a658e605fefb24abd4864323261cdc2",
+        "81eb0a8eff2f92586fb2bba13f87101fef64a081cc0e251b0b24f81020770b65",
     ),
     "flash json array": (
         FLASH, body(), Directive(), True, False,
-        "fe4951ad6a12524ab8e67635228309c2d3d644b05fe09bed416b4fe13ebf30f0",
+        "56f38bb7067ae11e3cbfd715b8bcaaba6e5ca026b6c3bb1156f33fd31cd8d25a",
     ),
     "gemini-3 unary": (
         PRO3, body(), Directive(), False, True,
-        "8843208b42cb78389b4bcbb8145e78055f361219858d7e2b35b340cf9f80928c",
+        "72798d98f696482a0a531ae15bb56c5a86f4b9bf35b8c66e4dd9dca421533747",
     ),
     "gemini-3 sse": (
         PRO3, body(), Directive(), True, True,
-        "fb6bef4788fdc7aa6d39c6c825ddf050f9038eb1035e400ba75efe13be1a686c",
+        "824a6a5b582436e910bfd57679e243331bdb5e9d9b43d2522f479194e082e09a",
     ),
     "generationConfig without candidates or JSON": (
         FLASH, body(generationConfig={"temperature": 0.2, "maxOutputTokens": 7}), Directive(),
-        True, True, "97d7c3559e21cb561e6072cab142cbb0365717670d3ae1f0a84f6ecbc157b889",
+        True, True, "8f417bed815172b8c9e779a74dcf62217145f3305ecfec94cff38d15a30a9e42",
     ),
     "thoughts": (
         FLASH, body(generationConfig={"thinkingConfig": {"includeThoughts": True}}),
         Directive(scenario=Scenario.THOUGHTS), False, True,
-        "ef322a6431ee8ea24398f0cb4fc309ae7391279627baeda983e490af18cfee14",
+        "c7247e6197e8ddddda2dfa114d81c9a77dacc01005230f3bc6ac7a6cc53a79d8",
     ),
     "parallel tool calls": (
         PRO3, body(), Directive(scenario=Scenario.PARALLEL_TOOL_CALLS), True, True,
-        "67e53cb9cb2a38000be8b88cde8f84286c8acd234b7414c11e773dfbc2a7f989",
+        "6499f8901c671ef3bb96c940d68482c0f081372b17969a3c3f68c59d13927b36",
     ),
     "8 chunks, directive seed": (
         FLASH, body(), Directive(chunks=8, seed=7), True, True,
-        "f1d234521b415329b4ffd58769300bd0eba97d872b821c1c9c48bcd376d34989",
+        "1acaad64e66c7f564f24be9f4b8f3f16040c843051ed72b16c48963c9e924c65",
     ),
 }  # fmt: skip
 

@@ -508,6 +508,9 @@ SHAPES: dict[Scenario, Callable[[dict[str, Any]], bool]] = {
     Scenario.THOUGHTS: lambda r: bool(text_of(r, thought=True)) and bool(text_of(r)),
     Scenario.TOOL_CALL: lambda r: len(calls_of(r)) == 1,
     Scenario.PARALLEL_TOOL_CALLS: lambda r: len(calls_of(r)) == 3,
+    # a unary answer never streams its arguments: whole calls
+    Scenario.TOOL_CALL_STREAMED_ARGS: lambda r: len(calls_of(r)) == 1,
+    Scenario.PARALLEL_TOOL_CALLS_STREAMED_ARGS: lambda r: len(calls_of(r)) == 3,
     Scenario.SAFETY: lambda r: r["candidates"][0]["finishReason"] == "SAFETY",
     Scenario.PROMPT_BLOCKED: lambda r: "candidates" not in r,
     Scenario.MAX_TOKENS: lambda r: r["candidates"][0]["finishReason"] == "MAX_TOKENS",
