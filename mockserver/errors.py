@@ -86,19 +86,19 @@ def _error(
 
 
 def format_duration(seconds: float) -> str:
-    """A ``google.protobuf.Duration`` in JSON: ``17s``, ``1.500s``, ``0.000001s``.
+    """A ``google.protobuf.Duration`` as Google's API sends it: ``17s``, ``34.4s``,
+    ``0.000001s``, ``57.238747106s``.
 
-    Whole seconds print bare; otherwise 3, 6 or 9 fractional digits (proto3 JSON rule).
+    Whole seconds print bare; otherwise the fraction to the nanosecond with no trailing
+    zeros. Real traffic, not the proto3 JSON rule (3, 6 or 9 digits, ``34.400s``): the
+    real 429 in ``spec/captures/google-429-retry-info.json`` says ``"retryDelay":
+    "34.4s"``.
     """
     nanos_total = round(seconds * 1_000_000_000)
     whole, nanos = divmod(nanos_total, 1_000_000_000)
     if nanos == 0:
         return f"{whole}s"
-    if nanos % 1_000_000 == 0:
-        return f"{whole}.{nanos // 1_000_000:03d}s"
-    if nanos % 1_000 == 0:
-        return f"{whole}.{nanos // 1_000:06d}s"
-    return f"{whole}.{nanos:09d}s"
+    return f"{whole}.{nanos:09d}".rstrip("0") + "s"
 
 
 def unregistered_caller() -> GoogleError:

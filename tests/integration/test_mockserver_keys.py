@@ -65,9 +65,9 @@ def test_per_minute_quota_gives_googles_429_with_the_window_left(
     assert error["details"][0]["violations"][0]["quotaValue"] == "2"
     assert error["details"][-1] == {
         "@type": "type.googleapis.com/google.rpc.RetryInfo",
-        "retryDelay": "37.500s",
+        "retryDelay": "37.5s",
     }
-    assert "Please retry in 37.500s." in error["message"]
+    assert "Please retry in 37.5s." in error["message"]
     assert post(client, "plain").status_code == 200  # other keys are not limited
     # countTokens is not a model call
     count = client.post(

@@ -14,12 +14,14 @@ from mockserver import errors
     [
         (17, "17s"),
         (0, "0s"),
-        (1.5, "1.500s"),
+        (1.5, "1.5s"),
+        (34.4, "34.4s"),  # spec/captures/google-429-retry-info.json
+        (0.25, "0.25s"),
         (0.000001, "0.000001s"),
         (57.238747106, "57.238747106s"),
     ],
 )
-def test_format_duration_follows_proto3_json(seconds: float, text: str) -> None:
+def test_format_duration_is_googles_shortest_form(seconds: float, text: str) -> None:
     assert errors.format_duration(seconds) == text
 
 

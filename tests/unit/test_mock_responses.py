@@ -419,7 +419,7 @@ def test_rate_limit_details() -> None:
     assert violation["quotaDimensions"] == {"location": "global", "model": "gemini-2.5-flash"}
     assert error["message"].endswith("Please retry in 5s.")
     fractional = json.loads(run(Scenario.RATE_LIMIT, retry_delay=1.5).body)["error"]
-    assert fractional["details"][2]["retryDelay"] == "1.500s"
+    assert fractional["details"][2]["retryDelay"] == "1.5s"  # like the real "34.4s"
 
 
 def test_daily_quota_has_no_retry_info() -> None:
