@@ -288,3 +288,77 @@ def test_an_unreadable_path_names_the_capture() -> None:
     bad = chunk(fc(name="f", partialArgs=[{"jsonPath": "$.a[*]", "stringValue": "x"}]))
     with pytest.raises(ExpectationError, match="capture 'edge'"):
         expect(Capture("edge", chunks=(bad,)))
+
+
+# --- the differential comparison (conformance.checks.captures.compare) -----------------------
+
+
+def got_like(expected: Answer, **changes: Any) -> dict[str, Any]:
+    """What a faithful proxy's answer reads like to openai-python, with ``changes``."""
+    u = expected.usage
+    out: dict[str, Any] = {
+        "content": expected.text,
+        "reasoning": "",
+        "tool_calls": [c.as_json() for c in expected.tool_calls],
+        "finish_reason": expected.finish_reason,
+        "usage": None
+        if u is None
+        else {
+            "prompt_tokens": u.prompt_tokens,
+            "completion_tokens": u.completion_tokens,
+            "total_tokens": u.totals[0],
+        },
+    }
+    out.update(changes)
+    return out
+
+
+def test_a_faithful_answer_has_no_difference() -> None:
+    from conformance.checks.captures import compare
+
+    for name in CORPUS:
+        for form in ("stream", "unary"):
+            expected = getattr(expect(CORPUS[name]), form)
+            if isinstance(expected, Answer):
+                assert compare(expected, got_like(expected)) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "difference"),
+    [
+        (
+            {
+                "tool_calls": [
+                    {"name": "getWeather", "arguments": {}},
+                    {"name": "", "arguments": {}},
+                ]
+            },
+            'tool_calls[0].arguments: expected {"location": "Boston"}, got {}',
+        ),
+        ({"tool_calls": []}, "tool_calls: expected 2 (getWeather, getWeather), got 0 (none)"),
+        ({"finish_reason": "stop"}, "finish_reason: expected 'tool_calls', got 'stop'"),
+        ({"usage": None}, "usage: expected"),
+        (
+            {"usage": {"prompt_tokens": 26, "completion_tokens": 23, "total_tokens": 181}},
+            "usage.completion_tokens: expected 155, got 23",
+        ),
+        ({"content": "{}"}, 'content: expected "", got "{}"'),
+        ({"reasoning": "thinking"}, 'reasoning: the capture has no thoughts, got "thinking"'),
+    ],
+)
+def test_each_difference_is_named(changes: dict[str, Any], difference: str) -> None:
+    from conformance.checks.captures import compare
+
+    expected = answer("google-stream-tool-call-arguments", "stream")
+    diffs = compare(expected, got_like(expected, **changes))
+    assert any(d.startswith(difference) for d in diffs), diffs
+
+
+def test_reasoning_absent_is_tolerated_and_wrong_reasoning_is_not() -> None:
+    from conformance.checks.captures import compare
+
+    expected = Answer("Answer", reasoning="hmm")
+    assert compare(expected, got_like(expected)) == []
+    assert compare(expected, got_like(expected, reasoning="other")) == [
+        'reasoning: expected "hmm", got "other"'
+    ]

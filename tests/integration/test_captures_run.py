@@ -1,0 +1,198 @@
+"""Captures as a conformance input, end to end (docs/captures.md): the reference proxy in
+front of the mock passes the differential check of every bundled capture; the same proxy
+behind a pass-through that loses tool-call arguments fails the checks of the tool-call
+captures, naming the capture and the difference; ``conformance run --captures DIR`` adds
+a directory's captures (the embedded mock replays them) and refuses a name clash."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import conformance.checks  # noqa: F401  (registers every check)
+from conformance.probes.captures import CAPTURES
+from conformance.runner import SuiteRun, run_suite
+from conformance.target import Target
+from mockserver.app import create_app as create_mock
+from mockserver.settings import Settings as MockSettings
+from reference_impl.app import create_app as create_proxy
+from reference_impl.settings import Settings as ProxySettings
+from spec.capture_format import BUNDLED
+from spec.profiles import get_profile
+from tests.servers import serve
+from tests.zoo import Mutation, chunk_json, mutating_proxy
+
+KEY = "sk-captures"
+TOOL_CAPTURES = {
+    "google-stream-tool-call-arguments",
+    "google-tool-call",
+    "google-tool-call-gemini3",
+}
+
+
+@pytest.fixture(scope="module")
+def upstreams() -> Iterator[tuple[str, str]]:
+    with serve(lambda: create_mock(MockSettings())) as mock:
+        settings = ProxySettings(
+            upstream_url=f"{mock}/v1beta",
+            upstream_keys=("capture-key-1",),
+            api_keys=frozenset({KEY}),
+        )
+        with serve(lambda: create_proxy(settings)) as proxy:
+            yield proxy, mock
+
+
+def run(url: str, mock: str) -> SuiteRun:
+    target = Target(url, get_profile("openai-core"), api_key=KEY, mock_url=mock)
+    return run_suite(target, select=["captures."])
+
+
+def outcomes(result: SuiteRun) -> dict[str, tuple[str, str]]:
+    return {r.check_id: (r.outcome.value, r.message) for r in result.records}
+
+
+def test_one_result_per_bundled_capture_and_the_reference_passes_them(
+    upstreams: tuple[str, str],
+) -> None:
+    proxy, mock = upstreams
+    got = outcomes(run(proxy, mock))
+    assert set(got) == {f"captures.{name}" for name in CAPTURES}
+    assert {n.removeprefix("captures.") for n in got} >= TOOL_CAPTURES | {"google-text"}
+    failing = {k: v for k, v in got.items() if v[0] != "passed"}
+    assert failing == {}
+
+
+def _drop_arguments(chunk: dict[str, Any]) -> dict[str, Any]:
+    for choice in chunk.get("choices", ()):
+        for call in (choice.get("delta") or {}).get("tool_calls") or ():
+            if "arguments" in (call.get("function") or {}):
+                call["function"]["arguments"] = ""
+    return chunk
+
+
+def _drop_unary_arguments(status: int, body: Any) -> tuple[int, Any]:
+    if isinstance(body, dict):
+        for choice in body.get("choices", ()):
+            for call in (choice.get("message") or {}).get("tool_calls") or ():
+                call["function"]["arguments"] = "{}"
+    return status, body
+
+
+LOSES_ARGUMENTS = Mutation(
+    "tool-call arguments dropped", event=chunk_json(_drop_arguments), json=_drop_unary_arguments
+)
+
+
+def test_a_proxy_that_loses_tool_arguments_fails_naming_capture_and_difference(
+    upstreams: tuple[str, str],
+) -> None:
+    proxy, mock = upstreams
+    with serve(mutating_proxy(proxy, LOSES_ARGUMENTS)) as url:
+        result = run(url, mock)
+    got = outcomes(result)
+    failed = {k for k, (outcome, _) in got.items() if outcome == "failed"}
+    assert failed == {f"captures.{name}" for name in TOOL_CAPTURES}
+    message = got["captures.google-stream-tool-call-arguments"][1]
+    assert message.startswith("capture google-stream-tool-call-arguments: streamed: ")
+    assert 'tool_calls[0].arguments: expected {"location": "Boston"}, got ""' in message
+    assert 'unary: tool_calls[0].arguments: expected {"location": "Boston"}, got {}' in message
+    record = next(
+        r for r in result.records if r.check_id == "captures.google-stream-tool-call-arguments"
+    )
+    assert record.severity == "high"
+    assert record.evidence is not None
+    assert record.evidence.excerpt is not None
+    shown = record.evidence.excerpt
+    for part in (
+        "--- capture ---",
+        "--- expected (openai-python) ---",
+        "--- got (openai-python) ---",
+    ):
+        assert part in shown
+    assert "partialArgs" in shown  # the capture's own chunks, next to expected and got
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _nested_args_capture(directory: Path) -> None:
+    """A streamed-arguments capture of the project's own: nested paths, a number, a
+    boolean, a string in three pieces (the rules of docs/captures.md)."""
+    sig = "c2ln"
+
+    def part(fc: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {
+            "candidates": [{"content": {"role": "model", "parts": [{"functionCall": fc}]}, **extra}]
+        }
+
+    chunks = [
+        part({"name": "book", "willContinue": True}),
+        part(
+            {
+                "partialArgs": [
+                    {"jsonPath": "$.trip.city", "stringValue": "New ", "willContinue": True},
+                    {"jsonPath": "$.trip.nights", "numberValue": 3},
+                ],
+                "willContinue": True,
+            }
+        ),
+        part(
+            {
+                "partialArgs": [
+                    {"jsonPath": "$.trip.city", "stringValue": "York", "willContinue": True},
+                    {"jsonPath": "$.trip.city", "stringValue": ""},
+                    {"jsonPath": "$.refundable", "boolValue": True},
+                ],
+                "willContinue": True,
+            }
+        ),
+        part({}, finishReason="STOP"),
+    ]
+    chunks[0]["candidates"][0]["content"]["parts"][0]["thoughtSignature"] = sig
+    chunks[-1]["usageMetadata"] = {
+        "promptTokenCount": 10,
+        "candidatesTokenCount": 8,
+        "thoughtsTokenCount": 4,
+        "totalTokenCount": 22,
+    }
+    text = "\n".join(json.dumps(c) for c in chunks) + "\n"
+    (directory / "project-nested-args.chunks.txt").write_text(text)
+
+
+@pytest.mark.slow
+def test_cli_captures_dir_adds_its_captures_to_the_embedded_run(tmp_path: Path) -> None:
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    _nested_args_capture(captures)
+    out = tmp_path / "out"
+    done = cli("run", "-q", "--check", "captures.", "--captures", str(captures), "--out", str(out))
+    payload = json.loads((out / "report.json").read_text())
+    results = {r["check_id"]: r for r in payload["results"]}
+    assert "captures.project-nested-args" in results
+    assert results["captures.project-nested-args"]["outcome"] == "passed", results[
+        "captures.project-nested-args"
+    ]
+    assert {f"captures.{n}" for n in TOOL_CAPTURES} <= set(results)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cli_refuses_a_capture_that_reuses_a_bundled_name(tmp_path: Path) -> None:
+    (tmp_path / "google-text.json").write_text(json.dumps({"candidates": []}))
+    done = cli("run", "--captures", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert "google-text" in done.stderr
+    assert "registered already" in done.stderr
+    assert (BUNDLED / "google-text.json").is_file()
