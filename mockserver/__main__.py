@@ -4,7 +4,8 @@ Usage::
 
     mockserver [--host 127.0.0.1] [--port 0] [--seed 0] [--api-key K ...]
                [--key-quota KEY=RPM[,RPD] ...] [--refresh-token T ...]
-               [--journal-size 10000] [--access-log]
+               [--journal-size 10000] [--captures DIR] [--access-log]
+    mockserver record --upstream URL --out DIR [--host 127.0.0.1] [--port 0]
 
 On start it prints exactly one line to stdout, the base URL (``http://127.0.0.1:PORT``;
 ``--port 0`` picks a free port), and flushes it; logs go to stderr. It runs until
@@ -15,7 +16,12 @@ Without ``--api-key`` any non-empty key is accepted. ``--key-quota k1=2`` gives 
 ``k1`` 2 requests per minute, ``k1=2,100`` also 100 per day, ``k1=,100`` only the daily
 limit (the key is then accepted even when ``--api-key`` restricts keys; see
 :mod:`mockserver.quota`). ``--refresh-token`` restricts the refresh tokens the OAuth
-stub accepts (none given: any). uvloop is used when it is installed.
+stub accepts (none given: any). ``--captures DIR`` adds the captures of ``DIR`` to the
+bundled corpus (same name: ``DIR``'s wins) for ``capture=NAME`` directives
+(docs/mock-captures.md); a directory that cannot be read is one line on stderr
+(``mockserver: --captures DIR: ...``) and exit status 2, before it listens.
+``mockserver record`` is the recording pass-through (:mod:`mockserver.record`). uvloop
+is used when it is installed.
 
 The options are read by click (:data:`COMMAND`); the mock reads no environment
 variable. A bad value is a usage error naming its flag (``Invalid value for '--seed':
@@ -32,13 +38,17 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
 from aiohttp import web
 
+from mockserver import captures as capture_store
 from mockserver.app import create_app
+from mockserver.captures import Captures
 from mockserver.settings import MAX_SEED, Settings
+from spec.capture_format import CaptureError
 
 __all__ = ["COMMAND", "PROG", "ListenError", "Options", "main", "parse_args"]
 
@@ -130,6 +140,12 @@ COMMAND = click.Command(
             show_default=True,
             help="journal entries kept",
         ),
+        click.Option(
+            ["--captures"],
+            type=_NonEmpty(),
+            default=None,
+            help="directory of captures to replay, added to the bundled corpus",
+        ),
         click.Option(["--access-log"], is_flag=True, help="log each request to stderr"),
     ],
 )
@@ -160,6 +176,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         journal_size=p["journal_size"],
         key_quotas=tuple(p["key_quotas"]),
         refresh_tokens=frozenset(p["refresh_tokens"]),
+        captures=Path(p["captures"]) if p["captures"] is not None else None,
     )
     return Options(p["host"], p["port"], settings, p["access_log"])
 
@@ -178,10 +195,10 @@ def _listen_error(host: str, port: int, exc: OSError) -> ListenError:
     return ListenError(f"cannot listen on {address}: {reason.lower()}")
 
 
-async def _serve(options: Options) -> None:
+async def _serve(options: Options, captures: Captures | None = None) -> None:
     settings = options.settings
     runner = web.AppRunner(
-        create_app(settings),
+        create_app(settings, captures=captures),
         handle_signals=False,
         access_log=logging.getLogger("aiohttp.access") if options.access_log else None,
     )
@@ -222,13 +239,26 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT/SIGTERM; return the exit status (0; 2 for a bad
     command line, said on stderr, or when it cannot listen)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["record"]:
+        from mockserver.record import main as record_main
+
+        return record_main(args[1:])
     try:
-        options = parse_args(argv)
+        options = parse_args(args)
     except click.exceptions.Exit as exc:  # --help
         return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    try:
+        captures = capture_store.load(options.settings.captures)
+    except CaptureError as exc:
+        where, reason = str(options.settings.captures), str(exc)
+        if not reason.startswith(where):
+            reason = f"{where}: {reason}"
+        print(f"mockserver: --captures {reason}", file=sys.stderr, flush=True)
+        return 2
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
     )
@@ -237,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             contextlib.suppress(KeyboardInterrupt),
             asyncio.Runner(loop_factory=_loop_factory()) as runner,
         ):
-            runner.run(_serve(options))
+            runner.run(_serve(options, captures))
     except ListenError as exc:
         print(f"mockserver: {exc}", file=sys.stderr, flush=True)
         return 2

@@ -12,7 +12,9 @@ It puts together, on one port:
 - the Live API WebSocket ``/ws/...BidiGenerateContent`` (:mod:`mockserver.http_live`).
 
 All of them share one :class:`~mockserver.http_core.Core`: journal, scenario queue,
-reply memo, key quotas, OAuth issuer. ``clock`` (monotonic seconds, default
+reply memo, key quotas, OAuth issuer; the generate routes share the captures
+(:mod:`mockserver.captures`: the bundled corpus plus ``settings.captures``) that
+``capture=NAME`` directives replay. ``clock`` (monotonic seconds, default
 ``time.monotonic``) is read only for key quota windows, so tests can inject a fake one.
 """
 
@@ -23,6 +25,8 @@ from collections import deque
 
 from aiohttp import web
 
+from mockserver import captures as capture_store
+from mockserver.captures import Captures
 from mockserver.http_admin import add_admin_routes
 from mockserver.http_codeassist import add_codeassist_routes
 from mockserver.http_compat import add_compat_routes
@@ -34,7 +38,7 @@ from mockserver.journal import Journal
 from mockserver.quota import Quotas
 from mockserver.settings import Settings
 
-__all__ = ["API_PREFIXES", "JOURNAL", "QUOTAS", "SCENARIO_QUEUE", "create_app"]
+__all__ = ["API_PREFIXES", "CAPTURES", "JOURNAL", "QUOTAS", "SCENARIO_QUEUE", "create_app"]
 
 JOURNAL = web.AppKey("journal", Journal)
 """The app's :class:`~mockserver.journal.Journal`."""
@@ -42,20 +46,33 @@ SCENARIO_QUEUE = web.AppKey("scenario_queue", deque)
 """The app's FIFO of queued :class:`~spec.scenarios.Directive` objects."""
 QUOTAS = web.AppKey("quotas", Quotas)
 """The app's key :class:`~mockserver.quota.Quotas`."""
+CAPTURES = web.AppKey("captures", Captures)
+"""The app's replayable :class:`~mockserver.captures.Captures`."""
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock = time.monotonic
+    settings: Settings | None = None,
+    *,
+    clock: Clock = time.monotonic,
+    captures: Captures | None = None,
 ) -> web.Application:
-    """A new mock server application with its own state (see the module docstring)."""
-    core = Core(settings or Settings(), clock)
+    """A new mock server application with its own state (see the module docstring).
+
+    ``captures``: already loaded captures (the CLI loads them first, to fail before it
+    listens); ``None`` loads them from ``settings.captures``, raising
+    :class:`spec.capture_format.CaptureError` for a directory that cannot be read."""
+    settings = settings or Settings()
+    core = Core(settings, clock)
+    if captures is None:
+        captures = capture_store.load(settings.captures)
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[JOURNAL] = core.journal
     app[SCENARIO_QUEUE] = core.queue
     app[QUOTAS] = core.quotas
+    app[CAPTURES] = captures
     add_compat_routes(app, core)  # before the Gemini catch-all under /v1beta
-    add_gemini_routes(app, core)
-    add_codeassist_routes(app, core)
+    add_gemini_routes(app, core, captures)
+    add_codeassist_routes(app, core, captures)
     add_admin_routes(app, core)
     add_fixture_routes(app, core)
     add_live_routes(app, core)

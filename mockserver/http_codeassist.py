@@ -8,8 +8,10 @@
 Code Assist takes only ``Authorization: Bearer <token>`` with a token the stub issued:
 no credentials is a 401 ``CREDENTIALS_MISSING``, an API key a 401 (keys are not
 supported), another token a 401 ``UNAUTHENTICATED``. Directives work on the generate
-methods as on ``generateContent``. Everything is journaled; the token endpoint's body
-is recorded with its secrets redacted and the refresh token by fingerprint.
+methods as on ``generateContent``; a capture (``capture=NAME``) is replayed with each
+answer object in the Code Assist envelope (:mod:`mockserver.captures`). Everything is
+journaled; the token endpoint's body is recorded with its secrets redacted and the
+refresh token by fingerprint.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import orjson
 from aiohttp import web
 
 from mockserver import codeassist, errors
+from mockserver.captures import Captures
+from mockserver.http_captures import deliver
 from mockserver.http_core import Core
 from mockserver.oauth import parse_form, redact_form
 from mockserver.request import parse_json
@@ -28,9 +32,10 @@ from mockserver.responses import (
     generate,
     generate_error,
     json_reply,
+    replay_or_error,
     select_directive,
 )
-from spec.scenarios import DIRECTIVE_HEADER
+from spec.scenarios import DIRECTIVE_HEADER, Directive
 
 __all__ = ["add_codeassist_routes"]
 
@@ -38,8 +43,11 @@ _METHODS = codeassist.GENERATE_METHODS | codeassist.ACCOUNT_METHODS | {"countTok
 _OAUTH_HEADERS = (("Content-Type", "application/json; charset=utf-8"),)
 
 
-def add_codeassist_routes(app: web.Application, core: Core) -> None:
-    """Register ``/v1internal:{method}``, ``/oauth2/token`` and ``/token``."""
+def add_codeassist_routes(
+    app: web.Application, core: Core, captures: Captures | None = None
+) -> None:
+    """Register ``/v1internal:{method}``, ``/oauth2/token`` and ``/token``; ``captures``:
+    what ``capture=NAME`` directives replay (none: such a call is a 400)."""
 
     def auth(request: web.Request, method: str) -> tuple[str, Reply | None]:
         header = request.headers.get("authorization", "")
@@ -61,13 +69,22 @@ def add_codeassist_routes(app: web.Application, core: Core) -> None:
         except errors.GoogleError as exc:
             return Handled(generate_error(exc))
         stream = method == "streamGenerateContent"
+        sse = stream and request.query.get("alt") == "sse"
+        if directive.capture is not None:
+            replay = None
+            if captures is not None:
+
+                def replay(d: Directive) -> Reply:
+                    return captures.reply(d, stream=stream, sse=sse, codeassist=True)
+
+            return Handled(replay_or_error(directive, replay), directive)
         reply = generate(
             envelope.model,
             envelope.request,
             directive,
             core.seed,
             stream=stream,
-            sse=stream and request.query.get("alt") == "sse",
+            sse=sse,
             wrap=codeassist.wrap,
         )
         return Handled(reply, directive)
@@ -94,7 +111,7 @@ def add_codeassist_routes(app: web.Application, core: Core) -> None:
         if denied is not None:
             return await core.send(request, Handled(denied), raw)
         if method in codeassist.GENERATE_METHODS:
-            return await core.send(request, generate_call(request, method, raw), raw)
+            return await deliver(core, request, generate_call(request, method, raw), raw)
         try:
             reply = account_call(method, subject, raw)
         except errors.GoogleError as exc:

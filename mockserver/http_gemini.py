@@ -9,7 +9,9 @@ Every request is authenticated first (A4: ``x-goog-api-key`` header, else ``?key
 ``Authorization: Bearer`` alone is a 401), then, for model calls (not countTokens),
 counted against the key's quota (429 when spent). Replies are memoised
 (:meth:`~mockserver.http_core.Core.memo`): they are a pure function of the request
-while the scenario queue is empty.
+while the scenario queue is empty. A generate call whose directive names a capture
+(``capture=NAME``) is answered with it (:mod:`mockserver.captures`) and journaled
+under ``capture:NAME`` (:func:`mockserver.http_captures.deliver`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from dataclasses import replace
 from aiohttp import web
 
 from mockserver import catalog, errors
+from mockserver.captures import Captures
+from mockserver.http_captures import deliver
 from mockserver.http_core import Core
 from mockserver.quota import FirstKeys
 from mockserver.request import directive_from_text, find_inband_directive, parse_json
@@ -86,8 +90,9 @@ def _version(request: web.Request) -> str:
     return "v1" if request.path.startswith("/v1/") else "v1beta"
 
 
-def add_gemini_routes(app: web.Application, core: Core) -> None:
-    """Register the v1beta and v1 routes (catch-alls last, after any other prefix)."""
+def add_gemini_routes(app: web.Application, core: Core, captures: Captures | None = None) -> None:
+    """Register the v1beta and v1 routes (catch-alls last, after any other prefix);
+    ``captures``: what ``capture=NAME`` directives replay (none: such a call is a 400)."""
     seed = core.seed
     pop_queued = core.pop_queued
     send = core.send
@@ -151,18 +156,22 @@ def add_gemini_routes(app: web.Application, core: Core) -> None:
         memo_key = (model.id, method, sse, header, raw)
         hit = cache.get(memo_key) if not queue else None  # the hot path: a repeated request
         if hit is not None:
-            return await send(request, hit, raw)
+            return await deliver(core, request, hit, raw)
 
         def make() -> Handled:
             if method in _GENERATE:
+                streamed = method == "streamGenerateContent"
                 return handle_generate(
                     model,
                     raw,
                     header=header,
                     pop_queued=pop_queued,
                     seed=seed,
-                    stream=method == "streamGenerateContent",
+                    stream=streamed,
                     sse=sse,
+                    replay=None
+                    if captures is None
+                    else lambda d: captures.reply(d, stream=streamed, sse=sse),
                 )
             if method == "countTokens":
                 return handle_count_tokens(raw)
@@ -171,7 +180,7 @@ def add_gemini_routes(app: web.Application, core: Core) -> None:
             return handle_embed(model, raw, seed, batch=method == "batchEmbedContents")
 
         handled = memo(memo_key, len(raw), make)
-        return await send(request, handled, raw)
+        return await deliver(core, request, handled, raw)
 
     async def unknown(request: web.Request) -> web.StreamResponse:
         _, denied = auth(request)

@@ -68,6 +68,7 @@ __all__ = [
     "SSE_HEADERS",
     "Handled",
     "Outcome",
+    "Replay",
     "Reply",
     "Wrap",
     "decide",
@@ -79,6 +80,7 @@ __all__ = [
     "handle_generate",
     "handle_predict",
     "json_reply",
+    "replay_or_error",
     "select_directive",
 ]
 
@@ -449,6 +451,19 @@ def select_directive(
     return pop_queued() or find_inband_directive(request) or DEFAULT_DIRECTIVE
 
 
+Replay = Callable[[Directive], Reply]
+"""Answers a directive that names a capture (``capture=NAME``) for one kind of request:
+see :meth:`mockserver.captures.Captures.reply`."""
+
+
+def replay_or_error(directive: Directive, replay: Replay | None) -> Reply:
+    """``replay(directive)``, or a 400 ``INVALID_ARGUMENT`` when no captures are loaded."""
+    if replay is None:
+        message = f"Unknown capture {directive.capture!r}; no captures are loaded."
+        return generate_error(errors.invalid_argument(message), directive.first_byte_ms)
+    return replay(directive)
+
+
 def handle_generate(
     model: ModelInfo,
     raw: bytes,
@@ -458,14 +473,17 @@ def handle_generate(
     seed: int,
     stream: bool,
     sse: bool,
+    replay: Replay | None = None,
 ) -> Handled:
     """Parse, validate, pick the directive (:func:`select_directive`), then
-    :func:`generate`. Never raises."""
+    :func:`generate`, or ``replay`` when the directive names a capture. Never raises."""
     try:
         request = validate_generate(parse_json(raw))
         directive = select_directive(request, header, pop_queued)
     except errors.GoogleError as exc:
         return Handled(generate_error(exc))
+    if directive.capture is not None:
+        return Handled(replay_or_error(directive, replay), directive)
     return Handled(generate(model, request, directive, seed, stream=stream, sse=sse), directive)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = ["MAX_SEED", "Settings"]
 
@@ -17,6 +18,8 @@ class Settings:
     ``key_quotas``: ``(key, per_minute, per_day)`` limits (requests; ``None`` is
     unlimited) for API keys (:mod:`mockserver.quota`); these keys are accepted too.
     ``refresh_tokens``: refresh tokens the OAuth stub accepts; empty means any.
+    ``captures``: a capture directory replayed on ``capture=NAME`` directives, added to
+    the bundled corpus (:mod:`mockserver.captures`; ``None``: the bundled corpus only).
     """
 
     seed: int = 0
@@ -24,6 +27,7 @@ class Settings:
     journal_size: int = 10_000
     key_quotas: tuple[tuple[str, int | None, int | None], ...] = ()
     refresh_tokens: frozenset[str] = frozenset()
+    captures: Path | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.seed <= MAX_SEED:
