@@ -33,6 +33,12 @@ class Target:
     probe_rate_limits: bool = False
     """Send a short burst to see the target's own documented rate limits (opt-in)."""
     listed_models: frozenset[str] | None = None
+    reasoning_model: str | None = None
+    """A model that thinks, for the field-mode reasoning probes (``--reasoning-model``;
+    ``None``: the run picks one from ``GET /models``, docs/field-mode.md)."""
+    plain_model: str | None = None
+    """A model that does not think, for the field-mode ``length``/``n``/``stop`` probes
+    (``None``: the run picks one from ``GET /models``, else uses ``model``)."""
 
     def __post_init__(self) -> None:
         for name in ("base_url", "mock_url"):
