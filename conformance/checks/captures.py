@@ -262,10 +262,16 @@ def _capture_shown(capture: Capture, stream: bool) -> str:
     return json.dumps(answer, ensure_ascii=False)
 
 
+_SHOWN = 2000
+"""Characters of the capture shown in a failure's evidence."""
+
+
 def _side_by_side(
     name: str, form: str, capture: Capture, expected: Any, got: Any, diffs: list[str]
 ) -> str:
-    cut = excerpt(_capture_shown(capture, form == "streamed"), 1500)
+    cut = _capture_shown(capture, form == "streamed")
+    if len(cut) > _SHOWN:
+        cut = f"{cut[:_SHOWN]}… ({len(cut) - _SHOWN} more characters)"
     return (
         f"capture {name} ({form} request)\n"
         f"--- capture ---\n{cut}\n"
