@@ -21,6 +21,7 @@ answers (gemini-cli users' logs, e.g. ``"usageMetadata": {"promptTokenCount": 10
 ``spec/captures/google-stream-tool-call-arguments.chunks.txt`` carry, unlike v1beta:
 ``usageMetadata.trafficType`` right after ``totalTokenCount`` (Code Assist's traffic is
 ``PROVISIONED_THROUGHPUT``; a Vertex AI pay-as-you-go project's is ``ON_DEMAND``),
+``candidatesTokensDetails`` (per modality, as Vertex AI always reports it),
 ``createTime`` before ``responseId`` (RFC 3339 with microseconds; the same on every
 chunk of a stream; deterministic here: :func:`create_time`), and no
 ``usageMetadata.serviceTier`` ("not supported in Vertex AI"). The Code Assist request
@@ -164,6 +165,13 @@ def _vertex_usage(usage: dict[str, Any]) -> dict[str, Any]:
         out[key] = value
         if key == "totalTokenCount":
             out["trafficType"] = TRAFFIC_TYPE
+        elif (
+            key == "promptTokensDetails"
+            and "candidatesTokenCount" in usage
+            and "candidatesTokensDetails" not in usage
+        ):
+            count = usage["candidatesTokenCount"]
+            out["candidatesTokensDetails"] = [{"modality": "TEXT", "tokenCount": count}]
     if "trafficType" not in out:
         out["trafficType"] = TRAFFIC_TYPE
     return out
