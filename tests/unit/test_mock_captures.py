@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from mockserver import captures as mock_captures
+from mockserver import codeassist
+from mockserver.captures import Captures
 from spec.capture_format import (
     BUNDLED,
     Capture,
@@ -18,6 +21,7 @@ from spec.capture_format import (
     stream_form,
     unary_form,
 )
+from spec.scenarios import Directive
 
 CORPUS = load_dir(BUNDLED)
 
@@ -361,3 +365,96 @@ def test_bad_path_in_a_capture_names_it() -> None:
     )
     with pytest.raises(CaptureError, match=r"\$\.\.x"):
         unary_form(capture)
+
+
+# -- the mock's prepared replies (mockserver/captures.py) ----------------------------------
+
+
+def _store() -> Captures:
+    slow = Capture(
+        name="slow",
+        chunks=(
+            {"candidates": [{"content": {"parts": [{"text": "a"}]}}]},
+            {"candidates": [{"content": {"parts": [{"text": "b"}]}, "finishReason": "STOP"}]},
+        ),
+        chunk_ms=(5.0, 20.0),
+        headers=(("X-Kept", "1"), ("Content-Length", "99"), ("Transfer-Encoding", "chunked")),
+    )
+    return Captures({**CORPUS, "slow": slow})
+
+
+STORE = _store()
+
+
+def test_summary_of_streamed_arguments() -> None:
+    summary = mock_captures.summary(unary_form(CORPUS["google-stream-tool-call-arguments"]))
+    assert summary["function_calls"] == [
+        {"name": "getWeather", "args": {"location": "Boston"}},
+        {"name": "getWeather", "args": {"location": "San Francisco"}},
+    ]
+    assert (summary["text"], summary["finish_reason"], summary["candidates"]) == ("", "STOP", 1)
+
+
+def test_summary_of_thoughts_text_and_errors() -> None:
+    unary = {
+        "candidates": [
+            {
+                "content": {"parts": [{"text": "hm", "thought": True}, {"text": "yes"}]},
+                "finishReason": "STOP",
+            },
+            {"content": {"parts": [{"text": "no"}]}, "finishReason": "MAX_TOKENS"},
+        ]
+    }
+    summary = mock_captures.summary(unary)
+    assert (summary["text"], summary["thoughts"]) == ("yes", "hm")
+    assert summary["texts"] == ["yes", "no"]
+    assert summary["finish_reasons"] == ["STOP", "MAX_TOKENS"]
+    blocked = mock_captures.summary({"promptFeedback": {"blockReason": "SAFETY"}})
+    assert (blocked["candidates"], blocked["block_reason"]) == (0, "SAFETY")
+    error = mock_captures.summary(CORPUS["google-429-retry-info"].error or {})
+    assert error["error"] == {
+        "code": 429,
+        "status": "RESOURCE_EXHAUSTED",
+        "message": "You exceeded your current quota, please check your plan.",
+    }
+
+
+def test_unknown_capture_reply_names_the_known() -> None:
+    reply = STORE.reply(Directive(capture="nope"), stream=False, sse=False)
+    assert reply.status == 400
+    message = json.loads(reply.body)["error"]["message"]
+    assert "'nope'" in message
+    assert all(name in message for name in STORE.names())
+
+
+def test_sse_reply_is_paced_by_the_capture() -> None:
+    reply = STORE.reply(Directive(capture="slow"), stream=True, sse=True)
+    assert reply.writes is not None
+    assert [w.delay_ms for w in reply.writes] == [5, 20]
+    assert reply.body == b""
+    headers = dict(reply.headers)
+    assert headers["X-Kept"] == "1"
+    assert "Content-Length" not in headers
+    assert "Transfer-Encoding" not in headers
+    assert headers["Content-Type"] == "text/event-stream"
+    uniform = STORE.reply(Directive(capture="slow", chunk_ms=7), stream=True, sse=True)
+    assert [w.delay_ms for w in uniform.writes or ()] == [0, 7]
+    unary = STORE.reply(Directive(capture="slow"), stream=False, sse=False)
+    assert unary.first_byte_ms == 25
+    assert json.loads(unary.body)["candidates"][0]["content"]["parts"] == [{"text": "ab"}]
+
+
+def test_code_assist_reply_wraps_without_changing() -> None:
+    capture = CORPUS["google-stream-tool-call-arguments"]
+    reply = STORE.reply(Directive(capture=capture.name), stream=True, sse=False, codeassist=True)
+    elements = json.loads(b"".join(w.data for w in reply.writes or ()))
+    assert [e["response"] for e in elements] == list(capture.chunks or ())
+    assert {e["traceId"] for e in elements} == {codeassist.trace_id("dqHOab6xGLzWodAPkPuViA4")}
+
+
+def test_error_reply_keeps_status_on_streams() -> None:
+    for stream, sse in ((False, False), (True, True), (True, False)):
+        reply = STORE.reply(Directive(capture="google-429-retry-info"), stream=stream, sse=sse)
+        assert reply.status == 429
+        assert reply.writes is None
+        assert json.loads(reply.body) == CORPUS["google-429-retry-info"].error
