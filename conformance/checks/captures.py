@@ -12,7 +12,7 @@ captures (``conformance run --captures DIR``) before a run is planned.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from ..exchange import Exchange
 from ..oracles import ClientOutcome, replay_openai_python
 from ..probes import base as probe_base
 from ..probes import captures as capture_probes
-from ..registry import CheckFailure, Mode, Severity, Undecided, arrange, check, excerpt
+from ..registry import REGISTRY, CheckFailure, Mode, Severity, Undecided, arrange, check, excerpt
 from ._common import require_response
 from .errors import check_envelope
 from .upstream import generate_calls, journal_unreadable
@@ -392,22 +392,28 @@ def _register_checks(names: list[str]) -> None:
         )(_differential(name))
 
 
+def _module_order(entries: Iterable[Any], module_of: Callable[[Any], str]) -> list[str]:
+    """The modules of ``entries`` in the order they first appear (the declared order of
+    a registry that is in order)."""
+    return list(dict.fromkeys(module_of(e) for e in entries))
+
+
 def add_captures(directory: str | Path) -> list[str]:
     """Register the probes and the differential checks of every capture in ``directory``
     (``conformance run --captures DIR``) and return the capture names newly registered
     (a capture already registered with the same content, e.g. a bundled one, is skipped).
+    The registries keep their declared order (the new entries join their module's).
 
     Raises :class:`spec.capture_format.CaptureError` for a directory or file that cannot be
     read, ``ValueError`` for a name registered already with other content, and
     :class:`conformance.capture_expect.ExpectationError` for a capture whose meaning
     cannot be derived."""
-    from ..probes import MODULES
-    from . import CATALOGUE  # the catalogue imports this module: not at import time
-
+    probe_modules = _module_order(probe_base.PROBES.values(), lambda p: p.module)
+    check_modules = _module_order(REGISTRY.values(), lambda c: c.func.__module__)
     added = capture_probes.register(load_dir(directory))
     _register_checks(added)
-    probe_base.arrange([m.__name__ for m in MODULES])
-    arrange([m.__name__ for m in CATALOGUE])
+    probe_base.arrange(probe_modules)
+    arrange(check_modules)
     return added
 
 

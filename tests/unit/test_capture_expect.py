@@ -3,6 +3,8 @@ every bundled capture, and the edge cases of the mapping rules (docs/captures.md
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -362,3 +364,85 @@ def test_reasoning_absent_is_tolerated_and_wrong_reasoning_is_not() -> None:
     assert compare(expected, got_like(expected, reasoning="other")) == [
         'reasoning: expected "hmm", got "other"'
     ]
+
+
+# --- the checks on hand-built exchanges (tests/capture_cases.py) ---------------------------
+
+
+def test_every_capture_check_passes_on_faithful_exchanges() -> None:
+    from conformance.registry import REGISTRY
+    from tests.capture_cases import good_captures
+
+    exchanges = good_captures()
+    ids = [i for i in REGISTRY if i.startswith("captures.")]
+    assert ids == [f"captures.{n}" for n in CORPUS]
+    for check_id in ids:
+        assert "match the capture" in str(REGISTRY[check_id].run(exchanges))
+
+
+def test_every_capture_check_has_a_failing_case() -> None:
+    from conformance.registry import REGISTRY
+    from tests.capture_cases import BAD_CAPTURES
+
+    covered = {c for c, _, _ in BAD_CAPTURES}
+    assert sorted(i for i in REGISTRY if i.startswith("captures.") and i not in covered) == []
+
+
+def _bad_ids() -> list[str]:
+    from tests.capture_cases import BAD_CAPTURES
+
+    return [f"{c}-{i}" for i, (c, _, _) in enumerate(BAD_CAPTURES)]
+
+
+@pytest.mark.parametrize("case", range(len(_bad_ids())), ids=_bad_ids())
+def test_capture_check_fails_on_bad_exchange(case: int) -> None:
+    from conformance.registry import REGISTRY, CheckFailure
+    from tests.capture_cases import BAD_CAPTURES, good_captures
+
+    check_id, exchange, fragment = BAD_CAPTURES[case]
+    exchanges = {**good_captures(), exchange.probe: exchange}
+    with pytest.raises(CheckFailure) as info:
+        REGISTRY[check_id].run(exchanges)
+    assert info.value.message.startswith(f"capture {check_id.removeprefix('captures.')}: ")
+    assert fragment in info.value.message
+    assert "--- expected (openai-python) ---" in str(info.value.excerpt)
+
+
+@pytest.fixture
+def registries() -> Iterator[None]:
+    """Restore the probe, check and capture registries (in place) after the test."""
+    from conformance.probes import base as probe_base
+    from conformance.probes import captures as capture_probes
+    from conformance.registry import REGISTRY
+
+    live: list[dict[str, Any]] = [
+        probe_base.PROBES,
+        REGISTRY,
+        capture_probes.CAPTURES,
+        capture_probes.EXPECTATIONS,
+    ]
+    kept = [(d, dict(d)) for d in live]
+    yield
+    for registry, saved in kept:
+        registry.clear()
+        registry.update(saved)
+
+
+@pytest.mark.usefixtures("registries")
+def test_add_captures_registers_a_directory_in_catalogue_order(tmp_path: Path) -> None:
+    from conformance.checks.captures import add_captures
+    from conformance.probes.base import PROBES
+    from conformance.registry import REGISTRY
+
+    (tmp_path / "zz-mine.json").write_text((BUNDLED / "google-text.json").read_text())
+    for suffix in (".json", ".chunks.txt"):  # a bundled capture, unchanged
+        name = f"google-text{suffix}"
+        (tmp_path / name).write_text((BUNDLED / name).read_text())
+    assert add_captures(tmp_path) == ["zz-mine"]
+    ids = list(REGISTRY)
+    assert ids.index("captures.zz-mine") == ids.index("captures.google-tool-call-gemini3") + 1
+    assert ids[-1].startswith("properties.")  # the catalogue order holds
+    assert "capture.zz-mine.stream" in PROBES
+    (tmp_path / "google-text.json").write_text('{"candidates": []}')
+    with pytest.raises(ValueError, match="'google-text' is registered already"):
+        add_captures(tmp_path)
