@@ -24,7 +24,11 @@ Streaming (docs/breakages.md A3, A4, D2, D3): the HTTP status is chosen only onc
 first upstream event arrives (or the upstream error is known), so a pre-stream error is
 a real HTTP error; after ``keepalive_s`` of upstream silence the 200 is committed and
 ``: keep-alive`` comments flow; a later upstream failure becomes one ``data: {"error":
-...}`` event and the stream closes without ``[DONE]``.
+...}`` event and the stream closes without ``[DONE]``. An upstream stream that ends
+cleanly after usage-only events (no candidate) is an empty answer with
+``finish_reason: "stop"``, not an error
+(:meth:`~reference_impl.translate.response.StreamTranslator.empty_answer`); one answered
+as a JSON array (``application/json``, no ``alt=sse``) is relayed event by event.
 """
 
 from __future__ import annotations
