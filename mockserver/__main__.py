@@ -40,13 +40,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import click
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from mockserver import captures as capture_store
 from mockserver.app import create_app
 from mockserver.captures import Captures
+from mockserver.journal import redact_query
 from mockserver.settings import MAX_SEED, Settings
 from spec.capture_format import CaptureError
 
@@ -195,12 +198,32 @@ def _listen_error(host: str, port: int, exc: OSError) -> ListenError:
     return ListenError(f"cannot listen on {address}: {reason.lower()}")
 
 
+class RedactingAccessLog(AbstractAccessLogger):
+    """One line per request (``--access-log``): client, method, path and query with the
+    secret parameters redacted (``?key=[redacted]``, :func:`mockserver.journal.
+    redact_query`), status, body bytes and time in milliseconds."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        query = redact_query(request.query.items())
+        shown = request.path + ("?" + urlencode(query, safe="[]") if query else "")
+        self.logger.info(
+            '%s "%s %s" %s %s %.1fms',
+            request.remote,
+            request.method,
+            shown,
+            response.status,
+            response.body_length,
+            time * 1000,
+        )
+
+
 async def _serve(options: Options, captures: Captures | None = None) -> None:
     settings = options.settings
     runner = web.AppRunner(
         create_app(settings, captures=captures),
         handle_signals=False,
         access_log=logging.getLogger("aiohttp.access") if options.access_log else None,
+        access_log_class=RedactingAccessLog,
     )
     await runner.setup()
     site = web.TCPSite(runner, options.host, options.port)

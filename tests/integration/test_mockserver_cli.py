@@ -81,3 +81,25 @@ def test_a_bad_value_is_one_usage_error_naming_its_flag(capsys: pytest.CaptureFi
     assert "Invalid value for '--port': 'x' is not a valid integer" in err
     assert main(["--help"]) == 0
     assert "--journal-size" in capsys.readouterr().out
+
+
+def test_the_access_log_never_prints_a_key_in_clear() -> None:
+    secret = "AIzaSyNOTREAL-accesslog-0000000000000"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--access-log"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        with httpx.Client(base_url=url, timeout=10) as client:
+            assert client.get(f"/v1beta/models?key={secret}&pageSize=2").status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert secret not in stderr
+    assert '"GET /v1beta/models?key=[redacted]&pageSize=2" 200' in stderr
