@@ -2,6 +2,7 @@
 
     conformance run                                  # embedded: reference proxy + mock
     conformance run --target URL --api-key K [--mock-url URL] [--profile NAME]
+    conformance run --live --target URL --api-key K  # field mode: a proxy before the real Gemini
     conformance run [--target URL --mock-url URL] --captures DIR   # replay recorded answers
     conformance checks                               # list the catalogue
     conformance matrix a/report.json b/report.json   # several targets side by side
@@ -55,13 +56,24 @@ from .oracles import openai_python_version
 from .oracles_node import NODE_DIR_ENV, install_openai_node, node_dir, openai_node_version
 from .progress import PlainProgress, ProgressSink, TerminalProgress
 from .registry import REGISTRY, CheckSpec
-from .runner import ProbeStart, RunAborted, SuiteRun, run_suite
+from .runner import (
+    BLACK_BOX_MAX_REQUESTS,
+    ProbeStart,
+    RunAborted,
+    SuiteRun,
+    estimate_tokens,
+    plan,
+    run_suite,
+)
 from .stopping import StopSignals
 from .target import Target, TargetError
 
 __all__ = ["main"]
 
 DEFAULT_OUT = Path("reports/out")
+LIVE_RATE = 0.5
+"""``--live``: requests per second unless ``--rate`` says otherwise (a real model's
+per-minute quota is the user's; docs/field-mode.md)."""
 RATE_LIMIT_CHECKS = ("contract.rate_limit", "errors.own_rate_limit_retry_after")
 _OUTCOME_LABEL = {
     Outcome.PASSED: "pass",
@@ -107,6 +119,19 @@ def main() -> None:
 )
 @click.option("--model", default="gemini-2.5-flash", show_default=True, help="Model to request.")
 @click.option(
+    "--reasoning-model",
+    metavar="NAME",
+    help="A model that thinks, for the field-mode reasoning probes (default: picked from "
+    "GET /models, else --model when it thinks, else gemini-2.5-flash).",
+)
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Field mode: the black-box catalogue against a deployed proxy in front of the real "
+    f"Gemini (needs --target; at most {BLACK_BOX_MAX_REQUESTS} requests at {LIVE_RATE}/s "
+    "unless --max-requests/--rate say otherwise; docs/field-mode.md).",
+)
+@click.option(
     "--profile",
     type=click.Choice(sorted(PROFILES)),
     default="openai-core",
@@ -136,7 +161,12 @@ def main() -> None:
 @click.option("--label", help="A human name for the target in reports (e.g. 'litellm 1.79').")
 @click.option("--note", multiple=True, metavar="KEY=VALUE", help="Extra facts for the report.")
 @click.option("--check", "select", multiple=True, metavar="ID", help="Run only these ids/prefixes.")
-@click.option("--max-requests", type=click.IntRange(min=1), help="Send at most this many requests.")
+@click.option(
+    "--max-requests",
+    type=click.IntRange(min=1),
+    help="Send at most this many requests (black-box default: "
+    f"{BLACK_BOX_MAX_REQUESTS}; controlled: no limit).",
+)
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Requests per second.")
 @click.option(
     "--fail-on",
@@ -190,6 +220,8 @@ def run(
     target: str | None,
     api_key: str | None,
     model: str,
+    reasoning_model: str | None,
+    live: bool,
     profile: str,
     mock_url: str | None,
     out: Path,
@@ -228,6 +260,16 @@ def run(
     _check_writable(out)
     if target is None and mock_url:
         _die("--mock-url needs --target (the embedded run brings its own mock)")
+    if live and (target is None or mock_url):
+        _die(
+            "--live runs the black-box catalogue against a deployed proxy: give --target "
+            "(and no --mock-url)"
+        )
+    if live:
+        rate = rate if rate is not None else LIVE_RATE
+        notes.setdefault("field mode", "--live: the black-box catalogue against the real Gemini")
+    if max_requests is None and target is not None and not mock_url:
+        max_requests = BLACK_BOX_MAX_REQUESTS
     if captures_dir is not None:
         if target is not None and not mock_url:
             _die("--captures needs controlled mode: --mock-url (or no --target, the embedded run)")
@@ -254,6 +296,7 @@ def run(
                         _embedded_target(emb, profile, model, label),
                         profile=claimed,
                         probe_rate_limits=probe_rate_limits,
+                        reasoning_model=reasoning_model,
                     )
                 else:
                     the_target = Target(
@@ -264,6 +307,7 @@ def run(
                         mock_url=mock_url,
                         label=label or "",
                         probe_rate_limits=probe_rate_limits,
+                        reasoning_model=reasoning_model,
                     )
                     for what, url in (("target", target), ("mock", mock_url)):
                         if url is not None and (why := unreachable(url)) is not None:
@@ -273,6 +317,7 @@ def run(
                     f"[bold]conformance[/] {the_target.mode} run against "
                     f"{redact_url(the_target.base_url)} (profile {profile}, model {model})",
                 )
+                tokens_estimate = _announce_cost(console, the_target, select, max_requests)
                 progress = stack.enter_context(_progress(console, quiet))
                 try:
                     result = run_suite(
@@ -311,9 +356,14 @@ def run(
         records = sorted(collected, key=lambda r: r.check_id)
         interrupted = f"{stops.received} while the checks ran"
         requests_sent, statuses, transport_errors = 0, {}, {}
+        tokens_spent = 0
     else:
         records = result.records
         requests_sent = result.requests_sent
+        tokens_spent = result.tokens_spent
+        for role, name in result.models.items():
+            if role != "default" and name != model:
+                notes.setdefault(f"{role} model", name)
         statuses, transport_errors = dict(result.statuses), dict(result.transport_errors)
         if result.interrupted:
             interrupted = (
@@ -338,10 +388,17 @@ def run(
         notes=notes,
         requests_sent=requests_sent,
         interrupted=interrupted,
+        tokens_spent=tokens_spent,
+        tokens_estimate=tokens_estimate,
     )
     paths = write_reports(out, info, records, fail_on=severities)
     if not quiet:
         _print_summary(console, records, verbose=verbose, duration_s=info.duration_s)
+        _say(
+            console,
+            f"{requests_sent} requests sent; {tokens_spent} tokens spent by the target's own "
+            f"count (usage), estimated {tokens_estimate}",
+        )
     line = verdict(records, severities)
     text = interrupted_verdict(interrupted, line).text if interrupted else line.text
     click.echo(f"{text}  (report: {paths['markdown']})")
@@ -350,6 +407,26 @@ def run(
         sys.stderr.flush()
         os._exit(stops.exit_code)
     sys.exit(exit_code(records, fail_on=severities))
+
+
+def _announce_cost(
+    console: Console, target: Target, select: tuple[str, ...], max_requests: int | None
+) -> int:
+    """Print the run's bound and token estimate before any request; return the estimate
+    (``conformance.runner.estimate_tokens``; 0 when ``select`` matches nothing, which
+    ``run_suite`` then reports)."""
+    try:
+        the_plan = plan(target, select=select or None)
+    except ValueError:
+        return 0
+    estimate = estimate_tokens(the_plan)
+    cap = f"at most {max_requests} requests" if max_requests else "no request limit"
+    _say(
+        console,
+        f"{len(the_plan.checks)} checks apply, {len(the_plan.skipped)} skipped; "
+        f"{len(the_plan.probes)} probes, {cap}; about {estimate} tokens (estimate)",
+    )
+    return estimate
 
 
 def _check_writable(out: Path) -> None:

@@ -11,7 +11,7 @@ import secrets
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -26,16 +26,20 @@ from .oracles import preload_openai, replay_openai_python
 from .oracles_node import NodeOutcome, node_unavailable, replay_openai_node
 from .preflight import JournalWatch, first_contact_problem, silence_problem
 from .probes import PROBES, probe_applies
+from .probes.field import TOKEN_ESTIMATES
 from .registry import REGISTRY, CheckFailure, CheckSpec, Mode, NotApplicable, Undecided
 from .session import ProbeSession
 from .target import Target
 
 __all__ = [
+    "BLACK_BOX_MAX_REQUESTS",
+    "FIELD_CONTROLLED",
     "INTERRUPTED",
     "Plan",
     "ProbeStart",
     "RunAborted",
     "SuiteRun",
+    "estimate_tokens",
     "plan",
     "run_checks",
     "run_suite",
@@ -48,6 +52,23 @@ INTERRUPTED = "not run: the run was interrupted"
 
 FIRST_PROBES = ("models", "chat")
 """Probes sent before any other: the run stops on what they show (see ``preflight``)."""
+
+BLACK_BOX_MAX_REQUESTS = 80
+"""The request budget the CLI gives a black-box run when ``--max-requests`` is not set:
+the whole black-box catalogue (field probes and their retries included; the property
+searches take what is left, ``conformance.probing.properties``) fits in it
+(docs/field-mode.md)."""
+
+FIELD_CONTROLLED = (
+    "field mode judges a real model's answers in black-box runs; in controlled mode the "
+    "scripted checks (tools.*, reasoning.*, translate.*, stream.not_buffered) judge the "
+    "same behaviour with the mock's journal"
+)
+"""Why the ``field.*`` checks are skipped in controlled mode."""
+
+DEFAULT_TOKENS_PER_REQUEST = 120
+"""Estimated tokens of a request that :data:`conformance.probes.field.TOKEN_ESTIMATES`
+does not price (a short prompt and answer, or an error)."""
 
 
 class RunAborted(Exception):
@@ -84,6 +105,8 @@ def _skip_reason(spec: CheckSpec, target: Target) -> str | None:
         return f"profile {profile.name} does not claim {', '.join(sorted(missing))}"
     if spec.mode is Mode.CONTROLLED and not target.controlled:
         return "needs controlled mode (--mock-url): the upstream must be the mock"
+    if spec.area == "field" and target.controlled:
+        return FIELD_CONTROLLED
     for name in spec.probes:
         reason = probe_applies(PROBES[name], target)
         if reason:
@@ -139,6 +162,23 @@ def plan(
         ),
     )
     return Plan(tuple(runnable), skipped, tuple(order))
+
+
+def estimate_tokens(the_plan: Plan, property_examples: int = 8) -> int:
+    """Tokens the plan's probes are expected to cost a real model: each field probe's
+    :data:`~conformance.probes.field.TOKEN_ESTIMATES` entry, each property probe
+    ``property_examples`` requests, every other probe one request, at
+    :data:`DEFAULT_TOKENS_PER_REQUEST` each. An estimate printed before the run, not a
+    bound: retries and long answers cost more."""
+    total = 0
+    for name in the_plan.probes:
+        if name in TOKEN_ESTIMATES:
+            total += TOKEN_ESTIMATES[name]
+        elif PROBES[name].executor in ("generated", "negative"):
+            total += property_examples * DEFAULT_TOKENS_PER_REQUEST
+        else:
+            total += DEFAULT_TOKENS_PER_REQUEST
+    return total
 
 
 def _base_record(spec: CheckSpec, target: Target) -> ResultRecord:
@@ -365,6 +405,12 @@ class SuiteRun:
     interrupted: bool = False
     probes_done: int = 0
     probes_total: int = 0
+    tokens_spent: int = 0
+    """Tokens the target's answers reported (``usage``, every request sent)."""
+    answers_with_usage: int = 0
+    """How many answers reported a usage; the others are not in ``tokens_spent``."""
+    models: Mapping[str, str] = field(default_factory=dict)
+    """The models the run used by role (``default``, ``reasoning``, ``plain``)."""
 
 
 def run_suite(
@@ -402,6 +448,7 @@ def run_suite(
     total = len(the_plan.probes)
     done = 0
     interrupted = False
+    session: ProbeSession | None = None
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             session = ProbeSession(client, target, budget, run_id, sleep=sleep)
@@ -449,7 +496,20 @@ def run_suite(
         interrupted=interrupted,
         probes_done=done,
         probes_total=total,
+        tokens_spent=session.tokens_spent if session is not None else 0,
+        answers_with_usage=session.answers_with_usage if session is not None else 0,
+        models=_models(session.target if session is not None else target),
     )
+
+
+def _models(target: Target) -> dict[str, str]:
+    """The models the run used, by role (the field probes' picks when known)."""
+    out = {"default": target.model}
+    if target.reasoning_model:
+        out["reasoning"] = target.reasoning_model
+    if target.plain_model:
+        out["plain"] = target.plain_model
+    return out
 
 
 def _send_probe(

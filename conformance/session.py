@@ -28,10 +28,12 @@ from .http import Budget, fetch_journal, send
 from .modes import Mode
 from .probes import PROBES, correlation_id
 from .probes.base import with_cid_header
+from .probes.basic import pick_thinking_model
+from .probes.field import RETRY_UNLESS, pick_plain_model
 from .probing import EXECUTORS
 from .target import Target
 
-__all__ = ["MAX_THROTTLE_WAIT_S", "ProbeSession"]
+__all__ = ["MAX_THROTTLE_WAIT_S", "ProbeSession", "usage_tokens"]
 
 MAX_THROTTLE_WAIT_S = 10.0
 """Longest wait for a target's own throttling to pass before one retry, in seconds."""
@@ -55,6 +57,11 @@ class ProbeSession:
         self.run_id = run_id
         self.sleep = sleep
         self.listed_models: set[str] | None = None
+        self.tokens_spent = 0
+        """Tokens the target's answers reported spending (``usage.total_tokens``, every
+        request the session sent; answers without usage count 0)."""
+        self.answers_with_usage = 0
+        """How many answers reported a usage (the rest are not in ``tokens_spent``)."""
 
     def skip_reason(self, name: str) -> str | None:
         """Why probe ``name`` should not run now (a model the target does not list)."""
@@ -83,7 +90,16 @@ class ProbeSession:
 
     def send_request(self, name: str, request: Request, cid: str) -> Exchange:
         """Send one request for probe ``name`` and attach the journal entries of ``cid``."""
-        return self._annotate(send(self.client, name, self._tag(request, cid), self.budget), cid)
+        return self._annotate(self._send_one(name, self._tag(request, cid)), cid)
+
+    def _send_one(self, name: str, request: Request) -> Exchange:
+        """Send ``request`` and count the tokens its answer reports."""
+        exchange = send(self.client, name, request, self.budget)
+        tokens = usage_tokens(exchange)
+        if tokens is not None:
+            self.tokens_spent += tokens
+            self.answers_with_usage += 1
+        return exchange
 
     def _tag(self, request: Request, cid: str) -> Request:
         return with_cid_header(request, cid) if self.target.controlled else request
@@ -92,12 +108,17 @@ class ProbeSession:
         probe = PROBES[name]
         cid = correlation_id(self.run_id, name, *((attempt,) if attempt > 1 else ()))
         first = self._tag(probe.build(self.target, cid), cid)
-        exchange = send(self.client, name, first, self.budget)
+        exchange = self._send_one(name, first)
+        disobeyed = RETRY_UNLESS.get(name)
+        if disobeyed is not None and exchange.status == 200 and disobeyed(exchange):
+            # a real model may disobey a plain prompt: one more try (probes.field)
+            retry = self._send_one(name, first)
+            exchange = replace(retry, previous=(exchange,))
         if probe.then is not None:
             follow_up = probe.then(self.target, cid, exchange)
             if follow_up is not None:
-                second = send(self.client, name, self._tag(follow_up, cid), self.budget)
-                exchange = replace(second, previous=(exchange,))
+                second = self._send_one(name, self._tag(follow_up, cid))
+                exchange = replace(second, previous=(*exchange.previous, exchange))
         return self._annotate(exchange, cid)
 
     def annotate(self, exchange: Exchange, cid: str) -> Exchange:
@@ -134,4 +155,38 @@ class ProbeSession:
         if isinstance(data, list):
             ids = {m.get("id") for m in data if isinstance(m, dict)}
             self.listed_models = {i for i in ids if isinstance(i, str)}
-            self.target = replace(self.target, listed_models=frozenset(self.listed_models))
+            listed = frozenset(self.listed_models)
+            self.target = replace(
+                self.target,
+                listed_models=listed,
+                reasoning_model=self.target.reasoning_model
+                or pick_thinking_model(listed, self.target.model),
+                plain_model=self.target.plain_model or pick_plain_model(listed, self.target.model),
+            )
+
+
+def usage_tokens(x: Exchange) -> int | None:
+    """``usage.total_tokens`` of an answer (a unary body's, or the last stream chunk that
+    carries one), else ``prompt_tokens + completion_tokens``; ``None`` when the answer
+    reports no usage (an error, a stream without ``include_usage``, a non-chat body)."""
+    if x.status != 200:
+        return None
+    usages: list[Any] = []
+    try:
+        if x.content_type == "text/event-stream":
+            usages = [c.get("usage") for c in x.sse.chunks if isinstance(c, dict)]
+        else:
+            body = x.json()
+            usages = [body.get("usage")] if isinstance(body, dict) else []
+    except ValueError:
+        return None
+    for usage in reversed(usages):
+        if not isinstance(usage, dict):
+            continue
+        total = usage.get("total_tokens")
+        if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+            return total
+        parts = [usage.get("prompt_tokens"), usage.get("completion_tokens")]
+        if all(isinstance(p, int) and not isinstance(p, bool) for p in parts):
+            return sum(int(p) for p in parts if p is not None)
+    return None

@@ -125,6 +125,11 @@ class RunInfo:
     interrupted: str = ""
     """Empty for a finished run; else why it stopped early (e.g. ``SIGINT after 12 of 90
     probes``): the results are then partial, and every report says so."""
+    tokens_spent: int = 0
+    """Tokens the target's answers reported spending (the sum of their ``usage``); 0 when
+    none reported a usage."""
+    tokens_estimate: int = 0
+    """The token estimate printed before the run (0: none was made)."""
 
 
 def dump_run(

@@ -35,6 +35,7 @@ from tests.factories import (
     stream_exchange,
     text_chunks,
 )
+from tests.field_cases import field_good
 
 USAGE = {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
 FAILOVER = (
@@ -196,6 +197,7 @@ def good() -> dict[str, Exchange]:
             ),
             "key_rate_limit": json_exchange("key_rate_limit", completion(), upstream=FAILOVER),
             **more_good(),
+            **field_good(),
             **documented_good(),
         }
     )

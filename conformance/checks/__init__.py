@@ -24,6 +24,7 @@ from . import (
     embeddings,
     errors,
     fidelity,
+    field,
     http,
     properties,
     reasoning,
@@ -51,6 +52,7 @@ CATALOGUE = (
     requests,
     fidelity,
     blocked,
+    field,
     contract,
     clients,
     captures,
@@ -58,7 +60,7 @@ CATALOGUE = (
 )
 """The check modules in catalogue order: the basic surface (models, chat, streams,
 errors, HTTP), then reasoning and tools, what the proxy sends upstream, odd upstream
-answers, the documented contracts, the client replays, the recorded answers replayed
-(captures) and, last, the property checks."""
+answers, the field-mode checks on a real model's answers, the documented contracts,
+the client replays, the recorded answers replayed (captures) and, last, the property checks."""
 
 arrange([module.__name__ for module in CATALOGUE])

@@ -130,6 +130,10 @@ def answer_content(x: Exchange, choice: int = 0) -> str:
     return content if isinstance(content, str) else ""
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def answer_calls(x: Exchange) -> list[dict[str, Any]]:
     """The tool calls of choice 0 of a 200 answer as ``{"id", "name", "arguments"}``
     (streamed deltas assembled by ``index``, leniently: entries without an index are
@@ -148,7 +152,7 @@ def answer_calls(x: Exchange) -> list[dict[str, Any]]:
                     if not isinstance(entry, dict):
                         continue
                     key = entry.get("index", f"#{len(calls)}")
-                    fn = entry.get("function") if isinstance(entry.get("function"), dict) else {}
+                    fn = _dict(entry.get("function"))
                     call = calls.setdefault(key, {"id": None, "name": None, "arguments": ""})
                     call["id"] = call["id"] or entry.get("id")
                     call["name"] = call["name"] or fn.get("name")
@@ -163,7 +167,7 @@ def answer_calls(x: Exchange) -> list[dict[str, Any]]:
     out = []
     for call in raw if isinstance(raw, list) else []:
         if isinstance(call, dict):
-            fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+            fn = _dict(call.get("function"))
             out.append(
                 {"id": call.get("id"), "name": fn.get("name"), "arguments": fn.get("arguments")}
             )
@@ -184,7 +188,7 @@ def _ask(text: str, *, model: Callable[[Target], str] | None = None, **fields: A
     return build
 
 
-_USAGE = {"stream_options": {"include_usage": True}}
+_USAGE: dict[str, Any] = {"stream_options": {"include_usage": True}}
 """Every streamed field probe asks for usage: the run counts the tokens it spends."""
 
 WEATHER_PROMPT = "What is the weather in Paris right now?"

@@ -1,0 +1,402 @@
+"""The field-mode checks (conformance.checks.field): each passes on what a correct proxy
+passes along from a real model (tests/field_cases.py) and fails on a hand-built broken
+exchange; a model that disobeys twice is undecided, never failed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+import conformance.checks  # noqa: F401  (registers the catalogue)
+from conformance.exchange import Exchange
+from conformance.probes import PROBES
+from conformance.probes.basic import pick_thinking_model
+from conformance.probes.field import (
+    FIELD_PROBES,
+    REASONING_DOORS,
+    RETRY_UNLESS,
+    TOKEN_ESTIMATES,
+    answer_calls,
+    pick_plain_model,
+    plain_model,
+    reasoning_model,
+)
+from conformance.registry import REGISTRY, CheckFailure, NotApplicable, Undecided
+from conformance.runner import FIELD_CONTROLLED, plan
+from conformance.session import usage_tokens
+from conformance.target import Target
+from spec.profiles import get_profile
+from tests.factories import chunk, completion, sse
+from tests.field_cases import (
+    FIELD_TARGET,
+    answer,
+    field_good,
+    list_stream,
+    think_completion,
+    tool_completion,
+    tool_stream,
+    with_result_turn,
+)
+
+FIELD_IDS = sorted(i for i in REGISTRY if i.startswith("field."))
+
+
+def run(check_id: str, **swap: Exchange) -> str | None:
+    exchanges = {**field_good(), **swap}
+    return REGISTRY[check_id].run(exchanges)
+
+
+def named(body: Any, second: Any | None = None) -> Exchange:
+    first = answer("field_tool_named", body)
+    if second is None:
+        return first
+    return with_result_turn(first, second)
+
+
+def required(raw: bytes, second: Any | None = None) -> Exchange:
+    first = answer("field_tool_required_stream", raw)
+    return first if second is None else with_result_turn(first, second)
+
+
+WEATHER = [("get_weather", {"location": "Paris"})]
+TEXT = completion({"role": "assistant", "content": "18 C, cloudy."})
+NO_CALL = completion({"role": "assistant", "content": "I cannot look that up."})
+
+
+def _unindexed() -> bytes:
+    raw = tool_stream([("get_time", {"timezone": "Asia/Tokyo"})]).decode()
+    return raw.replace('"index": 0, ', "").encode()
+
+
+def _name_repeated() -> bytes:
+    raw = tool_stream([("get_time", {"timezone": "Asia/Tokyo"})]).decode()
+    return raw.replace(
+        '{"index": 0, "function": {"arguments"',
+        '{"index": 0, "function": {"name": "get_time", "arguments"',
+    ).encode()
+
+
+def _burst(pieces: int = 8) -> Exchange:
+    x = answer("field_long_stream", list_stream(pieces=pieces))
+    return replace(x, chunks=tuple((0.9, piece) for _, piece in x.chunks))
+
+
+def replace_finish(body: dict[str, Any], finish: str) -> dict[str, Any]:
+    body["choices"][0]["finish_reason"] = finish
+    return body
+
+
+def _leaky(content: str) -> Exchange:
+    return answer("field_think_effort", think_completion(content))
+
+
+BILLED = {
+    "prompt_tokens": 9,
+    "completion_tokens": 50,
+    "total_tokens": 59,
+    "completion_tokens_details": {"reasoning_tokens": 45},
+}
+BILLED_UNARY = completion({"role": "assistant", "content": "391"}, usage=BILLED)
+BILLED_STREAM = sse(chunk({"content": "391"}), chunk({}, "stop"), chunk(choices=[], usage=BILLED))
+
+
+def doors(unary: Any, streamed: bytes) -> dict[str, Exchange]:
+    """Every reasoning door answered alike (``unary`` body, ``streamed`` SSE)."""
+    return {p: answer(p, streamed if PROBES[p].stream else unary) for p in REASONING_DOORS}
+
+
+BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
+    (
+        "field.tool_call_forced",
+        {"field_tool_named": named(tool_completion([("get_time", {"timezone": "UTC"})]), TEXT)},
+        "named 'get_weather'",
+    ),
+    (
+        "field.tool_arguments_schema",
+        {"field_tool_named": named(tool_completion([("get_weather", {"city": "Paris"})]), TEXT)},
+        "do not validate",
+    ),
+    (
+        "field.tool_finish_reason",
+        {
+            "field_tool_named": named(
+                replace_finish(tool_completion(WEATHER), "stop"),
+                TEXT,
+            )
+        },
+        "expected exactly ['tool_calls']",
+    ),
+    (
+        "field.tool_stream_index",
+        {"field_tool_required_stream": required(_unindexed(), TEXT)},
+        "index",
+    ),
+    (
+        "field.tool_stream_ids",
+        {"field_tool_required_stream": required(_name_repeated(), TEXT)},
+        "repeats its name",
+    ),
+    (
+        "field.parallel_tool_calls",
+        {
+            "field_parallel_stream": answer(
+                "field_parallel_stream",
+                tool_stream(
+                    [("get_weather", {"location": "Paris"}), ("get_weather", {"location": "Tokyo"})]
+                ).replace(b'"call_1"', b'"call_0"'),
+            )
+        },
+        "share ids",
+    ),
+    (
+        "field.tool_result_turn",
+        {
+            "field_tool_named": replace(
+                with_result_turn(
+                    answer("field_tool_named", tool_completion(WEATHER)),
+                    {"error": {"message": "Function call is missing a thought_signature"}},
+                ),
+                status=400,
+            )
+        },
+        "HTTP 400",
+    ),
+    (
+        "field.no_thought_markers",
+        {"field_think_effort": _leaky("<think>17*20=340</think>391")},
+        "<think>",
+    ),
+    (
+        "field.reasoning_effort_accepted",
+        {
+            "field_think_effort": answer(
+                "field_think_effort",
+                {"error": {"message": "Unrecognized request argument: reasoning_effort"}},
+                status=400,
+            )
+        },
+        "HTTP 400",
+    ),
+    ("field.reasoning_content", doors(BILLED_UNARY, BILLED_STREAM), "no door brings its thoughts"),
+    (
+        "field.structured_output",
+        {
+            "field_structured": answer(
+                "field_structured",
+                completion({"role": "assistant", "content": '```json\n{"city": "Tokyo"}\n```'}),
+            )
+        },
+        "not JSON",
+    ),
+    (
+        "field.n_choices",
+        {"field_n": answer("field_n", completion({"role": "assistant", "content": "Red"}))},
+        "expected [0, 1]",
+    ),
+    (
+        "field.stop_sequence",
+        {
+            "field_stop": answer(
+                "field_stop",
+                completion({"role": "assistant", "content": "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"}),
+            )
+        },
+        "contains the stop string",
+    ),
+    (
+        "field.length_finish",
+        {
+            "field_length": answer(
+                "field_length", completion({"role": "assistant", "content": "The old keeper"})
+            )
+        },
+        "expected ['length']",
+    ),
+    (
+        "field.image_input",
+        {
+            "field_image": answer(
+                "field_image",
+                {"error": {"message": "image_url is not supported", "type": "invalid_request"}},
+                status=400,
+            )
+        },
+        "HTTP 400",
+    ),
+    ("field.stream_not_buffered", {"field_long_stream": _burst()}, "one burst"),
+]
+"""(check id, exchanges swapped into the good set, text the failure message contains)."""
+
+
+def test_every_field_probe_has_a_good_exchange_and_an_estimate() -> None:
+    assert set(field_good()) == set(FIELD_PROBES)
+    assert set(TOKEN_ESTIMATES) == set(FIELD_PROBES)
+    assert set(RETRY_UNLESS) <= set(FIELD_PROBES)
+
+
+@pytest.mark.parametrize("check_id", FIELD_IDS)
+def test_passes_on_a_real_model_answer(check_id: str) -> None:
+    run(check_id)
+
+
+@pytest.mark.parametrize(("check_id", "swap", "says"), BAD_FIELD, ids=[c[0] for c in BAD_FIELD])
+def test_fails_on_a_broken_exchange(check_id: str, swap: dict[str, Exchange], says: str) -> None:
+    with pytest.raises(CheckFailure) as failure:
+        run(check_id, **swap)
+    assert says in failure.value.message
+
+
+def test_every_field_check_has_a_failing_case() -> None:
+    assert sorted({c[0] for c in BAD_FIELD}) == FIELD_IDS
+
+
+@pytest.mark.parametrize(
+    ("check_id", "probe", "disobeying"),
+    [
+        ("field.tool_call_forced", "field_tool_named", NO_CALL),
+        ("field.tool_result_turn", "field_tool_named", NO_CALL),
+        ("field.tool_stream_index", "field_tool_required_stream", sse(chunk({"content": "No."}))),
+        (
+            "field.parallel_tool_calls",
+            "field_parallel_stream",
+            tool_stream([("get_weather", {"location": "Paris"})]),
+        ),
+        ("field.stop_sequence", "field_stop", completion({"role": "assistant", "content": "one"})),
+        (
+            "field.stream_not_buffered",
+            "field_long_stream",
+            sse(chunk({"content": "1. Apple"}), chunk({}, "stop")),
+        ),
+    ],
+)
+def test_disobeyed_model_is_undecided(check_id: str, probe: str, disobeying: Any) -> None:
+    """Two attempts without the shape asked for (the session's retry): undecided."""
+    first = answer(probe, disobeying)
+    retried = replace(answer(probe, disobeying), previous=(first,))
+    assert RETRY_UNLESS[probe](retried) is not None
+    with pytest.raises(Undecided, match=r"2 attempt\(s\)"):
+        run(check_id, **{probe: retried})
+
+
+def test_a_retry_that_obeys_is_judged() -> None:
+    """The first attempt disobeyed, the retry called: the retry is judged (and passes)."""
+    first = answer("field_tool_named", NO_CALL)
+    x = field_good()["field_tool_named"]
+    x = replace(x, previous=(first, *x.previous))
+    for check_id in ("field.tool_call_forced", "field.tool_result_turn"):
+        run(check_id, field_tool_named=x)
+
+
+def test_reasoning_content_is_undecided_when_nothing_shows_thinking() -> None:
+    plain = doors(
+        completion({"role": "assistant", "content": "391"}),
+        sse(chunk({"content": "391"}), chunk({}, "stop")),
+    )
+    with pytest.raises(Undecided, match="no answer bills reasoning tokens"):
+        run("field.reasoning_content", **plain)
+
+
+def test_thoughts_only_in_reasoning_fail() -> None:
+    misplaced = completion({"role": "assistant", "content": "391", "reasoning": "17*20=340"})
+    streamed = sse(chunk({"reasoning": "17*20=340"}), chunk({"content": "391"}), chunk({}, "stop"))
+    with pytest.raises(CheckFailure, match="never in `reasoning_content`"):
+        run("field.reasoning_content", **doors(misplaced, streamed))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "<thinking>carry the one</thinking>\n391",
+        "Thinking...\n17*20=340\n\n391",
+        "17*20 = 340, 17*3 = 51\n\n|>391",
+    ],
+)
+def test_thought_markers_fail(content: str) -> None:
+    with pytest.raises(CheckFailure, match="leak"):
+        run("field.no_thought_markers", field_think_effort=_leaky(content))
+
+
+@pytest.mark.parametrize(
+    "content", ["17 * 23 = 391.", "**Answer:** 391\n\nThinking of it as 17*20 + 17*3.", "391"]
+)
+def test_plain_answers_have_no_markers(content: str) -> None:
+    run("field.no_thought_markers", field_think_effort=_leaky(content))
+
+
+def test_n_refused_clearly_passes() -> None:
+    refused = answer(
+        "field_n",
+        {"error": {"message": "n > 1 is not supported", "type": "invalid_request_error"}},
+        status=400,
+    )
+    run("field.n_choices", field_n=refused)
+
+
+def test_one_content_chunk_for_the_whole_list_is_buffering() -> None:
+    x = answer("field_long_stream", list_stream(pieces=1))
+    with pytest.raises(CheckFailure, match="one content chunk"):
+        run("field.stream_not_buffered", field_long_stream=x)
+
+
+def test_unusable_stream_entries_are_one_failure() -> None:
+    """An entry without an index is field.tool_stream_index's failure only."""
+    x = required(_unindexed(), TEXT)
+    with pytest.raises(NotApplicable, match="tool_stream_index"):
+        REGISTRY["field.tool_call_forced"].func(x)
+
+
+def test_tool_result_turn_echoes_the_calls() -> None:
+    x = field_good()["field_tool_named"]
+    messages = x.request.json_body["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool"]
+    assert messages[1]["tool_calls"][0]["id"] == messages[2]["tool_call_id"] == "call_0"
+    assert x.request.json_body["tool_choice"] == "auto"
+
+
+def test_field_probes_carry_no_directive_black_box() -> None:
+    for name in FIELD_PROBES:
+        body = PROBES[name].build(FIELD_TARGET, "cid").body or b""
+        assert b"[[mock:" not in body, name
+
+
+def test_answer_calls_is_lenient() -> None:
+    raw = sse(chunk({"tool_calls": [{"id": "a", "function": {"name": "f", "arguments": "{}"}}]}))
+    assert answer_calls(answer("field_parallel_stream", raw)) == [
+        {"id": "a", "name": "f", "arguments": "{}"}
+    ]
+
+
+def test_model_choice() -> None:
+    listed = frozenset({"models/gemini-2.0-flash", "gemini-2.5-pro", "text-embedding-004"})
+    assert pick_plain_model(listed, "gemini-2.5-flash") == "gemini-2.0-flash"
+    assert pick_plain_model(listed, "gemini-2.0-flash-lite") == "gemini-2.0-flash-lite"
+    assert pick_plain_model(frozenset({"gemini-2.5-pro"}), "gemini-2.5-flash") == "gemini-2.5-flash"
+    assert pick_thinking_model(listed, "gemini-2.0-flash") == "gemini-2.5-pro"
+    target = replace(FIELD_TARGET, model="gemini-2.0-flash", listed_models=listed)
+    assert reasoning_model(target) == "gemini-2.5-pro"
+    assert reasoning_model(replace(target, reasoning_model="gemini-3-pro-preview")) == (
+        "gemini-3-pro-preview"
+    )
+    assert plain_model(target) == "gemini-2.0-flash"
+
+
+def test_usage_tokens() -> None:
+    assert usage_tokens(answer("field_n", completion(usage={"total_tokens": 42}))) == 42
+    assert usage_tokens(field_good()["field_long_stream"]) == 20
+    assert usage_tokens(answer("field_n", {"error": {}}, status=500)) is None
+    no_usage = sse(chunk({"content": "hi"}), chunk({}, "stop"))
+    assert usage_tokens(answer("field_long_stream", no_usage)) is None
+
+
+def test_field_checks_are_skipped_in_controlled_mode() -> None:
+    controlled = Target(
+        "http://127.0.0.1:1", get_profile("openai-core"), mock_url="http://127.0.0.1:2"
+    )
+    the_plan = plan(controlled, select=["field."])
+    assert the_plan.checks == ()
+    assert set(the_plan.skipped.values()) == {FIELD_CONTROLLED}
+    black_box = plan(FIELD_TARGET, select=["field."])
+    assert {s.id for s in black_box.checks} == set(FIELD_IDS)
+    assert set(FIELD_PROBES) <= set(black_box.probes)
