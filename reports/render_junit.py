@@ -88,6 +88,7 @@ def _properties(parent: ET.Element, run: RunInfo) -> None:
         ("started_at", run.started_at),
         ("tool_version", run.tool_version),
         ("requests_sent", str(run.requests_sent)),
+        ("tokens_spent", str(run.tokens_spent)),
         *([("interrupted", run.interrupted)] if run.interrupted else []),
     ]
     notes = [(f"note.{k}", str(v)) for k, v in sorted(run.notes.items())]

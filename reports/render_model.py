@@ -115,6 +115,45 @@ class FindingView:
     checks: list[ResultView]
 
 
+CONTROLLED_MARK = "needs controlled mode"
+"""How a skip's message says the check needs the mock as the target's upstream (the
+runner's reason, ``conformance.runner``)."""
+
+GET_THE_REST = (
+    "point the proxy's Gemini base URL at the mock (python -m mockserver) and rerun with "
+    "--mock-url, or replay recorded Gemini answers through it with --captures DIR "
+    "(docs/field-mode.md#what-needs-controlled-mode)"
+)
+"""What a black-box report tells the user to do to run the checks it could not."""
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """A black-box run's split: ``black_box`` checks judged (passed, failed or errored),
+    ``controlled`` checks that need controlled mode (skipped for it), ``other`` skipped
+    for another reason (profile, features, budget); ``how`` gets the rest."""
+
+    black_box: int
+    controlled: int
+    other: int
+    how: str = GET_THE_REST
+
+
+def coverage(run: RunInfo, results: Iterable[ResultRecord]) -> Coverage | None:
+    """The :class:`Coverage` of a black-box run (``None`` for a controlled one)."""
+    if run.mode != "black-box":
+        return None
+    judged = controlled = other = 0
+    for r in results:
+        if r.outcome is not Outcome.SKIPPED:
+            judged += 1
+        elif CONTROLLED_MARK in r.message:
+            controlled += 1
+        else:
+            other += 1
+    return Coverage(judged, controlled, other)
+
+
 @dataclass(frozen=True, slots=True)
 class RunView:
     title: str
@@ -127,6 +166,9 @@ class RunView:
     requests_sent: int
     tool_version: str
     notes: list[tuple[str, str]]
+    tokens_spent: int = 0
+    """Tokens the target's answers reported (their ``usage`` summed); 0: none did."""
+    tokens_estimate: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +190,8 @@ class ReportView:
     passed: list[ResultView]
     severity_doc: Link
     findings_doc: Link
+    coverage: Coverage | None = None
+    """Black-box runs: what was judged and what needs controlled mode."""
 
 
 def run_label(run: RunInfo) -> str:
@@ -221,6 +265,8 @@ def report_view(
             requests_sent=run.requests_sent,
             tool_version=run.tool_version,
             notes=sorted((str(k), shown(str(v))) for k, v in run.notes.items()),
+            tokens_spent=run.tokens_spent,
+            tokens_estimate=run.tokens_estimate,
         ),
         verdict=(
             interrupted_verdict(run.interrupted, verdict(ordered, fail_on))
@@ -237,4 +283,5 @@ def report_view(
         passed=pick(Outcome.PASSED),
         severity_doc=links(SEVERITY_DOC, docs_base)[0],
         findings_doc=links(FINDINGS_DOC, docs_base)[0],
+        coverage=coverage(run, ordered),
     )

@@ -400,3 +400,31 @@ def test_field_checks_are_skipped_in_controlled_mode() -> None:
     black_box = plan(FIELD_TARGET, select=["field."])
     assert {s.id for s in black_box.checks} == set(FIELD_IDS)
     assert set(FIELD_PROBES) <= set(black_box.probes)
+
+
+def test_black_box_report_splits_and_says_how_to_get_the_rest() -> None:
+    from reports.records import Outcome, ResultRecord, RunInfo
+    from reports.render_model import GET_THE_REST, coverage, report_view
+
+    def rec(check_id: str, outcome: Outcome, message: str = "") -> ResultRecord:
+        return ResultRecord(
+            check_id, "t", check_id.split(".")[0], "high", "docs/field-mode.md", "openai-core",
+            "t", "black-box", outcome, message,
+        )  # fmt: skip
+
+    records = [
+        rec("field.n_choices", Outcome.PASSED),
+        rec("field.stop_sequence", Outcome.ERROR, "the model did not count"),
+        rec("tools.call_shape", Outcome.SKIPPED, "needs controlled mode (--mock-url): ..."),
+        rec("embeddings.shape", Outcome.SKIPPED, "profile x does not claim embeddings"),
+    ]
+    run_info = RunInfo("http://127.0.0.1:1", "openai-core", "black-box", "2026-01-01T00:00:00")
+    split = coverage(run_info, records)
+    assert split is not None
+    assert (split.black_box, split.controlled, split.other) == (2, 1, 1)
+    assert coverage(replace(run_info, mode="controlled"), records) is None
+    view = report_view(replace(run_info, tokens_spent=1234, tokens_estimate=900), records)
+    assert view.coverage == split
+    assert view.run.tokens_spent == 1234
+    assert "--captures" in GET_THE_REST
+    assert "mockserver" in GET_THE_REST
