@@ -37,6 +37,8 @@ def _text(content: Any, path: str) -> str:
     if not isinstance(content, dict):
         raise errors.invalid_argument(f"* {path}: content is not specified\n")
     parts = content.get("parts")
+    if isinstance(parts, dict):
+        parts = [parts]  # one object where the list goes, as Google's parser reads it
     if not isinstance(parts, list) or not parts:
         raise errors.invalid_argument(f"* {path}.parts: contents.parts must not be empty.\n")
     texts = []

@@ -162,7 +162,10 @@ def test_n_choices_unary(http: httpx.Client, mock: str) -> None:
     assert call["body"]["generationConfig"]["candidateCount"] == 3
     assert [c["message"]["content"] for c in body["choices"]] == call["response"]["texts"]
     usage = gemini(mock)["usageMetadata"]
-    assert body["usage"]["completion_tokens"] == usage["candidatesTokenCount"]
+    # thinking models: Gemini counts thoughts apart, OpenAI inside completion_tokens
+    assert body["usage"]["completion_tokens"] == usage["candidatesTokenCount"] + usage.get(
+        "thoughtsTokenCount", 0
+    )
     assert body["usage"]["prompt_tokens"] == usage["promptTokenCount"]
 
 
@@ -211,7 +214,9 @@ def test_n_choices_stream(
         for i, choices in by_index.items():
             assert "".join(c["delta"].get("content", "") for c in choices) == texts[i]
         usage = gemini(mock, ":streamGenerateContent")["usageMetadata"]
-        assert got[-1]["usage"]["completion_tokens"] == usage["candidatesTokenCount"]
+        assert got[-1]["usage"]["completion_tokens"] == usage["candidatesTokenCount"] + usage.get(
+            "thoughtsTokenCount", 0
+        )
     else:
         assert got[-1]["usage"]["completion_tokens"] == 6
 

@@ -79,3 +79,16 @@ def test_count_tokens_uses_the_token_rule() -> None:
     )
     assert json.loads(handle_count_tokens(wrapped).reply.body)["totalTokens"] == 3
     assert handle_count_tokens(b"[").reply.status == 400
+
+
+def test_one_part_object_where_the_list_goes_is_read_as_a_list_of_one() -> None:
+    """Google's parser reads one object for a repeated message field (Vertex AI's own
+    samples send ``"parts": {"text": ...}``); a popular proxy's embeddings rely on it."""
+    single = handle_embed(
+        EMBED, orjson.dumps({"content": {"parts": {"text": "hi"}}}), 0, batch=False
+    )
+    listed = handle_embed(
+        EMBED, orjson.dumps({"content": {"parts": [{"text": "hi"}]}}), 0, batch=False
+    )
+    assert single.reply.status == 200
+    assert single.reply.body == listed.reply.body
