@@ -23,6 +23,7 @@ from conformance.runner import NODE_REPLAYS
 from conformance.target import Target
 from spec import operation, response_object
 from spec.profiles import PROFILES
+from tests.capture_cases import good_captures
 from tests.factories import (
     THOUGHTS,
     chunk,
@@ -199,6 +200,7 @@ def good() -> dict[str, Exchange]:
             **more_good(),
             **field_good(),
             **documented_good(),
+            **good_captures(),
         }
     )
 
@@ -443,7 +445,7 @@ def more_good() -> dict[str, Exchange]:
                 {
                     "role": "user",
                     "content": [{"type": "text", "text": "Now answer in three words."}],
-                },  # noqa: E501
+                },
             ],
         ),
         "response_json_schema": json_exchange(

@@ -608,11 +608,14 @@ def test_check_fails_on_bad_exchange(check_id: str, exchange: Exchange, fragment
 
 
 def test_every_check_has_a_failing_case() -> None:
+    from tests.capture_cases import BAD_CAPTURES
     from tests.unit.test_checks_controlled import BAD_MORE
     from tests.unit.test_checks_documented import BAD_DOCUMENTED
     from tests.unit.test_field_checks import BAD_FIELD
 
-    covered = {check_id for check_id, _, _ in [*BAD, *BAD_MORE, *BAD_DOCUMENTED, *BAD_FIELD]}
+    covered = {
+        check_id for check_id, _, _ in [*BAD, *BAD_MORE, *BAD_DOCUMENTED, *BAD_FIELD, *BAD_CAPTURES]
+    }
     assert sorted(set(REGISTRY) - covered) == []
 
 
