@@ -63,7 +63,7 @@ def _usage(
         ]
     if thoughts:
         usage["thoughtsTokenCount"] = thoughts
-    usage["serviceTier"] = tier  # type: ignore[typeddict-unknown-key]  # spec.wire lacks it
+    usage["serviceTier"] = tier
     return usage
 
 

@@ -189,6 +189,11 @@ class UsageMetadata(TypedDict, total=False):
     totalTokenCount: int
     promptTokensDetails: list[ModalityTokenCount]
     candidatesTokensDetails: list[ModalityTokenCount]
+    toolUsePromptTokenCount: int
+    serviceTier: str
+    """The tier that served the call, lower case (``standard``...); v1beta answers."""
+    trafficType: str
+    """``ON_DEMAND``, ``PROVISIONED_THROUGHPUT``: Vertex AI and Code Assist answers."""
 
 
 class Candidate(TypedDict, total=False):
@@ -206,6 +211,8 @@ class GenerateContentResponse(TypedDict, total=False):
     usageMetadata: UsageMetadata
     modelVersion: str
     responseId: str
+    createTime: str
+    """RFC 3339 time the answer was made: Vertex AI and Code Assist answers."""
 
 
 class GeminiErrorBody(TypedDict):
