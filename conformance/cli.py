@@ -52,6 +52,7 @@ from .checks.captures import add_captures
 from .embedded import Embedded, ServerStartError, embedded
 from .exchange import redact_url
 from .http import REQUEST_DEADLINE_S, RUN_DEADLINE_S, Budget, unreachable
+from .load.command import load as load_command
 from .oracles import openai_python_version
 from .oracles_node import NODE_DIR_ENV, install_openai_node, node_dir, openai_node_version
 from .progress import PlainProgress, ProgressSink, TerminalProgress
@@ -617,6 +618,9 @@ def matrix(reports: tuple[Path, ...], out: Path) -> None:
     (out / "matrix.md").write_text(render_matrix_markdown(runs), "utf-8")
     (out / "matrix.html").write_text(render_matrix_html(runs), "utf-8")
     click.echo(f"matrix of {len(runs)} runs: {out / 'matrix.md'}, {out / 'matrix.html'}")
+
+
+main.add_command(load_command)  # conformance load (conformance/load/command.py)
 
 
 if __name__ == "__main__":  # pragma: no cover
