@@ -137,7 +137,7 @@ def summarize(
         rps=round(len(xs) / elapsed, 3) if elapsed > 0 else 0.0,
         latency_ms=_figures([x.elapsed_s for x in xs]),
         ttft_ms=_figures(ttfb),
-        per_probe=per_probe,
-        timeline=timeline(items, documented_limits),
+        per_probe=tuple(per_probe),
+        timeline=tuple(timeline(items, documented_limits)),
         locust=dict(locust or {}),
     )
