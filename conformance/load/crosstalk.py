@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..checks.upstream import client_texts, generate_calls
@@ -174,15 +174,19 @@ def _foreign_nonces(items: Sequence[Recorded]) -> tuple[list[tuple[Recorded, str
     return found, echoed
 
 
-def _fail(found: Iterable[tuple[Recorded, str]], total: int, what: str) -> None:
-    found = list(found)
-    if not found:
+def _fail(found: dict[str, list[tuple[Recorded, str]]], total: int) -> None:
+    """Raise one failure for every sign found (``found``: sign -> answers and details)."""
+    hits = [hit for hits in found.values() for hit in hits]
+    if not hits:
         return
-    item, detail = found[0]
+    item, detail = hits[0]
+    carriers = len({i.cid for i, _ in hits})
+    signs = ", ".join(f"{len(v)} by {k}" for k, v in found.items() if v)
     raise LoadFailure(
-        f"{len(found)} of {total} answers carry another request's {what}; first: {detail}",
+        f"{carriers} of {total} answers carry another request's id or content ({signs}); "
+        f"first: {detail}",
         item=item,
-        excerpt="\n".join(d for _, d in found[:5]),
+        excerpt="\n".join(d for hits in found.values() for _, d in hits[:3]),
         cause="cross-talk between concurrent requests",
     )
 
@@ -195,10 +199,10 @@ def _fail(found: Iterable[tuple[Recorded, str]], total: int, what: str) -> None:
 )
 def cross_talk(run: LoadRun) -> str | None:
     items = run.items
-    _fail(_mixed_ids(items), len(items), "completion id")
+    found = {"completion id": _mixed_ids(items)}
     if run.controlled:
-        found, compared, unexplained = _foreign_text(items)
-        _fail(found, compared, "upstream text")
+        found["upstream text"], compared, unexplained = _foreign_text(items)
+        _fail(found, len(items))
         if not compared:
             raise Undecided("no successful answer had a text in the mock's journal to compare")
         note = f"{compared} answers hold exactly their own upstream text"
@@ -209,8 +213,8 @@ def cross_talk(run: LoadRun) -> str | None:
                 "them)"
             )
         return note
-    found, echoed = _foreign_nonces(items)
-    _fail(found, len(items), "nonce")
+    found["nonce"], echoed = _foreign_nonces(items)
+    _fail(found, len(items))
     if not echoed:
         raise Undecided(
             "no answer repeated its nonce (the model ignored the request), so the answers' "
