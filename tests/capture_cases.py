@@ -112,5 +112,7 @@ BAD_CAPTURES: list[tuple[str, Exchange, str]] = [
     _bad("google-reasoning-gemini3", True, "streamed: HTTP 500", status=500),
     _bad("google-429-retry-info", True, "Retry-After: expected >= 35", retry_after=30),
     _bad("google-429-retry-info", False, "HTTP status: expected 429, got 500", status=500),
+    _bad("project-prompt-block", True, "streamed: finish_reason", finish="stop"),
+    _bad("project-safety-stop", False, "unary: finish_reason", finish="stop"),
 ]
 """One bad case (at least) per bundled capture's check."""

@@ -440,7 +440,8 @@ def test_add_captures_registers_a_directory_in_catalogue_order(tmp_path: Path) -
         (tmp_path / name).write_text((BUNDLED / name).read_text())
     assert add_captures(tmp_path) == ["zz-mine"]
     ids = list(REGISTRY)
-    assert ids.index("captures.zz-mine") == ids.index("captures.google-tool-call-gemini3") + 1
+    last_bundled = max(ids.index(f"captures.{name}") for name in CORPUS)
+    assert ids.index("captures.zz-mine") == last_bundled + 1
     assert ids[-1].startswith("properties.")  # the catalogue order holds
     assert "capture.zz-mine.stream" in PROBES
     (tmp_path / "google-text.json").write_text('{"candidates": []}')

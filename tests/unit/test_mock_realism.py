@@ -162,8 +162,10 @@ def test_the_mock_carries_every_field_path_the_capture_carries(kind: str) -> Non
 
 
 def test_every_capture_kind_is_compared() -> None:
+    """Every recording of real traffic is a yardstick; the project's own ``project-*``
+    captures (written from Google's docs, not recorded) are not."""
     compared = {KINDS[k][0] for k in KINDS} | {"google-429-retry-info"}
-    assert compared == set(CAPTURES)
+    assert compared == {n for n in CAPTURES if not n.startswith("project-")}
 
 
 def test_the_429_body_has_the_real_shape_and_a_fractional_retry_delay() -> None:

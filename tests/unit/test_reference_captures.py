@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import openai
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -69,6 +70,14 @@ STREAMED: dict[str, Meaning] = {
         "tool_calls",
         _usage(26, 23, 132),
     ),
+    "project-prompt-block": Meaning("", "", (), "content_filter", _usage(12, 0, 0)),
+    "project-safety-stop": Meaning(
+        "Here is how the reaction works in general terms",
+        "",
+        (),
+        "content_filter",
+        _usage(14, 9, 0),
+    ),
 }
 UNARY: dict[str, Meaning] = {
     "google-text": Meaning(
@@ -82,6 +91,7 @@ UNARY: dict[str, Meaning] = {
     "google-reasoning-gemini3": Meaning(STRAWBERRY, "", (), "stop", _usage(9, 29, 258)),
     "google-tool-call": Meaning("", "", SF, "tool_calls", _usage(29, 15, 893)),
     "google-tool-call-gemini3": Meaning("", "", SF, "tool_calls", _usage(29, 15, 1801)),
+    "project-prompt-block": Meaning("", "", (), "content_filter", _usage(12, 0, 0)),
 }
 SIGNED_CALLS = {
     # capture -> the thoughtSignature prefix each tool call must carry (None: unsigned)
@@ -134,7 +144,12 @@ def parse_stream(chunks: list[dict[str, Any]]) -> Meaning:
     state: ChatCompletionStreamState[Any] = ChatCompletionStreamState()
     for chunk in chunks:
         state.handle_chunk(ChatCompletionChunk.model_validate(chunk))
-    final = state.get_final_completion()
+    try:
+        final: Any = state.get_final_completion()
+    except openai.ContentFilterFinishReasonError:
+        # the SDK's stream helper raises on content_filter by design; the snapshot holds
+        # what it accumulated before raising
+        final = state.current_completion_snapshot
     assert len(final.choices) == 1
     choice = final.choices[0]
     return meaning_of_message(choice.message, choice.finish_reason, final.usage)
