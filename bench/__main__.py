@@ -62,6 +62,15 @@ BENCHES: tuple[Bench, ...] = (
         "python -m bench.mock_throughput [--duration 5] [--repeat 1] [--concurrency 1 16 64]",
     ),
     Bench(
+        "soak",
+        "reliability under load, as figures: 1,000 paced streams at once byte-identical to "
+        "their solo runs, 200 concurrent unary clients (req/s, errors, p50/p99), the "
+        "reference's RSS over 120,000 requests",
+        "nothing beyond the project",
+        "python -m bench.soak [--streams 1000] [--concurrency 200] [--duration 60] "
+        "[--requests 120000] [--rss-every 10000]",
+    ),
+    Bench(
         "litellm_report",
         "not a timing: the conformance suite against LiteLLM proxy in front of the mock "
         "(controlled mode); writes reports/examples/litellm.{md,json,html}",
