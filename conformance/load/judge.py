@@ -14,6 +14,8 @@ to ``load.throttle_retry_after`` and ``load.documented_limits``.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,7 +31,7 @@ from .base import LOAD_CHECKS, LoadCheck, LoadFailure, LoadRun
 from .limits import own_refusal
 from .wire import Recorded
 
-__all__ = ["Tally", "judge_exchanges", "judge_load", "per_exchange_checks"]
+__all__ = ["Tally", "judge_exchanges", "judge_in_parallel", "judge_load", "per_exchange_checks"]
 
 MAX_NAMED = 5
 """Failing answers named in a record's message, at most."""
@@ -57,9 +59,23 @@ class Tally:
     passed: int = 0
     not_applicable: int = 0
     failures: list[tuple[Recorded, CheckFailure]] = field(default_factory=list)
+    """The first :data:`MAX_NAMED` failures."""
     failed: int = 0
     undecided: list[tuple[Recorded, str]] = field(default_factory=list)
+    """The first :data:`MAX_NAMED` answers it could not decide."""
+    undecided_n: int = 0
     first_skip: str = ""
+
+    def merge(self, other: Tally) -> None:
+        """Add ``other``'s counts (a later slice of the same answers)."""
+        self.judged += other.judged
+        self.passed += other.passed
+        self.not_applicable += other.not_applicable
+        self.failed += other.failed
+        self.undecided_n += other.undecided_n
+        self.failures = (self.failures + other.failures)[:MAX_NAMED]
+        self.undecided = (self.undecided + other.undecided)[:MAX_NAMED]
+        self.first_skip = self.first_skip or other.first_skip
 
 
 def _apply(spec: CheckSpec, x: Exchange) -> None:
@@ -102,11 +118,78 @@ def judge_exchanges(
                 t.not_applicable += 1
                 t.first_skip = t.first_skip or str(exc)
             except Undecided as exc:
-                t.undecided.append((item, str(exc)))
+                t.undecided_n += 1
+                if len(t.undecided) < MAX_NAMED:
+                    t.undecided.append((item, str(exc)))
             except Exception as exc:  # a check's own bug is an error, never a crash
-                t.undecided.append((item, f"the check itself failed: {type(exc).__name__}: {exc}"))
+                t.undecided_n += 1
+                if len(t.undecided) < MAX_NAMED:
+                    why = f"the check itself failed: {type(exc).__name__}: {exc}"
+                    t.undecided.append((item, why))
             else:
                 t.passed += 1
+    return tallies
+
+
+_SHARED: list[Any] = []
+"""The answers, checks and mode a forked judging process reads (set before forking)."""
+Portable = dict[str, tuple[int, int, int, int, int, str, list[Any], list[Any]]]
+
+
+def _judge_slice(bounds: tuple[int, int]) -> Portable:
+    """Judge ``items[lo:hi]`` in a forked process; the tallies as picklable tuples (the
+    failing answers by index, their failures as their fields)."""
+    items, checks, controlled = _SHARED
+    lo, hi = bounds
+    where = {id(item): lo + k for k, item in enumerate(items[lo:hi])}
+    out: Portable = {}
+    for check_id, t in judge_exchanges(items[lo:hi], checks, controlled).items():
+        failures = [
+            (where[id(i)], f.message, _text(f.excerpt), f.cause, dict(f.clients), f.probe)
+            for i, f in t.failures
+        ]
+        undecided = [(where[id(i)], why) for i, why in t.undecided]
+        counts = (t.judged, t.passed, t.not_applicable, t.failed, t.undecided_n)
+        out[check_id] = (*counts, t.first_skip, failures, undecided)
+    return out
+
+
+def _restore(t: Tally, portable: tuple[Any, ...], items: Sequence[Recorded]) -> Tally:
+    judged, passed, na, failed, undecided_n, first_skip, failures, undecided = portable
+    part = Tally(t.spec, judged, passed, na, failed=failed, undecided_n=undecided_n)
+    part.first_skip = first_skip
+    for index, message, excerpt, cause, clients, probe in failures:
+        failure = CheckFailure(message, excerpt=excerpt, clients=clients, cause=cause)
+        failure.probe = probe
+        part.failures.append((items[index], failure))
+    part.undecided = [(items[index], why) for index, why in undecided]
+    return part
+
+
+def judge_in_parallel(
+    items: Sequence[Recorded],
+    checks: Mapping[str, Sequence[CheckSpec]],
+    controlled: bool,
+    processes: int | None = None,
+) -> dict[str, Tally]:
+    """:func:`judge_exchanges` spread over ``processes`` forked processes (default: one
+    per CPU), slice by slice, merged in order (so "the first failure" is the same as
+    judged in one process). One process, few answers, or no ``fork``: judged here."""
+    processes = processes or os.cpu_count() or 1
+    if processes <= 1 or len(items) < 200 or "fork" not in mp.get_all_start_methods():
+        return judge_exchanges(items, checks, controlled)
+    step = max(50, -(-len(items) // (processes * 4)))
+    bounds = [(lo, min(lo + step, len(items))) for lo in range(0, len(items), step)]
+    _SHARED[:] = [items, checks, controlled]
+    try:
+        with mp.get_context("fork").Pool(processes) as pool:
+            parts = pool.map(_judge_slice, bounds)
+    finally:
+        _SHARED.clear()
+    tallies = judge_exchanges((), checks, controlled)
+    for part in parts:
+        for check_id, portable in part.items():
+            tallies[check_id].merge(_restore(tallies[check_id], portable, items))
     return tallies
 
 
@@ -180,8 +263,7 @@ def tally_record(t: Tally, target: Target) -> ResultRecord:
         return replace(
             base,
             outcome=Outcome.ERROR,
-            message=f"{len(t.undecided)} of {t.judged} answers undecided; first "
-            f"({item.cid}): {why}",
+            message=f"{t.undecided_n} of {t.judged} answers undecided; first ({item.cid}): {why}",
             evidence=evidence(item, None),
         )
     if t.passed:
@@ -236,14 +318,16 @@ def judge_load(
     *,
     probes: Iterable[str] = (),
     secrets: tuple[str, ...] = (),
+    processes: int | None = None,
     on_result: Callable[[ResultRecord], None] | None = None,
 ) -> list[ResultRecord]:
     """Every record of the run: the per-exchange checks' (one per check), then the load
     checks', each scrubbed of the literal ``secrets`` (the API key a target may echo).
-    ``probes``: the probes the users sent (besides those of the recorded answers)."""
+    ``probes``: the probes the users sent (besides those of the recorded answers);
+    ``processes``: how many processes judge the answers (:func:`judge_in_parallel`)."""
     sent = sorted({i.exchange.probe for i in run.items} | set(probes))
     checks = per_exchange_checks(target, sent)
-    tallies = judge_exchanges(run.items, checks, run.controlled)
+    tallies = judge_in_parallel(run.items, checks, run.controlled, processes)
     records = [tally_record(t, target) for t in tallies.values()]
     records += [load_record(c, run, target) for c in LOAD_CHECKS.values()]
     out = []

@@ -287,3 +287,42 @@ def test_throttled_answers_are_left_to_the_throttling_checks() -> None:
     }
     assert records["chat.completion_shape"].message == "1 answers pass"
     assert records["load.throttle_retry_after"].outcome is Outcome.PASSED
+
+
+def test_every_load_check_has_its_section_and_cites_what_exists() -> None:
+    from pathlib import Path
+
+    from tests.unit.test_docs import anchors, cited_docs
+
+    root = Path(__file__).resolve().parents[2]
+    page = root / "docs" / "checks" / "load.md"
+    headings = page.read_text("utf-8").splitlines()
+    for spec in LOAD_CHECKS.values():
+        assert f"## {spec.id}" in headings, spec.id
+        path, _, anchor = spec.docs.partition("#")
+        assert anchor in anchors(root / path)
+        for item in cited_docs(spec.source):
+            cited, _, where = item.partition("#")
+            assert (root / cited).is_file(), item
+            assert not where or where in anchors(root / cited), item
+
+
+def test_judging_in_several_processes_gives_the_records_of_one() -> None:
+    from conformance.load.judge import (
+        judge_exchanges,
+        judge_in_parallel,
+        per_exchange_checks,
+        tally_record,
+    )
+
+    target = Target("http://127.0.0.1:1", get_profile("openai-core"))
+    good = replace(json_exchange("chat", completion()), profile="openai-core")
+    bad = replace(json_exchange("chat", b"not json"), profile="openai-core")
+    items = [Recorded(bad if i % 97 == 5 else good, f"c{i}") for i in range(200)]
+    checks = per_exchange_checks(target, ["chat"])
+    one = judge_exchanges(items, checks, controlled=False)
+    two = judge_in_parallel(items, checks, controlled=False, processes=2)
+    assert [tally_record(t, target) for t in one.values()] == [
+        tally_record(t, target) for t in two.values()
+    ]
+    assert two["chat.completion_shape"].failed == 3
