@@ -5,22 +5,23 @@ request_key`: seed + canonical body), so the same seed and request give the same
 :mod:`mockserver.envelopes` turns a plan into Gemini's stream chunks or unary reply and
 :mod:`mockserver.summary` into the journal's summary of it.
 
-**Token rule.** One whitespace-separated word is one token. The answer has
-``max(12, chunks)`` words from a fixed vocabulary (every fourth word, from the second
-on, is non-ASCII, e.g. ``café``, ``—``, ``東京``, so split writes cut UTF-8 sequences);
+**Token rule.** One whitespace-separated word is one token. The answer has ``max(12,
+chunks)`` words from a fixed vocabulary (every fourth word, from the second on, is
+non-ASCII, e.g. ``café``, ``—``, ``東京``, so split writes cut UTF-8 sequences);
 ``candidatesTokenCount`` is the number of answer words sent so far, a ``functionCall``
 part counts ``1 + number of top-level args``; ``thoughtsTokenCount`` is the number of
 words of the thought text; ``promptTokenCount`` is the request's word count
-(:func:`mockserver.request.prompt_tokens`); ``totalTokenCount`` = prompt + candidates
-+ thoughts. ``maxOutputTokens`` caps the answer words and then ``finishReason`` is
-``MAX_TOKENS``. Media (:mod:`mockserver.multimodal`): an image part counts
-``IMAGE_TOKENS``, audio counts ``AUDIO_TOKENS_PER_SECOND`` per second; a reply with
-media also reports ``candidatesTokensDetails`` per modality. JSON mode
-(:mod:`mockserver.structured`): the answer is a JSON document and each
-whitespace-separated word of its text is one token (:func:`text_tokens`), so
-``maxOutputTokens`` can cut the document short (``MAX_TOKENS``, not parseable, as
-Google's). Several candidates (``candidateCount``): every count above sums over all
-of them.
+(:func:`mockserver.request.prompt_tokens`); ``totalTokenCount`` = prompt + candidates +
+thoughts. ``maxOutputTokens`` caps the answer words and then ``finishReason`` is
+``MAX_TOKENS``; under the default scenario a thinking model's thoughts count towards it
+first, as Gemini counts them (:func:`document_plan`'s ``thought_budget``). Media
+(:mod:`mockserver.multimodal`): an image part counts ``IMAGE_TOKENS``, audio counts
+``AUDIO_TOKENS_PER_SECOND`` per second; a reply with media also reports
+``candidatesTokensDetails`` per modality. JSON mode (:mod:`mockserver.structured`): the
+answer is a JSON document and each whitespace-separated word of its text is one token
+(:func:`text_tokens`), so ``maxOutputTokens`` can cut the document short
+(``MAX_TOKENS``, not parseable, as Google's). Several candidates (``candidateCount``):
+every count above sums over all of them.
 
 A :class:`Plan` is a list of :class:`Piece`, one part each: one stream chunk per piece,
 pieces of one group merged into one part of the unary reply.
@@ -37,7 +38,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple, cast
 
@@ -53,6 +54,7 @@ __all__ = [
     "answer_words",
     "call_id",
     "candidate_key",
+    "cut_at_stop",
     "document_plan",
     "function_call_plan",
     "no_content_plan",
@@ -144,6 +146,9 @@ class Plan(NamedTuple):
     tier: str = "standard"
     """``usageMetadata.serviceTier`` of a v1beta answer: the request's ``serviceTier``
     in lower case, ``standard`` when unset or unspecified."""
+    pace_ms: int = 0
+    """Milliseconds between streamed chunks when the directive sets no ``chunk_ms``: a
+    long answer written at a model's pace (:mod:`mockserver.prompted`); 0: at once."""
 
 
 def _stream(key: bytes, salt: bytes, n: int) -> bytes:
@@ -191,13 +196,24 @@ def _deltas(words: list[str], chunks: int) -> list[list[str]]:
     return [words[i * n // k : (i + 1) * n // k] for i in range(k)]
 
 
-def _thought_pieces(key: bytes) -> list[Piece]:
+def _thought_pieces(key: bytes, budget: int = THOUGHT_TOKENS) -> list[Piece]:
+    """The two thought pieces (title, body); ``budget`` < :data:`THOUGHT_TOKENS` cuts
+    them to that many tokens (a ``maxOutputTokens`` spent while thinking)."""
     raw = _stream(key, b"thought", _THOUGHT_WORDS + 1)
     title = _TITLES[raw[0] % len(_TITLES)]
-    body = " ".join([_BY_BYTE[b] for b in raw[1:]])
+    words = [_BY_BYTE[b] for b in raw[1:]]
+    if budget >= THOUGHT_TOKENS:
+        return [
+            Piece({"text": title, "thought": True}, 0, thoughts=len(title.split())),
+            Piece({"text": " ".join(words), "thought": True}, 0, thoughts=_THOUGHT_WORDS),
+        ]
+    heading = title.split()
+    if budget <= len(heading):
+        return [Piece({"text": " ".join(heading[:budget]), "thought": True}, 0, thoughts=budget)]
+    rest = budget - len(heading)
     return [
-        Piece({"text": title, "thought": True}, 0, thoughts=len(title.split())),
-        Piece({"text": body, "thought": True}, 0, thoughts=_THOUGHT_WORDS),
+        Piece({"text": title, "thought": True}, 0, thoughts=len(heading)),
+        Piece({"text": " ".join(words[:rest]), "thought": True}, 0, thoughts=rest),
     ]
 
 
@@ -261,12 +277,14 @@ def _answer(
     show_thoughts: bool,
     signed: bool,
     trailer: bool,
+    thought_tokens: int = THOUGHT_TOKENS,
 ) -> Plan:
     """The plan of answer ``deltas`` (``(text, tokens)``), thought pieces first (the
-    thoughts, signature and trailer rules of :func:`text_plan`)."""
-    shown = thoughts and show_thoughts
-    pieces = _thought_pieces(key) if shown else []
-    hidden = THOUGHT_TOKENS if thoughts and not shown else 0
+    thoughts, signature and trailer rules of :func:`text_plan`); ``thought_tokens``:
+    how many thought tokens (at most :data:`THOUGHT_TOKENS`) were written."""
+    shown = thoughts and show_thoughts and thought_tokens > 0
+    pieces = _thought_pieces(key, thought_tokens) if shown else []
+    hidden = thought_tokens if thoughts and not shown else 0
     last = -1 if trailer else len(deltas) - 1
     for i, (text, count) in enumerate(deltas):
         part: Part = {"text": text}
@@ -294,6 +312,20 @@ def text_tokens(text: str) -> list[str]:
     return _TOKEN_RE(text)
 
 
+def cut_at_stop(text: str, stops: Sequence[str]) -> str:
+    """``text`` up to (not including) the earliest occurrence of any non-empty stop
+    sequence; ``text`` itself when none occurs. Gemini never returns the stop sequence
+    and ends such an answer with ``finishReason: STOP``
+    (https://ai.google.dev/api/generate-content#generationconfig, ``stopSequences``)."""
+    cut = len(text)
+    for stop in stops:
+        if stop:
+            at = text.find(stop, 0, cut + len(stop) - 1)
+            if at != -1:
+                cut = min(cut, at)
+    return text[:cut]
+
+
 def document_plan(
     key: bytes,
     text: str,
@@ -305,18 +337,42 @@ def document_plan(
     force_cut: bool = False,
     signed: bool = False,
     trailer: bool = False,
+    stops: Sequence[str] = (),
+    thought_budget: bool = False,
 ) -> Plan:
     """Like :func:`text_plan` for a given answer ``text`` (a JSON document in JSON
     mode): its tokens (:func:`text_tokens`) go out in ``min(chunks, tokens)`` deltas
-    that concatenate to ``text``; ``max_tokens``/``force_cut`` cut it the same way."""
+    that concatenate to ``text``; ``max_tokens``/``force_cut`` cut it the same way.
+
+    ``stops``: the text is first cut before the earliest stop sequence
+    (:func:`cut_at_stop`; whitespace before it is kept, ``finishReason`` stays
+    ``STOP``). ``thought_budget``: the thoughts of a thinking model count towards
+    ``max_tokens`` as Gemini counts them (thinking is spent first; the answer gets what
+    is left, and when nothing is left the candidate holds the thoughts, cut to
+    ``max_tokens``, and one empty text part: ``finishReason: MAX_TOKENS``; Google's
+    ``maxOutputTokens`` caps thinking and answer together, e.g.
+    https://github.com/googleapis/python-genai/issues/2062 and
+    https://github.com/googleapis/python-genai/issues/782).
+    """
+    if stops:
+        text = cut_at_stop(text, stops)
     tokens = text_tokens(text)
-    limit = _limit(len(tokens), max_tokens, force_cut)
+    tail = text[sum(map(len, tokens)) :]
+    thought_tokens = THOUGHT_TOKENS
+    if thought_budget and thoughts and max_tokens is not None and not force_cut:
+        thought_tokens = min(THOUGHT_TOKENS, max_tokens)
+        max_tokens -= thought_tokens
+        limit = min(len(tokens), max_tokens)
+    else:
+        limit = _limit(len(tokens), max_tokens, force_cut)
     finish = "STOP"
     if limit < len(tokens):
         tokens = tokens[:limit]
         finish = "MAX_TOKENS"
-    deltas = [("".join(group), len(group)) for group in _deltas(tokens, chunks)]
-    return _answer(key, deltas, finish, thoughts, show_thoughts, signed, trailer)
+    elif tail and tokens:
+        tokens[-1] += tail
+    deltas = [("".join(group), len(group)) for group in _deltas(tokens, chunks)] or [("", 0)]
+    return _answer(key, deltas, finish, thoughts, show_thoughts, signed, trailer, thought_tokens)
 
 
 _ATTEMPTS = 16

@@ -42,6 +42,7 @@ __all__ = [
     "request_key",
     "scan_cid",
     "service_tier",
+    "stop_sequences",
     "streams_call_arguments",
     "thinks",
     "validate_generate",
@@ -220,6 +221,15 @@ def candidate_count(config: dict[str, Any]) -> int:
     if value is None:
         return 1
     return min(MAX_CANDIDATES, max(1, _as_int(value, "candidate_count")))
+
+
+def stop_sequences(config: dict[str, Any]) -> tuple[str, ...]:
+    """``stopSequences`` of a validated ``generationConfig``: its non-empty strings, in
+    order (``()`` when unset)."""
+    stops = get(config, "stopSequences")
+    if not isinstance(stops, list):
+        return ()
+    return tuple(s for s in stops if isinstance(s, str) and s)
 
 
 def include_thoughts(body: dict[str, Any]) -> bool:

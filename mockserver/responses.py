@@ -9,6 +9,10 @@ docs/openai-wire.md C1-C2).
 Directive precedence (:func:`select_directive`): the ``x-mock-scenario`` header, then
 the admin queue, then the last ``[[mock:...]]`` of the last user content with text.
 The token rule and ``candidateCount`` are documented in :mod:`mockserver.plans`,
+how the default scenario (``text``) answers a plain prompt as a real model would (a
+call in mode ``ANY``, parallel calls for several lookups, thoughts on
+``includeThoughts``, ``stopSequences``, counts and long paced lists) in
+:mod:`mockserver.prompted`,
 JSON mode (``responseMimeType: application/json``) in :mod:`mockserver.structured`,
 image, audio and Imagen answers in :mod:`mockserver.multimodal`. :func:`decide` is the
 framing-free core that the Gemini routes (:func:`generate`), Google's OpenAI-compatible
@@ -21,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from mockserver import errors
+from mockserver import errors, prompted
 from mockserver.catalog import ModelInfo
 from mockserver.embed import embed_request
 from mockserver.envelopes import stream_chunks, unary_response
@@ -52,6 +56,7 @@ from mockserver.request import (
     prompt_tokens,
     request_key,
     service_tier,
+    stop_sequences,
     streams_call_arguments,
     thinks,
     validate_generate,
@@ -212,7 +217,11 @@ def _tool_plan(
     hidden: int,
     streamed: bool,
     trailer: bool,
+    planned: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> Plan | None:
+    if planned is not None:  # the calls a plain prompt asks for (mockserver.prompted)
+        calls, shown = planned, hidden > 0 and include_thoughts(body)
+        return _calls_plan(model, key, calls, signed, hidden, streamed, trailer, shown)
     tools = callable_tools(body)
     if tools is None or ends_with_function_response(body):
         return None
@@ -224,6 +233,19 @@ def _tool_plan(
         calls.append((first["name"], args_for(first, 1)))
         calls.append((second["name"], args_for(second, 2 if second is first else 0)))
     shown = include_thoughts(body)
+    return _calls_plan(model, key, calls, signed, hidden, streamed, trailer, shown)
+
+
+def _calls_plan(
+    model: ModelInfo,
+    key: bytes,
+    calls: list[tuple[str, dict[str, Any]]],
+    signed: bool,
+    hidden: int,
+    streamed: bool,
+    trailer: bool,
+    shown: bool,
+) -> Plan:
     plan = function_call_plan(
         key,
         calls,
@@ -257,9 +279,12 @@ def _plan(
         if media is not None:
             return media
     thinking = model.thinking and thinks(body, model.thinking_off)
-    if scenario in _TOOL_SCENARIOS:
+    plain = scenario is Scenario.TEXT  # answered as a real model would: mockserver.prompted
+    prompt = prompted.user_text(body) if plain else ""
+    planned = prompted.planned_calls(body, prompt) if plain else None
+    if scenario in _TOOL_SCENARIOS or planned:
         hidden = THOUGHT_TOKENS if thinking else 0
-        plan = _tool_plan(model, body, d, key, signed, hidden, streamed, trailer)
+        plan = _tool_plan(model, body, d, key, signed, hidden, streamed, trailer, planned or None)
         if plan is not None:
             return plan
     chunks = d.chunks
@@ -270,16 +295,20 @@ def _plan(
         "chunks": chunks,
         "max_tokens": max_output_tokens(body),
         "thoughts": shown or thinking,
-        "show_thoughts": shown and include_thoughts(body),
+        "show_thoughts": (shown or (plain and thinking)) and include_thoughts(body),
         "force_cut": scenario is Scenario.MAX_TOKENS,
         "signed": signed,
         "trailer": trailer,
     }
     as_json, count = (json_mode(config), candidate_count(config)) if config else (False, 1)
+    stops = stop_sequences(config) if plain and config else ()
 
     def answer(k: bytes, index: int) -> Plan:
         if as_json:
-            return document_plan(k, document(config, k, index), **shape)
+            text = document(config, k, index)
+            return document_plan(k, text, stops=stops, thought_budget=plain, **shape)
+        if plain:
+            return prompted.answer_plan(k, prompt, stops=stops, **shape)
         return text_plan(k, **shape)
 
     first = answer(key, 0)
@@ -317,7 +346,9 @@ def decide(
     500/503 when not streaming; gemini-3 models check the thought signatures of the
     history first. ``seed`` (int in [0, 2**64)) is used unless the directive has one.
     A thinking model (:attr:`~mockserver.catalog.ModelInfo.thinking`) reports its thought
-    tokens in every answer; it shows thought parts under scenario ``thoughts`` only.
+    tokens in every answer; it shows thought parts when the request sets
+    ``includeThoughts`` under the default scenario and scenario ``thoughts`` (which
+    shows them on any model).
 
     ``native``: the caller sends the plan as Gemini chunks (:func:`generate`; not the
     OpenAI-compatible endpoint), so the Gemini-only stream shapes apply: Gemini 3's
@@ -426,7 +457,10 @@ def generate(
         else:
             length = sum(map(len, events))
     writes = plan_writes(
-        events, split=directive.split, coalesce=directive.coalesce, chunk_ms=directive.chunk_ms
+        events,
+        split=directive.split,
+        coalesce=directive.coalesce,
+        chunk_ms=directive.chunk_ms or plan.pace_ms,
     )
     return Reply(
         200,

@@ -20,6 +20,10 @@ is one, ``"the`` another). Streamed, the text goes out in ``chunks`` deltas cut
 between tokens (:func:`mockserver.plans.document_plan`): their concatenation is
 the document. ``variant`` (the candidate index) picks ``enum`` members and numbers, so
 the candidates of a ``candidateCount`` reply differ wherever the schema allows.
+
+This is the answer of every scenario that answers text, the default one (no directive)
+included. Under the default scenario ``stopSequences`` cut the document as well, and a
+thinking model's thoughts count towards ``maxOutputTokens`` (:mod:`mockserver.prompted`).
 """
 
 from __future__ import annotations

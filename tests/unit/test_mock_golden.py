@@ -94,9 +94,10 @@ GOLDEN: dict[str, tuple[ModelInfo, dict[str, Any], Directive, bool, bool, str]] 
         PRO3, body(), Directive(), True, True,
         "824a6a5b582436e910bfd57679e243331bdb5e9d9b43d2522f479194e082e09a",
     ),
+    # a thinking model: maxOutputTokens 7 is spent on its thoughts (mockserver.prompted)
     "generationConfig without candidates or JSON": (
         FLASH, body(generationConfig={"temperature": 0.2, "maxOutputTokens": 7}), Directive(),
-        True, True, "8f417bed815172b8c9e779a74dcf62217145f3305ecfec94cff38d15a30a9e42",
+        True, True, "dfb0958b3ec1761cf823bf61bcde7eb3ea2dcd3a1c0720a47f725dc29744ca7f",
     ),
     "thoughts": (
         FLASH, body(generationConfig={"thinkingConfig": {"includeThoughts": True}}),

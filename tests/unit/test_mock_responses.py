@@ -20,8 +20,12 @@ from spec.sse import decode
 
 FLASH = catalog.lookup("gemini-2.5-flash")
 PRO3 = catalog.lookup("gemini-3-pro-preview")
+PLAIN = catalog.lookup("gemini-2.0-flash")
+"""A model that does not think: ``maxOutputTokens`` caps its answer words alone (on a
+thinking model the thoughts count too: test_mock_model_like.py)."""
 assert FLASH is not None
 assert PRO3 is not None
+assert PLAIN is not None
 GENERATE_MODELS = [m for m in catalog.MODELS if m.generate]
 
 WEATHER_TOOLS = [
@@ -198,17 +202,17 @@ def test_thought_text_only_with_include_thoughts() -> None:
 @pytest.mark.parametrize("limit", [1, 5, 11])
 def test_max_output_tokens_bounds_candidates(limit: int) -> None:
     request = body(generationConfig={"maxOutputTokens": limit})
-    whole = unary(run(request=request))
+    whole = unary(run(request=request, model=PLAIN))
     assert whole["usageMetadata"]["candidatesTokenCount"] == limit
     assert len(text_of(whole).split()) == limit
     assert whole["candidates"][0]["finishReason"] == "MAX_TOKENS"
-    chunks = events(run(request=request, stream=True))
+    chunks = events(run(request=request, stream=True, model=PLAIN))
     assert chunks[-1]["candidates"][0]["finishReason"] == "MAX_TOKENS"
 
 
 def test_snake_case_max_output_tokens_is_honoured() -> None:
     request = body(generation_config={"max_output_tokens": "3"})
-    assert unary(run(request=request))["usageMetadata"]["candidatesTokenCount"] == 3
+    assert unary(run(request=request, model=PLAIN))["usageMetadata"]["candidatesTokenCount"] == 3
 
 
 def test_large_max_output_tokens_does_not_cut() -> None:
