@@ -4,7 +4,9 @@ Both decode the same bytes, fed in the same pieces: a realistic OpenAI chat stre
 of ~200 bytes, LF framing) and Gemini's CRLF framing, cut into network-sized reads (1 KiB,
 16 KiB) and one read per event. httpx-sse's pipeline is what ``EventSource.iter_sse``
 runs: incremental UTF-8 decoding (``iter_text``), ``SSELineDecoder`` and
-``SSEDecoder.decode`` per line. Prints events/s and the ratio; best of ``--repeat``.
+``SSEDecoder.decode`` per line. Prints events/s and the ratio against the goal (issue 16:
+at least :data:`GOAL` times httpx-sse in every read pattern), PASS or FAIL per line;
+best of ``--repeat``.
 
     python -m bench.sse_decoder [--events 5000] [--repeat 7]
 """
@@ -18,6 +20,9 @@ import time
 from collections.abc import Callable
 
 from spec.sse import SSEDecoder
+
+GOAL = 2.0
+"""The speed-up over httpx-sse each read pattern must reach (issue 16)."""
 
 
 def openai_stream(events: int) -> bytes:
@@ -107,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
         "openai (LF)": (openai_stream(args.events), b"\n\n"),
         "gemini (CRLF)": (gemini_stream(args.events), b"\r\n\r\n"),
     }
-    print(f"{'stream':<15} {'reads':<10} {'spec.sse ev/s':>15} {'httpx-sse ev/s':>15} {'ratio':>7}")
+    head = f"{'stream':<15} {'reads':<10} {'spec.sse ev/s':>15} {'httpx-sse ev/s':>15} {'ratio':>7}"
+    print(f"{head}  goal >= {GOAL:.1f}x")
     ratios = []
     for name, (raw, sep) in streams.items():
         for label, pieces in (
@@ -121,15 +127,18 @@ def main(argv: list[str] | None = None) -> None:
             ratio = t_hx / t_ours
             ratios.append(ratio)
             rates = f"{n_ours / t_ours:>15,.0f} {n_hx / t_hx:>15,.0f}"
-            print(f"{name:<15} {label:<10} {rates} {ratio:>6.2f}x")
-    print(f"geometric mean speed-up: {_geomean(ratios):.2f}x (goal >= 1.5x)")
+            verdict = "PASS" if ratio >= GOAL else "FAIL"
+            print(f"{name:<15} {label:<10} {rates} {ratio:>6.2f}x  {verdict}")
+    print(f"geometric mean speed-up: {_geomean(ratios):.2f}x")
+    failed = sum(r < GOAL for r in ratios)
+    print(f"{len(ratios) - failed}/{len(ratios)} read patterns at or above {GOAL:.1f}x")
 
 
 def _geomean(values: list[float]) -> float:
     product = 1.0
     for v in values:
         product *= v
-    return product ** (1 / len(values))
+    return float(product ** (1 / len(values)))
 
 
 if __name__ == "__main__":
