@@ -4,12 +4,17 @@ One :class:`Core` per application holds the journal, the scenario queue, the rep
 memo, the key quotas with the (injectable) clock, the OAuth token issuer and the Code
 Assist accounts. :meth:`Core.send` records a request in the journal and sends a
 :class:`~mockserver.responses.Reply`: whole, or as timed writes (chunked, or with
-``Content-Length`` when the reply says so), or cut mid-body.
+``Content-Length`` when the reply says so), or cut mid-body, or with a transport fault
+(:mod:`mockserver.faults`: a TCP reset, broken chunk framing, silence or an endless
+trickle; :meth:`Core.wait_faults` tells when none is open any more).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import struct
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from mockserver import errors
+from mockserver.faults import Fault, journal_status
 from mockserver.framing import Write
 from mockserver.journal import Journal
 from mockserver.oauth import TokenIssuer
@@ -26,7 +32,7 @@ from mockserver.responses import Handled, Reply
 from mockserver.settings import Settings
 from spec.scenarios import Directive
 
-__all__ = ["CACHE_MAX_BODY", "CACHE_SIZE", "Clock", "Core", "stream"]
+__all__ = ["CACHE_MAX_BODY", "CACHE_SIZE", "Clock", "Core", "send_fault", "stream"]
 
 Clock = Callable[[], float]
 """Monotonic seconds; only key quota windows read it."""
@@ -39,9 +45,11 @@ class Core:
     """Per-application state and helpers (see the module docstring)."""
 
     __slots__ = (
+        "_idle",
         "accepted",
         "cache",
         "clock",
+        "faults_open",
         "issuer",
         "journal",
         "onboarded",
@@ -68,6 +76,32 @@ class Core:
         self.issuer = TokenIssuer(settings.seed, settings.refresh_tokens)
         self.onboarded: dict[str, str] = {}
         """Code Assist account (token subject) -> its project, once onboarded."""
+        self.faults_open = 0
+        """Fault replies (:mod:`mockserver.faults`) being sent or held right now."""
+        self._idle: list[tuple[Callable[[int], bool], asyncio.Future[None]]] = []
+
+    async def wait_faults(self, test: Callable[[int], bool]) -> None:
+        """Return once ``test(faults_open)`` holds (checked now and whenever a fault
+        reply starts or ends). ``wait_faults(lambda n: n == 0)``: every fault handler's
+        ``finally`` ran (its connection reset, closed or left by the client)."""
+        if test(self.faults_open):
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._idle.append((test, waiter))
+        await waiter
+
+    def _faults_changed(self, delta: int) -> None:
+        self.faults_open += delta
+        if self._idle:
+            keep = []
+            for test, waiter in self._idle:
+                if waiter.done():
+                    continue
+                if test(self.faults_open):
+                    waiter.set_result(None)
+                else:
+                    keep.append((test, waiter))
+            self._idle = keep
 
     def pop_queued(self) -> Directive | None:
         """The next queued directive (consumed), or ``None``."""
@@ -133,7 +167,9 @@ class Core:
             body=raw,
             scenario=directive.scenario.value if directive is not None else None,
             cid=cid,
-            status=reply.status,
+            status=reply.status
+            if reply.fault is None
+            else journal_status(reply.fault, reply.status),  # type: ignore[arg-type]  # None: no status line sent
             response=reply.summary,
             secrets=secrets,
         )
@@ -141,7 +177,16 @@ class Core:
             await asyncio.sleep(reply.first_byte_ms / 1000)
         if reply.writes is None:
             return web.Response(body=reply.body, status=reply.status, headers=reply.headers)
+        if reply.fault is not None:
+            return await self._send_fault(request, reply)
         return await stream(request, reply)
+
+    async def _send_fault(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        self._faults_changed(1)
+        try:
+            return await send_fault(request, reply)
+        finally:
+            self._faults_changed(-1)
 
 
 class _StreamReply(web.StreamResponse):
@@ -217,3 +262,131 @@ async def stream(request: web.Request, reply: Reply) -> web.StreamResponse:
     except ConnectionError:
         pass  # the client went away; nothing left to tell it
     return response
+
+
+_LINGER_ZERO = struct.pack("ii", 1, 0)
+_DRAIN_POLL_S = 0.001
+_DRAIN_LIMIT_S = 1.0
+
+
+class _Watch(asyncio.Protocol):
+    """Stands in for aiohttp's protocol on a faulted connection (``transport.
+    set_protocol``): passes every event on and resolves ``gone`` when the connection
+    is lost, so a handler that sends nothing still learns that the client left."""
+
+    __slots__ = ("gone", "inner")
+
+    def __init__(self, inner: asyncio.BaseProtocol, gone: asyncio.Future[None]) -> None:
+        self.inner = inner
+        self.gone = gone
+
+    def data_received(self, data: bytes) -> None:
+        self.inner.data_received(data)  # type: ignore[attr-defined]
+
+    def eof_received(self) -> bool | None:
+        return self.inner.eof_received()  # type: ignore[attr-defined, no-any-return]
+
+    def pause_writing(self) -> None:
+        self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.inner.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        try:
+            self.inner.connection_lost(exc)
+        finally:
+            if not self.gone.done():
+                self.gone.set_result(None)
+
+
+def _watch(request: web.Request) -> asyncio.Future[None]:
+    """A future resolved when the request's connection is lost (already resolved when
+    it is)."""
+    gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        gone.set_result(None)
+    else:
+        transport.set_protocol(_Watch(transport.get_protocol(), gone))
+    return gone
+
+
+async def _flushed(transport: asyncio.Transport) -> None:
+    """Wait (at most a second) until ``transport`` handed what it holds to the kernel,
+    so a reset that follows does not discard it. On loopback the buffer is empty
+    at once: small writes leave in the ``send`` call itself."""
+    waited = 0.0
+    while transport.get_write_buffer_size() and not transport.is_closing():
+        if waited >= _DRAIN_LIMIT_S:
+            return
+        await asyncio.sleep(_DRAIN_POLL_S)
+        waited += _DRAIN_POLL_S
+
+
+def _reset(transport: asyncio.Transport | None) -> None:
+    """Close with a TCP RST (``SO_LINGER`` on, 0 s: the kernel drops unsent bytes and
+    resets) instead of a FIN."""
+    if transport is None or transport.is_closing():
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # a socket that cannot linger still closes
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
+    transport.abort()
+
+
+async def send_fault(request: web.Request, reply: Reply) -> web.StreamResponse:
+    """Carry out ``reply.fault`` (:class:`~mockserver.faults.Fault`); returns once the
+    connection is reset or closed, or the client has left (never before, for
+    ``never_answer`` and ``trickle``). Nothing is left running afterwards.
+
+    - ``reset_before``: RST, nothing sent;
+    - ``reset_during``: status, headers, ``reply.writes`` (each after its delay), RST;
+    - ``malformed_chunk``: status, headers, the writes as HTTP chunks, then
+      ``reply.bad_tail`` raw (an illegal chunk-size line), then a plain close;
+    - ``never_answer``: nothing until the client leaves;
+    - ``trickle``: status and headers, then the single write's data every
+      ``delay_ms`` until the client leaves.
+    """
+    fault = reply.fault
+    unsent = web.Response(status=reply.status)  # what aiohttp is handed when nothing was sent
+    if fault is Fault.RESET_BEFORE:
+        _reset(request.transport)
+        return unsent
+    gone = _watch(request)
+    try:
+        if fault is Fault.NEVER_ANSWER:
+            await gone
+            return unsent
+        response = web.StreamResponse(status=reply.status, headers=reply.headers)
+        if reply.content_length is not None:
+            response.content_length = reply.content_length
+        writes = reply.writes or ()
+        await response.prepare(request)  # the status line and headers leave now
+        if fault is Fault.TRICKLE:
+            tick = writes[0]
+            while True:
+                done, _ = await asyncio.wait((gone,), timeout=tick.delay_ms / 1000)
+                if done:
+                    return response
+                await response.write(tick.data)
+        for write in writes:
+            if write.delay_ms:
+                await asyncio.sleep(write.delay_ms / 1000)
+            await response.write(write.data)
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return response
+        await _flushed(transport)
+        if fault is Fault.RESET_DURING:
+            _reset(transport)
+        else:
+            transport.write(reply.bad_tail)
+            transport.close()  # flushes the bad tail, then FIN
+        return response
+    except ConnectionError:
+        return unsent  # the client went away first
+    finally:
+        if not gone.done():
+            gone.cancel()

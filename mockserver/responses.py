@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from mockserver import errors, prompted
+from mockserver import errors, faults, prompted
 from mockserver.catalog import ModelInfo
 from mockserver.embed import embed_request
 from mockserver.envelopes import stream_chunks, unary_response
@@ -133,6 +133,12 @@ class Reply(NamedTuple):
     separate: bool = False
     """Every write in a socket send of its own (directive ``split``: the pieces must
     reach the proxy's parser as separate reads, not only as separate HTTP chunks)."""
+    fault: faults.Fault | None = None
+    """A transport fault (:mod:`mockserver.faults`): how the writes end, or that they
+    are not sent at all; ``None`` for every ordinary reply."""
+    bad_tail: bytes = b""
+    """``malformed_chunk``: the raw bytes written after the writes, outside HTTP chunk
+    framing (an illegal chunk-size line and what follows it)."""
 
 
 class Handled(NamedTuple):
@@ -191,6 +197,8 @@ _NO_CONTENT = {
     Scenario.RECITATION: "RECITATION",
     Scenario.MALFORMED_FUNCTION_CALL: "MALFORMED_FUNCTION_CALL",
 }
+_CUT_PLANS = frozenset({Scenario.MID_STREAM_CUT, Scenario.MID_STREAM_ERROR}) | faults.CUT
+"""Scenarios that send ``cut_after`` chunks and then fail: the plan has one more."""
 _MID_STREAM_ERROR_BODY = errors.status_body(503, "UNAVAILABLE", errors.UNAVAILABLE_MESSAGE)
 
 
@@ -288,7 +296,7 @@ def _plan(
         if plan is not None:
             return plan
     chunks = d.chunks
-    if scenario in (Scenario.MID_STREAM_CUT, Scenario.MID_STREAM_ERROR):
+    if scenario in _CUT_PLANS:
         chunks = max(chunks, d.cut_after + 1)
     shown = scenario is Scenario.THOUGHTS
     shape: dict[str, Any] = {
@@ -421,6 +429,9 @@ def generate(
     if not stream:
         response = unary_response(plan, prompt=prompt, version=model.version, rid=rid)
         data = pretty(response if wrap is None else wrap(response, rid))
+        if scenario in faults.SCENARIOS:
+            shape = faults.unary_fault(scenario, data, plan, directive)
+            return Reply(200, JSON_HEADERS, first_byte_ms=delay, **shape._asdict())
         summary = summarize(plan)
         if directive.length is False:
             return Reply(
@@ -430,6 +441,10 @@ def generate(
     chunks: list[Any] = stream_chunks(plan, prompt=prompt, version=model.version, rid=rid)
     if wrap is not None:
         chunks = [wrap(chunk, rid) for chunk in chunks]
+    if scenario in faults.SCENARIOS:
+        shape = faults.stream_fault(scenario, chunks, plan, directive, sse=sse)
+        headers = SSE_HEADERS if sse else JSON_HEADERS
+        return Reply(200, headers, first_byte_ms=delay, **shape._asdict())
     whole = chunks
     abort = False
     summary = summarize(plan)

@@ -22,12 +22,14 @@ Keys (all optional; unknown keys are an error, so a typo never passes silently):
 ``seed``           integer seed for the deterministic text (default: the mock's seed)
 ``chunks``         number of streamed content chunks (default 3, 1..64)
 ``retry_delay``    ``RetryInfo.retryDelay`` for ``rate_limit``, e.g. ``17s``, ``1.5s``
-``cut_after``      chunks sent before a mid-stream cut or error (default 2)
+``cut_after``      chunks sent before a mid-stream cut or error, or before the faults
+                   ``reset_during``, ``malformed_chunk``, ``malformed_event`` (default 2)
 ``framing``        ``crlf`` (Google's own, default) or ``lf`` line endings
 ``split``          write the stream in pieces of this many bytes (1 = byte by byte)
 ``coalesce``       ``1``: write all events of the stream in one write
 ``first_byte_ms``  delay before the response starts, in milliseconds
-``chunk_ms``       delay between streamed chunks, in milliseconds
+``chunk_ms``       delay between streamed chunks, in milliseconds (``trickle``: between
+                   keep-alives, default 500)
 ``signature``      ``1``: attach ``thoughtSignature`` to parts (default on for gemini-3)
 ``length``         body framing: ``1`` sends even a stream with ``Content-Length``
                    (a cut stream then promises more bytes than it sends); ``0`` sends
@@ -117,6 +119,25 @@ class Scenario(StrEnum):
     """Stream: the connection closes after ``cut_after`` chunks, no ``finishReason``."""
     MID_STREAM_ERROR = "mid_stream_error"
     """Stream: after ``cut_after`` chunks an ``{"error": ...}`` event, then close."""
+    RESET_BEFORE = "reset_before"
+    """Transport fault: the request is read, then the TCP connection is reset (RST)
+    before any status line (generate calls; all faults: docs/mock-faults.md)."""
+    RESET_DURING = "reset_during"
+    """Transport fault: status, headers and part of the body (a stream's first
+    ``cut_after`` chunks, half a unary body), then RST."""
+    MALFORMED_CHUNK = "malformed_chunk"
+    """Transport fault: a chunked body whose framing breaks after ``cut_after`` chunks
+    (an illegal chunk-size line), then the connection closes."""
+    MALFORMED_EVENT = "malformed_event"
+    """Framing intact, JSON broken: after ``cut_after`` chunks one event whose JSON is
+    cut in half, then the end of the body (unary: half the body)."""
+    NEVER_ANSWER = "never_answer"
+    """Transport fault: the request is read and nothing is ever sent, until the client
+    goes away."""
+    TRICKLE = "trickle"
+    """Transport fault: status and headers, then a keep-alive (SSE comment line, or one
+    space of JSON whitespace) every ``chunk_ms`` (default 500) until the client goes
+    away; never a data event."""
 
 
 class DirectiveError(ValueError):

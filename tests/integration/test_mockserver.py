@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mockserver import faults
 from mockserver.app import create_app
 from mockserver.framing import one_line
 from mockserver.journal import fingerprint
@@ -212,7 +213,9 @@ def test_rate_limit_retry_delay_from_an_inband_directive(client: httpx.Client) -
     assert details[-1] == {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "17s"}
 
 
-@pytest.mark.parametrize("scenario", list(Scenario))
+@pytest.mark.parametrize(
+    "scenario", sorted(set(Scenario) - faults.SCENARIOS)
+)  # faults: test_mockserver_faults.py
 def test_every_scenario_streams_or_fails_cleanly(client: httpx.Client, scenario: Scenario) -> None:
     response, received, error = read_until_closed(client, f"scenario={scenario.value}")
     assert (error is not None) == (scenario is Scenario.MID_STREAM_CUT)

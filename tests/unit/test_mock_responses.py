@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver import catalog
+from mockserver import catalog, faults
 from mockserver.catalog import ModelInfo
 from mockserver.plans import ANSWER_WORDS, NON_ASCII_WORDS, answer_words
 from mockserver.responses import SSE_HEADERS, Reply, generate
@@ -529,10 +529,10 @@ SHAPES: dict[Scenario, Callable[[dict[str, Any]], bool]] = {
 
 
 def test_every_scenario_has_a_shape_check() -> None:
-    assert set(SHAPES) == set(Scenario)
+    assert set(SHAPES) == set(Scenario) - faults.SCENARIOS  # faults: test_mock_faults.py
 
 
-@pytest.mark.parametrize("scenario", list(Scenario))
+@pytest.mark.parametrize("scenario", sorted(set(Scenario) - faults.SCENARIOS))
 @pytest.mark.parametrize("model", [FLASH, PRO3], ids=lambda m: m.id)
 def test_every_scenario_unary_shape(scenario: Scenario, model: ModelInfo) -> None:
     request = body(**THINKING) if scenario is Scenario.THOUGHTS else None
@@ -599,7 +599,7 @@ def test_same_input_gives_the_same_bytes(
     first = generate(model, request, d, seed, stream=stream)
     copy = orjson.loads(orjson.dumps(_reorder(request)))
     assert generate(model, copy, d, seed, stream=stream) == first
-    if first.status == 200 and not stream:
+    if first.status == 200 and not stream and scenario not in faults.SCENARIOS:
         usage = json.loads(first.body)["usageMetadata"]
         assert usage["totalTokenCount"] == (
             usage["promptTokenCount"]
