@@ -20,13 +20,14 @@ from reports.records import Evidence, Outcome, ResultRecord
 from spec.secrets import scrub_values
 
 from . import checks as _checks  # noqa: F401  (registers the catalogue)
+from .checks.field import call_turn
 from .exchange import Exchange
 from .http import Budget, BudgetExhausted
 from .oracles import preload_openai, replay_openai_python
 from .oracles_node import NodeOutcome, node_unavailable, replay_openai_node
 from .preflight import JournalWatch, first_contact_problem, silence_problem
 from .probes import PROBES, probe_applies
-from .probes.field import TOKEN_ESTIMATES
+from .probes.field import FIELD_PROBES, TOKEN_ESTIMATES
 from .registry import REGISTRY, CheckFailure, CheckSpec, Mode, NotApplicable, Undecided
 from .session import ProbeSession
 from .target import Target
@@ -41,6 +42,7 @@ __all__ = [
     "SuiteRun",
     "estimate_tokens",
     "plan",
+    "reads_field_probes",
     "run_checks",
     "run_suite",
 ]
@@ -64,7 +66,17 @@ FIELD_CONTROLLED = (
     "scripted checks (tools.*, reasoning.*, translate.*, stream.not_buffered) judge the "
     "same behaviour with the mock's journal"
 )
-"""Why the ``field.*`` checks are skipped in controlled mode."""
+"""Why the ``field.*`` checks, and the other checks that read only field probes
+(:func:`reads_field_probes`), are skipped in controlled mode."""
+
+
+def reads_field_probes(spec: CheckSpec) -> bool:
+    """Whether every probe ``spec`` reads (``probes`` and ``also``) is a field probe
+    (:data:`conformance.probes.field.FIELD_PROBES`): a black-box twin of a controlled
+    check (e.g. ``clients.openai_python.field_tool_stream``), judged on a real model's
+    answers and skipped in controlled mode like ``field.*``."""
+    return set(spec.probes) | set(spec.also) <= set(FIELD_PROBES)
+
 
 DEFAULT_TOKENS_PER_REQUEST = 120
 """Estimated tokens of a request that :data:`conformance.probes.field.TOKEN_ESTIMATES`
@@ -105,7 +117,7 @@ def _skip_reason(spec: CheckSpec, target: Target) -> str | None:
         return f"profile {profile.name} does not claim {', '.join(sorted(missing))}"
     if spec.mode is Mode.CONTROLLED and not target.controlled:
         return "needs controlled mode (--mock-url): the upstream must be the mock"
-    if spec.area == "field" and target.controlled:
+    if target.controlled and (spec.area == "field" or reads_field_probes(spec)):
         return FIELD_CONTROLLED
     for name in spec.probes:
         reason = probe_applies(PROBES[name], target)
@@ -220,8 +232,28 @@ NODE_REPLAYS: dict[str, str] = {
     "stream_error": "stream",
     "stream_cut": "stream",
     "stream_slow": "stream",
+    # a real model's answers (black-box; a tool probe's exchange is its tool-result turn)
+    "field_tool_named": "create",
+    "field_tool_required_stream": "stream",
+    "field_parallel_stream": "stream",
+    "field_think_effort": "create",
+    "field_think_model": "create",
+    "field_think_effort_stream": "stream",
+    "field_think_google_stream": "stream",
+    "field_structured": "create",
+    "field_n": "create",
+    "field_long_stream": "stream",
+    "field_image": "create",
 }
 """Probes replayed through openai-node, and how (``replay.mjs``)."""
+
+NODE_CALL_TURNS: dict[str, str] = {
+    "field_tool_named": "create",
+    "field_tool_required_stream": "stream",
+}
+"""Probes with a tool-result turn whose call turn (the last attempt in
+``Exchange.previous``, :func:`conformance.checks.field.call_turn`) is replayed through
+openai-node too, and how; the outcome is attached to that attempt."""
 
 
 def attach_upstream_keys(exchanges: dict[str, Exchange]) -> None:
@@ -249,6 +281,13 @@ def attach_node(exchanges: dict[str, Exchange]) -> None:
         for name, x in exchanges.items()
         if name in NODE_REPLAYS and x.status is not None
     ]
+    calls: dict[str, Exchange] = {}  # probe -> its call turn, when a result turn followed
+    for name, how in NODE_CALL_TURNS.items():
+        x = exchanges.get(name)
+        turn = call_turn(x) if x is not None else None
+        if turn is not None and turn is not x and turn.status is not None:
+            calls[name] = turn
+            items.append((replace(turn, probe=f"{name}{_CALL_TURN}"), how))
     if not items:
         return
     reason = node_unavailable()
@@ -259,7 +298,17 @@ def attach_node(exchanges: dict[str, Exchange]) -> None:
         except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
             reason = str(exc)
     for x, _ in items:
+        if x.probe.endswith(_CALL_TURN):
+            continue
         exchanges[x.probe] = replace(x, node=outcomes.get(x.probe, reason or "not replayed"))
+    for name, turn in calls.items():
+        node = outcomes.get(f"{name}{_CALL_TURN}", reason or "not replayed")
+        x = exchanges[name]
+        previous = tuple(replace(p, node=node) if p is turn else p for p in x.previous)
+        exchanges[name] = replace(x, previous=previous)
+
+
+_CALL_TURN = "#call-turn"
 
 
 def _evidence(

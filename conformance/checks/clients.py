@@ -11,10 +11,12 @@ import json
 from typing import Any
 
 from ..exchange import Exchange
-from ..oracles import replay_openai_python
-from ..registry import CheckFailure, Mode, NotApplicable, Severity, check, excerpt
-from ._common import OPENAI_PYTHON, require_response, require_success
+from ..oracles import OPENAI_PYTHON as PYTHON_CLIENT
+from ..oracles import _run, openai_python_version, replay_openai_python
+from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
+from ._common import OPENAI_PYTHON, json_object, require_response, require_success
 from .causes import wrong_status
+from .field import is_result_turn, require_obeyed
 
 __all__: list[str] = []
 
@@ -268,3 +270,422 @@ def parse(x: Exchange) -> None:
         raise CheckFailure(
             "chat.completions.parse() returned no parsed object", excerpt=excerpt(x.body[:600])
         )
+
+
+# ------------------------------------------------------------------ field answers
+# A real model's answers to the field probes (conformance.probes.field), replayed through
+# the SDKs: the shapes only a model that calls, thinks or answers n choices produces.
+# Black-box; skipped in controlled mode with the rest of the field catalogue
+# (conformance.runner.FIELD_CONTROLLED).
+
+_FIELD_DOC = "docs/field-mode.md"
+_DELTAS = f"{OPENAI_PYTHON}lib/streaming/_deltas.py"
+
+
+def _sdk_calls(calls: Any, what: str, x: Exchange) -> list[Any]:
+    """The SDK's ``message.tool_calls``, each with arguments that ``json.loads`` to an
+    object (what every agent loop does next); :class:`CheckFailure` otherwise."""
+    calls = list(calls or [])
+    if not calls:
+        raise CheckFailure(
+            f"openai-python's message from {what} has no tool_calls, although the answer "
+            "carries a call",
+            excerpt=excerpt(x.body[:800]),
+        )
+    for call in calls:
+        name, raw = call.function.name, call.function.arguments
+        try:
+            args = json.loads(raw)
+        except (TypeError, ValueError) as exc:
+            raise CheckFailure(
+                f"openai-python's arguments of {name!r} from {what} do not parse ({exc}); "
+                "the agent loop's json.loads(arguments) raises",
+                excerpt=excerpt(str(raw)),
+            ) from None
+        if not isinstance(args, dict):
+            raise CheckFailure(
+                f"openai-python's arguments of {name!r} from {what} are JSON "
+                f"{type(args).__name__}, not an object",
+                excerpt=excerpt(str(raw)),
+            )
+    return calls
+
+
+def _sdk_content(completion: Any, what: str, x: Exchange, choice: int = 0) -> str:
+    try:
+        message = completion.choices[choice].message
+    except (AttributeError, IndexError, TypeError) as exc:
+        raise CheckFailure(
+            f"openai-python's completion from {what} has no choices[{choice}].message ({exc})",
+            excerpt=excerpt(x.body[:800]),
+        ) from None
+    content = message.content
+    if not isinstance(content, str) or not content.strip():
+        raise CheckFailure(
+            f"openai-python reads choices[{choice}].message.content from {what} as "
+            f"{content!r}: the user sees no answer",
+            excerpt=excerpt(x.body[:800]),
+        )
+    return content
+
+
+@check(
+    "clients.openai_python.field_tool_named",
+    title="openai-python parses a real model's forced (named) tool call: tool_calls with "
+    "arguments that parse as a JSON object",
+    severity=Severity.CRITICAL,
+    source=(
+        f"{OPENAI_PYTHON}resources/chat/completions/completions.py; "
+        f"https://platform.openai.com/docs/guides/function-calling; {_FIELD_DOC}"
+    ),
+    probes=("field_tool_named",),
+    features=("tools",),
+)
+def field_tool_named(x: Exchange) -> None:
+    turn = require_obeyed(x)
+    completion = _fail_on_error(turn, "create", "the forced tool call")
+    _sdk_calls(completion.choices[0].message.tool_calls, "the forced tool call", turn)
+
+
+@check(
+    "clients.openai_python.field_tool_stream",
+    title="openai-python's chat.completions.stream() assembles a real model's forced "
+    "streamed tool call, with arguments that parse",
+    severity=Severity.CRITICAL,
+    source=f"{_DELTAS}; https://github.com/openai/openai-python/issues/2806; {_FIELD_DOC}",
+    probes=("field_tool_required_stream",),
+    features=("tools", "stream"),
+)
+def field_tool_stream(x: Exchange) -> None:
+    turn = require_obeyed(x)
+    completion = _fail_on_error(turn, "stream_helper", "the forced tool-call stream")
+    _sdk_calls(completion.choices[0].message.tool_calls, "the forced tool-call stream", turn)
+
+
+@check(
+    "clients.openai_python.field_parallel_stream",
+    title="openai-python's chat.completions.stream() assembles a real model's parallel "
+    "streamed calls as separate calls with distinct ids",
+    severity=Severity.CRITICAL,
+    source=(
+        f"{_DELTAS}; https://platform.openai.com/docs/guides/function-calling#parallel-function-"
+        f"calling; https://github.com/openai/openai-python/issues/2806; {_FIELD_DOC}"
+    ),
+    probes=("field_parallel_stream",),
+    features=("tools", "stream"),
+)
+def field_parallel_stream(x: Exchange) -> str:
+    turn = require_obeyed(x)
+    completion = _fail_on_error(turn, "stream_helper", "the parallel tool-call stream")
+    calls = _sdk_calls(
+        completion.choices[0].message.tool_calls, "the parallel tool-call stream", turn
+    )
+    ids = [call.id for call in calls]
+    if len(calls) < 2 or len(set(ids)) != len(ids):
+        raise CheckFailure(
+            f"openai-python assembles {len(calls)} call(s) with ids {ids} from a stream of "
+            "several calls: results go back to the wrong call, or calls are lost",
+            excerpt=excerpt(turn.body[:1200]),
+        )
+    return f"{len(calls)} calls: {', '.join(call.function.name for call in calls)}"
+
+
+def _result_turn(x: Exchange) -> Exchange:
+    """``x`` when it is the tool-result turn after an obeyed forced call; skipped or
+    undecided otherwise (``field.tool_result_turn`` reports why)."""
+    turn = require_obeyed(x)
+    require_success(turn)
+    if not is_result_turn(x):
+        raise Undecided("the first turn's calls could not be assembled into a second turn")
+    require_success(x)
+    return x
+
+
+@check(
+    "clients.openai_python.field_tool_result",
+    title="openai-python consumes the answer to the tool-result turn (unary and streamed)",
+    severity=Severity.HIGH,
+    source=(
+        f"{OPENAI_PYTHON}resources/chat/completions/completions.py; {_DELTAS}; "
+        f"https://platform.openai.com/docs/guides/function-calling; {_FIELD_DOC}"
+    ),
+    probes=("field_tool_named",),
+    also=("field_tool_required_stream",),
+    features=("tools",),
+)
+def field_tool_result(x: Exchange) -> None:
+    second = _result_turn(x)
+    streamed = second.content_type == "text/event-stream"
+    what = "the streamed answer to the tool results" if streamed else "the tool-result answer"
+    completion = _fail_on_error(second, "stream_helper" if streamed else "create", what)
+    message = completion.choices[0].message
+    if message.tool_calls:  # the model called again: the calls must still be usable
+        _sdk_calls(message.tool_calls, what, second)
+        return
+    _sdk_content(completion, what, second)
+
+
+@check(
+    "clients.openai_python.field_think",
+    title="openai-python parses a real thinking model's answer: content, and reasoning_content "
+    "as the answer gave it",
+    severity=Severity.CRITICAL,
+    source=(
+        f"{OPENAI_PYTHON}resources/chat/completions/completions.py; "
+        "https://ai.google.dev/gemini-api/docs/openai#thinking; "
+        f"docs/openai-wire.md#b5-reasoning-fields; {_FIELD_DOC}"
+    ),
+    probes=("field_think_effort",),
+    also=("field_think_model",),
+    features=("chat",),
+)
+def field_think(x: Exchange) -> None:
+    completion = _fail_on_error(x, "create", "the thinking answer")
+    _sdk_content(completion, "the thinking answer", x)
+    raw = json_object(x)["choices"][0]["message"].get("reasoning_content")
+    got = getattr(completion.choices[0].message, "reasoning_content", None)
+    if isinstance(raw, str) and got != raw:
+        raise CheckFailure(
+            "openai-python's message.reasoning_content differs from the answer's",
+            excerpt=excerpt(json.dumps({"answer": raw, "sdk": got})[:600]),
+        )
+
+
+@check(
+    "clients.openai_python.field_think_stream",
+    title="openai-python's chat.completions.stream() assembles a real thinking model's "
+    "stream into content (reasoning deltas alongside)",
+    severity=Severity.CRITICAL,
+    source=(
+        f"{_DELTAS}; {OPENAI_PYTHON}lib/streaming/chat/_completions.py; "
+        f"https://ai.google.dev/gemini-api/docs/openai#thinking; {_FIELD_DOC}"
+    ),
+    probes=("field_think_effort_stream",),
+    also=("field_think_google_stream",),
+    features=("chat", "stream"),
+)
+def field_think_stream(x: Exchange) -> None:
+    completion = _fail_on_error(x, "stream_helper", "the thinking stream")
+    _sdk_content(completion, "the thinking stream", x)
+
+
+@check(
+    "clients.openai_python.field_long_stream",
+    title="openai-python's chat.completions.stream() assembles a real model's long streamed "
+    "answer and its 'stop' finish",
+    severity=Severity.CRITICAL,
+    source=f"{_DELTAS}; {OPENAI_PYTHON}lib/streaming/chat/_completions.py; {_FIELD_DOC}",
+    probes=("field_long_stream",),
+    features=("stream",),
+)
+def field_long_stream(x: Exchange) -> None:
+    completion = _fail_on_error(x, "stream_helper", "the long streamed answer")
+    content = _sdk_content(completion, "the long streamed answer", x)
+    reason = completion.choices[0].finish_reason
+    if reason != "stop":
+        raise CheckFailure(
+            f"openai-python's assembled completion finishes with {reason!r} after "
+            f"{len(content)} characters, expected 'stop'",
+            excerpt=excerpt(x.body[-500:]),
+        )
+
+
+def _city_model() -> Any:
+    """A pydantic model of :data:`~conformance.probes.field.STRUCTURED_SCHEMA`."""
+    from pydantic import BaseModel, ConfigDict
+
+    class City(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        city: str
+        country: str
+        population: int
+
+    return City
+
+
+@check(
+    "clients.openai_python.parse_field_structured",
+    title="openai-python's chat.completions.parse() turns a real model's json_schema answer "
+    "into the requested model",
+    severity=Severity.HIGH,
+    source=(
+        f"{OPENAI_PYTHON}lib/_parsing/_completions.py; "
+        "https://platform.openai.com/docs/guides/structured-outputs; "
+        "docs/breakages.md#f4-response_format-dropped"
+    ),
+    probes=("field_structured",),
+    features=("chat",),
+)
+def parse_field_structured(x: Exchange) -> None:
+    require_success(x)
+    city = _city_model()
+
+    def parse(client: Any) -> Any:
+        return client.chat.completions.parse(
+            model="replay", messages=[{"role": "user", "content": "replay"}], response_format=city
+        )
+
+    outcome = _run(f"{PYTHON_CLIENT} {openai_python_version()} (parse)", parse, x)
+    if not outcome.ok:
+        raise CheckFailure(
+            f"openai-python's chat.completions.parse() cannot read the json_schema answer: it "
+            f"raises {outcome.error}",
+            excerpt=excerpt(x.body[:800]),
+            clients={outcome.client: outcome.verdict()},
+        )
+    parsed = outcome.result.choices[0].message.parsed
+    if not isinstance(parsed, city):
+        raise CheckFailure(
+            f"chat.completions.parse() returned {parsed!r}, not the requested model",
+            excerpt=excerpt(x.body[:600]),
+        )
+
+
+@check(
+    "clients.openai_python.field_n",
+    title="openai-python parses n: 2 answered by a real model into two choices with content",
+    severity=Severity.MEDIUM,
+    source=(
+        f"{OPENAI_PYTHON}resources/chat/completions/completions.py; "
+        "https://platform.openai.com/docs/api-reference/chat/create#chat-create-n; "
+        "docs/breakages.md#f8-several-choices-n-dropped"
+    ),
+    probes=("field_n",),
+    features=("chat",),
+)
+def field_n(x: Exchange) -> None:
+    require_success(x)  # a clear 400 refusing n > 1 is field.n_choices's to judge
+    completion = _fail_on_error(x, "create", "the n: 2 answer")
+    if len(completion.choices) != 2:
+        raise CheckFailure(
+            f"openai-python reads {len(completion.choices)} choice(s) for n: 2",
+            excerpt=excerpt(x.body[:800]),
+        )
+    for i in range(2):
+        _sdk_content(completion, "the n: 2 answer", x, choice=i)
+
+
+@check(
+    "clients.openai_python.field_image",
+    title="openai-python parses the answer to an image question: message.content is text",
+    severity=Severity.HIGH,
+    source=(
+        f"{OPENAI_PYTHON}resources/chat/completions/completions.py; "
+        "https://platform.openai.com/docs/guides/images-vision; "
+        "docs/breakages.md#f7-image-urls-not-converted"
+    ),
+    probes=("field_image",),
+    features=("chat",),
+)
+def field_image(x: Exchange) -> None:
+    _sdk_content(_fail_on_error(x, "create", "the image answer"), "the image answer", x)
+
+
+def _node_field_check(what: str, turn_of: Any) -> Any:
+    """openai-node's replay of ``turn_of(x)`` (the exchange whose ``node`` outcome
+    ``conformance.runner.attach_node`` set) must not raise."""
+
+    def run(x: Exchange) -> None:
+        turn = turn_of(x)
+        require_success(turn)
+        outcome = turn.node
+        if outcome is None or isinstance(outcome, str):
+            raise NotApplicable(f"no openai-node replay: {outcome or 'not replayed'}")
+        if not outcome.ok:
+            raise CheckFailure(
+                f"openai-node cannot consume {what}: it raises {outcome.error}",
+                excerpt=excerpt(turn.body[:800]),
+                clients={outcome.client: outcome.verdict()},
+            )
+
+    return run
+
+
+def _same(x: Exchange) -> Exchange:
+    return x
+
+
+_NODE_FIELD: dict[str, tuple[str, tuple[str, ...], Any, str, tuple[str, ...]]] = {
+    "field_tool_named": (
+        "a real model's forced (named) tool call",
+        ("field_tool_named",),
+        require_obeyed,
+        "HIGH",
+        ("tools",),
+    ),
+    "field_tool_stream": (
+        "a real model's forced streamed tool call",
+        ("field_tool_required_stream",),
+        require_obeyed,
+        "CRITICAL",
+        ("tools", "stream"),
+    ),
+    "field_parallel_stream": (
+        "a real model's parallel streamed tool calls",
+        ("field_parallel_stream",),
+        require_obeyed,
+        "CRITICAL",
+        ("tools", "stream"),
+    ),
+    "field_tool_result": (
+        "the answer to the tool-result turn (unary and streamed)",
+        ("field_tool_named", "field_tool_required_stream"),
+        _result_turn,
+        "HIGH",
+        ("tools",),
+    ),
+    "field_think": (
+        "a real thinking model's answer",
+        ("field_think_effort", "field_think_model"),
+        _same,
+        "CRITICAL",
+        ("chat",),
+    ),
+    "field_think_stream": (
+        "a real thinking model's stream",
+        ("field_think_effort_stream", "field_think_google_stream"),
+        _same,
+        "CRITICAL",
+        ("chat", "stream"),
+    ),
+    "field_structured": (
+        "a real model's json_schema answer",
+        ("field_structured",),
+        _same,
+        "HIGH",
+        ("chat",),
+    ),
+    "field_n": ("a real model's n: 2 answer", ("field_n",), _same, "MEDIUM", ("chat",)),
+    "field_long_stream": (
+        "a real model's long streamed answer",
+        ("field_long_stream",),
+        _same,
+        "CRITICAL",
+        ("stream",),
+    ),
+    "field_image": (
+        "the answer to an image question",
+        ("field_image",),
+        _same,
+        "HIGH",
+        ("chat",),
+    ),
+}
+"""openai-node check name -> (what, probes (the first, then ``also``), the exchange whose
+replay is judged, severity, features). The replays are ``conformance.runner.NODE_REPLAYS``
+(tool probes' call turns: ``NODE_CALL_TURNS``)."""
+
+for _name, (_what, _probes, _turn_of, _severity, _features) in _NODE_FIELD.items():
+    check(
+        f"clients.openai_node.{_name}",
+        title=f"openai-node consumes {_what} without an exception",
+        severity=Severity[_severity],
+        source=(
+            f"{_NODE_SDK}; https://github.com/openai/openai-node/blob/v5.0.0/src/resources/chat/"
+            f"completions/completions.ts; docs/openai-wire.md#b2-how-the-sdks-decode-a-stream; "
+            f"{_FIELD_DOC}"
+        ),
+        probes=_probes[:1],
+        also=_probes[1:],
+        features=_features,
+    )(_node_field_check(_what, _turn_of))

@@ -43,7 +43,14 @@ from .reasoning import _TAGS, answer_texts
 from .stream import event_times
 from .tools import collect_stream_calls
 
-__all__ = ["attempts", "call_turn", "finish_reasons", "thought_markers"]
+__all__ = [
+    "attempts",
+    "call_turn",
+    "finish_reasons",
+    "is_result_turn",
+    "require_obeyed",
+    "thought_markers",
+]
 
 _FIELD = "docs/field-mode.md"
 _TOOLS_SOURCE = (
@@ -65,7 +72,8 @@ _THINKING = "https://ai.google.dev/gemini-api/docs/openai#thinking"
 # ----------------------------------------------------------------------- turns
 
 
-def _is_result_turn(x: Exchange) -> bool:
+def is_result_turn(x: Exchange) -> bool:
+    """Whether ``x`` is a tool-result turn (its messages carry a ``tool`` message)."""
     body = x.request.json_body
     messages = body.get("messages") if isinstance(body, dict) else None
     return any(isinstance(m, dict) and m.get("role") == "tool" for m in messages or [])
@@ -75,7 +83,7 @@ def attempts(x: Exchange) -> list[Exchange]:
     """The attempts at the probe's first turn, oldest first: one, or two when the model
     disobeyed and the session retried (``Exchange.previous``); tool-result turns left
     out."""
-    return [t for t in (*x.previous, x) if not _is_result_turn(t)]
+    return [t for t in (*x.previous, x) if not is_result_turn(t)]
 
 
 def call_turn(x: Exchange) -> Exchange:
@@ -83,7 +91,7 @@ def call_turn(x: Exchange) -> Exchange:
     return attempts(x)[-1]
 
 
-def _require_obeyed(x: Exchange) -> Exchange:
+def require_obeyed(x: Exchange) -> Exchange:
     """The last attempt when the model did what the probe asked; :class:`Undecided`
     with the reason when it disobeyed every attempt (a real model may, a proxy cannot
     be blamed). A non-200 is returned as it is: the caller judges the status."""
@@ -157,8 +165,8 @@ def _calls(x: Exchange) -> list[dict[str, Any]]:
 
 def _forced_calls(x: Exchange) -> tuple[Exchange, list[dict[str, Any]]]:
     """The call turn and its calls. The forced choice refused is a failure; a model that
-    made no call in either attempt is undecided (:func:`_require_obeyed`)."""
-    turn = _require_obeyed(x)
+    made no call in either attempt is undecided (:func:`require_obeyed`)."""
+    turn = require_obeyed(x)
     body = turn.request.json_body if isinstance(turn.request.json_body, dict) else {}
     require_accepted(turn, f"tool_choice {json.dumps(body.get('tool_choice'))}")
     calls = _calls(turn)
@@ -288,7 +296,7 @@ def tool_finish_reason(x: Exchange) -> None:
     features=("tools", "stream"),
 )
 def tool_stream_index(x: Exchange) -> None:
-    turn = _require_obeyed(x)
+    turn = require_obeyed(x)
     require_success(turn)
     calls = collect_stream_calls(turn)  # fails on an entry without an integer index
     if not calls:
@@ -310,7 +318,7 @@ def tool_stream_index(x: Exchange) -> None:
     features=("tools", "stream"),
 )
 def tool_stream_ids(x: Exchange) -> None:
-    turn = _require_obeyed(x)
+    turn = require_obeyed(x)
     require_success(turn)
     calls = collect_stream_calls(turn)
     for index, call in sorted(calls.items()):
@@ -342,7 +350,7 @@ def tool_stream_ids(x: Exchange) -> None:
     features=("tools", "stream"),
 )
 def parallel_tool_calls(x: Exchange) -> str:
-    turn = _require_obeyed(x)
+    turn = require_obeyed(x)
     require_accepted(turn, "parallel_tool_calls true with tool_choice 'required'")
     calls = collect_stream_calls(turn)
     ids = [c["id"] for c in calls.values()]
@@ -373,10 +381,10 @@ def parallel_tool_calls(x: Exchange) -> str:
     features=("tools",),
 )
 def tool_result_turn(x: Exchange) -> None:
-    turn = _require_obeyed(x)
+    turn = require_obeyed(x)
     if turn.status != 200:
         raise NotApplicable(f"the first turn got HTTP {turn.status}; field.tool_call_forced")
-    if not _is_result_turn(x):
+    if not is_result_turn(x):
         raise Undecided("the first turn's calls could not be assembled into a second turn")
     require_accepted(x, "the tool results sent back with the assistant turn as received")
     text = answer_content(x)
@@ -621,7 +629,7 @@ def n_choices(x: Exchange) -> None:
     features=("chat",),
 )
 def stop_sequence(x: Exchange) -> None:
-    turn = _require_obeyed(x)
+    turn = require_obeyed(x)
     require_accepted(turn, f"stop [{STOP_STRING!r}]")
     content = answer_content(turn)
     if STOP_STRING in content:
@@ -698,7 +706,7 @@ write a list of :data:`~conformance.probes.field.LIST_ITEMS` items)."""
     features=("stream",),
 )
 def stream_not_buffered(x: Exchange) -> str:
-    turn = _require_obeyed(x)
+    turn = require_obeyed(x)
     require_success(turn)
     encoding = (turn.header("content-encoding") or "identity").lower()
     if encoding not in ("identity", ""):

@@ -409,3 +409,109 @@ def thoughts_then_tool_call(x: Exchange) -> None:
             "the upstream thought and then called a tool; the stream carries no tool_calls",
             excerpt=excerpt(x.body[:800]),
         )
+
+
+# ------------------------------------------------------------------ field answers
+# Black-box twins read a real model's answers at the field reasoning doors
+# (conformance.probes.field.REASONING_DOORS); skipped in controlled mode
+# (conformance.runner.FIELD_CONTROLLED).
+
+_FIELD_DOORS = ("field_think_effort", "field_think_effort_stream", "field_think_google_stream")
+_FIELD_DOORS_ALL = (*_FIELD_DOORS, "field_think_model")
+
+
+def _usage_reasoning_tokens(x: Exchange) -> tuple[bool, Any]:
+    """``(usage present, completion_tokens_details.reasoning_tokens)`` of an answer: the
+    body's usage, or a stream's last usage."""
+    usages: list[Any]
+    if x.content_type == "text/event-stream":
+        usages = [c.get("usage") for c in chunks_of(x) if isinstance(c.get("usage"), dict)]
+    else:
+        usages = [json_object(x).get("usage")]
+    usage = usages[-1] if usages else None
+    if not isinstance(usage, dict):
+        return False, None
+    details = usage.get("completion_tokens_details")
+    return True, details.get("reasoning_tokens") if isinstance(details, dict) else None
+
+
+@check(
+    "reasoning.reasoning_tokens_shown",
+    title="When a real model's thoughts reach reasoning_content, usage reports them as "
+    "completion_tokens_details.reasoning_tokens (unary and streamed)",
+    severity=Severity.LOW,
+    source=(
+        "https://platform.openai.com/docs/api-reference/chat/object; "
+        "https://ai.google.dev/api/generate-content#UsageMetadata; "
+        "docs/openai-wire.md#b5-reasoning-fields"
+    ),
+    probes=(_FIELD_DOORS[0],),
+    also=_FIELD_DOORS_ALL[1:],
+    features=("reasoning",),
+)
+def reasoning_tokens_shown(x: Exchange) -> None:
+    """Gemini bills every thought (``thoughtsTokenCount``), so thought text shown means
+    thought tokens spent; skipped when the answer shows no thoughts or has no usage (a
+    stream without the usage chunk is ``stream.usage_chunk``'s)."""
+    require_success(x)
+    _, reasoning_content, _ = answer_texts(x)
+    if not reasoning_content.strip():
+        raise NotApplicable(f"{x.probe}: no thoughts in reasoning_content")
+    present, count = _usage_reasoning_tokens(x)
+    if not present:
+        raise NotApplicable(f"{x.probe}: the answer has no usage")
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+        raise CheckFailure(
+            f"{x.probe}: the answer shows {len(reasoning_content)} characters of thoughts, "
+            f"usage says reasoning_tokens={count!r}; cost trackers cannot tell thought tokens "
+            "from answer tokens",
+            excerpt=excerpt(x.body[-500:]),
+        )
+
+
+@check(
+    "reasoning.answer_in_content",
+    title="A real thinking model's answer reaches `content`, not only `reasoning_content` "
+    "(unary and streamed, every door)",
+    severity=Severity.HIGH,
+    source=(
+        "https://github.com/open-webui/open-webui/pull/26098; "
+        "https://api-docs.deepseek.com/guides/reasoning_model; "
+        "docs/breakages.md#c1-thoughts-in-content-or-in-a-field-nobody-reads"
+    ),
+    probes=_FIELD_DOORS_ALL,
+    features=("chat",),
+)
+def answer_in_content(*doors: Exchange) -> str:
+    """Fails when at least two doors bring thoughts and none of them an answer in
+    ``content`` (the proxy files the answer as reasoning: clients show it in the
+    collapsed thinking area, or as an empty reply). One door without content while
+    another has it is undecided: a real model may answer with empty text."""
+    with_thoughts, empty = [], []
+    for x in doors:
+        if x.status != 200:
+            continue
+        try:
+            content, reasoning_content, _ = answer_texts(x)
+        except (CheckFailure, NotApplicable):
+            continue
+        if reasoning_content.strip():
+            with_thoughts.append(x.probe)
+            if not content.strip():
+                empty.append(x.probe)
+    if not with_thoughts:
+        raise NotApplicable("no door shows thoughts; field.reasoning_content judges that")
+    if not empty:
+        return f"content next to the thoughts at {len(with_thoughts)} door(s)"
+    if len(empty) == len(with_thoughts) and len(empty) >= 2:
+        raise CheckFailure(
+            f"every answer with thoughts ({', '.join(empty)}) has an empty `content`: the "
+            "model's answer is filed as reasoning, so clients show it in the thinking area "
+            "or show an empty reply",
+            excerpt=excerpt(doors[0].body[:600]),
+        )
+    raise Undecided(
+        f"{', '.join(empty)}: thoughts without content, while "
+        f"{', '.join(p for p in with_thoughts if p not in empty) or 'no other door'} "
+        "answered; a real model may answer with empty text, so nothing is concluded"
+    )

@@ -16,14 +16,19 @@ from spec.wire import OPENAI_FINISH_REASONS
 
 from ..exchange import Exchange
 from ..oracles import replay_openai_python
+from ..probes import PROBES
 from ..probes.faults import PACED_MS
-from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
+from ..probes.field import FIELD_PROBES
+from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import OPENAI_PYTHON, chunks_of, require_response, require_success, schema_errors
 from .upstream import upstream_answer
 
 WHATWG = (
     "https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation"
 )
+FIELD_STREAMS = tuple(name for name in FIELD_PROBES if PROBES[name].stream)
+"""The field probes that stream (a real model's tool calls, thoughts and long list, every
+one asking for ``include_usage``); a tool probe's exchange is its tool-result turn."""
 OTHER_STREAMS = (
     "chat_stream_usage",
     "thoughts_stream",
@@ -32,8 +37,10 @@ OTHER_STREAMS = (
     "stream_coalesced",
     "stream_paced",
     "stream_slow",
+    *FIELD_STREAMS,
 )
-"""Streams the framing rules are also applied to, when they ran."""
+"""Streams the framing rules are also applied to, when they ran (a real model's streams
+in black-box runs: :data:`FIELD_STREAMS`)."""
 PARSERS = "docs/sse.md#what-real-parsers-do-with-the-same-bytes"
 """What openai-python and other parsers do with the same bytes."""
 CHUNK_OBJECT = "https://platform.openai.com/docs/api-reference/chat/streaming"
@@ -441,6 +448,7 @@ def no_usage_chunk_unasked(x: Exchange) -> None:
     ),
     probes=("chat_stream_usage",),
     features=("stream", "usage_chunk"),
+    also=FIELD_STREAMS,
 )
 def usage_chunk(x: Exchange) -> None:
     chunks = chunks_of(x)
@@ -504,7 +512,14 @@ def content_present(x: Exchange) -> None:
         )
 
 
-__all__ = ["CHUNK_OBJECT", "OTHER_STREAMS", "PARSERS", "WHATWG", "finish_reasons"]
+__all__ = [
+    "CHUNK_OBJECT",
+    "FIELD_STREAMS",
+    "OTHER_STREAMS",
+    "PARSERS",
+    "WHATWG",
+    "finish_reasons",
+]
 
 
 @check(
@@ -673,3 +688,54 @@ def not_buffered(x: Exchange) -> str:
         f"first byte {first_byte:.0f} ms, first token {content[0] * 1000:.0f} ms, "
         f"gaps {', '.join(f'{g:.0f}' for g in gaps)} ms"
     )
+
+
+@check(
+    "stream.reasoning_before_content",
+    title="A thinking model's stream sends its reasoning_content deltas before the answer's "
+    "first content delta",
+    severity=Severity.MEDIUM,
+    source=(
+        "https://api-docs.deepseek.com/guides/reasoning_model; "
+        "https://github.com/domechn/track3/pull/661; "
+        "https://github.com/QwenLM/qwen-code/pull/6033; "
+        "docs/openai-wire.md#b5-reasoning-fields"
+    ),
+    probes=("field_think_effort_stream",),
+    also=("field_think_google_stream",),
+    features=("stream",),
+)
+def reasoning_before_content(x: Exchange) -> str:
+    """A real model thinks, then answers: Gemini sends every thought part before the
+    answer's text. Clients render ``reasoning_content`` as a block above the answer and
+    close it when ``content`` starts, so a thought delta after the first content delta
+    lands after (or inside) the answer. Skipped when the stream has no reasoning
+    (``field.reasoning_content`` judges whether thoughts arrive)."""
+    require_success(x)
+    first_content: int | None = None
+    thoughts = 0
+    for i, chunk in enumerate(chunks_of(x)):
+        for choice in _choices(chunk):
+            delta = choice.get("delta")
+            if choice.get("index", 0) != 0 or not isinstance(delta, dict):
+                continue
+            reasoning = delta.get("reasoning_content")
+            if isinstance(reasoning, str) and reasoning:
+                thoughts += 1
+                if first_content is not None and i > first_content:
+                    raise CheckFailure(
+                        f"chunk {i} carries reasoning_content after the answer started in "
+                        f"chunk {first_content}: clients that show the thoughts above the "
+                        "answer (and close that block when content starts) show them after "
+                        "it, or inside it",
+                        excerpt=excerpt(json.dumps(chunk)),
+                    )
+            content = delta.get("content")
+            if isinstance(content, str) and content and first_content is None:
+                first_content = i
+    if not thoughts:
+        raise NotApplicable(
+            f"{x.probe}: the stream carries no reasoning_content; field.reasoning_content "
+            "judges whether thoughts arrive"
+        )
+    return f"{thoughts} reasoning delta(s), then the answer from chunk {first_content}"
