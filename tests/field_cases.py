@@ -10,20 +10,24 @@ from dataclasses import replace
 from typing import Any
 
 from conformance.exchange import Exchange, Request
+from conformance.oracles_node import NodeOutcome
 from conformance.probes import PROBES
 from conformance.probes.field import tool_result_turn
+from conformance.runner import NODE_CALL_TURNS, NODE_REPLAYS
 from conformance.target import Target
 from spec.profiles import get_profile
 from tests.factories import chunk, completion, sse
 
 __all__ = [
     "FIELD_TARGET",
+    "NODE_OK",
     "answer",
     "field_good",
     "list_stream",
     "think_completion",
     "tool_completion",
     "tool_stream",
+    "with_node",
     "with_result_turn",
 ]
 
@@ -160,8 +164,27 @@ def list_stream(text: str = LIST, pieces: int = 8) -> bytes:
     )
 
 
+NODE_OK = NodeOutcome("openai-node 5", None, None, 3)
+"""openai-node consumed the answer (what ``conformance.runner.attach_node`` attaches)."""
+
+
+def with_node(x: Exchange, outcome: NodeOutcome | str = NODE_OK) -> Exchange:
+    """``x`` with openai-node's ``outcome`` attached where the runner attaches it: on the
+    exchange (:data:`conformance.runner.NODE_REPLAYS`) and on its call turn
+    (:data:`conformance.runner.NODE_CALL_TURNS`, when a tool-result turn followed)."""
+    x = replace(x, node=outcome)
+    if x.probe in NODE_CALL_TURNS and x.previous:
+        *earlier, turn = x.previous
+        x = replace(x, previous=(*earlier, replace(turn, node=outcome)))
+    return x
+
+
 def field_good() -> dict[str, Exchange]:
-    """One conformant exchange per field probe."""
+    """One conformant exchange per field probe, with openai-node's replays attached."""
+    return {name: with_node(x) if name in NODE_REPLAYS else x for name, x in _field_good().items()}
+
+
+def _field_good() -> dict[str, Exchange]:
     named = answer("field_tool_named", tool_completion([("get_weather", {"location": "Paris"})]))
     required = answer(
         "field_tool_required_stream", tool_stream([("get_time", {"timezone": "Asia/Tokyo"})])

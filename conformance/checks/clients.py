@@ -311,7 +311,13 @@ def _sdk_calls(calls: Any, what: str, x: Exchange) -> list[Any]:
     return calls
 
 
-def _sdk_content(completion: Any, what: str, x: Exchange, choice: int = 0) -> str:
+def _sdk_content(
+    completion: Any, what: str, x: Exchange, choice: int = 0, *, model_may_be_silent: bool = False
+) -> str:
+    """``choices[choice].message.content`` as openai-python reads it: text, or
+    :class:`CheckFailure`. With ``model_may_be_silent`` an empty (``""`` or ``None``)
+    content is :class:`Undecided`: a real thinking model sometimes answers with empty
+    text; a content of another type (a list of parts) still fails."""
     try:
         message = completion.choices[choice].message
     except (AttributeError, IndexError, TypeError) as exc:
@@ -320,6 +326,10 @@ def _sdk_content(completion: Any, what: str, x: Exchange, choice: int = 0) -> st
             excerpt=excerpt(x.body[:800]),
         ) from None
     content = message.content
+    if model_may_be_silent and (content is None or content == ""):
+        raise Undecided(
+            f"{what}: the model answered with empty text (a real model may); nothing is concluded"
+        )
     if not isinstance(content, str) or not content.strip():
         raise CheckFailure(
             f"openai-python reads choices[{choice}].message.content from {what} as "
@@ -441,7 +451,7 @@ def field_tool_result(x: Exchange) -> None:
 )
 def field_think(x: Exchange) -> None:
     completion = _fail_on_error(x, "create", "the thinking answer")
-    _sdk_content(completion, "the thinking answer", x)
+    _sdk_content(completion, "the thinking answer", x, model_may_be_silent=True)
     raw = json_object(x)["choices"][0]["message"].get("reasoning_content")
     got = getattr(completion.choices[0].message, "reasoning_content", None)
     if isinstance(raw, str) and got != raw:
@@ -466,7 +476,7 @@ def field_think(x: Exchange) -> None:
 )
 def field_think_stream(x: Exchange) -> None:
     completion = _fail_on_error(x, "stream_helper", "the thinking stream")
-    _sdk_content(completion, "the thinking stream", x)
+    _sdk_content(completion, "the thinking stream", x, model_may_be_silent=True)
 
 
 @check(
@@ -479,6 +489,7 @@ def field_think_stream(x: Exchange) -> None:
     features=("stream",),
 )
 def field_long_stream(x: Exchange) -> None:
+    x = require_obeyed(x)  # a too-short list twice is undecided (field.stream_not_buffered)
     completion = _fail_on_error(x, "stream_helper", "the long streamed answer")
     content = _sdk_content(completion, "the long streamed answer", x)
     reason = completion.choices[0].finish_reason
@@ -562,7 +573,13 @@ def field_n(x: Exchange) -> None:
             excerpt=excerpt(x.body[:800]),
         )
     for i in range(2):
-        _sdk_content(completion, "the n: 2 answer", x, choice=i)
+        content = completion.choices[i].message.content
+        if not isinstance(content, str):
+            raise CheckFailure(
+                f"openai-python reads choices[{i}].message.content of the n: 2 answer as "
+                f"{content!r}",
+                excerpt=excerpt(x.body[:800]),
+            )
 
 
 @check(

@@ -11,6 +11,7 @@ import pytest
 
 import conformance.checks  # noqa: F401  (registers the catalogue)
 from conformance.exchange import Exchange
+from conformance.oracles_node import NodeOutcome
 from conformance.probes import PROBES
 from conformance.probes.basic import pick_thinking_model
 from conformance.probes.field import (
@@ -24,7 +25,7 @@ from conformance.probes.field import (
     reasoning_model,
 )
 from conformance.registry import REGISTRY, CheckFailure, NotApplicable, Undecided
-from conformance.runner import FIELD_CONTROLLED, plan
+from conformance.runner import FIELD_CONTROLLED, plan, reads_field_probes
 from conformance.session import usage_tokens
 from conformance.target import Target
 from spec.profiles import get_profile
@@ -35,12 +36,18 @@ from tests.field_cases import (
     field_good,
     list_stream,
     think_completion,
+    think_stream,
     tool_completion,
     tool_stream,
+    with_node,
     with_result_turn,
 )
 
-FIELD_IDS = sorted(i for i in REGISTRY if i.startswith("field."))
+FIELD_IDS = sorted(
+    i for i, spec in REGISTRY.items() if spec.area == "field" or reads_field_probes(spec)
+)
+"""The field catalogue: ``field.*`` and the black-box twins that read only field probes
+(``clients.openai_*.field_*``, ``stream.reasoning_before_content``...)."""
 
 
 def run(check_id: str, **swap: Exchange) -> str | None:
@@ -105,6 +112,46 @@ BILLED_STREAM = sse(chunk({"content": "391"}), chunk({}, "stop"), chunk(choices=
 def doors(unary: Any, streamed: bytes) -> dict[str, Exchange]:
     """Every reasoning door answered alike (``unary`` body, ``streamed`` SSE)."""
     return {p: answer(p, streamed if PROBES[p].stream else unary) for p in REASONING_DOORS}
+
+
+NODE_BROKEN = NodeOutcome(
+    "openai-node 5", "SyntaxError: Unexpected end of JSON input", "SyntaxError"
+)
+NODE_FIELD = {
+    "clients.openai_node.field_tool_named": "field_tool_named",
+    "clients.openai_node.field_tool_stream": "field_tool_required_stream",
+    "clients.openai_node.field_parallel_stream": "field_parallel_stream",
+    "clients.openai_node.field_tool_result": "field_tool_required_stream",
+    "clients.openai_node.field_think": "field_think_effort",
+    "clients.openai_node.field_think_stream": "field_think_effort_stream",
+    "clients.openai_node.field_structured": "field_structured",
+    "clients.openai_node.field_n": "field_n",
+    "clients.openai_node.field_long_stream": "field_long_stream",
+    "clients.openai_node.field_image": "field_image",
+}
+"""openai-node check -> a probe whose broken replay it must report."""
+PARTS: Any = [{"type": "text", "text": "Red."}]
+"""``content`` as a list of parts: the SDKs read it as they got it, not as text."""
+LATE_THOUGHTS = sse(
+    chunk({"role": "assistant", "reasoning_content": "**Multiplying** 17 * 20 = 340"}),
+    chunk({"content": "17 * 23 = 391."}),
+    chunk({"reasoning_content": " and 17 * 3 = 51."}),
+    chunk({}, "stop"),
+)
+
+
+def _arguments_as(raw: str) -> dict[str, Any]:
+    body = tool_completion(WEATHER)
+    body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = raw
+    return body
+
+
+def _truncated_event(probe: str) -> Exchange:
+    """``probe``'s good stream with one event's JSON cut short."""
+    x = field_good()[probe]
+    at, piece = x.chunks[1]
+    cut = piece[: len(piece) // 2] + b"\n\n"
+    return replace(x, chunks=(x.chunks[0], (at, cut), *x.chunks[2:]))
 
 
 BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
@@ -226,6 +273,91 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
         "HTTP 400",
     ),
     ("field.stream_not_buffered", {"field_long_stream": _burst()}, "one burst"),
+    *[
+        (check_id, {probe: with_node(field_good()[probe], NODE_BROKEN)}, "openai-node cannot")
+        for check_id, probe in NODE_FIELD.items()
+    ],
+    (
+        "clients.openai_python.field_tool_named",
+        {"field_tool_named": named(_arguments_as('{"location": Paris}'), TEXT)},
+        "do not parse",
+    ),
+    (
+        "clients.openai_python.field_tool_stream",
+        {"field_tool_required_stream": required(_unindexed(), TEXT)},
+        "cannot consume",
+    ),
+    (
+        "clients.openai_python.field_parallel_stream",
+        {
+            "field_parallel_stream": answer(
+                "field_parallel_stream",
+                tool_stream(
+                    [("get_weather", {"location": "Paris"}), ("get_weather", {"location": "Tokyo"})]
+                ).replace(b'"call_1"', b'"call_0"'),
+            )
+        },
+        "ids ['call_0', 'call_0']",
+    ),
+    (
+        "clients.openai_python.field_tool_result",
+        {"field_tool_named": named(tool_completion(WEATHER), completion({"role": "assistant"}))},
+        "the user sees no answer",
+    ),
+    (
+        "clients.openai_python.field_think",
+        {"field_think_effort": answer("field_think_effort", think_completion(PARTS))},
+        "the user sees no answer",
+    ),
+    (
+        "clients.openai_python.field_think_stream",
+        {"field_think_effort_stream": _truncated_event("field_think_effort_stream")},
+        "cannot consume",
+    ),
+    (
+        "clients.openai_python.field_long_stream",
+        {"field_long_stream": _truncated_event("field_long_stream")},
+        "cannot consume",
+    ),
+    (
+        "clients.openai_python.parse_field_structured",
+        {
+            "field_structured": answer(
+                "field_structured",
+                completion({"role": "assistant", "content": '```json\n{"city": "Tokyo"}\n```'}),
+            )
+        },
+        "parse() cannot read",
+    ),
+    (
+        "clients.openai_python.field_n",
+        {"field_n": answer("field_n", completion({"role": "assistant", "content": "Red"}))},
+        "reads 1 choice(s)",
+    ),
+    (
+        "clients.openai_python.field_image",
+        {"field_image": answer("field_image", completion({"role": "assistant", "content": PARTS}))},
+        "the user sees no answer",
+    ),
+    (
+        "stream.reasoning_before_content",
+        {"field_think_effort_stream": answer("field_think_effort_stream", LATE_THOUGHTS)},
+        "after the answer started",
+    ),
+    (
+        "reasoning.reasoning_tokens_shown",
+        {
+            "field_think_effort": answer(
+                "field_think_effort", completion(think_completion()["choices"][0]["message"])
+            )
+        },
+        "reasoning_tokens=None",
+    ),
+    (
+        "reasoning.answer_in_content",
+        doors(think_completion(""), think_stream("")),
+        "every answer with thoughts",
+    ),
 ]
 """(check id, exchanges swapped into the good set, text the failure message contains)."""
 
@@ -397,7 +529,8 @@ def test_field_checks_are_skipped_in_controlled_mode() -> None:
     the_plan = plan(controlled, select=["field."])
     assert the_plan.checks == ()
     assert set(the_plan.skipped.values()) == {FIELD_CONTROLLED}
-    black_box = plan(FIELD_TARGET, select=["field."])
+    assert plan(controlled, select=FIELD_IDS).checks == ()
+    black_box = plan(FIELD_TARGET, select=FIELD_IDS)
     assert {s.id for s in black_box.checks} == set(FIELD_IDS)
     assert set(FIELD_PROBES) <= set(black_box.probes)
 
@@ -428,3 +561,75 @@ def test_black_box_report_splits_and_says_how_to_get_the_rest() -> None:
     assert view.run.tokens_spent == 1234
     assert "--captures" in GET_THE_REST
     assert "mockserver" in GET_THE_REST
+
+
+def test_a_silent_thinking_model_is_undecided_for_the_sdk_checks() -> None:
+    """A real thinking model sometimes answers with empty text: undecided, not failed."""
+    silent = answer("field_think_effort", think_completion(""))
+    with pytest.raises(Undecided, match="empty text"):
+        run("clients.openai_python.field_think", field_think_effort=silent)
+    streamed = answer("field_think_effort_stream", think_stream(""))
+    with pytest.raises(Undecided, match="empty text"):
+        run("clients.openai_python.field_think_stream", field_think_effort_stream=streamed)
+
+
+def test_one_door_without_content_is_undecided() -> None:
+    one = answer("field_think_model", think_completion(""))
+    with pytest.raises(Undecided, match="may answer with empty text"):
+        run("reasoning.answer_in_content", field_think_model=one)
+
+
+def test_no_thoughts_make_the_thought_rules_moot() -> None:
+    plain = answer("field_think_effort_stream", sse(chunk({"content": "391"}), chunk({}, "stop")))
+    with pytest.raises(NotApplicable, match="no reasoning_content"):
+        REGISTRY["stream.reasoning_before_content"].func(plain)
+    unary = answer("field_think_effort", completion({"role": "assistant", "content": "391"}))
+    with pytest.raises(NotApplicable, match="no thoughts"):
+        REGISTRY["reasoning.reasoning_tokens_shown"].func(unary)
+
+
+def test_sdk_tool_checks_wait_for_an_obedient_model() -> None:
+    first = answer("field_tool_named", NO_CALL)
+    retried = replace(answer("field_tool_named", NO_CALL), previous=(first,))
+    for check_id in (
+        "clients.openai_python.field_tool_named",
+        "clients.openai_python.field_tool_result",
+        "clients.openai_node.field_tool_named",
+    ):
+        with pytest.raises(Undecided, match=r"2 attempt\(s\)"):
+            run(check_id, field_tool_named=with_node(retried))
+
+
+def test_attach_node_replays_the_call_turn_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forced call (the first turn, in ``previous``) and the answer to the tool
+    results (the recorded exchange) are each replayed, and each outcome lands on the
+    exchange it was replayed from."""
+    import conformance.runner as runner
+
+    seen: list[tuple[str, str, str]] = []
+
+    def replay(items: Any) -> dict[str, NodeOutcome]:
+        out = {}
+        for x, how in items:
+            seen.append((x.probe, how, x.content_type))
+            error = "TypeError: call" if x.probe.endswith("#call-turn") else None
+            out[x.probe] = NodeOutcome("openai-node 5", error, error and "TypeError")
+        return out
+
+    monkeypatch.setattr(runner, "node_unavailable", lambda: None)
+    monkeypatch.setattr(runner, "replay_openai_node", replay)
+    good = {
+        n: replace(x, node=None, previous=tuple(replace(p, node=None) for p in x.previous))
+        for n, x in field_good().items()
+    }
+    runner.attach_node(good)
+    assert ("field_tool_named#call-turn", "create", "application/json") in seen
+    assert ("field_tool_required_stream#call-turn", "stream", "text/event-stream") in seen
+    named_x = good["field_tool_named"]
+    assert isinstance(named_x.node, NodeOutcome)
+    assert named_x.node.ok
+    assert isinstance(named_x.previous[-1].node, NodeOutcome)
+    assert not named_x.previous[-1].node.ok
+    with pytest.raises(CheckFailure, match="TypeError: call"):
+        REGISTRY["clients.openai_node.field_tool_named"].run(good)
+    REGISTRY["clients.openai_node.field_tool_result"].run(good)
