@@ -132,3 +132,22 @@ def test_a_target_off_this_machine_is_refused_without_the_flag(tmp_path: Path) -
     assert "is not on this machine" in done.stderr
     assert "--i-am-allowed-to-load-this-target" in done.stderr
     assert not (tmp_path / "report.json").exists()
+
+
+@pytest.mark.slow
+def test_local_workers_send_and_the_master_collects_every_answer(tmp_path: Path) -> None:
+    done = conformance(
+        *("--users", "10", "--spawn-rate", "10", "--duration", "3", "--workers", "2"),
+        *("--max-requests", "300", "--out", str(tmp_path), "-q"),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    load = json.loads((tmp_path / "load.json").read_text("utf-8"))["load"]
+    assert load["workers"] == 2
+    assert load["requests"] > 0
+    assert load["locust"]["spooled"] == load["requests"]
+    unresolved = [
+        r["check_id"]
+        for r in results(tmp_path).values()
+        if r["outcome"] not in ("passed", "skipped")
+    ]
+    assert unresolved == []
