@@ -285,14 +285,14 @@ _DELTAS = f"{OPENAI_PYTHON}lib/streaming/_deltas.py"
 def _sdk_calls(calls: Any, what: str, x: Exchange) -> list[Any]:
     """The SDK's ``message.tool_calls``, each with arguments that ``json.loads`` to an
     object (what every agent loop does next); :class:`CheckFailure` otherwise."""
-    calls = list(calls or [])
-    if not calls:
+    found: list[Any] = list(calls or [])
+    if not found:
         raise CheckFailure(
             f"openai-python's message from {what} has no tool_calls, although the answer "
             "carries a call",
             excerpt=excerpt(x.body[:800]),
         )
-    for call in calls:
+    for call in found:
         name, raw = call.function.name, call.function.arguments
         try:
             args = json.loads(raw)
@@ -308,7 +308,7 @@ def _sdk_calls(calls: Any, what: str, x: Exchange) -> list[Any]:
                 f"{type(args).__name__}, not an object",
                 excerpt=excerpt(str(raw)),
             )
-    return calls
+    return found
 
 
 def _sdk_content(
