@@ -6,7 +6,7 @@
     conformance load --expect-workers 2 --master-bind-host 0.0.0.0 ...   # + 2 remote workers
     conformance load --worker --master-host HOST     # a worker on another machine
 
-It never imports Locust: the load runs in ``python -m conformance.load.engine`` (see
+It never imports Locust: the load runs in ``python -m conformance.load`` (see
 :mod:`conformance.load`). Exit codes as ``conformance run``'s: 0 every critical/high check
 passes, 1 one fails or errs, 2 a usage error or a run that could not start (a
 non-loopback target without ``--i-am-allowed-to-load-this-target``, the engine failing),
@@ -73,7 +73,7 @@ def _die(message: str) -> None:
 
 def _engine(args: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "conformance.load.engine", *args],
+        [sys.executable, "-m", "conformance.load", *args],
         env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
         stdin=subprocess.DEVNULL,
         start_new_session=True,

@@ -1,8 +1,10 @@
-"""The Locust process of ``conformance load`` (run it, never import it: importing
-``locust`` monkey-patches the standard library with gevent).
+"""The Locust process of ``conformance load``, started as ``python -m conformance.load``
+(:mod:`conformance.load.__main__` imports Locust first, so gevent patches the standard
+library before anything else loads). This module imports Locust and gevent only inside
+its functions: importing it patches nothing.
 
-    python -m conformance.load.engine --config FILE
-    python -m conformance.load.engine --worker --master-host HOST [--master-port 5557]
+    python -m conformance.load --config FILE
+    python -m conformance.load --worker --master-host HOST [--master-port 5557]
 
 With ``--config`` (a :class:`~conformance.load.config.LoadConfig` as JSON) it is the
 master: Locust's local runner when the configuration expects no worker, else a master
@@ -37,14 +39,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import gevent  # type: ignore[import-untyped]
-import gevent.event  # type: ignore[import-untyped]
-import locust
-import locust.log
-from locust import User, constant, task
-from locust.env import Environment
-from locust.exception import StopUser
-
 from ..exchange import Exchange
 from ..probes import correlation_id
 from ..target import Target
@@ -52,7 +46,7 @@ from .config import KEY_ENV, LoadConfig
 from .record import build, new_nonce, record, session
 from .wire import Recorded, append, to_json
 
-__all__ = ["LoadUser", "main"]
+__all__ = ["main", "user_class"]
 
 WORKER_WAIT_S = 60.0
 """How long the master waits for its workers to connect, in seconds."""
@@ -72,7 +66,9 @@ class _State:
         self.stopping = False
         self.buffer: list[dict[str, Any]] = []
         self.sink: Callable[[dict[str, Any]], None] = self.buffer.append
-        self.ready = gevent.event.Event()
+        self.ready: Any = None
+        """A ``gevent.event.Event`` set once the configuration is known (made by
+        :func:`run_master` or :func:`run_worker`)."""
         self.users = itertools.count()
 
     def configure(self, config: LoadConfig, worker_no: int) -> None:
@@ -88,6 +84,8 @@ class _State:
 
     def settle(self, limit_s: float) -> None:
         """Stop starting requests; wait (at most ``limit_s``) for those in flight."""
+        import gevent  # type: ignore[import-untyped]
+
         self.stopping = True
         ends = time.monotonic() + limit_s
         while self.in_flight and time.monotonic() < ends:
@@ -108,57 +106,66 @@ def _failure(x: Exchange) -> Exception | None:
     return None
 
 
-class LoadUser(User):
-    """A user: sends the configured probes in turn, each answer recorded and spooled."""
+def user_class() -> Any:
+    """The Locust user class (made on demand: defining it needs ``locust``)."""
+    from locust import User, constant, task
+    from locust.exception import StopUser
 
-    wait_time = constant(0)
+    class LoadUser(User):
+        """A user: sends the configured probes in turn, each answer recorded and spooled."""
 
-    def on_start(self) -> None:
-        STATE.ready.wait()
-        self.number = next(STATE.users)
-        self.sent = 0
-        self.http = session()
+        wait_time = constant(0)
 
-    def on_stop(self) -> None:
-        self.http.close()
+        def on_start(self) -> None:
+            STATE.ready.wait()
+            self.number = next(STATE.users)
+            self.sent = 0
+            self.http = session()
 
-    @task
-    def send(self) -> None:
-        config, target = STATE.config, STATE.target
-        assert config is not None
-        assert target is not None
-        if STATE.stopping or STATE.sent >= STATE.cap:
-            raise StopUser()
-        STATE.sent += 1
-        probe = config.probes[(self.number + self.sent) % len(config.probes)]
-        cid = correlation_id(config.run_id, probe, STATE.worker_no, self.number, self.sent)
-        self.sent += 1
-        nonce = new_nonce() if config.nonce else None
-        request = build(target, probe, cid, nonce)
-        STATE.in_flight += 1
-        try:
-            x = record(
-                self.http,
-                probe,
-                request,
-                timeout_s=config.timeout_s,
-                deadline_s=config.request_deadline_s,
+        def on_stop(self) -> None:
+            self.http.close()
+
+        @task
+        def send(self) -> None:
+            config, target = STATE.config, STATE.target
+            assert config is not None
+            assert target is not None
+            if STATE.stopping or STATE.sent >= STATE.cap:
+                raise StopUser()
+            STATE.sent += 1
+            probe = config.probes[(self.number + self.sent) % len(config.probes)]
+            cid = correlation_id(config.run_id, probe, STATE.worker_no, self.number, self.sent)
+            self.sent += 1
+            nonce = new_nonce() if config.nonce else None
+            request = build(target, probe, cid, nonce)
+            STATE.in_flight += 1
+            try:
+                x = record(
+                    self.http,
+                    probe,
+                    request,
+                    timeout_s=config.timeout_s,
+                    deadline_s=config.request_deadline_s,
+                )
+            finally:
+                STATE.in_flight -= 1
+            self.environment.events.request.fire(
+                request_type=request.method,
+                name=probe,
+                response_time=x.elapsed_s * 1000,
+                response_length=len(x.body),
+                exception=_failure(x),
+                context={"cid": cid},
             )
-        finally:
-            STATE.in_flight -= 1
-        self.environment.events.request.fire(
-            request_type=request.method,
-            name=probe,
-            response_time=x.elapsed_s * 1000,
-            response_length=len(x.body),
-            exception=_failure(x),
-            context={"cid": cid},
-        )
-        STATE.sink(to_json(Recorded(x, cid, HOST, nonce)))
+            STATE.sink(to_json(Recorded(x, cid, HOST, nonce)))
+
+    return LoadUser
 
 
-def _summary(env: Environment, elapsed_s: float, stopped_by: str, workers: int) -> dict[str, Any]:
+def _summary(env: Any, elapsed_s: float, stopped_by: str, workers: int) -> dict[str, Any]:
     """Locust's own figures for the run (its statistics, all workers together)."""
+    import locust
+
     total = env.stats.total
     return {
         "locust": locust.__version__,
@@ -182,7 +189,13 @@ def _die(message: str) -> None:
 
 def run_master(config: LoadConfig) -> None:
     """Run the load described by ``config`` (see the module docstring)."""
-    env = Environment(user_classes=[LoadUser], events=locust.events)
+    import gevent
+    import gevent.event  # type: ignore[import-untyped]
+    import locust
+    from locust.env import Environment
+
+    STATE.ready = gevent.event.Event()
+    env = Environment(user_classes=[user_class()], events=locust.events)
     spool = Path(config.spool).open("w", encoding="utf-8")  # noqa: SIM115 - closed below
     received = 0
     done: set[str] = set()
@@ -215,7 +228,7 @@ def run_master(config: LoadConfig) -> None:
             workers.append(
                 subprocess.Popen(
                     [
-                        *(sys.executable, "-m", "conformance.load.engine", "--worker"),
+                        *(sys.executable, "-m", "conformance.load", "--worker"),
                         *("--master-host", "127.0.0.1", "--master-port", str(port)),
                     ],
                     stdin=subprocess.DEVNULL,
@@ -271,7 +284,12 @@ def run_master(config: LoadConfig) -> None:
 
 def run_worker(master_host: str, master_port: int) -> None:
     """Connect to the master and run the users it starts here."""
-    env = Environment(user_classes=[LoadUser], events=locust.events)
+    import gevent.event
+    import locust
+    from locust.env import Environment
+
+    STATE.ready = gevent.event.Event()
+    env = Environment(user_classes=[user_class()], events=locust.events)
     runner: Any = env.create_worker_runner(master_host, master_port)
 
     def on_config(environment: Any, msg: Any) -> None:
@@ -290,13 +308,15 @@ def run_worker(master_host: str, master_port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m conformance.load.engine")
+    parser = argparse.ArgumentParser(prog="python -m conformance.load")
     parser.add_argument("--config", type=Path, help="the master's LoadConfig (JSON)")
     parser.add_argument("--worker", action="store_true", help="run as a worker")
     parser.add_argument("--master-host", default="127.0.0.1")
     parser.add_argument("--master-port", type=int, default=5557)
     parser.add_argument("--loglevel", default="WARNING")
     args = parser.parse_args(argv)
+    import locust.log
+
     locust.log.setup_logging(args.loglevel)  # type: ignore[no-untyped-call]
     if args.worker:
         run_worker(args.master_host, args.master_port)
@@ -308,7 +328,3 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, ValueError, KeyError) as exc:
         _die(f"--config {args.config}: {exc}")
     run_master(config)
-
-
-if __name__ == "__main__":
-    main()
