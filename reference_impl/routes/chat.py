@@ -156,10 +156,13 @@ class _Pump:
         self.frames: list[bytes] = []
         self.code_assist = code_assist
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes) -> int:
+        """Translate the events completed by ``data``; returns how many there were
+        (comments and keep-alives are not events)."""
         translator = self.translator
         frames = self.frames
-        for event in self.decoder.feed(data):
+        events = self.decoder.feed(data)
+        for event in events:
             try:
                 parsed = orjson.loads(event.data)
             except orjson.JSONDecodeError:
@@ -168,6 +171,7 @@ class _Pump:
             if self.code_assist:
                 parsed = unwrap(parsed)
             frames.extend(encode_chunk(c) for c in translator.feed(parsed))
+        return len(events)
 
     def feed_array(self, body: bytes) -> None:
         """A whole non-SSE stream answer: the JSON array of events (an upstream that
@@ -507,6 +511,11 @@ class ChatRoutes:
     ) -> web.StreamResponse | None:
         reader = upstream.content
         keepalive = self._settings.keepalive_s
+        # Silence is measured in events: an upstream that trickles comments or blank
+        # lines and never an event is as silent as one that sends nothing (issue 15).
+        quiet = self._settings.read_timeout_s
+        clock = asyncio.get_running_loop().time
+        heard = clock()
         try:
             while True:
                 if keepalive:
@@ -523,7 +532,10 @@ class ChatRoutes:
                     data = await reader.readany()
                 if not data:
                     break
-                pump.feed(data)
+                if pump.feed(data):
+                    heard = clock()
+                elif clock() - heard >= quiet:
+                    raise TimeoutError("no upstream event within the read timeout")
                 if pump.frames:
                     await down.send(pump.take())
             pump.decoder.close()
