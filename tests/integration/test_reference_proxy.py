@@ -166,7 +166,14 @@ def test_unary_text(http: httpx.Client, mock: str) -> None:
     assert body["id"] == f"chatcmpl-{reply['responseId']}"
     assert body["model"] == "gemini-2.5-flash"
     [choice] = body["choices"]
-    assert choice["message"] == {"role": "assistant", "content": answer(mock)["text"]}
+    # the reference asks gemini-2.5 for includeThoughts, and the mock (like Gemini) then
+    # shows its thoughts: they arrive apart, in reasoning_content
+    said = answer(mock)
+    assert choice["message"] == {
+        "role": "assistant",
+        "content": said["text"],
+        **({"reasoning_content": said["thoughts"]} if said.get("thoughts") else {}),
+    }
     assert choice["message"]["content"]
     assert choice["finish_reason"] == "stop"
     usage = reply["usageMetadata"]
@@ -228,9 +235,12 @@ def test_stream_frames_roles_and_done(http: httpx.Client, mock: str) -> None:
     assert {(c["id"], c["created"], c["model"], c["object"]) for c in got} == {
         (got[0]["id"], got[0]["created"], "gemini-2.5-flash", "chat.completion.chunk")
     }
-    pieces = [c["choices"][0]["delta"]["content"] for c in got[1:-1]]
+    deltas = [c["choices"][0]["delta"] for c in got[1:-1]]
+    pieces = [d["content"] for d in deltas if "content" in d]
+    thoughts = [d["reasoning_content"] for d in deltas if "reasoning_content" in d]
     assert len(pieces) == 4  # one delta per upstream chunk
     assert "".join(pieces) == answer(mock)["text"]
+    assert "".join(thoughts) == answer(mock).get("thoughts", "")  # includeThoughts, as Gemini
     finishing = [c for c in got if c["choices"][0]["finish_reason"] is not None]
     assert len(finishing) == 1
     assert finishing[0] is got[-1]
