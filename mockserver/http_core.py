@@ -169,7 +169,7 @@ class Core:
             cid=cid,
             status=reply.status
             if reply.fault is None
-            else journal_status(reply.fault, reply.status),  # type: ignore[arg-type]  # None: no status line sent
+            else journal_status(reply.fault, reply.status),  # None: no status line sent
             response=reply.summary,
             secrets=secrets,
         )

@@ -81,7 +81,7 @@ _Entry = tuple[
     bytes,
     str | None,
     str | None,
-    int,
+    int | None,
     ReplySummary | None,
     tuple[tuple[str, str], ...],
 ]
@@ -108,7 +108,7 @@ class Journal:
         body: bytes,
         scenario: str | None,
         cid: str | None,
-        status: int,
+        status: int | None,
         response: ReplySummary | None = None,
         secrets: tuple[tuple[str, str], ...] = (),
     ) -> int:

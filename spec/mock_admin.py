@@ -130,7 +130,7 @@ class JournalEntry(TypedDict):
     """The parsed JSON body; ``None`` when empty or not JSON."""
     scenario: str | None
     cid: str | None
-    status: int
+    status: int | None
     credentials: list[Credential]
     response: ReplySummary | None
 
