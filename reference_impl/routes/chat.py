@@ -86,6 +86,7 @@ from ..translate.response import (
 )
 from ..upstream.client import Upstream, salvage, unwrap
 from ..upstream.media import MediaFetcher
+from ..upstream.wire import WireResponse
 
 __all__ = ["SSE_HEADERS", "ChatRoutes", "add_routes"]
 
@@ -466,7 +467,7 @@ class ChatRoutes:
         return result
 
     async def _relay(
-        self, down: _Downstream, pump: _Pump, upstream: aiohttp.ClientResponse
+        self, down: _Downstream, pump: _Pump, upstream: WireResponse
     ) -> web.StreamResponse | None:
         """Relay one upstream stream; ``None`` when it ended cleanly, else the answer
         already given (an error frame, or nothing for a vanished client)."""
@@ -487,7 +488,7 @@ class ChatRoutes:
                 upstream.close()
 
     async def _pump_array(
-        self, down: _Downstream, pump: _Pump, upstream: aiohttp.ClientResponse
+        self, down: _Downstream, pump: _Pump, upstream: WireResponse
     ) -> web.StreamResponse | None:
         """Relay a stream answered as one JSON array instead of SSE events."""
         try:
@@ -507,7 +508,7 @@ class ChatRoutes:
         return None
 
     async def _pump(
-        self, down: _Downstream, pump: _Pump, upstream: aiohttp.ClientResponse
+        self, down: _Downstream, pump: _Pump, upstream: WireResponse
     ) -> web.StreamResponse | None:
         reader = upstream.content
         keepalive = self._settings.keepalive_s

@@ -36,6 +36,7 @@ from ..policy.retry import judge
 from ..settings import Settings
 from ..translate.errors import ProxyError, from_upstream_body, upstream_unreachable
 from .oauth import TokenSource
+from .wire import WirePool, WireResponse
 
 __all__ = ["CODE_ASSIST_MODELS", "Upstream", "salvage", "unwrap"]
 
@@ -51,8 +52,9 @@ CODE_ASSIST_MODELS = (
 )
 """Code Assist has no model list (A7): these are listed instead."""
 
-Send = Callable[[dict[str, str], str], Awaitable[aiohttp.ClientResponse]]
-"""One attempt: ``(headers, project) -> response`` (status and headers read)."""
+Send = Callable[[dict[str, str], str], Awaitable[Any]]
+"""One attempt: ``(headers, project) -> response`` (status and headers read): an
+``aiohttp.ClientResponse``, or a :class:`~.wire.WireResponse` on the hot path."""
 
 
 def unwrap(payload: Any) -> Any:
@@ -85,6 +87,7 @@ class Upstream:
         "_session",
         "_settings",
         "_urls",
+        "_wire",
         "code_assist",
         "max_attempts",
         "pool",
@@ -104,11 +107,18 @@ class Upstream:
         self._headers: dict[str, dict[str, str]] = {}
         self._projects: dict[str, str] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._wire: WirePool | None = None
         self._urls: dict[tuple[str, str], URL] = {}
 
     async def start(self) -> None:
-        """Open the shared session (a pool of ``settings.max_connections``)."""
+        """Open the shared session (a pool of ``settings.max_connections``) and the lean
+        client of :meth:`generate` (:mod:`.wire`, its own pool of as many)."""
         s = self._settings
+        self._wire = WirePool(
+            limit=s.max_connections,
+            connect_timeout=s.connect_timeout_s,
+            read_timeout=s.read_timeout_s,
+        )
         connector = aiohttp.TCPConnector(
             limit=s.max_connections,
             limit_per_host=s.max_connections,
@@ -122,12 +132,18 @@ class Upstream:
             ),
             auto_decompress=True,
             raise_for_status=False,
+            # No cookie jar: Gemini sets none the proxy needs, a shared jar would hand
+            # one client's cookies to the next, and filtering it cost ~10% per request.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         if not len(self.pool):
             log.warning("no upstream credential configured (--upstream-key / GEMINI_API_KEYS)")
 
     async def close(self) -> None:
         """Close the session and its connections."""
+        if self._wire is not None:
+            self._wire.close()
+            self._wire = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -209,9 +225,7 @@ class Upstream:
         """The event-loop time by which a request starting now must be done upstream."""
         return asyncio.get_running_loop().time() + self._settings.deadline_s
 
-    async def attempt(
-        self, model: str, send: Send, *, deadline: float | None = None
-    ) -> aiohttp.ClientResponse:
+    async def attempt(self, model: str, send: Send, *, deadline: float | None = None) -> Any:
         """Run ``send`` under the retry policy (:mod:`~reference_impl.policy.retry`)
         before ``deadline`` (loop time; default: :meth:`deadline` from now); returns the
         first answer below 400 (body unread: the caller must ``release()`` it) or raises
@@ -295,22 +309,26 @@ class Upstream:
 
     async def generate(
         self, model: str, body: bytes, *, stream: bool, deadline: float | None = None
-    ) -> aiohttp.ClientResponse:
+    ) -> WireResponse:
         """POST ``:generateContent`` (or ``:streamGenerateContent?alt=sse``) for ``model``
-        with the Gemini request ``body``; see :meth:`attempt`."""
+        with the Gemini request ``body``; see :meth:`attempt`. The hot path: sent with the
+        lean client of :mod:`.wire`."""
         url = self.url(model, "streamGenerateContent?alt=sse" if stream else "generateContent")
-        session = self.session
+        wire = self._wire
+        if wire is None:
+            raise RuntimeError("Upstream.start() was not awaited")
         if not self.code_assist:
 
             def send(headers: dict[str, str], project: str) -> Any:
-                return session.post(url, data=body, headers=headers)
+                return wire.post(url, headers, body)
 
         else:
 
             def send(headers: dict[str, str], project: str) -> Any:
-                return session.post(url, data=self.wrap(model, body, project), headers=headers)
+                return wire.post(url, headers, self.wrap(model, body, project))
 
-        return await self.attempt(model, send, deadline=deadline)
+        resp: WireResponse = await self.attempt(model, send, deadline=deadline)
+        return resp
 
     async def call(self, model: str, method: str, payload: object) -> Any:
         """A unary JSON call (``generateContent``, ``batchEmbedContents``, ``predict``,
@@ -331,7 +349,7 @@ class Upstream:
         def send(headers: dict[str, str], project: str) -> Any:
             return session.post(url, data=self.wrap(model, body, project), headers=headers)
 
-        resp = await self.attempt(model, send)
+        resp: aiohttp.ClientResponse = await self.attempt(model, send)
         try:
             raw = await resp.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -362,7 +380,8 @@ class Upstream:
         def send(headers: dict[str, str], _project: str) -> Any:
             return session.request(method, url, data=body or None, headers=headers)
 
-        return await self.attempt(model or "passthrough", send)
+        resp: aiohttp.ClientResponse = await self.attempt(model or "passthrough", send)
+        return resp
 
     async def user_quota(self, secret: str) -> Any:
         """Code Assist ``:retrieveUserQuota`` for one credential (A7): ``{"buckets":
@@ -412,7 +431,7 @@ class Upstream:
             def send(headers: dict[str, str], _project: str, p: dict[str, str] = params) -> Any:
                 return session.get(f"{self._base}/models", params=p, headers=headers)
 
-            resp = await self.attempt("models.list", send)
+            resp: aiohttp.ClientResponse = await self.attempt("models.list", send)
             try:
                 body = await resp.read()
             except (TimeoutError, aiohttp.ClientError) as exc:
@@ -438,8 +457,11 @@ class Upstream:
         return models
 
 
-def salvage(reader: aiohttp.StreamReader) -> bytes:
+def salvage(reader: object) -> bytes:
     """Bytes ``reader`` buffered before its connection broke, or ``b""``.
+
+    (Not needed for :class:`~.wire.WireBody`, whose ``readany`` hands over what arrived
+    before raising: it has no ``_read_nowait``, so this returns ``b""`` for it.)
 
     aiohttp's ``readany()`` raises the connection error before returning data it had
     already buffered, so on a fast cut the events Gemini sent just before it would be

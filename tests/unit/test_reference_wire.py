@@ -1,0 +1,307 @@
+"""The reference's lean upstream client (reference_impl/upstream/wire.py).
+
+Each test runs a scripted HTTP/1.1 server on 127.0.0.1 (``asyncio.start_server``, a
+free port) that reads one request head and body and writes exact bytes back, so the
+framings (RFC 9112 sections 6.3 and 7.1), their cuts and the connection reuse are what
+the test says. No sleeps: the client's timeouts are the only clocks, and short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import pytest
+from yarl import URL
+
+from reference_impl.upstream.wire import WirePool
+
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
+HEADERS = {"Content-Type": "application/json", "x-goog-api-key": "k"}
+BODY = b'{"contents": []}'
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return head + await reader.readexactly(length)
+
+
+def run(script: Script, test: Callable[[WirePool, URL, list[bytes]], Awaitable[None]]) -> None:
+    """Serve ``script`` (called per connection with its number), run ``test``."""
+
+    async def main() -> None:
+        seen: list[bytes] = []
+        count = 0
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal count
+            count += 1
+            try:
+                await script(reader, writer, count)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        async def recording(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await handle(_Recorder(reader, seen), writer)  # type: ignore[arg-type]
+
+        server = await asyncio.start_server(recording, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        pool = WirePool(limit=4, connect_timeout=2.0, read_timeout=0.5)
+        url = URL(f"http://127.0.0.1:{port}/v1beta/models/m:generateContent")
+        try:
+            await test(pool, url, seen)
+        finally:
+            pool.close()
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(main())
+
+
+class _Recorder:
+    """A StreamReader that records every request head it reads."""
+
+    def __init__(self, reader: asyncio.StreamReader, seen: list[bytes]) -> None:
+        self._reader = reader
+        self._seen = seen
+
+    async def readuntil(self, sep: bytes) -> bytes:
+        data = await self._reader.readuntil(sep)
+        self._seen.append(data)
+        return data
+
+    async def readexactly(self, n: int) -> bytes:
+        return await self._reader.readexactly(n)
+
+    async def read(self, n: int) -> bytes:
+        return await self._reader.read(n)
+
+
+def answer(body: bytes, *extra: bytes) -> bytes:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\n"
+    return head + b"".join(extra) + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def chunked(*pieces: bytes) -> bytes:
+    out = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ]
+    out += [b"%x\r\n%s\r\n" % (len(p), p) for p in pieces]
+    out.append(b"0\r\n\r\n")
+    return b"".join(out)
+
+
+def test_content_length_answers_reuse_one_connection() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        for i in range(3):
+            await read_request(reader)
+            writer.write(answer(b'{"n": %d, "conn": %d}' % (i, n)))
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        for i in range(3):
+            resp = await pool.post(url, HEADERS, BODY)
+            assert resp.status == 200
+            assert resp.content_type == "application/json"
+            assert await resp.read() == b'{"n": %d, "conn": 1}' % i
+            resp.release()
+        head = seen[0].decode()
+        assert head.startswith("POST /v1beta/models/m:generateContent HTTP/1.1\r\n")
+        assert f"Host: {url.host}:{url.port}\r\n" in head
+        assert "x-goog-api-key: k\r\n" in head
+        assert f"Content-Length: {len(BODY)}\r\n" in head
+
+    run(script, test)
+
+
+def test_chunked_stream_cut_anywhere_gives_the_same_bytes() -> None:
+    events = [b'data: {"a": 1}\r\n\r\n', b'data: {"b": "caf\xc3\xa9"}\r\n\r\n', b"x" * 300]
+    raw = chunked(*events)
+    cuts = list(range(1, len(raw), 7))
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        start = 0
+        for cut in [*cuts, len(raw)]:
+            writer.write(raw[start:cut])
+            await writer.drain()
+            start = cut
+        await reader.read(1)  # keep the connection until the client is done
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        resp = await pool.post(url, HEADERS, BODY)
+        assert resp.content_type == "text/event-stream"
+        got = [chunk async for chunk in resp.content.iter_any()]
+        assert b"".join(got) == b"".join(events)
+        assert resp.content.at_eof()
+        resp.release()
+
+    run(script, test)
+
+
+def test_gzip_body_is_inflated_and_interim_answers_skipped() -> None:
+    packed = gzip.compress(b'{"ok": true}')
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        writer.write(
+            b"HTTP/1.1 100 Continue\r\n\r\n" + answer(packed, b"Content-Encoding: gzip\r\n")
+        )
+        await reader.read(1)
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        resp = await pool.post(url, HEADERS, BODY)
+        assert resp.status == 200
+        assert resp.headers["content-encoding"] == "gzip"
+        assert await resp.read() == b'{"ok": true}'
+        resp.release()
+
+    run(script, test)
+
+
+def test_body_to_eof_and_connection_close_are_not_reused() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        if n == 1:
+            writer.write(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"to": "eof"}')
+        else:
+            writer.write(answer(b"{}", b"Connection: close\r\n"))
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        resp = await pool.post(url, HEADERS, BODY)
+        assert await resp.read() == b'{"to": "eof"}'
+        resp.release()
+        resp = await pool.post(url, HEADERS, BODY)
+        assert await resp.read() == b"{}"
+        resp.release()
+        assert len(seen) == 2  # two connections: neither answer left its connection open
+
+    run(script, test)
+
+
+def test_a_connection_closed_while_idle_is_retried_once() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        writer.write(answer(b'{"conn": %d}' % n))
+        await writer.drain()
+        # then the server closes the kept-alive connection (its idle timeout)
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        resp = await pool.post(url, HEADERS, BODY)
+        assert await resp.read() == b'{"conn": 1}'
+        resp.release()
+        resp = await pool.post(url, HEADERS, BODY)
+        assert await resp.read() == b'{"conn": 2}'
+        resp.release()
+
+    run(script, test)
+
+
+def test_a_body_cut_short_hands_over_what_arrived_then_raises() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        whole = chunked(b"data: 1\r\n\r\n", b"data: 2\r\n\r\n")
+        writer.write(whole[: whole.index(b"data: 2") + 3])
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        resp = await pool.post(url, HEADERS, BODY)
+        got = [b""]
+
+        async def drain() -> None:
+            while True:
+                got.append(await resp.content.readany())
+
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await drain()
+        assert b"".join(got) == b"data: 1\r\n\r\ndat"
+        resp.close()
+
+    run(script, test)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", id="chunk-size"
+        ),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY", id="chunk-end"
+        ),
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", id="length"),
+    ],
+)
+def test_a_malformed_answer_is_a_payload_error(reply: bytes) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        writer.write(reply)
+        await reader.read(1)
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        async def whole() -> bytes:
+            resp = await pool.post(url, HEADERS, BODY)
+            return await resp.read()
+
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await whole()
+
+    run(script, test)
+
+
+def test_silence_is_a_read_timeout_before_and_during_the_body() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        if n == 2:
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        await reader.read(1)  # then nothing
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        with pytest.raises(aiohttp.ServerTimeoutError):
+            await pool.post(url, HEADERS, BODY)  # no head within 0.5 s
+        resp = await pool.post(url, HEADERS, BODY)
+
+        async def short_waits() -> None:
+            while True:
+                try:
+                    async with asyncio.timeout(0.05):
+                        await resp.content.readany()
+                except TimeoutError as exc:
+                    if isinstance(exc, aiohttp.ServerTimeoutError):
+                        raise
+
+        # a caller restarting short waits (the relay's keep-alive) does not reset the clock
+        with pytest.raises(aiohttp.ServerTimeoutError):
+            await short_waits()
+        resp.close()
+
+    run(script, test)
+
+
+def test_a_header_with_a_line_break_is_refused() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await reader.read(1)
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        with pytest.raises(aiohttp.ClientError):
+            await pool.post(url, {"x-goog-api-key": "k\r\nX-Injected: 1"}, BODY)
+
+    run(script, test)
+
+
+def test_an_unreachable_upstream_is_a_connection_error() -> None:
+    async def main() -> None:
+        pool = WirePool(limit=1, connect_timeout=2.0, read_timeout=0.5)
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await pool.post(URL("http://127.0.0.1:9/v1beta"), HEADERS, BODY)
+        # the slot came back: a second attempt fails the same way instead of waiting
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await asyncio.wait_for(pool.post(URL("http://127.0.0.1:9/v1beta"), HEADERS, BODY), 5)
+
+    asyncio.run(main())
