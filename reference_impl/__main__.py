@@ -16,6 +16,7 @@ to the vanished client.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -70,11 +71,21 @@ def runner(settings: Settings) -> web.AppRunner:
     )
 
 
+def _tune_gc() -> None:
+    """Move what start-up built (schemas, documents, catalogs) out of the collector's
+    sight and collect the young generation less often: requests allocate many short-lived
+    containers, and the cyclic collector was ~7% of the CPU under load (issue 16)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
 async def serve(settings: Settings) -> None:
     """Serve ``settings`` until SIGINT/SIGTERM; prints the base URL once it listens.
     Raises :class:`ListenError` when it cannot listen."""
     runner_ = runner(settings)
     await runner_.setup()
+    _tune_gc()
     try:
         site = web.TCPSite(runner_, settings.host, settings.port, backlog=1024)
         try:

@@ -520,15 +520,11 @@ class ChatRoutes:
         try:
             while True:
                 if keepalive:
-                    timer = asyncio.timeout(keepalive)
-                    try:
-                        async with timer:
-                            data = await reader.readany()
-                    except TimeoutError:
-                        if not timer.expired():
-                            raise
+                    found = await reader.readany_within(keepalive)
+                    if found is None:
                         await down.send(KEEPALIVE)
                         continue
+                    data = found
                 else:
                     data = await reader.readany()
                 if not data:

@@ -70,7 +70,7 @@ class WireBody:
         self._size = 0
         self._eof = False
         self._exc: BaseException | None = None
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiter: asyncio.Future[bool | None] | None = None
         self._timeout = timeout
         self._last = time.monotonic()
         """When bytes last arrived: the read timeout runs from there, however often a
@@ -124,6 +124,19 @@ class WireBody:
         self._conn.resume()
         return data
 
+    async def readany_within(self, seconds: float) -> bytes | None:
+        """:meth:`readany`, or ``None`` when nothing arrived within ``seconds`` (the
+        relay's keep-alive; cheaper than an ``asyncio.timeout`` around each read). The
+        read timeout still runs from the last bytes received."""
+        while not self._chunks:
+            if self._exc is not None:
+                raise self._exc
+            if self._eof:
+                return b""
+            if not await self._wait(seconds):
+                return None
+        return await self.readany()
+
     async def read(self) -> bytes:
         """The whole (rest of the) body."""
         parts: list[bytes] = []
@@ -141,18 +154,28 @@ class WireBody:
                 return
             yield data
 
-    async def _wait(self) -> None:
+    async def _wait(self, within: float | None = None) -> bool:
+        """Wait for bytes, the end or an error: ``True``; ``False`` when ``within``
+        seconds passed first. Raises the read timeout (measured from the last bytes)."""
         loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
+        waiter: asyncio.Future[bool | None] = loop.create_future()
         self._waiter = waiter
         left = self._last + self._timeout - time.monotonic()
-        timer = loop.call_later(left if left > 0 else 0, _expire, waiter)
+        if within is not None and within < left:
+            timer = loop.call_later(within, _quiet, waiter)
+        else:
+            timer = loop.call_later(left if left > 0 else 0, _expire, waiter)
         try:
-            await waiter
+            return await waiter is None
         finally:
             timer.cancel()
             if self._waiter is waiter:
                 self._waiter = None
+
+
+def _quiet(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 def _expire(waiter: asyncio.Future[Any]) -> None:

@@ -305,3 +305,24 @@ def test_an_unreachable_upstream_is_a_connection_error() -> None:
             await asyncio.wait_for(pool.post(URL("http://127.0.0.1:9/v1beta"), HEADERS, BODY), 5)
 
     asyncio.run(main())
+
+
+def test_readany_within_reports_quiet_spells_then_the_bytes() -> None:
+    go = asyncio.Event()
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        await go.wait()
+        writer.write(b"5\r\nhello\r\n0\r\n\r\n")
+        await reader.read(1)
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        resp = await pool.post(url, HEADERS, BODY)
+        assert await resp.content.readany_within(0.02) is None  # a keep-alive moment
+        go.set()
+        assert await resp.content.readany_within(0.4) == b"hello"
+        assert await resp.content.readany_within(0.4) == b""
+        resp.release()
+
+    run(script, test)
