@@ -103,6 +103,14 @@ class _ClientGone(Exception):
     """The client closed its connection while we were writing."""
 
 
+class _EventStream(web.StreamResponse):
+    """An SSE answer whose status line and headers leave with its first bytes (the
+    first event, keep-alive or error frame) instead of in a send of their own; the
+    bytes on the wire are the same, one syscall fewer per stream (issue 16)."""
+
+    _send_headers_immediately = False
+
+
 class _Downstream:
     """The client side of one streamed answer; commits the 200 on the first write.
 
@@ -122,11 +130,12 @@ class _Downstream:
         out = self.out
         try:
             if out is None:
-                out = self.out = web.StreamResponse(status=200, headers=SSE_HEADERS)
+                out = self.out = _EventStream(status=200, headers=SSE_HEADERS)
                 await out.prepare(self.request)
-            await out.write(data)
             if eof:
-                await out.write_eof()
+                await out.write_eof(data)  # the last bytes and the chunked end in one send
+            else:
+                await out.write(data)
         except ConnectionError as exc:
             raise _ClientGone from exc
         return out
@@ -417,15 +426,20 @@ class ChatRoutes:
             result = await self._relay(down, pump, upstream)
             if result is not None:
                 return result
+            # The upstream has ended: its last frames leave with what follows them.
+            frames = [pump.take()]
             empty = translator.empty_answer()  # usage-only: an empty answer, not a 502
-            if empty:
-                await down.send(b"".join(encode_chunk(c) for c in empty))
+            frames.extend(encode_chunk(c) for c in empty)
             extra_usage: list[object] = []
             for index in range(translator.choices, call.n):
+                held = b"".join(frames)
+                frames.clear()
+                if held:  # sent before the next choice is asked for, never held back
+                    await down.send(held)
                 result = await self._top_up(down, call, translator, index, media, extra_usage)
                 if result is not None:
                     return result
-            frames = [encode_chunk(c) for c in translator.finish(extra_usage)]
+            frames.extend(encode_chunk(c) for c in translator.finish(extra_usage))
             frames.append(DONE)
             return await down.send(b"".join(frames), eof=True)
         except _ClientGone:
@@ -457,11 +471,12 @@ class ChatRoutes:
             id=main.id,
             pass_signature=main.pass_signature,
         )
-        result = await self._relay(down, _Pump(sub, self._upstream.code_assist), upstream)
+        pump = _Pump(sub, self._upstream.code_assist)
+        result = await self._relay(down, pump, upstream)
         if result is None:
-            tail = sub.finish()
+            tail = pump.take() + b"".join(encode_chunk(c) for c in sub.finish())
             if tail:
-                await down.send(b"".join(encode_chunk(c) for c in tail))
+                await down.send(tail)
             extra_usage.append(sub.usage_metadata)
             main.signatures.extend(sub.signatures)
         return result
@@ -533,11 +548,11 @@ class ChatRoutes:
                     heard = clock()
                 elif clock() - heard >= quiet:
                     raise TimeoutError("no upstream event within the read timeout")
-                if pump.frames:
+                if pump.frames and not reader.at_eof():
                     await down.send(pump.take())
+            # Frames of the last read stay in the pump: the upstream has ended, so the
+            # caller sends them with the stream's end (one send; nothing waits on them).
             pump.decoder.close()
-            if pump.frames:
-                await down.send(pump.take())
             return None
         except _ClientGone:
             log.debug("client went away during %s", down.request.path)
