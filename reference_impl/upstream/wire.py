@@ -641,9 +641,8 @@ class WirePool:
         port = url.port or (443 if tls else 80)
         host = url.raw_host or url.host
         default = port == (443 if tls else 80)
-        authority = host if default else f"{host}:{port}"
-        if ":" in host and not default:
-            authority = f"[{host}]:{port}"
+        name = f"[{host}]" if ":" in host else host  # an IPv6 literal is bracketed
+        authority = name if default else f"{name}:{port}"
         target = url.raw_path_qs or "/"
         head = (
             f"POST {target} HTTP/1.1\r\nHost: {authority}\r\n"

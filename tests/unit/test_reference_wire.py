@@ -326,3 +326,25 @@ def test_readany_within_reports_quiet_spells_then_the_bytes() -> None:
         resp.release()
 
     run(script, test)
+
+
+@pytest.mark.parametrize(
+    ("url", "origin", "host"),
+    [
+        ("http://[::1]:8080/v1beta/x", ("::1", 8080, False), b"Host: [::1]:8080"),
+        ("https://[::1]/v1beta/x", ("::1", 443, True), b"Host: [::1]"),
+        (
+            "https://generativelanguage.googleapis.com/v1beta/models/m:generateContent",
+            ("generativelanguage.googleapis.com", 443, True),
+            b"Host: generativelanguage.googleapis.com",
+        ),
+    ],
+)
+def test_the_origin_and_host_header_of_a_url(
+    url: str, origin: tuple[str, int, bool], host: bytes
+) -> None:
+    pool = WirePool(limit=1, connect_timeout=1.0, read_timeout=1.0)
+    key, head = pool._prefix(URL(url))
+    assert key == origin
+    assert head.split(b"\r\n")[1] == host
+    assert head.startswith(b"POST " + URL(url).raw_path_qs.encode() + b" HTTP/1.1\r\n")
