@@ -49,7 +49,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 AIMOCK = ROOT / ".bench" / "node_modules" / "@copilotkit" / "aimock" / "dist" / "cli.js"
 BODY: dict[str, object] = {"contents": [{"role": "user", "parts": [{"text": "hello"}]}]}
-CHAT: dict[str, object] = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hello"}]}
+CHAT: dict[str, object] = {
+    "model": "gemini-2.5-flash",
+    "messages": [{"role": "user", "content": "hello"}],
+}
 ANSWER = "the river quietly carries light across a stone bridge while morning bells answer"
 KEY = "bench-key"
 GOAL = 1.5
