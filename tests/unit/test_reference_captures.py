@@ -92,6 +92,7 @@ UNARY: dict[str, Meaning] = {
     "google-tool-call": Meaning("", "", SF, "tool_calls", _usage(29, 15, 893)),
     "google-tool-call-gemini3": Meaning("", "", SF, "tool_calls", _usage(29, 15, 1801)),
     "project-prompt-block": Meaning("", "", (), "content_filter", _usage(12, 0, 0)),
+    "project-safety-stop": Meaning("", "", (), "content_filter", _usage(14, 0, 0)),
 }
 SIGNED_CALLS = {
     # capture -> the thoughtSignature prefix each tool call must carry (None: unsigned)
