@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-__all__ = ["Mutation", "chunk_json", "mutating_proxy"]
+__all__ = ["Choose", "Mutation", "Refusal", "chunk_json", "forwarding_proxy", "mutating_proxy"]
 
 _HOP = frozenset(
     {"connection", "content-length", "transfer-encoding", "keep-alive", "content-encoding"}
@@ -60,17 +60,37 @@ def chunk_json(map_chunk: Callable[[dict[str, Any]], dict[str, Any] | None]) -> 
     return run
 
 
+Refusal = tuple[int, Any]
+"""The status and JSON body a pass-through answers by itself (the upstream never called)."""
+Choose = Callable[[str, bytes], "Refusal | Mutation | None"]
+"""``(path, raw request body)`` -> a refusal, the mutation to apply to the answer, or
+``None`` (forward unchanged)."""
+
+
 def mutating_proxy(upstream: str, mutation: Mutation) -> Callable[[], web.Application]:
     """An app factory for :func:`tests.servers.serve`: ``upstream`` behind ``mutation``."""
+    return forwarding_proxy(upstream, lambda path, raw: mutation)
+
+
+def forwarding_proxy(upstream: str, choose: Choose) -> Callable[[], web.Application]:
+    """An app factory for :func:`tests.servers.serve`: every request forwarded to
+    ``upstream`` unless ``choose`` refuses it, and the answer passed through the
+    :class:`Mutation` it names (every SSE event, or the status and JSON body)."""
 
     async def forward(request: web.Request) -> web.StreamResponse:
         session = request.app[_SESSION]
+        raw = await request.read()
+        decision = choose(request.rel_url.path, raw)
+        if isinstance(decision, tuple):
+            status, payload = decision
+            return web.json_response(payload, status=status)
+        mutation = decision or Mutation("unchanged")
         headers = {k: v for k, v in request.headers.items() if k.lower() not in {"host", *_HOP}}
         async with session.request(
             request.method,
             upstream + request.rel_url.path_qs,
             headers=headers,
-            data=await request.read(),
+            data=raw,
             allow_redirects=False,
             auto_decompress=True,
         ) as answer:
@@ -95,12 +115,12 @@ def mutating_proxy(upstream: str, mutation: Mutation) -> Callable[[], web.Applic
                     await response.write(pending)
                 await response.write_eof()
                 return response
-            raw = await answer.read()
+            data = await answer.read()
             status = answer.status
             if mutation.json is not None and answer.content_type == "application/json":
-                status, body = mutation.json(status, json.loads(raw))
-                raw = json.dumps(body).encode()
-            return web.Response(status=status, body=raw, headers=out_headers)
+                status, body = mutation.json(status, json.loads(data))
+                data = json.dumps(body).encode()
+            return web.Response(status=status, body=data, headers=out_headers)
 
     async def open_session(app: web.Application) -> None:
         app[_SESSION] = aiohttp.ClientSession(
