@@ -46,6 +46,7 @@ import click
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from httplane import LaneSite
 from mockserver import captures as capture_store
 from mockserver.app import create_app
 from mockserver.captures import Captures
@@ -226,7 +227,10 @@ async def _serve(options: Options, captures: Captures | None = None) -> None:
         access_log_class=RedactingAccessLog,
     )
     await runner.setup()
-    site = web.TCPSite(runner, options.host, options.port)
+    # the fast lane serves the generate routes; with --access-log aiohttp serves them all,
+    # so that every request is logged
+    site_class = web.TCPSite if options.access_log else LaneSite
+    site = site_class(runner, options.host, options.port)
     try:
         await site.start()
     except OSError as exc:

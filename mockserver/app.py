@@ -11,6 +11,11 @@ It puts together, on one port:
   ``/_mock/image.jpg`` (:mod:`mockserver.http_fixtures`, journaled);
 - the Live API WebSocket ``/ws/...BidiGenerateContent`` (:mod:`mockserver.http_live`).
 
+The hot generate routes (``generateContent``, ``streamGenerateContent``, the compat
+``chat/completions``) are also registered in the app's :data:`httplane.LANES`, so a
+:class:`httplane.LaneSite` serves them without aiohttp's per-request machinery; the
+handlers are the same functions either way.
+
 All of them share one :class:`~mockserver.http_core.Core`: journal, scenario queue,
 reply memo, key quotas, OAuth issuer; the generate routes share the captures
 (:mod:`mockserver.captures`: the bundled corpus plus ``settings.captures``) that
@@ -25,6 +30,7 @@ from collections import deque
 
 from aiohttp import web
 
+from httplane import LANES, Lanes
 from mockserver import captures as capture_store
 from mockserver.captures import Captures
 from mockserver.http_admin import add_admin_routes
@@ -70,6 +76,7 @@ def create_app(
     app[SCENARIO_QUEUE] = core.queue
     app[QUOTAS] = core.quotas
     app[CAPTURES] = captures
+    app[LANES] = Lanes()  # the generate routes the fast lane serves (httplane.LaneSite)
     add_compat_routes(app, core)  # before the Gemini catch-all under /v1beta
     add_gemini_routes(app, core, captures)
     add_codeassist_routes(app, core, captures)

@@ -21,7 +21,6 @@ from aiohttp import web
 
 from mockserver import codeassist, errors
 from mockserver.captures import Captures
-from mockserver.http_captures import deliver
 from mockserver.http_core import Core
 from mockserver.oauth import parse_form, redact_form
 from mockserver.request import parse_json
@@ -111,7 +110,7 @@ def add_codeassist_routes(
         if denied is not None:
             return await core.send(request, Handled(denied), raw)
         if method in codeassist.GENERATE_METHODS:
-            return await deliver(core, request, generate_call(request, method, raw), raw)
+            return await core.send(request, generate_call(request, method, raw), raw)
         try:
             reply = account_call(method, subject, raw)
         except errors.GoogleError as exc:

@@ -12,15 +12,13 @@ trickle; :meth:`Core.wait_faults` tells when none is open any more).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-import struct
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
+from httplane import Exchange, LaneRequest, exchange
 from mockserver import errors
 from mockserver.faults import Fault, journal_status
 from mockserver.framing import Write
@@ -32,13 +30,17 @@ from mockserver.responses import Handled, Reply
 from mockserver.settings import Settings
 from spec.scenarios import Directive
 
-__all__ = ["CACHE_MAX_BODY", "CACHE_SIZE", "Clock", "Core", "send_fault", "stream"]
+__all__ = ["CACHE_MAX_BODY", "CACHE_SIZE", "Clock", "Core", "Incoming", "send_fault", "transmit"]
 
 Clock = Callable[[], float]
 """Monotonic seconds; only key quota windows read it."""
 CACHE_SIZE = 1024
 """Replies memoised per app (oldest dropped first): same inputs give the same reply."""
 CACHE_MAX_BODY = 16 * 1024
+Incoming = web.Request | LaneRequest
+"""A request as a route handler sees it: aiohttp's, or the fast lane's (:mod:`httplane`:
+the same ``method``, ``path``, ``headers``, ``raw_headers``, ``query``, ``match_info``
+and ``read()``)."""
 
 
 class Core:
@@ -143,29 +145,37 @@ class Core:
 
     async def send(
         self,
-        request: web.Request,
+        request: Incoming,
         handled: Handled,
         raw: bytes = b"",
         secrets: tuple[tuple[str, str], ...] = (),
     ) -> web.StreamResponse:
         """Record the request (``raw`` body, extra ``secrets``) and send the reply.
 
-        The journal's ``cid`` is :func:`~mockserver.request.request_cid`'s: the
-        ``x-mock-cid`` header, else the directive's, else the last one written in the
-        body, so a body the mock rejects before reading its directive is still filed
-        under its id."""
+        ``request``: an aiohttp request or a :class:`httplane.LaneRequest` (the fast
+        lane's; the returned response is then a placeholder the lane ignores).
+        The journal files it under the directive's scenario, or ``capture:NAME`` when
+        the directive replays a capture (:mod:`mockserver.captures`). The journal's
+        ``cid`` is :func:`~mockserver.request.request_cid`'s: the ``x-mock-cid``
+        header, else the directive's, else the last one written in the body, so a body
+        the mock rejects before reading its directive is still filed under its id."""
         reply = handled.reply
         directive = handled.directive
-        cid = request_cid(
-            request.headers.get(CID_HEADER), directive.cid if directive is not None else None, raw
-        )
+        scenario = None
+        if directive is not None:
+            cid = request_cid(request.headers.get(CID_HEADER), directive.cid, raw)
+            capture = directive.capture
+            scenario = directive.scenario.value if capture is None else f"capture:{capture}"
+        else:
+            cid = request_cid(request.headers.get(CID_HEADER), None, raw)
+        lane = type(request) is LaneRequest
         self.journal.record(
             method=request.method,
             path=request.path,
-            query=request.rel_url.raw_query_string,
+            query=request.raw_query_string if lane else request.rel_url.raw_query_string,  # type: ignore[union-attr]
             headers=request.raw_headers,
             body=raw,
-            scenario=directive.scenario.value if directive is not None else None,
+            scenario=scenario,
             cid=cid,
             status=reply.status
             if reply.fault is None
@@ -173,173 +183,74 @@ class Core:
             response=reply.summary,
             secrets=secrets,
         )
-        if reply.first_byte_ms:
-            await asyncio.sleep(reply.first_byte_ms / 1000)
-        if reply.writes is None:
-            return web.Response(body=reply.body, status=reply.status, headers=reply.headers)
+        out = exchange(request)
         if reply.fault is not None:
-            return await self._send_fault(request, reply)
-        return await stream(request, reply)
+            self._faults_changed(1)
+            try:
+                await send_fault(out, reply)
+            finally:
+                self._faults_changed(-1)
+        else:
+            await transmit(out, reply)
+        return _LANE_ANSWERED if lane else out.response  # type: ignore[union-attr]
 
-    async def _send_fault(self, request: web.Request, reply: Reply) -> web.StreamResponse:
-        self._faults_changed(1)
-        try:
-            return await send_fault(request, reply)
-        finally:
-            self._faults_changed(-1)
+
+_LANE_ANSWERED = web.Response()
+"""What :meth:`Core.send` returns for a lane request (the lane ignores it)."""
 
 
-class _StreamReply(web.StreamResponse):
-    """A stream whose status line and headers leave with its first body bytes.
+def _burst(writes: tuple[Write, ...], start: int, separate: bool) -> tuple[list[bytes], int]:
+    """The data of ``writes[start:]`` up to the next delay (only ``writes[start]`` when
+    ``separate``), and where the burst ends."""
+    end = start + 1
+    if not separate:
+        while end < len(writes) and not writes[end].delay_ms:
+            end += 1
+    return [w.data for w in writes[start:end]], end
 
-    aiohttp would otherwise send them in a packet of their own; the bytes on the wire
-    are the same, only one syscall fewer per stream (the hot path of a benchmark).
+
+async def transmit(out: Exchange, reply: Reply) -> None:
+    """Send ``reply`` (no fault) through ``out``: after ``reply.first_byte_ms``, its body
+    whole, or its writes (each after its delay) then the end of the body, or, with
+    ``reply.abort``, a close instead of the end.
+
+    Chunked unless ``reply.content_length`` is set; every write is an HTTP chunk of its
+    own, so an HTTP client sees the pieces the directive asked for. Writes with no
+    delay between them leave in one socket send with the status line and the end of
+    the body (the events of an unpaced stream are all ready at once), except with
+    ``reply.separate`` (``split``), whose pieces must arrive as separate reads. A cut
+    body is a chunked body without its last chunk, or fewer bytes than
+    ``Content-Length``.
     """
-
-    _send_headers_immediately = False
-
-
-def _burst(
-    writes: tuple[Write, ...], start: int, chunked: bool, separate: bool = False
-) -> tuple[bytes, int]:
-    """The bytes of ``writes[start:]`` up to the next delay (only ``writes[start]`` when
-    ``separate``), each write framed as its own HTTP chunk when ``chunked`` (RFC 9112
-    section 7.1), and where the burst ends."""
-    end = start
-    while end < len(writes) and (end == start or not (writes[end].delay_ms or separate)):
-        end += 1
-    parts = writes[start:end]
-    if not chunked:
-        return b"".join(w.data for w in parts), end
-    return b"".join(b"%x\r\n%s\r\n" % (len(w.data), w.data) for w in parts if w.data), end
-
-
-async def stream(request: web.Request, reply: Reply) -> web.StreamResponse:
-    """Send ``reply.writes`` (each after its delay), then end or cut.
-
-    Chunked unless ``reply.content_length`` is set. Every write is an HTTP chunk of its
-    own, so an HTTP client sees the pieces the directive asked for; writes with no delay
-    between them leave in one socket send (the events of an unpaced stream are all
-    ready at once, and one send per event cost ~10 µs each), except with
-    ``reply.separate`` (``split``), whose pieces must arrive as separate reads. The end
-    of the body goes out with the last bytes; with ``reply.abort`` the connection is
-    closed instead (a chunked body without its last chunk, or fewer bytes than
-    ``Content-Length``).
-    """
+    if reply.first_byte_ms:
+        await asyncio.sleep(reply.first_byte_ms / 1000)
     writes = reply.writes
-    assert writes is not None
-    response = _StreamReply(status=reply.status, headers=reply.headers)
-    chunked = reply.content_length is None
-    if not chunked:
-        response.content_length = reply.content_length
+    if writes is None:
+        await out.whole(reply.status, reply.headers, reply.body)
+        return
+    out.head(reply.status, reply.headers, reply.content_length)
     try:
-        await response.prepare(request)
-        if writes and writes[0].delay_ms:
-            await asyncio.sleep(writes[0].delay_ms / 1000)
         i = 0
-        transport = request.transport
-        while i < len(writes):
-            if i and writes[i].delay_ms:
+        count = len(writes)
+        while i < count:
+            if writes[i].delay_ms:
                 await asyncio.sleep(writes[i].delay_ms / 1000)
-            if i == 0:  # through aiohttp: the status line and headers go with it
-                if len(writes) == 1 and not reply.abort:
-                    await response.write_eof(writes[0].data)
-                    return response
-                await response.write(writes[0].data)
-                i = 1
-                continue
-            data, i = _burst(writes, i, chunked, reply.separate)
-            if transport is None or transport.is_closing():
-                return response
-            transport.write(data)
+            pieces, i = _burst(writes, i, reply.separate)
+            if out.closing():
+                return
+            await out.send(pieces, end=i == count and not reply.abort)
+        if not count:
+            await out.send((), end=not reply.abort)
         if reply.abort:
-            if not writes:
-                await response.write(b"")  # the status line and headers, nothing else
-            if transport is not None:
-                transport.close()  # flushes what was written, never ends the body
-            return response
-        await response.write_eof()
+            out.cut()
     except ConnectionError:
         pass  # the client went away; nothing left to tell it
-    return response
 
 
-_LINGER_ZERO = struct.pack("ii", 1, 0)
-_DRAIN_POLL_S = 0.001
-_DRAIN_LIMIT_S = 1.0
-
-
-class _Watch(asyncio.Protocol):
-    """Stands in for aiohttp's protocol on a faulted connection (``transport.
-    set_protocol``): passes every event on and resolves ``gone`` when the connection
-    is lost, so a handler that sends nothing still learns that the client left."""
-
-    __slots__ = ("gone", "inner")
-
-    def __init__(self, inner: asyncio.BaseProtocol, gone: asyncio.Future[None]) -> None:
-        self.inner = inner
-        self.gone = gone
-
-    def data_received(self, data: bytes) -> None:
-        self.inner.data_received(data)  # type: ignore[attr-defined]
-
-    def eof_received(self) -> bool | None:
-        return self.inner.eof_received()  # type: ignore[attr-defined, no-any-return]
-
-    def pause_writing(self) -> None:
-        self.inner.pause_writing()
-
-    def resume_writing(self) -> None:
-        self.inner.resume_writing()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        try:
-            self.inner.connection_lost(exc)
-        finally:
-            if not self.gone.done():
-                self.gone.set_result(None)
-
-
-def _watch(request: web.Request) -> asyncio.Future[None]:
-    """A future resolved when the request's connection is lost (already resolved when
-    it is)."""
-    gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    transport = request.transport
-    if transport is None or transport.is_closing():
-        gone.set_result(None)
-    else:
-        transport.set_protocol(_Watch(transport.get_protocol(), gone))
-    return gone
-
-
-async def _flushed(transport: asyncio.Transport) -> None:
-    """Wait (at most a second) until ``transport`` handed what it holds to the kernel,
-    so a reset that follows does not discard it. On loopback the buffer is empty
-    at once: small writes leave in the ``send`` call itself."""
-    waited = 0.0
-    while transport.get_write_buffer_size() and not transport.is_closing():
-        if waited >= _DRAIN_LIMIT_S:
-            return
-        await asyncio.sleep(_DRAIN_POLL_S)
-        waited += _DRAIN_POLL_S
-
-
-def _reset(transport: asyncio.Transport | None) -> None:
-    """Close with a TCP RST (``SO_LINGER`` on, 0 s: the kernel drops unsent bytes and
-    resets) instead of a FIN."""
-    if transport is None or transport.is_closing():
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):  # a socket that cannot linger still closes
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
-    transport.abort()
-
-
-async def send_fault(request: web.Request, reply: Reply) -> web.StreamResponse:
-    """Carry out ``reply.fault`` (:class:`~mockserver.faults.Fault`); returns once the
-    connection is reset or closed, or the client has left (never before, for
-    ``never_answer`` and ``trickle``). Nothing is left running afterwards.
+async def send_fault(out: Exchange, reply: Reply) -> None:
+    """Carry out ``reply.fault`` (:class:`~mockserver.faults.Fault`) through ``out``;
+    returns once the connection is reset or closed, or the client has left (never
+    before, for ``never_answer`` and ``trickle``). Nothing is left running afterwards.
 
     - ``reset_before``: RST, nothing sent;
     - ``reset_during``: status, headers, ``reply.writes`` (each after its delay), RST;
@@ -350,43 +261,35 @@ async def send_fault(request: web.Request, reply: Reply) -> web.StreamResponse:
       ``delay_ms`` until the client leaves.
     """
     fault = reply.fault
-    unsent = web.Response(status=reply.status)  # what aiohttp is handed when nothing was sent
     if fault is Fault.RESET_BEFORE:
-        _reset(request.transport)
-        return unsent
-    gone = _watch(request)
+        out.reset()
+        return
+    gone = out.gone()
     try:
         if fault is Fault.NEVER_ANSWER:
             await gone
-            return unsent
-        response = web.StreamResponse(status=reply.status, headers=reply.headers)
-        if reply.content_length is not None:
-            response.content_length = reply.content_length
+            return
         writes = reply.writes or ()
-        await response.prepare(request)  # the status line and headers leave now
+        out.head(reply.status, reply.headers, reply.content_length)
+        await out.send(())  # the status line and headers leave now
         if fault is Fault.TRICKLE:
             tick = writes[0]
             while True:
                 done, _ = await asyncio.wait((gone,), timeout=tick.delay_ms / 1000)
                 if done:
-                    return response
-                await response.write(tick.data)
+                    return
+                await out.send((tick.data,))
         for write in writes:
             if write.delay_ms:
                 await asyncio.sleep(write.delay_ms / 1000)
-            await response.write(write.data)
-        transport = request.transport
-        if transport is None or transport.is_closing():
-            return response
-        await _flushed(transport)
+            await out.send((write.data,))
+        if out.closing():
+            return
+        await out.flushed()
         if fault is Fault.RESET_DURING:
-            _reset(transport)
+            out.reset()
         else:
-            transport.write(reply.bad_tail)
-            transport.close()  # flushes the bad tail, then FIN
-        return response
+            out.raw(reply.bad_tail)
+            out.cut()  # flushes the bad tail, then FIN
     except ConnectionError:
-        return unsent  # the client went away first
-    finally:
-        if not gone.done():
-            gone.cancel()
+        return  # the client went away first

@@ -11,7 +11,7 @@ counted against the key's quota (429 when spent). Replies are memoised
 (:meth:`~mockserver.http_core.Core.memo`): they are a pure function of the request
 while the scenario queue is empty. A generate call whose directive names a capture
 (``capture=NAME``) is answered with it (:mod:`mockserver.captures`) and journaled
-under ``capture:NAME`` (:func:`mockserver.http_captures.deliver`).
+under ``capture:NAME`` (:meth:`~mockserver.http_core.Core.send`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from dataclasses import replace
 
 from aiohttp import web
 
+from httplane import LANES
 from mockserver import catalog, errors
 from mockserver.captures import Captures
-from mockserver.http_captures import deliver
-from mockserver.http_core import Core
+from mockserver.http_core import Core, Incoming
 from mockserver.quota import FirstKeys
 from mockserver.request import directive_from_text, find_inband_directive, parse_json
 from mockserver.responses import (
@@ -86,7 +86,7 @@ def key_limited_header(
     return replace(directive, scenario=Scenario.TEXT).render()
 
 
-def _version(request: web.Request) -> str:
+def _version(request: Incoming) -> str:
     return "v1" if request.path.startswith("/v1/") else "v1beta"
 
 
@@ -102,7 +102,7 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
     queue = core.queue
     first_keys = FirstKeys()
 
-    def auth(request: web.Request) -> tuple[str, Reply | None]:
+    def auth(request: Incoming) -> tuple[str, Reply | None]:
         key = request.headers.get("x-goog-api-key") or request.query.get("key")
         if not key:
             if request.headers.get("authorization", "")[:7].lower() == "bearer ":
@@ -133,7 +133,7 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
             return await send(request, Handled(error_reply(error)))
         return await send(request, Handled(json_reply(model.body)))
 
-    async def call_model(request: web.Request) -> web.StreamResponse:
+    async def call_model(request: Incoming) -> web.StreamResponse:
         key, denied = auth(request)
         if denied is not None:
             return await send(request, Handled(denied))
@@ -156,7 +156,7 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
         memo_key = (model.id, method, sse, header, raw)
         hit = cache.get(memo_key) if not queue else None  # the hot path: a repeated request
         if hit is not None:
-            return await deliver(core, request, hit, raw)
+            return await send(request, hit, raw)
 
         def make() -> Handled:
             if method in _GENERATE:
@@ -180,13 +180,16 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
             return handle_embed(model, raw, seed, batch=method == "batchEmbedContents")
 
         handled = memo(memo_key, len(raw), make)
-        return await deliver(core, request, handled, raw)
+        return await send(request, handled, raw)
 
     async def unknown(request: web.Request) -> web.StreamResponse:
         _, denied = auth(request)
         return await send(request, Handled(denied or _NO_METHOD), await request.read())
 
+    lanes = app.get(LANES)
     for prefix in API_PREFIXES:
+        if lanes is not None:
+            lanes.add_post_segment(f"{prefix}/models/", "name", call_model)
         app.router.add_post(f"{prefix}/models/{{name}}", call_model)
         app.router.add_get(f"{prefix}/models/{{name}}", get_model, allow_head=False)
         app.router.add_get(f"{prefix}/models", list_models, allow_head=False)

@@ -1,4 +1,5 @@
-"""In-process servers for tests: an aiohttp app on 127.0.0.1:0 in a background thread.
+"""In-process servers for tests: an aiohttp app on 127.0.0.1:0 in a background thread,
+behind the fast lane (:class:`httplane.LaneSite`) as the servers' command lines run it.
 
 ``with serve(app_factory) as base_url:`` starts the app on a free port, waits until it
 listens (a ``threading.Event``, no sleeps) and yields ``http://127.0.0.1:PORT``.
@@ -13,6 +14,8 @@ from contextlib import contextmanager
 
 from aiohttp import web
 
+from httplane import LaneSite
+
 __all__ = ["serve"]
 
 
@@ -26,7 +29,7 @@ def serve(app_factory: Callable[[], web.Application]) -> Iterator[str]:
     async def start() -> None:
         runner = web.AppRunner(app_factory(), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = LaneSite(runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
         assert server is not None

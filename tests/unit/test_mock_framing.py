@@ -117,15 +117,19 @@ def test_one_line_with_quotes_inside_strings() -> None:
 
 def test_bursts_keep_one_http_chunk_per_write_and_stop_at_a_delay() -> None:
     """mockserver.http_core._burst: writes with no delay between them leave in one
-    socket send, each still framed as its own HTTP chunk (RFC 9112 7.1); a delayed
-    write starts the next burst; empty writes are not chunks (0 would end the body)."""
+    socket send, each still framed as its own HTTP chunk (httplane._frame, RFC 9112
+    7.1); a delayed write starts the next burst; empty writes are not chunks (0 would
+    end the body)."""
+    from httplane import _frame
     from mockserver.framing import Write
     from mockserver.http_core import _burst
 
     writes = (Write(b"a"), Write(b"bc"), Write(b""), Write(b"d" * 20, 100), Write(b"e"))
-    assert _burst(writes, 0, chunked=True) == (b"1\r\na\r\n2\r\nbc\r\n", 3)
-    assert _burst(writes, 3, chunked=True) == (b"14\r\n" + b"d" * 20 + b"\r\n1\r\ne\r\n", 5)
-    assert _burst(writes, 1, chunked=False) == (b"bc", 3)
+    assert _burst(writes, 0, False) == ([b"a", b"bc", b""], 3)
+    assert _frame([b"a", b"bc", b""]) == b"1\r\na\r\n2\r\nbc\r\n"
+    assert _burst(writes, 3, False) == ([b"d" * 20, b"e"], 5)
+    assert _frame([b"d" * 20, b"e"]) == b"14\r\n" + b"d" * 20 + b"\r\n1\r\ne\r\n"
+    assert _burst(writes, 1, False) == ([b"bc", b""], 3)
 
 
 def test_split_pieces_are_sent_one_by_one() -> None:
@@ -133,4 +137,4 @@ def test_split_pieces_are_sent_one_by_one() -> None:
     from mockserver.http_core import _burst
 
     writes = (Write(b"ab"), Write(b"cd"), Write(b"ef"))
-    assert _burst(writes, 1, chunked=True, separate=True) == (b"2\r\ncd\r\n", 2)
+    assert _burst(writes, 1, True) == ([b"cd"], 2)

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("spec", "mockserver", "reference_impl", "conformance", "reports")
-"""The top-level packages that ship (DESIGN.md); tests/ and bench/ do not."""
+PRODUCT = ("spec", "httplane", "mockserver", "reference_impl", "conformance", "reports")
+"""The top-level packages that ship (DESIGN.md, plus the servers' HTTP fast lane); tests/
+and bench/ do not."""
 NOT_SHIPPED = ("reports/examples/", "reports/out/")
 """Files under the product packages that are documentation or output, not package data."""
 NEEDED = (

@@ -1,0 +1,681 @@
+"""An HTTP/1.1 fast lane in front of an aiohttp server, for a few hot ``POST`` routes.
+
+aiohttp's server costs ~25 us of CPU per request on this project's benchmark machine
+(request and response objects, the router, the payload writer, two timers); a server
+answering in ~5 us cannot be built on it (issue 16: the mock must serve 1.5x the
+requests per second of a Node mock). This package keeps aiohttp as *the* HTTP server and
+puts a narrow, strict fast path in front of it:
+
+- :class:`LaneSite` listens instead of :class:`aiohttp.web.TCPSite`. Every connection
+  starts in the lane (:class:`_Lane`, an :class:`asyncio.Protocol`).
+- The lane serves a request itself only when it is a plain HTTP/1.1 request to a route
+  registered in the app's :class:`Lanes` (:data:`LANES`), with ``Content-Length``
+  framing (or no body), no ``Transfer-Encoding``, ``Expect`` or ``Upgrade``, an
+  unencoded path and a well-formed head (CRLF line ends, no NUL, no folded lines).
+- Anything else (another route, a ``GET``, HTTP/1.0, a chunked upload, a malformed
+  head, a body over the app's ``client_max_size``) hands the connection to aiohttp for
+  the rest of its life: aiohttp's protocol gets the transport and every byte the lane
+  has not consumed, exactly as if it had accepted the connection itself, so it answers
+  (or rejects, with its own 4xx) as it always does. The lane never consumes bytes it
+  did not accept.
+
+A lane handler receives a :class:`LaneRequest` (the subset of :class:`aiohttp.web.
+Request` that the hot handlers read: ``method``, ``path``, ``headers``, ``raw_headers``,
+``query``, ``match_info``, ``read()``) and answers through its exchange, the
+:class:`Exchange` both kinds of request offer (:func:`exchange`): a whole body, or a
+status line and headers then body pieces (chunked or with ``Content-Length``), ended,
+cut (FIN without the end of the body) or reset (RST). Requests on one connection are
+answered in order (pipelined requests wait in the buffer).
+
+Sources: RFC 9112 (HTTP/1.1 message syntax: sections 2-3 request line, 5 fields, 6
+body length, 7.1 chunked coding, 9.3 persistence); aiohttp's ``web_protocol``
+``RequestHandler`` for the protocol hand-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.http import SERVER_SOFTWARE
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+
+__all__ = [
+    "LANES",
+    "AiohttpExchange",
+    "Exchange",
+    "LaneExchange",
+    "LaneHandler",
+    "LaneRequest",
+    "LaneSite",
+    "Lanes",
+    "exchange",
+]
+
+log = logging.getLogger("httplane")
+
+Headers = Sequence[tuple[str, str]]
+"""Response header fields as ``(name, value)`` pairs, in order."""
+
+HEAD_LIMIT = 64 * 1024
+"""A request head (request line and fields) longer than this goes to aiohttp (bytes)."""
+_PAUSE_AT = 1024 * 1024
+"""Buffered bytes of requests waiting behind a busy one before the lane stops reading."""
+_LINGER_ZERO = struct.pack("ii", 1, 0)
+_SERVER = SERVER_SOFTWARE.encode()
+_END = b"0\r\n\r\n"
+
+
+class LaneRequest:
+    """One request the lane accepted (see the module docstring for what it offers).
+
+    ``path``: the decoded path (the lane only accepts paths with no ``%``);
+    ``raw_query_string``: the query as received; ``headers``: case-insensitive, values
+    decoded as UTF-8 (undecodable bytes kept as surrogates, as aiohttp does);
+    ``raw_headers``: the ``(name, value)`` byte pairs as received; ``body``: the whole
+    body (bytes). ``exchange``: where the answer goes (:class:`LaneExchange`)."""
+
+    __slots__ = (
+        "_query",
+        "body",
+        "exchange",
+        "headers",
+        "match_info",
+        "method",
+        "path",
+        "raw_headers",
+        "raw_query_string",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        raw_query_string: str,
+        raw_headers: tuple[tuple[bytes, bytes], ...],
+        body: bytes,
+        match_info: dict[str, str],
+        exchange: LaneExchange,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.raw_query_string = raw_query_string
+        self.raw_headers = raw_headers
+        self.headers = CIMultiDictProxy(
+            CIMultiDict(
+                (k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
+                for k, v in raw_headers
+            )
+        )
+        self.body = body
+        self.match_info = match_info
+        self.exchange = exchange
+        self._query: MultiDictProxy[str] | None = None
+
+    @property
+    def query(self) -> MultiDictProxy[str]:
+        """The query parameters, decoded (parsed on first use)."""
+        if self._query is None:
+            self._query = MultiDictProxy(
+                MultiDict(parse_qsl(self.raw_query_string, keep_blank_values=True))
+            )
+        return self._query
+
+    async def read(self) -> bytes:
+        """The whole body (already received)."""
+        return self.body
+
+
+LaneHandler = Callable[[LaneRequest], Awaitable[Any]]
+"""A lane route's handler: answers through ``request.exchange``; its result is ignored."""
+
+
+class Lanes:
+    """The routes the lane serves itself: ``POST`` only, an exact path or a prefix whose
+    remainder (one path segment, no ``/``) becomes ``match_info[name]``."""
+
+    __slots__ = ("exact", "prefixes")
+
+    def __init__(self) -> None:
+        self.exact: dict[str, LaneHandler] = {}
+        self.prefixes: list[tuple[str, str, LaneHandler]] = []
+
+    def add_post(self, path: str, handler: LaneHandler) -> None:
+        """Serve ``POST path`` (exactly) with ``handler``."""
+        self.exact[path] = handler
+
+    def add_post_segment(self, prefix: str, name: str, handler: LaneHandler) -> None:
+        """Serve ``POST {prefix}{segment}`` with ``handler``, ``match_info[name] =
+        segment`` (non-empty, no ``/``); ``prefix`` ends with ``/``."""
+        self.prefixes.append((prefix, name, handler))
+
+    def match(self, path: str) -> tuple[LaneHandler, dict[str, str]] | None:
+        """The handler and ``match_info`` for a ``POST`` to ``path``, or ``None``."""
+        handler = self.exact.get(path)
+        if handler is not None:
+            return handler, {}
+        for prefix, name, handler in self.prefixes:
+            if path.startswith(prefix):
+                rest = path[len(prefix) :]
+                if rest and "/" not in rest:
+                    return handler, {name: rest}
+        return None
+
+
+LANES = web.AppKey("httplane", Lanes)
+"""The app's lane routes (absent: the lane serves nothing and hands every connection to
+aiohttp at its first request)."""
+
+
+class Exchange(Protocol):
+    """Where a handler's answer goes, the same for a lane request and an aiohttp one.
+
+    Either :meth:`whole`, or :meth:`head` then :meth:`send` (any number of times) and
+    finally ``send(..., end=True)``, :meth:`cut` or :meth:`reset`. :meth:`raw` writes
+    bytes outside any framing (a deliberately broken body). ``gone()``: a future
+    resolved when the client's connection is lost."""
+
+    async def whole(self, status: int, headers: Headers, body: bytes) -> None: ...
+
+    def head(self, status: int, headers: Headers, content_length: int | None = None) -> None: ...
+
+    async def send(self, pieces: Sequence[bytes], *, end: bool = False) -> None: ...
+
+    def closing(self) -> bool: ...
+
+    def raw(self, data: bytes) -> None: ...
+
+    async def flushed(self, limit_s: float = 1.0) -> None: ...
+
+    def cut(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def gone(self) -> asyncio.Future[None]: ...
+
+
+def _frame(pieces: Sequence[bytes]) -> bytes:
+    """Each non-empty piece as an HTTP chunk of its own (RFC 9112 section 7.1)."""
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces if p)
+
+
+_PHRASES = {s.value: s.phrase.encode() for s in HTTPStatus}
+_date_at = 0
+_date_line = b""
+
+
+def _date() -> bytes:
+    """The ``Date`` field line, recomputed once a second."""
+    global _date_at, _date_line
+    now = int(time.time())
+    if now != _date_at:
+        _date_at = now
+        _date_line = b"Date: " + formatdate(now, usegmt=True).encode() + b"\r\n"
+    return _date_line
+
+
+def _head_bytes(status: int, headers: Headers, length: int | None, keep_alive: bool) -> bytes:
+    """The status line and fields: ``headers`` then ``Content-Length`` (or
+    ``Transfer-Encoding: chunked`` when ``length`` is ``None``), ``Date``, ``Server``
+    (aiohttp's, so the lane and aiohttp answer alike) and ``Connection: close`` when
+    the connection ends after this response."""
+    lines = [b"HTTP/1.1 %d %s\r\n" % (status, _PHRASES.get(status, b"Unknown"))]
+    lines.extend(f"{k}: {v}\r\n".encode("utf-8", "surrogateescape") for k, v in headers)
+    if length is None:
+        lines.append(b"Transfer-Encoding: chunked\r\n")
+    else:
+        lines.append(b"Content-Length: %d\r\n" % length)
+    lines.append(_date())
+    lines.append(b"Server: " + _SERVER + b"\r\n")
+    if not keep_alive:
+        lines.append(b"Connection: close\r\n")
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+def _reset(transport: asyncio.BaseTransport | None) -> None:
+    """Close with a TCP RST (``SO_LINGER`` on, 0 s: the kernel drops unsent bytes and
+    resets) instead of a FIN."""
+    if transport is None or transport.is_closing():
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # a socket that cannot linger still closes
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
+    transport.abort()  # type: ignore[attr-defined]
+
+
+async def _flushed(transport: asyncio.WriteTransport | None, limit_s: float) -> None:
+    """Wait (at most ``limit_s`` seconds) until ``transport`` handed what it holds to the
+    kernel, so a reset that follows does not discard it (on loopback small writes leave
+    in the ``send`` call itself)."""
+    waited = 0.0
+    while (
+        transport is not None
+        and transport.get_write_buffer_size()
+        and not transport.is_closing()
+        and waited < limit_s
+    ):
+        await asyncio.sleep(0.001)
+        waited += 0.001
+
+
+class LaneExchange:
+    """The :class:`Exchange` of a lane request: bytes go straight to the transport, the
+    head with the first body bytes (one ``send`` for a body sent at once)."""
+
+    __slots__ = ("_chunked", "_conn", "_head", "done", "started")
+
+    def __init__(self, conn: _Lane) -> None:
+        self._conn = conn
+        self._head = b""
+        self._chunked = True
+        self.started = False
+        """A status line was written (or is pending in :meth:`head`)."""
+        self.done = False
+        """The response is complete: the connection can serve the next request."""
+
+    async def whole(self, status: int, headers: Headers, body: bytes) -> None:
+        conn = self._conn
+        self.started = self.done = True
+        conn.transport.write(_head_bytes(status, headers, len(body), conn.keep_alive) + body)
+
+    def head(self, status: int, headers: Headers, content_length: int | None = None) -> None:
+        self.started = True
+        self._chunked = content_length is None
+        self._head = _head_bytes(status, headers, content_length, self._conn.keep_alive)
+
+    async def send(self, pieces: Sequence[bytes], *, end: bool = False) -> None:
+        transport = self._conn.transport
+        if transport.is_closing():
+            return
+        data = _frame(pieces) if self._chunked else b"".join(pieces)
+        if self._head:
+            data = self._head + data
+            self._head = b""
+        if end:
+            self.done = True
+            if self._chunked:
+                data += _END
+        transport.write(data)
+
+    def closing(self) -> bool:
+        return self._conn.transport.is_closing()
+
+    def raw(self, data: bytes) -> None:
+        self._conn.transport.write(data)
+
+    async def flushed(self, limit_s: float = 1.0) -> None:
+        await _flushed(self._conn.transport, limit_s)
+
+    def cut(self) -> None:
+        self._conn.transport.close()  # flushes what was written, never ends the body
+
+    def reset(self) -> None:
+        _reset(self._conn.transport)
+
+    def gone(self) -> asyncio.Future[None]:
+        return self._conn.lost
+
+
+class _StreamReply(web.StreamResponse):
+    """A stream whose status line and headers leave with its first body bytes (one
+    syscall fewer per stream; the bytes on the wire are the same)."""
+
+    _send_headers_immediately = False
+
+
+class _Watch(asyncio.Protocol):
+    """Stands in for aiohttp's protocol on a watched connection (``transport.
+    set_protocol``): passes every event on and resolves ``gone`` when the connection
+    is lost, so a handler that sends nothing still learns that the client left."""
+
+    __slots__ = ("gone", "inner")
+
+    def __init__(self, inner: asyncio.BaseProtocol, gone: asyncio.Future[None]) -> None:
+        self.inner = inner
+        self.gone = gone
+
+    def data_received(self, data: bytes) -> None:
+        self.inner.data_received(data)  # type: ignore[attr-defined]
+
+    def eof_received(self) -> bool | None:
+        return self.inner.eof_received()  # type: ignore[attr-defined, no-any-return]
+
+    def pause_writing(self) -> None:
+        self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.inner.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        try:
+            self.inner.connection_lost(exc)
+        finally:
+            if not self.gone.done():
+                self.gone.set_result(None)
+
+
+class AiohttpExchange:
+    """The :class:`Exchange` of an aiohttp request. The handler returns :attr:`response`
+    to aiohttp afterwards (already prepared and, unless cut, ended)."""
+
+    __slots__ = ("_chunked", "_gone", "_request", "_stream", "response")
+
+    def __init__(self, request: web.BaseRequest) -> None:
+        self._request = request
+        self.response: web.StreamResponse = web.Response(status=500)
+        """What the handler returns to aiohttp."""
+        self._stream: web.StreamResponse | None = None
+        self._chunked = True
+        self._gone: asyncio.Future[None] | None = None
+
+    async def whole(self, status: int, headers: Headers, body: bytes) -> None:
+        self.response = web.Response(body=body, status=status, headers=headers)
+
+    def head(self, status: int, headers: Headers, content_length: int | None = None) -> None:
+        response = _StreamReply(status=status, headers=headers)
+        self._chunked = content_length is None
+        if content_length is not None:
+            response.content_length = content_length
+        self.response = response
+
+    async def send(self, pieces: Sequence[bytes], *, end: bool = False) -> None:
+        response = self.response
+        transport = self._request.transport
+        if self._stream is None:  # the first send: through aiohttp, with the head
+            self._stream = response
+            await response.prepare(self._request)
+            if end and len(pieces) <= 1:
+                await response.write_eof(pieces[0] if pieces else b"")
+                return
+            if pieces:
+                await response.write(pieces[0])
+                pieces = pieces[1:]
+            elif not end:
+                await response.write(b"")  # the status line and headers, nothing else
+        if transport is None or transport.is_closing():
+            return
+        if pieces:
+            transport.write(_frame(pieces) if self._chunked else b"".join(pieces))
+        if end:
+            await response.write_eof()
+
+    def closing(self) -> bool:
+        transport = self._request.transport
+        return transport is None or transport.is_closing()
+
+    def raw(self, data: bytes) -> None:
+        transport = self._request.transport
+        if transport is not None:
+            transport.write(data)
+
+    async def flushed(self, limit_s: float = 1.0) -> None:
+        await _flushed(self._request.transport, limit_s)
+
+    def cut(self) -> None:
+        transport = self._request.transport
+        if transport is not None:
+            transport.close()
+
+    def reset(self) -> None:
+        _reset(self._request.transport)
+
+    def gone(self) -> asyncio.Future[None]:
+        if self._gone is None:
+            gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            transport = self._request.transport
+            if transport is None or transport.is_closing():
+                gone.set_result(None)
+            else:
+                transport.set_protocol(_Watch(transport.get_protocol(), gone))
+            self._gone = gone
+        return self._gone
+
+
+def exchange(request: web.BaseRequest | LaneRequest) -> LaneExchange | AiohttpExchange:
+    """The exchange a handler answers ``request`` through (a new one for an aiohttp
+    request: return its ``response`` to aiohttp when done)."""
+    if type(request) is LaneRequest:
+        return request.exchange
+    return AiohttpExchange(request)  # type: ignore[arg-type]
+
+
+_BAD_500 = b"500 Internal Server Error\n\nServer got itself in trouble"
+
+
+class _Lane(asyncio.Protocol):
+    """One connection while the lane serves it (see the module docstring)."""
+
+    __slots__ = (
+        "buffer",
+        "busy",
+        "keep_alive",
+        "lanes",
+        "lost",
+        "max_body",
+        "paused",
+        "site",
+        "task",
+        "transport",
+    )
+
+    def __init__(self, site: LaneSite) -> None:
+        self.site = site
+        self.lanes = site.lanes
+        self.max_body = site.max_body
+        self.buffer = b""
+        self.busy = False
+        self.paused = False
+        self.keep_alive = True
+        self.task: asyncio.Task[None] | None = None
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        self.lost: asyncio.Future[None] = site.loop.create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.site.conns.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.site.conns.discard(self)
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def eof_received(self) -> bool | None:
+        self.keep_alive = False  # the client sends no more requests
+        if self.busy:
+            return True  # keep the write side open until the answer is out
+        return None  # close
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer = self.buffer + data if self.buffer else data
+        if self.busy:
+            if len(self.buffer) > _PAUSE_AT and not self.paused:
+                self.paused = True
+                self.transport.pause_reading()
+            return
+        self._next()
+
+    def _next(self) -> None:
+        """Accept the buffered request if it is complete and the lane's, hand the
+        connection to aiohttp if it cannot be, or wait for more bytes."""
+        buf = self.buffer
+        if not buf:
+            return
+        end = buf.find(b"\r\n\r\n", 0, HEAD_LIMIT)
+        line_end = buf.find(b"\r\n", 0, HEAD_LIMIT)
+        if line_end < 0 or end < 0:
+            if len(buf) >= HEAD_LIMIT or (line_end > 0 and not self._lane_line(buf[:line_end])):
+                self._hand_off()
+            return
+        accepted = self._accept(buf, line_end, end)
+        if accepted is None:
+            self._hand_off()
+            return
+        if not isinstance(accepted, tuple):
+            return  # the body is still arriving
+        handler, request, total = accepted
+        self.buffer = buf[total:]
+        self.busy = True
+        self.task = self.site.loop.create_task(self._run(handler, request))
+
+    def _lane_line(self, line: bytes) -> bool:
+        """Whether a request line could be one the lane serves."""
+        parts = line.split(b" ")
+        if len(parts) != 3 or parts[0] != b"POST" or parts[2] != b"HTTP/1.1":
+            return False
+        target = parts[1].decode("latin-1")
+        return self.lanes.match(target.partition("?")[0]) is not None
+
+    def _accept(
+        self, buf: bytes, line_end: int, end: int
+    ) -> tuple[LaneHandler, LaneRequest, int] | bool | None:
+        """``(handler, request, bytes consumed)`` for a complete lane request, ``False``
+        while its body is incomplete, ``None`` when aiohttp must take it."""
+        parts = buf[:line_end].split(b" ")
+        if len(parts) != 3 or parts[0] != b"POST" or parts[2] != b"HTTP/1.1":
+            return None
+        target = parts[1]
+        if not target.startswith(b"/") or b"%" in target or b"#" in target:
+            return None
+        path, _, query = target.decode("latin-1").partition("?")
+        matched = self.lanes.match(path)
+        if matched is None:
+            return None
+        head = buf[line_end + 2 : end]
+        if b"\x00" in head or head.count(b"\n") != head.count(b"\r\n"):
+            return None
+        fields: list[tuple[bytes, bytes]] = []
+        length = -1
+        keep_alive = True
+        if head:
+            for line in head.split(b"\r\n"):
+                name, colon, value = line.partition(b":")
+                if not colon or not name or name[-1:] in b" \t" or line[:1] in b" \t":
+                    return None
+                value = value.strip(b" \t")
+                lower = name.lower()
+                if lower == b"content-length":
+                    if length >= 0 or not value.isdigit():
+                        return None
+                    length = int(value)
+                elif lower in (b"transfer-encoding", b"expect", b"upgrade"):
+                    return None
+                elif lower == b"connection":
+                    tokens = value.lower()
+                    if b"upgrade" in tokens:
+                        return None
+                    if b"close" in tokens:
+                        keep_alive = False
+                fields.append((name, value))
+        length = max(length, 0)
+        if length > self.max_body:
+            return None  # aiohttp answers 413
+        total = end + 4 + length
+        if len(buf) < total:
+            return False
+        if not keep_alive:
+            self.keep_alive = False
+        handler, match_info = matched
+        body = buf[end + 4 : total]
+        request = LaneRequest(
+            "POST", path, query, tuple(fields), body, match_info, LaneExchange(self)
+        )
+        return handler, request, total
+
+    async def _run(self, handler: LaneHandler, request: LaneRequest) -> None:
+        out = request.exchange
+        try:
+            await handler(request)
+        except asyncio.CancelledError:
+            self.transport.close()
+            raise
+        except Exception:
+            log.exception("Error handling request")
+            if not out.started and not self.transport.is_closing():
+                self.keep_alive = False
+                await out.whole(500, (("Content-Type", "text/plain; charset=utf-8"),), _BAD_500)
+        finally:
+            self.busy = False
+            self.task = None
+        transport = self.transport
+        if not out.done or not self.keep_alive:
+            transport.close()  # cut, reset, or an answer that never ended
+            return
+        if transport.is_closing():
+            return
+        if self.paused:
+            self.paused = False
+            transport.resume_reading()
+        self._next()
+
+    def _hand_off(self) -> None:
+        """Give the connection, with every byte not consumed, to aiohttp's protocol."""
+        transport = self.transport
+        self.site.conns.discard(self)
+        handler = self.site.aiohttp_protocol()
+        transport.set_protocol(handler)
+        handler.connection_made(transport)
+        pending, self.buffer = self.buffer, b""
+        if self.paused:
+            self.paused = False
+            transport.resume_reading()
+        if pending:
+            handler.data_received(pending)
+
+
+class LaneSite(web.TCPSite):
+    """:class:`aiohttp.web.TCPSite` with the lane in front (same arguments). The app's
+    :data:`LANES` routes are served by the lane; everything else by aiohttp. ``stop()``
+    closes the lane's connections too (their handlers are cancelled)."""
+
+    __slots__ = ("conns", "lanes", "loop", "max_body")
+
+    def __init__(self, runner: web.BaseRunner, *args: Any, **kwargs: Any) -> None:
+        super().__init__(runner, *args, **kwargs)
+        self.conns: set[_Lane] = set()
+        self.lanes = Lanes()
+        self.max_body = 1024**2
+        self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
+
+    def aiohttp_protocol(self) -> asyncio.Protocol:
+        server = self._runner.server
+        assert server is not None
+        return server()
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        self.loop = asyncio.get_running_loop()
+        runner = self._runner
+        app = getattr(runner, "app", None)
+        if isinstance(app, web.Application):
+            self.lanes = app.get(LANES) or Lanes()
+            self.max_body = app._client_max_size
+        self._server = await self.loop.create_server(
+            lambda: _Lane(self),
+            self._host,
+            self._port,
+            ssl=self._ssl_context,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+            reuse_port=self._reuse_port,
+        )
+        sockets = self._server.sockets
+        self._bound_port = sockets[0].getsockname()[1] if sockets else self._port
+
+    async def stop(self) -> None:
+        for conn in list(self.conns):
+            if conn.task is not None:
+                conn.task.cancel()
+            conn.transport.close()
+        await super().stop()
