@@ -40,7 +40,7 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any, Protocol
@@ -144,9 +144,14 @@ class Lanes:
     """The routes the lane serves itself: ``POST`` only, an exact path or a prefix whose
     remainder (one path segment, no ``/``) becomes ``match_info[name]``."""
 
-    __slots__ = ("exact", "prefixes")
+    __slots__ = ("eager", "exact", "prefixes")
 
-    def __init__(self) -> None:
+    def __init__(self, *, eager: bool = True) -> None:
+        self.eager = eager
+        """Run a handler at once, in ``data_received``, until it first waits (then in a
+        task): no task at all for an answer that never waits. Before that first wait
+        ``asyncio.current_task()`` is ``None``, so ``asyncio.timeout`` cannot be used
+        there; ``eager=False`` gives every request a task of its own."""
         self.exact: dict[str, LaneHandler] = {}
         self.prefixes: list[tuple[str, str, LaneHandler]] = []
 
@@ -224,23 +229,34 @@ def _date() -> bytes:
     return _date_line
 
 
+_HEADS: dict[tuple[int, Any, bool], bytes] = {}
+"""Status line and fields per ``(status, headers, keep_alive)``: the hot routes answer
+with a handful of constant header tuples."""
+_HEADS_MAX = 512
+
+
 def _head_bytes(status: int, headers: Headers, length: int | None, keep_alive: bool) -> bytes:
-    """The status line and fields: ``headers`` then ``Content-Length`` (or
-    ``Transfer-Encoding: chunked`` when ``length`` is ``None``), ``Date``, ``Server``
-    (aiohttp's, so the lane and aiohttp answer alike) and ``Connection: close`` when
-    the connection ends after this response."""
-    lines = [b"HTTP/1.1 %d %s\r\n" % (status, _PHRASES.get(status, b"Unknown"))]
-    lines.extend(f"{k}: {v}\r\n".encode("utf-8", "surrogateescape") for k, v in headers)
+    """The status line and fields: ``headers``, ``Server`` (aiohttp's, so the lane and
+    aiohttp answer alike), ``Connection: close`` when the connection ends after this
+    response, ``Content-Length`` (``Transfer-Encoding: chunked`` when ``length`` is
+    ``None``) and ``Date``."""
+    key = (status, headers, keep_alive)
+    try:
+        prefix = _HEADS.get(key)
+    except TypeError:  # headers in a list: not cached
+        prefix = None
+    if prefix is None:
+        lines = [b"HTTP/1.1 %d %s\r\n" % (status, _PHRASES.get(status, b"Unknown"))]
+        lines.extend(f"{k}: {v}\r\n".encode("utf-8", "surrogateescape") for k, v in headers)
+        lines.append(b"Server: " + _SERVER + b"\r\n")
+        if not keep_alive:
+            lines.append(b"Connection: close\r\n")
+        prefix = b"".join(lines)
+        if isinstance(headers, tuple) and len(_HEADS) < _HEADS_MAX:
+            _HEADS[key] = prefix
     if length is None:
-        lines.append(b"Transfer-Encoding: chunked\r\n")
-    else:
-        lines.append(b"Content-Length: %d\r\n" % length)
-    lines.append(_date())
-    lines.append(b"Server: " + _SERVER + b"\r\n")
-    if not keep_alive:
-        lines.append(b"Connection: close\r\n")
-    lines.append(b"\r\n")
-    return b"".join(lines)
+        return prefix + b"Transfer-Encoding: chunked\r\n" + _date() + b"\r\n"
+    return prefix + b"Content-Length: %d\r\n" % length + _date() + b"\r\n"
 
 
 def _reset(transport: asyncio.BaseTransport | None) -> None:
@@ -454,6 +470,39 @@ def exchange(request: web.BaseRequest | LaneRequest) -> LaneExchange | AiohttpEx
 _BAD_500 = b"500 Internal Server Error\n\nServer got itself in trouble"
 
 
+class _Resume:
+    """The rest of a coroutine that already ran until it first waited (on ``waiting``),
+    as an awaitable a task can drive: the lane runs a handler at once, inside
+    ``data_received`` (no task, no trip through the event loop, for the answers that
+    never wait), and only wraps what is left in a task when it does wait. asyncio has
+    this as ``eager_task_factory`` from Python 3.12 on."""
+
+    __slots__ = ("coro", "waiting")
+
+    def __init__(self, coro: Coroutine[Any, Any, LaneExchange], waiting: Any) -> None:
+        self.coro = coro
+        self.waiting = waiting
+
+    def __await__(self) -> Generator[Any, Any, LaneExchange]:
+        coro, value = self.coro, self.waiting
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+
+
 class _Lane(asyncio.Protocol):
     """One connection while the lane serves it (see the module docstring)."""
 
@@ -507,27 +556,43 @@ class _Lane(asyncio.Protocol):
         self._next()
 
     def _next(self) -> None:
-        """Accept the buffered request if it is complete and the lane's, hand the
-        connection to aiohttp if it cannot be, or wait for more bytes."""
-        buf = self.buffer
-        if not buf:
-            return
-        end = buf.find(b"\r\n\r\n", 0, HEAD_LIMIT)
-        line_end = buf.find(b"\r\n", 0, HEAD_LIMIT)
-        if line_end < 0 or end < 0:
-            if len(buf) >= HEAD_LIMIT or (line_end > 0 and not self._lane_line(buf[:line_end])):
+        """Serve the buffered requests the lane accepts, one at a time, until one is
+        incomplete or still being answered; hand the connection to aiohttp at the first
+        one the lane cannot take."""
+        while not self.busy:
+            buf = self.buffer
+            if not buf:
+                return
+            end = buf.find(b"\r\n\r\n", 0, HEAD_LIMIT)
+            line_end = buf.find(b"\r\n", 0, HEAD_LIMIT)
+            if line_end < 0 or end < 0:
+                if len(buf) >= HEAD_LIMIT or (line_end > 0 and not self._lane_line(buf[:line_end])):
+                    self._hand_off()
+                return
+            accepted = self._accept(buf, line_end, end)
+            if accepted is None:
                 self._hand_off()
+                return
+            if not isinstance(accepted, tuple):
+                return  # the body is still arriving
+            handler, request, total = accepted
+            self.buffer = buf[total:]
+            self.busy = True
+            coro = self._run(handler, request)
+            if not self.lanes.eager:
+                self.task = self.site.loop.create_task(self._serve(coro))
+                return
+            try:  # run the handler now, until it first waits
+                waiting = coro.send(None)
+            except StopIteration:
+                if not self._finished(request.exchange):
+                    return
+                continue
+            except BaseException:
+                self.transport.close()
+                raise
+            self.task = self.site.loop.create_task(self._serve(_Resume(coro, waiting)))
             return
-        accepted = self._accept(buf, line_end, end)
-        if accepted is None:
-            self._hand_off()
-            return
-        if not isinstance(accepted, tuple):
-            return  # the body is still arriving
-        handler, request, total = accepted
-        self.buffer = buf[total:]
-        self.busy = True
-        self.task = self.site.loop.create_task(self._run(handler, request))
 
     def _lane_line(self, line: bytes) -> bool:
         """Whether a request line could be one the lane serves."""
@@ -593,7 +658,9 @@ class _Lane(asyncio.Protocol):
         )
         return handler, request, total
 
-    async def _run(self, handler: LaneHandler, request: LaneRequest) -> None:
+    async def _run(self, handler: LaneHandler, request: LaneRequest) -> LaneExchange:
+        """Answer ``request`` with ``handler`` (a 500 when it raises before answering);
+        returns its exchange."""
         out = request.exchange
         try:
             await handler(request)
@@ -605,19 +672,31 @@ class _Lane(asyncio.Protocol):
             if not out.started and not self.transport.is_closing():
                 self.keep_alive = False
                 await out.whole(500, (("Content-Type", "text/plain; charset=utf-8"),), _BAD_500)
+        return out
+
+    async def _serve(self, run: Awaitable[LaneExchange]) -> None:
+        """The rest of an answer that had to wait, then the requests behind it."""
+        try:
+            out = await run
         finally:
-            self.busy = False
             self.task = None
+        if self._finished(out):
+            self._next()
+
+    def _finished(self, out: LaneExchange) -> bool:
+        """After an answer: close the connection when it did not end its body (a cut, a
+        reset) or keep-alive is off; else whether to serve the next request."""
+        self.busy = False
         transport = self.transport
         if not out.done or not self.keep_alive:
-            transport.close()  # cut, reset, or an answer that never ended
-            return
+            transport.close()
+            return False
         if transport.is_closing():
-            return
+            return False
         if self.paused:
             self.paused = False
             transport.resume_reading()
-        self._next()
+        return True
 
     def _hand_off(self) -> None:
         """Give the connection, with every byte not consumed, to aiohttp's protocol."""
