@@ -76,6 +76,18 @@ _SERVER = SERVER_SOFTWARE.encode()
 _END = b"0\r\n\r\n"
 
 
+class LaneMatch(dict[str, str]):
+    """A lane request's ``match_info``: the path parameters, and ``route``, the aiohttp
+    route registered for the same path (``None`` when none was given), as aiohttp's
+    ``request.match_info.route``."""
+
+    __slots__ = ("route",)
+
+    def __init__(self, values: dict[str, str], route: Any = None) -> None:
+        super().__init__(values)
+        self.route = route
+
+
 class LaneRequest:
     """One request the lane accepted (see the module docstring for what it offers).
 
@@ -83,10 +95,13 @@ class LaneRequest:
     ``raw_query_string``: the query as received; ``headers``: case-insensitive, values
     decoded as UTF-8 (undecodable bytes kept as surrogates, as aiohttp does);
     ``raw_headers``: the ``(name, value)`` byte pairs as received; ``body``: the whole
-    body (bytes). ``exchange``: where the answer goes (:class:`LaneExchange`)."""
+    body (bytes); ``app``: the site's application; ``scheme``, ``transport`` and
+    ``remote`` (the peer's address) as on aiohttp's request. ``exchange``: where the
+    answer goes (:class:`LaneExchange`)."""
 
     __slots__ = (
         "_query",
+        "app",
         "body",
         "exchange",
         "headers",
@@ -104,8 +119,9 @@ class LaneRequest:
         raw_query_string: str,
         raw_headers: tuple[tuple[bytes, bytes], ...],
         body: bytes,
-        match_info: dict[str, str],
+        match_info: LaneMatch,
         exchange: LaneExchange,
+        app: web.Application | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -120,6 +136,7 @@ class LaneRequest:
         self.body = body
         self.match_info = match_info
         self.exchange = exchange
+        self.app = app
         self._query: MultiDictProxy[str] | None = None
 
     @property
@@ -131,13 +148,33 @@ class LaneRequest:
             )
         return self._query
 
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        """The connection's transport (``None`` once it is closed)."""
+        transport = self.exchange.conn.transport
+        return None if transport.is_closing() else transport
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.exchange.conn.transport.get_extra_info("sslcontext") else "http"
+
+    @property
+    def remote(self) -> str | None:
+        """The peer's IP address, as aiohttp's ``request.remote``."""
+        peer = self.exchange.conn.transport.get_extra_info("peername")
+        if isinstance(peer, (list, tuple)):
+            return str(peer[0])
+        return None if peer is None else str(peer)
+
     async def read(self) -> bytes:
         """The whole body (already received)."""
         return self.body
 
 
 LaneHandler = Callable[[LaneRequest], Awaitable[Any]]
-"""A lane route's handler: answers through ``request.exchange``; its result is ignored."""
+"""A lane route's handler: answers through ``request.exchange``, or returns an
+:class:`aiohttp.web.Response` (not prepared; status, headers and body are sent); any
+other result is ignored."""
 
 
 class Lanes:
@@ -152,28 +189,31 @@ class Lanes:
         task): no task at all for an answer that never waits. Before that first wait
         ``asyncio.current_task()`` is ``None``, so ``asyncio.timeout`` cannot be used
         there; ``eager=False`` gives every request a task of its own."""
-        self.exact: dict[str, LaneHandler] = {}
-        self.prefixes: list[tuple[str, str, LaneHandler]] = []
+        self.exact: dict[str, tuple[LaneHandler, Any]] = {}
+        self.prefixes: list[tuple[str, str, LaneHandler, Any]] = []
 
-    def add_post(self, path: str, handler: LaneHandler) -> None:
-        """Serve ``POST path`` (exactly) with ``handler``."""
-        self.exact[path] = handler
+    def add_post(self, path: str, handler: LaneHandler, route: Any = None) -> None:
+        """Serve ``POST path`` (exactly) with ``handler``; ``route``: the aiohttp route
+        of the same path, given to the handler as ``match_info.route``."""
+        self.exact[path] = (handler, route)
 
-    def add_post_segment(self, prefix: str, name: str, handler: LaneHandler) -> None:
+    def add_post_segment(
+        self, prefix: str, name: str, handler: LaneHandler, route: Any = None
+    ) -> None:
         """Serve ``POST {prefix}{segment}`` with ``handler``, ``match_info[name] =
         segment`` (non-empty, no ``/``); ``prefix`` ends with ``/``."""
-        self.prefixes.append((prefix, name, handler))
+        self.prefixes.append((prefix, name, handler, route))
 
-    def match(self, path: str) -> tuple[LaneHandler, dict[str, str]] | None:
+    def match(self, path: str) -> tuple[LaneHandler, LaneMatch] | None:
         """The handler and ``match_info`` for a ``POST`` to ``path``, or ``None``."""
-        handler = self.exact.get(path)
-        if handler is not None:
-            return handler, {}
-        for prefix, name, handler in self.prefixes:
+        exact = self.exact.get(path)
+        if exact is not None:
+            return exact[0], LaneMatch({}, exact[1])
+        for prefix, name, handler, route in self.prefixes:
             if path.startswith(prefix):
                 rest = path[len(prefix) :]
                 if rest and "/" not in rest:
-                    return handler, {name: rest}
+                    return handler, LaneMatch({name: rest}, route)
         return None
 
 
@@ -290,10 +330,10 @@ class LaneExchange:
     """The :class:`Exchange` of a lane request: bytes go straight to the transport, the
     head with the first body bytes (one ``send`` for a body sent at once)."""
 
-    __slots__ = ("_chunked", "_conn", "_head", "done", "started")
+    __slots__ = ("_chunked", "_head", "conn", "done", "started")
 
     def __init__(self, conn: _Lane) -> None:
-        self._conn = conn
+        self.conn = conn
         self._head = b""
         self._chunked = True
         self.started = False
@@ -302,17 +342,17 @@ class LaneExchange:
         """The response is complete: the connection can serve the next request."""
 
     async def whole(self, status: int, headers: Headers, body: bytes) -> None:
-        conn = self._conn
+        conn = self.conn
         self.started = self.done = True
         conn.transport.write(_head_bytes(status, headers, len(body), conn.keep_alive) + body)
 
     def head(self, status: int, headers: Headers, content_length: int | None = None) -> None:
         self.started = True
         self._chunked = content_length is None
-        self._head = _head_bytes(status, headers, content_length, self._conn.keep_alive)
+        self._head = _head_bytes(status, headers, content_length, self.conn.keep_alive)
 
     async def send(self, pieces: Sequence[bytes], *, end: bool = False) -> None:
-        transport = self._conn.transport
+        transport = self.conn.transport
         if transport.is_closing():
             return
         data = _frame(pieces) if self._chunked else b"".join(pieces)
@@ -324,24 +364,26 @@ class LaneExchange:
             if self._chunked:
                 data += _END
         transport.write(data)
+        if self.conn.drain is not None:  # the client reads slower than we write
+            await self.conn.drain
 
     def closing(self) -> bool:
-        return self._conn.transport.is_closing()
+        return self.conn.transport.is_closing()
 
     def raw(self, data: bytes) -> None:
-        self._conn.transport.write(data)
+        self.conn.transport.write(data)
 
     async def flushed(self, limit_s: float = 1.0) -> None:
-        await _flushed(self._conn.transport, limit_s)
+        await _flushed(self.conn.transport, limit_s)
 
     def cut(self) -> None:
-        self._conn.transport.close()  # flushes what was written, never ends the body
+        self.conn.transport.close()  # flushes what was written, never ends the body
 
     def reset(self) -> None:
-        _reset(self._conn.transport)
+        _reset(self.conn.transport)
 
     def gone(self) -> asyncio.Future[None]:
-        return self._conn.lost
+        return self.conn.lost
 
 
 class _StreamReply(web.StreamResponse):
@@ -422,7 +464,9 @@ class AiohttpExchange:
                 await response.write(b"")  # the status line and headers, nothing else
         if transport is None or transport.is_closing():
             return
-        if pieces:
+        if len(pieces) == 1:
+            await response.write(pieces[0])  # aiohttp's framing and back-pressure
+        elif pieces:  # several chunks in one send
             transport.write(_frame(pieces) if self._chunked else b"".join(pieces))
         if end:
             await response.write_eof()
@@ -467,6 +511,16 @@ def exchange(request: web.BaseRequest | LaneRequest) -> LaneExchange | AiohttpEx
     return AiohttpExchange(request)  # type: ignore[arg-type]
 
 
+def _body(response: web.Response) -> bytes:
+    """The bytes of a returned response (``TypeError`` for a streamed payload)."""
+    body = response.body
+    if body is None:
+        return b""
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    raise TypeError(f"a lane handler returned a {type(body).__name__} body, not bytes")
+
+
 _BAD_500 = b"500 Internal Server Error\n\nServer got itself in trouble"
 
 
@@ -507,8 +561,10 @@ class _Lane(asyncio.Protocol):
     """One connection while the lane serves it (see the module docstring)."""
 
     __slots__ = (
+        "app",
         "buffer",
         "busy",
+        "drain",
         "keep_alive",
         "lanes",
         "lost",
@@ -521,6 +577,9 @@ class _Lane(asyncio.Protocol):
 
     def __init__(self, site: LaneSite) -> None:
         self.site = site
+        self.app = site.app
+        self.drain: asyncio.Future[None] | None = None
+        """Set while the transport's write buffer is over its high-water mark."""
         self.lanes = site.lanes
         self.max_body = site.max_body
         self.buffer = b""
@@ -539,6 +598,16 @@ class _Lane(asyncio.Protocol):
         self.site.conns.discard(self)
         if not self.lost.done():
             self.lost.set_result(None)
+        self.resume_writing()
+
+    def pause_writing(self) -> None:
+        if self.drain is None:
+            self.drain = self.site.loop.create_future()
+
+    def resume_writing(self) -> None:
+        drain, self.drain = self.drain, None
+        if drain is not None and not drain.done():
+            drain.set_result(None)
 
     def eof_received(self) -> bool | None:
         self.keep_alive = False  # the client sends no more requests
@@ -654,7 +723,7 @@ class _Lane(asyncio.Protocol):
         handler, match_info = matched
         body = buf[end + 4 : total]
         request = LaneRequest(
-            "POST", path, query, tuple(fields), body, match_info, LaneExchange(self)
+            "POST", path, query, tuple(fields), body, match_info, LaneExchange(self), self.app
         )
         return handler, request, total
 
@@ -663,7 +732,9 @@ class _Lane(asyncio.Protocol):
         returns its exchange."""
         out = request.exchange
         try:
-            await handler(request)
+            result = await handler(request)
+            if not out.started and type(result) is web.Response:
+                await out.whole(result.status, tuple(result.headers.items()), _body(result))
         except asyncio.CancelledError:
             self.transport.close()
             raise
@@ -718,11 +789,12 @@ class LaneSite(web.TCPSite):
     :data:`LANES` routes are served by the lane; everything else by aiohttp. ``stop()``
     closes the lane's connections too (their handlers are cancelled)."""
 
-    __slots__ = ("conns", "lanes", "loop", "max_body")
+    __slots__ = ("app", "conns", "lanes", "loop", "max_body")
 
     def __init__(self, runner: web.BaseRunner, *args: Any, **kwargs: Any) -> None:
         super().__init__(runner, *args, **kwargs)
         self.conns: set[_Lane] = set()
+        self.app: web.Application | None = None
         self.lanes = Lanes()
         self.max_body = 1024**2
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
@@ -738,6 +810,7 @@ class LaneSite(web.TCPSite):
         runner = self._runner
         app = getattr(runner, "app", None)
         if isinstance(app, web.Application):
+            self.app = app
             self.lanes = app.get(LANES) or Lanes()
             self.max_body = app._client_max_size
         self._server = await self.loop.create_server(
