@@ -42,6 +42,7 @@ import struct
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from email.utils import formatdate
+from functools import partial
 from http import HTTPStatus
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -103,6 +104,7 @@ class LaneRequest:
         "_query",
         "app",
         "body",
+        "content_length",
         "exchange",
         "headers",
         "match_info",
@@ -122,8 +124,11 @@ class LaneRequest:
         match_info: LaneMatch,
         exchange: LaneExchange,
         app: web.Application | None = None,
+        content_length: int | None = None,
     ) -> None:
         self.method = method
+        self.content_length = content_length
+        """The declared ``Content-Length`` (``None``: none was sent)."""
         self.path = path
         self.raw_query_string = raw_query_string
         self.raw_headers = raw_headers
@@ -136,8 +141,14 @@ class LaneRequest:
         self.body = body
         self.match_info = match_info
         self.exchange = exchange
+        exchange.request = self
         self.app = app
         self._query: MultiDictProxy[str] | None = None
+
+    @property
+    def body_exists(self) -> bool:
+        """Whether the request has a body (as aiohttp's)."""
+        return bool(self.body)
 
     @property
     def query(self) -> MultiDictProxy[str]:
@@ -275,14 +286,17 @@ with a handful of constant header tuples."""
 _HEADS_MAX = 512
 
 
-def _head_bytes(status: int, headers: Headers, length: int | None, keep_alive: bool) -> bytes:
+def _head_bytes(
+    status: int, headers: Headers, length: int | None, keep_alive: bool, cache: bool = True
+) -> bytes:
     """The status line and fields: ``headers``, ``Server`` (aiohttp's, so the lane and
     aiohttp answer alike), ``Connection: close`` when the connection ends after this
     response, ``Content-Length`` (``Transfer-Encoding: chunked`` when ``length`` is
-    ``None``) and ``Date``."""
+    ``None``) and ``Date``. ``cache``: keep the status line and fields for the next
+    answer with the same ones (not for fields unique to one answer)."""
     key = (status, headers, keep_alive)
     try:
-        prefix = _HEADS.get(key)
+        prefix = _HEADS.get(key) if cache else None
     except TypeError:  # headers in a list: not cached
         prefix = None
     if prefix is None:
@@ -292,7 +306,7 @@ def _head_bytes(status: int, headers: Headers, length: int | None, keep_alive: b
         if not keep_alive:
             lines.append(b"Connection: close\r\n")
         prefix = b"".join(lines)
-        if isinstance(headers, tuple) and len(_HEADS) < _HEADS_MAX:
+        if cache and isinstance(headers, tuple) and len(_HEADS) < _HEADS_MAX:
             _HEADS[key] = prefix
     if length is None:
         return prefix + b"Transfer-Encoding: chunked\r\n" + _date() + b"\r\n"
@@ -330,29 +344,67 @@ class LaneExchange:
     """The :class:`Exchange` of a lane request: bytes go straight to the transport, the
     head with the first body bytes (one ``send`` for a body sent at once)."""
 
-    __slots__ = ("_chunked", "_head", "conn", "done", "started")
+    __slots__ = ("_chunked", "_head", "_pending", "conn", "done", "request", "started")
 
     def __init__(self, conn: _Lane) -> None:
         self.conn = conn
+        self.request: LaneRequest | None = None
+        """The request answered (set by :class:`LaneRequest`)."""
         self._head = b""
+        self._pending: tuple[int, Headers, int | None] | None = None
         self._chunked = True
         self.started = False
         """A status line was written (or is pending in :meth:`head`)."""
         self.done = False
         """The response is complete: the connection can serve the next request."""
 
+    async def _prepared(self, status: int, headers: Headers) -> Headers:
+        """``headers`` after the app's ``on_response_prepare`` handlers (as aiohttp runs
+        them on every response; none: ``headers`` unchanged, no cost)."""
+        signal = self.conn.prepare_signal
+        if signal is None:
+            return headers
+        response = web.StreamResponse(status=status, headers=headers)
+        await signal.send(self.request, response)
+        return tuple(response.headers.items())
+
     async def whole(self, status: int, headers: Headers, body: bytes) -> None:
         conn = self.conn
         self.started = self.done = True
-        conn.transport.write(_head_bytes(status, headers, len(body), conn.keep_alive) + body)
+        prepared = conn.prepare_signal is not None
+        if prepared:
+            headers = await self._prepared(status, headers)
+        head = _head_bytes(status, headers, len(body), conn.keep_alive, not prepared)
+        conn.transport.write(head + body)
+
+    async def returned(self, response: web.Response) -> None:
+        """Send what a handler returned: its status, headers (after the app's
+        ``on_response_prepare`` handlers, which see ``response`` itself) and body."""
+        conn = self.conn
+        self.started = self.done = True
+        signal = conn.prepare_signal
+        if signal is not None:
+            await signal.send(self.request, response)
+        body = _body(response)
+        fields = tuple(response.headers.items())
+        head = _head_bytes(response.status, fields, len(body), conn.keep_alive, signal is None)
+        conn.transport.write(head + body)
 
     def head(self, status: int, headers: Headers, content_length: int | None = None) -> None:
         self.started = True
         self._chunked = content_length is None
-        self._head = _head_bytes(status, headers, content_length, self.conn.keep_alive)
+        if self.conn.prepare_signal is not None:
+            self._pending = (status, headers, content_length)  # completed by the first send
+        else:
+            self._head = _head_bytes(status, headers, content_length, self.conn.keep_alive)
 
     async def send(self, pieces: Sequence[bytes], *, end: bool = False) -> None:
         transport = self.conn.transport
+        if self._pending is not None:
+            status, headers, length = self._pending
+            self._pending = None
+            headers = await self._prepared(status, headers)
+            self._head = _head_bytes(status, headers, length, self.conn.keep_alive, False)
         if transport.is_closing():
             return
         data = _frame(pieces) if self._chunked else b"".join(pieces)
@@ -565,11 +617,13 @@ class _Lane(asyncio.Protocol):
         "buffer",
         "busy",
         "drain",
+        "idle_at",
         "keep_alive",
         "lanes",
         "lost",
         "max_body",
         "paused",
+        "prepare_signal",
         "site",
         "task",
         "transport",
@@ -578,6 +632,9 @@ class _Lane(asyncio.Protocol):
     def __init__(self, site: LaneSite) -> None:
         self.site = site
         self.app = site.app
+        self.prepare_signal = site.prepare_signal
+        self.idle_at = site.loop.time()
+        """Loop time the connection last finished an answer (or was accepted)."""
         self.drain: asyncio.Future[None] | None = None
         """Set while the transport's write buffer is over its high-water mark."""
         self.lanes = site.lanes
@@ -599,6 +656,8 @@ class _Lane(asyncio.Protocol):
         if not self.lost.done():
             self.lost.set_result(None)
         self.resume_writing()
+        if self.task is not None and self.site.handler_cancellation:
+            self.task.cancel()  # as aiohttp's handler_cancellation=True does
 
     def pause_writing(self) -> None:
         if self.drain is None:
@@ -610,10 +669,8 @@ class _Lane(asyncio.Protocol):
             drain.set_result(None)
 
     def eof_received(self) -> bool | None:
-        self.keep_alive = False  # the client sends no more requests
-        if self.busy:
-            return True  # keep the write side open until the answer is out
-        return None  # close
+        self.keep_alive = False
+        return None  # close, as aiohttp does: a client that half-closes has left
 
     def data_received(self, data: bytes) -> None:
         self.buffer = self.buffer + data if self.buffer else data
@@ -645,6 +702,7 @@ class _Lane(asyncio.Protocol):
             if not isinstance(accepted, tuple):
                 return  # the body is still arriving
             handler, request, total = accepted
+            handler = self.site.chained(handler)
             self.buffer = buf[total:]
             self.busy = True
             coro = self._run(handler, request)
@@ -712,6 +770,7 @@ class _Lane(asyncio.Protocol):
                     if b"close" in tokens:
                         keep_alive = False
                 fields.append((name, value))
+        declared = length
         length = max(length, 0)
         if length > self.max_body:
             return None  # aiohttp answers 413
@@ -723,7 +782,15 @@ class _Lane(asyncio.Protocol):
         handler, match_info = matched
         body = buf[end + 4 : total]
         request = LaneRequest(
-            "POST", path, query, tuple(fields), body, match_info, LaneExchange(self), self.app
+            "POST",
+            path,
+            query,
+            tuple(fields),
+            body,
+            match_info,
+            LaneExchange(self),
+            self.app,
+            None if declared < 0 else declared,
         )
         return handler, request, total
 
@@ -734,7 +801,7 @@ class _Lane(asyncio.Protocol):
         try:
             result = await handler(request)
             if not out.started and type(result) is web.Response:
-                await out.whole(result.status, tuple(result.headers.items()), _body(result))
+                await out.returned(result)
         except asyncio.CancelledError:
             self.transport.close()
             raise
@@ -758,6 +825,7 @@ class _Lane(asyncio.Protocol):
         """After an answer: close the connection when it did not end its body (a cut, a
         reset) or keep-alive is off; else whether to serve the next request."""
         self.busy = False
+        self.idle_at = self.site.loop.time()
         transport = self.transport
         if not out.done or not self.keep_alive:
             transport.close()
@@ -786,10 +854,27 @@ class _Lane(asyncio.Protocol):
 
 class LaneSite(web.TCPSite):
     """:class:`aiohttp.web.TCPSite` with the lane in front (same arguments). The app's
-    :data:`LANES` routes are served by the lane; everything else by aiohttp. ``stop()``
-    closes the lane's connections too (their handlers are cancelled)."""
+    :data:`LANES` routes are served by the lane; everything else by aiohttp.
 
-    __slots__ = ("app", "conns", "lanes", "loop", "max_body")
+    The lane keeps what aiohttp does for every request of the app: the app's
+    middlewares wrap each lane handler, its ``on_response_prepare`` handlers see each
+    response's headers, the runner's ``keepalive_timeout`` (default 75 s) closes idle
+    connections and its ``handler_cancellation`` cancels the handler of a client that
+    disconnects. ``stop()`` closes the lane's connections too (their handlers are
+    cancelled)."""
+
+    __slots__ = (
+        "_chains",
+        "_sweeper",
+        "app",
+        "conns",
+        "handler_cancellation",
+        "keepalive_timeout",
+        "lanes",
+        "loop",
+        "max_body",
+        "prepare_signal",
+    )
 
     def __init__(self, runner: web.BaseRunner, *args: Any, **kwargs: Any) -> None:
         super().__init__(runner, *args, **kwargs)
@@ -798,11 +883,28 @@ class LaneSite(web.TCPSite):
         self.lanes = Lanes()
         self.max_body = 1024**2
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
+        self.prepare_signal: Any = None
+        options = getattr(runner, "_kwargs", {})
+        self.keepalive_timeout = float(options.get("keepalive_timeout", 75.0))
+        self.handler_cancellation = bool(options.get("handler_cancellation", False))
+        self._chains: dict[LaneHandler, LaneHandler] = {}
+        self._sweeper: asyncio.Task[None] | None = None
 
     def aiohttp_protocol(self) -> asyncio.Protocol:
         server = self._runner.server
         assert server is not None
         return server()
+
+    def chained(self, handler: LaneHandler) -> LaneHandler:
+        """``handler`` inside the app's middlewares (outermost first, as aiohttp)."""
+        chain = self._chains.get(handler)
+        if chain is None:
+            chain = handler
+            middlewares = self.app.middlewares if self.app is not None else ()
+            for middleware in reversed(middlewares):
+                chain = partial(middleware, handler=chain)  # type: ignore[arg-type]
+            self._chains[handler] = chain
+        return chain
 
     async def start(self) -> None:
         await web.BaseSite.start(self)
@@ -813,6 +915,8 @@ class LaneSite(web.TCPSite):
             self.app = app
             self.lanes = app.get(LANES) or Lanes()
             self.max_body = app._client_max_size
+            if len(app.on_response_prepare):
+                self.prepare_signal = app.on_response_prepare
         self._server = await self.loop.create_server(
             lambda: _Lane(self),
             self._host,
@@ -824,8 +928,23 @@ class LaneSite(web.TCPSite):
         )
         sockets = self._server.sockets
         self._bound_port = sockets[0].getsockname()[1] if sockets else self._port
+        if self.keepalive_timeout > 0:
+            self._sweeper = self.loop.create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        """Close lane connections idle for ``keepalive_timeout`` seconds (checked every
+        quarter of it: a connection lives at most 1.25 times the timeout idle)."""
+        limit = self.keepalive_timeout
+        while True:
+            await asyncio.sleep(limit / 4)
+            now = self.loop.time()
+            for conn in list(self.conns):
+                if not conn.busy and not conn.buffer and now - conn.idle_at >= limit:
+                    conn.transport.close()
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         for conn in list(self.conns):
             if conn.task is not None:
                 conn.task.cancel()

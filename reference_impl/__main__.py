@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
+from httplane import LaneSite
+
 from .app import create_app
 from .cli import settings_from_args
 from .server.appkeys import NOTICES
@@ -87,7 +89,7 @@ async def serve(settings: Settings) -> None:
     await runner_.setup()
     _tune_gc()
     try:
-        site = web.TCPSite(runner_, settings.host, settings.port, backlog=1024)
+        site = LaneSite(runner_, settings.host, settings.port, backlog=1024)
         try:
             await site.start()
         except OSError as exc:

@@ -43,6 +43,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from httplane import LANES, Lanes
+
 from .contract import contract_for
 from .policy.keys import KeyPool
 from .policy.ratelimit import RateLimiter
@@ -228,6 +230,9 @@ def create_app(settings: Settings) -> web.Application:
     """
     quiet_bad_requests()
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[body_budget])
+    # chat completions are also served by the fast lane (httplane.LaneSite); its handlers
+    # use asyncio.timeout before they first wait, so each runs in a task (eager=False)
+    app[LANES] = Lanes(eager=False)
     _build_state(app, settings)
     app[INFLIGHT] = InflightBytes(settings.max_inflight_bytes)
     app.cleanup_ctx.append(_upstream_session)

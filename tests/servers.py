@@ -11,6 +11,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from aiohttp import web
 
@@ -20,14 +21,16 @@ __all__ = ["serve"]
 
 
 @contextmanager
-def serve(app_factory: Callable[[], web.Application]) -> Iterator[str]:
-    """Run ``app_factory()`` on 127.0.0.1 on a free port; yield its base URL."""
+def serve(app_factory: Callable[[], web.Application], **runner_options: Any) -> Iterator[str]:
+    """Run ``app_factory()`` on 127.0.0.1 on a free port; yield its base URL.
+    ``runner_options``: more :class:`aiohttp.web.AppRunner` arguments
+    (``keepalive_timeout``, ``handler_cancellation``...)."""
     ready = threading.Event()
     state: dict[str, object] = {}
     loop = asyncio.new_event_loop()
 
     async def start() -> None:
-        runner = web.AppRunner(app_factory(), access_log=None)
+        runner = web.AppRunner(app_factory(), access_log=None, **runner_options)
         await runner.setup()
         site = LaneSite(runner, "127.0.0.1", 0)
         await site.start()

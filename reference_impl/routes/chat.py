@@ -42,6 +42,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from httplane import LANES, exchange
 from spec.sse import SSEDecoder
 
 from ..server.appkeys import (
@@ -103,12 +104,7 @@ class _ClientGone(Exception):
     """The client closed its connection while we were writing."""
 
 
-class _EventStream(web.StreamResponse):
-    """An SSE answer whose status line and headers leave with its first bytes (the
-    first event, keep-alive or error frame) instead of in a send of their own; the
-    bytes on the wire are the same, one syscall fewer per stream (issue 16)."""
-
-    _send_headers_immediately = False
+_SSE_HEAD = tuple(SSE_HEADERS.items())
 
 
 class _Downstream:
@@ -116,33 +112,36 @@ class _Downstream:
 
     Until something is sent, an error can still be a real HTTP error status (D2);
     afterwards it becomes one ``data: {"error": ...}`` frame and the stream ends
-    without ``[DONE]`` (D3).
+    without ``[DONE]`` (D3). The bytes go through the request's
+    :class:`httplane.Exchange` (the fast lane's, or aiohttp's): the status line and
+    headers leave with the first bytes, the last bytes with the chunked end, one send
+    each (issue 16).
     """
 
-    __slots__ = ("out", "request")
+    __slots__ = ("out", "request", "started")
 
     def __init__(self, request: web.Request) -> None:
         self.request = request
-        self.out: web.StreamResponse | None = None
+        self.out = exchange(request)
+        self.started = False
 
     async def send(self, data: bytes, *, eof: bool = False) -> web.StreamResponse:
         """Write ``data`` (opening the stream first if needed); raises ``_ClientGone``."""
         out = self.out
+        if out.closing():
+            raise _ClientGone
         try:
-            if out is None:
-                out = self.out = _EventStream(status=200, headers=SSE_HEADERS)
-                await out.prepare(self.request)
-            if eof:
-                await out.write_eof(data)  # the last bytes and the chunked end in one send
-            else:
-                await out.write(data)
+            if not self.started:
+                self.started = True
+                out.head(200, _SSE_HEAD)
+            await out.send((data,), end=eof)
         except ConnectionError as exc:
             raise _ClientGone from exc
-        return out
+        return self.gone()
 
     async def fail(self, err: ProxyError, before: bytes = b"") -> web.StreamResponse:
         """Answer ``err``: an HTTP error if nothing was sent yet, else an error frame."""
-        if self.out is None and not before:
+        if not self.started and not before:
             return error_response(self.request, err)
         log.warning("stream %s failed mid-way: %s", self.request.path, err.message)
         try:
@@ -151,7 +150,16 @@ class _Downstream:
             return self.gone()
 
     def gone(self) -> web.StreamResponse:
-        return self.out if self.out is not None else web.Response(status=499)
+        """What the handler returns: the stream as aiohttp knows it (the fast lane
+        ignores it), or a bare 499 when nothing was sent."""
+        if not self.started:
+            return web.Response(status=499)
+        response = getattr(self.out, "response", None)
+        return response if response is not None else _LANE_ANSWERED
+
+
+_LANE_ANSWERED = web.StreamResponse()
+"""What a streamed answer returns to the fast lane, which ignores it."""
 
 
 class _Pump:
@@ -593,4 +601,8 @@ def add_routes(app: web.Application) -> None:
         settings=app[SETTINGS],
         list_models_on_404=contract.error_style == "detail",
     )
-    app.router.add_post(f"{contract.prefix}/chat/completions", routes.chat)
+    path = f"{contract.prefix}/chat/completions"
+    route = app.router.add_post(path, routes.chat)
+    lanes = app.get(LANES)
+    if lanes is not None:  # the same handler, without aiohttp's per-request machinery
+        lanes.add_post(path, routes.chat, route)  # type: ignore[arg-type]

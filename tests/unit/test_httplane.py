@@ -12,6 +12,7 @@ import asyncio
 import http.client
 import io
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -249,3 +250,101 @@ def test_stopping_the_site_closes_idle_lane_connections() -> None:
         assert c.response()[2] == b"lane:x"
     assert c.at_eof()  # the site stopped: the idle keep-alive connection was closed
     c.close()
+
+
+# --------------------------------------------------------------------------- as aiohttp does
+
+
+def _aiohttp_like_app(
+    seen: list[str],
+    released: list[str],
+    started: threading.Event | None = None,
+    cancelled: threading.Event | None = None,
+) -> web.Application:
+    """A lane route under a middleware and an ``on_response_prepare`` handler; one
+    route returns a ``web.Response``, one streams, one waits until cancelled."""
+
+    @web.middleware
+    async def outer(request: Any, handler: Any) -> web.StreamResponse:
+        seen.append(f"outer:{request.content_length}:{request.body_exists}")
+        try:
+            return await handler(request)  # type: ignore[no-any-return]
+        finally:
+            released.append("outer")
+
+    async def on_prepare(request: Any, response: web.StreamResponse) -> None:
+        response.headers["x-request-id"] = request.headers.get("x-request-id", "made")
+
+    async def returned(request: Any) -> web.Response:
+        return web.Response(body=b"returned", headers={"Content-Type": "text/plain"})
+
+    async def streamed(request: Any) -> web.StreamResponse:
+        out = exchange(request)
+        out.head(200, JSON)
+        await out.send([b"s"], end=True)
+        return getattr(out, "response", web.Response())
+
+    async def hangs(request: Any) -> web.StreamResponse:
+        if started is not None:
+            started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            released.append("hangs")
+            if cancelled is not None:
+                cancelled.set()
+        raise AssertionError("unreachable")
+
+    app = web.Application(middlewares=[outer])
+    app.on_response_prepare.append(on_prepare)
+    lanes = app[LANES] = Lanes(eager=False)
+    for path, handler in (("/returned", returned), ("/streamed", streamed), ("/hangs", hangs)):
+        lanes.add_post(path, handler, app.router.add_post(path, handler))
+    return app
+
+
+def test_the_lane_runs_the_apps_middlewares_and_prepare_handlers() -> None:
+    seen: list[str] = []
+    released: list[str] = []
+    with serve(lambda: _aiohttp_like_app(seen, released)) as url:
+        c = _Conn(_where(url))
+        try:
+            c.send(post("/returned", b"{}", "x-request-id: r1\r\n"))
+            status, headers, body = c.response()
+            assert (status, body, headers["x-request-id"]) == (200, b"returned", "r1")
+            assert headers["Content-Type"] == "text/plain"
+            c.send(post("/streamed"))
+            status, headers, body = c.response()
+            assert (status, body, headers["x-request-id"]) == (200, b"s", "made")
+        finally:
+            c.close()
+    assert seen == ["outer:2:True", "outer:0:False"]
+    assert released == ["outer", "outer"]
+
+
+def test_handler_cancellation_cancels_the_handler_of_a_client_that_left() -> None:
+    released: list[str] = []
+    started, cancelled = threading.Event(), threading.Event()
+    app = lambda: _aiohttp_like_app([], released, started, cancelled)  # noqa: E731
+    with serve(app, handler_cancellation=True) as url:
+        c = _Conn(_where(url))
+        c.send(post("/hangs"))
+        assert started.wait(5)
+        c.close()
+        assert cancelled.wait(5)
+    assert released == ["hangs", "outer"]
+
+
+def test_an_idle_connection_is_closed_after_the_keepalive_timeout() -> None:
+    with serve(lambda: _aiohttp_like_app([], []), keepalive_timeout=0.2) as url:
+        c = _Conn(_where(url))
+        c.send(post("/returned"))
+        assert c.response()[2] == b"returned"
+        c.sock.settimeout(5)
+        assert c.at_eof()  # closed by the lane's sweep, well before 5 s
+        c.close()
+
+
+def _where(url: str) -> tuple[str, int]:
+    host, port = url.removeprefix("http://").split(":")
+    return host, int(port)
