@@ -21,7 +21,9 @@ bundled corpus (same name: ``DIR``'s wins) for ``capture=NAME`` directives
 (docs/mock-captures.md); a directory that cannot be read is one line on stderr
 (``mockserver: --captures DIR: ...``) and exit status 2, before it listens.
 ``mockserver record`` is the recording pass-through (:mod:`mockserver.record`). uvloop
-is used when it is installed.
+is used when it is installed. The generate routes are served by the fast lane
+(:class:`httplane.LaneSite`, docs/architecture.md "The fast lane"); with
+``--access-log`` aiohttp serves every route, so that every request is logged.
 
 The options are read by click (:data:`COMMAND`); the mock reads no environment
 variable. A bad value is a usage error naming its flag (``Invalid value for '--seed':
