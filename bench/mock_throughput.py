@@ -13,10 +13,11 @@ Both servers answer the same requests on the same machine, one process each, dri
 
 Unary rows give requests/s; stream rows give SSE events/s (requests/s times the
 ``data:`` events of one response, counted once per server, ``[DONE]`` excluded).
-With no pacing aimock writes a whole stream in one ``writev`` (seen with strace), while
-our mock by default sends each event in a write of its own (its contract: a proxy
-under test sees separate TCP segments); ``stream1w`` rows ask ours for the same single
-write (``coalesce=1``), the like-for-like wire behaviour. With
+With no pacing aimock writes a whole stream in one ``writev`` (seen with strace); ours
+sends an unpaced stream in one socket send too (status line, events, end), each event
+an HTTP chunk of its own (its contract: a proxy's parser sees the pieces the directive
+asked for); ``stream1w`` rows ask ours for the whole body as one chunk
+(``coalesce=1``). With
 two or more CPUs the server runs on CPU 0 and wrk on CPU 1 (``taskset``), so the load
 generator never competes with the server. Prints a table and the ratio ours/aimock, each
 against the goal (issue 16: at least :data:`GOAL` times aimock), PASS or FAIL per row.
