@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 
-from httplane import Exchange, LaneRequest, exchange
+from httplane import Exchange, LaneRequest, exchange, parse_raw_headers
 from mockserver import errors
 from mockserver.faults import Fault, journal_status
 from mockserver.framing import Write
@@ -173,7 +174,8 @@ class Core:
             method=request.method,
             path=request.path,
             query=request.raw_query_string if lane else request.rel_url.raw_query_string,  # type: ignore[union-attr]
-            headers=request.raw_headers,
+            # a lane request's fields are parsed when the journal is read, not now
+            headers=partial(parse_raw_headers, request.raw_head) if lane else request.raw_headers,  # type: ignore[union-attr]
             body=raw,
             scenario=scenario,
             cid=cid,

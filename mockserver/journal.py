@@ -53,7 +53,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -71,13 +71,16 @@ __all__ = [
     "redact_query",
 ]
 
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+"""Header pairs as received, name and value bytes."""
+
 _Entry = tuple[
     int,
     float,
     str,
     str,
     str,
-    tuple[tuple[bytes, bytes], ...],
+    RawHeaders | Callable[[], RawHeaders],
     bytes,
     str | None,
     str | None,
@@ -104,7 +107,7 @@ class Journal:
         method: str,
         path: str,
         query: str,
-        headers: tuple[tuple[bytes, bytes], ...],
+        headers: RawHeaders | Callable[[], RawHeaders],
         body: bytes,
         scenario: str | None,
         cid: str | None,
@@ -115,7 +118,8 @@ class Journal:
         """Append one entry; return its ``seq``.
 
         ``query``: the raw (still percent-encoded) query string; ``headers``: the raw
-        header pairs as received; ``body``: the raw request body (already redacted
+        header pairs as received (or a function giving them, called when the entry is
+        read: parsing waits until someone asks); ``body``: the raw request body (already redacted
         when it holds secrets); ``response``: the reply summary (kept as given, never
         copied: treat it as read-only); ``secrets``: more ``(where, value)`` credentials
         to list by fingerprint after those of the headers and query.
@@ -162,6 +166,8 @@ def _render(entry: _Entry) -> JournalEntry:
         except orjson.JSONDecodeError:
             parsed = None
     pairs = parse_qsl(query, keep_blank_values=True)
+    if callable(headers):
+        headers = headers()
     texts = [(k.decode("latin-1"), v.decode("utf-8", "replace")) for k, v in headers]
     return {
         "seq": seq,
