@@ -131,7 +131,7 @@ GET = b"GET /plain HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 def test_the_lane_serves_its_routes_and_keeps_the_connection(conn: _Conn) -> None:
-    conn.send(post("/echo", b"one", "X-Extra: !\r\n"))
+    conn.send(post("/echo", b"one", "x-EXTRA: \t !  \r\n"))  # any case, whitespace around
     status, headers, body = conn.response()
     assert (status, body) == (200, b"lane:one!")
     assert headers["Content-Type"] == "application/json"
@@ -192,6 +192,8 @@ def test_what_the_lane_does_not_take_aiohttp_answers(
         b"POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
         b"POST /echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
         b"POST /echo HTTP/1.1\r\nHost: x\nContent-Length: 0\r\n\r\n",  # a bare LF
+        b"POST /echo HTTP/1.1\r\nHost: x\r\n folded\r\nContent-Length: 0\r\n\r\n",  # obs-fold
+        b"POST /echo HTTP/1.1\r\nHost : x\r\nContent-Length: 0\r\n\r\n",  # space before :
     ],
 )
 def test_a_malformed_head_gets_aiohttps_400_not_the_lanes_answer(
