@@ -239,7 +239,8 @@ class Lanes:
         self, prefix: str, name: str, handler: LaneHandler, route: Any = None
     ) -> None:
         """Serve ``POST {prefix}{segment}`` with ``handler``, ``match_info[name] =
-        segment`` (non-empty, no ``/``); ``prefix`` ends with ``/``."""
+        segment`` (non-empty, no ``/``): ``prefix`` ``"/v1/models/"`` or
+        ``"/v1internal:"``."""
         self.prefixes.append((prefix, name, handler, route))
 
     def match(self, path: str) -> tuple[LaneHandler, LaneMatch] | None:

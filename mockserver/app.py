@@ -12,7 +12,7 @@ It puts together, on one port:
 - the Live API WebSocket ``/ws/...BidiGenerateContent`` (:mod:`mockserver.http_live`).
 
 The hot generate routes (``generateContent``, ``streamGenerateContent``, the compat
-``chat/completions``) are also registered in the app's :data:`httplane.LANES`, so a
+``chat/completions``, Code Assist's ``/v1internal:{method}``) are also registered in the app's :data:`httplane.LANES`, so a
 :class:`httplane.LaneSite` serves them without aiohttp's per-request machinery; the
 handlers are the same functions either way.
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
+from httplane import LANES
 from mockserver import codeassist, errors
 from mockserver.captures import Captures
-from mockserver.http_core import Core
+from mockserver.http_core import Core, Incoming
 from mockserver.oauth import parse_form, redact_form
 from mockserver.request import parse_json
 from mockserver.responses import (
@@ -48,7 +49,7 @@ def add_codeassist_routes(
     """Register ``/v1internal:{method}``, ``/oauth2/token`` and ``/token``; ``captures``:
     what ``capture=NAME`` directives replay (none: such a call is a 400)."""
 
-    def auth(request: web.Request, method: str) -> tuple[str, Reply | None]:
+    def auth(request: Incoming, method: str) -> tuple[str, Reply | None]:
         header = request.headers.get("authorization", "")
         if header[:7].lower() == "bearer " and header[7:].strip():
             subject = core.issuer.subject(header[7:].strip())
@@ -60,7 +61,7 @@ def add_codeassist_routes(
         name = method[:1].upper() + method[1:]
         return "", error_reply(errors.credentials_missing(name))
 
-    def generate_call(request: web.Request, method: str, raw: bytes) -> Handled:
+    def generate_call(request: Incoming, method: str, raw: bytes) -> Handled:
         try:
             envelope = codeassist.parse_envelope(parse_json(raw))
             header = request.headers.get(DIRECTIVE_HEADER)
@@ -101,7 +102,7 @@ def add_codeassist_routes(
             return json_reply(operation)
         return json_reply(codeassist.available_models())
 
-    async def v1internal(request: web.Request) -> web.StreamResponse:
+    async def v1internal(request: Incoming) -> web.StreamResponse:
         method = request.match_info["method"]
         raw = await request.read()
         if method not in _METHODS:
@@ -126,6 +127,9 @@ def add_codeassist_routes(
         recorded = orjson.dumps(redact_form(form))
         return await core.send(request, Handled(reply), recorded, secrets)
 
+    lanes = app.get(LANES)
+    if lanes is not None:  # generateContent / streamGenerateContent are hot routes too
+        lanes.add_post_segment("/v1internal:", "method", v1internal)
     app.router.add_post("/v1internal:{method}", v1internal)
     app.router.add_post("/oauth2/token", token)
     app.router.add_post("/token", token)
