@@ -605,11 +605,14 @@ _BAD_500 = b"500 Internal Server Error\n\nServer got itself in trouble"
 
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_FIELD_LINES = re.compile(rf"(?:{_TOKEN}:[^\r\n\x00]*\r\n)*")
-"""Field lines as RFC 9112 section 5 has them (a token, a colon, a value with no CR, LF
-or NUL), each ending in CRLF; anything else (obs-fold, a bare LF, a space before the
+_VALUE_CHAR = r"[^\x00-\x08\x0a-\x1f\x7f]"
+"""A field-value character (RFC 9110 section 5.5): HTAB, SP, VCHAR or obs-text (bytes
+0x80-0xFF arrive as code points >= 0x80 after the UTF-8/surrogateescape decoding)."""
+_FIELD_LINES = re.compile(rf"(?:{_TOKEN}:{_VALUE_CHAR}*\r\n)*")
+"""Field lines as RFC 9112 section 5 has them (a token, a colon, a value of field-value
+characters), each ending in CRLF; anything else (obs-fold, a bare LF, a space before the
 colon) is aiohttp's to judge."""
-_FIELD = re.compile(rf"({_TOKEN}):[ \t]*((?:[^\r\n\x00]*[^ \t\r\n\x00])?)[ \t]*\r\n")
+_FIELD = re.compile(rf"({_TOKEN}):[ \t]*((?:{_VALUE_CHAR}*[^\x00-\x20\x7f])?)[ \t]*\r\n")
 """One field line: its name and its value without the whitespace around it (greedy: a
 third faster than a lazy value on the usual head)."""
 _FIELD_BYTES = re.compile(_FIELD.pattern.encode())
@@ -805,8 +808,8 @@ class _Lane(asyncio.Protocol):
                     return None  # a repeated framing field, or one the lane leaves alone
                 seen.add(name)
                 if name == "content-length":
-                    if not value.isdigit():
-                        return None
+                    if not (value.isascii() and value.isdigit()):
+                        return None  # "+5", "5, 5", a non-ASCII digit: aiohttp's to judge
                     length = declared = int(value)
                 else:  # connection
                     value = value.lower()
