@@ -745,7 +745,11 @@ class _Lane(asyncio.Protocol):
                 if len(buf) >= HEAD_LIMIT or (line_end > 0 and not self._lane_line(buf[:line_end])):
                     self._hand_off()
                 return
-            accepted = self._accept(buf, line_end, end)
+            try:
+                accepted = self._accept(buf, line_end, end)
+            except Exception:  # a head the lane misjudged: aiohttp reads it instead
+                log.exception("httplane could not read a request head; aiohttp takes it")
+                accepted = None
             if accepted is None:
                 self._hand_off()
                 return
