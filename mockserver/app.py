@@ -12,9 +12,9 @@ It puts together, on one port:
 - the Live API WebSocket ``/ws/...BidiGenerateContent`` (:mod:`mockserver.http_live`).
 
 The hot generate routes (``generateContent``, ``streamGenerateContent``, the compat
-``chat/completions``, Code Assist's ``/v1internal:{method}``) are also registered in the app's :data:`httplane.LANES`, so a
-:class:`httplane.LaneSite` serves them without aiohttp's per-request machinery; the
-handlers are the same functions either way.
+``chat/completions``, Code Assist's ``/v1internal:{method}``) are also registered in the
+app's :data:`httplane.LANES`, so a :class:`httplane.LaneSite` serves them without
+aiohttp's per-request machinery; the handlers are the same functions either way.
 
 All of them share one :class:`~mockserver.http_core.Core`: journal, scenario queue,
 reply memo, key quotas, OAuth issuer; the generate routes share the captures

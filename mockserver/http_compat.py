@@ -14,6 +14,8 @@ and rendering are :mod:`mockserver.compat_request` and :mod:`mockserver.compat_r
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from httplane import LANES
@@ -92,6 +94,9 @@ def add_compat_routes(app: web.Application, core: Core) -> None:
             reply = chat_reply(
                 model, parsed.model, parsed.body, directive, core.seed, stream=parsed.stream
             )
+            if directive is not None and directive.capture is not None:
+                # this endpoint does not replay captures: journal what it did answer
+                directive = replace(directive, capture=None)
             return Handled(reply, directive)
 
         handled = core.memo(memo_key, len(raw), make)

@@ -128,3 +128,16 @@ def test_embeddings_models_and_journal(client: openai.OpenAI, raw: httpx.Client)
     assert entry["body"]["model"] == "gemini-2.5-flash"
     assert entry["response"]["finish_reason"] == "STOP"
     assert KEY not in raw.get("/_mock/requests").text
+
+
+def test_a_capture_directive_is_journaled_as_what_this_endpoint_answered(
+    raw: httpx.Client,
+) -> None:
+    """The compat endpoint does not replay captures: the journal files the request under
+    the scenario it did answer, never ``capture:NAME`` (a check reading the journal
+    would believe a capture was sent)."""
+    body = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"x-mock-scenario": "capture=text-basic cid=cap1"}
+    assert raw.post(CHAT, json=body, headers=headers).status_code == 200
+    [entry] = raw.get("/_mock/requests", params={"cid": "cap1"}).json()["requests"]
+    assert entry["scenario"] == "text"
