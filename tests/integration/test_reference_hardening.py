@@ -306,6 +306,31 @@ def test_a_client_that_leaves_cancels_the_upstream_call(stream: bool) -> None:
     assert fake.requests == 1
 
 
+@pytest.mark.slow
+def test_a_client_gone_during_keepalives_cancels_the_upstream_call() -> None:
+    """An app run without ``handler_cancellation`` (embedded in a user's own runner)
+    still learns of the gone client from a keep-alive it fails to write, and closes the
+    upstream request it was waiting on instead of holding it to the deadline."""
+    fake = StallingUpstream(answer_streams=False)
+    with fake.running() as upstream:
+        settings_ = stalled_settings(
+            upstream, read_timeout_s=30.0, deadline_s=30.0, keepalive_s=0.05
+        )
+        with serve(lambda: create_app(settings_)) as proxy:
+            sock = raw_chat(proxy, chat(stream=True))
+            assert fake.got_request.wait(10)
+            received = b""
+            while b": keep-alive" not in received:
+                chunk = sock.recv(65536)
+                assert chunk, received
+                received += chunk
+            left = time.monotonic()
+            sock.close()
+            assert fake.closed.wait(5), "the upstream call outlived the client"
+    assert fake.closed_at - left < 1.0, fake.closed_at - left
+    assert fake.requests == 1
+
+
 # --------------------------------------------------------------------------- 5. deadline
 
 
