@@ -43,7 +43,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from httplane import LANES, Lanes
+from httplane import LANES, LaneRequest, Lanes
 
 from .contract import contract_for
 from .policy.keys import KeyPool
@@ -158,14 +158,29 @@ _RID_PREFIX = f"req_{secrets.token_hex(6)}"
 _rid_counter = itertools.count(1)
 
 
-async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-    headers = response.headers
+def _request_id(request: web.Request | LaneRequest) -> str:
+    """The client's ``x-request-id`` when it is short printable ASCII, else a new one."""
     rid = request.headers.get("x-request-id")
     if not rid or len(rid) > 128 or not rid.isascii() or not rid.isprintable():
         rid = f"{_RID_PREFIX}{next(_rid_counter):x}"
-    headers["x-request-id"] = rid
+    return rid
+
+
+async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer carries a request id and the CORS fields a browser client reads."""
+    headers = response.headers
+    headers["x-request-id"] = _request_id(request)
     headers["Access-Control-Allow-Origin"] = "*"
     headers["Access-Control-Expose-Headers"] = _EXPOSE
+
+
+def _lane_fields(request: LaneRequest) -> tuple[tuple[str, str], ...]:
+    """:func:`_on_prepare` for the fast lane's answers (:attr:`httplane.Lanes.fields`)."""
+    return (
+        ("x-request-id", _request_id(request)),
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Expose-Headers", _EXPOSE),
+    )
 
 
 async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
@@ -232,7 +247,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[body_budget])
     # chat completions are also served by the fast lane (httplane.LaneSite); its handlers
     # use asyncio.timeout before they first wait, so each runs in a task (eager=False)
-    app[LANES] = Lanes(eager=False)
+    app[LANES] = Lanes(eager=False, fields=_lane_fields)
     _build_state(app, settings)
     app[INFLIGHT] = InflightBytes(settings.max_inflight_bytes)
     app.cleanup_ctx.append(_upstream_session)

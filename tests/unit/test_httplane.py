@@ -262,6 +262,7 @@ def _aiohttp_like_app(
     released: list[str],
     started: threading.Event | None = None,
     cancelled: threading.Event | None = None,
+    fields: Any = None,
 ) -> web.Application:
     """A lane route under a middleware and an ``on_response_prepare`` handler; one
     route returns a ``web.Response``, one streams, one waits until cancelled."""
@@ -297,10 +298,21 @@ def _aiohttp_like_app(
                 cancelled.set()
         raise AssertionError("unreachable")
 
+    async def whole(request: Any) -> web.StreamResponse:
+        out = exchange(request)
+        await out.whole(200, JSON, b"w")
+        return getattr(out, "response", web.Response())
+
     app = web.Application(middlewares=[outer])
     app.on_response_prepare.append(on_prepare)
-    lanes = app[LANES] = Lanes(eager=False)
-    for path, handler in (("/returned", returned), ("/streamed", streamed), ("/hangs", hangs)):
+    lanes = app[LANES] = Lanes(eager=False, fields=fields)
+    routes = (
+        ("/returned", returned),
+        ("/streamed", streamed),
+        ("/whole", whole),
+        ("/hangs", hangs),
+    )
+    for path, handler in routes:
         lanes.add_post(path, handler, app.router.add_post(path, handler))
     return app
 
@@ -322,6 +334,27 @@ def test_the_lane_runs_the_apps_middlewares_and_prepare_handlers() -> None:
             c.close()
     assert seen == ["outer:2:True", "outer:0:False"]
     assert released == ["outer", "outer"]
+
+
+def test_lane_fields_replace_the_prepare_signal_on_every_kind_of_answer() -> None:
+    ids = iter(range(100))
+
+    def fields(request: Any) -> tuple[tuple[str, str], ...]:
+        return (("x-request-id", f"lane-{next(ids)}"), ("x-seen", request.path))
+
+    with serve(lambda: _aiohttp_like_app([], [], fields=fields)) as url:
+        c = _Conn(_where(url))
+        try:
+            got = []
+            for path in ("/returned", "/streamed", "/whole", "/returned"):
+                c.send(post(path))
+                status, headers, body = c.response()
+                assert (status, headers["x-seen"]) == (200, path)
+                assert body in (b"returned", b"s", b"w")
+                got.append(headers["x-request-id"])  # the signal's "made" never appears
+        finally:
+            c.close()
+    assert got == ["lane-0", "lane-1", "lane-2", "lane-3"]  # per answer, never cached
 
 
 def test_handler_cancellation_cancels_the_handler_of_a_client_that_left() -> None:
