@@ -17,6 +17,7 @@ recorded as hung (``Exchange.hung_s``) and the connection closed.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -68,7 +69,7 @@ about 25 s."""
 
 RUN_DEADLINE_S = 900.0
 """Default run deadline in seconds (``conformance run --run-deadline``): no request starts
-after it. The embedded run takes about 30 s, LiteLLM's about 35 s."""
+after it. The embedded run takes about 25 s, LiteLLM's about 30 s."""
 
 
 class Budget:
@@ -100,12 +101,18 @@ class Budget:
         self.request_deadline_s = request_deadline_s
         self.run_deadline_s = run_deadline_s
         self.sent = 0
+        self._lock = threading.Lock()
         self._next_at = 0.0
         self._started = time.monotonic()
 
     def acquire(self) -> None:
         """Wait for the rate limit (the one deliberate wait: pacing real traffic), then
-        count one request. Raises :class:`BudgetExhausted` when the budget is spent."""
+        count one request. Raises :class:`BudgetExhausted` when the budget is spent.
+        Thread-safe: a probe sent in the background shares the run's budget."""
+        with self._lock:
+            self._acquire()
+
+    def _acquire(self) -> None:
         if self.max_requests is not None and self.sent >= self.max_requests:
             raise BudgetExhausted(f"--max-requests {self.max_requests} reached")
         if (

@@ -98,7 +98,12 @@ class TerminalProgress:
             )
 
     def probe(self, event: ProbeStart) -> None:
+        if event.background == "sent":
+            return  # the next probe's line follows at once; this one is awaited at the end
         why = f" [yellow]({event.waits})[/]" if event.waits else ""
+        if event.background == "awaited":
+            self._update(f"waiting for probe [cyan]{event.name}[/], sent in the background{why}")
+            return
         self._update(
             f"probe [cyan]{event.name}[/]{why}",
             total=event.total,
@@ -164,6 +169,20 @@ class PlainProgress:
         )
 
     def probe(self, event: ProbeStart) -> None:
+        if event.background == "sent":
+            self._line(
+                f"probe {event.name} ({event.index}/{event.total}): {event.waits}; "
+                "sent in the background, alongside the others"
+            )
+            return
+        if event.background == "awaited":  # every other probe is done
+            self._end_phase(event.total, event.total)
+            self._phase = None
+            self._line(f"waiting for probe {event.name}, sent in the background ({event.waits})")
+            with self._lock:
+                self._current = f"probe {event.name} (in the background), slow on purpose"
+                self._current_since = self._clock()
+            return
         if event.phase != self._phase:
             self._end_phase(event.index - 1, event.total)
             self._phase, self._phase_started, self._phase_count = event.phase, self._clock(), 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -91,7 +92,10 @@ class RunAborted(Exception):
 @dataclass(frozen=True, slots=True)
 class ProbeStart:
     """Progress: probe ``name`` (the ``index``-th of ``total``, from 1) is about to be sent.
-    ``phase`` as in ``Probe.phase``; ``waits`` why it deliberately takes long (or "")."""
+    ``phase`` as in ``Probe.phase``; ``waits`` why it deliberately takes long (or "").
+    ``background``: ``"sent"`` when a probe that waits on purpose goes out on a thread
+    of its own while the others go on, ``"awaited"`` when the run, every other probe
+    sent, waits for it to end; ``""`` for every other probe."""
 
     name: str
     index: int
@@ -99,6 +103,7 @@ class ProbeStart:
     phase: int
     description: str
     waits: str
+    background: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +140,10 @@ def plan(
     """Plan a run. ``select``: check ids or id prefixes (``stream.``); ``None`` = all.
     Checks of other profiles (``CheckSpec.profiles``) are left out, not skipped. The
     checks keep the ``registry``'s order (``conformance.checks.CATALOGUE``); the probes
-    go ``FIRST_PROBES`` first, then by ``phase``, probes with an executor at the end of
-    their phase, then in ``PROBES`` order (``conformance.probes.MODULES``).
+    go ``FIRST_PROBES`` first, then the probes that wait on purpose (``Probe.waits``: sent
+    in the background, their wait overlaps the rest of the run), then by ``phase``,
+    probes with an executor at the end of their phase, then in ``PROBES`` order
+    (``conformance.probes.MODULES``).
 
     Raises ``ValueError`` when ``select`` matches no check.
     """
@@ -168,6 +175,7 @@ def plan(
         key=lambda name: (
             name not in first,
             first.get(name, 0),
+            not PROBES[name].waits,
             PROBES[name].phase,
             PROBES[name].executor is not None,  # many-request, socket probes: phase's end
             index[name],
@@ -498,18 +506,24 @@ def run_suite(
     done = 0
     interrupted = False
     session: ProbeSession | None = None
+    background: list[_Background] = []
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             session = ProbeSession(client, target, budget, run_id, sleep=sleep)
             for name in the_plan.probes:
                 probe = PROBES[name]
-                if on_probe is not None:
-                    on_probe(
-                        ProbeStart(
-                            name, done + 1, total, probe.phase, probe.description, probe.waits
-                        )
-                    )
+                start = ProbeStart(
+                    name, done + 1, total, probe.phase, probe.description, probe.waits
+                )
                 reason = session.skip_reason(name)
+                if reason is None and probe.waits:
+                    if on_probe is not None:
+                        on_probe(replace(start, background="sent"))
+                    background.append(_Background(name, start, session, timeout))
+                    done += 1
+                    continue
+                if on_probe is not None:
+                    on_probe(start)
                 if reason is not None:
                     missing[name] = reason
                 elif _send_probe(session, name, exchanges, missing):
@@ -517,8 +531,21 @@ def run_suite(
                     if problem is not None:
                         raise RunAborted(scrub_values(problem, secrets_of(target)))
                 done += 1
+            while background:
+                waited = background[0]
+                if on_probe is not None and waited.running():
+                    on_probe(replace(waited.start, background="awaited"))
+                waited.join(session)
+                background.pop(0)
+                exchanges.update(waited.exchanges)
+                missing.update(waited.missing)
+                if waited.name in waited.exchanges:
+                    problem = _problem(waited.name, exchanges, target, the_plan.probes, watch)
+                    if problem is not None:
+                        raise RunAborted(scrub_values(problem, secrets_of(target)))
     except KeyboardInterrupt:
         interrupted = True
+        done -= len(background)  # still on their way: not run
         for name in the_plan.probes:
             if name not in exchanges:
                 missing.setdefault(name, INTERRUPTED)
@@ -559,6 +586,52 @@ def _models(target: Target) -> dict[str, str]:
     if target.plain_model:
         out["plain"] = target.plain_model
     return out
+
+
+class _Background:
+    """A probe that waits on purpose (``Probe.waits``: the slow upstream's 20 s), sent on
+    a daemon thread with an HTTP client and a session of its own (sharing the run's
+    :class:`~conformance.http.Budget`), so its wait overlaps the other probes instead of
+    adding to the run (docs/breakages.md A4's probe would otherwise be two thirds of
+    the embedded run). Each request carries its own scripted scenario, so no other
+    probe sees its answer. A daemon thread: an interrupted run leaves it behind, never
+    waits for it."""
+
+    def __init__(
+        self, name: str, start: ProbeStart, session: ProbeSession, timeout: httpx.Timeout
+    ) -> None:
+        self.name = name
+        self.start = start
+        self.exchanges: dict[str, Exchange] = {}
+        self.missing: dict[str, str] = {}
+        self._error: BaseException | None = None
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+        self._session = ProbeSession(
+            self._client, session.target, session.budget, session.run_id, sleep=session.sleep
+        )
+        self._session.listed_models = session.listed_models
+        self._thread = threading.Thread(target=self._run, name=f"probe {name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            _send_probe(self._session, self.name, self.exchanges, self.missing)
+        except BaseException as exc:  # handed to the run's thread by join()
+            self._error = exc
+        finally:
+            self._client.close()
+
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, session: ProbeSession) -> None:
+        """Wait for the probe to end (interruptible by Ctrl-C); count its tokens in
+        ``session``'s. Re-raises what the probe raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        session.tokens_spent += self._session.tokens_spent
+        session.answers_with_usage += self._session.answers_with_usage
 
 
 def _send_probe(

@@ -96,7 +96,8 @@ class Probe:
     endpoint's probe runs only against its own document's profile."""
     waits: str = ""
     """Why the probe deliberately takes long, for progress output (e.g. the slow upstream's
-    20 s); empty for an ordinary probe."""
+    20 s); empty for an ordinary probe. A probe that waits is sent in the background right
+    after the first-contact probes (``conformance.runner``), alongside the others."""
     executor: str | None = None
     """The name of the executor that sends it, in :data:`conformance.probing.EXECUTORS`,
     when one request is not enough (property probes send many, the WebSocket probe talks

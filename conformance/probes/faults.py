@@ -81,8 +81,9 @@ SLOW_FIRST_BYTE_MS = 20_000
 """Time the mock waits before its first byte in ``stream_slow``, in ms: the 20 s that
 docs/breakages.md A4 asks for, long enough that a proxy sends its keep-alives (the
 reference sends a ``:`` comment after 10 s of silence), whose framing is then checked.
-The probe runs in phase 1, alongside the others, so it costs the run about 20 s at most
-once."""
+The probe waits on purpose (``Probe.waits``): the runner sends it in the background
+right after the first-contact probes, so its wait overlaps every other probe and the
+run lasts about 20 s plus the checks, not 20 s more."""
 
 probe(
     Probe(

@@ -15,11 +15,14 @@ from click.testing import CliRunner
 
 from conformance.cli import main
 from conformance.preflight import JournalWatch, first_contact_problem
+from conformance.probes import PROBES
 from conformance.progress import PlainProgress
 from conformance.registry import REGISTRY
-from conformance.runner import ProbeStart
+from conformance.runner import FIRST_PROBES, ProbeStart, plan
 from conformance.stopping import StopSignals
+from conformance.target import Target
 from reports.render import render_html, render_junit, render_markdown
+from spec.profiles import PROFILES
 from tests.factories import completion, error_exchange, json_exchange
 from tests.unit.test_reports_render import RESULTS, RUN
 
@@ -166,6 +169,46 @@ def test_plain_progress_is_never_silent_longer_than_the_heartbeat() -> None:
                 break
             progress._stop.wait(0.01)
     assert "still running: probe stream_slow (3/4), slow on purpose" in out.getvalue()
+
+
+def test_a_background_probe_gets_a_line_when_sent_and_one_when_awaited() -> None:
+    out, clock = io.StringIO(), FakeClock()
+    progress = PlainProgress(out, clock=clock)
+    progress.probe(_event("chat", 1, 0))
+    slow = _event("stream_slow", 2, 1, "waits ~20 s on purpose")
+    progress.probe(replace(slow, background="sent"))
+    clock.now += 1.0
+    progress.probe(_event("usage", 3, 0))  # still the ordinary phase: no phase change
+    clock.now += 1.0
+    progress.probe(_event("stream_cut", 4, 2))
+    clock.now += 0.5
+    progress.probe(replace(slow, background="awaited"))
+    assert progress._current == "probe stream_slow (in the background), slow on purpose"
+    clock.now += 18
+    progress.checks(4, 4)
+    assert out.getvalue().splitlines() == [
+        "probes: ordinary requests (1/4)",
+        "probe stream_slow (2/4): waits ~20 s on purpose; sent in the background, alongside "
+        "the others",
+        "probes: ordinary requests done (2 probes in 2.0 s; 3/4 overall, 2.0 s)",
+        "probes: upstream errors (4/4)",
+        "probes: upstream errors done (1 probe in 0.5 s; 4/4 overall, 2.5 s)",
+        "waiting for probe stream_slow, sent in the background (waits ~20 s on purpose)",
+        "checks: running (20.5 s)",
+    ]
+
+
+def test_probes_that_wait_on_purpose_are_planned_right_after_the_first_contact() -> None:
+    """Sent first, in the background: their wait overlaps every other probe."""
+    target = Target(
+        base_url="http://127.0.0.1:9",
+        profile=PROFILES["openai-core"],
+        mock_url="http://127.0.0.1:8",
+    )
+    order = plan(target).probes
+    waiting = [name for name in order if PROBES[name].waits]
+    assert waiting == ["stream_slow"]
+    assert order[: len(FIRST_PROBES) + 1] == (*FIRST_PROBES, "stream_slow")
 
 
 # -- stop signals ----------------------------------------------------------------
