@@ -154,6 +154,7 @@ MODELS: tuple[ModelInfo, ...] = (
     _chat("gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite", thinking=True),
     _chat("gemini-3-pro-preview", "Gemini 3 Pro Preview", thinking=True),
     _chat("gemini-3-flash-preview", "Gemini 3 Flash Preview", thinking=True),
+    _chat("gemini-3.1-pro-preview", "Gemini 3.1 Pro Preview", thinking=True),
     _chat("gemini-2.0-flash", "Gemini 2.0 Flash", thinking=False, output=8192),
     _chat("gemini-2.0-flash-lite", "Gemini 2.0 Flash-Lite", thinking=False, output=8192),
     _chat("gemini-flash-latest", "Gemini Flash Latest", thinking=True, version="gemini-2.5-flash"),

@@ -25,6 +25,7 @@ from ..probes import base as probe_base
 from ..probes import captures as capture_probes
 from ..registry import REGISTRY, CheckFailure, Mode, Severity, Undecided, arrange, check, excerpt
 from ._common import require_response
+from .causes import NO_RETRY_AFTER
 from .errors import check_envelope
 from .upstream import generate_calls, journal_unreadable
 
@@ -219,6 +220,9 @@ def _error_diffs(expected: ErrorAnswer, x: Exchange, outcome: ClientOutcome) -> 
     return diffs
 
 
+_NO_RETRY_HEADER = "got no Retry-After or retry-after-ms header"
+
+
 def _retry_diffs(expected: ErrorAnswer, x: Exchange) -> list[str]:
     """``Retry-After`` must be at least the RetryInfo delay rounded up (whole seconds),
     ``retry-after-ms`` (read first by openai-python) at least the delay; one of them must
@@ -229,7 +233,7 @@ def _retry_diffs(expected: ErrorAnswer, x: Exchange) -> list[str]:
     if seconds is None and millis is None:
         return [
             f"Retry-After: expected >= {floor} (the RetryInfo delay {delay:g}s rounded up), "
-            "got no Retry-After or retry-after-ms header"
+            + _NO_RETRY_HEADER
         ]
     diffs: list[str] = []
     for raw, scale, least, name in (
@@ -357,10 +361,14 @@ def _differential(name: str) -> Callable[[Exchange, Exchange], str]:
                 for form, _, _, o in failures
                 if o is not None and form == "unary"
             }
+            only_retry_after = all(
+                d.endswith(_NO_RETRY_HEADER) for _, diffs, _, _ in failures for d in diffs
+            )
             raise CheckFailure(
                 f"capture {name}: {summary}",
                 excerpt="\n\n".join(shown for _, _, shown, _ in failures),
                 clients=clients,
+                cause=NO_RETRY_AFTER if only_retry_after else None,
             )
         return f"capture {name}: streamed and unary answers match the capture"
 

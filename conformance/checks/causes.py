@@ -7,12 +7,19 @@ A cause names one defect, in the words every check that can see it uses: ``<wher
 
 from __future__ import annotations
 
-__all__ = ["ERROR_TYPE", "error_type_problem", "wrong_status"]
+__all__ = ["ERROR_TYPE", "NO_RETRY_AFTER", "error_type_problem", "wrong_status"]
 
 ERROR_TYPE = "error body: error.type missing or not a string"
 """The OpenAI error envelope without a string ``error.type`` (openai-python exposes it
 as ``APIError.type``; clients branch on it). Seen by the envelope, status-map and
 document checks at once."""
+
+
+NO_RETRY_AFTER = "429: the upstream's RetryInfo delay is not passed on as Retry-After"
+"""An upstream 429 with a RetryInfo delay answered without ``Retry-After`` or
+``retry-after-ms``: openai-python and openai-node then back off 0.5-8 s and hit the
+quota again. The scripted rate-limit check and the recorded 429 capture's check see the
+same defect."""
 
 
 def error_type_problem(problem: str) -> bool:

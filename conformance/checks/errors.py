@@ -14,7 +14,7 @@ from ..exchange import Exchange
 from ..probes.faults import AFTER_FAULTS, STATUS_MAP
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import OPENAI_ERROR_SOURCE, OPENAI_PYTHON, require_response
-from .causes import ERROR_TYPE, wrong_status
+from .causes import ERROR_TYPE, NO_RETRY_AFTER, wrong_status
 from .upstream import (
     PROXY_WITHOUT_UPSTREAM,
     confirm_upstream_success,
@@ -210,6 +210,7 @@ def retry_after(x: Exchange) -> None:
             f"the 429 has no Retry-After or retry-after-ms header; {asked}, and clients fall "
             "back to 0.5-8 s backoff, hammering the quota",
             excerpt=excerpt(x.body),
+            cause=NO_RETRY_AFTER if cause is None else cause,
         )
     if delay < 17 and cause is None:
         raise CheckFailure(

@@ -653,3 +653,34 @@ def test_upstream_keys_are_gathered_across_the_run() -> None:
     keys = {c["sha256"] for e in FAILOVER for c in e["credentials"]}
     assert exchanges["chat"].upstream_keys == keys
     assert len(keys) == 2
+
+
+# --- one defect, one finding: shared causes ------------------------------------------
+
+
+def test_a_429_without_retry_after_is_one_cause_for_the_check_and_the_capture() -> None:
+    """The scripted 429 and the recorded 429 capture see the same defect: both failures
+    carry :data:`NO_RETRY_AFTER`, so the report shows one finding."""
+    from conformance.checks.causes import NO_RETRY_AFTER
+    from conformance.probes.captures import probe_names
+
+    with pytest.raises(CheckFailure) as scripted:
+        REGISTRY["errors.retry_after"].func(error_exchange("rate_limit", 429))
+    assert scripted.value.cause == NO_RETRY_AFTER
+
+    streamed, unary = probe_names("google-429-retry-info")
+    capture = REGISTRY["captures.google-429-retry-info"].func
+    with pytest.raises(CheckFailure) as recorded:
+        capture(error_exchange(streamed, 429), error_exchange(unary, 429))
+    assert "got no Retry-After or retry-after-ms header" in recorded.value.message
+    assert recorded.value.cause == NO_RETRY_AFTER
+
+    # another difference as well (a 500 for the 429): not only that defect, no cause
+    with pytest.raises(CheckFailure) as other:
+        capture(error_exchange(streamed, 500), error_exchange(unary, 429))
+    assert other.value.cause is None
+
+    retry = (("retry-after", "35"),)
+    assert "match" in capture(
+        error_exchange(streamed, 429, headers=retry), error_exchange(unary, 429, headers=retry)
+    )

@@ -25,6 +25,22 @@ def test_required_models_are_served() -> None:
     assert {m.id for m in catalog.MODELS} >= REQUIRED
 
 
+def test_every_bundled_capture_is_answered_under_its_own_model() -> None:
+    """A capture's probe asks for the model the capture names (conformance.probes.
+    captures): the mock lists each one, so the probe never falls back to another."""
+    from spec.capture_format import BUNDLED, load_dir
+
+    versions = set()
+    for capture in load_dir(BUNDLED).values():
+        answers = [*(capture.chunks or ()), *([capture.unary] if capture.unary else [])]
+        versions |= {a["modelVersion"] for a in answers if "modelVersion" in a}
+    assert "gemini-3.1-pro-preview" in versions
+    for version in versions:
+        info = catalog.lookup(version)
+        assert info is not None, version
+        assert info.gemini3 == version.startswith("gemini-3")
+
+
 def test_model_entries_have_the_a6_shape() -> None:
     flash = catalog.lookup("models/gemini-2.5-flash")
     assert flash is not None
