@@ -36,13 +36,13 @@ def request(probe: str, stream: bool = False) -> Request:
             "GET", "http://127.0.0.1:1/v1/models", {"Authorization": f"Bearer {CLIENT_KEY}"}
         )
     if probe.startswith("embeddings"):
-        body = {"model": "text-embedding-004", "input": ["a", "b"]}
+        embed: dict[str, Any] = {"model": "text-embedding-004", "input": ["a", "b"]}
         return Request(
             "POST",
             "http://127.0.0.1:1/v1/embeddings",
             {"Authorization": f"Bearer {CLIENT_KEY}", "Content-Type": "application/json"},
-            json.dumps(body).encode(),
-            body,
+            json.dumps(embed).encode(),
+            embed,
         )
     if probe == "cors_preflight":
         return Request("OPTIONS", "http://127.0.0.1:1/v1/chat/completions", {"Origin": "http://x"})

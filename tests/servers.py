@@ -34,9 +34,7 @@ def serve(app_factory: Callable[[], web.Application], **runner_options: Any) -> 
         await runner.setup()
         site = LaneSite(runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = site.port
         state["runner"] = runner
         state["url"] = f"http://127.0.0.1:{port}"
 
@@ -54,8 +52,9 @@ def serve(app_factory: Callable[[], web.Application], **runner_options: Any) -> 
     thread = threading.Thread(target=run, name="test-server", daemon=True)
     thread.start()
     ready.wait(30)
-    if "error" in state:
-        raise RuntimeError("test server failed to start") from state["error"]  # type: ignore[arg-type]
+    error = state.get("error")
+    if isinstance(error, BaseException):
+        raise RuntimeError("test server failed to start") from error
     try:
         yield str(state["url"])
     finally:
