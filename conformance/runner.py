@@ -23,11 +23,11 @@ from spec.secrets import scrub_values
 from . import checks as _checks  # noqa: F401  (registers the catalogue)
 from .checks.field import call_turn
 from .exchange import Exchange
-from .http import Budget, BudgetExhausted
+from .http import Budget, BudgetExhausted, fetch_journal
 from .oracles import preload_openai, replay_openai_python
 from .oracles_node import NodeOutcome, node_unavailable, replay_openai_node
 from .preflight import JournalWatch, first_contact_problem, silence_problem
-from .probes import PROBES, probe_applies
+from .probes import PROBES, correlation_id, probe_applies
 from .probes.field import FIELD_PROBES, TOKEN_ESTIMATES
 from .registry import REGISTRY, CheckFailure, CheckSpec, Mode, NotApplicable, Undecided
 from .session import ProbeSession
@@ -507,6 +507,23 @@ def run_suite(
     interrupted = False
     session: ProbeSession | None = None
     background: list[_Background] = []
+
+    def settle() -> None:
+        """Wait for every probe sent in the background; file its exchange."""
+        assert session is not None
+        while background:
+            waited = background[0]
+            if on_probe is not None and waited.running():
+                on_probe(replace(waited.start, background="awaited"))
+            waited.join(session)
+            background.pop(0)
+            exchanges.update(waited.exchanges)
+            missing.update(waited.missing)
+            if waited.name in waited.exchanges:
+                problem = _problem(waited.name, exchanges, target, the_plan.probes, watch)
+                if problem is not None:
+                    raise RunAborted(scrub_values(problem, secrets_of(target)))
+
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             session = ProbeSession(client, target, budget, run_id, sleep=sleep)
@@ -522,6 +539,12 @@ def run_suite(
                     background.append(_Background(name, start, session, timeout))
                     done += 1
                     continue
+                if (
+                    background
+                    and probe.upstream_cut
+                    and not _served_alongside(background, exchanges, client, target)
+                ):
+                    settle()  # its hang limit must not time a wait behind the slow probe
                 if on_probe is not None:
                     on_probe(start)
                 if reason is not None:
@@ -531,18 +554,7 @@ def run_suite(
                     if problem is not None:
                         raise RunAborted(scrub_values(problem, secrets_of(target)))
                 done += 1
-            while background:
-                waited = background[0]
-                if on_probe is not None and waited.running():
-                    on_probe(replace(waited.start, background="awaited"))
-                waited.join(session)
-                background.pop(0)
-                exchanges.update(waited.exchanges)
-                missing.update(waited.missing)
-                if waited.name in waited.exchanges:
-                    problem = _problem(waited.name, exchanges, target, the_plan.probes, watch)
-                    if problem is not None:
-                        raise RunAborted(scrub_values(problem, secrets_of(target)))
+            settle()
     except KeyboardInterrupt:
         interrupted = True
         done -= len(background)  # still on their way: not run
@@ -624,6 +636,19 @@ class _Background:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    def upstream_since(self, client: httpx.Client, target: Target) -> float | None:
+        """When the mock received the probe's upstream call (epoch seconds, the journal's
+        ``time``); ``None`` before it did, or when the journal cannot be read."""
+        if not target.mock_url:
+            return None
+        cid = correlation_id(self._session.run_id, self.name)
+        try:
+            entries = fetch_journal(client, target.mock_url, cid)
+        except (httpx.HTTPError, ValueError):
+            return None
+        times = [e["time"] for e in entries if isinstance(e.get("time"), int | float)]
+        return min(times) if times else None
+
     def join(self, session: ProbeSession) -> None:
         """Wait for the probe to end (interruptible by Ctrl-C); count its tokens in
         ``session``'s. Re-raises what the probe raised."""
@@ -632,6 +657,27 @@ class _Background:
             raise self._error
         session.tokens_spent += self._session.tokens_spent
         session.answers_with_usage += self._session.answers_with_usage
+
+
+def _served_alongside(
+    background: Iterable[_Background],
+    exchanges: Mapping[str, Exchange],
+    client: httpx.Client,
+    target: Target,
+) -> bool:
+    """Whether the target has answered another probe while it held the upstream call of
+    every background probe still running: it serves requests side by side, so a probe
+    with a hang limit (``Probe.upstream_cut``, :data:`conformance.http.HANG_IDLE_S`) can
+    go now. ``False`` (wait for them first) when a journal cannot tell: a proxy that
+    serves one request at a time would hold that probe behind the slow one, and its
+    limit would call the wait a hang."""
+    for waiting in background:
+        if not waiting.running():
+            continue
+        since = waiting.upstream_since(client, target)
+        if since is None or not any(x.started_at > since for x in exchanges.values()):
+            return False
+    return True
 
 
 def _send_probe(

@@ -270,3 +270,32 @@ def test_checks_formats_list_every_id_uncut() -> None:
     longest = max(ids, key=len)
     assert longest in table
     assert runner.invoke(main, ["checks", "--format", "yaml"]).exit_code == 2
+
+
+class _Waiting:
+    """A background probe as ``_served_alongside`` sees it."""
+
+    def __init__(self, since: float | None, running: bool = True) -> None:
+        self.since, self.alive = since, running
+
+    def running(self) -> bool:
+        return self.alive
+
+    def upstream_since(self, client: object, target: object) -> float | None:
+        return self.since
+
+
+def test_a_hang_limited_probe_waits_for_the_slow_one_unless_the_proxy_served_alongside() -> None:
+    """Sent while the slow probe is held, a probe with a hang limit would time a proxy that
+    serves one request at a time: it goes at once only when another probe was answered
+    after the mock received the slow probe's upstream call."""
+    from conformance.runner import _served_alongside
+
+    before, after = replace(CHAT_OK, started_at=99.0), replace(CHAT_OK, started_at=101.0)
+    target = Target(base_url="http://127.0.0.1:9", profile=PROFILES["openai-core"])
+    held = [_Waiting(since=100.0)]
+    assert _served_alongside(held, {"chat": before, "usage": after}, None, target)  # type: ignore[arg-type]
+    assert not _served_alongside(held, {"chat": before}, None, target)  # type: ignore[arg-type]
+    unknown = [_Waiting(since=None)]  # not journaled yet, or the journal is unreadable
+    assert not _served_alongside(unknown, {"usage": after}, None, target)  # type: ignore[arg-type]
+    assert _served_alongside([_Waiting(None, running=False)], {}, None, target)  # type: ignore[arg-type]

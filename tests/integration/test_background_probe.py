@@ -1,0 +1,76 @@
+"""The slow probe (``stream_slow``, the upstream's first byte after 20 s) goes out in the
+background: its wait overlaps the other probes on a proxy that serves requests side by
+side, and never turns into a false alarm on one that serves them one at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import pytest
+from aiohttp import web
+
+from conformance.runner import ProbeStart, run_suite
+from conformance.target import Target
+from mockserver.app import create_app as create_mock
+from mockserver.settings import Settings as MockSettings
+from reference_impl.app import create_app as create_proxy
+from reference_impl.settings import Settings as ProxySettings
+from spec.profiles import get_profile
+from tests.servers import serve
+from tests.zoo import forwarding_proxy
+
+pytestmark = pytest.mark.slow
+
+KEY = "sk-background"
+SELECT = ["http.no_hang", "clients.openai_python.stream_slow"]
+
+
+@pytest.fixture(scope="module")
+def upstreams() -> Iterator[tuple[str, str]]:
+    with serve(lambda: create_mock(MockSettings())) as mock:
+        settings = ProxySettings(
+            upstream_url=f"{mock}/v1beta", upstream_keys=("bg-key",), api_keys=frozenset({KEY})
+        )
+        with serve(lambda: create_proxy(settings)) as proxy:
+            yield proxy, mock
+
+
+def one_at_a_time(factory: Callable[[], web.Application]) -> Callable[[], web.Application]:
+    """``factory``'s app answering one request at a time (a single sync worker): the
+    next request waits until the answer before it has ended."""
+
+    def make() -> web.Application:
+        app = factory()
+        lock = asyncio.Lock()
+
+        @web.middleware
+        async def serialize(request: web.Request, handler: Callable[..., object]) -> object:
+            async with lock:
+                return await handler(request)  # type: ignore[misc]
+
+        app.middlewares.append(serialize)  # type: ignore[arg-type]
+        return app
+
+    return make
+
+
+def test_a_proxy_serving_one_request_at_a_time_gets_no_false_hang(
+    upstreams: tuple[str, str],
+) -> None:
+    """``stream_cut`` has an 8 s hang limit; sent while the proxy still holds the slow
+    probe, it would wait ~20 s for its turn and be called hung. The runner sees that no
+    probe was answered alongside the slow one and waits for it first (without that
+    rule, ``stream_cut`` goes before the slow probe is awaited: the order assertion
+    fails)."""
+    proxy, mock = upstreams
+    events: list[ProbeStart] = []
+    with serve(one_at_a_time(forwarding_proxy(proxy, lambda path, raw: None))) as url:
+        target = Target(url, get_profile("openai-core"), api_key=KEY, mock_url=mock)
+        run = run_suite(target, select=SELECT, on_probe=events.append)
+    outcomes = {r.check_id: (r.outcome.value, r.message) for r in run.records}
+    assert outcomes["http.no_hang"][0] == "passed", outcomes["http.no_hang"]
+    assert outcomes["clients.openai_python.stream_slow"][0] == "passed"
+    order = [(e.name, e.background) for e in events]
+    assert order.index(("stream_slow", "sent")) < order.index(("stream_slow", "awaited"))
+    assert order.index(("stream_slow", "awaited")) < order.index(("stream_cut", ""))
