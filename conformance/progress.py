@@ -175,8 +175,8 @@ class PlainProgress:
                 "sent in the background, alongside the others"
             )
             return
-        if event.background == "awaited":  # every other probe is done
-            self._end_phase(event.total, event.total)
+        if event.background == "awaited":  # the phase is over: the run waits for it
+            self._end_phase(event.index, event.total)
             self._phase = None
             self._line(f"waiting for probe {event.name}, sent in the background ({event.waits})")
             with self._lock:

@@ -94,8 +94,8 @@ class ProbeStart:
     """Progress: probe ``name`` (the ``index``-th of ``total``, from 1) is about to be sent.
     ``phase`` as in ``Probe.phase``; ``waits`` why it deliberately takes long (or "").
     ``background``: ``"sent"`` when a probe that waits on purpose goes out on a thread
-    of its own while the others go on, ``"awaited"`` when the run, every other probe
-    sent, waits for it to end; ``""`` for every other probe."""
+    of its own while the others go on, ``"awaited"`` when the run waits for it to end
+    (``index`` is then how many probes are done); ``""`` for every other probe."""
 
     name: str
     index: int
@@ -514,7 +514,7 @@ def run_suite(
         while background:
             waited = background[0]
             if on_probe is not None and waited.running():
-                on_probe(replace(waited.start, background="awaited"))
+                on_probe(replace(waited.start, index=done, background="awaited"))
             waited.join(session)
             background.pop(0)
             exchanges.update(waited.exchanges)

@@ -182,7 +182,7 @@ def test_a_background_probe_gets_a_line_when_sent_and_one_when_awaited() -> None
     clock.now += 1.0
     progress.probe(_event("stream_cut", 4, 2))
     clock.now += 0.5
-    progress.probe(replace(slow, background="awaited"))
+    progress.probe(replace(slow, index=4, background="awaited"))
     assert progress._current == "probe stream_slow (in the background), slow on purpose"
     clock.now += 18
     progress.checks(4, 4)
