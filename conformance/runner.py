@@ -519,7 +519,13 @@ def run_suite(
             background.pop(0)
             exchanges.update(waited.exchanges)
             missing.update(waited.missing)
-            if waited.name in waited.exchanges:
+            turned = waited.exchanges.get(waited.name)
+            if turned is not None and _turned_away(turned):
+                # refused because another probe was being answered: once more, alone
+                if on_probe is not None:
+                    on_probe(replace(waited.start, index=done))
+                _send_probe(session, waited.name, exchanges, missing)
+            if waited.name in exchanges:
                 problem = _problem(waited.name, exchanges, target, the_plan.probes, watch)
                 if problem is not None:
                     raise RunAborted(scrub_values(problem, secrets_of(target)))
@@ -550,6 +556,16 @@ def run_suite(
                 if reason is not None:
                     missing[name] = reason
                 elif _send_probe(session, name, exchanges, missing):
+                    if (
+                        background
+                        and _turned_away(exchanges[name])
+                        and not probe.judges_throttling
+                        and not _served_alongside(background, exchanges, client, target)
+                    ):
+                        # a target that refuses a second request while it holds the slow
+                        # one (a concurrency cap of 1): ask again once it is free
+                        settle()
+                        _send_probe(session, name, exchanges, missing)
                     problem = _problem(name, exchanges, target, the_plan.probes, watch)
                     if problem is not None:
                         raise RunAborted(scrub_values(problem, secrets_of(target)))
@@ -668,16 +684,26 @@ def _served_alongside(
     """Whether the target has answered another probe while it held the upstream call of
     every background probe still running: it serves requests side by side, so a probe
     with a hang limit (``Probe.upstream_cut``, :data:`conformance.http.HANG_IDLE_S`) can
-    go now. ``False`` (wait for them first) when a journal cannot tell: a proxy that
-    serves one request at a time would hold that probe behind the slow one, and its
-    limit would call the wait a hang."""
+    go now, and a 429 or 503 it answers by itself is not for being busy. ``False`` (wait
+    for them first) when a journal cannot tell: a proxy that serves one request at a
+    time would hold that probe behind the slow one, and its limit would call the wait a
+    hang; one that refuses a second request would refuse the probe."""
     for waiting in background:
         if not waiting.running():
             continue
         since = waiting.upstream_since(client, target)
-        if since is None or not any(x.started_at > since for x in exchanges.values()):
+        if since is None:
             return False
+        if not any(x.started_at > since and not _turned_away(x) for x in exchanges.values()):
+            return False  # nothing answered since, or only turned away (a busy target)
     return True
+
+
+def _turned_away(x: Exchange) -> bool:
+    """The target answered 429 or 503 by itself: the mock's journal (read) shows no
+    upstream call for the request."""
+    readable = not any("error" in e and "path" not in e for e in x.upstream)
+    return x.status in (429, 503) and readable and not x.upstream
 
 
 def _send_probe(

@@ -24,6 +24,8 @@ pytestmark = pytest.mark.slow
 
 KEY = "sk-background"
 SELECT = ["http.no_hang", "clients.openai_python.stream_slow"]
+BUSY_SELECT = ["clients.openai_python.stream_slow", "stream.", "translate.", "chat."]
+"""Enough probes that some are sent while the proxy holds the slow one."""
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,51 @@ def one_at_a_time(factory: Callable[[], web.Application]) -> Callable[[], web.Ap
         return app
 
     return make
+
+
+def refusing_when_busy(factory: Callable[[], web.Application]) -> Callable[[], web.Application]:
+    """``factory``'s app answering a request that comes while another is being answered
+    with its own 429 (a concurrency cap of one), the upstream never called."""
+
+    def make() -> web.Application:
+        app = factory()
+        busy = [False]
+
+        @web.middleware
+        async def refuse(request: web.Request, handler: Callable[..., object]) -> object:
+            if busy[0]:
+                body = {"error": {"message": "busy", "type": "rate_limit_error", "code": None}}
+                return web.json_response(body, status=429)
+            busy[0] = True
+            try:
+                return await handler(request)  # type: ignore[misc]
+            finally:
+                busy[0] = False
+
+        app.middlewares.append(refuse)  # type: ignore[arg-type]
+        return app
+
+    return make
+
+
+def test_a_proxy_refusing_a_second_request_gets_its_probes_asked_again(
+    upstreams: tuple[str, str],
+) -> None:
+    """While the proxy holds the slow probe it refuses every other request with its own
+    429: the first probe refused waits for the slow one and is sent again, so the
+    stream checks judge real answers (without that rule they fail on the 429s)."""
+    proxy, mock = upstreams
+    relay = refusing_when_busy(forwarding_proxy(proxy, lambda path, raw: None))
+    with serve(relay) as url:
+        target = Target(url, get_profile("openai-core"), api_key=KEY, mock_url=mock)
+        run = run_suite(target, select=BUSY_SELECT, sleep=lambda seconds: None)
+    bad = {r.check_id: r.message for r in run.records if r.outcome.value in ("failed", "error")}
+    assert bad == {}
+    assert {r.check_id for r in run.records if r.outcome.value == "passed"} >= {
+        "clients.openai_python.stream_slow",
+        "stream.done_terminator",
+        "stream.not_buffered",
+    }
 
 
 def test_a_proxy_serving_one_request_at_a_time_gets_no_false_hang(

@@ -296,6 +296,8 @@ def test_a_hang_limited_probe_waits_for_the_slow_one_unless_the_proxy_served_alo
     held = [_Waiting(since=100.0)]
     assert _served_alongside(held, {"chat": before, "usage": after}, None, target)  # type: ignore[arg-type]
     assert not _served_alongside(held, {"chat": before}, None, target)  # type: ignore[arg-type]
+    refused = replace(error_exchange("usage", 429), started_at=101.0)  # no upstream call
+    assert not _served_alongside(held, {"chat": before, "usage": refused}, None, target)  # type: ignore[arg-type]
     unknown = [_Waiting(since=None)]  # not journaled yet, or the journal is unreadable
     assert not _served_alongside(unknown, {"usage": after}, None, target)  # type: ignore[arg-type]
     assert _served_alongside([_Waiting(None, running=False)], {}, None, target)  # type: ignore[arg-type]
