@@ -166,21 +166,21 @@ def _request_id(request: web.Request | LaneRequest) -> str:
     return rid
 
 
-async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-    """Every answer carries a request id and the CORS fields a browser client reads."""
-    headers = response.headers
-    headers["x-request-id"] = _request_id(request)
-    headers["Access-Control-Allow-Origin"] = "*"
-    headers["Access-Control-Expose-Headers"] = _EXPOSE
-
-
-def _lane_fields(request: LaneRequest) -> tuple[tuple[str, str], ...]:
-    """:func:`_on_prepare` for the fast lane's answers (:attr:`httplane.Lanes.fields`)."""
+def _answer_fields(request: web.Request | LaneRequest) -> tuple[tuple[str, str], ...]:
+    """The fields every answer carries: a request id and the CORS fields a browser client
+    reads (the fast lane adds them itself, :attr:`httplane.Lanes.fields`)."""
     return (
         ("x-request-id", _request_id(request)),
         ("Access-Control-Allow-Origin", "*"),
         ("Access-Control-Expose-Headers", _EXPOSE),
     )
+
+
+async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    """:func:`_answer_fields` on the answers aiohttp serves."""
+    headers = response.headers
+    for name, value in _answer_fields(request):
+        headers[name] = value
 
 
 async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
@@ -247,7 +247,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[body_budget])
     # chat completions are also served by the fast lane (httplane.LaneSite); its handlers
     # use asyncio.timeout before they first wait, so each runs in a task (eager=False)
-    app[LANES] = Lanes(eager=False, fields=_lane_fields)
+    app[LANES] = Lanes(eager=False, fields=_answer_fields)
     _build_state(app, settings)
     app[INFLIGHT] = InflightBytes(settings.max_inflight_bytes)
     app.cleanup_ctx.append(_upstream_session)

@@ -2,7 +2,9 @@
 behind the fast lane (:class:`httplane.LaneSite`) as the servers' command lines run it.
 
 ``with serve(app_factory) as base_url:`` starts the app on a free port, waits until it
-listens (a ``threading.Event``, no sleeps) and yields ``http://127.0.0.1:PORT``.
+listens (a ``threading.Event``, no sleeps) and yields ``http://127.0.0.1:PORT``;
+``with mock_and_reference(api_key) as (proxy, mock):`` starts the mock and the reference
+proxy in front of it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from aiohttp import web
 
 from httplane import LaneSite
 
-__all__ = ["serve"]
+__all__ = ["mock_and_reference", "serve"]
 
 
 @contextmanager
@@ -64,3 +66,23 @@ def serve(app_factory: Callable[[], web.Application], **runner_options: Any) -> 
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
         loop.close()
+
+
+@contextmanager
+def mock_and_reference(api_key: str, upstream_key: str = "k1") -> Iterator[tuple[str, str]]:
+    """The mock and the reference proxy (its Gemini base URL the mock's ``/v1beta``,
+    ``upstream_key`` its one key, ``api_key`` the client key it accepts): yields
+    ``(proxy_url, mock_url)``."""
+    from mockserver.app import create_app as create_mock
+    from mockserver.settings import Settings as MockSettings
+    from reference_impl.app import create_app as create_proxy
+    from reference_impl.settings import Settings as ProxySettings
+
+    with serve(lambda: create_mock(MockSettings())) as mock:
+        settings = ProxySettings(
+            upstream_url=f"{mock}/v1beta",
+            upstream_keys=(upstream_key,),
+            api_keys=frozenset({api_key}),
+        )
+        with serve(lambda: create_proxy(settings)) as proxy:
+            yield proxy, mock

@@ -12,12 +12,8 @@ from aiohttp import web
 
 from conformance.runner import ProbeStart, run_suite
 from conformance.target import Target
-from mockserver.app import create_app as create_mock
-from mockserver.settings import Settings as MockSettings
-from reference_impl.app import create_app as create_proxy
-from reference_impl.settings import Settings as ProxySettings
 from spec.profiles import get_profile
-from tests.servers import serve
+from tests.servers import mock_and_reference, serve
 from tests.zoo import forwarding_proxy
 
 pytestmark = pytest.mark.slow
@@ -30,12 +26,8 @@ BUSY_SELECT = ["clients.openai_python.stream_slow", "stream.", "translate.", "ch
 
 @pytest.fixture(scope="module")
 def upstreams() -> Iterator[tuple[str, str]]:
-    with serve(lambda: create_mock(MockSettings())) as mock:
-        settings = ProxySettings(
-            upstream_url=f"{mock}/v1beta", upstream_keys=("bg-key",), api_keys=frozenset({KEY})
-        )
-        with serve(lambda: create_proxy(settings)) as proxy:
-            yield proxy, mock
+    with mock_and_reference(KEY, "bg-key") as upstreams:
+        yield upstreams
 
 
 def one_at_a_time(factory: Callable[[], web.Application]) -> Callable[[], web.Application]:

@@ -20,14 +20,10 @@ import pytest
 import conformance.checks  # noqa: F401  (registers every check)
 from conformance.runner import run_suite
 from conformance.target import Target
-from mockserver.app import create_app as create_mock
-from mockserver.settings import Settings as MockSettings
-from reference_impl.app import create_app as create_proxy
-from reference_impl.settings import Settings as ProxySettings
 from reports.records import ResultRecord
 from spec.profiles import get_profile
 from tests.gate import Gate, Refusal, gated_proxy
-from tests.servers import serve
+from tests.servers import mock_and_reference, serve
 from tests.zoo import Mutation, chunk_json
 
 pytestmark = pytest.mark.slow
@@ -44,12 +40,8 @@ FIELD_IDS = {i.replace("no_thoughts_in_content", "reasoning_content") for i in L
 
 @pytest.fixture(scope="module")
 def upstreams() -> Iterator[tuple[str, str]]:
-    with serve(lambda: create_mock(MockSettings())) as mock:
-        settings = ProxySettings(
-            upstream_url=f"{mock}/v1beta", upstream_keys=("k1",), api_keys=frozenset({KEY})
-        )
-        with serve(lambda: create_proxy(settings)) as proxy:
-            yield proxy, mock
+    with mock_and_reference(KEY) as upstreams:
+        yield upstreams
 
 
 def run(upstreams: tuple[str, str], gate: Gate) -> dict[str, ResultRecord]:

@@ -25,12 +25,8 @@ import pytest
 import conformance.checks  # noqa: F401  (registers every check)
 from conformance.runner import SuiteRun, run_suite
 from conformance.target import Target
-from mockserver.app import create_app as create_mock
-from mockserver.settings import Settings as MockSettings
-from reference_impl.app import create_app as create_proxy
-from reference_impl.settings import Settings as ProxySettings
 from spec.profiles import get_profile
-from tests.servers import serve
+from tests.servers import mock_and_reference
 
 pytestmark = pytest.mark.slow
 
@@ -40,14 +36,8 @@ _DROP = {"content-length", "transfer-encoding", "connection", "content-encoding"
 
 @pytest.fixture(scope="module")
 def upstreams() -> Iterator[tuple[str, str]]:
-    with serve(lambda: create_mock(MockSettings())) as mock:
-        settings = ProxySettings(
-            upstream_url=f"{mock}/v1beta",
-            upstream_keys=("blind-key-1",),
-            api_keys=frozenset({KEY}),
-        )
-        with serve(lambda: create_proxy(settings)) as proxy:
-            yield proxy, mock
+    with mock_and_reference(KEY, "blind-key-1") as upstreams:
+        yield upstreams
 
 
 async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes]:

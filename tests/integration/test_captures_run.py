@@ -19,13 +19,9 @@ import conformance.checks  # noqa: F401  (registers every check)
 from conformance.probes.captures import CAPTURES
 from conformance.runner import SuiteRun, run_suite
 from conformance.target import Target
-from mockserver.app import create_app as create_mock
-from mockserver.settings import Settings as MockSettings
-from reference_impl.app import create_app as create_proxy
-from reference_impl.settings import Settings as ProxySettings
 from spec.capture_format import BUNDLED
 from spec.profiles import get_profile
-from tests.servers import serve
+from tests.servers import mock_and_reference, serve
 from tests.zoo import Mutation, chunk_json, mutating_proxy
 
 KEY = "sk-captures"
@@ -38,14 +34,8 @@ TOOL_CAPTURES = {
 
 @pytest.fixture(scope="module")
 def upstreams() -> Iterator[tuple[str, str]]:
-    with serve(lambda: create_mock(MockSettings())) as mock:
-        settings = ProxySettings(
-            upstream_url=f"{mock}/v1beta",
-            upstream_keys=("capture-key-1",),
-            api_keys=frozenset({KEY}),
-        )
-        with serve(lambda: create_proxy(settings)) as proxy:
-            yield proxy, mock
+    with mock_and_reference(KEY, "capture-key-1") as upstreams:
+        yield upstreams
 
 
 def run(url: str, mock: str) -> SuiteRun:

@@ -285,6 +285,16 @@ def raw_chat(proxy: str, body: dict[str, Any]) -> socket.socket:
     return sock
 
 
+def recv_until(sock: socket.socket, marker: bytes) -> bytes:
+    """What ``sock`` receives until ``marker`` has arrived (fails if it closes first)."""
+    received = b""
+    while marker not in received:
+        chunk = sock.recv(65536)
+        assert chunk, received
+        received += chunk
+    return received
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_client_that_leaves_cancels_the_upstream_call(stream: bool) -> None:
@@ -294,11 +304,8 @@ def test_a_client_that_leaves_cancels_the_upstream_call(stream: bool) -> None:
     with fake.running() as upstream, reference_process(upstream) as proxy:
         sock = raw_chat(proxy, chat(stream=stream))
         assert fake.got_request.wait(10)
-        received = b""
-        while stream and b"Hel" not in received:  # the first event reached the client
-            chunk = sock.recv(65536)
-            assert chunk, received
-            received += chunk
+        if stream:
+            recv_until(sock, b"Hel")  # the first event reached the client
         left = time.monotonic()
         sock.close()
         assert fake.closed.wait(5), "the upstream call outlived the client"
@@ -319,11 +326,7 @@ def test_a_client_gone_during_keepalives_cancels_the_upstream_call() -> None:
         with serve(lambda: create_app(settings_)) as proxy:
             sock = raw_chat(proxy, chat(stream=True))
             assert fake.got_request.wait(10)
-            received = b""
-            while b": keep-alive" not in received:
-                chunk = sock.recv(65536)
-                assert chunk, received
-                received += chunk
+            recv_until(sock, b": keep-alive")
             left = time.monotonic()
             sock.close()
             assert fake.closed.wait(5), "the upstream call outlived the client"

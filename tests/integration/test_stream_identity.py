@@ -17,13 +17,9 @@ import pytest
 
 from conformance.runner import run_suite
 from conformance.target import Target
-from mockserver.app import create_app as create_mock
-from mockserver.settings import Settings as MockSettings
-from reference_impl.app import create_app as create_proxy
-from reference_impl.settings import Settings as ProxySettings
 from reports.records import Outcome, ResultRecord
 from spec.profiles import get_profile
-from tests.servers import serve
+from tests.servers import mock_and_reference, serve
 from tests.zoo import EventMap, Mutation, chunk_json, mutating_proxy
 
 pytestmark = pytest.mark.slow
@@ -34,12 +30,8 @@ CHECK = "stream.constant_identity"
 
 @pytest.fixture(scope="module")
 def upstreams() -> Iterator[tuple[str, str]]:
-    with serve(lambda: create_mock(MockSettings())) as mock:
-        settings = ProxySettings(
-            upstream_url=f"{mock}/v1beta", upstream_keys=("k1",), api_keys=frozenset({KEY})
-        )
-        with serve(lambda: create_proxy(settings)) as proxy:
-            yield proxy, mock
+    with mock_and_reference(KEY) as upstreams:
+        yield upstreams
 
 
 def verdict(upstreams: tuple[str, str], mutation: Mutation) -> ResultRecord:
