@@ -387,19 +387,19 @@ class ChatRoutes:
         media: MediaSink | None,
         deadline: float,
     ) -> dict[str, Any]:
-        """One unary answer, complete by ``deadline`` (loop time) or a 504."""
+        """One unary answer, complete by ``deadline`` (loop time) or a 504. Every wait
+        is bounded by the wire client's own timer (no ``asyncio.timeout``, issue 16)."""
         try:
-            async with asyncio.timeout_at(deadline):
-                resp = await self._upstream.generate(
-                    call.model, payload, stream=False, deadline=deadline
-                )
-                try:
-                    body = await resp.read()
-                except aiohttp.ClientError as exc:
-                    log.warning("reading the upstream answer failed: %r", exc)
-                    raise upstream_truncated("reading the upstream answer failed") from exc
-                finally:
-                    resp.release()
+            resp = await self._upstream.generate(
+                call.model, payload, stream=False, deadline=deadline
+            )
+            try:
+                body = await resp.read(deadline)
+            except aiohttp.ClientError as exc:
+                log.warning("reading the upstream answer failed: %r", exc)
+                raise upstream_truncated("reading the upstream answer failed") from exc
+            finally:
+                resp.release()
         except TimeoutError:
             raise upstream_unreachable("no answer", timeout=True) from None
         if resp.status != 200:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
@@ -52,9 +52,19 @@ CODE_ASSIST_MODELS = (
 )
 """Code Assist has no model list (A7): these are listed instead."""
 
-Send = Callable[[dict[str, str], str], Awaitable[Any]]
-"""One attempt: ``(headers, project) -> response`` (status and headers read): an
-``aiohttp.ClientResponse``, or a :class:`~.wire.WireResponse` on the hot path."""
+Send = Callable[[dict[str, str], str, float], Awaitable[Any]]
+"""One attempt: ``(headers, project, deadline) -> response`` (status and headers read)
+by ``deadline`` (loop time; else ``TimeoutError``): an ``aiohttp.ClientResponse`` (under
+:func:`within`), or a :class:`~.wire.WireResponse` on the hot path (the wire client's
+own timer)."""
+
+T = TypeVar("T")
+
+
+async def within(deadline: float, answer: Awaitable[T]) -> T:
+    """``answer`` awaited until ``deadline`` (loop time); ``TimeoutError`` after."""
+    async with asyncio.timeout_at(deadline):
+        return await answer
 
 
 def unwrap(payload: Any) -> Any:
@@ -182,18 +192,22 @@ class Upstream:
             head += b',"project":' + orjson.dumps(project)
         return head + b',"request":' + body + b"}"
 
+    def _key_headers(self, secret: str) -> dict[str, str]:
+        """The request headers of a Gemini API key."""
+        headers = self._headers.get(secret)
+        if headers is None:
+            headers = self._headers[secret] = {
+                "Content-Type": "application/json",
+                "x-goog-api-key": secret,
+            }
+        return headers
+
     async def _auth(self, cred: Credential | None) -> tuple[dict[str, str], str]:
         if cred is None:
             return self._anon, ""
         secret = cred.secret
         if not self.code_assist:
-            headers = self._headers.get(secret)
-            if headers is None:
-                headers = self._headers[secret] = {
-                    "Content-Type": "application/json",
-                    "x-goog-api-key": secret,
-                }
-            return headers, ""
+            return self._key_headers(secret), ""
         token = await self.tokens.token(self.session, secret)
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         return headers, await self._project(secret, headers)
@@ -243,9 +257,12 @@ class Upstream:
                 break
             cred = pool.pick(model, tried)
             try:
-                async with asyncio.timeout_at(deadline):
-                    headers, project = await self._auth(cred)
-                    resp = await send(headers, project)
+                if not self.code_assist:
+                    headers = self._anon if cred is None else self._key_headers(cred.secret)
+                    project = ""
+                else:  # OAuth tokens and the project may take a call of their own
+                    headers, project = await within(deadline, self._auth(cred))
+                resp = await send(headers, project, deadline)
             except ProxyError as exc:
                 err = exc
             except TimeoutError:
@@ -259,7 +276,7 @@ class Upstream:
                         pool.served(cred)
                     return resp
                 try:
-                    body = await resp.read()
+                    body = await within(deadline, resp.read())
                 except (TimeoutError, aiohttp.ClientError):
                     body = b""
                 finally:
@@ -319,13 +336,13 @@ class Upstream:
             raise RuntimeError("Upstream.start() was not awaited")
         if not self.code_assist:
 
-            def send(headers: dict[str, str], project: str) -> Any:
-                return wire.post(url, headers, body)
+            def send(headers: dict[str, str], project: str, deadline: float) -> Any:
+                return wire.post(url, headers, body, deadline)
 
         else:
 
-            def send(headers: dict[str, str], project: str) -> Any:
-                return wire.post(url, headers, self.wrap(model, body, project))
+            def send(headers: dict[str, str], project: str, deadline: float) -> Any:
+                return wire.post(url, headers, self.wrap(model, body, project), deadline)
 
         resp: WireResponse = await self.attempt(model, send, deadline=deadline)
         return resp
@@ -346,8 +363,9 @@ class Upstream:
         url = self.url(model, method)
         session = self.session
 
-        def send(headers: dict[str, str], project: str) -> Any:
-            return session.post(url, data=self.wrap(model, body, project), headers=headers)
+        def send(headers: dict[str, str], project: str, deadline: float) -> Any:
+            data = self.wrap(model, body, project)
+            return within(deadline, session.post(url, data=data, headers=headers))
 
         resp: aiohttp.ClientResponse = await self.attempt(model, send)
         try:
@@ -377,8 +395,10 @@ class Upstream:
         url = URL(f"{self._base}/{path}", encoded=False).with_query(query)
         model = path.split("/", 2)[1].partition(":")[0] if path.startswith("models/") else ""
 
-        def send(headers: dict[str, str], _project: str) -> Any:
-            return session.request(method, url, data=body or None, headers=headers)
+        def send(headers: dict[str, str], _project: str, deadline: float) -> Any:
+            return within(
+                deadline, session.request(method, url, data=body or None, headers=headers)
+            )
 
         resp: aiohttp.ClientResponse = await self.attempt(model or "passthrough", send)
         return resp
@@ -428,8 +448,12 @@ class Upstream:
             if token:
                 params["pageToken"] = token
 
-            def send(headers: dict[str, str], _project: str, p: dict[str, str] = params) -> Any:
-                return session.get(f"{self._base}/models", params=p, headers=headers)
+            def send(
+                headers: dict[str, str], _project: str, deadline: float, p: dict[str, str] = params
+            ) -> Any:
+                return within(
+                    deadline, session.get(f"{self._base}/models", params=p, headers=headers)
+                )
 
             resp: aiohttp.ClientResponse = await self.attempt("models.list", send)
             try:

@@ -284,6 +284,94 @@ def test_silence_is_a_read_timeout_before_and_during_the_body() -> None:
     run(script, test)
 
 
+def test_a_deadline_before_the_read_timeout_is_a_plain_timeout_error() -> None:
+    """The caller's deadline (loop time) bounds the head and the whole body with the same
+    timer as the read timeout, and says which one ran out: a plain ``TimeoutError`` (the
+    proxy's 504), not the read timeout's ``ServerTimeoutError`` (a broken answer)."""
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        if n == 2:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
+        await reader.read(1)  # then nothing
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 0.1  # the read timeout is 0.5 s
+        with pytest.raises(TimeoutError) as head:
+            await pool.post(url, HEADERS, BODY, deadline)
+        assert not isinstance(head.value, aiohttp.ClientError)
+        assert loop.time() < deadline + 0.3
+        resp = await pool.post(url, HEADERS, BODY, loop.time() + 5)
+        deadline = loop.time() + 0.1
+        with pytest.raises(TimeoutError) as body:
+            await resp.read(deadline)
+        assert not isinstance(body.value, aiohttp.ClientError)
+        assert loop.time() < deadline + 0.3
+        resp.close()
+        # a deadline further off than the read timeout leaves the read timeout in charge
+        with pytest.raises(aiohttp.ServerTimeoutError):
+            await pool.post(url, HEADERS, BODY, loop.time() + 30)
+
+    run(script, test)
+
+
+def test_callers_wait_in_order_for_a_free_connection_until_their_deadline() -> None:
+    """At most ``limit`` connections in use: a third caller waits for one; one whose
+    deadline passes first gives up with ``TimeoutError`` and takes no slot with it."""
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        while True:
+            await read_request(reader)
+            if not release.is_set():
+                holding.set()
+                await release.wait()
+            writer.write(answer(b"{}"))
+
+    async def main() -> None:
+        served = 0
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal served
+            served += 1
+            try:
+                await script(reader, writer, served)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        pool = WirePool(limit=1, connect_timeout=2.0, read_timeout=5.0)
+        url = URL(f"http://127.0.0.1:{port}/v1beta/models/m:generateContent")
+        loop = asyncio.get_running_loop()
+        try:
+            first = asyncio.create_task(pool.post(url, HEADERS, BODY))
+            await asyncio.wait_for(holding.wait(), 5)  # it holds the only connection
+            with pytest.raises(TimeoutError):
+                await pool.post(url, HEADERS, BODY, loop.time() + 0.05)
+            second = asyncio.create_task(pool.post(url, HEADERS, BODY, loop.time() + 5))
+            await asyncio.sleep(0)
+            assert not second.done()  # waiting its turn
+            release.set()
+            resp = await asyncio.wait_for(first, 5)
+            assert await resp.read() == b"{}"
+            resp.release()  # the slot goes to the caller still waiting
+            resp = await asyncio.wait_for(second, 5)
+            assert await resp.read() == b"{}"
+            resp.release()
+            assert served == 1  # the same kept-alive connection, every time
+        finally:
+            pool.close()
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(main())
+
+
 def test_a_header_with_a_line_break_is_refused() -> None:
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
         await reader.read(1)
