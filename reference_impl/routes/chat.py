@@ -42,7 +42,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from httplane import LANES, exchange
+from httplane import LANES, Exchange, exchange
 from spec.sse import SSEDecoder
 
 from ..server.appkeys import (
@@ -154,12 +154,19 @@ class _Downstream:
         ignores it), or a bare 499 when nothing was sent."""
         if not self.started:
             return web.Response(status=499)
-        response = getattr(self.out, "response", None)
-        return response if response is not None else _LANE_ANSWERED
+        return _answered(self.out)
 
 
 _LANE_ANSWERED = web.StreamResponse()
-"""What a streamed answer returns to the fast lane, which ignores it."""
+"""What an answer sent through the fast lane's exchange returns to it (ignored)."""
+_JSON_HEAD = tuple(JSON_HEADERS.items())
+
+
+def _answered(out: Exchange) -> web.StreamResponse:
+    """What a handler that answered through ``out`` returns: aiohttp's response (already
+    prepared, or whole), or for the fast lane a placeholder it ignores."""
+    response = getattr(out, "response", None)
+    return response if response is not None else _LANE_ANSWERED
 
 
 class _Heartbeat:
@@ -335,7 +342,7 @@ class ChatRoutes:
             media = self._images.chat_sink(request)
             if call.stream:
                 return await self._stream(request, call, payload, created, media)
-            return await self._unary(call, payload, created, media)
+            return await self._unary(request, call, payload, created, media)
         except ProxyError as err:
             if err.status >= 500:
                 log.warning("%s %s -> %d %s", request.method, request.path, err.status, err.message)
@@ -419,8 +426,13 @@ class ChatRoutes:
         )
 
     async def _unary(
-        self, call: ChatCall, payload: bytes, created: int, media: MediaSink | None
-    ) -> web.Response:
+        self,
+        request: web.Request,
+        call: ChatCall,
+        payload: bytes,
+        created: int,
+        media: MediaSink | None,
+    ) -> web.StreamResponse:
         deadline = self._upstream.deadline()
         completion = await self._completion(call, payload, created, media, deadline)
         missing = call.n - len(completion["choices"])
@@ -436,7 +448,9 @@ class ChatRoutes:
                 extra_content = tc.get("extra_content")
                 if extra_content:
                     signatures.put(tc["id"], extra_content["google"]["thought_signature"])
-        return web.Response(body=orjson.dumps(completion), headers=JSON_HEADERS)
+        out = exchange(request)  # the body straight to the socket: no web.Response (issue 16)
+        await out.whole(200, _JSON_HEAD, orjson.dumps(completion))
+        return _answered(out)
 
     @staticmethod
     def _single(call: ChatCall) -> bytes:

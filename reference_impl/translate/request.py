@@ -477,8 +477,40 @@ def _response_format(body: dict[str, Any], config: dict[str, Any]) -> None:
     )
 
 
+_SAMPLING = frozenset(
+    (
+        "temperature",
+        "top_p",
+        "presence_penalty",
+        "frequency_penalty",
+        "top_k",
+        "n",
+        "max_tokens",
+        "max_completion_tokens",
+        "seed",
+    )
+)
+"""The fields :func:`_sampling` reads (most requests send none of them)."""
+
+
 def _generation_config(body: dict[str, Any], model: str, rules: Rules | None) -> dict[str, Any]:
     config: dict[str, Any] = {}
+    if not body.keys().isdisjoint(_SAMPLING):
+        _sampling(body, config)
+    stop = _stop(body)
+    if stop:
+        config["stopSequences"] = stop
+    _response_format(body, config)
+    effort = body.get("reasoning_effort")
+    if effort is not None and not isinstance(effort, str):
+        raise type_error("reasoning_effort", "a string", effort)
+    thinking = thinking_config(model, effort, _opt_int(body, "thinking_budget", -1), rules)
+    if thinking is not None:
+        config["thinkingConfig"] = thinking
+    return config
+
+
+def _sampling(body: dict[str, Any], config: dict[str, Any]) -> None:
     for key, name in (("temperature", "temperature"), ("top_p", "topP")):
         value = _opt_number(body, key)
         if value is not None:
@@ -503,17 +535,6 @@ def _generation_config(body: dict[str, Any], model: str, rules: Rules | None) ->
     seed = _opt_int(body, "seed")
     if seed is not None:
         config["seed"] = seed
-    stop = _stop(body)
-    if stop:
-        config["stopSequences"] = stop
-    _response_format(body, config)
-    effort = body.get("reasoning_effort")
-    if effort is not None and not isinstance(effort, str):
-        raise type_error("reasoning_effort", "a string", effort)
-    thinking = thinking_config(model, effort, _opt_int(body, "thinking_budget", -1), rules)
-    if thinking is not None:
-        config["thinkingConfig"] = thinking
-    return config
 
 
 def translate_request(

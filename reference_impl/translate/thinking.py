@@ -47,12 +47,19 @@ _PRO_FLOOR = 128
 _VERSION_RE = re.compile(r"gemini-(\d+)(?:\.(\d+))?")
 
 
+_VERSIONS: dict[str, tuple[int, int]] = {}
+"""Versions already read (a proxy sees a handful of model ids; at most 1024 kept)."""
+
+
 def model_version(model: str) -> tuple[int, int]:
     """``(major, minor)`` of a ``gemini-X.Y-...`` model id; ``(0, 0)`` when not one."""
-    m = _VERSION_RE.search(model)
-    if not m:
-        return (0, 0)
-    return (int(m.group(1)), int(m.group(2) or 0))
+    version = _VERSIONS.get(model)
+    if version is None:
+        m = _VERSION_RE.search(model)
+        version = (int(m.group(1)), int(m.group(2) or 0)) if m else (0, 0)
+        if len(_VERSIONS) < 1024:
+            _VERSIONS[model] = version
+    return version
 
 
 @dataclass(frozen=True, slots=True)

@@ -436,3 +436,37 @@ def test_the_origin_and_host_header_of_a_url(
     assert key == origin
     assert head.split(b"\r\n")[1] == host
     assert head.startswith(b"POST " + URL(url).raw_path_qs.encode() + b" HTTP/1.1\r\n")
+
+
+def test_an_answer_head_gives_its_framing_fields_and_every_field_on_demand() -> None:
+    """The framing fields are read case-insensitively, the first of each kept (aiohttp's
+    ``headers.get``); :attr:`WireResponse.headers` holds every field, repeats included;
+    a field line without a colon or with space around its name is a malformed answer."""
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        if n == 1:
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-TYPE: text/event-stream\r\nVary: Origin\r\n"
+                b"Vary: Referer\r\nx-goog-trace:  a b \t\r\nCONTENT-LENGTH: 5\r\n"
+                b"Content-Length: 6\r\n\r\nhello"
+            )
+        elif n == 2:
+            writer.write(b"HTTP/1.1 200 OK\r\nNo colon here\r\nContent-Length: 0\r\n\r\n")
+        else:
+            writer.write(b"HTTP/1.1 200 OK\r\nVary : Origin\r\nContent-Length: 0\r\n\r\n")
+        await reader.read(1)
+
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
+        resp = await pool.post(url, HEADERS, BODY)
+        assert resp.content_type == "text/event-stream"
+        assert await resp.read() == b"hello"  # the first Content-Length
+        assert resp.headers.getall("vary") == ["Origin", "Referer"]
+        assert resp.headers["X-Goog-Trace"] == "a b"
+        assert resp.headers.getall("Content-Length") == ["5", "6"]
+        resp.close()
+        for _ in range(2):
+            with pytest.raises(aiohttp.ClientPayloadError, match="bad header line"):
+                await pool.post(url, HEADERS, BODY)
+
+    run(script, test)
