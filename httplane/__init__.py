@@ -356,7 +356,7 @@ def _head_bytes(
         if cache and isinstance(headers, tuple) and len(_HEADS) < _HEADS_MAX:
             _HEADS[key] = prefix
     if extra:
-        prefix += "".join(f"{k}: {v}\r\n" for k, v in extra).encode("utf-8", "surrogateescape")
+        prefix += "".join([f"{k}: {v}\r\n" for k, v in extra]).encode("utf-8", "surrogateescape")
     if length is None:
         return prefix + b"Transfer-Encoding: chunked\r\n" + _date() + b"\r\n"
     return prefix + b"Content-Length: %d\r\n" % length + _date() + b"\r\n"

@@ -116,9 +116,7 @@ def finish_reason(reason: object, made_tool_calls: bool) -> str:
     return "tool_calls" if made_tool_calls else "stop"
 
 
-def _int(meta: dict[str, Any], key: str) -> int:
-    value = meta.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+_NOTHING: dict[str, Any] = {}
 
 
 def usage(meta: object) -> dict[str, Any]:
@@ -129,15 +127,22 @@ def usage(meta: object) -> dict[str, Any]:
     = thoughts; ``prompt_tokens_details.cached_tokens`` = cached content. Missing counts
     are 0.
     """
-    m = meta if isinstance(meta, dict) else {}
-    prompt = _int(m, "promptTokenCount") + _int(m, "toolUsePromptTokenCount")
-    thoughts = _int(m, "thoughtsTokenCount")
-    completion = _int(m, "candidatesTokenCount") + thoughts
+    get = meta.get if isinstance(meta, dict) else _NOTHING.get
+    # a count is an int (a bool is not one: type(), not isinstance), else 0
+    prompt = get("promptTokenCount")
+    prompt = prompt if type(prompt) is int else 0
+    tool_use = get("toolUsePromptTokenCount")
+    prompt += tool_use if type(tool_use) is int else 0
+    thoughts = get("thoughtsTokenCount")
+    thoughts = thoughts if type(thoughts) is int else 0
+    candidates = get("candidatesTokenCount")
+    completion = (candidates if type(candidates) is int else 0) + thoughts
+    cached = get("cachedContentTokenCount")
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": _int(m, "cachedContentTokenCount")},
+        "prompt_tokens_details": {"cached_tokens": cached if type(cached) is int else 0},
         "completion_tokens_details": {"reasoning_tokens": thoughts},
     }
 

@@ -93,6 +93,7 @@ class Upstream:
         "_anon",
         "_base",
         "_headers",
+        "_loop",
         "_projects",
         "_session",
         "_settings",
@@ -118,12 +119,16 @@ class Upstream:
         self._projects: dict[str, str] = {}
         self._session: aiohttp.ClientSession | None = None
         self._wire: WirePool | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop :meth:`start` ran on (``asyncio.get_running_loop()`` is a ``getpid``
+        system call on Python 3.11, on every request)."""
         self._urls: dict[tuple[str, str], URL] = {}
 
     async def start(self) -> None:
         """Open the shared session (a pool of ``settings.max_connections``) and the lean
         client of :meth:`generate` (:mod:`.wire`, its own pool of as many)."""
         s = self._settings
+        self._loop = asyncio.get_running_loop()
         self._wire = WirePool(
             limit=s.max_connections,
             connect_timeout=s.connect_timeout_s,
@@ -151,6 +156,7 @@ class Upstream:
 
     async def close(self) -> None:
         """Close the session and its connections."""
+        self._loop = None
         if self._wire is not None:
             self._wire.close()
             self._wire = None
@@ -237,7 +243,8 @@ class Upstream:
 
     def deadline(self) -> float:
         """The event-loop time by which a request starting now must be done upstream."""
-        return asyncio.get_running_loop().time() + self._settings.deadline_s
+        loop = self._loop or asyncio.get_running_loop()
+        return loop.time() + self._settings.deadline_s
 
     async def attempt(self, model: str, send: Send, *, deadline: float | None = None) -> Any:
         """Run ``send`` under the retry policy (:mod:`~reference_impl.policy.retry`)
@@ -249,9 +256,9 @@ class Upstream:
         refreshed: set[str] = set()
         err: ProxyError | None = None
         attempts = self.max_attempts
-        loop = asyncio.get_running_loop()
         if deadline is None:
             deadline = self.deadline()
+        loop = self._loop or asyncio.get_running_loop()
         for n in range(attempts):
             if loop.time() >= deadline:
                 break

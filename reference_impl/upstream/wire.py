@@ -317,10 +317,15 @@ class _Connection(asyncio.Protocol):
 
     # -- the request
 
-    async def send(self, data: bytes, timeout: float, deadline: float | None) -> WireResponse:
+    async def send(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        data: bytes,
+        timeout: float,
+        deadline: float | None,
+    ) -> WireResponse:
         """Write a request; wait for the head of its answer (``timeout`` seconds, or
         until ``deadline``, loop time, when that comes first)."""
-        loop = asyncio.get_running_loop()
         waiter: asyncio.Future[WireResponse] = loop.create_future()
         self._head_waiter = waiter
         self._timeout = timeout
@@ -671,6 +676,7 @@ class WirePool:
         "_connect_timeout",
         "_idle",
         "_keepalive",
+        "_loop",
         "_prefixes",
         "_read_timeout",
         "_slots",
@@ -687,6 +693,9 @@ class WirePool:
     ) -> None:
         self._idle: dict[tuple[str, int, bool], deque[_Connection]] = {}
         self._slots = _Slots(limit)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The event loop of the requests (set by the first :meth:`post`: on Python 3.11
+        each ``asyncio.get_running_loop()`` is a ``getpid`` system call)."""
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._keepalive = keepalive
@@ -700,6 +709,9 @@ class WirePool:
         the answer with its head read. Raises ``aiohttp.ClientError`` subclasses and
         ``TimeoutError`` (see the module), a plain one when the wait for a connection, the
         connect or the head reaches ``deadline`` (loop time)."""
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
         found = self._prefixes.get(url)
         if found is None:
             found = self._prefix(url)
@@ -718,12 +730,12 @@ class WirePool:
             conn = self._take(key)
             if conn is not None:
                 try:
-                    return await conn.send(request, self._read_timeout, deadline)
+                    return await conn.send(loop, request, self._read_timeout, deadline)
                 except _Stale:
                     pass  # closed while idle: once more on a new connection
             conn = await self._connect(key, deadline)
             try:
-                return await conn.send(request, self._read_timeout, deadline)
+                return await conn.send(loop, request, self._read_timeout, deadline)
             except _Stale:
                 raise aiohttp.ServerDisconnectedError() from None
         except BaseException:
