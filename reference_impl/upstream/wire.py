@@ -146,6 +146,13 @@ class WireBody:
     async def read(self, deadline: float | None = None) -> bytes:
         """The whole (rest of the) body; ``TimeoutError`` when it is not all there by
         ``deadline`` (loop time)."""
+        if self._eof:  # all there (the usual unary answer): no wait
+            chunks = self._chunks
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            chunks.clear()
+            self._size = 0
+            self._conn.resume()
+            return data
         parts: list[bytes] = []
         while True:
             data = await self.readany(deadline)
@@ -302,11 +309,15 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._got_bytes = True
-        if self._body is None:
-            self._buf += data
-            self._parse_head()
-        else:
+        if self._body is not None:
             self._body_bytes(data)
+            return
+        buf = self._buf
+        if buf:  # the start of the head came before
+            buf += data
+            data = bytes(buf)
+            buf.clear()
+        self._parse_head(data)
 
     def eof_received(self) -> bool:
         self._end(None)
@@ -369,20 +380,24 @@ class _Connection(asyncio.Protocol):
 
     # -- parsing
 
-    def _parse_head(self) -> None:
-        buf = self._buf
+    def _parse_head(self, data: bytes) -> None:
+        """Read the head at the start of ``data`` (the bytes not yet parsed), then hand
+        what follows it to the body; an incomplete head waits in the buffer."""
+        pos = 0
         while True:
-            end = buf.find(b"\r\n\r\n")
+            end = data.find(b"\r\n\r\n", pos)
             if end < 0:
-                if len(buf) > _MAX_HEAD:
+                if len(data) - pos > _MAX_HEAD:
                     self._protocol_error("the response head is too long")
+                else:
+                    self._buf += data[pos:] if pos else data
                 return
             try:
-                status, fields, framing, version = _head(bytes(buf[:end]))
+                status, fields, framing, version = _head(data[pos:end])
             except ValueError as exc:
                 self._protocol_error(str(exc))
                 return
-            del buf[: end + 4]
+            pos = end + 4
             if 100 <= status < 200:
                 continue  # an interim answer (100 Continue...): the real one follows
             break
@@ -425,10 +440,8 @@ class _Connection(asyncio.Protocol):
         self._head_waiter = None
         if waiter is not None and not waiter.done():
             waiter.set_result(response)
-        if buf:
-            rest = bytes(buf)
-            buf.clear()
-            self._body_bytes(rest)
+        if pos < len(data):
+            self._body_bytes(data[pos:])
 
     def _body_bytes(self, data: bytes) -> None:
         body = self._body
@@ -625,6 +638,17 @@ def _fields(rest: str) -> CIMultiDictProxy[str]:
     return CIMultiDictProxy(headers)
 
 
+def _field_block(pairs: tuple[tuple[str, str], ...]) -> bytes:
+    """The field lines of a request's own headers; ``aiohttp.ClientError`` for a line
+    break in one (a header injection)."""
+    lines = []
+    for name, value in pairs:
+        if "\n" in value or "\r" in value or "\n" in name or "\r" in name:
+            raise aiohttp.ClientError(f"header {name} holds a line break")
+        lines.append(f"{name}: {value}\r\n".encode())
+    return b"".join(lines)
+
+
 class _Slots:
     """At most ``limit`` connections in use; callers wait their turn in order, each until
     its own deadline. (``asyncio.Semaphore`` scans its waiters on every ``acquire``, and a
@@ -673,6 +697,7 @@ class WirePool:
     """Keep-alive connections per origin, at most ``limit`` in use; see the module."""
 
     __slots__ = (
+        "_blocks",
         "_connect_timeout",
         "_idle",
         "_keepalive",
@@ -700,6 +725,8 @@ class WirePool:
         self._read_timeout = read_timeout
         self._keepalive = keepalive
         self._prefixes: dict[URL, tuple[tuple[str, int, bool], bytes]] = {}
+        self._blocks: dict[tuple[tuple[str, str], ...], bytes] = {}
+        """The encoded field lines per set of request headers (a credential's: a few)."""
         self._ssl: ssl.SSLContext | None = None
 
     async def post(
@@ -716,14 +743,14 @@ class WirePool:
         if found is None:
             found = self._prefix(url)
         key, prefix = found
-        lines = [prefix]
-        for name, value in headers.items():
-            if "\n" in value or "\r" in value or "\n" in name or "\r" in name:
-                raise aiohttp.ClientError(f"header {name} holds a line break")
-            lines.append(f"{name}: {value}\r\n".encode())
-        lines.append(b"Content-Length: %d\r\n\r\n" % len(body))
-        lines.append(body)
-        request = b"".join(lines)
+        pairs = tuple(headers.items())
+        block = self._blocks.get(pairs)
+        if block is None:
+            block = _field_block(pairs)
+            if len(self._blocks) >= 256:
+                self._blocks.clear()
+            self._blocks[pairs] = block
+        request = b"".join((prefix, block, b"Content-Length: %d\r\n\r\n" % len(body), body))
         await self._slots.acquire(deadline)
         conn: _Connection | None = None
         try:
@@ -814,7 +841,10 @@ class WirePool:
 
     def _put(self, conn: _Connection) -> None:
         conn.idle_since = time.monotonic()
-        self._idle.setdefault(conn.key, deque()).append(conn)
+        idle = self._idle.get(conn.key)
+        if idle is None:
+            idle = self._idle[conn.key] = deque()
+        idle.append(conn)
         self._slots.release()
 
     def _release(self) -> None:

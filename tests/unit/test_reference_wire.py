@@ -470,3 +470,58 @@ def test_an_answer_head_gives_its_framing_fields_and_every_field_on_demand() -> 
                 await pool.post(url, HEADERS, BODY)
 
     run(script, test)
+
+
+class _Transport:
+    """What a connection writes to (nothing is sent anywhere)."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def get_extra_info(self, name: str) -> None:
+        return None
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_answer_split_anywhere_across_reads_parses_the_same() -> None:
+    """Every two- and three-way split of an answer (interim head, head, Content-Length
+    body) between ``data_received`` calls gives the same status, fields and body, and
+    the connection goes back to the pool."""
+    from reference_impl.upstream.wire import _Connection
+
+    raw = (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        + answer(b'{"candidates": [{"content": {"parts": [{"text": "caf\xc3\xa9"}]}}]}')
+    )
+    splits = [(i,) for i in range(1, len(raw))]
+    splits += [(i, j) for i in range(1, len(raw), 5) for j in range(i + 1, len(raw), 11)]
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        pool = WirePool(limit=1, connect_timeout=1.0, read_timeout=5.0)
+        for cuts in splits:
+            conn = _Connection(pool, ("127.0.0.1", 1, False))
+            conn.connection_made(_Transport())  # type: ignore[arg-type]
+            pending = asyncio.ensure_future(conn.send(loop, b"POST / HTTP/1.1\r\n\r\n", 5.0, None))
+            await asyncio.sleep(0)  # the request is written; the answer is awaited
+            bounds = [0, *cuts, len(raw)]
+            for start, end in zip(bounds, bounds[1:], strict=False):
+                conn.data_received(raw[start:end])
+            resp = await pending
+            assert (resp.status, resp.content_type) == (200, "application/json"), cuts
+            assert resp.headers["Content-Length"] == str(len(raw) - raw.index(b"{"))
+            assert await resp.read() == raw[raw.index(b"{") :], cuts
+            await pool._slots.acquire(None)  # the slot the request would have taken
+            resp.release()
+            assert pool._take(conn.key) is conn, cuts  # reusable: nothing was left over
+            pool._slots.release()
+
+    asyncio.run(main())
