@@ -38,7 +38,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -62,14 +62,14 @@ _MAX_STOP = 5
 _LATE = 1 << 30
 
 
-@dataclass(frozen=True, slots=True)
-class ChatCall:
+class ChatCall(NamedTuple):
     """A validated chat request.
 
     ``model``: the Gemini model id without ``models/``. ``stream``: ``stream`` was true.
     ``include_usage``: ``stream_options.include_usage`` was true. ``request``: the Gemini
     ``GenerateContentRequest`` body (A1). ``n``: choices asked for. ``remote``: the
     ``fileData`` parts of ``request`` whose URL is on this machine (to be inlined).
+    (A named tuple: immutable like a frozen dataclass, at half the cost per request.)
     """
 
     model: str
@@ -297,10 +297,19 @@ def _messages(
         raise RequestError("messages must not be empty", param="messages")
     b = _Builder()
     for i, msg in enumerate(messages):
+        role = msg.get("role") if isinstance(msg, dict) else None
+        content = msg.get("content") if role is not None else None
+        if type(content) is str and (
+            role == "user"
+            or (role == "assistant" and "tool_calls" not in msg and "function_call" not in msg)
+        ):  # the usual turn, a plain string: what parts() and _assistant() make of it
+            b.flush_tools()
+            if content:
+                b.push("user" if role == "user" else "model", [{"text": content}])
+            continue
         param = f"messages[{i}]"
         if not isinstance(msg, dict):
             raise type_error(param, "an object", msg)
-        role = msg.get("role")
         if role not in _ROLES:
             raise RequestError(
                 f"{param}.role must be one of {', '.join(_ROLES)}; got {role!r}",

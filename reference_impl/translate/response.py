@@ -258,11 +258,15 @@ def translate_response(
                 if assembler is None:
                     assembler = CallAssembler(new_id)
                 deltas.extend(assembler.part(part))
-            elif isinstance(part.get("text"), str):
-                thought = part.get("thought") is True
-                (reasoning if thought else text).append(part["text"])
-                if thought and pass_signature:
-                    signature = _thought_signature(part) or signature
+                continue
+            value = part.get("text")
+            if type(value) is str:
+                if part.get("thought") is True:
+                    reasoning.append(value)
+                    if pass_signature:
+                        signature = _thought_signature(part) or signature
+                else:
+                    text.append(value)
             elif "inlineData" in part:
                 image = image_markdown(part, media)
                 if image is not None:
@@ -298,7 +302,8 @@ def translate_response(
                 "logprobs": None,
             }
         )
-    choices.sort(key=lambda c: c["index"])
+    if len(choices) > 1:
+        choices.sort(key=lambda c: c["index"])
     response_id = resp.get("responseId")
     return {
         "id": "chatcmpl-"
