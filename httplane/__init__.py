@@ -649,11 +649,10 @@ third faster than a lazy value on the usual head)."""
 _FIELD_BYTES = re.compile(_FIELD.pattern.encode())
 
 
-_SPECIAL = re.compile(
-    r"^(content-length|connection|transfer-encoding|expect|upgrade):[ \t]*([^\r\n]*?)[ \t]*\r$",
-    re.IGNORECASE | re.MULTILINE | re.ASCII,
+_SPECIAL_NAMES = frozenset(
+    ("content-length", "connection", "transfer-encoding", "expect", "upgrade")
 )
-"""The fields that decide how the lane reads the request (one scan of the head)."""
+"""The fields that decide how the lane reads the request (their initials: c, t, e, u)."""
 _NOT_OURS = frozenset({"transfer-encoding", "expect", "upgrade"})
 
 
@@ -836,11 +835,15 @@ class _Lane(asyncio.Protocol):
         if _FIELD_LINES.fullmatch(head) is None:
             return None  # RFC 9112 section 5 field-line syntax, strictly
         length = declared = -1
-        special = _SPECIAL.findall(head)
+        fields = _FIELD.findall(head)
+        special = [
+            (name.lower(), value)
+            for name, value in fields
+            if name[0] in "cCtTeEuU" and name.lower() in _SPECIAL_NAMES
+        ]
         if special:  # usually Content-Length alone
             seen = set()
             for name, value in special:
-                name = name.lower()
                 if name in seen or name in _NOT_OURS:
                     return None  # a repeated framing field, or one the lane leaves alone
                 seen.add(name)
@@ -866,7 +869,7 @@ class _Lane(asyncio.Protocol):
             path,
             query,
             raw_head,
-            _FIELD.findall(head),
+            fields,
             buf[end + 4 : total],
             match_info,
             LaneExchange(self),

@@ -17,7 +17,7 @@ client request is never failed locally for a cooldown it did not cause). Time is
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -158,7 +158,7 @@ class KeyPool:
 
     # ------------------------------------------------------------------ picking
 
-    def pick(self, model: str, tried: Iterable[Credential] = ()) -> Credential | None:
+    def pick(self, model: str, tried: Collection[Credential] = ()) -> Credential | None:
         """The credential for the next request to ``model``, or ``None`` when the pool is
         empty. ``tried``: credentials this request already used; a retry only gets one
         of them back when no untried credential exists."""
@@ -166,11 +166,11 @@ class KeyPool:
         n = len(creds)
         if n == 0:
             return None
-        tried_ids = {id(c) for c in tried}
-        if n == 1 and not tried_ids:
+        if n == 1 and not tried:
             cred = creds[0]  # the common case: one credential, nothing to choose
             self._served += 1
             return cred
+        tried_ids = {id(c) for c in tried}
         if (
             not tried_ids
             and self.strategy == "request_count"
