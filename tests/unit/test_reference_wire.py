@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -497,23 +499,21 @@ def test_an_answer_split_anywhere_across_reads_parses_the_same() -> None:
     the connection goes back to the pool."""
     from reference_impl.upstream.wire import _Connection
 
-    raw = (
-        b"HTTP/1.1 100 Continue\r\n\r\n"
-        + answer(b'{"candidates": [{"content": {"parts": [{"text": "caf\xc3\xa9"}]}}]}')
+    raw = b"HTTP/1.1 100 Continue\r\n\r\n" + answer(
+        b'{"candidates": [{"content": {"parts": [{"text": "caf\xc3\xa9"}]}}]}'
     )
     splits = [(i,) for i in range(1, len(raw))]
     splits += [(i, j) for i in range(1, len(raw), 5) for j in range(i + 1, len(raw), 11)]
 
     async def main() -> None:
-        loop = asyncio.get_running_loop()
         pool = WirePool(limit=1, connect_timeout=1.0, read_timeout=5.0)
         for cuts in splits:
             conn = _Connection(pool, ("127.0.0.1", 1, False))
             conn.connection_made(_Transport())  # type: ignore[arg-type]
-            pending = asyncio.ensure_future(conn.send(loop, b"POST / HTTP/1.1\r\n\r\n", 5.0, None))
+            pending = asyncio.ensure_future(conn.send(b"POST / HTTP/1.1\r\n\r\n", 5.0, None))
             await asyncio.sleep(0)  # the request is written; the answer is awaited
             bounds = [0, *cuts, len(raw)]
-            for start, end in zip(bounds, bounds[1:], strict=False):
+            for start, end in itertools.pairwise(bounds):
                 conn.data_received(raw[start:end])
             resp = await pending
             assert (resp.status, resp.content_type) == (200, "application/json"), cuts
@@ -523,5 +523,39 @@ def test_an_answer_split_anywhere_across_reads_parses_the_same() -> None:
             resp.release()
             assert pool._take(conn.key) is conn, cuts  # reusable: nothing was left over
             pool._slots.release()
+
+    asyncio.run(main())
+
+
+def test_the_waits_timers_fire_each_wait_at_its_expiry_and_never_a_disarmed_one() -> None:
+    """One event-loop timer for many waits: set for the earliest, moved for an earlier
+    one, re-set after a sweep for the next; a wait fires no earlier than its expiry and
+    at most ``_SLACK`` (plus scheduling) later; a disarmed wait never fires."""
+    from reference_impl.upstream.wire import _SLACK, _Timers
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        timers = _Timers(loop)
+        fired: dict[str, float] = {}
+        waits: dict[str, asyncio.Future[Any]] = {}
+        three = asyncio.Event()
+
+        def fire(name: str) -> None:
+            fired[name] = loop.time()
+            if len(fired) == 3:
+                three.set()
+
+        start = loop.time()
+        # armed latest first: each later arm is earlier and moves the timer
+        for name, after in (("late", 0.3), ("middle", 0.2), ("early", 0.1), ("gone", 0.15)):
+            waiter: asyncio.Future[Any] = loop.create_future()
+            waits[name] = waiter
+            timers.arm(waiter, start + after, lambda w, n=name: fire(n))
+        timers.disarm(waits["gone"])
+        await asyncio.wait_for(three.wait(), 5)  # "late" fired: "gone" expired long before
+        timers.close()
+        assert set(fired) == {"early", "middle", "late"}
+        for name, after in (("early", 0.1), ("middle", 0.2), ("late", 0.3)):
+            assert start + after <= fired[name] < start + after + _SLACK + 0.1, name
 
     asyncio.run(main())
