@@ -234,7 +234,8 @@ class _Pump:
         """Translate the events completed by ``data``; returns how many there were
         (comments and keep-alives are not events)."""
         translator = self.translator
-        frames = self.frames
+        append = self.frames.append
+        dumps = orjson.dumps
         events = self.decoder.feed(data)
         for event in events:
             try:
@@ -244,7 +245,8 @@ class _Pump:
                 raise upstream_truncated(detail) from None
             if self.code_assist:
                 parsed = unwrap(parsed)
-            frames.extend(encode_chunk(c) for c in translator.feed(parsed))
+            for chunk in translator.feed(parsed):
+                append(b"data: " + dumps(chunk) + b"\n\n")  # encode_chunk, inlined
         return len(events)
 
     def feed_array(self, body: bytes) -> None:

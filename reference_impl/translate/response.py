@@ -483,7 +483,11 @@ class StreamTranslator:
             state = self._choice(index, out)
             if state.finished:
                 continue
-            for part in _parts(cand):
+            content = cand.get("content")
+            parts = content.get("parts") if type(content) is dict else None
+            for part in parts if type(parts) is list else ():
+                if type(part) is not dict:
+                    continue
                 if "functionCall" in part:
                     calls = state.calls
                     if calls is None:
