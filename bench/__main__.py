@@ -53,6 +53,14 @@ BENCHES: tuple[Bench, ...] = (
         "[--litellm PATH] [--no-litellm]",
     ),
     Bench(
+        "reference_ab",
+        "the reference proxy at a base commit vs this checkout in front of one mock, runs "
+        "interleaved: requests/s, p50 and the proxy's CPU per request (from /proc)",
+        f"{WRK}; Linux (/proc, ss); a source tree of the base: `git worktree add DIR REV`",
+        "python -m bench.reference_ab --base DIR [--runs 7] [--seconds 3] "
+        "[--concurrency 32] [--stream]",
+    ),
+    Bench(
         "mock_throughput",
         "mock server throughput, requests/s and SSE events/s: our mock vs the npm "
         "@copilotkit/aimock mock, Gemini and OpenAI-compatible endpoints, like for like",
