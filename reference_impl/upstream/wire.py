@@ -116,8 +116,8 @@ class _Timers:
         for waiter in [w for w, (expiry, _) in armed.items() if expiry <= now]:
             _, fire = armed.pop(waiter)
             fire(waiter)
-        if armed:
-            self._set(min(expiry for expiry, _ in armed.values()))
+        if armed:  # not sooner than 1 ms: the loop's clock counts milliseconds
+            self._set(max(min(expiry for expiry, _ in armed.values()), now + 0.001))
 
 
 class WireBody:
