@@ -90,6 +90,24 @@ def gemini_body() -> bytes:
     return json.dumps({"contents": [{"role": "user", "parts": [{"text": PROMPT}]}]}).encode()
 
 
+def reference_args(mock: str) -> list[str]:
+    """``python -m`` arguments of the reference proxy in front of the mock at ``mock``
+    (a free port, :data:`PROXY_KEY` for clients, :data:`UPSTREAM_KEY` upstream)."""
+    return [
+        "reference_impl",
+        "--port",
+        "0",
+        "--upstream-url",
+        f"{mock}/v1beta",
+        "--upstream-key",
+        UPSTREAM_KEY,
+        "--api-key",
+        PROXY_KEY,
+        "--log-level",
+        "WARNING",
+    ]
+
+
 def direct(mock: str) -> Target:
     base = f"{mock}/v1beta/models/{MODEL}"
     return Target(
@@ -204,24 +222,7 @@ def targets(args: argparse.Namespace) -> Iterator[list[Target]]:
         mock = stack.enter_context(
             start_server(["mockserver", "--host", "127.0.0.1", "--port", "0"], "the mock")
         )
-        proxy = stack.enter_context(
-            start_server(
-                [
-                    "reference_impl",
-                    "--port",
-                    "0",
-                    "--upstream-url",
-                    f"{mock}/v1beta",
-                    "--upstream-key",
-                    UPSTREAM_KEY,
-                    "--api-key",
-                    PROXY_KEY,
-                    "--log-level",
-                    "WARNING",
-                ],
-                "the reference proxy",
-            )
-        )
+        proxy = stack.enter_context(start_server(reference_args(mock), "the reference proxy"))
         found = [direct(mock), openai_target("reference", proxy, PROXY_KEY)]
         if not args.no_litellm:
             executable = find_litellm(args.litellm)

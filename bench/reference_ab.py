@@ -31,7 +31,7 @@ from pathlib import Path
 
 from conformance.embedded import start_server
 
-from .proxy_overhead import PROXY_KEY, UPSTREAM_KEY, Target, _lua, direct, openai_target
+from .proxy_overhead import PROXY_KEY, Target, _lua, direct, openai_target, reference_args
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _P50_RE = re.compile(r"^\s*50%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
@@ -117,22 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, root in (("base", args.base.resolve()), ("this", here)):
             os.environ["PYTHONPATH"] = str(root)
             proxy = stack.enter_context(
-                start_server(
-                    [
-                        "reference_impl",
-                        "--port",
-                        "0",
-                        "--upstream-url",
-                        f"{mock}/v1beta",
-                        "--upstream-key",
-                        UPSTREAM_KEY,
-                        "--api-key",
-                        PROXY_KEY,
-                        "--log-level",
-                        "WARNING",
-                    ],
-                    f"the reference proxy ({name})",
-                )
+                start_server(reference_args(mock), f"the reference proxy ({name})")
             )
             targets[name] = (openai_target(name, proxy, PROXY_KEY), listening_pid(proxy))
         if saved is None:

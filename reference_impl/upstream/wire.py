@@ -179,6 +179,10 @@ class WireBody:
             if self._eof:
                 return b""
             await self._wait(None, deadline)
+        return self._take()
+
+    def _take(self) -> bytes:
+        """Every byte received and not yet read (the socket is read again)."""
         chunks = self._chunks
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         chunks.clear()
@@ -203,12 +207,7 @@ class WireBody:
         """The whole (rest of the) body; ``TimeoutError`` when it is not all there by
         ``deadline`` (loop time)."""
         if self._eof:  # all there (the usual unary answer): no wait
-            chunks = self._chunks
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            chunks.clear()
-            self._size = 0
-            self._conn.resume()
-            return data
+            return self._take()
         parts: list[bytes] = []
         while True:
             data = await self.readany(deadline)

@@ -34,8 +34,15 @@ async def read_request(reader: asyncio.StreamReader) -> bytes:
     return head + await reader.readexactly(length)
 
 
-def run(script: Script, test: Callable[[WirePool, URL, list[bytes]], Awaitable[None]]) -> None:
-    """Serve ``script`` (called per connection with its number), run ``test``."""
+def run(
+    script: Script,
+    test: Callable[[WirePool, URL, list[bytes]], Awaitable[None]],
+    *,
+    limit: int = 4,
+    read_timeout: float = 0.5,
+) -> None:
+    """Serve ``script`` (called per connection with its number), run ``test`` with a
+    pool of ``limit`` connections and ``read_timeout`` seconds."""
 
     async def main() -> None:
         seen: list[bytes] = []
@@ -56,7 +63,7 @@ def run(script: Script, test: Callable[[WirePool, URL, list[bytes]], Awaitable[N
 
         server = await asyncio.start_server(recording, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        pool = WirePool(limit=4, connect_timeout=2.0, read_timeout=0.5)
+        pool = WirePool(limit=limit, connect_timeout=2.0, read_timeout=read_timeout)
         url = URL(f"http://127.0.0.1:{port}/v1beta/models/m:generateContent")
         try:
             await test(pool, url, seen)
@@ -323,8 +330,10 @@ def test_callers_wait_in_order_for_a_free_connection_until_their_deadline() -> N
     deadline passes first gives up with ``TimeoutError`` and takes no slot with it."""
     holding = asyncio.Event()
     release = asyncio.Event()
+    connections: set[int] = set()
 
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        connections.add(n)
         while True:
             await read_request(reader)
             if not release.is_set():
@@ -332,46 +341,25 @@ def test_callers_wait_in_order_for_a_free_connection_until_their_deadline() -> N
                 await release.wait()
             writer.write(answer(b"{}"))
 
-    async def main() -> None:
-        served = 0
-
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            nonlocal served
-            served += 1
-            try:
-                await script(reader, writer, served)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                pass
-            finally:
-                writer.close()
-
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        pool = WirePool(limit=1, connect_timeout=2.0, read_timeout=5.0)
-        url = URL(f"http://127.0.0.1:{port}/v1beta/models/m:generateContent")
+    async def test(pool: WirePool, url: URL, seen: list[bytes]) -> None:
         loop = asyncio.get_running_loop()
-        try:
-            first = asyncio.create_task(pool.post(url, HEADERS, BODY))
-            await asyncio.wait_for(holding.wait(), 5)  # it holds the only connection
-            with pytest.raises(TimeoutError):
-                await pool.post(url, HEADERS, BODY, loop.time() + 0.05)
-            second = asyncio.create_task(pool.post(url, HEADERS, BODY, loop.time() + 5))
-            await asyncio.sleep(0)
-            assert not second.done()  # waiting its turn
-            release.set()
-            resp = await asyncio.wait_for(first, 5)
-            assert await resp.read() == b"{}"
-            resp.release()  # the slot goes to the caller still waiting
-            resp = await asyncio.wait_for(second, 5)
-            assert await resp.read() == b"{}"
-            resp.release()
-            assert served == 1  # the same kept-alive connection, every time
-        finally:
-            pool.close()
-            server.close()
-            await server.wait_closed()
+        first = asyncio.create_task(pool.post(url, HEADERS, BODY))
+        await asyncio.wait_for(holding.wait(), 5)  # it holds the only connection
+        with pytest.raises(TimeoutError):
+            await pool.post(url, HEADERS, BODY, loop.time() + 0.05)
+        second = asyncio.create_task(pool.post(url, HEADERS, BODY, loop.time() + 5))
+        await asyncio.sleep(0)
+        assert not second.done()  # waiting its turn
+        release.set()
+        resp = await asyncio.wait_for(first, 5)
+        assert await resp.read() == b"{}"
+        resp.release()  # the slot goes to the caller still waiting
+        resp = await asyncio.wait_for(second, 5)
+        assert await resp.read() == b"{}"
+        resp.release()
+        assert connections == {1}  # the same kept-alive connection, every time
 
-    asyncio.run(main())
+    run(script, test, limit=1, read_timeout=5.0)
 
 
 def test_a_header_with_a_line_break_is_refused() -> None:
