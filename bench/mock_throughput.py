@@ -23,7 +23,9 @@ an HTTP chunk of its own (its contract: a proxy's parser sees the pieces the dir
 asked for); ``stream1w`` rows ask ours for the whole body as one chunk
 (``coalesce=1``). With
 two or more CPUs the server runs on CPU 0 and wrk on CPU 1 (``taskset``), so the load
-generator never competes with the server. Prints a table and the ratio ours/aimock, each
+generator never competes with the server. With ``--repeat N`` a cell is the best of N
+runs of each server, interleaved (ours, aimock, ours...): the machine's speed drifts over
+minutes, and a ratio must compare the same moments. Prints a table and the ratio ours/aimock, each
 against the goal (issue 16: at least :data:`GOAL` times aimock), PASS or FAIL per row.
 
 Set up aimock once (the folder is git-ignored)::
@@ -176,13 +178,24 @@ def wrk(url: str, script: Path, conc: int, seconds: float, cpu: int | None) -> t
     return float(found.group(1)), bad
 
 
-def measure(url: str, target: tuple[str, dict[str, object], dict[str, str]], name: str,
-            folder: Path, args: argparse.Namespace, conc: int) -> tuple[float, int]:  # fmt: skip
-    path, body, headers = target
-    script = lua(folder, name, body, headers)
-    wrk(url + path, script, conc, 1, args.wrk_cpu)  # warm-up
-    runs = [wrk(url + path, script, conc, args.duration, args.wrk_cpu) for _ in range(args.repeat)]
-    return max(r[0] for r in runs), sum(abs(r[1]) for r in runs)
+def measure(
+    sides: list[tuple[str, tuple[str, dict[str, object], dict[str, str]]]],
+    folder: Path,
+    args: argparse.Namespace,
+    conc: int,
+) -> list[tuple[float, int]]:
+    """``(best req/s, errors)`` of each ``(url, (path, body, headers))`` side; the runs
+    interleaved (ours, theirs, ours...) so both sides see the same moments of the machine."""
+    cells = []
+    for n, (url, (path, body, headers)) in enumerate(sides):
+        cells.append((url + path, lua(folder, f"side{n}", body, headers)))
+    for target, script in cells:
+        wrk(target, script, conc, 1, args.wrk_cpu)  # warm-up
+    runs: list[list[tuple[float, int]]] = [[] for _ in cells]
+    for _ in range(args.repeat):
+        for done, (target, script) in zip(runs, cells, strict=True):
+            done.append(wrk(target, script, conc, args.duration, args.wrk_cpu))
+    return [(max(r[0] for r in done), sum(abs(r[1]) for r in done)) for done in runs]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -224,8 +237,9 @@ def main(argv: list[str] | None = None) -> None:
                     events_per_response(their_url + case.theirs[0], case.theirs[1], case.theirs[2]),
                 )
             for conc in args.concurrency:
-                ours, bad_ours = measure(ours_url, case.ours, "ours", folder, args, conc)
-                theirs, bad_theirs = measure(their_url, case.theirs, "theirs", folder, args, conc)
+                (ours, bad_ours), (theirs, bad_theirs) = measure(
+                    [(ours_url, case.ours), (their_url, case.theirs)], folder, args, conc
+                )
                 a, b = ours * per[0], theirs * per[1]
                 note = "" if not (bad_ours or bad_theirs) else f"  errors {bad_ours}/{bad_theirs}"
                 unit = "ev/s" if stream else "req/s"

@@ -13,6 +13,8 @@ requests/s over ``--duration`` seconds after a warm-up; a tight aiohttp client m
 time to first token (the first body bytes carrying a ``data:`` event) over ``--ttft``
 sequential streamed requests. With ``--repeat N`` each wrk figure is the best of N runs
 (highest req/s, lowest latencies): the machine is shared, noise only ever slows a run.
+The runs of one cell are interleaved across the targets (direct, reference, LiteLLM,
+direct...), so a ratio compares the same moments of a machine whose speed drifts.
 Prints one table and every ratio against its goal (issue 16), PASS or FAIL per line:
 
 - the reference adds at most :data:`GOAL_ADDED_MS` to the p50 latency of direct, c=1,
@@ -216,6 +218,13 @@ def ttft(target: Target, n: int) -> tuple[float, float]:
 # --------------------------------------------------------------------------- the run
 
 
+def _request(target: Target, mode: str) -> tuple[str, bytes]:
+    """``(url, body)`` of ``target``'s ``unary`` or ``stream`` request."""
+    if mode == "stream":
+        return target.stream_url, target.stream_body
+    return target.unary_url, target.unary_body
+
+
 @contextmanager
 def targets(args: argparse.Namespace) -> Iterator[list[Target]]:
     with ExitStack() as stack:
@@ -246,23 +255,27 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[tuple[str, str, int], Figures] = {}
     first_token: dict[str, tuple[float, float]] = {}
     with targets(args) as found:
-        for target in found:
-            for mode, url, body in (
-                ("unary", target.unary_url, target.unary_body),
-                ("stream", target.stream_url, target.stream_body),
-            ):
-                wrk(url, body, target.headers, 8, args.warmup)
-                for conns in (1, 32):
-                    runs = [
-                        wrk(url, body, target.headers, conns, args.duration)
-                        for _ in range(max(1, args.repeat))
-                    ]
-                    rows[(target.name, mode, conns)] = Figures(
-                        min(r.p50_ms for r in runs),
-                        min(r.p99_ms for r in runs),
-                        max(r.rps for r in runs),
-                        sum(r.errors for r in runs),
+        for mode in ("unary", "stream"):
+            for target in found:
+                wrk(*_request(target, mode), target.headers, 8, args.warmup)
+            for conns in (1, 32):
+                # interleaved (direct, reference, litellm, direct...): on a shared VM the
+                # machine's speed drifts over minutes, and a ratio must compare like moments
+                runs: dict[str, list[Figures]] = {t.name: [] for t in found}
+                for _ in range(max(1, args.repeat)):
+                    for target in found:
+                        url, body = _request(target, mode)
+                        runs[target.name].append(
+                            wrk(url, body, target.headers, conns, args.duration)
+                        )
+                for name, done in runs.items():
+                    rows[(name, mode, conns)] = Figures(
+                        min(r.p50_ms for r in done),
+                        min(r.p99_ms for r in done),
+                        max(r.rps for r in done),
+                        sum(r.errors for r in done),
                     )
+        for target in found:
             first_token[target.name] = ttft(target, args.ttft)
     names = [t.name for t in found]
     print(
