@@ -332,8 +332,7 @@ def tool_stream_ids(x: Exchange) -> None:
             chunk, key, value = call["repeats"][0]
             raise CheckFailure(
                 f"tool call {index}: chunk {chunk} repeats its {key} {value!r}; openai-python "
-                f"and the @ai-sdk accumulators append it (e.g. name "
-                f"{call['name']!r} + {value!r})"
+                f"and the @ai-sdk accumulators append it ({key} {call[key]!r} + {value!r})"
             )
 
 
@@ -603,8 +602,8 @@ def n_choices(x: Exchange) -> None:
     require_accepted(x, "n: 2")
     raw = json_object(x).get("choices")
     choices = [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
-    indexes = sorted(str(c.get("index")) for c in choices)
-    if indexes != ["0", "1"] or not all(type(c.get("index")) is int for c in choices):
+    indexes = [c.get("index") for c in choices]
+    if sorted(map(str, indexes)) != ["0", "1"] or not all(type(i) is int for i in indexes):
         raise CheckFailure(
             f"n: 2 gave choices with indexes {indexes}, expected [0, 1]",
             excerpt=excerpt(x.body[:800]),

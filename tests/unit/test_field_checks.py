@@ -85,6 +85,14 @@ def _name_repeated() -> bytes:
     ).encode()
 
 
+def _id_repeated() -> bytes:
+    raw = tool_stream([("get_time", {"timezone": "Asia/Tokyo"})]).decode()
+    return raw.replace(
+        '{"index": 0, "function": {"arguments"',
+        '{"index": 0, "id": "call_again", "function": {"arguments"',
+    ).encode()
+
+
 def _burst(pieces: int = 8) -> Exchange:
     x = answer("field_long_stream", list_stream(pieces=pieces))
     return replace(x, chunks=tuple((0.9, piece) for _, piece in x.chunks))
@@ -183,7 +191,13 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
     (
         "field.tool_stream_ids",
         {"field_tool_required_stream": required(_name_repeated(), TEXT)},
-        "repeats its name",
+        "repeats its name 'get_time'; openai-python and the @ai-sdk accumulators append it "
+        "(name 'get_time' + 'get_time')",
+    ),
+    (
+        "field.tool_stream_ids",
+        {"field_tool_required_stream": required(_id_repeated(), TEXT)},
+        "repeats its id 'call_again'; openai-python and the @ai-sdk accumulators append it (id ",
     ),
     (
         "field.parallel_tool_calls",
@@ -240,7 +254,7 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
     (
         "field.n_choices",
         {"field_n": answer("field_n", completion({"role": "assistant", "content": "Red"}))},
-        "expected [0, 1]",
+        "indexes [0], expected [0, 1]",
     ),
     (
         "field.stop_sequence",
