@@ -28,7 +28,7 @@ from .oracles import preload_openai, replay_openai_python
 from .oracles_node import NodeOutcome, node_unavailable, replay_openai_node
 from .preflight import JournalWatch, first_contact_problem, silence_problem
 from .probes import PROBES, correlation_id, probe_applies
-from .probes.field import FIELD_PROBES, TOKEN_ESTIMATES
+from .probes.field import FIELD_PROBES, TOKEN_ESTIMATES, gemini3_model
 from .registry import REGISTRY, CheckFailure, CheckSpec, Mode, NotApplicable, Undecided
 from .session import ProbeSession
 from .target import Target
@@ -613,6 +613,9 @@ def _models(target: Target) -> dict[str, str]:
         out["reasoning"] = target.reasoning_model
     if target.plain_model:
         out["plain"] = target.plain_model
+    gemini3 = gemini3_model(target)
+    if gemini3:
+        out["gemini 3"] = gemini3
     return out
 
 

@@ -64,11 +64,13 @@ class ProbeSession:
         """How many answers reported a usage (the rest are not in ``tokens_spent``)."""
 
     def skip_reason(self, name: str) -> str | None:
-        """Why probe ``name`` should not run now (a model the target does not list)."""
-        model = PROBES[name].model
+        """Why probe ``name`` should not run now (a model the target does not list, or
+        what its ``Probe.requires`` finds missing)."""
+        probe = PROBES[name]
+        model = probe.model
         if model and self.listed_models is not None and model not in self.listed_models:
             return f"the target does not list model {model!r} in GET /models"
-        return None
+        return probe.requires(self.target) if probe.requires is not None else None
 
     def run(self, name: str) -> Exchange:
         """Send probe ``name`` (and its second turn), attach the journal. Raises

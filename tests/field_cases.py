@@ -12,7 +12,6 @@ from typing import Any
 from conformance.exchange import Exchange, Request
 from conformance.oracles_node import NodeOutcome
 from conformance.probes import PROBES
-from conformance.probes.field import tool_result_turn
 from conformance.runner import NODE_CALL_TURNS, NODE_REPLAYS
 from conformance.target import Target
 from spec.profiles import get_profile
@@ -115,7 +114,9 @@ def tool_completion(calls: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
 def with_result_turn(first: Exchange, second_body: Any) -> Exchange:
     """``first`` followed by the tool-result turn the probe builds from it, answered with
     ``second_body`` (the probe's exchange is the second turn, as the session records it)."""
-    follow = tool_result_turn(FIELD_TARGET, "cid", first)
+    then = PROBES[first.probe].then
+    assert then is not None
+    follow = then(FIELD_TARGET, "cid", first)
     assert follow is not None
     second = answer(first.probe, second_body, request=follow)
     return replace(second, previous=(first,))
@@ -189,7 +190,15 @@ def _field_good() -> dict[str, Exchange]:
     required = answer(
         "field_tool_required_stream", tool_stream([("get_time", {"timezone": "Asia/Tokyo"})])
     )
+    gemini3 = tool_completion([("get_weather", {"location": "Paris"})])
+    gemini3["choices"][0]["message"]["tool_calls"][0]["extra_content"] = {
+        "google": {"thought_signature": "c2lnbmF0dXJl"}
+    }
     return {
+        "field_tool_gemini3": with_result_turn(
+            answer("field_tool_gemini3", gemini3),
+            completion({"role": "assistant", "content": "It is 18 C and cloudy."}),
+        ),
         "field_tool_named": with_result_turn(
             named, completion({"role": "assistant", "content": "It is 18 C and cloudy."})
         ),

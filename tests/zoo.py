@@ -11,25 +11,65 @@ unknown fields, writes cut anywhere: the suite must flag nothing).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-__all__ = ["Choose", "Mutation", "Refusal", "chunk_json", "forwarding_proxy", "mutating_proxy"]
+__all__ = [
+    "SESSION",
+    "AnswerMap",
+    "Choose",
+    "Handler",
+    "Mutation",
+    "Refusal",
+    "RequestMap",
+    "catch_all",
+    "chunk_json",
+    "forwarding_proxy",
+    "mutating_proxy",
+    "rewriting_proxy",
+]
 
 _HOP = frozenset(
     {"connection", "content-length", "transfer-encoding", "keep-alive", "content-encoding"}
 )
 
-_SESSION = web.AppKey("session", aiohttp.ClientSession)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+"""The forwarding session of a :func:`catch_all` app."""
 
 EventMap = Callable[[bytes], list[bytes]]
 """One complete event (``data: ...\\n\\n``) in, the writes to send instead out."""
 JsonMap = Callable[[int, Any], tuple[int, Any]]
 """``(status, body)`` of a JSON answer in, the pair to send instead out."""
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def catch_all(handler: Handler) -> Callable[[], web.Application]:
+    """An app factory for :func:`tests.servers.serve`: ``handler`` answers every method
+    and path, with an ``aiohttp.ClientSession`` (no total timeout, 120 s between reads)
+    at ``app[SESSION]`` for it to forward with."""
+
+    async def open_session(app: web.Application) -> None:
+        app[SESSION] = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=None, sock_read=120)
+        )
+
+    async def close_session(app: web.Application) -> None:
+        await app[SESSION].close()
+
+    def factory() -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.on_startup.append(open_session)
+        app.on_cleanup.append(close_session)
+        app.router.add_route("*", "/{tail:.*}", handler)
+        return app
+
+    return factory
 
 
 @dataclass(frozen=True)
@@ -78,7 +118,7 @@ def forwarding_proxy(upstream: str, choose: Choose) -> Callable[[], web.Applicat
     :class:`Mutation` it names (every SSE event, or the status and JSON body)."""
 
     async def forward(request: web.Request) -> web.StreamResponse:
-        session = request.app[_SESSION]
+        session = request.app[SESSION]
         raw = await request.read()
         decision = choose(request.rel_url.path, raw)
         if isinstance(decision, tuple):
@@ -122,19 +162,56 @@ def forwarding_proxy(upstream: str, choose: Choose) -> Callable[[], web.Applicat
                 data = json.dumps(body).encode()
             return web.Response(status=status, body=data, headers=out_headers)
 
-    async def open_session(app: web.Application) -> None:
-        app[_SESSION] = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=None, sock_read=120)
-        )
+    return catch_all(forward)
 
-    async def close_session(app: web.Application) -> None:
-        await app[_SESSION].close()
 
-    def factory() -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.on_startup.append(open_session)
-        app.on_cleanup.append(close_session)
-        app.router.add_route("*", "/{tail:.*}", forward)
-        return app
+RequestMap = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""``(path, JSON body)`` of a request in, the body to send on instead out."""
+AnswerMap = Callable[[str, dict[str, Any], int, Any], tuple[int, Any]]
+"""``(path, request body, status, JSON answer)`` in, the pair to send back instead out."""
 
-    return factory
+
+def rewriting_proxy(
+    upstream: str, *, request: RequestMap | None = None, answer: AnswerMap | None = None
+) -> Callable[[], web.Application]:
+    """An app factory for :func:`tests.servers.serve` that forwards everything to
+    ``upstream``, rewriting JSON request bodies with ``request`` and JSON answers with
+    ``answer`` (streams pass through untouched). Between a proxy and the mock it injects
+    a defect in what the proxy sends upstream (the mock journals the rewritten request,
+    as it would journal a proxy that did it)."""
+
+    async def forward(incoming: web.Request) -> web.StreamResponse:
+        raw = await incoming.read()
+        body: dict[str, Any] = {}
+        if raw and incoming.content_type == "application/json":
+            try:
+                parsed = json.loads(raw)
+            except ValueError:  # the malformed-body probe: forwarded as it came
+                parsed = None
+            body = parsed if isinstance(parsed, dict) else {}
+            if request is not None and body:
+                raw = json.dumps(request(incoming.path, body)).encode()
+        headers = {k: v for k, v in incoming.headers.items() if k.lower() not in {"host", *_HOP}}
+        async with incoming.app[SESSION].request(
+            incoming.method,
+            upstream + incoming.rel_url.path_qs,
+            headers=headers,
+            data=raw or None,
+            allow_redirects=False,
+        ) as reply:
+            out_headers = {k: v for k, v in reply.headers.items() if k.lower() not in _HOP}
+            if reply.content_type == "text/event-stream":
+                response = web.StreamResponse(status=reply.status, headers=out_headers)
+                await response.prepare(incoming)
+                async for piece in reply.content.iter_any():
+                    await response.write(piece)
+                await response.write_eof()
+                return response
+            data = await reply.read()
+            status = reply.status
+            if answer is not None and reply.content_type == "application/json":
+                status, value = answer(incoming.path, body, status, json.loads(data))
+                data = json.dumps(value).encode()
+            return web.Response(status=status, body=data, headers=out_headers)
+
+    return catch_all(forward)

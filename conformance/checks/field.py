@@ -37,9 +37,10 @@ from ..probes.field import (
 )
 from ..registry import CheckFailure, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import json_object, require_response, require_success
-from ._refusals import require_accepted
+from ._refusals import refusal_origin, require_accepted
 from .errors import check_envelope
 from .reasoning import _TAGS, answer_texts
+from .signatures import B1
 from .stream import event_times
 from .tools import collect_stream_calls
 
@@ -334,6 +335,51 @@ def tool_stream_ids(x: Exchange) -> None:
                 f"tool call {index}: chunk {chunk} repeats its {key} {value!r}; openai-python "
                 f"and the @ai-sdk accumulators append it ({key} {call[key]!r} + {value!r})"
             )
+
+
+@check(
+    "field.gemini3_signature_round_trip",
+    title="Gemini 3: a real model's tool call answered with the assistant turn sent back as "
+    "received is accepted (its thought signature survives the proxy)",
+    severity=Severity.HIGH,
+    source=B1 + "; docs/breakages.md#b1-gemini-3-thought-signatures-lost; " + _FIELD,
+    probes=("field_tool_gemini3",),
+    features=("tools",),
+)
+def gemini3_signature_round_trip(x: Exchange) -> str:
+    """Gemini 3 refuses (HTTP 400) a history whose function call lost its thought
+    signature; the client here sends back ``choices[0].message`` as received, the way
+    openai-python's users do, so only the proxy can have lost it. A busy upstream (429,
+    503) or a model that made no call twice is undecided; a first turn the proxy refuses
+    (it may not serve Gemini 3) is not applicable."""
+    turn = require_obeyed(x)
+    body = turn.request.json_body
+    model = body.get("model") if isinstance(body, dict) else None
+    status = require_response(turn)
+    if status in (429, 503):
+        raise Undecided(f"the first turn on {model!r} got HTTP {status}: the upstream was busy")
+    if 400 <= status < 500:
+        raise NotApplicable(
+            f"the first turn on {model!r} got HTTP {status}{refusal_origin(turn)}: the proxy "
+            "does not serve this model for tool calls"
+        )
+    require_accepted(turn, f"a tool call on {model!r}")
+    if not is_result_turn(x):
+        raise Undecided("the first turn's calls could not be assembled into a second turn")
+    status = require_response(x)
+    if status == 200:
+        return f"the tool results on {model!r} were answered"
+    lost = b"thought_signature" in x.body or b"thought signature" in x.body.lower()
+    if status in (429, 503) and not lost:
+        raise Undecided(
+            f"the tool-result turn on {model!r} got HTTP {status}: the upstream was busy"
+        )
+    raise CheckFailure(
+        f"the tool results on {model!r}, with the assistant turn sent back as received, got "
+        f"HTTP {status}{' (the thought signature was lost)' if lost else ''}"
+        f"{refusal_origin(x)}; every agent loop on Gemini 3 stops here",
+        excerpt=excerpt(x.body, 400),
+    )
 
 
 @check(

@@ -12,7 +12,7 @@ from ._common import json_object, require_response
 from .tools import collect_stream_calls
 from .upstream import confirm_upstream_success
 
-__all__: list[str] = []
+__all__ = ["B1"]
 
 B1 = (
     "https://ai.google.dev/gemini-api/docs/thought-signatures; "

@@ -91,6 +91,9 @@ class Probe:
     breaker (LiteLLM's deployment cooldown) cannot poison ordinary probes."""
     model: str | None = None
     """A model other than the target's default; skipped when ``GET /models`` omits it."""
+    requires: Callable[[Target], str | None] | None = None
+    """Why the probe cannot run against a target (``None``: it can), asked right before it
+    is sent, after ``GET /models`` (e.g. no Gemini 3 model to send it to)."""
     profiles: frozenset[str] | None = None
     """The profiles the probe belongs to (``None``: every profile); a documented
     endpoint's probe runs only against its own document's profile."""

@@ -32,6 +32,7 @@ from ..target import Target
 from .base import PROBES, TOOLS, Builder, Probe, chat_request, registrar, with_body
 from .basic import DOOR_PROMPT, GOOGLE_THINKING, pick_thinking_model, thinks
 from .params import IMAGE_PNG
+from .tooling import results_turn
 
 __all__ = [
     "FIELD_PROBES",
@@ -47,6 +48,8 @@ __all__ = [
     "TOOL_SCHEMAS",
     "answer_calls",
     "answer_content",
+    "gemini3_model",
+    "pick_gemini3_model",
     "pick_plain_model",
     "plain_model",
     "reasoning_model",
@@ -85,6 +88,35 @@ def pick_plain_model(listed: set[str] | frozenset[str] | None, default: str) -> 
             return wanted
     others = [m for m in chat if m.startswith("gemini-") and not thinks(m)]
     return others[0] if others else default
+
+
+def _gemini3(model: str) -> bool:
+    return model.removeprefix("models/").startswith("gemini-3")
+
+
+def pick_gemini3_model(listed: set[str] | frozenset[str] | None, default: str) -> str | None:
+    """A Gemini 3 chat model (Gemini 3, 3.1...: its function calls carry thought
+    signatures that must come back, docs/breakages.md B1): ``default`` when it is one;
+    else from ``listed`` (``GET /models``) a Flash model (the cheapest), then any other;
+    ``None`` when there is none. Pure; ties broken by name."""
+    if _gemini3(default):
+        return default.removeprefix("models/")
+    chat = sorted(
+        m.removeprefix("models/")
+        for m in listed or ()
+        if _gemini3(m) and not any(u in m.lower() for u in _UNSUITABLE)
+    )
+    flash = [m for m in chat if "flash" in m]
+    for wanted in ([m for m in flash if "lite" not in m], flash, chat):
+        if wanted:
+            return wanted[0]
+    return None
+
+
+def gemini3_model(target: Target) -> str | None:
+    """The model ``field_tool_gemini3`` names: :func:`pick_gemini3_model` over
+    ``Target.listed_models`` (``None``: the probe is skipped)."""
+    return pick_gemini3_model(target.listed_models, target.model)
 
 
 def reasoning_model(target: Target) -> str:
@@ -272,6 +304,30 @@ probe(
     )
 )
 
+
+def _no_gemini3(target: Target) -> str | None:
+    if gemini3_model(target) is not None:
+        return None
+    return "no Gemini 3 model to send it to: --model is not one and GET /models lists none"
+
+
+probe(
+    Probe(
+        "field_tool_gemini3",
+        "a Gemini 3 model (--model, else one GET /models lists): tool_choice names "
+        "get_weather, then the tool result with the assistant turn sent back as received",
+        _ask(
+            WEATHER_PROMPT,
+            model=lambda target: gemini3_model(target) or target.model,
+            tools=TOOLS,
+            tool_choice=NAMED_CHOICE,
+        ),
+        then=results_turn(echo=True),
+        features=_TOOLS,
+        requires=_no_gemini3,
+    )
+)
+
 # ---------------------------------------------------------------------- reasoning
 
 REASONING_DOORS: dict[str, str] = {
@@ -423,6 +479,7 @@ RETRY_UNLESS: dict[str, Callable[[Exchange], str | None]] = {
     "field_tool_named": _no_call,
     "field_tool_required_stream": _no_call,
     "field_parallel_stream": _one_call,
+    "field_tool_gemini3": _no_call,
     "field_stop": _no_digits,
     "field_long_stream": _short,
 }
@@ -434,6 +491,7 @@ TOKEN_ESTIMATES: dict[str, int] = {
     "field_tool_named": 2 * 250,
     "field_tool_required_stream": 2 * 250,
     "field_parallel_stream": 300,
+    "field_tool_gemini3": 2 * 600,
     "field_think_effort": 1200,
     "field_think_effort_stream": 1200,
     "field_think_google_stream": 1500,

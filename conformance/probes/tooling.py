@@ -19,6 +19,7 @@ __all__ = [
     "TOOL_CHOICES",
     "TOOL_RESULTS",
     "plain_history",
+    "results_turn",
 ]
 
 probe = registrar(__name__)
@@ -191,7 +192,12 @@ def plain_history(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _second_turn(echo: bool) -> Any:
+def results_turn(echo: bool) -> Any:
+    """The ``then`` of a tool-call probe: the first request's messages, the assistant
+    message (``echo``: as received, every vendor field kept, as openai-python sends back
+    ``choices[0].message``; else :func:`plain_history`) and one ``tool`` result per call.
+    ``None`` when the first answer is not a 200 with calls."""
+
     def then(target: Target, cid: str, first: Exchange) -> Request | None:
         try:
             message = first.json()["choices"][0]["message"]
@@ -225,7 +231,7 @@ for _name, _echo in (("signature_echo", True), ("signature_dropped", False)):
                 model=GEMINI3_MODEL,
             ),
             mode=Mode.CONTROLLED,
-            then=_second_turn(_echo),
+            then=results_turn(_echo),
             model=GEMINI3_MODEL,
             features=_TOOLS_FEATURES,
         )

@@ -2,8 +2,8 @@
 proxy in front of the mock, with one defect injected at a time, and the check written for
 it must fail with the defect in its message; nothing outside the areas it touches fails.
 
-A defect in what the proxy sends upstream cannot be injected behind the proxy's answer
-(``tests.zoo``), so :func:`forwarder` also sits *between* the reference and the mock and
+A defect in what the proxy sends upstream cannot be injected behind the proxy's answer,
+so :func:`tests.zoo.rewriting_proxy` also sits *between* the reference and the mock and
 rewrites the Gemini request (invented temperature, safety off, an injected system
 instruction, ``serviceTier: "priority"``); the mock journals the rewritten request, as it
 would journal a proxy that did it. Answer-side defects (a hard-coded model, usage that does
@@ -12,12 +12,9 @@ not add up, another ``error.type`` on the streamed path) sit in front of the ref
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -31,6 +28,7 @@ from reference_impl.app import create_app as create_proxy
 from reference_impl.settings import Settings as ProxySettings
 from spec.profiles import get_profile
 from tests.servers import serve
+from tests.zoo import AnswerMap, RequestMap, rewriting_proxy
 
 pytestmark = pytest.mark.slow
 
@@ -46,75 +44,6 @@ NEIGHBOURS = sorted(
 )
 SELECT = sorted({*FIDELITY, *NEIGHBOURS})
 
-_HOP = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive", "host"})
-_SESSION = web.AppKey("session", aiohttp.ClientSession)
-
-RequestMap = Callable[[str, dict[str, Any]], dict[str, Any]]
-"""``(path, JSON body)`` of a request in, the body to send on instead out."""
-AnswerMap = Callable[[str, dict[str, Any], int, Any], tuple[int, Any]]
-"""``(path, request body, status, JSON answer)`` in, the pair to send back instead out."""
-
-
-def forwarder(
-    upstream: str, *, request: RequestMap | None = None, answer: AnswerMap | None = None
-) -> Callable[[], web.Application]:
-    """An app factory for :func:`tests.servers.serve` that forwards everything to
-    ``upstream``, rewriting JSON request bodies with ``request`` and JSON answers with
-    ``answer`` (streams pass through untouched)."""
-
-    async def forward(incoming: web.Request) -> web.StreamResponse:
-        raw = await incoming.read()
-        body: dict[str, Any] = {}
-        if raw and incoming.content_type == "application/json":
-            try:
-                parsed = json.loads(raw)
-            except ValueError:  # the malformed-body probe: forwarded as it came
-                parsed = None
-            body = parsed if isinstance(parsed, dict) else {}
-            if request is not None and body:
-                raw = json.dumps(request(incoming.path, body)).encode()
-        headers = {k: v for k, v in incoming.headers.items() if k.lower() not in _HOP}
-        async with incoming.app[_SESSION].request(
-            incoming.method,
-            upstream + incoming.rel_url.path_qs,
-            headers=headers,
-            data=raw or None,
-            allow_redirects=False,
-        ) as reply:
-            out_headers = {
-                k: v
-                for k, v in reply.headers.items()
-                if k.lower() not in _HOP and k.lower() != "content-encoding"
-            }
-            if reply.content_type == "text/event-stream":
-                response = web.StreamResponse(status=reply.status, headers=out_headers)
-                await response.prepare(incoming)
-                async for piece in reply.content.iter_any():
-                    await response.write(piece)
-                await response.write_eof()
-                return response
-            data = await reply.read()
-            status = reply.status
-            if answer is not None and reply.content_type == "application/json":
-                status, value = answer(incoming.path, body, status, json.loads(data))
-                data = json.dumps(value).encode()
-            return web.Response(status=status, body=data, headers=out_headers)
-
-    async def open_session(app: web.Application) -> None:
-        app[_SESSION] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(sock_read=120))
-
-    async def close_session(app: web.Application) -> None:
-        await app[_SESSION].close()
-
-    def factory() -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.on_startup.append(open_session)
-        app.on_cleanup.append(close_session)
-        app.router.add_route("*", "/{tail:.*}", forward)
-        return app
-
-    return factory
-
 
 @dataclass(frozen=True)
 class Defect:
@@ -127,7 +56,7 @@ class Defect:
 
 def run_with(defect: Defect) -> SuiteRun:
     with serve(lambda: create_mock(MockSettings())) as mock:
-        between = forwarder(mock, request=defect.request) if defect.request else None
+        between = rewriting_proxy(mock, request=defect.request) if defect.request else None
         with serve(between or (lambda: _passthrough(mock))) as upstream:
             settings = ProxySettings(
                 upstream_url=f"{upstream}/v1beta",
@@ -136,14 +65,14 @@ def run_with(defect: Defect) -> SuiteRun:
             )
             with (
                 serve(lambda: create_proxy(settings)) as proxy,
-                serve(forwarder(proxy, answer=defect.answer)) as front,
+                serve(rewriting_proxy(proxy, answer=defect.answer)) as front,
             ):
                 target = Target(front, get_profile("openai-core"), api_key=KEY, mock_url=mock)
                 return run_suite(target, select=SELECT)
 
 
 def _passthrough(upstream: str) -> web.Application:
-    return forwarder(upstream)()
+    return rewriting_proxy(upstream)()
 
 
 def failures(run: SuiteRun) -> dict[str, str]:

@@ -27,7 +27,7 @@ from reference_impl.app import create_app as create_proxy
 from reference_impl.settings import Settings as ProxySettings
 from spec.profiles import get_profile
 from tests.servers import serve
-from tests.zoo import Mutation, chunk_json, mutating_proxy
+from tests.zoo import Mutation, chunk_json, forwarding_proxy, mutating_proxy, rewriting_proxy
 
 pytestmark = pytest.mark.slow
 
@@ -130,3 +130,48 @@ def test_defect_is_detected_black_box(proxy: str, mutation: Mutation, check_id: 
         run = black_box(url, select=[check_id])
     (record,) = [r for r in run.records if r.check_id == check_id]
     assert record.outcome.value == "failed", record.message
+
+
+def _signature_dropped(path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """What a proxy that loses Gemini 3's thought signatures sends upstream."""
+    for content in body.get("contents", []):
+        for part in content.get("parts", []):
+            part.pop("thoughtSignature", None)
+    return body
+
+
+def test_a_lost_thought_signature_is_detected_black_box() -> None:
+    """The defect sits between the reference and the mock (what the proxy sends Gemini):
+    the Gemini 3 tool-result turn is refused, as Gemini refuses it."""
+    check_id = "field.gemini3_signature_round_trip"
+    with (
+        serve(lambda: create_mock(MockSettings())) as mock,
+        serve(rewriting_proxy(mock, request=_signature_dropped)) as between,
+    ):
+        settings = ProxySettings(
+            upstream_url=f"{between}/v1beta",
+            upstream_keys=("field-mock-key-1",),
+            api_keys=frozenset({KEY}),
+        )
+        with serve(lambda: create_proxy(settings)) as url:
+            run = black_box(url, select=[check_id])
+    (record,) = [r for r in run.records if r.check_id == check_id]
+    assert record.outcome.value == "failed", record.message
+    assert "'gemini-3-flash-preview'" in record.message
+    assert "the thought signature was lost" in record.message
+
+
+def test_the_gemini3_probe_is_skipped_without_a_gemini3_model(proxy: str) -> None:
+    """A target that lists no Gemini 3 model: the probe is not sent, the check says why."""
+    check_id = "field.gemini3_signature_round_trip"
+    listing = {"object": "list", "data": [{"id": "gemini-2.5-flash", "object": "model"}]}
+
+    def models(path: str, raw: bytes) -> tuple[int, Any] | None:
+        return (200, listing) if path.endswith("/models") else None
+
+    with serve(forwarding_proxy(proxy, models)) as url:
+        run = black_box(url, select=[check_id])
+    (record,) = [r for r in run.records if r.check_id == check_id]
+    assert record.outcome.value == "skipped", record.message
+    assert "no Gemini 3 model" in record.message
+    assert "field_tool_gemini3" not in run.statuses

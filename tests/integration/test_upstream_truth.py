@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -36,6 +35,7 @@ from reference_impl.app import create_app as create_proxy
 from reference_impl.settings import Settings as ProxySettings
 from spec.profiles import get_profile
 from tests.servers import serve
+from tests.zoo import SESSION, catch_all
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,6 @@ KEY = "sk-truth"
 _HOP = frozenset(
     {"connection", "content-length", "transfer-encoding", "keep-alive", "content-encoding", "host"}
 )
-_SESSION = web.AppKey("session", aiohttp.ClientSession)
 _DIRECTIVE = re.compile(r"\[\[mock:([^\[\]]*)\]\]")
 
 Body = dict[str, Any]
@@ -103,7 +102,7 @@ def fake_proxy(upstream: str, fake: Fake) -> Callable[[], web.Application]:
                 parsed = fake.rewrite(parsed)
                 raw = json.dumps(parsed).encode()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
-        async with request.app[_SESSION].request(
+        async with request.app[SESSION].request(
             request.method,
             upstream + request.rel_url.path_qs,
             headers=headers,
@@ -130,20 +129,7 @@ def fake_proxy(upstream: str, fake: Fake) -> Callable[[], web.Application]:
                 return web.json_response(_completion(f"Error: {message}"))
             return web.Response(status=answer.status, body=body, headers=out)
 
-    async def open_session(app: web.Application) -> None:
-        app[_SESSION] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
-
-    async def close_session(app: web.Application) -> None:
-        await app[_SESSION].close()
-
-    def factory() -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.on_startup.append(open_session)
-        app.on_cleanup.append(close_session)
-        app.router.add_route("*", "/{tail:.*}", forward)
-        return app
-
-    return factory
+    return catch_all(forward)
 
 
 @pytest.fixture(scope="module")

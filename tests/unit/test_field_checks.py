@@ -20,6 +20,8 @@ from conformance.probes.field import (
     RETRY_UNLESS,
     TOKEN_ESTIMATES,
     answer_calls,
+    gemini3_model,
+    pick_gemini3_model,
     pick_plain_model,
     plain_model,
     reasoning_model,
@@ -70,6 +72,24 @@ def required(raw: bytes, second: Any | None = None) -> Exchange:
 WEATHER = [("get_weather", {"location": "Paris"})]
 TEXT = completion({"role": "assistant", "content": "18 C, cloudy."})
 NO_CALL = completion({"role": "assistant", "content": "I cannot look that up."})
+
+
+LOST_SIGNATURE = {
+    "error": {
+        "message": "Function call is missing a thought_signature in functionCall parts.",
+        "type": "invalid_request_error",
+    }
+}
+
+
+def gemini3(second: Any, *, status: int = 200, first_status: int = 200) -> Exchange:
+    """``field_tool_gemini3``: a tool call (or ``first_status`` with an error), then the
+    tool-result turn answered ``status`` with ``second``."""
+    if first_status != 200:
+        return answer("field_tool_gemini3", LOST_SIGNATURE, status=first_status)
+    first = answer("field_tool_gemini3", tool_completion(WEATHER))
+    x = with_result_turn(first, second)
+    return replace(x, status=status)
 
 
 def _unindexed() -> bytes:
@@ -198,6 +218,12 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
         "field.tool_stream_ids",
         {"field_tool_required_stream": required(_id_repeated(), TEXT)},
         "repeats its id 'call_again'; openai-python and the @ai-sdk accumulators append it (id ",
+    ),
+    (
+        "field.gemini3_signature_round_trip",
+        {"field_tool_gemini3": gemini3(LOST_SIGNATURE, status=400)},
+        "with the assistant turn sent back as received, got HTTP 400 (the thought signature "
+        "was lost); every agent loop on Gemini 3 stops here",
     ),
     (
         "field.parallel_tool_calls",
@@ -647,3 +673,62 @@ def test_attach_node_replays_the_call_turn_too(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(CheckFailure, match="TypeError: call"):
         REGISTRY["clients.openai_node.field_tool_named"].run(good)
     REGISTRY["clients.openai_node.field_tool_result"].run(good)
+
+
+def test_gemini3_model_pick() -> None:
+    listed = {
+        "gemini-2.5-flash",
+        "models/gemini-3-pro-preview",
+        "gemini-3-pro-image-preview",
+        "gemini-3.1-flash-lite-preview",
+        "gemini-3-flash-preview",
+    }
+    assert pick_gemini3_model(listed, "gemini-2.5-flash") == "gemini-3-flash-preview"
+    assert pick_gemini3_model(listed, "models/gemini-3.1-pro") == "gemini-3.1-pro"
+    assert pick_gemini3_model({"gemini-3.1-flash-lite-preview"}, "x") == (
+        "gemini-3.1-flash-lite-preview"
+    )
+    assert pick_gemini3_model({"models/gemini-3-pro-preview"}, "x") == "gemini-3-pro-preview"
+    assert pick_gemini3_model({"gemini-2.5-pro", "gemma-3-27b-it"}, "gemini-2.5-flash") is None
+    assert pick_gemini3_model(None, "gemini-2.5-flash") is None
+
+
+def test_gemini3_probe_is_skipped_without_a_gemini3_model() -> None:
+    requires = PROBES["field_tool_gemini3"].requires
+    assert requires is not None
+    assert "no Gemini 3 model" in (requires(FIELD_TARGET) or "")
+    listed = replace(FIELD_TARGET, listed_models=frozenset({"gemini-3-flash-preview"}))
+    assert requires(listed) is None
+    assert gemini3_model(listed) == "gemini-3-flash-preview"
+    body = PROBES["field_tool_gemini3"].build(listed, "cid").json_body
+    assert body["model"] == "gemini-3-flash-preview"
+
+
+def test_gemini3_result_turn_sends_the_message_back_as_received() -> None:
+    """The signature rides in the echoed message: only the proxy can lose it."""
+    x = field_good()["field_tool_gemini3"]
+    assistant = x.request.json_body["messages"][1]
+    assert assistant["tool_calls"][0]["extra_content"]["google"]["thought_signature"]
+
+
+@pytest.mark.parametrize(
+    ("x", "outcome", "says"),
+    [
+        (gemini3(None, first_status=503), Undecided, "busy"),
+        (gemini3(None, first_status=404), NotApplicable, "does not serve this model"),
+        (gemini3({"error": {"message": "overloaded"}}, status=503), Undecided, "busy"),
+    ],
+)
+def test_gemini3_round_trip_blames_no_one_for_a_busy_or_absent_model(
+    x: Exchange, outcome: type[Exception], says: str
+) -> None:
+    with pytest.raises(outcome, match=says):
+        run("field.gemini3_signature_round_trip", field_tool_gemini3=x)
+
+
+def test_gemini3_round_trip_fails_on_a_server_error_naming_the_signature() -> None:
+    with pytest.raises(CheckFailure, match="HTTP 503 \\(the thought signature was lost\\)"):
+        run(
+            "field.gemini3_signature_round_trip",
+            field_tool_gemini3=gemini3(LOST_SIGNATURE, status=503),
+        )
