@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ProxyError, RequestError, type_error
-from .fields import model_id, object_body
+from .fields import model_id, object_body, opt_int
 
 __all__ = ["EmbeddingCall", "embeddings_request", "embeddings_response", "encode_vector"]
 
@@ -73,13 +73,7 @@ def embeddings_request(body: object, default_model: str) -> EmbeddingCall:
         raise RequestError(
             f"encoding_format must be float or base64; got {fmt!r}", param="encoding_format"
         )
-    dims = body.get("dimensions")
-    if isinstance(dims, float) and dims.is_integer():  # JSON Schema's integer includes 8.0
-        dims = int(dims)
-    if dims is not None and (isinstance(dims, bool) or not isinstance(dims, int) or dims < 1):
-        raise RequestError(
-            f"dimensions must be a positive integer; got {dims!r}", param="dimensions"
-        )
+    dims = opt_int(body, "dimensions", None, 1)
     name = f"models/{model}"
     requests: list[dict[str, Any]] = []
     for text in texts:

@@ -10,7 +10,7 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import RequestError, json_kind, type_error
 
@@ -25,6 +25,8 @@ __all__ = [
     "req_str",
     "str_list",
 ]
+
+_D = TypeVar("_D", int, None)
 
 _MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$")
 _DATA_URL_RE = re.compile(r"^data:([\w.+\-]+/[\w.+\-]+)?(?:;[^;,]*)*?;base64,", re.ASCII)
@@ -69,10 +71,21 @@ def choice(body: Mapping[str, Any], key: str, allowed: Sequence[str], default: s
     return value
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The integers a JSON request may carry here: OpenAI's own bounds (``seed``), and what
+the upstream request's JSON encoder (orjson) can write (a larger one was a 500)."""
+
+
 def opt_int(
-    body: Mapping[str, Any], key: str, default: int, lo: int | None = None, hi: int | None = None
-) -> int:
-    """An optional integer within ``[lo, hi]``."""
+    body: Mapping[str, Any],
+    key: str,
+    default: _D,
+    lo: int | None = None,
+    hi: int | None = None,
+) -> int | _D:
+    """An optional integer within ``[lo, hi]`` (either bound ``None``: open; always within
+    64 bits); ``default`` when absent or null. An integral float (``8.0``, which JSON
+    Schema's ``integer`` admits) counts as the integer."""
     value = body.get(key)
     if value is None:
         return default
@@ -80,8 +93,14 @@ def opt_int(
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise type_error(key, "an integer", value)
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise RequestError(f"{key} must be in [{lo}, {hi}]; got {value}", param=key)
+    low = INT64_MIN if lo is None else lo
+    high = INT64_MAX if hi is None else hi
+    if not low <= value <= high:
+        if hi is None and lo is not None and value < lo:
+            raise RequestError(f"{key} must be >= {lo}; got {value}", param=key)
+        if lo is None and hi is None:
+            raise RequestError(f"{key} must be a 64-bit integer; got {value}", param=key)
+        raise RequestError(f"{key} must be in [{low}, {high}]; got {value}", param=key)
     return value
 
 

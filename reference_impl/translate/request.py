@@ -45,6 +45,7 @@ import orjson
 from .content import Remote, tool_result
 from .content import parts as content_parts
 from .errors import RequestError, json_kind, type_error
+from .fields import opt_int
 from .schema import sanitize_parameters, sanitize_schema
 from .thinking import Rules, model_version, thinking_config
 
@@ -122,16 +123,7 @@ def _opt_number(body: dict[str, Any], key: str) -> float | int | None:
 
 
 def _opt_int(body: dict[str, Any], key: str, minimum: int | None = None) -> int | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise type_error(key, "an integer", value)
-    if minimum is not None and value < minimum:
-        raise RequestError(f"{key} must be >= {minimum}; got {value}", param=key)
-    return value
+    return opt_int(body, key, None, minimum)
 
 
 def _opt_bool(body: dict[str, Any], key: str) -> bool:

@@ -90,6 +90,11 @@ def test_field_validators() -> None:
     for bad in (True, "2", 5):
         with pytest.raises(RequestError):
             opt_int({"n": bad}, "n", 1, 1, 4)
+    assert opt_int({}, "n", None) is None
+    with pytest.raises(RequestError, match=r"n must be >= 1; got 0"):
+        opt_int({"n": 0}, "n", None, 1)
+    with pytest.raises(RequestError, match="n must be a 64-bit integer"):
+        opt_int({"n": 1e30}, "n", None)
     with pytest.raises(RequestError, match=r"prompts\[1\]"):
         str_list({"prompts": ["a", ""]}, "prompts", max_items=3)
     assert model_id({"model": "models/gemini-x"}, None) == "gemini-x"
@@ -129,6 +134,10 @@ def test_embeddings_translation() -> None:
     with pytest.raises(ProxyError) as info:
         embeddings_response(call, {"embeddings": [{"values": [1.0]}]})
     assert info.value.status == 502
+    for dims in (0, 1e30, "8"):
+        with pytest.raises(RequestError) as bad:
+            embeddings_request({"input": "a", "dimensions": dims}, "text-embedding-004")
+        assert bad.value.param == "dimensions"
 
 
 # --------------------------------------------------------------------------- images

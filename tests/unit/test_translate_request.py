@@ -478,3 +478,29 @@ def test_invalid_requests_name_the_field(body: Any, param: str | None) -> None:
     assert err.envelope()["error"]["type"] == "invalid_request_error"
     if param:
         assert param in err.message
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [
+        ({"seed": 2**63}, "seed"),
+        ({"seed": -(2**63) - 1}, "seed"),
+        ({"seed": -1.180591620717411e21}, "seed"),  # JSON's integer, past 64 bits
+        ({"max_completion_tokens": 1e30}, "max_completion_tokens"),
+        ({"n": 2**64}, "n"),
+    ],
+)
+def test_an_integer_past_64_bits_is_a_400_naming_its_field(
+    fields: dict[str, Any], param: str
+) -> None:
+    """Found by fuzzing: an integral seed past 64 bits passed the document's ``integer``
+    and then broke the upstream request's JSON encoder (a 500)."""
+    with pytest.raises(RequestError) as info:
+        translate_request(req(user(), **fields))
+    assert info.value.param == param
+    assert "64-bit" in info.value.message or "must be" in info.value.message
+
+
+def test_the_64_bit_bounds_themselves_pass() -> None:
+    for seed in (2**63 - 1, -(2**63)):
+        assert gemini(req(user(), seed=seed))["generationConfig"]["seed"] == seed
