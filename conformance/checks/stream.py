@@ -69,8 +69,19 @@ def _field(line: str) -> str:
     also=OTHER_STREAMS,
 )
 def content_type(x: Exchange) -> None:
+    """A streamed request answered 200 as ``text/event-stream``. A field probe's stream
+    refused with a 4xx is not judged here: its request asks for more than a stream (tool
+    choices, a reasoning door such as Google's ``extra_body``), and the check of that
+    feature owns the refusal (``field.*``; a refused reasoning door is one door of
+    several, as in controlled mode), while a plain stream refused fails on
+    ``chat_stream``."""
     status = require_response(x)
     if status != 200:
+        if x.probe in FIELD_STREAMS and 400 <= status < 500:
+            raise NotApplicable(
+                f"HTTP {status}: the request's other fields were refused, judged by their "
+                "own checks; a plain stream is judged on chat_stream"
+            )
         raise CheckFailure(f"stream=true got HTTP {status}, expected 200", excerpt=excerpt(x.body))
     if x.content_type != "text/event-stream":
         raise CheckFailure(

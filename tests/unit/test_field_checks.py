@@ -31,6 +31,7 @@ from conformance.runner import FIELD_CONTROLLED, plan, reads_field_probes
 from conformance.session import usage_tokens
 from conformance.target import Target
 from spec.profiles import get_profile
+from tests.check_cases import good
 from tests.factories import chunk, completion, sse
 from tests.field_cases import (
     FIELD_TARGET,
@@ -732,3 +733,25 @@ def test_gemini3_round_trip_fails_on_a_server_error_naming_the_signature() -> No
             "field.gemini3_signature_round_trip",
             field_tool_gemini3=gemini3(LOST_SIGNATURE, status=503),
         )
+
+
+def test_a_refused_reasoning_door_is_not_a_stream_failure() -> None:
+    """LiteLLM refuses Google's extra_body door with a 400 (found black-box): the door
+    is one of several (field.reasoning_content), streaming works, so stream.content_type
+    does not fail on it; a field stream's 5xx and a plain stream's 400 still fail."""
+    refused = {"error": {"message": 'Unknown name "google"', "type": "invalid_request_error"}}
+    exchanges = {
+        **good(),
+        **field_good(),
+        "field_think_google_stream": answer("field_think_google_stream", refused, status=400),
+    }
+    content_type = REGISTRY["stream.content_type"]
+    content_type.run(exchanges)
+    REGISTRY["field.reasoning_content"].run(exchanges)
+    broken = {**exchanges, "field_long_stream": answer("field_long_stream", refused, status=500)}
+    with pytest.raises(CheckFailure, match="HTTP 500"):
+        content_type.run(broken)
+    plain = {**exchanges, "chat_stream": answer("field_long_stream", refused, status=400)}
+    plain["chat_stream"] = replace(plain["chat_stream"], probe="chat_stream")
+    with pytest.raises(CheckFailure, match="HTTP 400"):
+        content_type.run(plain)
