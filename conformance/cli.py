@@ -111,7 +111,12 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--target", metavar="URL", help="The proxy's base URL. Omitted: embedded reference.")
+@click.option(
+    "--target",
+    metavar="URL",
+    help="The proxy's root or the base URL OpenAI clients use (.../v1, or one without /v1 "
+    "such as Google's .../v1beta/openai). Omitted: embedded reference.",
+)
 @click.option(
     "--api-key",
     envvar="CONFORMANCE_API_KEY",

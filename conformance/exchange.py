@@ -155,6 +155,10 @@ class Exchange:
     """The profile the target was tested under (names the OpenAPI document)."""
     base_path: str = ""
     """The path of the target's root URL (``""`` for ``http://host:port``)."""
+    api_prefix: str = ""
+    """The profile's prefix (``/v1``) when the target's base URL is its OpenAI base URL
+    itself, without that prefix (Google's ``/v1beta/openai``, ``Target.prefixed`` false):
+    the documents' paths carry it, the requests do not. ``""`` usually."""
     node: Any = None
     """openai-node's replay of this exchange: a ``NodeOutcome``, a string saying why
     there is none (node or the package missing), or ``None`` (not replayed)."""
@@ -193,6 +197,16 @@ class Exchange:
     """The request's total deadline in seconds, when it passed while the answer was still
     arriving (a target that trickles a byte now and then never trips the read timeout);
     the harness stopped reading there. ``None``: the answer ended in time."""
+
+    def document_path(self) -> str:
+        """The request's path as the profile's documents write it: the target's base
+        path taken off (``"/"`` when nothing is left), and :attr:`api_prefix` put back."""
+        path = urlsplit(self.request.url).path
+        if self.base_path and path.startswith(self.base_path):
+            path = path[len(self.base_path) :] or "/"
+            if self.api_prefix:
+                path = self.api_prefix + (path if path != "/" else "")
+        return path
 
     @property
     def is_stream(self) -> bool:

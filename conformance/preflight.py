@@ -17,6 +17,7 @@ from .exchange import Exchange
 
 __all__ = [
     "JOURNAL_PROBES",
+    "NOT_AN_API",
     "SILENT_LIMIT",
     "JournalWatch",
     "first_contact_problem",

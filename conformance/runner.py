@@ -26,7 +26,7 @@ from .exchange import Exchange
 from .http import Budget, BudgetExhausted, fetch_journal
 from .oracles import preload_openai, replay_openai_python
 from .oracles_node import NodeOutcome, node_unavailable, replay_openai_node
-from .preflight import JournalWatch, first_contact_problem, silence_problem
+from .preflight import NOT_AN_API, JournalWatch, first_contact_problem, silence_problem
 from .probes import PROBES, correlation_id, probe_applies
 from .probes.field import FIELD_PROBES, TOKEN_ESTIMATES, gemini3_model
 from .registry import REGISTRY, CheckFailure, CheckSpec, Mode, NotApplicable, Undecided
@@ -44,6 +44,7 @@ __all__ = [
     "estimate_tokens",
     "plan",
     "reads_field_probes",
+    "resolve_base",
     "run_checks",
     "run_suite",
 ]
@@ -532,6 +533,7 @@ def run_suite(
 
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            target = resolve_base(client, target, budget)
             session = ProbeSession(client, target, budget, run_id, sleep=sleep)
             for name in the_plan.probes:
                 probe = PROBES[name]
@@ -604,6 +606,36 @@ def run_suite(
         answers_with_usage=session.answers_with_usage if session is not None else 0,
         models=_models(session.target if session is not None else target),
     )
+
+
+def resolve_base(client: httpx.Client, target: Target, budget: Budget) -> Target:
+    """``target`` with ``prefixed`` false when its base URL is the OpenAI base URL itself
+    although its path does not end with the profile's prefix (Google's
+    ``https://host/v1beta/openai``, where clients call ``/v1beta/openai/chat/completions``):
+    ``GET <base><prefix>/models`` finds nothing there (HTTP 404/405/501 or an HTML page)
+    and ``GET <base>/models`` answers JSON. Otherwise ``target`` as it is. Sends the one
+    or two GETs (free, no tokens; counted in ``budget``) only for a base URL with such a
+    path; a root URL or one ending with the prefix sends nothing."""
+    prefix = target.profile.prefix
+    path = target.base_path
+    if not prefix or not target.prefixed or not path or path.endswith(prefix):
+        return target
+
+    def answers_json(url: str) -> bool | None:
+        """Whether ``url`` answers like an API; ``None``: no answer (cannot tell)."""
+        try:
+            budget.acquire()
+            answer = client.get(url, headers=target.auth_headers())
+        except (httpx.HTTPError, BudgetExhausted):
+            return None
+        if answer.status_code in NOT_AN_API:
+            return False
+        return "json" in answer.headers.get("content-type", "")
+
+    if answers_json(target.url("/models")) is not False:
+        return target
+    bare = replace(target, prefixed=False)
+    return bare if answers_json(bare.url("/models")) else target
 
 
 def _models(target: Target) -> dict[str, str]:

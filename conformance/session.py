@@ -130,7 +130,10 @@ class ProbeSession:
 
     def _annotate(self, exchange: Exchange, cid: str) -> Exchange:
         exchange = replace(
-            exchange, profile=self.target.profile.name, base_path=self.target.base_path
+            exchange,
+            profile=self.target.profile.name,
+            base_path=self.target.base_path,
+            api_prefix=self.target.api_prefix,
         )
         if self.target.controlled and self.target.mock_url:
             try:

@@ -39,6 +39,11 @@ class Target:
     plain_model: str | None = None
     """A model that does not think, for the field-mode ``length``/``n``/``stop`` probes
     (``None``: the run picks one from ``GET /models``, else uses ``model``)."""
+    prefixed: bool = True
+    """Whether the profile's prefix (``/v1``) goes between ``base_url`` and the routes.
+    False when ``base_url`` is the OpenAI base URL itself although it does not end with
+    the prefix (Google's ``https://host/v1beta/openai``): the run finds out from
+    ``GET /models`` (:func:`conformance.runner.resolve_base`)."""
 
     def __post_init__(self) -> None:
         for name in ("base_url", "mock_url"):
@@ -64,7 +69,7 @@ class Target:
         """
         base = self.base_url.rstrip("/")
         prefix = self.profile.prefix
-        if prefix and base.endswith(prefix):
+        if not self.prefixed or (prefix and base.endswith(prefix)):
             return f"{base}{route}"
         return f"{base}{prefix}{route}"
 
@@ -72,16 +77,28 @@ class Target:
         """Full URL of ``path`` as a document writes it (``/v1/models/x``, ``/health``,
         ``/ws``): the target's scheme, host and :attr:`base_path`, then ``path``."""
         parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}{self.base_path}{path}"
+        root = f"{parts.scheme}://{parts.netloc}"
+        prefix = self.profile.prefix
+        if not self.prefixed and prefix:
+            if path == prefix or path.startswith(f"{prefix}/"):
+                return f"{root}{self.base_path}{path[len(prefix) :]}"
+            return f"{root}{path}"  # not under the API: from the host's root
+        return f"{root}{self.base_path}{path}"
 
     @property
     def base_path(self) -> str:
         """The path part of ``base_url`` before the profile prefix (``""`` usually)."""
         path = urlsplit(self.base_url).path.rstrip("/")
         prefix = self.profile.prefix
-        if prefix and path.endswith(prefix):
+        if self.prefixed and prefix and path.endswith(prefix):
             path = path[: -len(prefix)]
         return path
+
+    @property
+    def api_prefix(self) -> str:
+        """What :attr:`Exchange.api_prefix` records: the profile's prefix when
+        ``base_url`` stands for it (not :attr:`prefixed`), else ``""``."""
+        return "" if self.prefixed else self.profile.prefix
 
     def auth_headers(self, key: str | None = None) -> dict[str, str]:
         """``Authorization`` for the profile's auth style (``key`` overrides the target's)."""

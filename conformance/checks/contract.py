@@ -72,14 +72,13 @@ def _undocumented_fields(document: str, path: str, method: str, x: Exchange) -> 
     return sorted(k for k in body if k not in known)
 
 
-def contract_problems(document: str, x: Exchange, base_path: str = "") -> list[str] | None:
+def contract_problems(document: str, x: Exchange) -> list[str] | None:
     """Where ``x``'s response breaks ``document``; ``None`` when the document says
-    nothing about it (no such endpoint, status or media type)."""
+    nothing about it (no such endpoint, status or media type). The request's path is
+    matched as the documents write it (:meth:`Exchange.document_path`)."""
     if x.status is None:
         return None
-    path = urlsplit(x.request.url).path
-    if base_path and path.startswith(base_path):
-        path = path[len(base_path) :] or "/"
+    path = x.document_path()
     endpoint = find_endpoint(document, x.request.method, path)
     if endpoint is None or _undocumented_fields(document, endpoint.path, endpoint.method, x):
         return None
@@ -124,7 +123,7 @@ def _check(x: Exchange) -> None:
     profile = x.profile
     if profile not in DOCUMENTS:
         raise NotApplicable(f"no OpenAPI document for profile {profile!r}")
-    problems = contract_problems(profile, x, x.base_path)
+    problems = contract_problems(profile, x)
     if problems is None:
         raise NotApplicable(
             f"the {profile} document describes no {x.status} answer to this "
@@ -201,7 +200,7 @@ def _endpoint_rule(document: str, endpoint: Endpoint) -> Callable[[Exchange], No
             raise Undecided(f"{where}: no answer ({x.transport_error})")
         if x.status == 429:
             raise Undecided(f"{where}: rate limited (HTTP 429); run again later or lower --rate")
-        sent = urlsplit(x.request.url).path.removeprefix(x.base_path) or "/"
+        sent = x.document_path()
         if not endpoint.matches(x.request.method, sent):
             raise CheckFailure(  # the first turn, that should have given the path's ids
                 f"{where} could not be reached: {x.request.method} {sent}, whose answer "
@@ -236,7 +235,7 @@ def _endpoint_rule(document: str, endpoint: Endpoint) -> Callable[[Exchange], No
                 excerpt=excerpt(x.body[:200]),
             )
         if _is_json(media) or media == "text/event-stream":
-            problems = contract_problems(document, x, x.base_path) or []
+            problems = contract_problems(document, x) or []
             if problems:
                 raise CheckFailure(
                     f"the {status} answer to {where} breaks the {document} document: "

@@ -91,6 +91,7 @@ def _annotate(
             item.exchange,
             profile=target.profile.name,
             base_path=target.base_path,
+            api_prefix=target.api_prefix,
             upstream=tuple(journal.get(item.cid, ())),
         )
     attach_upstream_keys(exchanges)
