@@ -293,7 +293,8 @@ def chat_reply(
     Gemini request. Scenarios behave as on ``generateContent`` (:func:`mockserver.
     responses.decide`), framed the compat way (module docstring): ``cut_after``
     counts chunks, ``split``/``coalesce``/``chunk_ms``/``first_byte_ms``/``length``
-    apply, ``framing`` does not (always LF).
+    apply, ``framing`` does not (always LF); a long list a plain prompt asks for is paced
+    (:data:`mockserver.prompted.PACE_MS`) unless ``chunk_ms`` says otherwise.
     """
     delay = directive.first_byte_ms
     try:
@@ -332,8 +333,11 @@ def chat_reply(
     length = None
     if directive.length:
         length = whole if abort else sum(map(len, events))
-    writes = plan_writes(
-        events, split=directive.split, coalesce=directive.coalesce, chunk_ms=directive.chunk_ms
+    writes = plan_writes(  # a long list a plain prompt asks for is paced, as on Gemini's route
+        events,
+        split=directive.split,
+        coalesce=directive.coalesce,
+        chunk_ms=directive.chunk_ms or plan.pace_ms,
     )
     return Reply(
         200,

@@ -13,6 +13,8 @@ import pytest
 
 from mockserver import catalog
 from mockserver.catalog import ModelInfo
+from mockserver.compat_request import parse_chat
+from mockserver.compat_response import chat_reply
 from mockserver.plans import ANSWER_WORDS, THOUGHT_TOKENS, cut_at_stop, said, text_plan
 from mockserver.prompted import (
     LONG_CHUNKS,
@@ -507,3 +509,19 @@ def test_user_text_drops_directives_and_reads_the_last_user_turn() -> None:
         {"role": "user", "parts": [{"text": "List 2 things [[mock:cid=x]]"}]},
     ]
     assert user_text(body) == "List 2 things"
+
+
+def test_googles_openai_endpoint_paces_a_long_list_too() -> None:
+    """The compat route streams a plain prompt's long list paced, as Gemini's own route
+    (and Google's real endpoint, which streams as the model writes) does: black-box
+    runs against the mock's /v1beta/openai judged it buffered before."""
+    body = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": LIST}]}
+    parsed = parse_chat({**body, "stream": True})
+    reply = chat_reply(PLAIN, parsed.model, parsed.body, Directive(), 0, stream=True)
+    assert reply.writes is not None
+    delays = [w.delay_ms for w in reply.writes]
+    assert delays.count(PACE_MS) >= LONG_CHUNKS - 1
+    short = parse_chat({**body, "stream": True, "messages": [{"role": "user", "content": "Hi"}]})
+    plain = chat_reply(PLAIN, short.model, short.body, Directive(), 0, stream=True)
+    assert plain.writes is not None
+    assert {w.delay_ms for w in plain.writes} == {0}
