@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spec.capture_format import Capture
+from spec.wire import CREDENTIAL_REASONS
 
 __all__ = [
     "CONTENT_FILTER_REASONS",
@@ -32,6 +33,7 @@ __all__ = [
     "ToolCall",
     "Usage",
     "assemble_partial_args",
+    "exception_of",
     "expect",
     "finish_reason_of",
     "parse_json_path",
@@ -66,6 +68,13 @@ _STATUS_EXCEPTIONS: Mapping[int, str] = {
 ``_make_status_error``); every status >= 500 is ``InternalServerError``."""
 
 
+def exception_of(status: int) -> str:
+    """openai-python's exception class for an HTTP error ``status``."""
+    if status >= 500:
+        return "InternalServerError"
+    return _STATUS_EXCEPTIONS.get(status, "APIStatusError")
+
+
 class ExpectationError(ValueError):
     """A capture whose meaning cannot be derived (e.g. a ``jsonPath`` this module does not
     read); the message names the capture and the place."""
@@ -85,14 +94,17 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """OpenAI ``usage``: ``prompt_tokens`` = ``promptTokenCount``; ``completion_tokens`` =
-    ``candidatesTokenCount + thoughtsTokenCount``; ``total_tokens`` one of ``totals``
-    (``totalTokenCount``, and ``prompt + completion`` when Google's total differs, e.g.
-    with ``toolUsePromptTokenCount``)."""
+    """OpenAI ``usage``: ``prompt_tokens`` = ``promptTokenCount`` (or one of ``prompts``:
+    with ``toolUsePromptTokenCount``, the two counts added up too, since Google bills
+    those tokens as input); ``completion_tokens`` = ``candidatesTokenCount +
+    thoughtsTokenCount``; ``total_tokens`` one of ``totals`` (``totalTokenCount``, and
+    ``prompt + completion`` for each accepted prompt count when Google's total differs)."""
 
     prompt_tokens: int
     completion_tokens: int
     totals: tuple[int, ...]
+    prompts: tuple[int, ...] = ()
+    """Every accepted ``prompt_tokens`` (empty: ``prompt_tokens`` alone)."""
 
     def as_json(self) -> dict[str, Any]:
         total: Any = self.totals[0] if len(self.totals) == 1 else list(self.totals)
@@ -122,6 +134,9 @@ class Answer:
     finish_reasons: tuple[str, ...] = ("stop",)
     usage: Usage | None = None
     refusal_ok: bool = False
+    images: int = 0
+    """Image parts (``inlineData`` with an ``image/*`` type) among the text: a proxy may
+    drop them or show each in ``content`` as a Markdown image, ``![...](url)``."""
 
     @property
     def finish_reason(self) -> str:
@@ -161,6 +176,13 @@ class ErrorAnswer:
     @property
     def status(self) -> int:
         return self.statuses[0]
+
+    def exception_for(self, status: int | None) -> str:
+        """The exception openai-python must raise for ``status``: ``exception`` for the
+        canonical status, and for another accepted one the class of that status."""
+        if status is None or status == self.status or status not in self.statuses:
+            return self.exception
+        return exception_of(status)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -332,10 +354,19 @@ def _usage(meta: Mapping[str, Any] | None) -> Usage | None:
     completion = int(meta.get("candidatesTokenCount") or 0) + int(
         meta.get("thoughtsTokenCount") or 0
     )
-    summed = prompt + completion
+    tool_use = int(meta.get("toolUsePromptTokenCount") or 0)
+    prompts = (prompt, prompt + tool_use) if tool_use > 0 else (prompt,)
     total = meta.get("totalTokenCount")
-    totals = (summed,) if not isinstance(total, int) or total == summed else (total, summed)
-    return Usage(prompt, completion, totals)
+    totals = tuple(
+        dict.fromkeys(
+            [*([total] if isinstance(total, int) else []), *(p + completion for p in prompts)]
+        )
+    )
+    return Usage(prompt, completion, totals, prompts if len(prompts) > 1 else ())
+
+
+def _is_image(blob: Any) -> bool:
+    return isinstance(blob, Mapping) and str(blob.get("mimeType", "")).startswith("image/")
 
 
 @dataclass
@@ -344,6 +375,7 @@ class _Fold:
 
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
+    images: int = 0
     calls: list[ToolCall] = field(default_factory=list)
     open_name: str | None = None
     open_args: dict[str, Any] | None = None
@@ -398,6 +430,8 @@ class _Fold:
                     self.call(part["functionCall"])
                 elif isinstance(part.get("text"), str):
                     (self.reasoning if part.get("thought") else self.text).append(part["text"])
+                elif _is_image(part.get("inlineData")) and not part.get("thought"):
+                    self.images += 1
             if isinstance(cand.get("finishReason"), str):
                 self.finish = cand["finishReason"]
 
@@ -414,6 +448,7 @@ class _Fold:
             finish_reasons=reasons,
             usage=self.usage,
             refusal_ok=self.blocked is not None,
+            images=self.images,
         )
 
 
@@ -446,6 +481,15 @@ def _error(capture: Capture) -> ErrorAnswer:
     statuses: tuple[int, ...] = (status,)
     if status == 403:
         statuses = (403, 401)  # errors.status_map.403's rule: either tells "your key"
+    reasons = {
+        str(d.get("reason"))
+        for d in error.get("details") or ()
+        if isinstance(d, Mapping) and str(d.get("@type", "")).endswith("google.rpc.ErrorInfo")
+    }
+    if grpc == "UNAUTHENTICATED" or reasons & CREDENTIAL_REASONS:
+        # the credential is unusable: the client's own key behind a pass-through proxy (a
+        # 401 or 403), or the proxy's key, the proxy's misconfiguration (a 5xx)
+        statuses = (*dict.fromkeys((*statuses, 401, 403)), *range(500, 600))
     type_hint = {
         400: "invalid_request_error",
         401: "authentication_error",
@@ -453,7 +497,7 @@ def _error(capture: Capture) -> ErrorAnswer:
         404: "not_found_error",
         429: "rate_limit_error",
     }.get(status, "")
-    exception = _STATUS_EXCEPTIONS.get(status, "APIStatusError")
+    exception = exception_of(status)
     if status != 429 or not delay:
         return ErrorAnswer(statuses, exception, grpc, type_hint)
     return ErrorAnswer(statuses, exception, grpc, type_hint, math.ceil(delay), delay)

@@ -16,6 +16,7 @@ openai-python 3.x types).
 from typing import Any, Literal, NotRequired, TypedDict
 
 __all__ = [
+    "CREDENTIAL_REASONS",
     "GEMINI_FINISH_REASONS",
     "GRPC_STATUS_HTTP",
     "OPENAI_FINISH_REASONS",
@@ -139,6 +140,25 @@ GEMINI_FINISH_REASONS = frozenset(
     }
 )
 """``candidates[].finishReason`` values (docs/gemini-wire.md A2, google-genai FinishReason)."""
+
+CREDENTIAL_REASONS = frozenset(
+    {
+        "API_KEY_INVALID",
+        "API_KEY_EXPIRED",
+        "API_KEY_SERVICE_BLOCKED",
+        "API_KEY_HTTP_REFERRER_BLOCKED",
+        "API_KEY_IP_ADDRESS_BLOCKED",
+        "API_KEY_ANDROID_APP_BLOCKED",
+        "API_KEY_IOS_APP_BLOCKED",
+        "ACCESS_TOKEN_EXPIRED",
+        "SERVICE_DISABLED",
+        "CONSUMER_SUSPENDED",
+    }
+)
+"""``google.rpc.ErrorInfo.reason`` values of a Gemini error that say the request's
+credential is unusable (https://cloud.google.com/apis/design/errors#error_info; Gemini
+answers a bad key with 400 ``INVALID_ARGUMENT`` and ``API_KEY_INVALID``). Behind a proxy
+that credential may be the proxy's own key, not the client's."""
 
 GRPC_STATUS_HTTP: dict[str, int] = {
     "INVALID_ARGUMENT": 400,

@@ -12,6 +12,7 @@ captures (``conformance run --captures DIR``) before a run is planned.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -146,11 +147,27 @@ def _short(value: Any, limit: int = 120) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
+_MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\s]*\)")
+"""A Markdown image, ``![alt](url)``: how proxies show an image part in ``content``."""
+
+
+def _images_shown(expected: Answer, content: Any) -> bool:
+    """Whether ``content`` is the expected text with the capture's image parts shown as
+    Markdown images (at most one per image part; whitespace around them not compared)."""
+    if not expected.images or not isinstance(content, str):
+        return False
+    shown = _MARKDOWN_IMAGE.findall(content)
+    if not shown or len(shown) > expected.images:
+        return False
+    rest = _MARKDOWN_IMAGE.sub(" ", content)
+    return rest.split() == expected.text.split()
+
+
 def compare(expected: Answer, got: Mapping[str, Any]) -> list[str]:
     """The differences between an expected answer and what the client got (``observed``),
     one readable line each; empty when they agree. Reasoning absent is tolerated."""
     diffs: list[str] = []
-    if got["content"] != expected.text:
+    if got["content"] != expected.text and not _images_shown(expected, got["content"]):
         diffs.append(f"content: expected {_short(expected.text)}, got {_short(got['content'])}")
     if got["reasoning"]:
         if not expected.reasoning:
@@ -188,7 +205,7 @@ def compare(expected: Answer, got: Mapping[str, Any]) -> list[str]:
         else:
             u = expected.usage
             for key, accepted_values in (
-                ("prompt_tokens", (u.prompt_tokens,)),
+                ("prompt_tokens", u.prompts or (u.prompt_tokens,)),
                 ("completion_tokens", (u.completion_tokens,)),
                 ("total_tokens", u.totals),
             ):
@@ -207,9 +224,10 @@ def _error_diffs(expected: ErrorAnswer, x: Exchange, outcome: ClientOutcome) -> 
         )
         event = " (the error inside a 200 stream)" if status == 200 and x.is_stream else ""
         diffs.append(f"HTTP status: expected {shown}, got {status}{event}")
-    if outcome.error_type != expected.exception:
+    exception = expected.exception_for(status)
+    if outcome.error_type != exception:
         got = outcome.error_type or "nothing (it returned an answer)"
-        diffs.append(f"openai-python raises: expected {expected.exception}, got {got}")
+        diffs.append(f"openai-python raises: expected {exception}, got {got}")
     if status is not None and status >= 400:
         try:
             check_envelope(x)

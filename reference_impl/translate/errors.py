@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from spec.wire import GRPC_STATUS_HTTP
+from spec.wire import CREDENTIAL_REASONS, GRPC_STATUS_HTTP
 
 __all__ = [
     "ProxyError",
@@ -45,22 +45,6 @@ __all__ = [
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"
-
-_UPSTREAM_KEY_REASONS = frozenset(
-    {
-        "API_KEY_INVALID",
-        "API_KEY_EXPIRED",
-        "API_KEY_SERVICE_BLOCKED",
-        "API_KEY_HTTP_REFERRER_BLOCKED",
-        "API_KEY_IP_ADDRESS_BLOCKED",
-        "API_KEY_ANDROID_APP_BLOCKED",
-        "API_KEY_IOS_APP_BLOCKED",
-        "ACCESS_TOKEN_EXPIRED",
-        "SERVICE_DISABLED",
-        "CONSUMER_SUSPENDED",
-    }
-)
-"""``ErrorInfo.reason`` values that mean the proxy's upstream credential is unusable."""
 
 _RETRY_IN_RE = re.compile(r"[Pp]lease retry in (\d+(?:\.\d+)?)\s*s")
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
@@ -201,7 +185,7 @@ def from_upstream_payload(payload: object, status: int = 0) -> ProxyError:
             http = 502
     details = _details(error)
     reasons = {d.get("reason") for d in details if d.get("@type") == _ERROR_INFO}
-    if grpc == "UNAUTHENTICATED" or http == 401 or reasons & _UPSTREAM_KEY_REASONS:
+    if grpc == "UNAUTHENTICATED" or http == 401 or reasons & CREDENTIAL_REASONS:
         return ProxyError(
             502,
             f"the upstream rejected the proxy's credentials: {message}",

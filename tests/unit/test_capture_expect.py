@@ -237,7 +237,8 @@ def test_an_inconsistent_total_accepts_either_sum() -> None:
             },
         )
     )
-    assert got.usage == Usage(5, 2, (11, 7))
+    # the tool-use prompt tokens are input Google bills: prompt_tokens 5 or 5 + 4
+    assert got.usage == Usage(5, 2, (11, 7), (5, 9))
 
 
 def test_no_counts_no_usage_expectation() -> None:
@@ -269,6 +270,41 @@ def test_error_statuses(status: int, grpc: str, statuses: tuple[int, ...], excep
     got = expect(Capture("err", error=body, status=status)).unary
     assert isinstance(got, ErrorAnswer)
     assert (got.statuses, got.exception, got.retry_after_min_s) == (statuses, exception, None)
+
+
+def _suspended(status: int, grpc: str, reason: str) -> dict[str, Any]:
+    info = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason}
+    return {"error": {"code": status, "message": "m", "status": grpc, "details": [info]}}
+
+
+@pytest.mark.parametrize(
+    ("status", "grpc", "reason"),
+    [
+        (403, "PERMISSION_DENIED", "CONSUMER_SUSPENDED"),
+        (400, "INVALID_ARGUMENT", "API_KEY_INVALID"),
+        (401, "UNAUTHENTICATED", "ACCESS_TOKEN_TYPE_UNSUPPORTED"),
+    ],
+)
+def test_an_unusable_credential_may_be_the_clients_or_the_proxys(
+    status: int, grpc: str, reason: str
+) -> None:
+    """Behind a proxy with its own keys the credential is the proxy's (a 5xx, the
+    reference's 502); behind a pass-through one it is the client's (401 or 403)."""
+    got = expect(Capture("err", error=_suspended(status, grpc, reason), status=status)).unary
+    assert isinstance(got, ErrorAnswer)
+    assert got.status == status
+    assert {401, 403, 502, 503}.issubset(got.statuses)
+    assert got.exception_for(502) == "InternalServerError"
+    assert got.exception_for(401) == "AuthenticationError"
+    assert got.exception_for(404) == got.exception  # not accepted: the canonical class
+
+
+def test_a_plain_permission_error_is_no_5xx() -> None:
+    body = {"error": {"code": 403, "message": "m", "status": "PERMISSION_DENIED"}}
+    got = expect(Capture("err", error=body, status=403)).unary
+    assert isinstance(got, ErrorAnswer)
+    assert 502 not in got.statuses
+    assert got.exception_for(401) == "AuthenticationError"
 
 
 @pytest.mark.parametrize(("delay", "want"), [("34.4s", 35), ("17s", 17), ("0.2s", 1)])
@@ -354,6 +390,34 @@ def test_each_difference_is_named(changes: dict[str, Any], difference: str) -> N
     expected = answer("google-stream-tool-call-arguments", "stream")
     diffs = compare(expected, got_like(expected, **changes))
     assert any(d.startswith(difference) for d in diffs), diffs
+
+
+def test_tool_use_prompt_tokens_may_count_as_prompt_tokens() -> None:
+    from conformance.checks.captures import compare
+
+    expected = Answer("x", usage=Usage(5, 2, (11, 7), (5, 9)))
+    for prompt, total in ((5, 7), (5, 11), (9, 11)):
+        usage = {"prompt_tokens": prompt, "completion_tokens": 2, "total_tokens": total}
+        assert compare(expected, got_like(expected, usage=usage)) == []
+    usage = {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9}
+    assert compare(expected, got_like(expected, usage=usage)) == [
+        "usage.prompt_tokens: expected 5 or 9, got 7",
+        "usage.total_tokens: expected 11 or 7, got 9",
+    ]
+
+
+def test_image_parts_may_show_as_markdown_images() -> None:
+    from conformance.checks.captures import compare
+
+    image = {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}
+    expected = streamed(chunk({"text": "Here it is."}, image, finish="STOP"))
+    assert (expected.text, expected.images) == ("Here it is.", 1)
+    for shown in ("Here it is.", "Here it is.![image](http://h/i.png)", "Here it is.\n\n![](x)\n"):
+        assert compare(expected, got_like(expected, content=shown)) == [], shown
+    for wrong in ("Here it is.![a](x)![b](y)", "Here it was.![image](x)", "![image](x)"):
+        assert compare(expected, got_like(expected, content=wrong)), wrong
+    plain = Answer("Here it is.")
+    assert compare(plain, got_like(plain, content="Here it is.![image](x)"))
 
 
 def test_reasoning_absent_is_tolerated_and_wrong_reasoning_is_not() -> None:
