@@ -21,6 +21,7 @@ from conformance.runner import SuiteRun, run_suite
 from conformance.target import Target
 from spec.capture_format import BUNDLED
 from spec.profiles import get_profile
+from tests.capture_edges import write_edge_captures
 from tests.servers import mock_and_reference, serve
 from tests.zoo import Mutation, chunk_json, mutating_proxy
 
@@ -176,6 +177,24 @@ def test_cli_captures_dir_adds_its_captures_to_the_embedded_run(tmp_path: Path) 
         "captures.project-nested-args"
     ]
     assert {f"captures.{n}" for n in TOOL_CAPTURES} <= set(results)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_the_reference_passes_answer_shapes_the_corpus_lacks(tmp_path: Path) -> None:
+    """Grounding, code execution, empty content, newer finish reasons, tool-use tokens,
+    an image part, logprobs, 5xx and suspended-key errors, a prompt block...: every
+    reading a client is served by passes (tests/capture_edges.py)."""
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    names = write_edge_captures(captures)
+    out = tmp_path / "out"
+    done = cli("run", "-q", "--check", "captures.", "--captures", str(captures), "--out", str(out))
+    results = {r["check_id"]: r for r in json.loads((out / "report.json").read_text())["results"]}
+    got = {n: results[f"captures.{n}"]["outcome"] for n in names}
+    assert got == dict.fromkeys(names, "passed"), {
+        n: results[f"captures.{n}"]["message"] for n, o in got.items() if o != "passed"
+    }
     assert done.returncode == 0, done.stdout + done.stderr
 
 
