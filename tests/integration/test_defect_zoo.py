@@ -64,15 +64,23 @@ def failures(run: SuiteRun) -> dict[str, str]:
 
 def _openai_like(chunk: dict[str, Any]) -> None:
     """What OpenAI itself sends and proxies copy: ``usage: null`` on every chunk,
-    ``system_fingerprint``, ``logprobs``/``refusal`` nulls, ``content: ""`` next to
-    the opening role, the role repeated on later deltas, an unknown field."""
+    ``system_fingerprint``, ``service_tier``, the ``obfuscation`` padding,
+    ``logprobs``/``refusal``/``function_call`` nulls, ``content: ""`` next to the opening
+    role, the role repeated on later deltas, token details in the usage, an OpenRouter-
+    style ``gen-`` id, an unknown field."""
     chunk.setdefault("usage", None)
+    chunk["id"] = "gen-" + str(chunk.get("id", ""))[-12:]
     chunk["system_fingerprint"] = "fp_zoo"
+    chunk["service_tier"] = "default"
+    chunk["obfuscation"] = "Zp3q"
     chunk["x_zoo_extra"] = {"note": "unknown fields are allowed"}
+    if isinstance(chunk.get("usage"), dict):
+        chunk["usage"]["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
     for choice in chunk.get("choices", ()):
         choice.setdefault("logprobs", None)
         delta = choice.get("delta", {})
         delta.setdefault("refusal", None)
+        delta.setdefault("function_call", None)
         if delta.get("role") == "assistant" and "content" not in delta:
             delta["content"] = ""
         if choice.get("finish_reason") is None and "tool_calls" not in delta:
@@ -96,10 +104,17 @@ def _extra_field(status: int, body: Any) -> tuple[int, Any]:
     if isinstance(body, dict) and status == 200:
         body = {**body, "x_zoo_extra": True}
         if body.get("object") == "chat.completion":
+            body["id"] = "gen-" + str(body.get("id", ""))[-12:]
             body["system_fingerprint"] = "fp_zoo"
+            body["service_tier"] = "default"
             for choice in body.get("choices", ()):
                 choice.setdefault("logprobs", None)
-                choice.get("message", {}).setdefault("refusal", None)
+                message = choice.get("message", {})
+                message.setdefault("refusal", None)
+                message.setdefault("annotations", [])
+                message.setdefault("function_call", None)
+                if message.get("tool_calls"):
+                    message["content"] = ""  # some proxies send "" beside calls, not null
     return status, body
 
 
