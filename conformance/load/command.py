@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import httpx
 
 from reports.records import Outcome, ResultRecord, RunInfo
 from reports.render import exit_code, verdict
@@ -38,8 +39,8 @@ from spec.profiles import PROFILES, get_profile
 
 from ..embedded import ServerStartError, stop_process_group
 from ..exchange import Exchange, redact_url
-from ..http import unreachable
-from ..runner import attach_upstream_keys, secrets_of
+from ..http import Budget, unreachable
+from ..runner import attach_upstream_keys, resolve_base, secrets_of
 from ..target import Target
 from .base import LoadRun, Thresholds
 from .config import (
@@ -96,6 +97,15 @@ def _annotate(
         )
     attach_upstream_keys(exchanges)
     return [replace(item, exchange=exchanges[item.cid]) for item in items]
+
+
+def _prefixed(base_url: str, profile: str, api_key: str | None, timeout_s: float) -> bool:
+    """Whether the routes sit under ``/v1`` of ``base_url`` (``False``: the URL is the
+    OpenAI base itself, like Google's ``/v1beta/openai``): the run's own test, at most two
+    ``GET /models`` sent before the load starts (:func:`conformance.runner.resolve_base`)."""
+    probe = Target(base_url, get_profile(profile), api_key=api_key)
+    with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as client:
+        return resolve_base(client, probe, Budget(max_requests=2)).prefixed
 
 
 def _figures(s: LoadSummary) -> str:
@@ -274,10 +284,12 @@ def load(
                 for what, url in (("target", target), ("mock", mock_url)):
                     if url is not None and (why := unreachable(url)) is not None:
                         _die(f"cannot reach the {what} at {redact_url(url)}: {why}")
+                prefixed = _prefixed(base_url, profile, api_key, timeout)
             work = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="conformance-load-"))
             )
             config = LoadConfig(
+                prefixed=prefixed if target is not None else True,
                 base_url=base_url,
                 profile=profile,
                 run_id=run_id,
@@ -309,6 +321,7 @@ def load(
             api_key=api_key,
             mock_url=mock_url,
             label=label or "",
+            prefixed=config.prefixed,
         )
         (work / "config.json").write_text(json.dumps(config.to_json()), "utf-8")
         if not quiet:

@@ -109,6 +109,9 @@ class LoadConfig:
     """Where the master writes Locust's own figures (JSON) at the end."""
     nonce: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    prefixed: bool = True
+    """``Target.prefixed``: false when ``base_url`` is the OpenAI base URL itself without
+    ``/v1`` (Google's ``/v1beta/openai``; found by :func:`conformance.runner.resolve_base`)."""
 
     def __post_init__(self) -> None:
         checks: tuple[tuple[str, bool, object], ...] = (
@@ -143,6 +146,7 @@ class LoadConfig:
             model=self.model,
             api_key=api_key,
             mock_url=self.mock_url,
+            prefixed=self.prefixed,
         )
 
     def share(self) -> int:

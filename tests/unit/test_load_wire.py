@@ -3,6 +3,7 @@ lines (conformance.load.wire)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,18 @@ def test_the_configuration_refuses_out_of_range_values_and_round_trips() -> None
         base_url="http://x", profile="openai-core", run_id="r", max_requests=10, expect_workers=3
     )
     assert split.share() == 4
+
+
+def test_a_base_url_without_v1_reaches_its_routes_under_load() -> None:
+    """``conformance load --target https://host/v1beta/openai``: the command finds the API
+    there (resolve_base) and the users' requests keep to it, through the config file."""
+    config = LoadConfig(
+        base_url="http://127.0.0.1:1/v1beta/openai",
+        profile="openai-core",
+        run_id="r",
+        prefixed=False,
+    )
+    again = LoadConfig.from_json(json.loads(json.dumps(config.to_json())))
+    target = again.target(None)
+    assert target.url("/chat/completions") == "http://127.0.0.1:1/v1beta/openai/chat/completions"
+    assert target.api_prefix == "/v1"
