@@ -502,6 +502,35 @@ def usage_chunk(x: Exchange) -> None:
 
 
 @check(
+    "stream.usage_once",
+    title="At most one chunk of a stream carries a usage (null on the others)",
+    severity=Severity.MEDIUM,
+    source=(
+        f"{CHUNK_OBJECT}; https://github.com/ogx-ai/ogx/issues/5122; "
+        "https://github.com/langchain-ai/langchain/issues/30429; "
+        "docs/breakages.md#a5-the-usage-chunk"
+    ),
+    probes=("chat_stream_usage",),
+    features=("stream",),
+    also=("chat_stream", *OTHER_STREAMS),
+)
+def usage_once(x: Exchange) -> None:
+    """OpenAI's ``usage`` is null on every chunk but the last. A proxy that puts the
+    running usage on every chunk (Google's OpenAI endpoint does, ogx-ai/ogx#5122) has
+    clients that add a stream's usages up (LangChain's ``usage_metadata``, cost trackers)
+    count the tokens once per chunk."""
+    carriers = [i for i, c in enumerate(chunks_of(x)) if isinstance(c.get("usage"), dict)]
+    if len(carriers) > 1:
+        shown = ", ".join(map(str, carriers[:6])) + (", ..." if len(carriers) > 6 else "")
+        raise CheckFailure(
+            f"{len(carriers)} chunks carry a usage (chunks {shown}); OpenAI sends it on the "
+            "last chunk only, and clients that add a stream's usages up (LangChain's "
+            f"usage_metadata) count the tokens {len(carriers)} times",
+            excerpt=excerpt(x.body[:600]),
+        )
+
+
+@check(
     "stream.content_present",
     title="A streamed answer carries its text in delta.content",
     severity=Severity.HIGH,

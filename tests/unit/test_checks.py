@@ -231,6 +231,20 @@ BAD: list[tuple[str, Exchange, str]] = [
         "integer",
     ),
     (
+        # the running usage on every chunk, then the usage chunk too (Google's endpoint)
+        "stream.usage_once",
+        bad_stream(
+            "chat_stream_usage",
+            sse(*[{**c, "usage": USAGE} for c in _TEXT], chunk(choices=[], usage=USAGE)),
+        ),
+        "count the tokens",
+    ),
+    (
+        "stream.usage_once",
+        bad_stream("tool_calls_stream", sse(*[{**c, "usage": USAGE} for c in _TEXT])),
+        "[tool_calls_stream]",
+    ),
+    (
         "stream.content_present",
         bad_stream("chat_stream", sse(chunk({"role": "assistant"}), chunk({}, "stop"))),
         "no chunk carries",
