@@ -30,6 +30,7 @@ __all__ = [
     "chunk_json",
     "forwarding_proxy",
     "mutating_proxy",
+    "relay_stream",
     "rewriting_proxy",
 ]
 
@@ -47,6 +48,19 @@ JsonMap = Callable[[int, Any], tuple[int, Any]]
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def relay_stream(
+    incoming: web.Request, reply: aiohttp.ClientResponse, headers: dict[str, str]
+) -> web.StreamResponse:
+    """``reply``'s event stream passed on to ``incoming``'s client piece by piece, as it
+    arrives (status and ``headers`` first)."""
+    response = web.StreamResponse(status=reply.status, headers=headers)
+    await response.prepare(incoming)
+    async for piece in reply.content.iter_any():
+        await response.write(piece)
+    await response.write_eof()
+    return response
 
 
 def catch_all(handler: Handler) -> Callable[[], web.Application]:
@@ -201,12 +215,7 @@ def rewriting_proxy(
         ) as reply:
             out_headers = {k: v for k, v in reply.headers.items() if k.lower() not in _HOP}
             if reply.content_type == "text/event-stream":
-                response = web.StreamResponse(status=reply.status, headers=out_headers)
-                await response.prepare(incoming)
-                async for piece in reply.content.iter_any():
-                    await response.write(piece)
-                await response.write_eof()
-                return response
+                return await relay_stream(incoming, reply, out_headers)
             data = await reply.read()
             status = reply.status
             if answer is not None and reply.content_type == "application/json":

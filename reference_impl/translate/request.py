@@ -122,10 +122,6 @@ def _opt_number(body: dict[str, Any], key: str) -> float | int | None:
     return value
 
 
-def _opt_int(body: dict[str, Any], key: str, minimum: int | None = None) -> int | None:
-    return opt_int(body, key, None, minimum)
-
-
 def _opt_bool(body: dict[str, Any], key: str) -> bool:
     value = body.get(key)
     if value is None:
@@ -505,7 +501,7 @@ def _generation_config(body: dict[str, Any], model: str, rules: Rules | None) ->
     effort = body.get("reasoning_effort")
     if effort is not None and not isinstance(effort, str):
         raise type_error("reasoning_effort", "a string", effort)
-    thinking = thinking_config(model, effort, _opt_int(body, "thinking_budget", -1), rules)
+    thinking = thinking_config(model, effort, opt_int(body, "thinking_budget", None, -1), rules)
     if thinking is not None:
         config["thinkingConfig"] = thinking
     return config
@@ -523,17 +519,17 @@ def _sampling(body: dict[str, Any], config: dict[str, Any]) -> None:
         value = _opt_number(body, key)
         if value:  # 0 is OpenAI's default; some Gemini models reject any penalty field
             config[name] = value
-    top_k = _opt_int(body, "top_k", 1)
+    top_k = opt_int(body, "top_k", None, 1)
     if top_k is not None:
         config["topK"] = top_k
-    n = _opt_int(body, "n", 1)
+    n = opt_int(body, "n", None, 1)
     if n is not None:
         config["candidateCount"] = n
-    max_tokens = _opt_int(body, "max_tokens", 1)
-    max_completion = _opt_int(body, "max_completion_tokens", 1)
+    max_tokens = opt_int(body, "max_tokens", None, 1)
+    max_completion = opt_int(body, "max_completion_tokens", None, 1)
     if max_completion is not None or max_tokens is not None:
         config["maxOutputTokens"] = max_completion if max_completion is not None else max_tokens
-    seed = _opt_int(body, "seed")
+    seed = opt_int(body, "seed", None)
     if seed is not None:
         config["seed"] = seed
 

@@ -35,7 +35,7 @@ from reference_impl.app import create_app as create_proxy
 from reference_impl.settings import Settings as ProxySettings
 from spec.profiles import get_profile
 from tests.servers import serve
-from tests.zoo import SESSION, catch_all
+from tests.zoo import SESSION, catch_all, relay_stream
 
 pytestmark = pytest.mark.slow
 
@@ -113,12 +113,7 @@ def fake_proxy(upstream: str, fake: Fake) -> Callable[[], web.Application]:
             if answer.status == 403:
                 fake.state["down"] = True
             if answer.content_type == "text/event-stream":
-                response = web.StreamResponse(status=answer.status, headers=out)
-                await response.prepare(request)
-                async for piece in answer.content.iter_any():
-                    await response.write(piece)
-                await response.write_eof()
-                return response
+                return await relay_stream(request, answer, out)
             body = await answer.read()
             unary = isinstance(parsed, dict) and not parsed.get("stream")
             if fake.errors_as_200 and unary and answer.status >= 400:
