@@ -61,10 +61,21 @@ def _app() -> web.Application:
         out.cut()
         return getattr(out, "response", web.Response())
 
+    async def named(request: Any) -> web.StreamResponse:
+        out = exchange(request)
+        await out.whole(200, (*JSON, ("Server", "scaffolding on HTTPServer2")), b"{}")
+        return getattr(out, "response", web.Response())
+
     async def plain(request: web.Request) -> web.Response:
         return web.Response(text="aiohttp:get")
 
-    for path, handler in (("/echo", echo), ("/boom", boom), ("/waits", waits), ("/cut", cut)):
+    for path, handler in (
+        ("/echo", echo),
+        ("/boom", boom),
+        ("/waits", waits),
+        ("/cut", cut),
+        ("/named", named),
+    ):
         lanes.add_post(path, handler)
         app.router.add_post(path, handler)
     lanes.add_post_segment("/seg/", "name", segment)
@@ -140,6 +151,14 @@ def test_the_lane_serves_its_routes_and_keeps_the_connection(conn: _Conn) -> Non
     assert headers["Date"]
     conn.send(post("/seg/models:generate"))
     assert conn.response()[2] == b"models:generate"
+
+
+def test_a_handlers_own_server_field_is_the_only_one(conn: _Conn) -> None:
+    """As aiohttp's ``setdefault``: the lane adds ``Server`` only to an answer without
+    one (the mock answers as Google's front end does, with one ``Server``)."""
+    conn.send(post("/named"))
+    status, headers, _ = conn.response()
+    assert (status, headers.get_all("Server")) == (200, ["scaffolding on HTTPServer2"])
 
 
 def test_another_request_hands_the_connection_to_aiohttp_for_good(conn: _Conn) -> None:

@@ -14,9 +14,11 @@ import asyncio
 from typing import Any
 
 import h11
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import httplane
 from httplane import LaneRequest, Lanes, _Lane
 
 
@@ -174,3 +176,34 @@ def test_h11s_plain_requests_to_lane_routes_are_accepted(data: bytes) -> None:
     )
     if plain:
         assert isinstance(_lane_read(data), tuple), data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nX-Cached: 1\r\n\r\nabc",
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Cached: 2\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n"
+        b"X-Cached: 3\r\n\r\nab",
+        b"POST /echo HTTP/1.1\r\nHost : x\r\nX-Cached: 4\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nUpgrade: h2c\r\nX-Cached: 5\r\n\r\n",
+    ],
+)
+def test_a_head_read_again_is_read_alike_from_the_cache(data: bytes) -> None:
+    """The lane reads a head once and remembers it (issue 16); the second request with
+    the same head, on another connection, gets the same fields, body length, keep-alive
+    and the same hand-off to aiohttp."""
+
+    def read() -> tuple[Any, bool]:
+        conn = _Lane(SITE)  # type: ignore[arg-type]
+        accepted = conn._accept(data, data.find(b"\r\n"), data.find(b"\r\n\r\n"))
+        if isinstance(accepted, tuple):
+            _, request, total = accepted
+            seen = (list(request.headers.items()), request.content_length, request.body, total)
+            return seen, conn.keep_alive
+        return accepted, conn.keep_alive
+
+    first = read()
+    head = data[data.find(b"\r\n") + 2 : data.find(b"\r\n\r\n") + 2]
+    assert head in httplane._PARSED
+    assert read() == first
