@@ -337,10 +337,11 @@ def _head_bytes(
 ) -> bytes:
     """The status line and fields: ``headers``, ``Server`` (aiohttp's unless ``headers``
     has one, as aiohttp's ``setdefault``, so the lane and aiohttp answer alike),
-    ``Connection: close`` when the connection ends after this response, ``Content-Length`` (``Transfer-Encoding: chunked`` when ``length`` is
-    ``None``) and ``Date``. ``cache``: keep the status line and fields for the next
-    answer with the same ones (not for fields unique to one answer); ``extra``: fields
-    of this answer alone, never cached."""
+    ``Connection: close`` when the connection ends after this response,
+    ``Content-Length`` (``Transfer-Encoding: chunked`` when ``length`` is ``None``) and
+    ``Date``. ``cache``: keep the status line and fields for the next answer with the
+    same ones (not for fields unique to one answer); ``extra``: fields of this answer
+    alone, never cached."""
     key = (status, headers, keep_alive)
     try:
         prefix = _HEADS.get(key) if cache else None
