@@ -86,10 +86,17 @@ class Write(NamedTuple):
 
 
 def json_array_writes(elements: Sequence[Any], *, close: bool = True) -> list[bytes]:
-    """The streamed body without ``alt=sse``: ``[`` elem ``,\\r\\n`` elem ... ``]`` (A3).
+    """The streamed body without ``alt=sse``: ``[`` elem ``,\\r\\n`` elem ... ``\\n]``
+    (docs/gemini-wire.md A3).
 
     Returns one piece per element (the first starts with ``[``); with ``close=False``
-    the closing ``]`` is left out (a body cut mid-stream).
+    the closing ``\\n]`` is left out (a body cut mid-stream). Elements are pretty JSON
+    with LF line ends, so a reader that splits the body at CRLF gets one element per
+    piece; the closing bracket follows a line end, as Google's does: Portkey's gateway
+    reads each piece that ends in ``]`` without its last two characters
+    (https://github.com/Portkey-AI/gateway/blob/007b915569b86023dca264025c2a8ceecf750f5c/src/providers/google/chatComplete.ts,
+    ``GoogleChatCompleteStreamChunkTransform``), and a bare ``}]`` cost it the last
+    element of every stream.
     """
     pieces: list[bytes] = []
     for i, element in enumerate(elements):
@@ -97,7 +104,7 @@ def json_array_writes(elements: Sequence[Any], *, close: bool = True) -> list[by
     if not pieces:
         pieces.append(b"[")
     if close:
-        pieces[-1] += b"]"
+        pieces[-1] += b"\n]" if elements else b"]"
     return pieces
 
 

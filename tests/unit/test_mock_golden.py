@@ -6,7 +6,9 @@ these bytes (the hot path is untouched). Update them only for a deliberate chang
 the mock's output, and say so in the commit. Changed once on purpose (issue 13): a
 thinking model's usage carries ``thoughtsTokenCount`` and every v1beta usage ends with
 ``serviceTier``, as real answers do (``spec/captures/``); a Gemini 3 stream ends with the
-empty text part that carries the signature.
+empty text part that carries the signature. And once more (2026-12-07): a streamed JSON
+array ends with ``\n]``, not ``}]``, as Google's does (docs/gemini-wire.md A3; the
+bytes before it are unchanged).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ GOLDEN: dict[str, tuple[ModelInfo, dict[str, Any], Directive, bool, bool, str]] 
     ),
     "flash json array": (
         FLASH, body(), Directive(), True, False,
-        "56f38bb7067ae11e3cbfd715b8bcaaba6e5ca026b6c3bb1156f33fd31cd8d25a",
+        "0981127be4a3adbac75d03f6628183a20a069450e4e16e76f3293da320b4d0e4",
     ),
     "gemini-3 unary": (
         PRO3, body(), Directive(), False, True,
