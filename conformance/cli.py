@@ -67,7 +67,7 @@ from .runner import (
     run_suite,
 )
 from .stopping import StopSignals
-from .target import Target, TargetError
+from .target import Target, TargetError, parse_header
 
 __all__ = ["main"]
 
@@ -122,6 +122,15 @@ def main() -> None:
     envvar="CONFORMANCE_API_KEY",
     metavar="KEY",
     help="Client API key for the target (or $CONFORMANCE_API_KEY). Never written anywhere.",
+)
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="A header field for every request to the target (repeatable), such as a gateway's "
+    "routing fields (Portkey's x-portkey-provider). Values of key, token, secret and "
+    "authorization fields are redacted like --api-key.",
 )
 @click.option("--model", default="gemini-2.5-flash", show_default=True, help="Model to request.")
 @click.option(
@@ -225,6 +234,7 @@ def main() -> None:
 def run(
     target: str | None,
     api_key: str | None,
+    headers: tuple[str, ...],
     model: str,
     reasoning_model: str | None,
     live: bool,
@@ -253,6 +263,10 @@ def run(
     unknown = [s for s in severities if s not in ("critical", "high", "medium", "low")]
     if unknown:
         _die(f"--fail-on: unknown severity {unknown[0]!r} (critical, high, medium, low, none)")
+    try:
+        fields = tuple(parse_header(h) for h in headers)
+    except TargetError as exc:
+        _die(f"--header: {exc}")
     notes: dict[str, str] = {}
     for item in note:
         key, eq, value = item.partition("=")
@@ -303,6 +317,7 @@ def run(
                         profile=claimed,
                         probe_rate_limits=probe_rate_limits,
                         reasoning_model=reasoning_model,
+                        headers=fields,
                     )
                 else:
                     the_target = Target(
@@ -314,6 +329,7 @@ def run(
                         label=label or "",
                         probe_rate_limits=probe_rate_limits,
                         reasoning_model=reasoning_model,
+                        headers=fields,
                     )
                     for what, url in (("target", target), ("mock", mock_url)):
                         if url is not None and (why := unreachable(url)) is not None:
@@ -379,6 +395,8 @@ def run(
         first = next(iter(transport_errors.values()), "no response")
         _die(f"the target answered no request: {first}")
 
+    if fields:  # names only: a value may be a credential, and routing says enough
+        notes.setdefault("header fields sent", ", ".join(name for name, _ in fields))
     notes.setdefault("openai-python", openai_python_version())
     notes.setdefault(
         "openai-node", openai_node_version() or "not installed (conformance setup-node)"

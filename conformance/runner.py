@@ -343,10 +343,11 @@ def _condense(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def secrets_of(target: Target) -> tuple[str, ...]:
-    """The literal credentials the run was given (the target's API key), which a target
-    may echo back in an answer ("Incorrect API key provided: ..."); the reports must
-    never show them (issue 15 item 3)."""
-    return (target.api_key,) if target.api_key else ()
+    """The literal credentials the run was given (the target's API key and the values of
+    its secret ``--header`` fields, :meth:`Target.header_secrets`), which a target may
+    echo back in an answer ("Incorrect API key provided: ..."); the reports must never
+    show them (issue 15 item 3)."""
+    return ((target.api_key,) if target.api_key else ()) + target.header_secrets()
 
 
 def scrub_record(record: ResultRecord, secrets: tuple[str, ...]) -> ResultRecord:
@@ -625,7 +626,7 @@ def resolve_base(client: httpx.Client, target: Target, budget: Budget) -> Target
         """Whether ``url`` answers like an API; ``None``: no answer (cannot tell)."""
         try:
             budget.acquire()
-            answer = client.get(url, headers=target.auth_headers())
+            answer = client.get(url, headers=target.request_headers())
         except (httpx.HTTPError, BudgetExhausted):
             return None
         if answer.status_code in NOT_AN_API:

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from spec.profiles import Auth, Profile
+from spec.secrets import is_secret_header, is_token
 
-__all__ = ["Target", "TargetError"]
+__all__ = ["Target", "TargetError", "parse_header"]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""A field name (RFC 9110 section 5.1: a token)."""
+_MANAGED = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+"""Fields the HTTP client writes itself; a ``--header`` may not set them."""
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """``"Name: value"`` as ``(name, value)`` (whitespace around the value dropped).
+    Raises :class:`TargetError` for a missing colon, a name that is not an RFC 9110 token
+    or one the HTTP client writes itself (``Host``, ``Content-Length``...), or a value
+    with a control character (RFC 9110 section 5.5)."""
+    name, colon, value = text.partition(":")
+    value = value.strip(" \t")
+    if not colon or not _TOKEN.fullmatch(name):
+        raise TargetError(f"a header must be 'Name: value' with a token name; got {text!r}")
+    if name.lower() in _MANAGED:
+        raise TargetError(f"the HTTP client writes {name} itself; it cannot be a --header")
+    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
+        raise TargetError(f"the value of header {name} has a control character")
+    return name, value
 
 
 class TargetError(ValueError):
@@ -39,6 +62,11 @@ class Target:
     plain_model: str | None = None
     """A model that does not think, for the field-mode ``length``/``n``/``stop`` probes
     (``None``: the run picks one from ``GET /models``, else uses ``model``)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Header fields sent with every request, as ``(name, value)`` (``--header``): what a
+    gateway needs to route a request (Portkey's ``x-portkey-provider``, a Cloudflare AI
+    Gateway's ``cf-aig-authorization``). Values that are credentials are redacted like
+    the API key (:meth:`header_secrets`)."""
     prefixed: bool = True
     """Whether the profile's prefix (``/v1``) goes between ``base_url`` and the routes.
     False when ``base_url`` is the OpenAI base URL itself although it does not end with
@@ -46,6 +74,8 @@ class Target:
     ``GET /models`` (:func:`conformance.runner.resolve_base`)."""
 
     def __post_init__(self) -> None:
+        for name, value in self.headers:
+            parse_header(f"{name}: {value}")
         for name in ("base_url", "mock_url"):
             value = getattr(self, name)
             if value is None:
@@ -100,9 +130,26 @@ class Target:
         ``base_url`` stands for it (not :attr:`prefixed`), else ``""``."""
         return "" if self.prefixed else self.profile.prefix
 
-    def auth_headers(self, key: str | None = None) -> dict[str, str]:
-        """``Authorization`` for the profile's auth style (``key`` overrides the target's)."""
+    def request_headers(self, key: str | None = None) -> dict[str, str]:
+        """The header fields every request to the target carries: :attr:`headers` (the
+        user's ``--header`` fields), then ``Authorization`` for the profile's auth style
+        (``key`` overrides the target's; an ``Authorization`` of :attr:`headers` gives
+        way to it)."""
+        fields = dict(self.headers)
         key = key if key is not None else self.api_key
         if self.profile.auth is Auth.NONE and key is None:
-            return {}
-        return {"Authorization": f"Bearer {key or 'sk-conformance'}"}
+            return fields
+        for name in [n for n in fields if n.lower() == "authorization"]:
+            del fields[name]
+        fields["Authorization"] = f"Bearer {key or 'sk-conformance'}"
+        return fields
+
+    def header_secrets(self) -> tuple[str, ...]:
+        """The values of :attr:`headers` that are credentials: those of a secret header
+        name (:func:`spec.secrets.is_secret_header`: ``x-portkey-api-key``,
+        ``cf-aig-authorization``...) and those that look like one
+        (:func:`spec.secrets.is_token`). The reports never show them; the other values
+        (a provider's name, a routing host) stay readable in the evidence."""
+        return tuple(
+            value for name, value in self.headers if is_secret_header(name) or is_token(value)
+        )

@@ -32,6 +32,7 @@ __all__ = [
     "REDACTED",
     "SECRET_FIELDS",
     "SECRET_HEADERS",
+    "SECRET_HEADER_WORDS",
     "SECRET_PARAMS",
     "TOKEN_PATTERNS",
     "is_secret_field",
@@ -111,9 +112,20 @@ _PARAM_TEXT = re.compile(
 )
 
 
+SECRET_HEADER_WORDS = frozenset(
+    {"key", "apikey", "token", "secret", "password", "authorization", "credential", "cookie"}
+)
+"""Words (``-``-separated, lower case) that make a header name a credential's: a
+gateway's own key or token header (``x-portkey-api-key``, ``cf-aig-authorization``,
+``x-litellm-api-key``). ``tokens`` is not one of them: ``x-ratelimit-remaining-tokens``
+is a count."""
+
+
 def is_secret_header(name: str) -> bool:
-    """True when a header called ``name`` carries a credential."""
-    return name.strip().lower() in SECRET_HEADERS
+    """True when a header called ``name`` carries a credential: one of
+    :data:`SECRET_HEADERS`, or a name with a word of :data:`SECRET_HEADER_WORDS`."""
+    lower = name.strip().lower()
+    return lower in SECRET_HEADERS or not SECRET_HEADER_WORDS.isdisjoint(lower.split("-"))
 
 
 def is_secret_param(name: str) -> bool:

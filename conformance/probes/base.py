@@ -181,7 +181,7 @@ def chat_request(
     elif target.profile.stream_default:
         body["stream"] = False  # the document defaults to streaming: say what we want
     body.update(fields)
-    headers = {"Content-Type": "application/json", **target.auth_headers(key)}
+    headers = {"Content-Type": "application/json", **target.request_headers(key)}
     return Request(
         "POST",
         target.url("/chat/completions"),

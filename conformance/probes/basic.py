@@ -19,12 +19,12 @@ probe = registrar(__name__)
 
 
 def _models(target: Target, cid: str) -> Request:
-    return Request("GET", target.url("/models"), target.auth_headers())
+    return Request("GET", target.url("/models"), target.request_headers())
 
 
 def _malformed(target: Target, cid: str) -> Request:
     raw = b'{"model": "' + target.model.encode() + b'", "messages": [{"role": "user", "con'
-    headers = {"Content-Type": "application/json", **target.auth_headers()}
+    headers = {"Content-Type": "application/json", **target.request_headers()}
     return Request("POST", target.url("/chat/completions"), headers, raw, None)
 
 
@@ -97,7 +97,7 @@ def _embeddings(base64: bool) -> Builder:
         else:
             body["dimensions"] = EMBEDDING_DIMENSIONS
             body["encoding_format"] = "float"
-        headers = {"Content-Type": "application/json", **target.auth_headers()}
+        headers = {"Content-Type": "application/json", **target.request_headers()}
         return Request("POST", target.url("/embeddings"), headers, json.dumps(body).encode(), body)
 
     return build

@@ -151,7 +151,7 @@ def _follow_up(document: str, ep: spec.Endpoint, ids: set[str]) -> Any:
         path = ep.route.replace("{model}", target.model)
         for name in ids:
             path = path.replace(f"{{{name}}}", quote(data[name], safe=""))
-        return Request(ep.method, target.absolute(path), dict(target.auth_headers()))
+        return Request(ep.method, target.absolute(path), dict(target.request_headers()))
 
     return then
 
@@ -226,7 +226,7 @@ def _builder(document: str, ep: spec.Endpoint, op: dict[str, Any]) -> Any:
 
     def build(target: Target, cid: str) -> Request:
         url = target.absolute(ep.route.replace("{model}", target.model))
-        headers = dict(target.auth_headers())
+        headers = dict(target.request_headers())
         if media is None:
             return Request(ep.method, url, headers)
         media_type, media_object = media

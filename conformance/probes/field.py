@@ -169,13 +169,17 @@ def _dict(value: Any) -> dict[str, Any]:
 def answer_calls(x: Exchange) -> list[dict[str, Any]]:
     """The tool calls of choice 0 of a 200 answer as ``{"id", "name", "arguments"}``
     (streamed deltas assembled by ``index``, leniently: entries without an index are
-    appended as their own call). Empty when there are none or the body does not parse.
-    Lenient on purpose: it decides whether the model obeyed and builds the next turn;
-    the checks judge the shape."""
+    appended as their own call, and an entry whose id differs from the one its index
+    already has starts a call of its own). Empty when there are none or the body does
+    not parse. Lenient on purpose: it decides whether the model obeyed and builds the
+    next turn, so it counts the calls the model made even when the proxy gave two of
+    them one index (Portkey's gateway 1.15 streams Gemini's parallel calls each at
+    index 0); the checks judge the shape (``field.tool_stream_ids``)."""
     if x.status != 200:
         return []
     if x.content_type == "text/event-stream":
         calls: dict[Any, dict[str, Any]] = {}
+        latest: dict[Any, Any] = {}  # a delta's index -> the key of the call it continues
         for chunk in _chunks(x):
             for c in chunk.get("choices") or []:
                 delta = c.get("delta") if isinstance(c, dict) else None
@@ -183,7 +187,12 @@ def answer_calls(x: Exchange) -> list[dict[str, Any]]:
                 for entry in entries if isinstance(entries, list) else []:
                     if not isinstance(entry, dict):
                         continue
-                    key = entry.get("index", f"#{len(calls)}")
+                    index = entry.get("index", f"#{len(calls)}")
+                    key = latest.get(index, index)
+                    known = calls[key]["id"] if key in calls else None
+                    if known and entry.get("id") and entry.get("id") != known:
+                        key = (index, len(calls))  # another call under a reused index
+                    latest[index] = key
                     fn = _dict(entry.get("function"))
                     call = calls.setdefault(key, {"id": None, "name": None, "arguments": ""})
                     call["id"] = call["id"] or entry.get("id")

@@ -62,7 +62,7 @@ def chat_body_request(target: Target, body: dict[str, Any], cid: str) -> Request
     last["content"] = prompt(target, str(last["content"]), Directive(), cid)
     if target.profile.stream_default and not body.get("stream"):
         body["stream"] = False  # the document defaults to streaming: say what we want
-    headers = {"Content-Type": "application/json", **target.auth_headers()}
+    headers = {"Content-Type": "application/json", **target.request_headers()}
     return Request(
         "POST", target.url("/chat/completions"), headers, json.dumps(body).encode(), body
     )
@@ -86,7 +86,7 @@ def negative_request(target: Target, body: Any, media_type: str | None) -> Reque
     """``POST /chat/completions`` of a negative case's ``body`` (bytes as they are,
     anything else as JSON) with its ``media_type``."""
     raw = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
-    headers = {"Content-Type": media_type or "application/json", **target.auth_headers()}
+    headers = {"Content-Type": media_type or "application/json", **target.request_headers()}
     parsed = None if isinstance(body, bytes) else body
     return Request("POST", target.url("/chat/completions"), headers, raw, parsed)
 

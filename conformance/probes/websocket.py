@@ -50,7 +50,7 @@ def live_messages(target: Target, cid: str) -> list[dict[str, Any]]:
 
 def upgrade_request(target: Target, path: str) -> Request:
     """The upgrade request: ``GET`` of ``path`` with the client's credentials."""
-    return Request("GET", target.absolute(path), dict(target.auth_headers()))
+    return Request("GET", target.absolute(path), dict(target.request_headers()))
 
 
 def websocket_probe(profile: str, path: str, operation_id: str) -> Probe:

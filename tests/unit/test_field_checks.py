@@ -4,6 +4,7 @@ exchange; a model that disobeys twice is undecided, never failed."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -183,6 +184,19 @@ def _truncated_event(probe: str) -> Exchange:
     return replace(x, chunks=(x.chunks[0], (at, cut), *x.chunks[2:]))
 
 
+def _portkey_call(n: int, city: str) -> dict[str, Any]:
+    arguments = json.dumps({"location": city})
+    function = {"name": "get_weather", "arguments": arguments}
+    return {"index": 0, "id": f"portkey-{n}", "type": "function", "function": function}
+
+
+PORTKEY_PARALLEL = sse(
+    chunk({"role": "assistant", "tool_calls": [_portkey_call(1, "Paris")]}),
+    chunk({"role": "assistant", "tool_calls": [_portkey_call(2, "Tokyo")]}, "tool_calls"),
+)
+"""Two calls, one per chunk, both at index 0 with their own ids: a client merges them."""
+
+
 BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
     (
         "field.tool_call_forced",
@@ -237,6 +251,17 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
             )
         },
         "share ids",
+    ),
+    (
+        # Portkey's gateway 1.15: Gemini's parallel calls, one per chunk, each at index 0
+        "field.parallel_tool_calls",
+        {"field_parallel_stream": answer("field_parallel_stream", PORTKEY_PARALLEL)},
+        "assemble into 1 call(s), although they carry several calls",
+    ),
+    (
+        "field.tool_stream_ids",
+        {"field_parallel_stream": answer("field_parallel_stream", PORTKEY_PARALLEL)},
+        "tool call 0: chunk 1 repeats its id 'portkey-2'",
     ),
     (
         "field.tool_result_turn",
@@ -532,6 +557,17 @@ def test_field_probes_carry_no_directive_black_box() -> None:
     for name in FIELD_PROBES:
         body = PROBES[name].build(FIELD_TARGET, "cid").body or b""
         assert b"[[mock:" not in body, name
+
+
+def test_answer_calls_counts_the_calls_under_a_reused_index() -> None:
+    """The model made two calls (two ids) although the proxy gave both index 0: the
+    probe's retry rule must see two, so the checks judge the shape instead of calling
+    the model disobedient."""
+    calls = answer_calls(answer("field_parallel_stream", PORTKEY_PARALLEL))
+    assert [(c["id"], c["arguments"]) for c in calls] == [
+        ("portkey-1", '{"location": "Paris"}'),
+        ("portkey-2", '{"location": "Tokyo"}'),
+    ]
 
 
 def test_answer_calls_is_lenient() -> None:

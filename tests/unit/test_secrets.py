@@ -89,6 +89,10 @@ def test_names_and_patterns() -> None:
     for name in ("Authorization", "x-goog-api-key", "X-API-Key", "api-key", "Set-Cookie"):
         assert is_secret_header(name)
     assert not is_secret_header("content-type")
+    for name in ("x-portkey-api-key", "cf-aig-authorization", "X-LiteLLM-Key", "x-auth-token"):
+        assert is_secret_header(name)  # a gateway's own credential header
+    for name in ("x-ratelimit-remaining-tokens", "x-portkey-provider", "keep-alive"):
+        assert not is_secret_header(name)
     for name in ("key", "access_token", "ACCESS_TOKEN", "refresh_token", "api_key"):
         assert is_secret_param(name)
     assert not is_secret_param("keyword")

@@ -5,6 +5,7 @@ does not end with ``/v1`` (Google's ``/v1beta/openai``), which the run finds out
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
@@ -97,3 +98,44 @@ def test_resolve_base_keeps_to_the_request_budget() -> None:
         resolved = resolve_base(client, Target(GOOGLE, CORE), Budget(max_requests=0))
     assert resolved.prefixed
     assert seen == []
+
+
+# ------------------------------------------------------------ --header fields
+
+
+def test_header_fields_ride_on_every_request_and_secret_values_stay_out() -> None:
+    from conformance.runner import secrets_of
+    from conformance.target import TargetError, parse_header
+
+    fields = (
+        parse_header("x-portkey-provider: google"),
+        parse_header("X-Portkey-Api-Key:  pk-live-0123456789abcdef "),
+        parse_header("Authorization: Bearer overridden"),
+    )
+    target = Target("http://h:1", CORE, api_key="sk-client", headers=fields)
+    sent = target.request_headers()
+    assert sent["x-portkey-provider"] == "google"
+    assert sent["X-Portkey-Api-Key"] == "pk-live-0123456789abcdef"
+    assert sent["Authorization"] == "Bearer sk-client"  # the API key wins
+    assert target.request_headers("wrong")["Authorization"] == "Bearer wrong"
+    assert target.request_headers("wrong")["x-portkey-provider"] == "google"
+    # the routing value stays readable in evidence; the gateway's key is redacted
+    assert secrets_of(target) == ("sk-client", "pk-live-0123456789abcdef", "Bearer overridden")
+    for bad in ("no colon", "bad name: x", "Host: h", "X-A: a\x01b", ": empty"):
+        with pytest.raises(TargetError):
+            parse_header(bad)
+
+
+def test_a_bad_header_flag_is_one_line_and_exit_2(tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from conformance.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["run", "--target", "http://127.0.0.1:9", "--header", "nocolon", "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: --header: a header must be 'Name: value' with a token name; got 'nocolon'"
+    ]
