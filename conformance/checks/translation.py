@@ -136,7 +136,8 @@ def system_instruction(x: Exchange) -> None:
 
 @check(
     "translate.client_credential_not_forwarded",
-    title="The client's API key never reaches the upstream; the upstream gets one credential",
+    title="The upstream gets one credential; the client's API key never rides beside the "
+    "proxy's own",
     severity=Severity.CRITICAL,
     source=(
         "https://github.com/anomalyco/opencode/issues/35338; "
@@ -159,9 +160,16 @@ def client_credential_not_forwarded(x: Exchange) -> None:
         leaked = [
             c.get("where") for c in credentials if isinstance(c, dict) and c.get("sha256") == mine
         ]
+        if leaked and len(credentials) == 1:
+            raise NotApplicable(
+                f"the upstream got the client's key alone ({leaked[0]}): a bring-your-own-key "
+                "proxy, whose clients send their own Gemini key (Portkey's gateway, the "
+                "Cloudflare-worker proxies); this check is about proxies that hold their own"
+            )
         if leaked:
             raise CheckFailure(
-                f"the client's API key was forwarded upstream in {', '.join(map(str, leaked))}",
+                f"the client's API key was forwarded upstream in {', '.join(map(str, leaked))}, "
+                "beside the proxy's own credential",
             )
     if len(credentials) != 1:
         where = [c.get("where") for c in credentials if isinstance(c, dict)]

@@ -582,11 +582,12 @@ BAD: list[tuple[str, Exchange, str]] = [
             upstream=journal(
                 body=params_body(),
                 credentials=[
-                    {"where": "header:x-goog-api-key", "sha256": credential_fingerprint(CLIENT_KEY)}
+                    {"where": "header:x-goog-api-key", "sha256": "aaaaaaaaaaaa"},
+                    {"where": "query:key", "sha256": credential_fingerprint(CLIENT_KEY)},
                 ],
             ),
         ),
-        "forwarded upstream",
+        "forwarded upstream in query:key, beside the proxy's own credential",
     ),
     (
         "translate.client_credential_not_forwarded",
