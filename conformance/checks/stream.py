@@ -328,7 +328,7 @@ def role_first(x: Exchange) -> None:
 
 @check(
     "stream.constant_identity",
-    title="id, created and model are the same on every chunk",
+    title="id and model are the same on every chunk",
     severity=Severity.HIGH,
     source=f"https://github.com/open-webui/open-webui/issues/23917; {CHUNK_OBJECT}",
     probes=("chat_stream",),
@@ -336,14 +336,35 @@ def role_first(x: Exchange) -> None:
     also=OTHER_STREAMS,
 )
 def constant_identity(x: Exchange) -> None:
-    """In controlled mode ``chat_stream``'s first and last chunks leave the mock 1.1 s
-    apart (``IDENTITY_CHUNK_MS``), so ``created`` stamped per chunk from a clock always
-    differs; a fresh ``id`` per chunk differs whatever the timing."""
+    """A fresh ``id`` per chunk splits one answer into several in the clients that group
+    chunks by it; ``created`` is :func:`constant_created`'s."""
+    _same_on_every_chunk(x, ("id", "model"))
+
+
+@check(
+    "stream.constant_created",
+    title="created is the same on every chunk (the completion's creation time)",
+    severity=Severity.LOW,
+    source=CHUNK_OBJECT,
+    probes=("chat_stream",),
+    features=("stream",),
+    also=OTHER_STREAMS,
+)
+def constant_created(x: Exchange) -> None:
+    """OpenAI's chunk object: "Each chunk has the same timestamp". No client is known to
+    break on a ``created`` stamped per chunk, hence **low**. In controlled mode
+    ``chat_stream``'s first and last chunks leave the mock 1.1 s apart
+    (``IDENTITY_CHUNK_MS``), so a ``created`` stamped per chunk from a clock always
+    differs."""
+    _same_on_every_chunk(x, ("created",))
+
+
+def _same_on_every_chunk(x: Exchange, keys: tuple[str, ...]) -> None:
     chunks = chunks_of(x)
     if not chunks:
         raise CheckFailure("the stream has no chunks", excerpt=excerpt(x.body))
     first = chunks[0]
-    for key in ("id", "created", "model"):
+    for key in keys:
         for i, chunk in enumerate(chunks[1:], start=1):
             if chunk.get(key) != first.get(key):
                 raise CheckFailure(
@@ -356,8 +377,8 @@ def constant_identity(x: Exchange) -> None:
 
 _IDENTITY_HARM = {
     "id": "clients that key a stream by its chunk id (Open WebUI) split one answer into several",
-    "created": "the stream's chunks look like several completions (a per-chunk clock "
-    "stamp: the value must be the completion's creation time)",
+    "created": "OpenAI's chunks all carry the completion's creation time (a per-chunk clock "
+    "stamp; no client is known to break on it)",
     "model": "clients that read the model from each chunk report it wrongly",
 }
 

@@ -49,7 +49,7 @@ IDENTITY_CHUNK_MS = 370
 """Delay between the mock's four chunks in ``chat_stream`` (controlled mode), in ms: the
 first and the last chunk are 3 x 370 = 1110 ms apart, so they always fall in different
 wall-clock seconds, and a proxy that stamps ``created`` from its clock per chunk shows
-it in every run (``stream.constant_identity``), for about 1.1 s of run time."""
+it in every run (``stream.constant_created``), for about 1.1 s of run time."""
 
 probe(
     Probe(

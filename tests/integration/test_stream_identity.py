@@ -1,6 +1,7 @@
-"""``stream.constant_identity`` is deterministic: ``chat_stream`` spans two wall-clock
+"""``stream.constant_created`` is deterministic: ``chat_stream`` spans two wall-clock
 seconds in controlled mode, so a proxy that stamps ``created`` from its clock per chunk
-fails on every run, and one that mints an ``id`` per chunk too; the reference passes.
+fails it on every run; one that mints an ``id`` per chunk fails ``stream.constant_identity``;
+the reference passes both.
 
 The reference proxy (in front of the mock) behind a pass-through with exactly one of
 those defects (:mod:`tests.zoo`).
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.slow
 
 KEY = "sk-identity"
 CHECK = "stream.constant_identity"
+CREATED = "stream.constant_created"
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +36,12 @@ def upstreams() -> Iterator[tuple[str, str]]:
         yield upstreams
 
 
-def verdict(upstreams: tuple[str, str], mutation: Mutation) -> ResultRecord:
+def verdict(upstreams: tuple[str, str], mutation: Mutation, check: str = CHECK) -> ResultRecord:
     proxy, mock = upstreams
     with serve(mutating_proxy(proxy, mutation)) as url:
         target = Target(url, get_profile("openai-core"), api_key=KEY, mock_url=mock)
-        run = run_suite(target, select=[CHECK])
-    (record,) = [r for r in run.records if r.check_id == CHECK]
+        run = run_suite(target, select=[check])
+    (record,) = [r for r in run.records if r.check_id == check]
     return record
 
 
@@ -56,11 +58,11 @@ def _fresh_id() -> EventMap:
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_a_clock_stamped_created_fails_every_run(upstreams: tuple[str, str], attempt: int) -> None:
-    record = verdict(upstreams, Mutation("clock_created", per_stream=_clock_created))
+    record = verdict(upstreams, Mutation("clock_created", per_stream=_clock_created), CREATED)
     assert record.outcome is Outcome.FAILED, record.message
     assert record.duration_ms >= 1100  # the mock paced the stream over two seconds
     assert "has created=" in record.message
-    assert record.severity == "high"
+    assert record.severity == "low"
     assert record.cause == "stream: chunk created changes within a stream"
     assert record.evidence is not None
     assert record.evidence.excerpt is not None
@@ -76,5 +78,13 @@ def test_a_fresh_id_per_chunk_fails(upstreams: tuple[str, str]) -> None:
 
 
 def test_the_reference_passes(upstreams: tuple[str, str]) -> None:
-    record = verdict(upstreams, Mutation("none"))
+    for check in (CHECK, CREATED):
+        record = verdict(upstreams, Mutation("none"), check)
+        assert record.outcome is Outcome.PASSED, record.message
+
+
+def test_a_clock_stamped_created_alone_keeps_the_identity_check(
+    upstreams: tuple[str, str],
+) -> None:
+    record = verdict(upstreams, Mutation("clock_created", per_stream=_clock_created))
     assert record.outcome is Outcome.PASSED, record.message

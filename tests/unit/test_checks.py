@@ -182,6 +182,11 @@ BAD: list[tuple[str, Exchange, str]] = [
         bad_stream("chat_stream", sse(_TEXT[0], {**_TEXT[1], "id": "chatcmpl-2"}, *_TEXT[2:])),
         "chunk 1 has id",
     ),
+    (
+        "stream.constant_created",
+        bad_stream("chat_stream", sse(_TEXT[0], {**_TEXT[1], "created": 1}, *_TEXT[2:])),
+        "chunk 1 has created=1",
+    ),
     ("stream.finish_reason", bad_stream("chat_stream", sse(*_TEXT[:-1])), "0 non-null"),
     (
         "stream.finish_reason",
