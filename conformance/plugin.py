@@ -43,7 +43,7 @@ from .exchange import redact_url
 from .http import Budget, unreachable
 from .registry import REGISTRY
 from .runner import SuiteRun, plan, run_suite
-from .target import Target
+from .target import Target, TargetError, parse_header
 
 __all__ = [
     "ConformanceCollector",
@@ -368,6 +368,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=sorted(PROFILES),
         help="the documented contract the target claims",
     )
+    group.addoption(
+        "--conformance-header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="a header field for every request to the target (repeatable; a gateway's "
+        "routing fields); values of key, token and authorization fields are redacted",
+    )
     group.addoption("--conformance-mock-url", metavar="URL", help="controlled mode: the mock")
     group.addoption("--conformance-model", default="gemini-2.5-flash", help="model to request")
     group.addoption(
@@ -423,7 +431,17 @@ def _target(config: pytest.Config) -> Target | None:
         model=config.getoption("conformance_model"),
         api_key=config.getoption("conformance_api_key") or os.environ.get("CONFORMANCE_API_KEY"),
         mock_url=config.getoption("conformance_mock_url"),
+        headers=_headers(config.getoption("conformance_header")),
     )
+
+
+def _headers(given: list[str]) -> tuple[tuple[str, str], ...]:
+    """``--conformance-header`` values as ``(name, value)`` pairs; a malformed one is a
+    usage error that names it."""
+    try:
+        return tuple(parse_header(text) for text in given)
+    except TargetError as exc:
+        raise pytest.UsageError(f"--conformance-header: {exc}") from None
 
 
 def _cli_suite(session: pytest.Session) -> _Suite:

@@ -163,3 +163,37 @@ def test_fixtures_give_the_run_to_user_tests(
     )
     chat = sum(1 for c in REGISTRY if c.startswith("chat."))
     result.assert_outcomes(passed=chat + 1)  # the chat checks and the user's own test
+
+
+def test_header_fields_reach_the_target_and_a_bad_one_is_a_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """--conformance-header rides on every request (a gateway that routes by it); a
+    malformed one stops the session with a usage error naming it."""
+    import openai  # noqa: F401  # loaded now, not by the run's preload thread while
+    # pytester restores sys.modules after the in-process session
+    seen: list[str | None] = []
+
+    def gateway() -> web.Application:
+        async def models(request: web.Request) -> web.Response:
+            seen.append(request.headers.get("x-gateway-route"))
+            return web.json_response({"object": "list", "data": []})
+
+        app = web.Application()
+        app.router.add_get("/v1/models", models)
+        return app
+
+    base = ["-p", "conformance", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    with serve(gateway) as url:
+        pytester.runpytest_inprocess(
+            *base, "--conformance-target", url, "--conformance-api-key", KEY,
+            "--conformance-header", "x-gateway-route: gemini",
+            "--conformance-check", "models.list_shape",
+        )  # fmt: skip
+        bad = pytester.runpytest_inprocess(
+            *base, "--conformance-target", url, "--conformance-header", "no colon here",
+        )  # fmt: skip
+    assert seen
+    assert set(seen) == {"gemini"}
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*--conformance-header: a header must be 'Name: value'*"])
