@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from spec.wire import CREDENTIAL_REASONS
+
 from ..exchange import Exchange
 from ..probes.faults import AFTER_FAULTS, STATUS_MAP
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
@@ -100,7 +102,8 @@ for _probe, (_what, _mode) in ERROR_PROBES.items():
 
 @check(
     "errors.bad_key_status",
-    title="A wrong API key gets 401 (or 403), never 2xx, 404 or 5xx",
+    title="A wrong API key gets 401 (or 403, or Google's own 400 refusal of the key), never "
+    "2xx, 404 or 5xx",
     severity=Severity.HIGH,
     source=(
         f"{OPENAI_PYTHON}_client.py; https://platform.openai.com/docs/guides/error-codes; "
@@ -109,14 +112,32 @@ for _probe, (_what, _mode) in ERROR_PROBES.items():
     probes=("bad_key",),
     features=("chat",),
 )
-def bad_key_status(x: Exchange) -> None:
+def bad_key_status(x: Exchange) -> str | None:
+    """401 or 403 passes. So does a 400 that names Google's refusal of the key (an
+    ErrorInfo reason of :data:`spec.wire.CREDENTIAL_REASONS`, or Google's "API key not
+    valid" message): a bring-your-own-key proxy relays Google's own answer, which is
+    also what Google's OpenAI-compatible endpoint sends (400 ``API_KEY_INVALID``); the
+    exception class openai-python then raises is ``clients.openai_python.error_bad_key``'s
+    to judge (medium)."""
     status = require_response(x)
+    if status == 400 and _names_the_key(x.body):
+        return (
+            "HTTP 400 with Google's own refusal of the key, as Google's OpenAI-compatible "
+            "endpoint answers (openai-python raises BadRequestError, not AuthenticationError)"
+        )
     if status not in (401, 403):
         raise CheckFailure(
             f"a wrong API key got HTTP {status}; clients expect 401 AuthenticationError",
             excerpt=excerpt(x.body),
             cause=wrong_status(x.probe, status),
         )
+    return None
+
+
+def _names_the_key(body: bytes) -> bool:
+    """Whether an error body carries Google's refusal of the request's key."""
+    text = body.decode("utf-8", "replace")
+    return "API key not valid" in text or any(reason in text for reason in CREDENTIAL_REASONS)
 
 
 @check(

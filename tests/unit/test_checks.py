@@ -324,6 +324,7 @@ BAD: list[tuple[str, Exchange, str]] = [
     ),
     ("errors.bad_key_status", error_exchange("bad_key", 500), "HTTP 500"),
     ("errors.bad_key_status", json_exchange("bad_key", completion()), "HTTP 200"),
+    ("errors.bad_key_status", error_exchange("bad_key", 400, "model is required"), "HTTP 400"),
     ("errors.unknown_model_status", error_exchange("unknown_model", 500), "HTTP 500"),
     ("errors.malformed_body_status", error_exchange("malformed_body", 502), "HTTP 502"),
     ("errors.rate_limit_status", error_exchange("rate_limit", 500, headers=RETRY), "HTTP 500"),
@@ -704,3 +705,11 @@ def test_a_429_without_retry_after_is_one_cause_for_the_check_and_the_capture() 
     assert "match" in capture(
         error_exchange(streamed, 429, headers=retry), error_exchange(unary, 429, headers=retry)
     )
+
+
+def test_a_bad_key_refused_by_google_and_relayed_as_400_passes() -> None:
+    """A bring-your-own-key proxy relays Google's 400 API_KEY_INVALID, as Google's own
+    OpenAI-compatible endpoint answers: the high status check passes and says so."""
+    for message in ("API key not valid. Please pass a valid API key.", "reason API_KEY_INVALID"):
+        note = REGISTRY["errors.bad_key_status"].func(error_exchange("bad_key", 400, message))
+        assert "Google's own refusal of the key" in str(note)
