@@ -87,6 +87,14 @@ BENCHES: tuple[Bench, ...] = (
         "[--out reports/examples] [--name litellm]",
     ),
     Bench(
+        "portkey_report",
+        "not a timing: the conformance suite against Portkey's AI gateway (bring-your-own-"
+        "key, routed by header fields) in front of the mock; writes "
+        "reports/examples/portkey.{md,json,html}",
+        "node >= 20; npm --prefix .bench install @portkey-ai/gateway@1.15.2",
+        "python -m bench.portkey_report [--black-box] [--out reports/examples] [--name portkey]",
+    ),
+    Bench(
         "example_reports",
         "not a timing: regenerates reports/examples/: the reference proxy under every "
         "profile, LiteLLM (skipped, saying so, without it) and matrix.{md,html}",
@@ -95,8 +103,9 @@ BENCHES: tuple[Bench, ...] = (
     ),
     Bench(
         "thirdparty",
-        "helper, not a benchmark: starts LiteLLM proxy (offline, one worker, 127.0.0.1) in "
-        "front of the mock for litellm_report and proxy_overhead",
+        "helper, not a benchmark: starts LiteLLM proxy (offline, one worker, 127.0.0.1) or "
+        "Portkey's gateway in front of the mock for litellm_report, portkey_report and "
+        "proxy_overhead",
         LITELLM,
         None,
     ),

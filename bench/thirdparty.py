@@ -1,4 +1,5 @@
-"""Third-party proxies as real targets: start LiteLLM proxy in front of our mock.
+"""Third-party proxies as real targets: start LiteLLM proxy or Portkey's AI gateway in
+front of our mock.
 
 LiteLLM is not a dependency of this project: it lives in a virtual environment of its own
 (``tox -e litellm --notest`` creates ``.tox/litellm``; any ``litellm`` executable works).
@@ -21,11 +22,14 @@ import httpx
 
 __all__ = [
     "LITELLM_KEY",
+    "PORTKEY_VERSION",
     "find_litellm",
+    "find_portkey",
     "free_port",
     "litellm_config",
     "litellm_proxy",
     "litellm_version",
+    "portkey_gateway",
 ]
 
 LITELLM_KEY = "sk-litellm-master"
@@ -121,52 +125,91 @@ def litellm_proxy(
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.yaml"
         config.write_text(litellm_config(mock_url, spare_key=spare_key))
-        log = (Path(tmp) / "litellm.log").open("wb")
         env = {
             **os.environ,
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "LITELLM_TELEMETRY": "False",
             "LITELLM_LOG": "ERROR",
         }
-        proc = subprocess.Popen(
-            [
-                str(executable),
-                "--config",
-                str(config),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--num_workers",
-                str(workers),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"litellm exited with {proc.returncode}:\n{_tail(log)}")
-                try:
-                    if httpx.get(f"{url}/health/liveliness", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"litellm did not start in {timeout_s}s:\n{_tail(log)}")
-                time.sleep(0.25)  # polling a starting process, not synchronising a test
+        argv = [
+            str(executable),
+            *("--config", str(config), "--host", "127.0.0.1", "--port", str(port)),
+            *("--num_workers", str(workers)),
+        ]
+        with _running("litellm", argv, env, f"http://127.0.0.1:{port}", "/health/liveliness",
+                      Path(tmp), timeout_s) as url:  # fmt: skip
             yield url
-        finally:
-            proc.terminate()
+
+
+PORTKEY_VERSION = "1.15.2"
+"""The Portkey AI gateway the example report was made with (npm ``@portkey-ai/gateway``)."""
+
+
+def find_portkey() -> Path:
+    """The Portkey gateway's ``start-server.js`` under ``.bench/node_modules``. Raises
+    ``FileNotFoundError`` saying how to install it."""
+    script = ROOT / ".bench" / "node_modules" / "@portkey-ai" / "gateway" / "build"
+    script = script / "start-server.js"
+    if not script.is_file():
+        raise FileNotFoundError(
+            f"no Portkey gateway at {script}; install it with "
+            f"`npm --prefix .bench install @portkey-ai/gateway@{PORTKEY_VERSION}` (needs node)"
+        )
+    return script
+
+
+@contextmanager
+def portkey_gateway(script: Path, *, timeout_s: float = 60.0) -> Iterator[str]:
+    """Run Portkey's AI gateway (``node start-server.js --headless``); yield its base URL.
+    It routes each request by its ``x-portkey-provider`` and ``x-portkey-custom-host``
+    header fields (no config file). It listens on every interface (it has no host
+    option); nothing here sends it traffic from elsewhere. Stops it on exit."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = ["node", str(script), f"--port={port}", "--headless"]
+        with _running("portkey", argv, dict(os.environ), f"http://127.0.0.1:{port}", "/",
+                      Path(tmp), timeout_s) as url:  # fmt: skip
+            yield url
+
+
+@contextmanager
+def _running(
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    url: str,
+    ready_path: str,
+    folder: Path,
+    timeout_s: float,
+) -> Iterator[str]:
+    """Start ``argv`` (its output to ``folder/name.log``), wait until ``GET url +
+    ready_path`` answers (any HTTP status), yield ``url``; terminate it on exit (kill
+    after 15 s). Raises ``RuntimeError`` with the log tail when it exits or does not
+    answer within ``timeout_s`` seconds."""
+    log = (folder / f"{name}.log").open("wb")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{_tail(log)}")
             try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(15)
-            log.close()
+                httpx.get(f"{url}{ready_path}", timeout=2)
+                break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start in {timeout_s}s:\n{_tail(log)}")
+            time.sleep(0.25)  # polling a starting process, not synchronising a test
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(15)
+        log.close()
 
 
 def _tail(log: object) -> str:

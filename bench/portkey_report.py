@@ -1,0 +1,65 @@
+"""Reproduce ``reports/examples/portkey.md``: the suite against Portkey's AI gateway.
+
+    npm --prefix .bench install @portkey-ai/gateway@1.15.2   # node >= 20
+    python -m bench.portkey_report     # writes reports/examples/portkey.{md,json,html}
+
+Portkey's gateway is a bring-your-own-key proxy: the client's key is the Gemini key,
+and two header fields route each request (``x-portkey-provider: google`` and
+``x-portkey-custom-host``, here the mock). The mock is started with ``--api-key`` set
+to that key, so a wrong key is refused as Google refuses it; then
+``conformance run --target <gateway> --mock-url <mock> --header ...`` runs in controlled
+mode (``--black-box`` for the black-box catalogue, ``--live`` included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from conformance.embedded import start_server
+
+from .thirdparty import PORTKEY_VERSION, ROOT, find_portkey, portkey_gateway
+
+CLIENT_KEY = "portkey-client-gemini-key"
+"""The key the client sends and the mock accepts (local only, not a secret)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "examples")
+    parser.add_argument("--name", default="portkey")
+    parser.add_argument("--black-box", action="store_true", help="no --mock-url; --live")
+    args = parser.parse_args(argv)
+    script = find_portkey()
+    with (
+        start_server(
+            ["mockserver", "--port", "0", "--api-key", CLIENT_KEY], "the mock upstream"
+        ) as mock,
+        portkey_gateway(script) as gateway,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        cmd = [
+            sys.executable, "-m", "conformance.cli", "run",
+            "--target", gateway, "--api-key", CLIENT_KEY,
+            "--header", "x-portkey-provider: google",
+            "--header", f"x-portkey-custom-host: {mock}",
+            "--label", f"Portkey AI gateway {PORTKEY_VERSION}",
+            "--note", f"portkey={PORTKEY_VERSION} (npm @portkey-ai/gateway, node start-server.js)",
+            "--note", "upstream=the mock, started with --api-key (the client's key)",
+            "--out", tmp,
+        ]  # fmt: skip
+        cmd += ["--live"] if args.black_box else ["--mock-url", mock]
+        code = subprocess.run(cmd, check=False).returncode
+        args.out.mkdir(parents=True, exist_ok=True)
+        for kind in ("md", "json", "html"):
+            shutil.copy(Path(tmp) / f"report.{kind}", args.out / f"{args.name}.{kind}")
+    print(f"wrote {args.out / (args.name + '.md')} (suite exit code {code})")
+    return 0 if code in (0, 1) else code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
