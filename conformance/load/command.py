@@ -41,16 +41,18 @@ from ..embedded import ServerStartError, stop_process_group
 from ..exchange import Exchange, redact_url
 from ..http import Budget, unreachable
 from ..runner import attach_upstream_keys, resolve_base, secrets_of
-from ..target import Target
+from ..target import Target, TargetError, parse_header
 from .base import LoadRun, Thresholds
 from .config import (
     DEFAULT_PROBES,
+    HEADERS_ENV,
     KEY_ENV,
     MAX_DURATION_S,
     MAX_REQUESTS,
     MAX_USERS,
     LoadConfig,
     LoadConfigError,
+    headers_env,
     is_loopback,
 )
 from .judge import judge_load
@@ -99,11 +101,17 @@ def _annotate(
     return [replace(item, exchange=exchanges[item.cid]) for item in items]
 
 
-def _prefixed(base_url: str, profile: str, api_key: str | None, timeout_s: float) -> bool:
+def _prefixed(
+    base_url: str,
+    profile: str,
+    api_key: str | None,
+    timeout_s: float,
+    fields: tuple[tuple[str, str], ...] = (),
+) -> bool:
     """Whether the routes sit under ``/v1`` of ``base_url`` (``False``: the URL is the
     OpenAI base itself, like Google's ``/v1beta/openai``): the run's own test, at most two
     ``GET /models`` sent before the load starts (:func:`conformance.runner.resolve_base`)."""
-    probe = Target(base_url, get_profile(profile), api_key=api_key)
+    probe = Target(base_url, get_profile(profile), api_key=api_key, headers=fields)
     with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as client:
         return resolve_base(client, probe, Budget(max_requests=2)).prefixed
 
@@ -125,6 +133,14 @@ def _figures(s: LoadSummary) -> str:
 @click.command("load")
 @click.option("--target", metavar="URL", help="The proxy's base URL. Omitted: embedded reference.")
 @click.option("--api-key", envvar=KEY_ENV, metavar="KEY", help=f"Client API key (or ${KEY_ENV}).")
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="A header field for every request (repeatable), as `conformance run --header`; "
+    f"passed to the load processes in ${HEADERS_ENV}, never written to a file.",
+)
 @click.option("--model", default="gemini-2.5-flash", show_default=True)
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), default="openai-core")
 @click.option("--mock-url", metavar="URL", help="Controlled mode: the mock the target calls.")
@@ -214,6 +230,7 @@ def _figures(s: LoadSummary) -> str:
 def load(
     target: str | None,
     api_key: str | None,
+    headers: tuple[str, ...],
     model: str,
     profile: str,
     mock_url: str | None,
@@ -244,9 +261,14 @@ def load(
     quiet: bool,
 ) -> None:
     """Load the target with Locust users sending the suite's probes; check every answer."""
+    try:
+        fields = tuple(parse_header(h) for h in headers)
+    except TargetError as exc:
+        _die(f"--header: {exc}")
     if worker:
         proc = _engine(
-            ["--worker", "--master-host", master_host, "--master-port", str(master_port)], {}
+            ["--worker", "--master-host", master_host, "--master-port", str(master_port)],
+            {HEADERS_ENV: headers_env(fields)} if fields else {},
         )
         sys.exit(proc.wait())
     severities = tuple(s.strip() for s in fail_on.split(",") if s.strip() and s.strip() != "none")
@@ -284,7 +306,7 @@ def load(
                 for what, url in (("target", target), ("mock", mock_url)):
                     if url is not None and (why := unreachable(url)) is not None:
                         _die(f"cannot reach the {what} at {redact_url(url)}: {why}")
-                prefixed = _prefixed(base_url, profile, api_key, timeout)
+                prefixed = _prefixed(base_url, profile, api_key, timeout, fields)
             work = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="conformance-load-"))
             )
@@ -322,6 +344,7 @@ def load(
             mock_url=mock_url,
             label=label or "",
             prefixed=config.prefixed,
+            headers=fields,
         )
         (work / "config.json").write_text(json.dumps(config.to_json()), "utf-8")
         if not quiet:
@@ -331,7 +354,10 @@ def load(
                 f"{', '.join(config.probes)}, workers {config.expect_workers})",
                 err=True,
             )
-        engine = _engine(["--config", str(work / "config.json")], {KEY_ENV: api_key or ""})
+        engine = _engine(
+            ["--config", str(work / "config.json")],
+            {KEY_ENV: api_key or "", HEADERS_ENV: headers_env(fields)},
+        )
         try:
             code = engine.wait(duration + request_deadline + ENGINE_GRACE_S)
         except subprocess.TimeoutExpired:

@@ -9,6 +9,7 @@ holds the API key: every process reads it from ``$CONFORMANCE_API_KEY``
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,18 +21,47 @@ from ..target import Target
 
 __all__ = [
     "DEFAULT_PROBES",
+    "HEADERS_ENV",
     "KEY_ENV",
     "MAX_DURATION_S",
     "MAX_REQUESTS",
     "MAX_USERS",
     "LoadConfig",
     "LoadConfigError",
+    "headers_env",
+    "headers_from_env",
     "is_loopback",
     "loadable_probe",
 ]
 
 KEY_ENV = "CONFORMANCE_API_KEY"
 """The environment variable every load process reads the target's API key from."""
+
+HEADERS_ENV = "CONFORMANCE_HEADERS"
+"""The environment variable that carries the ``--header`` fields to the load processes
+(a JSON list of ``[name, value]``), as :data:`KEY_ENV` carries the key: a value may be a
+credential, so it is never written to the configuration file."""
+
+
+def headers_env(fields: tuple[tuple[str, str], ...]) -> str:
+    """``fields`` as :data:`HEADERS_ENV`'s value."""
+    return json.dumps([list(f) for f in fields])
+
+
+def headers_from_env(value: str | None) -> tuple[tuple[str, str], ...]:
+    """The fields in :data:`HEADERS_ENV`'s ``value`` (``None`` or empty: none). Raises
+    :class:`LoadConfigError` for a value that is not such a list."""
+    if not value:
+        return ()
+    try:
+        items = json.loads(value)
+        fields = tuple((str(name), str(text)) for name, text in items)
+    except (ValueError, TypeError) as exc:
+        raise LoadConfigError(
+            f"${HEADERS_ENV} is not a JSON list of [name, value]: {exc}"
+        ) from None
+    return fields
+
 
 DEFAULT_PROBES = ("chat", "chat_stream", "chat_stream_usage")
 """The probes users send by default: a unary answer, a four-chunk stream whose chunks
@@ -138,8 +168,9 @@ class LoadConfig:
     def controlled(self) -> bool:
         return self.mock_url is not None
 
-    def target(self, api_key: str | None) -> Target:
-        """The :class:`~conformance.target.Target` the users build requests for."""
+    def target(self, api_key: str | None, headers: tuple[tuple[str, str], ...] = ()) -> Target:
+        """The :class:`~conformance.target.Target` the users build requests for
+        (``headers``: the ``--header`` fields, from :data:`HEADERS_ENV`)."""
         return Target(
             base_url=self.base_url,
             profile=get_profile(self.profile),
@@ -147,6 +178,7 @@ class LoadConfig:
             api_key=api_key,
             mock_url=self.mock_url,
             prefixed=self.prefixed,
+            headers=headers,
         )
 
     def share(self) -> int:

@@ -42,7 +42,7 @@ from typing import Any
 from ..exchange import Exchange
 from ..probes import correlation_id
 from ..target import Target
-from .config import KEY_ENV, LoadConfig
+from .config import HEADERS_ENV, KEY_ENV, LoadConfig, headers_from_env
 from .record import build, new_nonce, record, session
 from .wire import Recorded, append, to_json
 
@@ -73,7 +73,8 @@ class _State:
 
     def configure(self, config: LoadConfig, worker_no: int) -> None:
         self.config = config
-        self.target = config.target(os.environ.get(KEY_ENV) or None)
+        headers = headers_from_env(os.environ.get(HEADERS_ENV))
+        self.target = config.target(os.environ.get(KEY_ENV) or None, headers)
         self.worker_no = worker_no
         self.cap = config.share()
         self.ready.set()

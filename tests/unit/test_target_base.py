@@ -139,3 +139,21 @@ def test_a_bad_header_flag_is_one_line_and_exit_2(tmp_path: Any) -> None:
     assert result.output.strip().splitlines() == [
         "error: --header: a header must be 'Name: value' with a token name; got 'nocolon'"
     ]
+
+
+def test_load_passes_header_fields_by_environment_never_by_file() -> None:
+    from conformance.load.config import (
+        LoadConfig,
+        LoadConfigError,
+        headers_env,
+        headers_from_env,
+    )
+
+    fields = (("x-portkey-provider", "google"), ("x-portkey-api-key", "pk-secret"))
+    assert headers_from_env(headers_env(fields)) == fields
+    assert headers_from_env(None) == headers_from_env("") == ()
+    with pytest.raises(LoadConfigError):
+        headers_from_env('{"not": "a list"}')
+    config = LoadConfig(base_url="http://127.0.0.1:1", profile="openai-core", run_id="r")
+    assert "pk-secret" not in str(config.to_json())
+    assert config.target("k", fields).request_headers()["x-portkey-provider"] == "google"
