@@ -170,8 +170,10 @@ def test_header_fields_reach_the_target_and_a_bad_one_is_a_usage_error(
 ) -> None:
     """--conformance-header rides on every request (a gateway that routes by it); a
     malformed one stops the session with a usage error naming it."""
-    import openai  # noqa: F401  # loaded now, not by the run's preload thread while
-    # pytester restores sys.modules after the in-process session
+    # openai loaded now, not by the run's preload thread while pytester restores
+    # sys.modules after the in-process session
+    import openai  # noqa: F401
+
     seen: list[str | None] = []
 
     def gateway() -> web.Application:
