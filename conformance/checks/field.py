@@ -282,7 +282,7 @@ def tool_finish_reason(x: Exchange) -> None:
     if reasons != ["tool_calls"]:
         raise CheckFailure(
             f"finish_reason values {reasons}, expected exactly ['tool_calls']; agent loops "
-            "(LangChain, the Agents SDK) stop instead of running the tools",
+            "that branch on finish_reason stop instead of running the tools",
             excerpt=excerpt(turn.body[-500:]),
         )
 
