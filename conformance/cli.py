@@ -67,7 +67,7 @@ from .runner import (
     run_suite,
 )
 from .stopping import StopSignals
-from .target import Target, TargetError, parse_header
+from .target import Target, TargetError, parse_headers
 
 __all__ = ["main"]
 
@@ -264,7 +264,7 @@ def run(
     if unknown:
         _die(f"--fail-on: unknown severity {unknown[0]!r} (critical, high, medium, low, none)")
     try:
-        fields = tuple(parse_header(h) for h in headers)
+        fields = parse_headers(headers)
     except TargetError as exc:
         _die(f"--header: {exc}")
     notes: dict[str, str] = {}

@@ -43,7 +43,7 @@ from .exchange import redact_url
 from .http import Budget, unreachable
 from .registry import REGISTRY
 from .runner import SuiteRun, plan, run_suite
-from .target import Target, TargetError, parse_header
+from .target import Target, TargetError, parse_headers
 
 __all__ = [
     "ConformanceCollector",
@@ -439,7 +439,7 @@ def _headers(given: list[str]) -> tuple[tuple[str, str], ...]:
     """``--conformance-header`` values as ``(name, value)`` pairs; a malformed one is a
     usage error that names it."""
     try:
-        return tuple(parse_header(text) for text in given)
+        return parse_headers(given)
     except TargetError as exc:
         raise pytest.UsageError(f"--conformance-header: {exc}") from None
 

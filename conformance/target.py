@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from spec.profiles import Auth, Profile
 from spec.secrets import is_secret_header, is_token
 
-__all__ = ["Target", "TargetError", "parse_header"]
+__all__ = ["Target", "TargetError", "parse_header", "parse_headers"]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 """A field name (RFC 9110 section 5.1: a token)."""
@@ -31,6 +32,12 @@ def parse_header(text: str) -> tuple[str, str]:
     if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
         raise TargetError(f"the value of header {name} has a control character")
     return name, value
+
+
+def parse_headers(texts: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """Every ``"Name: value"`` of ``texts`` (``--header``, repeated) through
+    :func:`parse_header`; raises :class:`TargetError` for the first malformed one."""
+    return tuple(parse_header(text) for text in texts)
 
 
 class TargetError(ValueError):

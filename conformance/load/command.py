@@ -41,7 +41,7 @@ from ..embedded import ServerStartError, stop_process_group
 from ..exchange import Exchange, redact_url
 from ..http import Budget, unreachable
 from ..runner import attach_upstream_keys, resolve_base, secrets_of
-from ..target import Target, TargetError, parse_header
+from ..target import Target, TargetError, parse_headers
 from .base import LoadRun, Thresholds
 from .config import (
     DEFAULT_PROBES,
@@ -262,7 +262,7 @@ def load(
 ) -> None:
     """Load the target with Locust users sending the suite's probes; check every answer."""
     try:
-        fields = tuple(parse_header(h) for h in headers)
+        fields = parse_headers(headers)
     except TargetError as exc:
         _die(f"--header: {exc}")
     if worker:
