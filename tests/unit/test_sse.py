@@ -1,8 +1,9 @@
 """The WHATWG event-stream decoder and the encoder (spec/sse.py).
 
-Table tests cover every rule in ``../shared/reference/sse-framing.md``; property tests
-feed encoded streams back cut at arbitrary byte offsets, inside UTF-8 sequences and
-inside CRLF pairs.
+Table tests cover every rule of the WHATWG event-stream interpretation
+(https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation,
+docs/sse.md); property tests feed encoded streams back cut at arbitrary byte offsets,
+inside UTF-8 sequences and inside CRLF pairs.
 """
 
 from __future__ import annotations
