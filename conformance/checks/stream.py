@@ -471,10 +471,11 @@ def no_usage_chunk_unasked(x: Exchange) -> None:
 
 @check(
     "stream.usage_chunk",
-    title="include_usage adds exactly one final chunk with choices: [] and integer usage",
+    title="include_usage brings integer usage on the last chunk, which keeps a choices list",
     severity=Severity.HIGH,
     source=(
         "https://github.com/ROCm/ATOM/issues/1711; "
+        "https://github.com/BerriAI/litellm/issues/17136; "
         "https://platform.openai.com/docs/api-reference/chat/create; "
         "docs/openai-wire.md#b1-chat-completion-objects-and-chunks"
     ),
@@ -483,42 +484,81 @@ def no_usage_chunk_unasked(x: Exchange) -> None:
     also=FIELD_STREAMS,
 )
 def usage_chunk(x: Exchange) -> None:
+    """What every reader of a streamed usage needs: the last chunk carries integer
+    ``prompt_tokens``, ``completion_tokens`` and ``total_tokens`` (clients keep the last
+    chunk's ``usage``, or the last non-null one), and it has a ``choices`` key (the SDK
+    rejects a chunk without one). Whether that chunk is OpenAI's separate ``choices: []``
+    chunk is :func:`usage_own_chunk`'s (medium) to judge."""
     chunks = chunks_of(x)
     if not chunks:
         raise CheckFailure("the stream has no chunks", excerpt=excerpt(x.body))
-    empty = [i for i, c in enumerate(chunks) if c.get("choices") == []]
-    if "choices" not in chunks[-1]:
+    last = chunks[-1]
+    if "choices" not in last:
         raise CheckFailure(
             "the last chunk has no `choices` key at all; the OpenAI SDK rejects it "
             "(it must be `choices: []`)",
-            excerpt=excerpt(json.dumps(chunks[-1])),
+            excerpt=excerpt(json.dumps(last)),
         )
-    if len(empty) != 1:
+    usage = last.get("usage")
+    if usage is None:
         carriers = [i for i, c in enumerate(chunks) if isinstance(c.get("usage"), dict)]
-        hint = (
-            f"; usage arrives on chunk {carriers[-1]}, which still has choices, so clients "
-            "that take the choices-empty chunk as the usage chunk never see it"
-            if carriers and not empty
-            else ""
-        )
+        if not carriers:
+            raise CheckFailure(
+                "stream_options.include_usage was sent and no chunk carries a usage",
+                excerpt=excerpt(x.body[-500:]),
+            )
         raise CheckFailure(
-            f"expected exactly one chunk with `choices: []`, found {len(empty)}{hint}",
-            excerpt=excerpt(x.body[-500:]),
+            f"the usage arrives on chunk {carriers[-1]} and the last chunk ({len(chunks) - 1}) "
+            "has none: clients that keep the last chunk's usage (`usage = chunk.usage` in "
+            "the loop) end with none",
+            excerpt=excerpt(json.dumps(last)),
         )
-    if empty[0] != len(chunks) - 1:
-        raise CheckFailure(
-            f"the usage chunk is chunk {empty[0]} of {len(chunks)}; it must be the last "
-            "chunk before [DONE]",
-            excerpt=excerpt(json.dumps(chunks[empty[0]])),
-        )
-    usage = chunks[-1].get("usage")
     if not isinstance(usage, dict) or not all(
         isinstance(usage.get(k), int) and not isinstance(usage.get(k), bool)
         for k in ("prompt_tokens", "completion_tokens", "total_tokens")
     ):
         raise CheckFailure(
             "the usage chunk lacks integer prompt_tokens, completion_tokens and total_tokens",
+            excerpt=excerpt(json.dumps(last)),
+        )
+
+
+@check(
+    "stream.usage_own_chunk",
+    title="The usage comes on one extra last chunk with choices: [], as OpenAI sends it",
+    severity=Severity.MEDIUM,
+    source=(
+        "https://platform.openai.com/docs/api-reference/chat/create; "
+        "docs/breakages.md#a5-the-usage-chunk"
+    ),
+    probes=("chat_stream_usage",),
+    features=("stream", "usage_chunk"),
+    also=FIELD_STREAMS,
+)
+def usage_own_chunk(x: Exchange) -> None:
+    """OpenAI's ``include_usage`` adds one chunk before ``[DONE]`` whose ``choices`` is
+    empty and which carries the usage. Code that reads the usage from that chunk only
+    (``if not chunk.choices: usage = chunk.usage``) misses a usage carried on a chunk
+    that still has choices, and code that stops at the first choices-empty chunk loses
+    what comes after one sent early. Not applicable when the last chunk carries no usage
+    (:func:`usage_chunk` fails then)."""
+    chunks = chunks_of(x)
+    if not chunks or not isinstance(chunks[-1].get("usage"), dict):
+        raise NotApplicable("the last chunk carries no usage (stream.usage_chunk's finding)")
+    empty = [i for i, c in enumerate(chunks) if c.get("choices") == []]
+    if chunks[-1].get("choices") != []:
+        raise CheckFailure(
+            f"the usage arrives on the last chunk ({len(chunks) - 1}), which still has "
+            "choices; OpenAI sends it on an extra chunk with `choices: []`, and code that "
+            "reads the usage from that chunk never sees it",
             excerpt=excerpt(json.dumps(chunks[-1])),
+        )
+    if len(empty) > 1:
+        raise CheckFailure(
+            f"{len(empty)} chunks have `choices: []` (chunks "
+            f"{', '.join(map(str, empty[:6]))}); only the usage chunk, the last, may: code "
+            "that stops at the first one loses the rest of the answer",
+            excerpt=excerpt(json.dumps(chunks[empty[0]])),
         )
 
 

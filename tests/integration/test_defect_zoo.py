@@ -275,7 +275,7 @@ DEFECTS: list[tuple[Mutation, set[str], tuple[str, ...]]] = [
     ),
     (
         Mutation("usage_on_a_choice", event=chunk_json(_usage_on_a_choice)),
-        {"stream.usage_chunk"},
+        {"stream.usage_own_chunk"},
         ("stream.", "clients.", "properties.stream", "contract.responses"),
     ),
     (

@@ -216,11 +216,25 @@ BAD: list[tuple[str, Exchange, str]] = [
         bad_stream("chat_stream", sse(*_TEXT, chunk(choices=[], usage=USAGE))),
         "no choices",
     ),
-    ("stream.usage_chunk", bad_stream("chat_stream_usage", sse(*_TEXT)), "exactly one"),
+    ("stream.usage_chunk", bad_stream("chat_stream_usage", sse(*_TEXT)), "no chunk carries"),
     (
         "stream.usage_chunk",
         bad_stream("chat_stream_usage", sse(_TEXT[0], chunk(choices=[], usage=USAGE), *_TEXT[1:])),
-        "must be the last",
+        "the last chunk (5) has none",
+    ),
+    (
+        # LiteLLM's and Google's endpoint's shape: the usage rides on the finish chunk
+        "stream.usage_own_chunk",
+        bad_stream("chat_stream_usage", sse(*_TEXT[:-1], {**_TEXT[-1], "usage": USAGE})),
+        "still has choices",
+    ),
+    (
+        "stream.usage_own_chunk",
+        bad_stream(
+            "chat_stream_usage",
+            sse(_TEXT[0], chunk(choices=[]), *_TEXT[1:], chunk(choices=[], usage=USAGE)),
+        ),
+        "2 chunks have `choices: []`",
     ),
     (
         "stream.usage_chunk",
