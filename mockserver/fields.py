@@ -1,10 +1,11 @@
 """Field-level checks of request bodies, as Google's JSON parser makes them (pure; the tables
 are read once, at import).
 
-The messages are read from the ``gemini-v1beta`` OpenAPI document (``spec/openapi/``,
-docs/gemini-wire.md A1, A6 image output and TTS, the Code Assist envelope of A7): the spec
-is the one place a request field is defined, and :func:`_tables` says how each OpenAPI
-construct reads as a proto field. Every field is accepted by
+The messages are :data:`spec.gemini_fields.MESSAGES`, read from the ``gemini-v1beta``
+OpenAPI document (docs/gemini-wire.md A1, A6 image output and TTS, the Code Assist
+envelope of A7): the spec is the one place a request field is defined, and
+:func:`spec.gemini_fields.tables` says how each OpenAPI construct reads as a proto
+field. Every field is accepted by
 its JSON name (``generationConfig``) and its proto name (``generation_config``), and
 JSON ``null`` means "unset". :func:`violations` walks a body and lists every problem
 the parser would report, in document order, as ``(field, description)`` pairs ready for
@@ -41,13 +42,11 @@ single scalar or enum where a list goes (``"stopSequences": "END"``) stays Googl
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
-from spec import load_document
+from spec.gemini_fields import ENUMS, MESSAGES, Field
 
 __all__ = ["MAX_DEPTH", "MESSAGES", "violations"]
 
@@ -56,152 +55,6 @@ MAX_DEPTH = 48
 
 _V1BETA = "type.googleapis.com/google.ai.generativelanguage.v1beta."
 _B64 = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
-_CAMEL = re.compile(r"(?<!^)([A-Z])")
-
-
-_REF = "#/components/schemas/"
-_DOCUMENT = "gemini-v1beta"
-
-
-def _snake_of(name: str) -> str:
-    return _CAMEL.sub(r"_\1", name).lower()
-
-
-def _camel_of(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(word[:1].upper() + word[1:] for word in rest)
-
-
-class _Tables(NamedTuple):
-    messages: dict[str, dict[str, str]]
-    """Message -> JSON (camelCase) field name -> field type, as described below."""
-    enums: dict[str, frozenset[str]]
-    """Proto enum name (``SafetySetting.HarmBlockThreshold``) -> its value names."""
-
-
-# Field types: a scalar (string, bytes, float, int32, int64, bool), "value" (any JSON),
-# "struct" (a JSON object), "enum:<Enum>", "map:<Message>", "map:string", or a message
-# name; "[...]" marks a repeated field.
-def _tables(schemas: Mapping[str, Any], roots: tuple[str, ...]) -> _Tables:
-    """The messages reachable from ``roots`` in the OpenAPI ``schemas`` (pure).
-
-    The mapping, one OpenAPI construct per proto one: ``$ref`` to a schema with
-    ``properties`` (or ``allOf`` of such) -> a message; ``$ref`` to a string ``enum`` ->
-    an enum, named by its ``x-proto-name`` (default: the schema's name); ``type: array``
-    -> repeated; ``type: object`` with ``additionalProperties`` -> a map, without ->
-    ``google.protobuf.Struct``; ``string`` + ``format: byte`` -> bytes; ``integer`` +
-    ``format: int64`` -> int64 (else int32); ``number`` -> float; a schema with no
-    ``type`` -> any JSON value. Raises ``ValueError`` for a construct with no proto
-    reading (an inline enum, a ``oneOf``), so the document cannot drift silently.
-    """
-    messages: dict[str, dict[str, str]] = {}
-    enums: dict[str, frozenset[str]] = {}
-    pending = list(roots)
-
-    def kind(node: Mapping[str, Any], where: str) -> str:
-        ref = node.get("$ref")
-        if ref is not None:
-            name = str(ref).removeprefix(_REF)
-            target = schemas[name]
-            if "enum" in target:
-                proto = target.get("x-proto-name", name)
-                enums[proto] = frozenset(str(v) for v in target["enum"])
-                return f"enum:{proto}"
-            if name not in messages:
-                pending.append(name)
-            return name
-        if "enum" in node:
-            raise ValueError(f"{where}: name the enum (a $ref to a schema with x-proto-name)")
-        typ = node.get("type")
-        if typ == "array":
-            return f"[{kind(node['items'], where + '[]')}]"
-        if typ == "object":
-            extra = node.get("additionalProperties")
-            if isinstance(extra, Mapping):
-                inner = kind(extra, where + "{}")
-                return f"map:{inner}"
-            return "struct"
-        if typ == "string":
-            return "bytes" if node.get("format") == "byte" else "string"
-        if typ == "integer":
-            return "int64" if node.get("format") == "int64" else "int32"
-        if typ == "number":
-            return "float"
-        if typ == "boolean":
-            return "bool"
-        if typ is None and not ({"oneOf", "anyOf", "allOf"} & node.keys()):
-            return "value"
-        raise ValueError(f"{where}: no proto reading for {dict(node)!r}")
-
-    def fields_of(schema: Mapping[str, Any], where: str) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for part in schema.get("allOf", ()):
-            target = schemas[part["$ref"].removeprefix(_REF)] if "$ref" in part else part
-            out.update(fields_of(target, where))
-        for name, node in schema.get("properties", {}).items():
-            out[_camel_of(name)] = kind(node, f"{where}.{name}")
-        return out
-
-    while pending:
-        name = pending.pop()
-        if name not in messages:
-            messages[name] = {}  # placeholder: recursive messages (Schema) terminate
-            messages[name] = fields_of(schemas[name], name)
-    return _Tables(messages, enums)
-
-
-_ROOTS = ("GenerateContentRequest", "CodeAssistGenerateRequest")
-"""The request messages the mock parses; every message they reach is read too."""
-
-
-def _load() -> _Tables:
-    return _tables(load_document(_DOCUMENT)["components"]["schemas"], _ROOTS)
-
-
-_TABLES = _load()
-
-_ENUMS = _TABLES.enums
-_SPEC = _TABLES.messages
-
-
-class _Field(NamedTuple):
-    proto: str
-    """The proto (snake_case) name, used in paths."""
-    kind: str
-    """``string``... ``value``, ``struct``, ``enum``, ``map``, ``message``."""
-    ref: str
-    """The enum, message or map value type; empty for scalars."""
-    repeated: bool
-
-
-@cache
-def _snake(camel: str) -> str:
-    return _snake_of(camel)
-
-
-def _field(name: str, spec: str) -> _Field:
-    repeated = spec.startswith("[")
-    inner = spec[1:-1] if repeated else spec
-    kind, _, ref = inner.partition(":")
-    if kind not in ("enum", "map") and kind[0].isupper():
-        kind, ref = "message", inner
-    return _Field(_snake(name), kind, ref, repeated)
-
-
-def _build() -> dict[str, dict[str, _Field]]:
-    tables: dict[str, dict[str, _Field]] = {}
-    for message, spec in _SPEC.items():
-        table: dict[str, _Field] = {}
-        for name, kind in spec.items():
-            field = _field(name, kind)
-            table[name] = field
-            table[field.proto] = field
-        tables[message] = table
-    return tables
-
-
-MESSAGES: Mapping[str, Mapping[str, _Field]] = _build()
-"""Message name -> accepted key (JSON and proto names) -> field."""
 
 _SCALAR_NAMES = {
     "string": "TYPE_STRING",
@@ -256,7 +109,7 @@ def _scalar(kind: str, value: Any, path: str) -> Violation | None:
     return None if ok else _invalid(path, _SCALAR_NAMES[kind], value)
 
 
-def _value(field: _Field, value: Any, path: str, out: list[Violation], depth: int) -> None:
+def _value(field: Field, value: Any, path: str, out: list[Violation], depth: int) -> None:
     kind = field.kind
     if kind == "value":
         return
@@ -269,7 +122,7 @@ def _value(field: _Field, value: Any, path: str, out: list[Violation], depth: in
         if not isinstance(value, dict):
             out.append(_invalid(path, "type.googleapis.com/google.protobuf.Struct", value))
     elif kind == "enum":
-        values = _ENUMS[field.ref]
+        values = ENUMS[field.ref]
         if not (
             (isinstance(value, str) and value.upper() in values)
             or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
@@ -334,7 +187,7 @@ def _walk(obj: dict[str, Any], message: str, path: str, out: list[Violation], de
                 _value(field, item, f"{field_path}[{i}]", out, depth)
 
 
-def _list_type(field: _Field) -> str:
+def _list_type(field: Field) -> str:
     if field.kind in _SCALAR_NAMES:
         return _SCALAR_NAMES[field.kind]
     return _V1BETA + field.ref

@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from spec.gemini_fields import json_names
 from spec.profiles import PROFILES
 
 from ..exchange import Exchange
@@ -139,28 +140,23 @@ def _changes_nothing(name: str, value: Any, profile: str) -> bool:
         # includeThoughts only asks for thought summaries (what reasoning_content shows);
         # a budget of -1 is Google's own "dynamic" default. Anything else sets how much
         # the model thinks, which the client did not ask for.
-        rest = {k: v for k, v in value.items() if k not in ("includeThoughts", "include_thoughts")}
-        budget = rest.pop("thinkingBudget", rest.pop("thinking_budget", -1))
+        rest = {k: v for k, v in value.items() if k != "includeThoughts"}
+        budget = rest.pop("thinkingBudget", -1)
         return not rest and (
             _same(budget, -1) or _same(budget, PROFILE_THINKING_BUDGET.get(profile, -1))
         )
     return False
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(w[:1].upper() + w[1:] for w in rest)
-
-
 def invented_sampling(
     sent: Mapping[str, Any], config: Mapping[str, Any], profile: str
 ) -> dict[str, Any]:
-    """The ``generationConfig`` fields (Gemini names) that no field of the client's body
+    """The ``generationConfig`` fields (Gemini's JSON names, whichever name ``config``
+    uses: :func:`spec.gemini_fields.json_names`) that no field of the client's body
     ``sent`` explains and whose value changes what the model does (see
     :data:`DOCUMENTED_DEFAULTS`, :data:`PROFILE_DEFAULTS`)."""
     out: dict[str, Any] = {}
-    for raw, value in config.items():
-        name = _camel(raw)
+    for name, value in json_names(config, "GenerationConfig").items():
         sources = SAMPLING_FIELDS.get(name)
         if sources is None or value is None:
             continue
@@ -188,7 +184,7 @@ def _journal_body(x: Exchange, primary: str) -> dict[str, Any]:
 
 
 def _generation_config(body: Mapping[str, Any]) -> dict[str, Any]:
-    config = body.get("generationConfig", body.get("generation_config"))
+    config = body.get("generationConfig")
     return config if isinstance(config, dict) else {}
 
 
@@ -228,7 +224,7 @@ def no_invented_sampling(x: Exchange) -> None:
 )
 def no_invented_safety_settings(x: Exchange) -> None:
     body = _journal_body(x, "chat")
-    settings = body.get("safetySettings", body.get("safety_settings"))
+    settings = body.get("safetySettings")
     if not settings:
         return
     thresholds = sorted(
@@ -283,7 +279,7 @@ def injected_texts(sent: Mapping[str, Any], body: Mapping[str, Any]) -> list[str
         for text in _texts(message.get("content"))
     )
     upstream: list[str] = []
-    system = body.get("systemInstruction", body.get("system_instruction"))
+    system = body.get("systemInstruction")
     if system is not None:
         upstream += list(_gemini_texts(system))
     for content in body.get("contents") or ():
@@ -319,11 +315,7 @@ def no_injected_prompt(x: Exchange) -> None:
             "tokens on every call",
             excerpt=excerpt(
                 json.dumps(
-                    {
-                        k: body[k]
-                        for k in ("systemInstruction", "system_instruction", "contents")
-                        if k in body
-                    },
+                    {k: body[k] for k in ("systemInstruction", "contents") if k in body},
                     ensure_ascii=False,
                 )
             ),

@@ -261,16 +261,16 @@ def doors(*exchanges: Exchange) -> str:
 
 def _thinking(x: Exchange) -> dict[str, Any]:
     config = generation_config(x)
-    thinking = config.get("thinkingConfig", config.get("thinking_config"))
+    thinking = config.get("thinkingConfig")
     return thinking if isinstance(thinking, dict) else {}
 
 
 def _budget(thinking: dict[str, Any]) -> Any:
-    return thinking.get("thinkingBudget", thinking.get("thinking_budget"))
+    return thinking.get("thinkingBudget")
 
 
 def _level(thinking: dict[str, Any]) -> Any:
-    return thinking.get("thinkingLevel", thinking.get("thinking_level"))
+    return thinking.get("thinkingLevel")
 
 
 def _accepted(x: Exchange, what: str) -> None:

@@ -12,7 +12,7 @@ from ..probes.tooling import TOOL_CHOICES, TOOL_RESULTS
 from ..registry import CheckFailure, Mode, Severity, check, excerpt
 from ._common import json_object, require_response
 from ._refusals import require_accepted
-from .upstream import confirm_upstream_success, request_body
+from .upstream import confirm_upstream_success, json_field, request_body
 
 __all__ = ["GEMINI_SCHEMA_KEYS", "schema_problems"]
 
@@ -46,11 +46,6 @@ GEMINI_SCHEMA_KEYS = frozenset(
 take); anything else is rejected with 400 "Unknown name ..." (docs/breakages.md B2)."""
 
 
-def _get(obj: dict[str, Any], camel: str) -> Any:
-    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
-    return obj.get(camel, obj.get(snake))
-
-
 def schema_problems(schema: Any, path: str = "parameters") -> list[str]:
     """Why ``schema`` is not a Gemini ``Schema``: unknown keywords, type arrays, arrays
     without ``items``; each as ``"path: problem"``."""
@@ -80,7 +75,7 @@ def _declarations(body: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for tool in body.get("tools") or []:
         if isinstance(tool, dict):
-            decls = _get(tool, "functionDeclarations")
+            decls = json_field(tool, "functionDeclarations")
             out += [d for d in decls or [] if isinstance(d, dict)]
     return out
 
@@ -109,7 +104,7 @@ def schema_sanitised(x: Exchange) -> str | None:
     if not decls:
         raise CheckFailure("the tool never reached the upstream (no functionDeclarations)")
     decl = decls[0]
-    legacy = _get(decl, "parameters")
+    legacy = json_field(decl, "parameters")
     if legacy is not None:
         problems = schema_problems(legacy)
         if problems:
@@ -119,7 +114,7 @@ def schema_sanitised(x: Exchange) -> str | None:
             )
         schema = legacy
     else:
-        schema = _get(decl, "parametersJsonSchema")
+        schema = json_field(decl, "parametersJsonSchema")
         if not isinstance(schema, dict):
             raise CheckFailure("the function declaration has neither parameters nor a schema")
     props = schema.get("properties") if isinstance(schema, dict) else None
@@ -156,7 +151,7 @@ def result_mapping(x: Exchange) -> None:
         if not isinstance(content, dict):
             continue
         for part in content.get("parts") or []:
-            fr = _get(part, "functionResponse") if isinstance(part, dict) else None
+            fr = json_field(part, "functionResponse") if isinstance(part, dict) else None
             if isinstance(fr, dict):
                 found.append((content.get("role"), fr))
     if len(found) != len(TOOL_RESULTS):
@@ -186,11 +181,11 @@ def _choice_check(probe: str, choice: Any) -> Any:
         require_accepted(x, f"a request with tool_choice {json.dumps(choice)}")
         confirm_upstream_success(x)
         body = request_body(x)
-        config = _get(body, "toolConfig") or {}
-        calling = _get(config, "functionCallingConfig") if isinstance(config, dict) else None
+        config = json_field(body, "toolConfig") or {}
+        calling = json_field(config, "functionCallingConfig") if isinstance(config, dict) else None
         calling = calling if isinstance(calling, dict) else {}
         mode = str(calling.get("mode", "")).upper()
-        names = _get(calling, "allowedFunctionNames")
+        names = json_field(calling, "allowedFunctionNames")
         if choice == "none":
             if mode != "NONE" and body.get("tools"):
                 raise CheckFailure(

@@ -14,7 +14,7 @@ from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, c
 from ._common import require_response
 from .errors import check_envelope
 from .tool_requests import schema_problems
-from .upstream import generation_config, last_generate, normalise, request_body
+from .upstream import generation_config, json_field, last_generate, normalise, request_body
 
 __all__ = ["credential_fingerprint"]
 
@@ -179,13 +179,6 @@ def client_credential_not_forwarded(x: Exchange) -> None:
         )
 
 
-def _get(obj: Any, camel: str) -> Any:
-    if not isinstance(obj, dict):
-        return None
-    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
-    return obj.get(camel, obj.get(snake))
-
-
 @check(
     "translate.response_json_schema",
     title="response_format json_schema reaches Gemini as responseMimeType + a usable schema",
@@ -208,9 +201,9 @@ def response_json_schema(x: Exchange) -> None:
             excerpt=excerpt(x.body),
         )
     config = generation_config(x)
-    mime = _get(config, "responseMimeType")
-    legacy = _get(config, "responseSchema")
-    plain = _get(config, "responseJsonSchema")
+    mime = json_field(config, "responseMimeType")
+    legacy = json_field(config, "responseSchema")
+    plain = json_field(config, "responseJsonSchema")
     if mime != "application/json" or (legacy is None and plain is None):
         raise CheckFailure(
             f"the upstream got responseMimeType={mime!r} and no response schema: the "
@@ -244,7 +237,7 @@ def response_json_object(x: Exchange) -> None:
         raise CheckFailure(
             f"response_format json_object got HTTP {status}", excerpt=excerpt(x.body)
         )
-    mime = _get(generation_config(x), "responseMimeType")
+    mime = json_field(generation_config(x), "responseMimeType")
     if mime != "application/json":
         raise CheckFailure(f"the upstream got responseMimeType={mime!r}, not application/json")
 
@@ -265,7 +258,7 @@ def stop_capped(x: Exchange) -> None:
     if status != 200:
         check_envelope(x)
         return
-    got = _get(generation_config(x), "stopSequences")
+    got = json_field(generation_config(x), "stopSequences")
     if not isinstance(got, list) or not got:
         raise CheckFailure(f"the upstream got stopSequences={got!r}: stop was dropped")
     if len(got) > 5:
@@ -294,9 +287,9 @@ def image_data_url(x: Exchange) -> None:
     expected = base64.b64encode(IMAGE_PNG).decode()
     for content in request_body(x).get("contents") or []:
         for part in (content or {}).get("parts") or []:
-            inline = _get(part, "inlineData")
+            inline = json_field(part, "inlineData")
             if isinstance(inline, dict) and inline.get("data") == expected:
-                mime = _get(inline, "mimeType")
+                mime = json_field(inline, "mimeType")
                 if mime != "image/png":
                     raise CheckFailure(f"the image went upstream as mimeType {mime!r}")
                 return
@@ -338,18 +331,18 @@ def image_http_url(x: Exchange) -> None:
         )
     for content in request_body(x).get("contents") or []:
         for part in (content or {}).get("parts") or []:
-            inline = _get(part, "inlineData")
+            inline = json_field(part, "inlineData")
             if isinstance(inline, dict) and isinstance(inline.get("data"), str):
                 try:
                     raw = base64.b64decode(inline["data"])
                 except ValueError:
                     continue
                 if raw.startswith(_PNG):
-                    mime = _get(inline, "mimeType")
+                    mime = json_field(inline, "mimeType")
                     if mime != "image/png":
                         raise CheckFailure(f"the fetched PNG went upstream as mimeType {mime!r}")
                     return
-            if _get(part, "fileData") is not None:
+            if json_field(part, "fileData") is not None:
                 raise CheckFailure(
                     "the http URL went upstream as fileData; Gemini only reads its own file "
                     "URIs there, so the model never sees the image",

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from spec.gemini_fields import json_names
+
 from ..exchange import Exchange
 from ..probes.base import CID_HEADER
 from ..registry import CheckFailure, Undecided, excerpt
@@ -280,21 +282,32 @@ def upstream_answer(x: Exchange) -> dict[str, Any]:
 
 
 def generation_config(x: Exchange) -> dict[str, Any]:
-    """``generationConfig`` (or ``generation_config``) of the last generate call's body."""
-    body = last_generate(x).get("body")
-    if not isinstance(body, dict):
-        raise Undecided("the mock's journal entry has no JSON body")
-    request = body.get("request") if isinstance(body.get("request"), dict) else body
-    assert isinstance(request, dict)
-    config = request.get("generationConfig", request.get("generation_config"))
+    """``generationConfig`` of the last generate call's body, every field under its
+    JSON name (:func:`request_body`); ``{}`` when none was sent."""
+    config = request_body(x).get("generationConfig")
     return config if isinstance(config, dict) else {}
+
+
+def json_field(obj: Any, name: str) -> Any:
+    """``obj[name]`` when ``obj`` is a JSON object, else ``None``: reads a part of
+    :func:`request_body`'s answer, whose fields are all under their JSON names."""
+    return obj.get(name) if isinstance(obj, dict) else None
 
 
 def request_body(x: Exchange) -> dict[str, Any]:
     """The Gemini request body of the last generate call (unwrapping Code Assist's
-    ``{"request": ...}`` envelope)."""
+    ``{"request": ...}`` envelope), with every field under its JSON name
+    (:func:`spec.gemini_fields.json_names`): Google reads ``generation_config`` as
+    ``generationConfig``, so a check reads one name. Free-form values (function-call
+    arguments, JSON schemas) and unknown keys are as the proxy sent them.
+
+    Raises :class:`Undecided` when the journal entry has no JSON body."""
     body = last_generate(x).get("body")
     if not isinstance(body, dict):
         raise Undecided("the mock's journal entry has no JSON body")
     inner = body.get("request")
-    return inner if isinstance(inner, dict) else body
+    if isinstance(inner, dict):
+        wrapped: dict[str, Any] = json_names(inner, "CodeAssistGenerateContentRequest")
+        return wrapped
+    named: dict[str, Any] = json_names(body)
+    return named

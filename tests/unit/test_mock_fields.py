@@ -9,8 +9,9 @@ import pytest
 
 import spec
 from mockserver.errors import GoogleError
-from mockserver.fields import MESSAGES, _tables, violations
+from mockserver.fields import MESSAGES, violations
 from mockserver.request import validate_generate
+from spec.gemini_fields import tables as _tables
 
 
 def body(**extra: Any) -> dict[str, Any]:
