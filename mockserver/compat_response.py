@@ -10,8 +10,11 @@ quirks, so clients and checks can be tried against it (docs/breakages.md):
   ``extra_content.google.thought_signature`` (B1); shown thoughts (``include_thoughts``)
   come first in ``content`` as ``<thought>...</thought>`` (C1);
 - streams: ``data: <chunk>\\n\\n`` per Gemini stream part, every delta with
-  ``role: "assistant"``, the last chunk with ``finish_reason`` and ``usage`` (sent even
-  without ``stream_options``), then ``data: [DONE]\\n\\n``. Streamed ``tool_calls`` carry
+  ``role: "assistant"``, every chunk with the running ``usage`` of the stream so far
+  (as Gemini's own chunks carry the running ``usageMetadata``; sent even without
+  ``stream_options``; clients that add the usages up overcount,
+  https://github.com/ogx-ai/ogx/issues/5122), the last chunk with ``finish_reason``,
+  then ``data: [DONE]\\n\\n``. Streamed ``tool_calls`` carry
   no ``index`` (A1) and the stream ends with ``finish_reason: "stop"`` even for tool
   calls (A2). A mid-stream error is ``data: {"error": {...}}`` without ``[DONE]``;
 - errors are the Google envelope inside a top-level array, ``[{"error": {...}}]`` (D1);
@@ -196,7 +199,8 @@ def _delta(outcome: Outcome, pieces: tuple[Piece, ...], i: int, calls: int) -> C
 
 def chat_chunks(outcome: Outcome, model: str) -> list[ChatCompletionChunk]:
     """The ``chat.completion.chunk`` objects of a stream, one per Gemini stream part
-    (at least one); the last has ``finish_reason`` and ``usage`` (module docstring)."""
+    (at least one); each has the running ``usage``, the last ``finish_reason`` (module
+    docstring)."""
     pieces = outcome.plan.pieces
     chunks: list[ChatCompletionChunk] = []
     calls = 0
@@ -204,10 +208,11 @@ def chat_chunks(outcome: Outcome, model: str) -> list[ChatCompletionChunk]:
         delta = _delta(outcome, pieces, i, calls)
         calls += "tool_calls" in delta
         chunks.append(_chunk(outcome, model, delta))
+        chunks[-1]["usage"] = _usage(outcome, pieces[: i + 1])
     if not chunks:
         chunks.append(_chunk(outcome, model, {"role": "assistant"}))
+        chunks[-1]["usage"] = _usage(outcome, pieces)
     chunks[-1]["choices"][0]["finish_reason"] = _finish(outcome)  # "stop" for tools too (A2)
-    chunks[-1]["usage"] = _usage(outcome, pieces)
     return chunks
 
 

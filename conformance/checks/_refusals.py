@@ -14,13 +14,20 @@ Checks that read a successful answer whose status another check owns keep
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from ..exchange import Exchange
 from ..registry import CheckFailure, excerpt
 from ._common import require_response
+from .causes import refused_fields as refused_cause
 
-__all__ = ["refusal_origin", "require_accepted"]
+__all__ = ["refusal_origin", "refused_fields", "require_accepted"]
+
+_CORE = frozenset({"model", "messages", "stream", "input", "prompt"})
+"""Fields every request of its kind has: an error quoting one is about its content,
+not about the field being there."""
 
 
 def _journaled(x: Exchange) -> bool:
@@ -60,15 +67,54 @@ def refusal_origin(x: Exchange) -> str:
     )
 
 
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def refused_fields(x: Exchange) -> list[str]:
+    """The top-level fields of ``x``'s request that its error answer names, sorted:
+    quoted in a message (Google's ``Unknown name "parallel_tool_calls"``, LiteLLM's
+    ``does not support parameters: ['store']``) or given as the error's ``param``.
+    ``[]`` when the answer names none, or is not JSON. A refusal that names the field
+    tells the user what to drop or fix; several checks refused for the same field are
+    one finding (:func:`conformance.checks.causes.refused_fields`)."""
+    try:
+        sent = json.loads(x.request.body or b"")
+        answer = json.loads(x.body)
+    except ValueError:
+        return []
+    if not isinstance(sent, dict):
+        return []
+    texts = list(_strings(answer))
+    named = []
+    for field in sent.keys() - _CORE:
+        quoted = (f'"{field}"', f"'{field}'", f"`{field}`")
+        if any(t == field or any(q in t for q in quoted) for t in texts):
+            named.append(field)
+    return sorted(named)
+
+
 def require_accepted(x: Exchange, what: str) -> int:
     """The status when it is 200; otherwise :class:`CheckFailure` saying ``what`` (the
-    standard request, e.g. ``"tool_choice 'required'"``) got HTTP ``status``, who refused
-    it (:func:`refusal_origin`) and the body. ``Undecided`` without a response."""
+    standard request, e.g. ``"tool_choice 'required'"``) got HTTP ``status``, the
+    fields the answer names as refused (:func:`refused_fields`; they are then the
+    failure's cause), who refused it (:func:`refusal_origin`) and the body.
+    ``Undecided`` without a response."""
     status = require_response(x)
     if status == 200:
         return status
+    named = refused_fields(x)
+    fields = f" (the answer refuses {', '.join(f'`{n}`' for n in named)})" if named else ""
     raise CheckFailure(
-        f"{what} got HTTP {status}{refusal_origin(x)}; a client sending this valid "
+        f"{what} got HTTP {status}{fields}{refusal_origin(x)}; a client sending this valid "
         "OpenAI request gets an error instead of an answer",
         excerpt=excerpt(x.body, 400),
+        cause=refused_cause(named) if named else None,
     )

@@ -7,7 +7,13 @@ A cause names one defect, in the words every check that can see it uses: ``<wher
 
 from __future__ import annotations
 
-__all__ = ["ERROR_TYPE", "NO_RETRY_AFTER", "error_type_problem", "wrong_status"]
+__all__ = [
+    "ERROR_TYPE",
+    "NO_RETRY_AFTER",
+    "error_type_problem",
+    "refused_fields",
+    "wrong_status",
+]
 
 ERROR_TYPE = "error body: error.type missing or not a string"
 """The OpenAI error envelope without a string ``error.type`` (openai-python exposes it
@@ -36,3 +42,11 @@ def wrong_status(probe: str, status: int) -> str:
     the wrong exception class for it (openai-python picks the class from the status)
     see the same defect."""
     return f"{probe}: answered HTTP {status}"
+
+
+def refused_fields(names: list[str]) -> str:
+    """A valid OpenAI request refused, the answer naming the fields it refuses
+    (``request refused for parallel_tool_calls``): every check whose probe sent those
+    fields fails on the same refusal (the OpenAI-only fields check, the tool checks
+    whose probe also sends ``parallel_tool_calls``...)."""
+    return f"request refused for {', '.join(sorted(names))}"

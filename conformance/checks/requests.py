@@ -9,6 +9,8 @@ from ..exchange import Exchange
 from ..probes.params import KITCHEN_SINK, N_CHOICES, SYSTEM_PROMPT
 from ..registry import CheckFailure, Mode, Severity, check, excerpt
 from ._common import require_response
+from ._refusals import refused_fields
+from .causes import refused_fields as refused_cause
 from .errors import check_envelope
 from .upstream import confirm_upstream_success, journalled, normalise, request_body
 
@@ -30,10 +32,13 @@ __all__: list[str] = []
 def openai_only_fields(x: Exchange) -> None:
     status = require_response(x)
     if status != 200:
+        named = refused_fields(x)
+        which = f" refusing {', '.join(f'`{n}`' for n in named)}" if named else ""
         raise CheckFailure(
-            f"a request with {', '.join(sorted(KITCHEN_SINK))} got HTTP {status}; the OpenAI "
-            "Agents SDK, magentic and others send these by default",
+            f"a request with {', '.join(sorted(KITCHEN_SINK))} got HTTP {status}{which}; "
+            "the OpenAI Agents SDK, magentic and others send these by default",
             excerpt=excerpt(x.body),
+            cause=refused_cause(named) if named else None,
         )
     confirm_upstream_success(x)
 

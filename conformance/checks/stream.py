@@ -528,6 +528,7 @@ def usage_chunk(x: Exchange) -> None:
     title="The usage comes on one extra last chunk with choices: [], as OpenAI sends it",
     severity=Severity.MEDIUM,
     source=(
+        "https://github.com/envoyproxy/ai-gateway/pull/1503; "
         "https://platform.openai.com/docs/api-reference/chat/create; "
         "docs/breakages.md#a5-the-usage-chunk"
     ),

@@ -791,3 +791,45 @@ def test_a_refused_reasoning_door_is_not_a_stream_failure() -> None:
     plain["chat_stream"] = replace(plain["chat_stream"], probe="chat_stream")
     with pytest.raises(CheckFailure, match="HTTP 400"):
         content_type.run(plain)
+
+
+GOOGLE_REFUSAL = [
+    {
+        "error": {
+            "code": 400,
+            "message": 'Invalid JSON payload received. Unknown name "parallel_tool_calls": '
+            "Cannot find field.",
+            "status": "INVALID_ARGUMENT",
+        }
+    }
+]
+
+
+def test_a_refusal_names_the_field_it_refuses_and_is_one_finding() -> None:
+    """Google's own endpoint refuses ``parallel_tool_calls``: the tool checks whose probe
+    sends it say so (not that ``tool_choice`` was refused), with the cause the OpenAI-only
+    fields check gives the same refusal, so the report shows one finding."""
+    refused = answer("field_parallel_stream", GOOGLE_REFUSAL, status=400)
+    causes = set()
+    for check_id in ("field.tool_call_forced", "field.parallel_tool_calls"):
+        with pytest.raises(CheckFailure) as failure:
+            run(check_id, field_parallel_stream=refused)
+        assert "(the answer refuses `parallel_tool_calls`)" in failure.value.message
+        causes.add(failure.value.cause)
+    kitchen = answer("kitchen_sink", GOOGLE_REFUSAL, status=400)
+    with pytest.raises(CheckFailure) as failure:
+        REGISTRY["requests.openai_only_fields"].run({**good(), "kitchen_sink": kitchen})
+    assert "refusing `parallel_tool_calls`" in failure.value.message
+    causes.add(failure.value.cause)
+    assert causes == {"request refused for parallel_tool_calls"}
+
+
+def test_a_refusal_about_the_messages_names_no_field() -> None:
+    said = {"error": {"message": "'messages' must not be empty", "type": "invalid_request_error"}}
+    with pytest.raises(CheckFailure) as failure:
+        run(
+            "field.tool_call_forced",
+            field_parallel_stream=answer("field_parallel_stream", said, status=400),
+        )
+    assert "refuses" not in failure.value.message
+    assert failure.value.cause is None

@@ -206,7 +206,11 @@ def test_stream_framing_usage_and_done() -> None:
     assert {c["id"] for c in chunks} == {chunks[0]["id"]}
     assert all(c["choices"][0]["delta"]["role"] == "assistant" for c in chunks)
     assert [c["choices"][0].get("finish_reason") for c in chunks] == [None] * 3 + ["stop"]
-    assert ["usage" in c for c in chunks] == [False] * 3 + [True]  # even without stream_options
+    # the running usage on every chunk, even without stream_options (ogx-ai/ogx#5122)
+    totals = [c["usage"]["total_tokens"] for c in chunks]
+    assert totals == sorted(totals)
+    assert len(set(totals)) > 1
+    assert {c["usage"]["prompt_tokens"] for c in chunks} == {chunks[0]["usage"]["prompt_tokens"]}
     text = "".join(c["choices"][0]["delta"]["content"] for c in chunks)
     unary = json.loads(reply_for(chat(), Directive(chunks=4)).body)
     assert text == unary["choices"][0]["message"]["content"]
