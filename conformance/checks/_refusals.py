@@ -15,6 +15,7 @@ Checks that read a successful answer whose status another check owns keep
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,16 @@ __all__ = ["refusal_origin", "refused_fields", "require_accepted"]
 _CORE = frozenset({"model", "messages", "stream", "input", "prompt"})
 """Fields every request of its kind has: an error quoting one is about its content,
 not about the field being there."""
+_ROLES = frozenset({"user", "system", "assistant", "tool", "function", "developer"})
+"""Field names that are also message roles: named only as Google names an unknown field
+(or as the error's ``param``), never by a quote that may be a role."""
+_REFUSAL_WORDS = re.compile(
+    r"unknown|unsupported|not support|unrecogni[sz]ed|not allowed|not permitted|"
+    r"extra (?:field|input|param)|invalid|cannot find",
+    re.IGNORECASE,
+)
+"""Words of an error that refuses a field; a field quoted in any other text (an echo of
+the request, a hint) is not named."""
 
 
 def _journaled(x: Exchange) -> bool:
@@ -80,8 +91,9 @@ def _strings(value: Any) -> Iterator[str]:
 
 def refused_fields(x: Exchange) -> list[str]:
     """The top-level fields of ``x``'s request that its error answer names, sorted:
-    quoted in a message (Google's ``Unknown name "parallel_tool_calls"``, LiteLLM's
-    ``does not support parameters: ['store']``) or given as the error's ``param``.
+    quoted in a message that refuses something (Google's ``Unknown name
+    "parallel_tool_calls"``, LiteLLM's ``does not support parameters: ['store']``) or
+    given as the error's ``param``.
     ``[]`` when the answer names none, or is not JSON. A refusal that names the field
     tells the user what to drop or fix; several checks refused for the same field are
     one finding (:func:`conformance.checks.causes.refused_fields`)."""
@@ -93,10 +105,13 @@ def refused_fields(x: Exchange) -> list[str]:
     if not isinstance(sent, dict):
         return []
     texts = list(_strings(answer))
+    refusals = [t for t in texts if _REFUSAL_WORDS.search(t)]
     named = []
     for field in sent.keys() - _CORE:
-        quoted = (f'"{field}"', f"'{field}'", f"`{field}`")
-        if any(t == field or any(q in t for q in quoted) for t in texts):
+        quoted: tuple[str, ...] = (f'"{field}"', f"'{field}'", f"`{field}`")
+        if field in _ROLES:
+            quoted = (f'Unknown name "{field}"',)  # 'user' in a message is mostly a role
+        if any(t == field for t in texts) or any(q in t for t in refusals for q in quoted):
             named.append(field)
     return sorted(named)
 
