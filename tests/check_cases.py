@@ -101,7 +101,7 @@ def thought_stream(content_extra: str = "", reasoning: bool = True) -> list[dict
     return out
 
 
-MODELS = {
+MODELS: dict[str, Any] = {
     "object": "list",
     "data": [{"id": "gemini-2.5-flash", "object": "model", "created": 0, "owned_by": "google"}],
 }

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def conformance(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[
     )
 
 
-def _app(handler: web.RequestHandler) -> web.Application:  # type: ignore[type-arg]
+def _app(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.Application:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     return app

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 import conformance.checks  # noqa: F401  (registers every check)
 from conformance.runner import run_suite
@@ -42,21 +43,24 @@ def raw(base_url: str) -> Iterator[httpx.Client]:
 
 
 def test_openai_python_unary_and_stream_agree(client: openai.OpenAI) -> None:
-    messages = [{"role": "user", "content": "tell me [[mock:chunks=4]]"}]
-    unary = client.chat.completions.create(model="gemini-2.5-flash", messages=messages)  # type: ignore[arg-type]
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "tell me [[mock:chunks=4]]"}
+    ]
+    unary = client.chat.completions.create(model="gemini-2.5-flash", messages=messages)
     assert unary.choices[0].finish_reason == "stop"
     text = unary.choices[0].message.content
     assert text
     stream = client.chat.completions.create(
         model="gemini-2.5-flash",
-        messages=messages,  # type: ignore[arg-type]
+        messages=messages,
         stream=True,
     )
     chunks = list(stream)
     assert len(chunks) == 4
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == text
     assert chunks[-1].usage is not None
-    assert chunks[-1].usage.total_tokens == unary.usage.total_tokens  # type: ignore[union-attr]
+    assert unary.usage is not None
+    assert chunks[-1].usage.total_tokens == unary.usage.total_tokens
 
 
 def test_raw_stream_framing(raw: httpx.Client) -> None:

@@ -6,6 +6,7 @@ import base64
 import struct
 import zlib
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -107,7 +108,7 @@ def test_imagen_predict_on_the_wire(client: httpx.Client) -> None:
 
 
 def test_validation_errors_on_the_wire(client: httpx.Client) -> None:
-    body = {
+    body: dict[str, Any] = {
         "contents": [{"parts": [{"text": "x"}]}],
         "generation_config": {"max_output_tokens": 5, "foo": 1},
     }

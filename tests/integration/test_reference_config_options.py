@@ -192,6 +192,7 @@ def test_the_admin_config_sets_and_persists_the_options(
         }
         assert sent(upstream)["contents"] == [{"role": "user", "parts": [{"text": "Hi"}]}]
 
+        bad: dict[str, Any]
         for bad in (
             {"json": {"other": {"passSignatureToClient": "yes"}}},
             {"json": {}, "env": {"PORT": "1"}},

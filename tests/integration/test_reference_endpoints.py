@@ -24,7 +24,7 @@ import aiohttp
 import httpx
 import openai
 import pytest
-import soundfile
+import soundfile  # type: ignore[import-untyped]  # ships no type hints or stubs
 from aiohttp import web
 
 from mockserver.settings import Settings as MockSettings
@@ -350,6 +350,7 @@ def test_openai_images_b64_and_url(core: str, http: httpx.Client, mock: str) -> 
     assert len(calls) == 2
     pngs = [inline_data(replay(mock, c, KEY))[0] for c in calls]
     assert all(p.startswith(b"\x89PNG") for p in pngs)
+    assert out.data is not None
     assert [base64.b64decode(d.b64_json or "") for d in out.data] == pngs
     assert calls[0]["body"]["generationConfig"] == {
         "responseModalities": ["TEXT", "IMAGE"],

@@ -29,6 +29,11 @@ import httpx
 import openai
 import pytest
 from aiohttp import web
+from openai.types.chat import (
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionMessageFunctionToolCallParam,
+    ChatCompletionMessageToolCallUnion,
+)
 
 from mockserver.settings import Settings as MockSettings
 from reference_impl.app import create_app
@@ -143,6 +148,14 @@ def gemini(mock: str) -> dict[str, Any]:
     """The mock's exact unary reply to the last model call."""
     reply: dict[str, Any] = replay(mock, last_upstream(mock), UPSTREAM_KEY)
     return reply
+
+
+def function_call(
+    call: ChatCompletionMessageToolCallUnion,
+) -> ChatCompletionMessageFunctionToolCall:
+    """A tool call of the proxy's answer: a function call (the only kind it sends)."""
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
+    return call
 
 
 # --------------------------------------------------------------------------- basics
@@ -329,9 +342,9 @@ def test_stream_tool_calls_with_the_openai_stream_helper(client: openai.OpenAI, 
     calls = choice.message.tool_calls
     assert calls is not None
     sent = answer(mock)["function_calls"]  # the first tool twice, then the second
-    assert [c.function.name for c in calls] == ["get_weather", "get_weather", "get_time"]  # type: ignore[union-attr]
-    assert [c.function.name for c in calls] == [f["name"] for f in sent]  # type: ignore[union-attr]
-    assert [json.loads(c.function.arguments) for c in calls] == [f["args"] for f in sent]  # type: ignore[union-attr]
+    assert [c.function.name for c in calls] == ["get_weather", "get_weather", "get_time"]
+    assert [c.function.name for c in calls] == [f["name"] for f in sent]
+    assert [json.loads(c.function.arguments) for c in calls] == [f["args"] for f in sent]
     ids = [c.id for c in calls]
     assert all(i.startswith("call_") for i in ids)
     assert len(set(ids)) == 3
@@ -364,20 +377,20 @@ def test_tool_round_trip_names_order_and_cached_signature(client: openai.OpenAI,
     parts = [p for p in gemini(mock)["candidates"][0]["content"]["parts"] if "functionCall" in p]
     assert [c.id for c in calls] == [p["functionCall"]["id"] for p in parts]  # Gemini 3's ids
     assert len(calls) == 3
-    replay = [
+    replay: list[ChatCompletionMessageFunctionToolCallParam] = [
         {
             "id": c.id,
             "type": "function",
             "function": {"name": c.function.name, "arguments": c.function.arguments},
-        }  # type: ignore[union-attr]
-        for c in calls
+        }
+        for c in map(function_call, calls)
     ]
     second = client.chat.completions.create(
         model="gemini-3-pro-preview",
         tools=TOOLS,  # type: ignore[arg-type]
         messages=[
             {"role": "user", "content": "go"},
-            {"role": "assistant", "content": None, "tool_calls": replay},  # type: ignore[list-item]
+            {"role": "assistant", "content": None, "tool_calls": replay},
             {"role": "tool", "tool_call_id": calls[2].id, "content": "12:00"},
             {"role": "tool", "tool_call_id": calls[1].id, "content": '{"temp": 25}'},
             {"role": "tool", "tool_call_id": calls[0].id, "content": '{"temp": 20}'},
@@ -559,7 +572,7 @@ def test_malformed_requests_are_400_naming_the_field(
 def test_openai_client_bad_request(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client.chat.completions.create(model="gemini-2.5-flash", messages=[])
-    assert info.value.param == "messages"  # type: ignore[attr-defined]
+    assert info.value.param == "messages"
 
 
 def test_blocked_prompt_is_content_filter(http: httpx.Client) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
-import soundfile
+import soundfile  # type: ignore[import-untyped]  # ships no type hints or stubs
 
 from mockserver.app import create_app as mock_app
 from mockserver.settings import Settings as MockSettings

@@ -129,10 +129,10 @@ def test_a_chat_request_the_document_rejects_is_a_400_naming_the_field(
 def test_openai_python_sees_a_bad_request_naming_the_field(proxies: dict[str, str]) -> None:
     client = openai.OpenAI(base_url=f"{proxies['openai-core']}/v1", api_key=CLIENT, max_retries=0)
     with pytest.raises(openai.BadRequestError) as info:
-        client.chat.completions.create(
+        client.chat.completions.create(  # type: ignore[call-overload]
             model="gemini-2.5-flash",
             messages=[{"role": "user", "content": "Hi"}],
-            temperature="hot",  # type: ignore[arg-type]
+            temperature="hot",  # not a number, on purpose: the ignore above
         )
     assert info.value.param == "temperature"
     assert "temperature must be a number" in info.value.message
@@ -297,7 +297,7 @@ def test_antigravity_admin_and_sd_routes_follow_their_document(proxies: dict[str
 def test_other_openai_routes_follow_openai_core(proxies: dict[str, str]) -> None:
     base = proxies["openai-core"]
     refused(post(base, "/v1/embeddings", {"input": "x"}), "openai-core", "model")
-    body = {"model": "text-embedding-004", "input": "x", "encoding_format": "hex"}
+    body: dict[str, Any] = {"model": "text-embedding-004", "input": "x", "encoding_format": "hex"}
     refused(post(base, "/v1/embeddings", body), "openai-core", "encoding_format")
     refused(post(base, "/v1/images/generations", {"prompt": "x", "n": 11}), "openai-core", "n")
     body = {"model": "tts-1", "input": "x", "voice": "nova", "speed": 9}

@@ -716,9 +716,11 @@ def test_a_429_without_retry_after_is_one_cause_for_the_check_and_the_capture() 
     assert other.value.cause is None
 
     retry = (("retry-after", "35"),)
-    assert "match" in capture(
+    matched = capture(
         error_exchange(streamed, 429, headers=retry), error_exchange(unary, 429, headers=retry)
     )
+    assert matched is not None
+    assert "match" in matched
 
 
 def test_a_bad_key_refused_by_google_and_relayed_as_400_passes() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -15,6 +15,7 @@ from mockserver.plans import THOUGHT_TOKENS, text_plan, with_candidates
 from mockserver.request import MAX_CANDIDATES, validate_generate
 from mockserver.responses import Reply, generate, handle_generate
 from mockserver.summary import summarize
+from spec.mock_admin import GenerateSummary
 from spec.scenarios import Directive, Scenario
 from spec.sse import decode
 
@@ -46,6 +47,11 @@ def run(
     **directive: Any,
 ) -> Reply:
     return generate(model, request, Directive(**directive), 0, stream=stream, sse=sse)
+
+
+def summary_of(reply: Reply) -> GenerateSummary | None:
+    """The journal's summary of a generate call's reply (never a media or image one)."""
+    return cast("GenerateSummary | None", reply.summary)
 
 
 def unary(reply: Reply) -> dict[str, Any]:
@@ -193,8 +199,9 @@ def test_thoughts_and_signatures_per_candidate() -> None:
 def test_other_scenarios_keep_one_candidate(scenario: Scenario) -> None:
     reply = run(body(3), scenario=scenario)
     if reply.status != 200:
-        assert reply.summary is not None
-        assert reply.summary["candidates"] == 0
+        summary = summary_of(reply)
+        assert summary is not None
+        assert summary["candidates"] == 0
         return
     whole = unary(reply)
     assert len(whole.get("candidates", [])) <= 1
@@ -205,7 +212,7 @@ def test_other_scenarios_keep_one_candidate(scenario: Scenario) -> None:
 
 def test_summary_lists_every_candidate() -> None:
     request = body(3)
-    summary = run(request).summary
+    summary = summary_of(run(request))
     whole = unary(run(request))
     assert summary is not None
     texts = [answer(c) for c in whole["candidates"]]
@@ -223,7 +230,7 @@ def test_summary_of_a_cut_stream_holds_what_each_candidate_sent() -> None:
     full = chunks_of(run(request, stream=True, chunks=8))
     cut = run(request, stream=True, scenario=Scenario.MID_STREAM_CUT, cut_after=7, chunks=3)
     assert cut.abort
-    summary = cut.summary
+    summary = summary_of(cut)
     assert summary is not None
     expected = ["", "", ""]
     for chunk in full[:7]:
@@ -243,9 +250,10 @@ def test_summary_of_a_cut_stream_holds_what_each_candidate_sent() -> None:
     assert summarize(plan, 5)["finish_reasons"] == ["STOP", "STOP", None]  # 5 of 6 sent
     assert summarize(plan, 6) == summarize(plan)
     error = run(request, stream=True, scenario=Scenario.MID_STREAM_ERROR, cut_after=2)
-    assert error.summary is not None
-    assert error.summary["finish_reasons"] == [None, None, None]
-    assert error.summary["error"]["code"] == 503
+    error_summary = summary_of(error)
+    assert error_summary is not None
+    assert error_summary["finish_reasons"] == [None, None, None]
+    assert error_summary["error"]["code"] == 503
 
 
 def test_stream_order_is_round_robin_and_skips_finished_candidates() -> None:

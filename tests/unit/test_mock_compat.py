@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import pytest
@@ -13,17 +13,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver import catalog
+from mockserver.catalog import ModelInfo
 from mockserver.compat_request import parse_chat
 from mockserver.compat_response import chat_reply, embeddings, error_body, model_entry, models_list
 from mockserver.embed import vector
 from mockserver.errors import GoogleError, rate_limit
 from mockserver.responses import Reply
+from spec.mock_admin import GenerateSummary
 from spec.scenarios import Directive, Scenario
 
-FLASH = catalog.lookup("gemini-2.5-flash")
-PRO3 = catalog.lookup("gemini-3-pro-preview")
-assert FLASH is not None
-assert PRO3 is not None
+
+def _model(name: str) -> ModelInfo:
+    found = catalog.lookup(name)
+    assert found is not None, name
+    return found
+
+
+FLASH = _model("gemini-2.5-flash")
+PRO3 = _model("gemini-3-pro-preview")
 KEYS = [
     "model", "messages", "role", "content", "tool_calls", "tool_call_id", "name", "function",
     "arguments", "type", "text", "image_url", "url", "tools", "tool_choice", "stream", "stop",
@@ -175,9 +182,10 @@ def test_unary_completion() -> None:
 def test_n_gives_one_choice_and_json_formats_give_json_content() -> None:
     reply = reply_for(chat(n=3))
     [choice] = json.loads(reply.body)["choices"]
-    assert reply.summary is not None
-    assert reply.summary["candidates"] == 1
-    assert reply.summary["texts"] == [choice["message"]["content"]]
+    summary = cast("GenerateSummary | None", reply.summary)  # a chat reply's: never media
+    assert summary is not None
+    assert summary["candidates"] == 1
+    assert summary["texts"] == [choice["message"]["content"]]
     streamed = reply_for(chat(n=2, stream=True))
     chunks = [json.loads(e) for e in events(stream_body(streamed))[:-1]]
     assert {c["choices"][0]["index"] for c in chunks} == {0}

@@ -11,13 +11,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver import catalog
+from mockserver.catalog import ModelInfo
 from mockserver.embed import DEFAULT_DIMENSIONS, vector
 from mockserver.responses import handle_count_tokens, handle_embed
 
-EMBED = catalog.lookup("gemini-embedding-001")
-OLD = catalog.lookup("text-embedding-004")
-assert EMBED is not None
-assert OLD is not None
+
+def _model(name: str) -> ModelInfo:
+    found = catalog.lookup(name)
+    assert found is not None, name
+    return found
+
+
+EMBED = _model("gemini-embedding-001")
+OLD = _model("text-embedding-004")
 
 
 @given(st.text(max_size=30), st.integers(1, 3072), st.integers(0, 2**64 - 1))

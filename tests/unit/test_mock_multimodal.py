@@ -6,7 +6,7 @@ import base64
 import json
 import struct
 import zlib
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -17,6 +17,7 @@ from mockserver.media import PCM_MIME, PNG_SIGNATURE, SEGMENT_SAMPLES
 from mockserver.multimodal import IMAGE_TOKENS, predict_body
 from mockserver.request import request_key
 from mockserver.responses import Reply, generate
+from spec.mock_admin import GenerateSummary, MediaSummary
 from spec.scenarios import Directive, Scenario
 from spec.sse import decode
 
@@ -42,6 +43,11 @@ def body(text: str = "draw a quiet harbour", **config: Any) -> dict[str, Any]:
 
 def run(m: ModelInfo, request: dict[str, Any], *, stream: bool = False, **d: Any) -> Reply:
     return generate(m, request, Directive(**d), 0, stream=stream)
+
+
+def summary_of(reply: Reply) -> GenerateSummary | MediaSummary | None:
+    """The journal's summary of a generate or predict call's reply (never an image fetch's)."""
+    return cast("GenerateSummary | MediaSummary | None", reply.summary)
 
 
 def unary(reply: Reply) -> dict[str, Any]:
@@ -77,8 +83,9 @@ def test_image_model_answers_text_then_a_real_png() -> None:
         {"modality": "TEXT", "tokenCount": words},
         {"modality": "IMAGE", "tokenCount": IMAGE_TOKENS},
     ]
-    assert reply.summary is not None
-    assert reply.summary["media"] == [
+    summary = summary_of(reply)
+    assert summary is not None
+    assert summary["media"] == [
         {"mime_type": "image/png", "width": 64, "height": 64, "bytes": len(
             base64.b64decode(parts[1]["inlineData"]["data"]))}
     ]  # fmt: skip
@@ -139,8 +146,9 @@ def test_voice_name_changes_the_audio_and_is_summarised() -> None:
     kore = run(TTS, body("hi there", **speech("Kore")))
     puck = run(TTS, body("hi there", **speech("puck")))
     assert pcm_of(unary(kore)) != pcm_of(unary(puck))
-    assert puck.summary is not None
-    assert puck.summary["media"][0]["voices"] == ["Puck"]
+    summary = summary_of(puck)
+    assert summary is not None
+    assert summary["media"][0]["voices"] == ["Puck"]
     assert pcm_of(unary(run(TTS, body("hi there", **speech())))) == pcm_of(unary(kore))
     assert "voice 'Nobody' is not a prebuilt voice" in error(
         run(TTS, body("hi", **speech("Nobody")))
@@ -172,8 +180,9 @@ def test_multi_speaker_lines_use_each_speakers_voice() -> None:
     puck = pcm_of(unary(run(TTS, body("a", **speech("Puck")))))
     assert pcm == kore + kore + puck
     assert len(pcm) == 3 * seg
-    assert reply.summary is not None
-    assert reply.summary["media"][0]["voices"] == ["Kore", "Puck"]
+    summary = summary_of(reply)
+    assert summary is not None
+    assert summary["media"][0]["voices"] == ["Kore", "Puck"]
 
 
 def test_streamed_audio_concatenates_to_the_unary_audio() -> None:

@@ -20,10 +20,15 @@ from mockserver.request import check_thought_signatures, prompt_tokens
 from mockserver.responses import handle_generate
 from spec.scenarios import Directive, Scenario, parse_directive
 
-FLASH = catalog.lookup("gemini-2.5-flash")
-PRO3 = catalog.lookup("gemini-3-pro-preview")
-assert FLASH is not None
-assert PRO3 is not None
+
+def _model(name: str) -> ModelInfo:
+    found = catalog.lookup(name)
+    assert found is not None, name
+    return found
+
+
+FLASH = _model("gemini-2.5-flash")
+PRO3 = _model("gemini-3-pro-preview")
 texts = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 
 
@@ -61,7 +66,7 @@ def test_directive_precedence_header_then_queue_then_inband() -> None:
 
 
 def test_inband_directive_comes_from_the_last_user_text() -> None:
-    request = {
+    request: dict[str, Any] = {
         "contents": [
             {"role": "user", "parts": [{"text": "[[mock:scenario=safety]]"}]},
             {"role": "model", "parts": [{"text": "[[mock:scenario=internal]]"}]},
@@ -191,7 +196,7 @@ def test_prompt_tokens_reads_both_casings() -> None:
 
 
 def test_snake_case_function_call_history_is_checked() -> None:
-    history = {
+    history: dict[str, Any] = {
         "contents": [
             {"role": "user", "parts": [{"text": "go"}]},
             {"role": "model", "parts": [{"function_call": {"name": "f", "args": {}}}]},

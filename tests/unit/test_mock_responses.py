@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pytest
@@ -15,17 +15,22 @@ from mockserver import catalog, faults
 from mockserver.catalog import ModelInfo
 from mockserver.plans import ANSWER_WORDS, NON_ASCII_WORDS, answer_words
 from mockserver.responses import SSE_HEADERS, Reply, generate
+from spec.mock_admin import GenerateSummary
 from spec.scenarios import Directive, Scenario
 from spec.sse import decode
 
-FLASH = catalog.lookup("gemini-2.5-flash")
-PRO3 = catalog.lookup("gemini-3-pro-preview")
-PLAIN = catalog.lookup("gemini-2.0-flash")
+
+def _model(name: str) -> ModelInfo:
+    found = catalog.lookup(name)
+    assert found is not None, name
+    return found
+
+
+FLASH = _model("gemini-2.5-flash")
+PRO3 = _model("gemini-3-pro-preview")
+PLAIN = _model("gemini-2.0-flash")
 """A model that does not think: ``maxOutputTokens`` caps its answer words alone (on a
 thinking model the thoughts count too: test_mock_model_like.py)."""
-assert FLASH is not None
-assert PRO3 is not None
-assert PLAIN is not None
 GENERATE_MODELS = [m for m in catalog.MODELS if m.generate]
 
 WEATHER_TOOLS = [
@@ -88,6 +93,11 @@ def stream_bytes(reply: Reply) -> bytes:
 
 def events(reply: Reply) -> list[dict[str, Any]]:
     return [json.loads(e.data) for e in decode([stream_bytes(reply)])]
+
+
+def summary_of(reply: Reply) -> GenerateSummary | None:
+    """The journal's summary of a generate call's reply (never a media or image one)."""
+    return cast("GenerateSummary | None", reply.summary)
 
 
 def text_of(response: dict[str, Any], *, thought: bool = False) -> str:
@@ -161,7 +171,7 @@ def test_chunks_directive_sets_the_number_of_text_chunks(chunks: int) -> None:
     assert len(events(run(stream=True, chunks=chunks))) == chunks
 
 
-THINKING = {"generationConfig": {"thinkingConfig": {"includeThoughts": True}}}
+THINKING: dict[str, Any] = {"generationConfig": {"thinkingConfig": {"includeThoughts": True}}}
 
 
 def test_thoughts_come_first_and_count_as_thoughts() -> None:
@@ -507,6 +517,11 @@ def test_non_sse_stream_is_a_json_array() -> None:
 
 # ----------------------------------------------------------------------------- all scenarios
 
+
+def _error_shape(scenario: Scenario) -> Callable[[dict[str, Any]], bool]:
+    return lambda r: r["error"]["code"] == ERRORS[scenario][0]
+
+
 SHAPES: dict[Scenario, Callable[[dict[str, Any]], bool]] = {
     Scenario.TEXT: lambda r: r["candidates"][0]["finishReason"] == "STOP" and bool(text_of(r)),
     Scenario.THOUGHTS: lambda r: bool(text_of(r, thought=True)) and bool(text_of(r)),
@@ -522,7 +537,7 @@ SHAPES: dict[Scenario, Callable[[dict[str, Any]], bool]] = {
     Scenario.MALFORMED_FUNCTION_CALL: lambda r: (
         r["candidates"][0]["finishReason"] == "MALFORMED_FUNCTION_CALL"
     ),
-    **{s: (lambda r, s=s: r["error"]["code"] == ERRORS[s][0]) for s in ERRORS},
+    **{s: _error_shape(s) for s in ERRORS},
     Scenario.MID_STREAM_CUT: lambda r: r["error"]["code"] == 500,
     Scenario.MID_STREAM_ERROR: lambda r: r["error"]["code"] == 503,
 }
@@ -641,22 +656,22 @@ def test_summary_says_what_was_sent() -> None:
         "finish_reasons": ["STOP"],
     }
     assert run(Scenario.THOUGHTS, stream=True).summary == summary
-    calls = run(Scenario.PARALLEL_TOOL_CALLS, model=PRO3).summary
+    calls = summary_of(run(Scenario.PARALLEL_TOOL_CALLS, model=PRO3))
     assert calls is not None
     assert [c["name"] for c in calls["function_calls"]] == ["get_weather"] * 3
     assert all(len(c["id"]) == 8 for c in calls["function_calls"])
-    cut = run(Scenario.MID_STREAM_CUT, stream=True, cut_after=1, chunks=3).summary
+    cut = summary_of(run(Scenario.MID_STREAM_CUT, stream=True, cut_after=1, chunks=3))
     assert cut is not None
     assert cut["finish_reason"] is None
     assert cut["text"] == text_of(events(run(stream=True, chunks=3))[0])
-    error = run(Scenario.MID_STREAM_ERROR, stream=True, cut_after=0).summary
+    error = summary_of(run(Scenario.MID_STREAM_ERROR, stream=True, cut_after=0))
     assert error is not None
     assert error["error"]["code"] == 503
     assert error["text"] == ""
-    limited = run(Scenario.RATE_LIMIT).summary
+    limited = summary_of(run(Scenario.RATE_LIMIT))
     assert limited is not None
     assert limited["error"]["status"] == "RESOURCE_EXHAUSTED"
-    blocked = run(Scenario.PROMPT_BLOCKED).summary
+    blocked = summary_of(run(Scenario.PROMPT_BLOCKED))
     assert blocked is not None
     assert blocked["block_reason"] == "SAFETY"
     assert blocked["candidates"] == 0

@@ -132,6 +132,7 @@ def test_a_violation_is_a_400_naming_the_field(
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_a_body_that_is_not_an_object_is_a_400(profile: str) -> None:
+    body: object
     for body in ([], "x", 1, None, True):
         err = rejection(chat_op(profile), body)
         assert err.param is None

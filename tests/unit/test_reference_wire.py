@@ -490,7 +490,7 @@ def test_an_answer_split_anywhere_across_reads_parses_the_same() -> None:
     raw = b"HTTP/1.1 100 Continue\r\n\r\n" + answer(
         b'{"candidates": [{"content": {"parts": [{"text": "caf\xc3\xa9"}]}}]}'
     )
-    splits = [(i,) for i in range(1, len(raw))]
+    splits: list[tuple[int, ...]] = [(i,) for i in range(1, len(raw))]
     splits += [(i, j) for i in range(1, len(raw), 5) for j in range(i + 1, len(raw), 11)]
 
     async def main() -> None:
@@ -538,7 +538,11 @@ def test_the_waits_timers_fire_each_wait_at_its_expiry_and_never_a_disarmed_one(
         for name, after in (("late", 0.3), ("middle", 0.2), ("early", 0.1), ("gone", 0.15)):
             waiter: asyncio.Future[Any] = loop.create_future()
             waits[name] = waiter
-            timers.arm(waiter, start + after, lambda w, n=name: fire(n))
+
+            def on_expiry(w: asyncio.Future[Any], n: str = name) -> None:
+                fire(n)
+
+            timers.arm(waiter, start + after, on_expiry)
         timers.disarm(waits["gone"])
         await asyncio.wait_for(three.wait(), 5)  # "late" fired: "gone" expired long before
         timers.close()

@@ -300,4 +300,5 @@ def test_a_hang_limited_probe_waits_for_the_slow_one_unless_the_proxy_served_alo
     assert not _served_alongside(held, {"chat": before, "usage": refused}, None, target)  # type: ignore[arg-type]
     unknown = [_Waiting(since=None)]  # not journaled yet, or the journal is unreadable
     assert not _served_alongside(unknown, {"usage": after}, None, target)  # type: ignore[arg-type]
-    assert _served_alongside([_Waiting(None, running=False)], {}, None, target)  # type: ignore[arg-type]
+    stopped = [_Waiting(None, running=False)]
+    assert _served_alongside(stopped, {}, None, target)  # type: ignore[arg-type]

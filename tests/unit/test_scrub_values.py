@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from spec.secrets import REDACTED, scrub_values
 
 
 def test_a_literal_secret_is_scrubbed_everywhere_and_nothing_else_changes() -> None:
-    value = {
+    value: dict[str, Any] = {
         "message": "Incorrect API key provided: hunter22",
         "nested": [("a", "hunter22hunter22"), 3, None],
         "hunter22": "key as a name",

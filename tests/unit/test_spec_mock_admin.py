@@ -74,7 +74,7 @@ def test_typed_models_say_what_the_schemas_say(component: str) -> None:
     model = MODELS[component]
     hints = typing.get_type_hints(model)
     assert set(hints) == set(schema["properties"])
-    assert model.__required_keys__ == set(schema.get("required", ()))  # type: ignore[attr-defined]
+    assert model.__required_keys__ == set(schema.get("required", ()))
 
 
 def test_the_mock_journal_renders_what_the_contract_says() -> None:

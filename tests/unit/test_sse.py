@@ -168,14 +168,14 @@ def test_comment_encoding_is_ignored_by_decoder() -> None:
 
 # --------------------------------------------------------------------------- properties
 
-texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 event_names = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_characters="\r\n", exclude_categories=("Cs",)),
+    alphabet=st.characters(codec="utf-8", exclude_characters="\r\n", exclude_categories=["Cs"]),
     min_size=1,
     max_size=10,
 )
 ids = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\0", exclude_categories=("Cs",)),
+    alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\0", exclude_categories=["Cs"]),
     max_size=10,
 )
 newlines = st.sampled_from(["\n", "\r\n", "\r"])

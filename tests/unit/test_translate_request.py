@@ -13,7 +13,7 @@ from reference_impl.translate import RequestError, translate_request
 from reference_impl.translate.request import SKIP_SIGNATURE
 
 
-def req(*messages: dict[str, Any], **kw: Any) -> dict[str, Any]:
+def req(*messages: Any, **kw: Any) -> dict[str, Any]:
     return {"model": kw.pop("model", "gemini-2.5-flash"), "messages": list(messages), **kw}
 
 

@@ -122,7 +122,7 @@ def test_refs_defs_and_allof_are_inlined() -> None:
 
 
 def test_recursive_ref_is_cut() -> None:
-    tree = {
+    tree: dict[str, Any] = {
         "$defs": {
             "Node": {
                 "type": "object",
