@@ -6,9 +6,12 @@ A capture is a recorded Gemini answer, named by its file stem in a capture direc
 
 - ``NAME.chunks.txt``: a streamGenerateContent answer, one GenerateContentResponse JSON
   object per line (the SSE ``data:`` payloads; a ``data:`` prefix, ``[DONE]`` and blank
-  lines are tolerated, so a raw SSE body loads too);
+  lines are tolerated, so a raw SSE body loads too), or the JSON array Google answers
+  without ``alt=sse``, or pretty-printed objects one after another (:func:`parse_chunks`);
 - ``NAME.json``: one generateContent answer, or an error body (a top-level ``error``
-  object, e.g. Google's 429 with ``RetryInfo``);
+  object, e.g. Google's 429 with ``RetryInfo``), or a streamGenerateContent JSON array
+  (read as the chunks when there is no ``NAME.chunks.txt``). Code Assist answers (the
+  ``response`` envelope) load as their inner answer (:func:`unwrap`);
 - ``NAME.meta.json`` (optional): ``{"model", "status", "headers", "chunk_ms", "note",
   "source"}``: the HTTP status (default 200, or the error body's ``error.code``), response
   headers, the delay before each streamed chunk in milliseconds.
@@ -42,6 +45,7 @@ __all__ = [
     "parse_json_path",
     "stream_form",
     "unary_form",
+    "unwrap",
 ]
 
 BUNDLED = Path(__file__).resolve().parent / "captures"
@@ -83,10 +87,37 @@ class Capture:
 
 
 def parse_chunks(text: str, where: str = "chunks") -> tuple[dict[str, Any], ...]:
-    """The GenerateContentResponse objects of a ``.chunks.txt`` text (one JSON object per
-    line; ``data:`` prefixes, ``[DONE]``, SSE comments and blank lines skipped). Raises
-    :class:`CaptureError` naming ``where`` and the line for a line that is not a JSON
-    object."""
+    """The GenerateContentResponse objects of a ``.chunks.txt`` text, in the forms a
+    recording takes: one JSON object per line (``data:`` prefixes, ``[DONE]``, SSE
+    comments and blank lines skipped, so a raw ``alt=sse`` body loads); the JSON array
+    ``streamGenerateContent`` answers without ``alt=sse`` (pretty-printed over many
+    lines, as Google sends it); or objects pretty-printed one after another. A Code
+    Assist chunk (``{"response": {...}, "traceId": ...}``) is read as its ``response``
+    (:func:`unwrap`). Raises :class:`CaptureError` naming ``where`` and the line of the
+    first value that is not a JSON object."""
+    if text.lstrip().startswith("["):
+        try:
+            values = json.loads(text)
+        except ValueError as exc:
+            raise CaptureError(f"{where}: a JSON array that does not parse ({exc})") from None
+        if not isinstance(values, list):  # pragma: no cover - a text starting with [
+            raise CaptureError(f"{where}: not a JSON array")
+        for i, value in enumerate(values):
+            if not isinstance(value, dict):
+                raise CaptureError(
+                    f"{where}: element {i} is a JSON {type(value).__name__}, not an object"
+                )
+        return tuple(unwrap(v) for v in values)
+    try:
+        return tuple(unwrap(v) for v in _lines(text, where))
+    except CaptureError as by_line:
+        try:
+            return tuple(unwrap(v) for v in _concatenated(text))
+        except ValueError:
+            raise by_line from None
+
+
+def _lines(text: str, where: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -101,7 +132,42 @@ def parse_chunks(text: str, where: str = "chunks") -> tuple[dict[str, Any], ...]
         if not isinstance(value, dict):
             raise CaptureError(f"{where}:{number}: a JSON {type(value).__name__}, not an object")
         out.append(value)
-    return tuple(out)
+    return out
+
+
+_BETWEEN = re.compile(r"(?:\s|,|data:|\[DONE\]|^:[^\n]*$)*", re.MULTILINE)
+"""What may stand between pretty-printed objects: blanks, commas, SSE ``data:`` field
+names, ``[DONE]`` and SSE comment lines."""
+
+
+def _concatenated(text: str) -> list[dict[str, Any]]:
+    """JSON objects one after another, each possibly over many lines. Raises
+    ``ValueError`` when something else stands between them."""
+    decoder = json.JSONDecoder()
+    out: list[dict[str, Any]] = []
+    at = _BETWEEN.match(text, 0)
+    pos = at.end() if at else 0
+    while pos < len(text):
+        value, pos = decoder.raw_decode(text, pos)
+        if not isinstance(value, dict):
+            raise ValueError("not an object")
+        out.append(value)
+        at = _BETWEEN.match(text, pos)
+        pos = at.end() if at else pos
+    return out
+
+
+def unwrap(answer: dict[str, Any]) -> dict[str, Any]:
+    """A Code Assist answer's GenerateContentResponse (``{"response": {...}, "traceId":
+    ...}``, docs/gemini-wire.md A7) as a v1beta one: the ``response`` object, with
+    ``responseId`` from ``traceId`` when it has none (as gemini-cli reads it). Any other
+    object is returned as it is."""
+    inner = answer.get("response")
+    if not isinstance(inner, dict) or "candidates" in answer or "error" in answer:
+        return answer
+    if isinstance(answer.get("traceId"), str) and "responseId" not in inner:
+        return {**inner, "responseId": answer["traceId"]}
+    return inner
 
 
 def _read_json(path: Path) -> Any:
@@ -137,12 +203,15 @@ def _load_one(directory: Path, name: str) -> Capture:
     error: dict[str, Any] | None = None
     if json_path.is_file():
         body = _read_json(json_path)
-        if not isinstance(body, dict):
+        if isinstance(body, list) and chunks is None:
+            # streamGenerateContent without alt=sse, saved as .json: its chunks
+            chunks = parse_chunks(json_path.read_text("utf-8"), json_path.name)
+        elif not isinstance(body, dict):
             raise CaptureError(f"{json_path.name}: a JSON {type(body).__name__}, not an object")
-        if isinstance(body.get("error"), dict):
+        elif isinstance(body.get("error"), dict):
             error = body
         else:
-            unary = body
+            unary = unwrap(body)
     status = 200
     if error is not None and isinstance(error["error"].get("code"), int):
         status = error["error"]["code"]
