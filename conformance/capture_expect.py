@@ -26,6 +26,7 @@ from spec.wire import CREDENTIAL_REASONS
 
 __all__ = [
     "CONTENT_FILTER_REASONS",
+    "UNMAPPED_PARTS",
     "Answer",
     "ErrorAnswer",
     "Expectation",
@@ -137,6 +138,15 @@ class Answer:
     images: int = 0
     """Image parts (``inlineData`` with an ``image/*`` type) among the text: a proxy may
     drop them or show each in ``content`` as a Markdown image, ``![...](url)``."""
+    finish_optional: bool = False
+    """The answer has no candidate (and no prompt block): nothing was generated, so
+    nothing finished; a proxy may give ``finish_reason: null`` as well."""
+    layout: tuple[str | None, ...] = ()
+    """With parts OpenAI's message has no field for (:data:`UNMAPPED_PARTS`: code the
+    model ran, its result, a file), the content's runs of text in order and ``None``
+    where such a part stood: a proxy may drop those parts or show them in ``content``
+    (LiteLLM writes code as Markdown fences), so ``content`` must read as the runs with
+    anything in the ``None`` places. Empty when the answer has no such part."""
 
     @property
     def finish_reason(self) -> str:
@@ -148,9 +158,10 @@ class Answer:
         if self.reasoning:
             out["reasoning"] = self.reasoning
         out["tool_calls"] = [c.as_json() for c in self.tool_calls]
-        out["finish_reason"] = (
-            self.finish_reason if len(self.finish_reasons) == 1 else list(self.finish_reasons)
-        )
+        reasons: list[str | None] = list(self.finish_reasons)
+        if self.finish_optional:
+            reasons.append(None)
+        out["finish_reason"] = reasons[0] if len(reasons) == 1 else reasons
         out["usage"] = None if self.usage is None else self.usage.as_json()
         if self.refusal_ok:
             out["or"] = "a clean OpenAI 4xx error"
@@ -369,6 +380,18 @@ def _is_image(blob: Any) -> bool:
     return isinstance(blob, Mapping) and str(blob.get("mimeType", "")).startswith("image/")
 
 
+UNMAPPED_PARTS = ("executableCode", "codeExecutionResult", "fileData", "inlineData")
+"""Part fields (https://ai.google.dev/api/caching#Part) with no place in an OpenAI
+chat message: code execution (https://ai.google.dev/gemini-api/docs/code-execution),
+files, and inline data other than an image."""
+
+
+def _unmapped(part: Mapping[str, Any]) -> bool:
+    return any(isinstance(part.get(k), Mapping) for k in UNMAPPED_PARTS) and not _is_image(
+        part.get("inlineData")
+    )
+
+
 @dataclass
 class _Fold:
     """The running state of one answer's candidate 0 across chunks."""
@@ -376,6 +399,8 @@ class _Fold:
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
     images: int = 0
+    layout: list[str | None] = field(default_factory=list)
+    candidate: bool = False
     calls: list[ToolCall] = field(default_factory=list)
     open_name: str | None = None
     open_args: dict[str, Any] | None = None
@@ -421,6 +446,7 @@ class _Fold:
         for cand in candidates:
             if not isinstance(cand, Mapping) or cand.get("index", 0) != 0:
                 continue
+            self.candidate = True
             content = cand.get("content")
             parts = content.get("parts") if isinstance(content, Mapping) else None
             for part in parts if isinstance(parts, list) else []:
@@ -430,8 +456,14 @@ class _Fold:
                     self.call(part["functionCall"])
                 elif isinstance(part.get("text"), str):
                     (self.reasoning if part.get("thought") else self.text).append(part["text"])
-                elif _is_image(part.get("inlineData")) and not part.get("thought"):
+                    if not part.get("thought"):
+                        self.layout.append(part["text"])
+                elif part.get("thought"):
+                    continue
+                elif _is_image(part.get("inlineData")):
                     self.images += 1
+                elif _unmapped(part):
+                    self.layout.append(None)
             if isinstance(cand.get("finishReason"), str):
                 self.finish = cand["finishReason"]
 
@@ -449,7 +481,21 @@ class _Fold:
             usage=self.usage,
             refusal_ok=self.blocked is not None,
             images=self.images,
+            finish_optional=not self.candidate and self.blocked is None,
+            layout=_runs(self.layout) if None in self.layout else (),
         )
+
+
+def _runs(layout: Iterable[str | None]) -> tuple[str | None, ...]:
+    """Adjacent texts joined, adjacent ``None`` one: ``["a", "b", None, None, "c"]`` ->
+    ``("ab", None, "c")``."""
+    out: list[str | None] = []
+    for item in layout:
+        if not out or (item is None) != (out[-1] is None):
+            out.append(item)
+        elif item is not None:
+            out[-1] = f"{out[-1]}{item}"
+    return tuple(out)
 
 
 def _fold(answers: Iterable[Mapping[str, Any]]) -> tuple[Answer, bool]:

@@ -290,15 +290,20 @@ def run(
         notes.setdefault("field mode", "--live: the black-box catalogue against the real Gemini")
     if max_requests is None and target is not None and not mock_url:
         max_requests = BLACK_BOX_MAX_REQUESTS
+    not_answers: list[str] = []  # files of --captures DIR that hold no recorded answer
     if captures_dir is not None:
         if target is not None and not mock_url:
             _die("--captures needs controlled mode: --mock-url (or no --target, the embedded run)")
         try:
-            added = add_captures(captures_dir)
+            added = add_captures(captures_dir, not_answers)
         except (CaptureError, ValueError) as exc:
             _die(f"--captures {captures_dir}: {exc}")
         notes.setdefault("captures", f"{captures_dir} ({len(added)} added to the bundled corpus)")
+        if not_answers:
+            notes.setdefault("captures skipped", "; ".join(not_answers))
     console = Console(stderr=True, quiet=quiet, soft_wrap=True)
+    for skipped_file in not_answers:
+        console.print(f"--captures: skipped {skipped_file}", markup=False, highlight=False)
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     collected: list[ResultRecord] = []

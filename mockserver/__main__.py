@@ -281,13 +281,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     try:
-        captures = capture_store.load(options.settings.captures)
+        skipped: list[str] = []
+        captures = capture_store.load(options.settings.captures, skipped)
     except CaptureError as exc:
         where, reason = str(options.settings.captures), str(exc)
         if not reason.startswith(where):
             reason = f"{where}: {reason}"
         print(f"mockserver: --captures {reason}", file=sys.stderr, flush=True)
         return 2
+    for line in skipped:
+        print(f"mockserver: --captures: skipped {line}", file=sys.stderr, flush=True)
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
     )

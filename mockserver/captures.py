@@ -295,12 +295,13 @@ class Captures:
         )
 
 
-def load(directory: str | Path | None = None) -> Captures:
+def load(directory: str | Path | None = None, skipped: list[str] | None = None) -> Captures:
     """The bundled corpus (:data:`spec.capture_format.BUNDLED`) plus ``directory``'s
-    captures (same name: ``directory``'s wins), prepared. Raises
-    :class:`spec.capture_format.CaptureError` naming the directory or file that cannot
-    be read."""
+    captures (same name: ``directory``'s wins), prepared; a file of ``directory`` that
+    holds no recorded answer is left out, with a line appended to ``skipped`` when given.
+    Raises :class:`spec.capture_format.CaptureError` naming the directory or file that
+    cannot be read."""
     captures = load_dir(BUNDLED)
     if directory is not None:
-        captures.update(load_dir(directory))
+        captures.update(load_dir(directory, skipped))
     return Captures(captures)

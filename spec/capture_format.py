@@ -184,7 +184,124 @@ def _stem(path: Path) -> str | None:
     return None
 
 
-def _load_one(directory: Path, name: str) -> Capture:
+_ANSWER_KEYS = ("candidates", "promptFeedback", "usageMetadata")
+"""A GenerateContentResponse has at least one of these (an answer blocked before any
+candidate has only ``promptFeedback`` and ``usageMetadata``)."""
+
+_NOT_REPLAYED = frozenset(
+    {
+        "content-length",
+        "content-encoding",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "date",
+        "server",
+        "server-timing",
+        "alt-svc",
+    }
+)
+"""Header fields of an HTTP recording that described that exchange's bytes and server
+(gzip, chunked, its date), not the answer: not replayed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """One answer read from a ``.json`` value, with what its envelope said."""
+
+    chunks: tuple[dict[str, Any], ...] | None = None
+    unary: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    model: str | None = None
+
+
+def _is_answer(value: Any) -> bool:
+    return isinstance(value, dict) and (
+        isinstance(value.get("error"), dict) or any(k in unwrap(value) for k in _ANSWER_KEYS)
+    )
+
+
+def _recorded(value: Any, where: str) -> _Recorded | None:
+    """``value`` (a ``.json`` file's JSON, or a part of it) read as one recorded answer:
+    a GenerateContentResponse (or Code Assist's envelope of one), an error body, a
+    streamGenerateContent JSON array, or an HTTP recording of one of these:
+    ``{"status": 429, "headers": {...}, "body": ...}`` (the body as JSON or as its text,
+    an SSE body included), or ``{"request": ..., "response": {"status", "body"}}``.
+    ``None`` when it is none of them."""
+    if isinstance(value, list):
+        if all(isinstance(v, dict) for v in value) and any(map(_is_answer, value)):
+            return _Recorded(chunks=tuple(unwrap(v) for v in value))
+        return None
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("error"), dict):
+        return _Recorded(error=value)
+    inner = unwrap(value)
+    if any(k in inner for k in _ANSWER_KEYS):
+        return _Recorded(unary=inner)
+    model = value.get("model") if isinstance(value.get("model"), str) else None
+    body = value.get("body")
+    if isinstance(value.get("status"), int) and body is not None:
+        if isinstance(body, str):
+            try:
+                read: _Recorded | None = _recorded(list(parse_chunks(body, where)), where)
+            except CaptureError:
+                return None
+            if read is not None and read.chunks is not None and len(read.chunks) == 1:
+                lone = read.chunks[0]  # a unary body kept as text
+                read = _Recorded(error=lone) if "error" in lone else _Recorded(unary=lone)
+        else:
+            read = _recorded(body, where)
+        if read is None:
+            return None
+        headers = value.get("headers") if isinstance(value.get("headers"), dict) else {}
+        assert isinstance(headers, dict)
+        kept = {str(k): str(v) for k, v in headers.items() if str(k).lower() not in _NOT_REPLAYED}
+        return _Recorded(read.chunks, read.unary, read.error, value["status"], kept, model)
+    response = value.get("response")
+    if isinstance(response, dict) and "body" in response:
+        read = _recorded(response, where)
+        if read is not None and read.model is None and model is not None:
+            read = _Recorded(read.chunks, read.unary, read.error, read.status, read.headers, model)
+        return read
+    return None
+
+
+def _sub_key(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", key).strip("-.") or "x"
+
+
+def _recordings(value: Any, where: str) -> list[tuple[str, _Recorded]]:
+    """The recorded answers of a ``.json`` value: ``[("", answer)]`` for one, else the
+    answers its top-level fields hold, by key (``"low"``) or by key and position
+    (``"calls.0"``) for a list of recordings. Empty when there is none."""
+    one = _recorded(value, where)
+    if one is not None:
+        return [("", one)]
+    if not isinstance(value, dict):
+        return []
+    model = value.get("model") if isinstance(value.get("model"), str) else None
+    out: list[tuple[str, _Recorded]] = []
+    for key, item in value.items():
+        found = _recorded(item, where)
+        if found is not None:
+            out.append((_sub_key(str(key)), found))
+        elif isinstance(item, list):
+            for i, element in enumerate(item):
+                found = _recorded(element, where)
+                if found is not None:
+                    out.append((f"{_sub_key(str(key))}.{i}", found))
+    if model is not None:
+        out = [
+            (k, r if r.model else _Recorded(r.chunks, r.unary, r.error, r.status, r.headers, model))
+            for k, r in out
+        ]
+    return out
+
+
+def _load_one(directory: Path, name: str, skipped: list[str]) -> list[Capture]:
     chunks_path = directory / f"{name}.chunks.txt"
     json_path = directory / f"{name}.json"
     meta_path = directory / f"{name}.meta.json"
@@ -199,29 +316,49 @@ def _load_one(directory: Path, name: str) -> Capture:
         if chunks_path.is_file()
         else None
     )
-    unary: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
+    recordings: list[tuple[str, _Recorded]] = []
     if json_path.is_file():
         body = _read_json(json_path)
         if isinstance(body, list) and chunks is None:
             # streamGenerateContent without alt=sse, saved as .json: its chunks
             chunks = parse_chunks(json_path.read_text("utf-8"), json_path.name)
-        elif not isinstance(body, dict):
-            raise CaptureError(f"{json_path.name}: a JSON {type(body).__name__}, not an object")
-        elif isinstance(body.get("error"), dict):
-            error = body
         else:
-            unary = unwrap(body)
-    status = 200
-    if error is not None and isinstance(error["error"].get("code"), int):
+            recordings = _recordings(body, json_path.name)
+            if not recordings:
+                skipped.append(
+                    f"{json_path.name}: not a recorded Gemini answer (no candidates, "
+                    "promptFeedback, usageMetadata or error, in no HTTP recording)"
+                )
+    if len(recordings) > 1 or (recordings and recordings[0][0]):
+        # several answers in one file (e.g. one per setting tried): NAME.KEY each
+        out = []
+        for key, rec in recordings:
+            sub = f"{name}.{key}"
+            if not NAME_RE.match(sub):
+                raise CaptureError(f"{json_path.name}: the answer at {key!r} gets no valid name")
+            out.append(_capture(sub, None, rec, {k: v for k, v in meta.items() if k != "status"}))
+        return out
+    rec = recordings[0][1] if recordings else _Recorded()
+    if chunks is not None and rec.chunks is None:
+        rec = _Recorded(chunks, rec.unary, rec.error, rec.status, rec.headers, rec.model)
+    return [_capture(name, chunks, rec, meta)]
+
+
+def _capture(
+    name: str, chunks: tuple[dict[str, Any], ...] | None, rec: _Recorded, meta: dict[str, Any]
+) -> Capture:
+    chunks = rec.chunks if rec.chunks is not None else chunks
+    error, unary = rec.error, rec.unary
+    status = rec.status if rec.status is not None and rec.status >= 400 else 200
+    if error is not None and status == 200 and isinstance(error["error"].get("code"), int):
         status = error["error"]["code"]
     if isinstance(meta.get("status"), int):
         status = meta["status"]
-    headers = meta.get("headers") if isinstance(meta.get("headers"), dict) else {}
+    headers = meta.get("headers") if isinstance(meta.get("headers"), dict) else rec.headers
     assert isinstance(headers, dict)
     delays = meta.get("chunk_ms") if isinstance(meta.get("chunk_ms"), list) else []
     assert isinstance(delays, list)
-    model = meta.get("model") if isinstance(meta.get("model"), str) else None
+    model = meta.get("model") if isinstance(meta.get("model"), str) else rec.model
     if model is None:
         for answer in (*(chunks or ()), unary or {}):
             if isinstance(answer.get("modelVersion"), str):
@@ -240,22 +377,31 @@ def _load_one(directory: Path, name: str) -> Capture:
     )
 
 
-def load_dir(directory: str | Path) -> dict[str, Capture]:
-    """Every capture of ``directory`` by name, sorted. Raises :class:`CaptureError` for a
-    missing directory, an invalid name or a file that cannot be read (naming it)."""
+def load_dir(directory: str | Path, skipped: list[str] | None = None) -> dict[str, Capture]:
+    """Every capture of ``directory`` by name, sorted. A ``NAME.json`` holding several
+    recorded answers (under its top-level fields) gives one capture each, ``NAME.KEY``;
+    one holding none (a test's notes, a request) is left out, with a line saying so
+    appended to ``skipped`` when given. Raises :class:`CaptureError` for a missing
+    directory, an invalid name, a file that cannot be read (naming it) or two captures
+    of one name."""
     root = Path(directory)
     if not root.is_dir():
         raise CaptureError(f"{root}: not a directory")
     names = sorted({s for p in root.iterdir() if p.is_file() and (s := _stem(p)) is not None})
+    notes: list[str] = []
     out: dict[str, Capture] = {}
     for name in names:
         if not NAME_RE.match(name):
             raise CaptureError(f"{name!r}: a capture name is letters, digits, '_', '.', '-'")
-        capture = _load_one(root, name)
-        if capture.chunks is None and capture.unary is None and capture.error is None:
-            continue  # metadata alone
-        out[name] = capture
-    return out
+        for capture in _load_one(root, name, notes):
+            if capture.chunks is None and capture.unary is None and capture.error is None:
+                continue  # metadata alone, or a file that is no answer
+            if capture.name in out:
+                raise CaptureError(f"{capture.name!r}: two captures of this name in {root}")
+            out[capture.name] = capture
+    if skipped is not None:
+        skipped.extend(notes)
+    return dict(sorted(out.items()))
 
 
 def stream_form(capture: Capture) -> tuple[dict[str, Any], ...]:

@@ -168,14 +168,22 @@ def test_cli_captures_dir_adds_its_captures_to_the_embedded_run(tmp_path: Path) 
     captures = tmp_path / "captures"
     captures.mkdir()
     _nested_args_capture(captures)
+    # a recording tool's file of two exchanges, and a test's notes (no answer in it)
+    answer = json.loads((BUNDLED / "google-text.json").read_text())
+    quota = {"error": {"code": 400, "message": "Thinking level MINIMAL is not supported.",
+                       "status": "INVALID_ARGUMENT"}}  # fmt: skip
+    tried = {"low": {"status": 200, "body": answer}, "minimal": {"status": 400, "body": quota}}
+    (captures / "levels.json").write_text(json.dumps(tried))
+    (captures / "notes.json").write_text(json.dumps({"issue": 1, "expected": "OK"}))
     out = tmp_path / "out"
     done = cli("run", "-q", "--check", "captures.", "--captures", str(captures), "--out", str(out))
     payload = json.loads((out / "report.json").read_text())
     results = {r["check_id"]: r for r in payload["results"]}
-    assert "captures.project-nested-args" in results
-    assert results["captures.project-nested-args"]["outcome"] == "passed", results[
-        "captures.project-nested-args"
-    ]
+    for name in ("project-nested-args", "levels.low", "levels.minimal"):
+        assert results[f"captures.{name}"]["outcome"] == "passed", results[f"captures.{name}"]
+    assert "captures.notes" not in results
+    notes = payload["run"]["notes"]
+    assert notes["captures skipped"].startswith("notes.json: not a recorded Gemini answer")
     assert {f"captures.{n}" for n in TOOL_CAPTURES} <= set(results)
     assert done.returncode == 0, done.stdout + done.stderr
 

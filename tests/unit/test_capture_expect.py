@@ -420,6 +420,50 @@ def test_image_parts_may_show_as_markdown_images() -> None:
     assert compare(plain, got_like(plain, content="Here it is.![image](x)"))
 
 
+def test_code_execution_parts_may_be_dropped_or_shown_but_text_may_not() -> None:
+    from conformance.checks.captures import compare
+
+    code = {"executableCode": {"language": "PYTHON", "code": "print(1/0)"}}
+    result = {"codeExecutionResult": {"outcome": "OUTCOME_FAILED", "output": "ZeroDivisionError"}}
+    expected = streamed(
+        chunk({"text": "Let me run it.\n"}, code, result, {"text": "It failed."}, finish="STOP")
+    )
+    assert expected.text == "Let me run it.\nIt failed."
+    assert expected.layout == ("Let me run it.\n", None, "It failed.")
+    fenced = (
+        "Let me run it.\n```python\nprint(1/0)\n```\n```output\nZeroDivisionError\n```\nIt failed."
+    )
+    for shown in ("Let me run it.\nIt failed.", "Let me run it. It failed.", fenced):
+        assert compare(expected, got_like(expected, content=shown)) == [], shown
+    for wrong in (
+        "It failed.",  # a text part lost
+        "Let me run it.\nIt failed.\n```python\nprint(1/0)\n```",  # something after the end
+        "extra Let me run it.\nIt failed.",  # something before the first text
+        "Let me run it.\nIt did not fail.",
+        "",
+    ):
+        assert compare(expected, got_like(expected, content=wrong)), wrong
+    assert streamed(chunk({"text": "a"}, {"text": "b"}, finish="STOP")).layout == ()
+    # a thought's code is reasoning's business, not content's
+    thought_code = {**code, "thought": True}
+    assert streamed(chunk({"text": "a"}, thought_code, finish="STOP")).layout == ()
+
+
+def test_an_answer_without_candidates_may_finish_with_null() -> None:
+    from conformance.checks.captures import compare
+
+    usage = {"promptTokenCount": 12, "candidatesTokenCount": 60, "totalTokenCount": 72}
+    expected = streamed({"usageMetadata": usage})
+    assert expected.finish_optional
+    assert expected.as_json()["finish_reason"] == ["stop", None]
+    for reason in ("stop", None):
+        assert compare(expected, got_like(expected, finish_reason=reason)) == [], reason
+    assert compare(expected, got_like(expected, finish_reason="length"))
+    text = streamed(chunk({"text": "a"}))  # a candidate that never said why it stopped
+    assert not text.finish_optional
+    assert compare(text, got_like(text, finish_reason=None))
+
+
 def test_reasoning_absent_is_tolerated_and_wrong_reasoning_is_not() -> None:
     from conformance.checks.captures import compare
 

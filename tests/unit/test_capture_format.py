@@ -1,7 +1,8 @@
 """spec.capture_format reads a recording in the forms people save it: one chunk per line
 or a raw SSE body, Google's JSON array (``streamGenerateContent`` without ``alt=sse``),
-pretty-printed chunks, and Code Assist's ``response`` envelope; each gives the same
-chunks as the line form."""
+pretty-printed chunks, Code Assist's ``response`` envelope and the HTTP exchanges
+recording tools save; each gives the same chunks as the line form. A file that holds no
+recorded answer is skipped with a line, not replayed as an empty answer."""
 
 from __future__ import annotations
 
@@ -78,3 +79,66 @@ def test_the_bundled_corpus_reads_as_before() -> None:
         if path.is_file():
             lines = [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
             assert list(capture.chunks or ()) == lines, name
+
+
+ERROR = {"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}}
+
+
+def test_an_http_recording_replays_its_status_and_headers_not_its_framing(
+    tmp_path: Path,
+) -> None:
+    headers = {
+        "content-encoding": "gzip",
+        "transfer-encoding": "chunked",
+        "date": "Wed, 08 Jul 2026 12:10:59 GMT",
+        "retry-after": "34",
+        "content-type": "application/json; charset=UTF-8",
+    }
+    _write(tmp_path, "q.json", json.dumps({"status": 429, "headers": headers, "body": ERROR}))
+    exchange = {
+        "model": "gemini-2.5-flash",
+        "request": {"url": "https://example.invalid", "body": {"contents": []}},
+        "response": {"status": 200, "headers": {}, "body": TEXT[-1]},
+    }
+    _write(tmp_path, "ok.json", json.dumps(exchange))
+    sse = "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in TEXT)
+    _write(tmp_path, "s.json", json.dumps({"status": 200, "body": sse}))
+    corpus = load_dir(tmp_path)
+    assert (corpus["q"].status, corpus["q"].error) == (429, ERROR)
+    assert dict(corpus["q"].headers) == {
+        "retry-after": "34",
+        "content-type": "application/json; charset=UTF-8",
+    }
+    assert (corpus["ok"].unary, corpus["ok"].model) == (TEXT[-1], "gemini-2.5-flash")
+    assert corpus["s"].chunks == TEXT
+
+
+def test_several_recordings_in_one_file_are_one_capture_each(tmp_path: Path) -> None:
+    tried = {
+        "model": "gemini-3.7-flash",
+        "minimal": {"status": 400, "body": {"error": {"code": 400, "status": "INVALID_ARGUMENT"}}},
+        "low": {"status": 200, "body": TEXT[-1]},
+    }
+    _write(tmp_path, "levels.json", json.dumps(tried))
+    calls = {"calls": [{"request": {}, "response": {"status": 200, "body": c}} for c in TEXT[:2]]}
+    _write(tmp_path, "pdf.json", json.dumps(calls))
+    corpus = load_dir(tmp_path)
+    assert sorted(corpus) == ["levels.low", "levels.minimal", "pdf.calls.0", "pdf.calls.1"]
+    assert (corpus["levels.minimal"].status, corpus["levels.minimal"].model) == (
+        400,
+        "gemini-3.7-flash",
+    )
+    assert corpus["levels.low"].unary == TEXT[-1]
+    assert corpus["pdf.calls.1"].unary == TEXT[1]
+
+
+def test_a_file_that_holds_no_answer_is_skipped_with_a_line(tmp_path: Path) -> None:
+    _write(tmp_path, "notes.json", json.dumps({"issue": 1, "text": "OK", "toolCalls": []}))
+    _write(tmp_path, "answer.json", json.dumps(TEXT[-1]))
+    skipped: list[str] = []
+    assert list(load_dir(tmp_path, skipped)) == ["answer"]
+    assert skipped == [
+        "notes.json: not a recorded Gemini answer (no candidates, promptFeedback, "
+        "usageMetadata or error, in no HTTP recording)"
+    ]
+    assert list(load_dir(tmp_path)) == ["answer"]  # no list given: skipped all the same
