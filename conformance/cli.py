@@ -55,6 +55,7 @@ from .http import REQUEST_DEADLINE_S, RUN_DEADLINE_S, Budget, unreachable
 from .load.command import load as load_command
 from .oracles import openai_python_version
 from .oracles_node import NODE_DIR_ENV, install_openai_node, node_dir, openai_node_version
+from .probes.captures import BUNDLED_NAMES
 from .progress import PlainProgress, ProgressSink, TerminalProgress
 from .registry import REGISTRY, CheckSpec
 from .runner import (
@@ -290,20 +291,26 @@ def run(
         notes.setdefault("field mode", "--live: the black-box catalogue against the real Gemini")
     if max_requests is None and target is not None and not mock_url:
         max_requests = BLACK_BOX_MAX_REQUESTS
-    not_answers: list[str] = []  # files of --captures DIR that hold no recorded answer
+    said: list[str] = []  # what --captures DIR's loading has to say (files left out...)
     if captures_dir is not None:
         if target is not None and not mock_url:
             _die("--captures needs controlled mode: --mock-url (or no --target, the embedded run)")
+        not_answers: list[str] = []
         try:
             added = add_captures(captures_dir, not_answers)
         except (CaptureError, ValueError) as exc:
             _die(f"--captures {captures_dir}: {exc}")
         notes.setdefault("captures", f"{captures_dir} ({len(added)} added to the bundled corpus)")
+        replaced = [n for n in added if n in BUNDLED_NAMES]
+        if replaced:
+            notes.setdefault("captures replacing bundled ones", ", ".join(replaced))
         if not_answers:
             notes.setdefault("captures skipped", "; ".join(not_answers))
+        said = [f"skipped {file_said}" for file_said in not_answers]
+        said += [f"{n} replaces the bundled capture of that name" for n in replaced]
     console = Console(stderr=True, quiet=quiet, soft_wrap=True)
-    for skipped_file in not_answers:
-        console.print(f"--captures: skipped {skipped_file}", markup=False, highlight=False)
+    for what in said:
+        console.print(f"--captures: {what}", markup=False, highlight=False)
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     collected: list[ResultRecord] = []

@@ -426,6 +426,7 @@ def _register_checks(names: list[str]) -> None:
             if expectation.tools
             else "an answer"
         )
+        REGISTRY.pop(check_id(name), None)  # a bundled capture the directory replaces
         check(
             check_id(name),
             title=f"Capture {name} ({kind}): what openai-python parses equals what the "
@@ -448,12 +449,13 @@ def add_captures(directory: str | Path, skipped: list[str] | None = None) -> lis
     """Register the probes and the differential checks of every capture in ``directory``
     (``conformance run --captures DIR``) and return the capture names newly registered
     (a capture already registered with the same content, e.g. a bundled one, is skipped;
-    a file that holds no recorded answer is left out, with a line appended to
-    ``skipped`` when given: :func:`spec.capture_format.load_dir`).
+    one of a bundled capture's name with other content replaces it and is returned; a
+    file that holds no recorded answer is left out, with a line appended to ``skipped``
+    when given: :func:`spec.capture_format.load_dir`).
     The registries keep their declared order (the new entries join their module's).
 
     Raises :class:`spec.capture_format.CaptureError` for a directory or file that cannot be
-    read, ``ValueError`` for a name registered already with other content, and
+    read, ``ValueError`` for a capture whose probe names clash with another probe's, and
     :class:`conformance.capture_expect.ExpectationError` for a capture whose meaning
     cannot be derived."""
     probe_modules = _module_order(probe_base.PROBES.values(), lambda p: p.module)

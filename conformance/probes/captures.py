@@ -143,22 +143,20 @@ def _phase(capture: Capture) -> int:
 def register(captures: Mapping[str, Capture]) -> list[str]:
     """Register the two probes of every capture in ``captures`` (a :func:`load_dir`
     result) and return the names newly registered. A capture already registered with the
-    same content is skipped. Raises ``ValueError`` naming a capture whose name is already
-    registered with other content (or whose probe names clash), and
-    :class:`conformance.capture_expect.ExpectationError` for one whose meaning cannot be
-    read."""
+    same content is skipped; one registered with other content (a newer recording under a
+    bundled name) replaces it, as the mock's ``--captures DIR`` does, and is returned too.
+    Raises ``ValueError`` naming a capture whose probe names clash with another probe's,
+    and :class:`conformance.capture_expect.ExpectationError` for one whose meaning cannot
+    be read."""
     added: list[str] = []
     for name, capture in captures.items():
         known = CAPTURES.get(name)
-        if known is not None:
-            if known == capture:
-                continue
-            raise ValueError(
-                f"capture {name!r} is registered already with other content "
-                "(a bundled capture's name): rename it"
-            )
+        if known == capture:
+            continue
         expectation = expect(capture)
         stream_name, unary_name = probe_names(name)
+        if known is not None:
+            del PROBES[stream_name], PROBES[unary_name]
         for taken in (stream_name, unary_name):
             if taken in PROBES:
                 raise ValueError(f"capture {name!r}: probe {taken!r} is registered already")

@@ -206,10 +206,27 @@ def test_the_reference_passes_answer_shapes_the_corpus_lacks(tmp_path: Path) -> 
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_cli_refuses_a_capture_that_reuses_a_bundled_name(tmp_path: Path) -> None:
-    (tmp_path / "google-text.json").write_text(json.dumps({"candidates": []}))
-    done = cli("run", "--captures", str(tmp_path), "--out", str(tmp_path / "out"))
-    assert done.returncode == 2
-    assert "google-text" in done.stderr
-    assert "registered already" in done.stderr
+@pytest.mark.slow
+def test_a_newer_recording_under_a_bundled_name_replaces_it(tmp_path: Path) -> None:
+    """The directory's capture wins in the suite as in the mock: a newer snapshot of a
+    public fixture must not stop the run, and is judged as what it now holds."""
+    newer = {
+        "candidates": [
+            {"content": {"role": "model", "parts": [{"text": "newer"}]}, "finishReason": "STOP"}
+        ]
+    }
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    (captures / "google-text.json").write_text(json.dumps(newer))
+    out = tmp_path / "out"
+    done = cli("run", "--check", "captures.google-text", "--captures", str(captures),
+               "--out", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "--captures: google-text replaces the bundled capture of that name" in done.stderr
+    payload = json.loads((out / "report.json").read_text())
+    (result,) = [r for r in payload["results"] if r["check_id"] == "captures.google-text"]
+    # passed: the mock replayed "newer" and the suite expected it (the bundled text
+    # against the newer answer, either way round, would differ)
+    assert result["outcome"] == "passed", result
+    assert payload["run"]["notes"]["captures replacing bundled ones"] == "google-text"
     assert (BUNDLED / "google-text.json").is_file()

@@ -3,6 +3,7 @@ every bundled capture, and the edge cases of the mapping rules (docs/captures.md
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -552,6 +553,15 @@ def test_add_captures_registers_a_directory_in_catalogue_order(tmp_path: Path) -
     assert ids.index("captures.zz-mine") == last_bundled + 1
     assert ids[-1].startswith("properties.")  # the catalogue order holds
     assert "capture.zz-mine.stream" in PROBES
-    (tmp_path / "google-text.json").write_text('{"candidates": []}')
-    with pytest.raises(ValueError, match="'google-text' is registered already"):
-        add_captures(tmp_path)
+    # a newer recording under a bundled name replaces it, probes and check (as the mock's
+    # --captures DIR does), keeping the catalogue order
+    newer = {"candidates": [{"content": {"role": "model", "parts": [{"text": "newer"}]}}]}
+    (tmp_path / "google-text.json").write_text(json.dumps(newer))
+    assert add_captures(tmp_path) == ["google-text"]
+    from conformance.probes.captures import CAPTURES, EXPECTATIONS
+
+    assert CAPTURES["google-text"].unary == newer
+    assert EXPECTATIONS["google-text"].unary.text == "newer"  # type: ignore[union-attr]
+    assert "capture.google-text.stream" in PROBES
+    assert "captures.google-text" in REGISTRY
+    assert list(REGISTRY)[-1].startswith("properties.")
