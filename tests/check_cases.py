@@ -55,6 +55,10 @@ CALLS = [
 ]
 
 
+NO_ARGS_CALL: list[dict[str, Any]] = [{"name": "get_current_time", "args": {}}]
+"""The call of a tool without parameters (the ``tool_call_no_args`` probes)."""
+
+
 def tool_deltas(calls: list[dict[str, Any]] = CALLS, prefix: str = "call_") -> list[dict[str, Any]]:
     out = [chunk({"role": "assistant", "content": None})]
     for i, call in enumerate(calls):
@@ -168,6 +172,16 @@ def good() -> dict[str, Exchange]:
             ),
             "tool_calls_stream": stream_exchange(
                 "tool_calls_stream", sse(*tool_deltas()), upstream=journal(function_calls=CALLS)
+            ),
+            "tool_call_no_args": json_exchange(
+                "tool_call_no_args",
+                completion(tool_message(NO_ARGS_CALL), finish="tool_calls"),
+                upstream=journal(function_calls=NO_ARGS_CALL),
+            ),
+            "tool_call_no_args_stream": stream_exchange(
+                "tool_call_no_args_stream",
+                sse(*tool_deltas(NO_ARGS_CALL)),
+                upstream=journal(function_calls=NO_ARGS_CALL),
             ),
             "stream_cut": stream_exchange(
                 "stream_cut",

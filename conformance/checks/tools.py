@@ -262,3 +262,80 @@ def call_shape(x: Exchange) -> None:
         raise CheckFailure(
             f"finish_reason is {choice.get('finish_reason')!r}, expected 'tool_calls'"
         )
+
+
+B6 = (
+    "docs/breakages.md#b6-tools-without-parameters; "
+    "https://github.com/BerriAI/litellm/issues/5055; "
+    "https://github.com/vercel/ai/blob/main/packages/google/src/__fixtures__/"
+    "google-stream-no-args-tool-call.chunks.txt; "
+    "https://platform.openai.com/docs/api-reference/chat/object"
+)
+
+
+def _no_args_call(x: Exchange, form: str) -> tuple[str, str] | None:
+    """``(name, arguments)`` of the one call of a no-argument tool-call answer, or
+    ``None`` when there is no call; raises :class:`CheckFailure` for an error in place
+    of the call."""
+    if form == "streamed":
+        errors = [c["error"] for c in chunks_of(x) if isinstance(c.get("error"), dict)]
+        if errors:
+            raise CheckFailure(
+                f"{form}: the stream carries an error instead of the call "
+                f"({str(errors[0].get('message'))[:160]!r}): every call of a tool without "
+                "parameters fails",
+                excerpt=excerpt(x.body, 600),
+            )
+        calls = collect_stream_calls(x)
+        if not calls:
+            return None
+        first = calls[min(calls)]
+        return str(first.get("name")), str(first.get("arguments"))
+    body = json_object(x)
+    choices = body.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else {}
+    message = choice.get("message") if isinstance(choice, dict) else None
+    calls_list = message.get("tool_calls") if isinstance(message, dict) else None
+    if not isinstance(calls_list, list) or not calls_list or not isinstance(calls_list[0], dict):
+        return None
+    fn = calls_list[0].get("function")
+    fn = fn if isinstance(fn, dict) else {}
+    arguments = fn.get("arguments")
+    return str(fn.get("name")), arguments if isinstance(arguments, str) else repr(arguments)
+
+
+@check(
+    "tools.call_without_args",
+    title="A call of a tool without parameters (a functionCall with no args) arrives "
+    "with arguments '{}', streamed and unary",
+    severity=Severity.HIGH,
+    source=B6,
+    probes=("tool_call_no_args", "tool_call_no_args_stream"),
+    mode=Mode.CONTROLLED,
+    features=("tools",),
+)
+def call_without_args(unary: Exchange, stream: Exchange) -> None:
+    for x, form in ((unary, "unary"), (stream, "streamed")):
+        require_accepted(x, f"a {form} request declaring a tool without parameters")
+        confirm_upstream_success(x)
+        got = _no_args_call(x, form)
+        if got is None:
+            raise CheckFailure(
+                f"{form}: the upstream called get_current_time (a functionCall without args), "
+                "but the answer has no tool call",
+                excerpt=excerpt(x.body, 600),
+            )
+        name, arguments = got
+        if name != "get_current_time":
+            raise CheckFailure(f"{form}: the call's name is {name!r}, not 'get_current_time'")
+        try:
+            value = json.loads(arguments)
+        except ValueError:
+            value = None
+        if value != {}:
+            raise CheckFailure(
+                f"{form}: the call's arguments are {arguments!r}, not '{{}}': clients that "
+                "json.loads them (openai-agents, LangChain, the AI SDK) fail on a call that "
+                "needs no arguments (OpenAI sends '{}')",
+                excerpt=excerpt(x.body, 600),
+            )

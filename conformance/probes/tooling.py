@@ -16,6 +16,7 @@ from .base import TOOLS, Probe, chat, chat_request, registrar, with_body
 __all__ = [
     "GEMINI3_MODEL",
     "MESSY_SCHEMA",
+    "NO_ARGS_TOOL",
     "TOOL_CHOICES",
     "TOOL_RESULTS",
     "plain_history",
@@ -253,3 +254,33 @@ probe(
         features=frozenset({"tools", "reasoning"}),
     )
 )
+
+NO_ARGS_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_current_time",
+        "description": "Get the current time.",
+        "parameters": {"type": "object", "properties": {}},
+    },
+}
+"""A tool without parameters, declared as the SDKs do (an empty object schema). Gemini
+calls it with a ``functionCall`` that has no ``args`` at all (docs/breakages.md B6)."""
+
+for _name, _stream in (("tool_call_no_args", False), ("tool_call_no_args_stream", True)):
+    probe(
+        Probe(
+            _name,
+            ("streamed; " if _stream else "")
+            + "the upstream calls a tool without parameters: a functionCall with no args",
+            chat(
+                "What time is it?",
+                directive=Directive(Scenario.TOOL_CALL),
+                tools=[NO_ARGS_TOOL],
+                tool_choice="auto",
+                stream=_stream,
+            ),
+            mode=Mode.CONTROLLED,
+            stream=_stream,
+            features=_TOOLS_FEATURES,
+        )
+    )

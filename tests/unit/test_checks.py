@@ -20,6 +20,7 @@ from tests.check_cases import (
     CALLS,
     FAILOVER,
     MODELS,
+    NO_ARGS_CALL,
     RETRY,
     USAGE,
     good,
@@ -551,6 +552,50 @@ BAD: list[tuple[str, Exchange, str]] = [
             ),
         ),
         "not a JSON string",
+    ),
+    (
+        "tools.call_without_args",
+        json_exchange(
+            "tool_call_no_args",
+            completion(
+                json.loads(json.dumps(tool_message(NO_ARGS_CALL)).replace('"{}"', '""')),
+                finish="tool_calls",
+            ),
+            upstream=journal(function_calls=NO_ARGS_CALL),
+        ),
+        "arguments are '', not '{}'",
+    ),
+    (
+        "tools.call_without_args",
+        bad_stream(
+            "tool_call_no_args_stream",
+            sse(
+                chunk({"role": "assistant", "content": None}),
+                {"error": {"message": "litellm.APIConnectionError: 'args'", "type": None}},
+                done=False,
+            ),
+            upstream=journal(function_calls=NO_ARGS_CALL),
+        ),
+        "the stream carries an error instead of the call",
+    ),
+    (
+        "tools.call_without_args",
+        json_exchange(
+            "tool_call_no_args",
+            {"error": {"message": "Error converting to valid response block='args'"}},
+            status=422,
+            upstream=journal(function_calls=NO_ARGS_CALL),
+        ),
+        "got HTTP 422",
+    ),
+    (
+        "tools.call_without_args",
+        bad_stream(
+            "tool_call_no_args_stream",
+            sse(chunk({"role": "assistant", "content": "It is noon."}), chunk({}, "stop")),
+            upstream=journal(function_calls=NO_ARGS_CALL),
+        ),
+        "the answer has no tool call",
     ),
     # translation
     (
