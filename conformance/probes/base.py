@@ -205,6 +205,32 @@ def chat(text: str | None = None, **fields: Any) -> Builder:
     return build
 
 
+def unary_and_streamed(
+    register: Callable[[Probe], Probe],
+    name: str,
+    what: str,
+    text: str,
+    *,
+    features: frozenset[str] = frozenset(),
+    **fields: Any,
+) -> None:
+    """Register the controlled-mode pair ``name`` (unary) and ``name_stream`` (the same
+    request, streamed) with ``register`` (a module's :func:`registrar`): :func:`chat`
+    with ``text`` and ``fields``, described as ``what`` ("streamed; " first for the
+    stream)."""
+    for probe_name, stream in ((name, False), (f"{name}_stream", True)):
+        register(
+            Probe(
+                probe_name,
+                ("streamed; " if stream else "") + what,
+                chat(text, stream=stream, **fields),
+                mode=Mode.CONTROLLED,
+                stream=stream,
+                features=features,
+            )
+        )
+
+
 def with_body(request: Request, **changes: Any) -> Request:
     """``request`` with top-level JSON body fields replaced (``None`` values removed)."""
     body = {**request.json_body, **changes}

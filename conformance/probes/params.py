@@ -12,7 +12,7 @@ from spec.scenarios import Directive, Scenario
 from ..exchange import Request
 from ..modes import Mode
 from ..target import Target
-from .base import Probe, chat, chat_request, prompt, registrar, with_body
+from .base import Probe, chat, chat_request, prompt, registrar, unary_and_streamed, with_body
 
 __all__ = [
     "EFFORTS",
@@ -137,22 +137,14 @@ probe(
 
 THOUGHT_PROMPT = "Think step by step: what is 17 * 23?"
 
-for _name, _stream in (("thoughts", False), ("thoughts_stream", True)):
-    probe(
-        Probe(
-            _name,
-            ("streamed; " if _stream else "")
-            + "upstream sends thought parts (thought: true) before the answer",
-            chat(
-                THOUGHT_PROMPT,
-                directive=Directive(Scenario.THOUGHTS),
-                reasoning_effort="high",
-                stream=_stream,
-            ),
-            mode=Mode.CONTROLLED,
-            stream=_stream,
-        )
-    )
+unary_and_streamed(
+    probe,
+    "thoughts",
+    "upstream sends thought parts (thought: true) before the answer",
+    THOUGHT_PROMPT,
+    directive=Directive(Scenario.THOUGHTS),
+    reasoning_effort="high",
+)
 
 EFFORTS: dict[str, tuple[str, str]] = {
     "effort_none": ("gemini-2.5-flash", "none"),

@@ -11,7 +11,7 @@ from spec.scenarios import Directive, Scenario
 from ..exchange import Exchange, Request
 from ..modes import Mode
 from ..target import Target
-from .base import TOOLS, Probe, chat, chat_request, registrar, with_body
+from .base import TOOLS, Probe, chat, chat_request, registrar, unary_and_streamed, with_body
 
 __all__ = [
     "GEMINI3_MODEL",
@@ -31,24 +31,16 @@ GEMINI3_MODEL = "gemini-3-flash-preview"
 
 _TOOLS_FEATURES = frozenset({"tools"})
 
-for _name, _stream in (("tool_calls", False), ("tool_calls_stream", True)):
-    probe(
-        Probe(
-            _name,
-            ("streamed; " if _stream else "")
-            + "upstream answers with three parallel functionCall parts (same tool twice)",
-            chat(
-                TOOL_PROMPT,
-                directive=Directive(Scenario.PARALLEL_TOOL_CALLS),
-                tools=TOOLS,
-                tool_choice="auto",
-                stream=_stream,
-            ),
-            mode=Mode.CONTROLLED,
-            stream=_stream,
-            features=_TOOLS_FEATURES,
-        )
-    )
+unary_and_streamed(
+    probe,
+    "tool_calls",
+    "upstream answers with three parallel functionCall parts (same tool twice)",
+    TOOL_PROMPT,
+    directive=Directive(Scenario.PARALLEL_TOOL_CALLS),
+    tools=TOOLS,
+    tool_choice="auto",
+    features=_TOOLS_FEATURES,
+)
 
 MESSY_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -266,21 +258,13 @@ NO_ARGS_TOOL: dict[str, Any] = {
 """A tool without parameters, declared as the SDKs do (an empty object schema). Gemini
 calls it with a ``functionCall`` that has no ``args`` at all (docs/breakages.md B6)."""
 
-for _name, _stream in (("tool_call_no_args", False), ("tool_call_no_args_stream", True)):
-    probe(
-        Probe(
-            _name,
-            ("streamed; " if _stream else "")
-            + "the upstream calls a tool without parameters: a functionCall with no args",
-            chat(
-                "What time is it?",
-                directive=Directive(Scenario.TOOL_CALL),
-                tools=[NO_ARGS_TOOL],
-                tool_choice="auto",
-                stream=_stream,
-            ),
-            mode=Mode.CONTROLLED,
-            stream=_stream,
-            features=_TOOLS_FEATURES,
-        )
-    )
+unary_and_streamed(
+    probe,
+    "tool_call_no_args",
+    "the upstream calls a tool without parameters: a functionCall with no args",
+    "What time is it?",
+    directive=Directive(Scenario.TOOL_CALL),
+    tools=[NO_ARGS_TOOL],
+    tool_choice="auto",
+    features=_TOOLS_FEATURES,
+)
