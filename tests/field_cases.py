@@ -205,6 +205,12 @@ def _field_good() -> dict[str, Exchange]:
         "field_tool_required_stream": with_result_turn(
             required, text_stream("It is 10:00 in Tokyo.")
         ),
+        "field_tool_no_args": answer(
+            "field_tool_no_args", tool_completion([("get_current_time", {})])
+        ),
+        "field_tool_no_args_stream": answer(
+            "field_tool_no_args_stream", tool_stream([("get_current_time", {})])
+        ),
         "field_parallel_stream": answer(
             "field_parallel_stream",
             tool_stream(

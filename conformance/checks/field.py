@@ -42,7 +42,7 @@ from .errors import check_envelope
 from .reasoning import _TAGS, answer_texts
 from .signatures import B1
 from .stream import event_times
-from .tools import collect_stream_calls
+from .tools import collect_stream_calls, fail_on_error_event, judge_call_without_args
 
 __all__ = [
     "attempts",
@@ -285,6 +285,27 @@ def tool_finish_reason(x: Exchange) -> None:
             "that branch on finish_reason stop instead of running the tools",
             excerpt=excerpt(turn.body[-500:]),
         )
+
+
+@check(
+    "field.tool_call_without_args",
+    title="A forced call of a tool without parameters reaches the client as one call whose "
+    "arguments parse as a JSON object, unary and streamed",
+    severity=Severity.HIGH,
+    source=(
+        "docs/breakages.md#b6-tools-without-parameters; "
+        "https://github.com/BerriAI/litellm/issues/5055; " + _FIELD
+    ),
+    probes=("field_tool_no_args", "field_tool_no_args_stream"),
+    features=("tools",),
+)
+def tool_call_without_args(unary: Exchange, stream: Exchange) -> None:
+    for x, form in ((unary, "unary"), (stream, "streamed")):
+        turn = call_turn(x)
+        require_accepted(turn, f"a {form} request whose one tool takes no parameters")
+        if form == "streamed":  # an error event is the proxy's, not a disobedient model
+            fail_on_error_event(turn, "the call: every call of a tool without parameters fails")
+        judge_call_without_args(require_obeyed(x), form, exact=False)
 
 
 @check(

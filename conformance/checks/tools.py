@@ -16,7 +16,7 @@ from ._common import OPENAI_PYTHON, chunks_of, json_object
 from ._refusals import require_accepted
 from .upstream import confirm_upstream_success, upstream_answer
 
-__all__ = ["collect_stream_calls"]
+__all__ = ["collect_stream_calls", "fail_on_error_event", "judge_call_without_args"]
 
 A1 = (
     "https://github.com/THU-MAIC/OpenMAIC/issues/1556; "
@@ -273,19 +273,24 @@ B6 = (
 )
 
 
+def fail_on_error_event(x: Exchange, what: str) -> None:
+    """Raise :class:`CheckFailure` when the stream ``x`` carries an error object (an
+    OpenAI-style error event) where ``what`` (e.g. "the call") should be: openai-python
+    raises ``APIError`` on it. Does nothing for a stream without one."""
+    errors = [c["error"] for c in chunks_of(x) if isinstance(c.get("error"), dict)]
+    if errors:
+        raise CheckFailure(
+            f"streamed: the stream carries an error instead of {what} "
+            f"({str(errors[0].get('message'))[:160]!r})",
+            excerpt=excerpt(x.body, 600),
+        )
+
+
 def _no_args_call(x: Exchange, form: str) -> tuple[str, str] | None:
-    """``(name, arguments)`` of the one call of a no-argument tool-call answer, or
-    ``None`` when there is no call; raises :class:`CheckFailure` for an error in place
-    of the call."""
+    """``(name, arguments)`` of the first call of the answer, or ``None`` when there is
+    no call; raises :class:`CheckFailure` for an error event in place of the call."""
     if form == "streamed":
-        errors = [c["error"] for c in chunks_of(x) if isinstance(c.get("error"), dict)]
-        if errors:
-            raise CheckFailure(
-                f"{form}: the stream carries an error instead of the call "
-                f"({str(errors[0].get('message'))[:160]!r}): every call of a tool without "
-                "parameters fails",
-                excerpt=excerpt(x.body, 600),
-            )
+        fail_on_error_event(x, "the call: every call of a tool without parameters fails")
         calls = collect_stream_calls(x)
         if not calls:
             return None
@@ -304,6 +309,35 @@ def _no_args_call(x: Exchange, form: str) -> tuple[str, str] | None:
     return str(fn.get("name")), arguments if isinstance(arguments, str) else repr(arguments)
 
 
+def judge_call_without_args(x: Exchange, form: str, *, exact: bool = True) -> None:
+    """Fail unless ``x`` (a 200 answer, ``form`` ``"unary"`` or ``"streamed"``) carries a
+    call of ``get_current_time`` (:data:`conformance.probes.tooling.NO_ARGS_TOOL`) whose
+    arguments parse to ``{}`` (``exact``; otherwise to any JSON object: a real model may
+    fill in what the schema does not forbid). Raises :class:`CheckFailure` naming what
+    the client got instead (docs/breakages.md B6)."""
+    got = _no_args_call(x, form)
+    if got is None:
+        raise CheckFailure(
+            f"{form}: the upstream called get_current_time (a functionCall without args), "
+            "but the answer has no tool call",
+            excerpt=excerpt(x.body, 600),
+        )
+    name, arguments = got
+    if name != "get_current_time":
+        raise CheckFailure(f"{form}: the call's name is {name!r}, not 'get_current_time'")
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        value = None
+    if value != {} and (exact or not isinstance(value, dict)):
+        raise CheckFailure(
+            f"{form}: the call's arguments are {arguments!r}, not '{{}}': clients that "
+            "json.loads them (openai-agents, LangChain, the AI SDK) fail on a call that "
+            "needs no arguments (OpenAI sends '{}')",
+            excerpt=excerpt(x.body, 600),
+        )
+
+
 @check(
     "tools.call_without_args",
     title="A call of a tool without parameters (a functionCall with no args) arrives "
@@ -318,24 +352,4 @@ def call_without_args(unary: Exchange, stream: Exchange) -> None:
     for x, form in ((unary, "unary"), (stream, "streamed")):
         require_accepted(x, f"a {form} request declaring a tool without parameters")
         confirm_upstream_success(x)
-        got = _no_args_call(x, form)
-        if got is None:
-            raise CheckFailure(
-                f"{form}: the upstream called get_current_time (a functionCall without args), "
-                "but the answer has no tool call",
-                excerpt=excerpt(x.body, 600),
-            )
-        name, arguments = got
-        if name != "get_current_time":
-            raise CheckFailure(f"{form}: the call's name is {name!r}, not 'get_current_time'")
-        try:
-            value = json.loads(arguments)
-        except ValueError:
-            value = None
-        if value != {}:
-            raise CheckFailure(
-                f"{form}: the call's arguments are {arguments!r}, not '{{}}': clients that "
-                "json.loads them (openai-agents, LangChain, the AI SDK) fail on a call that "
-                "needs no arguments (OpenAI sends '{}')",
-                excerpt=excerpt(x.body, 600),
-            )
+        judge_call_without_args(x, form)

@@ -32,7 +32,7 @@ from ..target import Target
 from .base import PROBES, TOOLS, Builder, Probe, chat_request, registrar, with_body
 from .basic import DOOR_PROMPT, GOOGLE_THINKING, pick_thinking_model, thinks
 from .params import IMAGE_PNG
-from .tooling import results_turn
+from .tooling import NO_ARGS_TOOL, results_turn
 
 __all__ = [
     "FIELD_PROBES",
@@ -295,6 +295,24 @@ probe(
         features=_STREAM_TOOLS,
     )
 )
+NO_ARGS_PROMPT = "What time is it? Use the tool."
+for _name, _stream in (("field_tool_no_args", False), ("field_tool_no_args_stream", True)):
+    probe(
+        Probe(
+            _name,
+            ("streamed; " if _stream else "")
+            + 'tool_choice "required" with one tool that takes no parameters (get_current_time)',
+            _ask(
+                NO_ARGS_PROMPT,
+                tools=[NO_ARGS_TOOL],
+                tool_choice="required",
+                stream=_stream,
+                **(_USAGE if _stream else {}),
+            ),
+            stream=_stream,
+            features=_STREAM_TOOLS if _stream else _TOOLS,
+        )
+    )
 probe(
     Probe(
         "field_parallel_stream",
@@ -489,6 +507,8 @@ RETRY_UNLESS: dict[str, Callable[[Exchange], str | None]] = {
     "field_tool_required_stream": _no_call,
     "field_parallel_stream": _one_call,
     "field_tool_gemini3": _no_call,
+    "field_tool_no_args": _no_call,
+    "field_tool_no_args_stream": _no_call,
     "field_stop": _no_digits,
     "field_long_stream": _short,
 }
@@ -499,6 +519,8 @@ The session sends such a probe once more; a second disobedience is the check's
 TOKEN_ESTIMATES: dict[str, int] = {
     "field_tool_named": 2 * 250,
     "field_tool_required_stream": 2 * 250,
+    "field_tool_no_args": 150,
+    "field_tool_no_args_stream": 150,
     "field_parallel_stream": 300,
     "field_tool_gemini3": 2 * 600,
     "field_think_effort": 1200,

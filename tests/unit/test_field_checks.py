@@ -425,6 +425,47 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
         "every answer with thoughts",
     ),
 ]
+BAD_FIELD += [
+    (
+        "field.tool_call_without_args",
+        {
+            "field_tool_no_args": answer(
+                "field_tool_no_args",
+                {"error": {"message": "Error converting to valid response block='args'"}},
+                status=422,
+            )
+        },
+        "got HTTP 422",
+    ),
+    (
+        "field.tool_call_without_args",
+        {
+            "field_tool_no_args_stream": answer(
+                "field_tool_no_args_stream",
+                sse(
+                    chunk({"role": "assistant", "content": None}),
+                    {"error": {"message": "litellm.APIConnectionError: 'args'"}},
+                    done=False,
+                ),
+            )
+        },
+        "the stream carries an error instead of the call",
+    ),
+    (
+        "field.tool_call_without_args",
+        {
+            "field_tool_no_args": answer(
+                "field_tool_no_args",
+                json.loads(
+                    json.dumps(tool_completion([("get_current_time", {})])).replace(
+                        '"arguments": "{}"', '"arguments": ""'
+                    )
+                ),
+            )
+        },
+        "arguments are ''",
+    ),
+]
 """(check id, exchanges swapped into the good set, text the failure message contains)."""
 
 
