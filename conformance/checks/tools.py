@@ -286,7 +286,7 @@ def fail_on_error_event(x: Exchange, what: str) -> None:
         )
 
 
-def _no_args_call(x: Exchange, form: str) -> tuple[str, str] | None:
+def _no_args_call(x: Exchange, form: str) -> tuple[str, Any] | None:
     """``(name, arguments)`` of the first call of the answer, or ``None`` when there is
     no call; raises :class:`CheckFailure` for an error event in place of the call."""
     if form == "streamed":
@@ -305,8 +305,7 @@ def _no_args_call(x: Exchange, form: str) -> tuple[str, str] | None:
         return None
     fn = calls_list[0].get("function")
     fn = fn if isinstance(fn, dict) else {}
-    arguments = fn.get("arguments")
-    return str(fn.get("name")), arguments if isinstance(arguments, str) else repr(arguments)
+    return str(fn.get("name")), fn.get("arguments")
 
 
 def judge_call_without_args(x: Exchange, form: str, *, exact: bool = True) -> None:
@@ -325,13 +324,20 @@ def judge_call_without_args(x: Exchange, form: str, *, exact: bool = True) -> No
     name, arguments = got
     if name != "get_current_time":
         raise CheckFailure(f"{form}: the call's name is {name!r}, not 'get_current_time'")
-    try:
-        value = json.loads(arguments)
-    except ValueError:
-        value = None
+    value: Any = None
+    if isinstance(arguments, str):
+        try:
+            value = json.loads(arguments)
+        except ValueError:
+            value = None
     if value != {} and (exact or not isinstance(value, dict)):
+        shown = (
+            repr(arguments)
+            if isinstance(arguments, str)
+            else f"JSON {json.dumps(arguments)}, not a string"
+        )
         raise CheckFailure(
-            f"{form}: the call's arguments are {arguments!r}, not '{{}}': clients that "
+            f"{form}: the call's arguments are {shown}, not '{{}}': clients that "
             "json.loads them (openai-agents, LangChain, the AI SDK) fail on a call that "
             "needs no arguments (OpenAI sends '{}')",
             excerpt=excerpt(x.body, 600),

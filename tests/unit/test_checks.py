@@ -567,6 +567,18 @@ BAD: list[tuple[str, Exchange, str]] = [
     ),
     (
         "tools.call_without_args",
+        json_exchange(
+            "tool_call_no_args",
+            completion(
+                json.loads(json.dumps(tool_message(NO_ARGS_CALL)).replace('"{}"', "null")),
+                finish="tool_calls",
+            ),
+            upstream=journal(function_calls=NO_ARGS_CALL),
+        ),
+        "arguments are JSON null, not a string",  # Portkey's gateway 1.15.2
+    ),
+    (
+        "tools.call_without_args",
         bad_stream(
             "tool_call_no_args_stream",
             sse(
