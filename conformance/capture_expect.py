@@ -106,6 +106,9 @@ class Usage:
     totals: tuple[int, ...]
     prompts: tuple[int, ...] = ()
     """Every accepted ``prompt_tokens`` (empty: ``prompt_tokens`` alone)."""
+    thoughts: int = field(default=0, compare=False)
+    """``thoughtsTokenCount``, part of ``completion_tokens`` (to name a proxy that
+    leaves it out; not part of what the client must see, so not compared)."""
 
     def as_json(self) -> dict[str, Any]:
         total: Any = self.totals[0] if len(self.totals) == 1 else list(self.totals)
@@ -373,7 +376,8 @@ def _usage(meta: Mapping[str, Any] | None) -> Usage | None:
             [*([total] if isinstance(total, int) else []), *(p + completion for p in prompts)]
         )
     )
-    return Usage(prompt, completion, totals, prompts if len(prompts) > 1 else ())
+    thoughts = int(meta.get("thoughtsTokenCount") or 0)
+    return Usage(prompt, completion, totals, prompts if len(prompts) > 1 else (), thoughts)
 
 
 def _is_image(blob: Any) -> bool:

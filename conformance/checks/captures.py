@@ -26,7 +26,7 @@ from ..probes import base as probe_base
 from ..probes import captures as capture_probes
 from ..registry import REGISTRY, CheckFailure, Mode, Severity, Undecided, arrange, check, excerpt
 from ._common import require_response
-from .causes import NO_RETRY_AFTER
+from .causes import NO_RETRY_AFTER, THOUGHTS_LEFT_OUT, TOOL_CALLS_STOP
 from .errors import check_envelope
 from .upstream import generate_calls, journal_unreadable
 
@@ -378,11 +378,40 @@ def _judge(
     return diffs, _side_by_side(name, form, capture, expected.as_json(), got, diffs), outcome
 
 
+_COMPLETION_DIFF = re.compile(r"usage\.completion_tokens: expected (\d+), got (\d+)")
+
+
+def _diff_cause(diff: str, expected: Answer | ErrorAnswer) -> str | None:
+    """The root cause (:mod:`.causes`) one difference certainly shows, else ``None``."""
+    if diff.endswith(_NO_RETRY_HEADER):
+        return NO_RETRY_AFTER
+    if diff == "finish_reason: expected 'tool_calls', got 'stop'":
+        return TOOL_CALLS_STOP
+    m = _COMPLETION_DIFF.fullmatch(diff)
+    usage = expected.usage if isinstance(expected, Answer) else None
+    if (
+        m
+        and usage is not None
+        and usage.thoughts > 0
+        and int(m.group(2)) == int(m.group(1)) - usage.thoughts
+    ):
+        return THOUGHTS_LEFT_OUT
+    return None
+
+
+def _cause(failures: list[tuple[list[str], Answer | ErrorAnswer]]) -> str | None:
+    """The one cause every difference of both forms shows; ``None`` when a difference
+    shows none or two show different ones (the failure is then a finding of its own)."""
+    causes = {_diff_cause(d, expected) for diffs, expected in failures for d in diffs}
+    return causes.pop() if len(causes) == 1 else None
+
+
 def _differential(name: str) -> Callable[[Exchange, Exchange], str]:
     def run(streamed: Exchange, unary: Exchange) -> str:
         capture = capture_probes.CAPTURES[name]
         expectation: Expectation = capture_probes.EXPECTATIONS[name]
         failures: list[tuple[str, list[str], str, ClientOutcome | None]] = []
+        judged: list[tuple[list[str], Answer | ErrorAnswer]] = []
         for form, x, expected in (
             ("streamed", streamed, expectation.stream),
             ("unary", unary, expectation.unary),
@@ -392,6 +421,7 @@ def _differential(name: str) -> Callable[[Exchange, Exchange], str]:
             diffs, shown, outcome = _judge(name, capture, expected, x, form)
             if diffs:
                 failures.append((form, diffs, shown, outcome))
+                judged.append((diffs, expected))
         if failures:
             summary = "; ".join(f"{form}: {', '.join(diffs[:3])}" for form, diffs, _, _ in failures)
             clients = {  # the streamed exchange's own replay is added by the runner
@@ -399,14 +429,11 @@ def _differential(name: str) -> Callable[[Exchange, Exchange], str]:
                 for form, _, _, o in failures
                 if o is not None and form == "unary"
             }
-            only_retry_after = all(
-                d.endswith(_NO_RETRY_HEADER) for _, diffs, _, _ in failures for d in diffs
-            )
             raise CheckFailure(
                 f"capture {name}: {summary}",
                 excerpt="\n\n".join(shown for _, _, shown, _ in failures),
                 clients=clients,
-                cause=NO_RETRY_AFTER if only_retry_after else None,
+                cause=_cause(judged),
             )
         return f"capture {name}: streamed and unary answers match the capture"
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 __all__ = [
     "ERROR_TYPE",
     "NO_RETRY_AFTER",
+    "THOUGHTS_LEFT_OUT",
+    "TOOL_CALLS_STOP",
     "error_type_problem",
     "refused_fields",
     "wrong_status",
@@ -26,6 +28,17 @@ NO_RETRY_AFTER = "429: the upstream's RetryInfo delay is not passed on as Retry-
 ``retry-after-ms``: openai-python and openai-node then back off 0.5-8 s and hit the
 quota again. The scripted rate-limit check and the recorded 429 capture's check see the
 same defect."""
+
+
+TOOL_CALLS_STOP = "tool calls: finish_reason 'stop', not 'tool_calls'"
+"""An answer with tool calls that finishes with ``stop`` (Gemini says ``STOP`` for both):
+agent loops that read ``finish_reason`` answer the user instead of running the tools.
+The unary and streamed tool checks and every recorded tool-call capture see it."""
+
+THOUGHTS_LEFT_OUT = "usage: completion_tokens leave out the thought tokens"
+"""``completion_tokens`` equal to ``candidatesTokenCount`` alone, without Gemini's
+``thoughtsTokenCount`` (which Google bills as output): cost trackers undercount every
+answer of a thinking model. Every recorded answer of a thinking model shows it."""
 
 
 def error_type_problem(problem: str) -> bool:

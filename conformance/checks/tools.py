@@ -14,6 +14,7 @@ from ..exchange import Exchange
 from ..registry import CheckFailure, Mode, Severity, Undecided, check, excerpt
 from ._common import OPENAI_PYTHON, chunks_of, json_object
 from ._refusals import require_accepted
+from .causes import TOOL_CALLS_STOP
 from .upstream import confirm_upstream_success, upstream_answer
 
 __all__ = ["collect_stream_calls", "fail_on_error_event", "judge_call_without_args"]
@@ -203,6 +204,7 @@ def stream_finish_reason(x: Exchange) -> None:
         raise CheckFailure(
             f"finish_reason values {reasons}, expected exactly ['tool_calls']",
             excerpt=excerpt(x.body[-500:]),
+            cause=TOOL_CALLS_STOP if reasons == ["stop"] else None,
         )
 
 
@@ -260,7 +262,8 @@ def call_shape(x: Exchange) -> None:
         raise CheckFailure(f"tool call ids repeat: {ids}")
     if choice.get("finish_reason") != "tool_calls":
         raise CheckFailure(
-            f"finish_reason is {choice.get('finish_reason')!r}, expected 'tool_calls'"
+            f"finish_reason is {choice.get('finish_reason')!r}, expected 'tool_calls'",
+            cause=TOOL_CALLS_STOP if choice.get("finish_reason") == "stop" else None,
         )
 
 

@@ -565,3 +565,45 @@ def test_add_captures_registers_a_directory_in_catalogue_order(tmp_path: Path) -
     assert "capture.google-text.stream" in PROBES
     assert "captures.google-text" in REGISTRY
     assert list(REGISTRY)[-1].startswith("properties.")
+
+
+def test_a_capture_failure_names_the_root_cause_it_shares_with_others() -> None:
+    """Thoughts left out of completion_tokens, or 'stop' for tool calls, fail every
+    capture that shows them: with one cause they are one finding, as the scripted tool
+    checks' 'stop' is; a failure that shows two defects stays a finding of its own."""
+    from conformance.checks.captures import _cause, compare
+    from conformance.checks.causes import THOUGHTS_LEFT_OUT, TOOL_CALLS_STOP
+    from conformance.registry import REGISTRY, CheckFailure
+    from tests.check_cases import CALLS, tool_message
+    from tests.factories import completion, journal, json_exchange
+
+    thinking = expect(CORPUS["google-reasoning"]).stream
+    assert isinstance(thinking, Answer)
+    assert thinking.usage is not None
+    assert thinking.usage.thoughts > 0
+    u = thinking.usage
+    no_thoughts = {
+        "prompt_tokens": u.prompt_tokens,
+        "completion_tokens": u.completion_tokens - u.thoughts,
+        "total_tokens": u.totals[0],
+    }
+    diffs = compare(thinking, got_like(thinking, usage=no_thoughts))
+    assert _cause([(diffs, thinking)]) == THOUGHTS_LEFT_OUT
+    off_by_one = {**no_thoughts, "completion_tokens": u.completion_tokens - 1}
+    assert _cause([(compare(thinking, got_like(thinking, usage=off_by_one)), thinking)]) is None
+
+    tool = expect(CORPUS["google-tool-call"]).unary
+    assert isinstance(tool, Answer)
+    stop = compare(tool, got_like(tool, finish_reason="stop"))
+    assert _cause([(stop, tool), (stop, tool)]) == TOOL_CALLS_STOP
+    assert _cause([(stop, tool), (diffs, thinking)]) is None  # two defects: no one cause
+
+    with pytest.raises(CheckFailure) as scripted:
+        REGISTRY["tools.call_shape"].func(
+            json_exchange(
+                "tool_calls",
+                completion(tool_message(), finish="stop"),
+                upstream=journal(function_calls=CALLS),
+            )
+        )
+    assert scripted.value.cause == TOOL_CALLS_STOP
