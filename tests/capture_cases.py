@@ -20,10 +20,11 @@ def _usage(answer: Answer) -> dict[str, int] | None:
     u = answer.usage
     if u is None:
         return None
+    added = u.prompt_tokens + u.completion_tokens  # what chat.usage_arithmetic wants too
     return {
         "prompt_tokens": u.prompt_tokens,
         "completion_tokens": u.completion_tokens,
-        "total_tokens": u.totals[0],
+        "total_tokens": added if added in u.totals else u.totals[0],
     }
 
 
@@ -112,6 +113,18 @@ BAD_CAPTURES: list[tuple[str, Exchange, str]] = [
     _bad("google-reasoning-gemini3", True, "streamed: HTTP 500", status=500),
     _bad("google-429-retry-info", True, "Retry-After: expected >= 35", retry_after=30),
     _bad("google-429-retry-info", False, "HTTP status: expected 429, got 500", status=500),
+    _bad(
+        "google-code-execution-multiple-results",
+        True,
+        "streamed: content: expected",
+        content="",  # Portkey's gateway 1.15.2 drops the text after code execution
+    ),
+    _bad(
+        "google-stream-no-args-tool-call",
+        True,
+        "streamed: tool_calls[0].arguments: expected {}",
+        arguments="",
+    ),
     _bad("project-prompt-block", True, "streamed: finish_reason", finish="stop"),
     _bad("project-safety-stop", False, "unary: finish_reason", finish="stop"),
 ]

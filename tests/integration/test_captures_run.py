@@ -27,6 +27,7 @@ from tests.zoo import Mutation, chunk_json, mutating_proxy
 
 KEY = "sk-captures"
 TOOL_CAPTURES = {
+    "google-stream-no-args-tool-call",
     "google-stream-tool-call-arguments",
     "google-tool-call",
     "google-tool-call-gemini3",

@@ -53,6 +53,17 @@ def _usage(prompt: int, candidates: int, thoughts: int) -> tuple[int, int, int, 
 STRAWBERRY = 'There are **3** "r"s in strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y.'
 SF = (("weather", {"location": "San Francisco"}),)
 
+NO_ARGS_THOUGHTS = (
+    "**Processing User Requests**\n\nI've started by understanding the user's instructions. "
+    "Currently, I'm focusing on the initial steps: reading the specified theme using the "
+    'appropriate tool. Next, I plan to tackle reading the screens, beginning with screen "A," '
+    'then proceeding with "B" and "C" in parallel as instructed.\n\n\n'
+)
+CODE_RAN = (
+    "The code execution resulted in the following output:\n\n```\nok\n```\n\n"
+    "Followed by an error:\n\n```python\nZeroDivisionError: division by zero\n```"
+)
+
 STREAMED: dict[str, Meaning] = {
     "google-text": Meaning(
         'There are **3** "r"s in strawberry.\n\nst**r**awbe**rr**y',
@@ -69,6 +80,18 @@ STREAMED: dict[str, Meaning] = {
         (("getWeather", {"location": "Boston"}), ("getWeather", {"location": "San Francisco"})),
         "tool_calls",
         _usage(26, 23, 132),
+    ),
+    "google-stream-no-args-tool-call": Meaning(
+        "",
+        NO_ARGS_THOUGHTS,
+        (
+            ("read_theme", {}),
+            ("read_screen", {"id": "A"}),
+            ("read_screen", {"id": "B"}),
+            ("read_screen", {"id": "C"}),
+        ),
+        "tool_calls",
+        _usage(249, 58, 183),
     ),
     "project-prompt-block": Meaning("", "", (), "content_filter", _usage(12, 0, 0)),
     "project-safety-stop": Meaning(
@@ -91,6 +114,9 @@ UNARY: dict[str, Meaning] = {
     "google-reasoning-gemini3": Meaning(STRAWBERRY, "", (), "stop", _usage(9, 29, 258)),
     "google-tool-call": Meaning("", "", SF, "tool_calls", _usage(29, 15, 893)),
     "google-tool-call-gemini3": Meaning("", "", SF, "tool_calls", _usage(29, 15, 1801)),
+    # the code parts have no OpenAI field: the text alone; the tool-use prompt tokens
+    # (289) count as prompt tokens, so the total adds up
+    "google-code-execution-multiple-results": Meaning(CODE_RAN, "", (), "stop", (312, 35, 347, 0)),
     "project-prompt-block": Meaning("", "", (), "content_filter", _usage(12, 0, 0)),
     "project-safety-stop": Meaning("", "", (), "content_filter", _usage(14, 0, 0)),
 }
