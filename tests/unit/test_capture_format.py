@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spec.capture_format import BUNDLED, CaptureError, load_dir, parse_chunks, unwrap
 
@@ -142,3 +145,41 @@ def test_a_file_that_holds_no_answer_is_skipped_with_a_line(tmp_path: Path) -> N
         "usageMetadata or error, in no HTTP recording)"
     ]
     assert list(load_dir(tmp_path)) == ["answer"]  # no list given: skipped all the same
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.text(max_size=20))
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_CHUNKS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "candidates": st.lists(
+                st.dictionaries(st.text(max_size=8), _VALUES, max_size=3), max_size=2
+            )
+        },
+        optional={"usageMetadata": st.dictionaries(st.text(max_size=8), _VALUES, max_size=3)},
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _forms(chunks: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        "lines": "\n".join(json.dumps(c) for c in chunks) + "\n",
+        "sse crlf": "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in chunks)
+        + "data: [DONE]\r\n\r\n",
+        "array": json.dumps(chunks, indent=2).replace("\n", "\r\n"),
+        "pretty": "\n\n".join(json.dumps(c, indent=2) for c in chunks),
+    }
+
+
+@given(_CHUNKS)
+def test_every_form_of_a_stream_reads_as_its_chunks(chunks: list[dict[str, Any]]) -> None:
+    for form, text in _forms(chunks).items():
+        assert list(parse_chunks(text)) == chunks, form
