@@ -32,6 +32,9 @@ result in the last content (``functionResponse``) is answered with text.
 
 **Text** (:func:`answer_plan`), read from the last user text (directives removed):
 
+- a question for a fact the system instruction states ("What is the project's
+  codename?" after "The project's codename is ZEBRA-42.") answers the fact's value
+  alone (``ZEBRA-42``), as a model answers from its instructions (:func:`recalled`);
 - "count from A to B" answers the numbers ``A, A+1, ..., B`` (digits, comma
   separated; at most :data:`MAX_COUNT` numbers);
 - "list N ..." (also "name N", "give N", "give me N") answers ``N`` lines ``1. w w`` to
@@ -68,7 +71,9 @@ __all__ = [
     "calling_mode",
     "places",
     "planned_calls",
+    "recalled",
     "reply_text",
+    "system_text",
     "user_text",
 ]
 
@@ -112,6 +117,35 @@ def user_text(body: dict[str, Any]) -> str:
             text = "\n".join(texts)
             return strip_directives(text) if "[[mock:" in text else text
     return ""
+
+
+def system_text(body: dict[str, Any]) -> str:
+    """The text parts of ``systemInstruction``, joined with a newline (``""``: none)."""
+    system = get(body, "systemInstruction")
+    parts = system.get("parts") if isinstance(system, dict) else None
+    if isinstance(parts, dict):
+        parts = [parts]
+    if not isinstance(parts, list):
+        return ""
+    return "\n".join(
+        p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)
+    )
+
+
+_ASKED = re.compile(r"\bwhat\s+is\s+(?:the\s+|our\s+|my\s+|your\s+)?([\w'’ -]{2,60}?)\s*\?", re.I)
+
+
+def recalled(prompt: str, system: str) -> str | None:
+    """The value of the fact ``prompt`` asks for ("what is X?") when ``system`` states it
+    ("X is VALUE."); ``None`` otherwise."""
+    if not system:
+        return None
+    asked = _ASKED.search(prompt)
+    if asked is None:
+        return None
+    subject = re.escape(asked.group(1).strip())
+    fact = re.search(rf"\b{subject}\s+is\s+(\S+?)[.!]?(?:\s|$)", system, re.I)
+    return fact.group(1) if fact else None
 
 
 def calling_mode(body: dict[str, Any]) -> str:
@@ -226,10 +260,14 @@ def _count(match: re.Match[str]) -> str | None:
     return ", ".join(str(n) for n in range(start, end + step, step))
 
 
-def reply_text(text: str, key: bytes) -> tuple[str, bool] | None:
+def reply_text(text: str, key: bytes, system: str = "") -> tuple[str, bool] | None:
     """The answer a prompt asks for by its shape, and whether it is a long list (paced);
     ``None`` when the prompt asks for nothing this module recognises. ``key``: the
-    32-byte key the list's words come from."""
+    32-byte key the list's words come from; ``system``: the system instruction's text
+    (:func:`recalled`)."""
+    fact = recalled(text, system)
+    if fact is not None:
+        return fact, False
     match = _COUNT.search(text)
     if match is not None:
         counted = _count(match)
@@ -252,13 +290,14 @@ def answer_plan(
     chunks: int,
     max_tokens: int | None,
     stops: Sequence[str] = (),
+    system: str = "",
     **shape: Any,
 ) -> Plan:
     """The text answer to ``prompt`` (see the module docstring) as a plan; ``shape``:
     the other keyword arguments of :func:`mockserver.plans.text_plan`. An answer with
     no stop sequence, no recognised prompt and no thought budget to spend is exactly
     :func:`~mockserver.plans.text_plan`'s."""
-    found = reply_text(prompt, key)
+    found = reply_text(prompt, key, system)
     budget = bool(shape.get("thoughts")) and max_tokens is not None
     if found is None and not stops and not budget:
         return text_plan(key, chunks=chunks, max_tokens=max_tokens, **shape)

@@ -17,7 +17,14 @@ from conformance.exchange import Exchange, Request
 from conformance.oracles_node import NodeOutcome
 from conformance.probes import PROBES
 from conformance.probes.documented import DOCUMENTED, DocumentedProbe
-from conformance.probes.params import IMAGE_PNG, PARAMS, SYSTEM_PROMPT
+from conformance.probes.params import (
+    CODENAME,
+    DEVELOPER_PROMPT,
+    DEVELOPER_QUESTION,
+    IMAGE_PNG,
+    PARAMS,
+    SYSTEM_PROMPT,
+)
 from conformance.probes.samples import png
 from conformance.runner import NODE_REPLAYS
 from conformance.target import Target
@@ -199,6 +206,11 @@ def good() -> dict[str, Exchange]:
                 ],
                 **PARAMS,
             ),
+            "developer_role": json_exchange(
+                "developer_role",
+                completion({"role": "assistant", "content": CODENAME}),
+                upstream=journal(body=developer_body(), text=CODENAME),
+            ),
             "service_tier_auto": with_client_body(
                 json_exchange("service_tier_auto", completion(), upstream=journal()),
                 service_tier="auto",
@@ -308,6 +320,16 @@ def documented_good() -> dict[str, Exchange]:
         item.probe: websocket_exchange(item) if item.websocket else documented_exchange(item)
         for item in DOCUMENTED
     }
+
+
+def developer_body(**over: Any) -> dict[str, Any]:
+    """What a conformant proxy sends upstream for the ``developer_role`` probe."""
+    body: dict[str, Any] = {
+        "contents": [{"role": "user", "parts": [{"text": DEVELOPER_QUESTION}]}],
+        "systemInstruction": {"parts": [{"text": DEVELOPER_PROMPT}]},
+    }
+    body.update(over)
+    return body
 
 
 def with_client_body(x: Exchange, **fields: Any) -> Exchange:

@@ -205,6 +205,9 @@ def _field_good() -> dict[str, Exchange]:
         "field_tool_required_stream": with_result_turn(
             required, text_stream("It is 10:00 in Tokyo.")
         ),
+        "field_developer_role": answer(
+            "field_developer_role", completion({"role": "assistant", "content": "**ZEBRA-42**"})
+        ),
         "field_tool_no_args": answer(
             "field_tool_no_args", tool_completion([("get_current_time", {})])
         ),

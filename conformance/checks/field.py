@@ -34,7 +34,9 @@ from ..probes.field import (
     STRUCTURED_SCHEMA,
     TOOL_SCHEMAS,
     answer_content,
+    has_codename,
 )
+from ..probes.params import CODENAME
 from ..registry import CheckFailure, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import json_object, require_response, require_success
 from ._refusals import refusal_origin, require_accepted
@@ -43,6 +45,7 @@ from .reasoning import _TAGS, answer_texts
 from .signatures import B1
 from .stream import event_times
 from .tools import collect_stream_calls, fail_on_error_event, judge_call_without_args
+from .translation import DEVELOPER_SOURCE
 
 __all__ = [
     "attempts",
@@ -306,6 +309,30 @@ def tool_call_without_args(unary: Exchange, stream: Exchange) -> None:
         if form == "streamed":  # an error event is the proxy's, not a disobedient model
             fail_on_error_event(turn, "the call: every call of a tool without parameters fails")
         judge_call_without_args(require_obeyed(x), form, exact=False)
+
+
+@check(
+    "field.developer_role",
+    title="A developer message reaches a real model: the answer names the codename only "
+    "that message gives",
+    severity=Severity.HIGH,
+    source=f"{DEVELOPER_SOURCE}; {_FIELD}",
+    probes=("field_developer_role",),
+    features=("chat",),
+)
+def developer_role(x: Exchange) -> None:
+    turn = call_turn(x)
+    require_accepted(turn, "a request with a developer message")
+    content = answer_content(turn)
+    if not has_codename(content):
+        tries = len(attempts(x))
+        raise CheckFailure(
+            f"the developer message says the codename is {CODENAME}; the answer does not "
+            f"name it in {tries} attempt(s) ({content[:80]!r}): the message never reached "
+            "the model, and clients that send their instructions as developer messages "
+            "(Codex, the OpenAI Agents SDK) run without them",
+            excerpt=excerpt(turn.body[:600]),
+        )
 
 
 @check(

@@ -9,9 +9,10 @@ import math
 from typing import Any
 
 from ..exchange import Exchange
-from ..probes.params import IMAGE_PNG, PARAMS, SYSTEM_PROMPT
+from ..probes.params import DEVELOPER_PROMPT, IMAGE_PNG, PARAMS, SYSTEM_PROMPT
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import require_response
+from ._refusals import require_accepted
 from .errors import check_envelope
 from .tool_requests import schema_problems
 from .upstream import generation_config, json_field, last_generate, normalise, request_body
@@ -132,6 +133,43 @@ def system_instruction(x: Exchange) -> None:
             f"the system message is not in systemInstruction: {where}",
             excerpt=excerpt(str(instruction)),
         )
+
+
+DEVELOPER_SOURCE = (
+    "https://platform.openai.com/docs/api-reference/chat/create#chat-create-messages; "
+    "https://github.com/router-for-me/CLIProxyAPI/pull/850; "
+    "https://github.com/router-for-me/CLIProxyAPI/issues/2791; "
+    "docs/breakages.md#f9-the-developer-role"
+)
+
+
+@check(
+    "translate.developer_role",
+    title="A developer message (OpenAI's newer name for the system role) is accepted and "
+    "reaches Gemini as systemInstruction",
+    severity=Severity.HIGH,
+    source=DEVELOPER_SOURCE,
+    probes=("developer_role",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def developer_role(x: Exchange) -> str | None:
+    require_accepted(x, "a request with a developer message")
+    body = request_body(x)
+    if normalise(DEVELOPER_PROMPT) in normalise(_texts(body.get("systemInstruction"))):
+        return None
+    turns = [
+        c for c in body.get("contents") or [] if normalise(DEVELOPER_PROMPT) in normalise(_texts(c))
+    ]
+    if turns:  # the model reads it; where it goes is translate.system_instruction's rule
+        role = turns[0].get("role") if isinstance(turns[0], dict) else None
+        return f"the developer message reached Gemini as a {role!r} turn, not systemInstruction"
+    raise CheckFailure(
+        "the developer message never reached Gemini (neither systemInstruction nor a turn "
+        "holds it): clients that send their instructions as developer messages (Codex, "
+        "the OpenAI Agents SDK) run without them",
+        excerpt=excerpt(str({k: body.get(k) for k in ("systemInstruction", "contents")})),
+    )
 
 
 @check(

@@ -31,7 +31,7 @@ from ..exchange import Exchange, Request
 from ..target import Target
 from .base import PROBES, TOOLS, Builder, Probe, chat_request, registrar, with_body
 from .basic import DOOR_PROMPT, GOOGLE_THINKING, pick_thinking_model, thinks
-from .params import IMAGE_PNG
+from .params import DEVELOPER_QUESTION, IMAGE_PNG, with_developer_message
 from .tooling import NO_ARGS_TOOL, results_turn
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "answer_calls",
     "answer_content",
     "gemini3_model",
+    "has_codename",
     "pick_gemini3_model",
     "pick_plain_model",
     "plain_model",
@@ -295,6 +296,20 @@ probe(
         features=_STREAM_TOOLS,
     )
 )
+
+
+def _developer(target: Target, cid: str) -> Request:
+    return with_developer_message(chat_request(target, cid, DEVELOPER_QUESTION))
+
+
+probe(
+    Probe(
+        "field_developer_role",
+        "a developer message gives a codename, the user asks for it",
+        _developer,
+    )
+)
+
 NO_ARGS_PROMPT = "What time is it? Use the tool."
 for _name, _stream in (("field_tool_no_args", False), ("field_tool_no_args_stream", True)):
     probe(
@@ -490,6 +505,19 @@ def _one_call(x: Exchange) -> str | None:
     return None if n >= 2 else f"the model made {n} tool call(s), not one per city"
 
 
+def _no_codename(x: Exchange) -> str | None:
+    content = answer_content(x)
+    if has_codename(content):
+        return None
+    return f"the answer does not name the codename ({content[:60]!r})"
+
+
+def has_codename(text: str) -> bool:
+    """Whether ``text`` names :data:`~conformance.probes.params.CODENAME` (case, spaces,
+    hyphens and Markdown aside)."""
+    return "zebra42" in "".join(ch for ch in text.lower() if ch.isalnum())
+
+
 def _no_digits(x: Exchange) -> str | None:
     content = answer_content(x)
     return None if "4" in content else f"the model did not count in digits ({content[:60]!r})"
@@ -507,6 +535,7 @@ RETRY_UNLESS: dict[str, Callable[[Exchange], str | None]] = {
     "field_tool_required_stream": _no_call,
     "field_parallel_stream": _one_call,
     "field_tool_gemini3": _no_call,
+    "field_developer_role": _no_codename,
     "field_tool_no_args": _no_call,
     "field_tool_no_args_stream": _no_call,
     "field_stop": _no_digits,
@@ -519,6 +548,7 @@ The session sends such a probe once more; a second disobedience is the check's
 TOKEN_ESTIMATES: dict[str, int] = {
     "field_tool_named": 2 * 250,
     "field_tool_required_stream": 2 * 250,
+    "field_developer_role": 60,
     "field_tool_no_args": 150,
     "field_tool_no_args_stream": 150,
     "field_parallel_stream": 300,

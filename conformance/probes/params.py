@@ -15,6 +15,9 @@ from ..target import Target
 from .base import Probe, chat, chat_request, prompt, registrar, unary_and_streamed, with_body
 
 __all__ = [
+    "CODENAME",
+    "DEVELOPER_PROMPT",
+    "DEVELOPER_QUESTION",
     "EFFORTS",
     "IMAGE_PNG",
     "N_CHOICES",
@@ -22,6 +25,7 @@ __all__ = [
     "RESPONSE_SCHEMA",
     "STOPS",
     "SYSTEM_PROMPT",
+    "with_developer_message",
 ]
 
 probe = registrar(__name__)
@@ -46,6 +50,29 @@ probe(
         "params",
         "system message, temperature, top_p, max_completion_tokens and stop",
         _params,
+        mode=Mode.CONTROLLED,
+    )
+)
+
+DEVELOPER_PROMPT = "The project's codename is ZEBRA-42."
+"""A fact only a ``developer`` message gives (OpenAI's newer name for the system role,
+which Codex, the Agents SDK and other clients send): a model that answers the question
+below with it has read the message."""
+DEVELOPER_QUESTION = "What is the project's codename? Reply with the codename only."
+CODENAME = "ZEBRA-42"
+
+
+def with_developer_message(request: Request) -> Request:
+    """``request`` with :data:`DEVELOPER_PROMPT` as a ``developer`` message first."""
+    messages = [{"role": "developer", "content": DEVELOPER_PROMPT}, *request.json_body["messages"]]
+    return with_body(request, messages=messages)
+
+
+probe(
+    Probe(
+        "developer_role",
+        "a developer message (OpenAI's newer name for the system role) before the question",
+        lambda target, cid: with_developer_message(chat_request(target, cid, DEVELOPER_QUESTION)),
         mode=Mode.CONTROLLED,
     )
 )

@@ -23,6 +23,7 @@ from tests.check_cases import (
     NO_ARGS_CALL,
     RETRY,
     USAGE,
+    developer_body,
     good,
     thought_stream,
     tool_deltas,
@@ -608,6 +609,25 @@ BAD: list[tuple[str, Exchange, str]] = [
             upstream=journal(function_calls=NO_ARGS_CALL),
         ),
         "the answer has no tool call",
+    ),
+    (
+        "translate.developer_role",
+        json_exchange(
+            "developer_role",
+            completion({"role": "assistant", "content": "I do not know."}),
+            upstream=journal(body=developer_body(systemInstruction=None), text="I do not know."),
+        ),
+        "the developer message never reached Gemini",
+    ),
+    (
+        "translate.developer_role",
+        json_exchange(
+            "developer_role",
+            {"error": {"message": "Please use a valid role: user, model.", "code": 400}},
+            status=400,
+            upstream=journal(body=developer_body(), status=400),
+        ),
+        "got HTTP 400",
     ),
     # translation
     (

@@ -466,6 +466,29 @@ BAD_FIELD += [
         "arguments are ''",
     ),
 ]
+BAD_FIELD += [
+    (
+        "field.developer_role",
+        {
+            "field_developer_role": answer(
+                "field_developer_role",
+                completion({"role": "assistant", "content": "I have no codename on record."}),
+            )
+        },
+        "the message never reached the model",
+    ),
+    (
+        "field.developer_role",
+        {
+            "field_developer_role": answer(
+                "field_developer_role",
+                {"error": {"message": "Invalid role 'developer'", "type": "invalid_request_error"}},
+                status=400,
+            )
+        },
+        "got HTTP 400",
+    ),
+]
 """(check id, exchanges swapped into the good set, text the failure message contains)."""
 
 

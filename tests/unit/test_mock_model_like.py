@@ -525,3 +525,22 @@ def test_googles_openai_endpoint_paces_a_long_list_too() -> None:
     plain = chat_reply(PLAIN, short.model, short.body, Directive(), 0, stream=True)
     assert plain.writes is not None
     assert {w.delay_ms for w in plain.writes} == {0}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_fact_the_system_instruction_states_is_answered_from_it(stream: bool) -> None:
+    """field.developer_role's probe: the codename only the system instruction gives."""
+    system = {"parts": [{"text": "The project's codename is ZEBRA-42."}]}
+    body = request(
+        "What is the project's codename? Reply with the codename only.", systemInstruction=system
+    )
+    reply = run(body, stream=stream)
+    said_text = "".join(answer(c) for c in chunks(reply)) if stream else answer(unary(reply))
+    assert said_text == "ZEBRA-42"
+    # without the instruction (a proxy that dropped it) the model cannot know it
+    plain = answer(unary(run(request("What is the project's codename?"))))
+    assert "ZEBRA" not in plain
+    # an instruction that states something else is no answer to the question
+    other = {"parts": [{"text": "The project's mascot is a zebra."}]}
+    asked = request("What is the project's codename?", systemInstruction=other)
+    assert "ZEBRA-42" not in answer(unary(run(asked)))
