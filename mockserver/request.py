@@ -6,7 +6,7 @@ the mock reads. Validation (:func:`validate_generate`) rejects what Google rejec
 400 ``INVALID_ARGUMENT``, naming the field: a body that is not JSON or not an object,
 an unknown field at any depth, a value of the wrong type (:mod:`mockserver.fields`),
 missing or empty ``contents``, a role other than ``user``/``model``, empty ``parts``,
-a part with no data (docs/gemini-wire.md A1, A5).
+a part with no data, a content of empty text alone (docs/gemini-wire.md A1, A5).
 
 **Token rule** (shared with :mod:`mockserver.plans`): one whitespace-separated word
 is one token. :func:`prompt_tokens` counts the words of every ``text`` part in
@@ -98,6 +98,19 @@ def parse_json(raw: bytes) -> Any:
         raise errors.invalid_json(f"Unexpected token. ({exc})") from None
 
 
+_EMPTY_TEXT = {"text": ""}
+EMPTY_TEXT_MESSAGE = (
+    "Unable to submit request because it has an empty text parameter. Add a value to the "
+    "parameter and try again. Learn more: "
+    "https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/gemini"
+)
+"""Google's 400 for a content whose only parts are empty texts (an assistant message of
+content ``""`` passed on as it is): reported against the Gemini API and its OpenAI door
+(microsoft/autogen#5762, zuisong/gemini-openai-proxy#83, chatboxai/chatbox#1846). A part
+that carries anything besides its empty text (a ``thoughtSignature``, as Gemini 3's
+closing part does) is not refused."""
+
+
 def _type_error(path: str, expected: str, value: Any) -> errors.GoogleError:
     shown = orjson.dumps(value).decode()
     if len(shown) > 60:
@@ -125,6 +138,8 @@ def _check_content(content: Any, path: str, *, role_required: bool) -> None:
                 f"{path}.parts[{j}].data",
                 "required oneof field 'data' must have one initialized field",
             )
+    if all(part == _EMPTY_TEXT for part in parts):
+        raise errors.invalid_argument(EMPTY_TEXT_MESSAGE)
 
 
 def contents_of(body: dict[str, Any]) -> list[Any]:
@@ -140,7 +155,8 @@ def validate_generate(
 
     First every parse-time problem at once (:mod:`mockserver.fields`: unknown names,
     wrong types, bad enums, lists where one value goes), then the first semantic one:
-    no ``contents``, a bad role, empty ``parts``, a part with no data, both
+    no ``contents``, a bad role, empty ``parts``, a part with no data, a content of empty
+    text alone (:data:`EMPTY_TEXT_MESSAGE`), both
     ``thinkingBudget`` and ``thinkingLevel``, ``candidateCount`` outside 0..8, more
     than 5 ``stopSequences``.
     ``message``: the table to read the body as (the Code Assist inner request adds

@@ -457,6 +457,9 @@ def more_good() -> dict[str, Exchange]:
             ),
         ),
         "kitchen_sink": json_exchange("kitchen_sink", completion()),
+        "empty_assistant_turn": json_exchange(
+            "empty_assistant_turn", completion(), upstream=journal()
+        ),
         "content_parts": with_client_body(
             json_exchange(
                 "content_parts",

@@ -9,7 +9,7 @@ from ..exchange import Exchange
 from ..probes.params import KITCHEN_SINK, N_CHOICES, SYSTEM_PROMPT
 from ..registry import CheckFailure, Mode, Severity, check, excerpt
 from ._common import require_response
-from ._refusals import refused_fields
+from ._refusals import refused_fields, require_accepted
 from .causes import refused_fields as refused_cause
 from .errors import check_envelope
 from .upstream import confirm_upstream_success, journalled, normalise, request_body
@@ -73,6 +73,24 @@ def content_part_arrays(x: Exchange) -> str | None:
                 excerpt=excerpt(json.dumps(body)[:800]),
             )
     return None
+
+
+@check(
+    "requests.empty_assistant_turn",
+    title='A history with an assistant message whose content is "" is answered',
+    severity=Severity.HIGH,
+    source=(
+        "docs/breakages.md#f10-empty-messages; "
+        "https://github.com/microsoft/autogen/issues/5762; "
+        "https://github.com/zuisong/gemini-openai-proxy/issues/83; "
+        "https://platform.openai.com/docs/api-reference/chat/create"
+    ),
+    probes=("empty_assistant_turn",),
+    features=("chat",),
+)
+def empty_assistant_turn(x: Exchange) -> None:
+    require_accepted(x, 'a history with an assistant message of content ""')
+    confirm_upstream_success(x)
 
 
 @check(

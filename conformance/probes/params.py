@@ -119,6 +119,25 @@ probe(
     )
 )
 
+
+def _empty_assistant_turn(target: Target, cid: str) -> Request:
+    text = prompt(target, "Say hello again, in three words.", None, cid)
+    messages = [
+        {"role": "user", "content": "Say hello."},
+        {"role": "assistant", "content": ""},
+        {"role": "user", "content": text},
+    ]
+    return with_body(chat_request(target, cid), messages=messages)
+
+
+probe(
+    Probe(
+        "empty_assistant_turn",
+        'a history whose assistant message has content "" (autogen and LangChain send them)',
+        _empty_assistant_turn,
+    )
+)
+
 RESPONSE_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",

@@ -629,6 +629,22 @@ BAD: list[tuple[str, Exchange, str]] = [
         ),
         "got HTTP 400",
     ),
+    (
+        "requests.empty_assistant_turn",
+        json_exchange(
+            "empty_assistant_turn",
+            {
+                "error": {
+                    "message": "Unable to submit request because it has an empty text "
+                    "parameter. Add a value to the parameter and try again.",
+                    "type": "invalid_request_error",
+                }
+            },
+            status=400,
+            upstream=journal(status=400),
+        ),
+        "got HTTP 400",
+    ),
     # translation
     (
         "translate.max_completion_tokens",

@@ -100,6 +100,13 @@ def test_inband_directive_comes_from_the_last_user_text() -> None:
             'Unknown name "stream"',
         ),
         (b'{"contents": [{"parts": [{"text": "x"}]}]}', "scenario=nope", "unknown scenario 'nope'"),
+        (
+            b'{"contents": [{"role": "user", "parts": [{"text": "hi"}]},'
+            b' {"role": "model", "parts": [{"text": ""}]},'
+            b' {"role": "user", "parts": [{"text": "again"}]}]}',
+            None,
+            "empty text parameter",
+        ),
         (b'{"contents": [{"parts": [{"text": "[[mock:chunks=0]]"}]}]}', None, "chunks must be"),
         (
             b'{"contents": [{"parts": [{"text": "x"}]}],'
@@ -206,3 +213,22 @@ def test_snake_case_function_call_history_is_checked() -> None:
         check_thought_signatures(history)
     history["contents"][1]["parts"][0]["thought_signature"] = "c2ln"
     check_thought_signatures(history)
+
+
+def test_an_empty_text_beside_a_signature_or_other_text_is_no_empty_content() -> None:
+    """Gemini 3 ends a text answer with an empty text part holding the thought
+    signature, and clients send it back: only a content of empty text alone is refused."""
+    for parts in (
+        [{"text": "", "thoughtSignature": "c2ln"}],
+        [{"text": "a"}, {"text": ""}],
+        [{"text": ""}, {"functionCall": {"name": "now"}}],
+    ):
+        body = {
+            "contents": [
+                {"role": "user", "parts": [{"text": "hi"}]},
+                {"role": "model", "parts": parts},
+                {"role": "user", "parts": [{"text": "again"}]},
+            ]
+        }
+        handled, _ = _select(json.dumps(body).encode(), None)
+        assert handled.reply.status == 200, parts
