@@ -108,7 +108,8 @@ EMPTY_TEXT_MESSAGE = (
 content ``""`` passed on as it is): reported against the Gemini API and its OpenAI door
 (microsoft/autogen#5762, zuisong/gemini-openai-proxy#83, chatboxai/chatbox#1846). A part
 that carries anything besides its empty text (a ``thoughtSignature``, as Gemini 3's
-closing part does) is not refused."""
+closing part does) is not refused, nor an empty ``systemInstruction`` (no report shows
+Google refusing one; a proxy may send it on every request)."""
 
 
 def _type_error(path: str, expected: str, value: Any) -> errors.GoogleError:
@@ -138,8 +139,8 @@ def _check_content(content: Any, path: str, *, role_required: bool) -> None:
                 f"{path}.parts[{j}].data",
                 "required oneof field 'data' must have one initialized field",
             )
-    if all(part == _EMPTY_TEXT for part in parts):
-        raise errors.invalid_argument(EMPTY_TEXT_MESSAGE)
+    if role_required and all(part == _EMPTY_TEXT for part in parts):
+        raise errors.invalid_argument(EMPTY_TEXT_MESSAGE)  # a turn, not systemInstruction
 
 
 def contents_of(body: dict[str, Any]) -> list[Any]:

@@ -217,7 +217,8 @@ def test_snake_case_function_call_history_is_checked() -> None:
 
 def test_an_empty_text_beside_a_signature_or_other_text_is_no_empty_content() -> None:
     """Gemini 3 ends a text answer with an empty text part holding the thought
-    signature, and clients send it back: only a content of empty text alone is refused."""
+    signature, and clients send it back: only a turn of empty text alone is refused (an
+    empty systemInstruction is not)."""
     for parts in (
         [{"text": "", "thoughtSignature": "c2ln"}],
         [{"text": "a"}, {"text": ""}],
@@ -232,3 +233,9 @@ def test_an_empty_text_beside_a_signature_or_other_text_is_no_empty_content() ->
         }
         handled, _ = _select(json.dumps(body).encode(), None)
         assert handled.reply.status == 200, parts
+    empty_system = {
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+        "systemInstruction": {"parts": [{"text": ""}]},
+    }
+    handled, _ = _select(json.dumps(empty_system).encode(), None)
+    assert handled.reply.status == 200
