@@ -22,6 +22,7 @@ from conformance.probes.params import (
     DEVELOPER_PROMPT,
     DEVELOPER_QUESTION,
     IMAGE_PNG,
+    LEGACY_MAX_TOKENS,
     PARAMS,
     SYSTEM_PROMPT,
 )
@@ -457,6 +458,13 @@ def more_good() -> dict[str, Exchange]:
             ),
         ),
         "kitchen_sink": json_exchange("kitchen_sink", completion()),
+        "max_tokens_legacy": json_exchange(
+            "max_tokens_legacy",
+            completion(),
+            upstream=journal(
+                body=upstream_body(generationConfig={"maxOutputTokens": LEGACY_MAX_TOKENS})
+            ),
+        ),
         "empty_assistant_turn": json_exchange(
             "empty_assistant_turn", completion(), upstream=journal()
         ),

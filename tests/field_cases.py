@@ -262,6 +262,14 @@ def _field_good() -> dict[str, Exchange]:
                 usage={"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17},
             ),
         ),
+        "field_length_max_tokens": answer(
+            "field_length_max_tokens",
+            completion(
+                {"role": "assistant", "content": "The old keeper"},
+                finish="length",
+                usage={"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17},
+            ),
+        ),
         "field_image": answer(
             "field_image", completion({"role": "assistant", "content": "Red."}, usage=USAGE)
         ),

@@ -735,29 +735,55 @@ def stop_sequence(x: Exchange) -> None:
         raise CheckFailure(f"finish_reason {reasons}, expected ['stop'] at a stop sequence")
 
 
-@check(
-    "field.length_finish",
-    title="max_completion_tokens 5 on a long answer finishes with 'length'",
-    severity=Severity.HIGH,
-    source=(
-        "https://platform.openai.com/docs/api-reference/chat/object#chat/object-choices; "
-        "https://ai.google.dev/api/generate-content#FinishReason; "
-        "docs/breakages.md#f2-max_completion_tokens-ignored"
-    ),
-    probes=("field_length",),
-    features=("chat",),
+_LENGTH_SOURCE = (
+    "https://platform.openai.com/docs/api-reference/chat/object#chat/object-choices; "
+    "https://ai.google.dev/api/generate-content#FinishReason; "
+    "docs/breakages.md#f2-max_completion_tokens-ignored"
 )
-def length_finish(x: Exchange) -> None:
-    require_accepted(x, "max_completion_tokens 5")
+
+
+def _capped(x: Exchange, field: str) -> None:
+    """Fail unless ``x`` (a 300-word story asked with ``field`` 5) finishes with
+    ``length``."""
+    require_accepted(x, f"{field} 5")
     reasons = finish_reasons(x)
     if reasons != ["length"]:
         content = answer_content(x)
         raise CheckFailure(
-            f"finish_reason {reasons} for a 300-word story capped at 5 tokens "
+            f"{field} 5: finish_reason {reasons} for a 300-word story capped at 5 tokens "
             f"({len(content)} characters of content), expected ['length']: clients that "
             "continue a cut answer (or warn about it) take it as complete",
             excerpt=excerpt(content[:300]),
         )
+
+
+@check(
+    "field.length_finish",
+    title="max_completion_tokens 5 on a long answer finishes with 'length'",
+    severity=Severity.HIGH,
+    source=_LENGTH_SOURCE,
+    probes=("field_length",),
+    features=("chat",),
+)
+def length_finish(x: Exchange) -> None:
+    _capped(x, "max_completion_tokens")
+
+
+@check(
+    "field.max_tokens_finish",
+    title="max_tokens 5 (the older name, which most clients still send) on a long answer "
+    "finishes with 'length'",
+    severity=Severity.HIGH,
+    source=(
+        "https://github.com/router-for-me/CLIProxyAPI/issues/4108; "
+        "https://platform.openai.com/docs/api-reference/chat/create#chat-create-max_tokens; "
+        + _LENGTH_SOURCE
+    ),
+    probes=("field_length_max_tokens",),
+    features=("chat",),
+)
+def max_tokens_finish(x: Exchange) -> None:
+    _capped(x, "max_tokens")
 
 
 @check(

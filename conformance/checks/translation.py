@@ -9,7 +9,13 @@ import math
 from typing import Any
 
 from ..exchange import Exchange
-from ..probes.params import DEVELOPER_PROMPT, IMAGE_PNG, PARAMS, SYSTEM_PROMPT
+from ..probes.params import (
+    DEVELOPER_PROMPT,
+    IMAGE_PNG,
+    LEGACY_MAX_TOKENS,
+    PARAMS,
+    SYSTEM_PROMPT,
+)
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import require_response
 from ._refusals import require_accepted
@@ -65,6 +71,34 @@ def max_completion_tokens(x: Exchange) -> None:
         raise CheckFailure(
             f"the client sent max_completion_tokens={PARAMS['max_completion_tokens']}, "
             f"the upstream got maxOutputTokens={got!r}",
+            excerpt=excerpt(str(config)),
+        )
+
+
+@check(
+    "translate.max_tokens",
+    title="max_tokens (the older name of max_completion_tokens) reaches Gemini as "
+    "generationConfig.maxOutputTokens",
+    severity=Severity.HIGH,
+    source=(
+        "https://github.com/router-for-me/CLIProxyAPI/issues/4108; "
+        "https://github.com/router-for-me/CLIProxyAPI/issues/2984; "
+        "https://platform.openai.com/docs/api-reference/chat/create#chat-create-max_tokens; "
+        "docs/breakages.md#f2-max_completion_tokens-ignored"
+    ),
+    probes=("max_tokens_legacy",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def max_tokens(x: Exchange) -> None:
+    require_accepted(x, f"max_tokens {LEGACY_MAX_TOKENS}")
+    config = generation_config(x)
+    got = config.get("maxOutputTokens")
+    if got != LEGACY_MAX_TOKENS:
+        raise CheckFailure(
+            f"the client sent max_tokens={LEGACY_MAX_TOKENS}, the upstream got "
+            f"maxOutputTokens={got!r}: the answer is not capped, and costs what the client "
+            "meant to bound",
             excerpt=excerpt(str(config)),
         )
 

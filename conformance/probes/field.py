@@ -458,6 +458,13 @@ probe(
         _ask(LONG_PROMPT, model=plain_model, max_completion_tokens=5),
     )
 )
+probe(
+    Probe(
+        "field_length_max_tokens",
+        "max_tokens 5 (the older name) on a prompt asking for a long answer",
+        _ask(LONG_PROMPT, model=plain_model, max_tokens=5),
+    )
+)
 
 
 def _image(target: Target, cid: str) -> Request:
@@ -561,6 +568,7 @@ TOKEN_ESTIMATES: dict[str, int] = {
     "field_n": 80,
     "field_stop": 60,
     "field_length": 40,
+    "field_length_max_tokens": 40,
     "field_image": 330,
     "field_long_stream": 500,
 }

@@ -20,6 +20,7 @@ __all__ = [
     "DEVELOPER_QUESTION",
     "EFFORTS",
     "IMAGE_PNG",
+    "LEGACY_MAX_TOKENS",
     "N_CHOICES",
     "PARAMS",
     "RESPONSE_SCHEMA",
@@ -67,6 +68,19 @@ def with_developer_message(request: Request) -> Request:
     messages = [{"role": "developer", "content": DEVELOPER_PROMPT}, *request.json_body["messages"]]
     return with_body(request, messages=messages)
 
+
+LEGACY_MAX_TOKENS = 61
+"""The ``max_tokens`` the ``max_tokens_legacy`` probe sends (distinct from ``PARAMS``)."""
+
+probe(
+    Probe(
+        "max_tokens_legacy",
+        f"max_tokens {LEGACY_MAX_TOKENS} (the older name of max_completion_tokens, which "
+        "LangChain, LibreChat and most clients still send)",
+        chat(max_tokens=LEGACY_MAX_TOKENS),
+        mode=Mode.CONTROLLED,
+    )
+)
 
 probe(
     Probe(

@@ -630,6 +630,11 @@ BAD: list[tuple[str, Exchange, str]] = [
         "got HTTP 400",
     ),
     (
+        "translate.max_tokens",
+        json_exchange("max_tokens_legacy", completion(), upstream=journal()),
+        "the client sent max_tokens=61, the upstream got maxOutputTokens=None",
+    ),
+    (
         "requests.empty_assistant_turn",
         json_exchange(
             "empty_assistant_turn",

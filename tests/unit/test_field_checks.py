@@ -328,6 +328,16 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
         "expected ['length']",
     ),
     (
+        "field.max_tokens_finish",
+        {
+            "field_length_max_tokens": answer(
+                "field_length_max_tokens",
+                completion({"role": "assistant", "content": "Once upon a time, " * 40}),
+            )
+        },
+        "max_tokens 5: finish_reason ['stop']",
+    ),
+    (
         "field.image_input",
         {
             "field_image": answer(
