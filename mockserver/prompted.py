@@ -112,7 +112,7 @@ def user_text(body: dict[str, Any]) -> str:
         parts = content.get("parts")
         if not isinstance(parts, list):
             continue
-        texts = [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        texts = _texts(parts)
         if texts:
             text = "\n".join(texts)
             return strip_directives(text) if "[[mock:" in text else text
@@ -125,11 +125,12 @@ def system_text(body: dict[str, Any]) -> str:
     parts = system.get("parts") if isinstance(system, dict) else None
     if isinstance(parts, dict):
         parts = [parts]
-    if not isinstance(parts, list):
-        return ""
-    return "\n".join(
-        p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)
-    )
+    return "\n".join(_texts(parts)) if isinstance(parts, list) else ""
+
+
+def _texts(parts: list[Any]) -> list[str]:
+    """The ``text`` of each text part, in order."""
+    return [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
 
 
 _ASKED = re.compile(r"\bwhat\s+is\s+(?:the\s+|our\s+|my\s+|your\s+)?([\w'’ -]{2,60}?)\s*\?", re.I)

@@ -30,9 +30,11 @@ import copy
 import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from spec.wire import code_assist_response
 
 __all__ = [
     "BUNDLED",
@@ -157,17 +159,9 @@ def _concatenated(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def unwrap(answer: dict[str, Any]) -> dict[str, Any]:
-    """A Code Assist answer's GenerateContentResponse (``{"response": {...}, "traceId":
-    ...}``, docs/gemini-wire.md A7) as a v1beta one: the ``response`` object, with
-    ``responseId`` from ``traceId`` when it has none (as gemini-cli reads it). Any other
-    object is returned as it is."""
-    inner = answer.get("response")
-    if not isinstance(inner, dict) or "candidates" in answer or "error" in answer:
-        return answer
-    if isinstance(answer.get("traceId"), str) and "responseId" not in inner:
-        return {**inner, "responseId": answer["traceId"]}
-    return inner
+unwrap = code_assist_response
+"""A Code Assist answer as its GenerateContentResponse
+(:func:`spec.wire.code_assist_response`)."""
 
 
 def _read_json(path: Path) -> Any:
@@ -259,12 +253,12 @@ def _recorded(value: Any, where: str) -> _Recorded | None:
         headers = value.get("headers") if isinstance(value.get("headers"), dict) else {}
         assert isinstance(headers, dict)
         kept = {str(k): str(v) for k, v in headers.items() if str(k).lower() not in _NOT_REPLAYED}
-        return _Recorded(read.chunks, read.unary, read.error, value["status"], kept, model)
+        return replace(read, status=value["status"], headers=kept, model=model)
     response = value.get("response")
     if isinstance(response, dict) and "body" in response:
         read = _recorded(response, where)
         if read is not None and read.model is None and model is not None:
-            read = _Recorded(read.chunks, read.unary, read.error, read.status, read.headers, model)
+            read = replace(read, model=model)
         return read
     return None
 
@@ -294,10 +288,7 @@ def _recordings(value: Any, where: str) -> list[tuple[str, _Recorded]]:
                 if found is not None:
                     out.append((f"{_sub_key(str(key))}.{i}", found))
     if model is not None:
-        out = [
-            (k, r if r.model else _Recorded(r.chunks, r.unary, r.error, r.status, r.headers, model))
-            for k, r in out
-        ]
+        out = [(k, r if r.model else replace(r, model=model)) for k, r in out]
     return out
 
 
@@ -340,7 +331,7 @@ def _load_one(directory: Path, name: str, skipped: list[str]) -> list[Capture]:
         return out
     rec = recordings[0][1] if recordings else _Recorded()
     if chunks is not None and rec.chunks is None:
-        rec = _Recorded(chunks, rec.unary, rec.error, rec.status, rec.headers, rec.model)
+        rec = replace(rec, chunks=chunks)
     return [_capture(name, chunks, rec, meta)]
 
 

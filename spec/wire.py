@@ -36,6 +36,7 @@ __all__ = [
     "ToolCall",
     "Usage",
     "UsageMetadata",
+    "code_assist_response",
 ]
 
 JSON = Any
@@ -246,3 +247,17 @@ class GeminiError(TypedDict):
     """``google.rpc.Status`` as JSON (A5)."""
 
     error: GeminiErrorBody
+
+
+def code_assist_response(answer: dict[str, Any]) -> dict[str, Any]:
+    """A Code Assist answer's GenerateContentResponse (``{"response": {...}, "traceId":
+    ...}``, docs/gemini-wire.md A7) as a v1beta one: the ``response`` object (not
+    changed), with ``responseId`` from ``traceId`` when it has none, as gemini-cli reads
+    it (a new object then). Any other object (a v1beta answer, an ``{"error"}`` body) is
+    returned as it is."""
+    inner = answer.get("response")
+    if not isinstance(inner, dict) or "candidates" in answer or "error" in answer:
+        return answer
+    if isinstance(answer.get("traceId"), str) and "responseId" not in inner:
+        return {**inner, "responseId": answer["traceId"]}
+    return inner

@@ -31,6 +31,8 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from spec.wire import code_assist_response
+
 from ..policy.keys import Credential, KeyPool, seconds_until_quota_reset
 from ..policy.retry import judge
 from ..settings import Settings
@@ -69,19 +71,12 @@ async def within(deadline: float, answer: Awaitable[T]) -> T:
 
 def unwrap(payload: Any) -> Any:
     """The ``response`` of a Code Assist answer ``{"response": {...}, "traceId"...}``
-    (A7); any other payload (an ``{"error"}`` body) as it is; a JSON array (a non-SSE
-    stream) element by element. ``traceId`` becomes ``responseId`` when the response
-    has none (as gemini-cli does)."""
+    (A7, :func:`spec.wire.code_assist_response`: ``traceId`` becomes ``responseId`` when
+    the response has none, as gemini-cli does); any other payload (an ``{"error"}`` body)
+    as it is; a JSON array (a non-SSE stream) element by element."""
     if isinstance(payload, list):
         return [unwrap(item) for item in payload]
-    if isinstance(payload, dict):
-        inner = payload.get("response")
-        if isinstance(inner, dict):
-            trace = payload.get("traceId")
-            if isinstance(trace, str) and "responseId" not in inner:
-                inner["responseId"] = trace
-            return inner
-    return payload
+    return code_assist_response(payload) if isinstance(payload, dict) else payload
 
 
 class Upstream:
