@@ -159,8 +159,8 @@ class ProbeSession:
             return
         if isinstance(data, list):
             ids = {m.get("id") for m in data if isinstance(m, dict)}
-            self.listed_models = {i for i in ids if isinstance(i, str)}
-            listed = frozenset(self.listed_models)
+            listed = frozenset(i for i in ids if isinstance(i, str))
+            self.listed_models = set(listed) if authoritative(listed, self.target.model) else None
             self.target = replace(
                 self.target,
                 listed_models=listed,
@@ -168,6 +168,17 @@ class ProbeSession:
                 or pick_thinking_model(listed, self.target.model),
                 plain_model=self.target.plain_model or pick_plain_model(listed, self.target.model),
             )
+
+
+def authoritative(listed: frozenset[str], model: str) -> bool:
+    """Whether a target's ``GET /models`` list can tell which models it serves, so that a
+    probe for a model it leaves out is skipped: not when an id is a routing pattern
+    (``*``, ``gemini-*``: lm-proxy lists its routing rules), nor when the run's own
+    ``model``, which every chat probe uses, is missing from it (the list is then not the
+    set the target answers for; a proxy that routes any name lists a few, or none)."""
+    if any(c in i for i in listed for c in "*?["):
+        return False
+    return model in listed
 
 
 def usage_tokens(x: Exchange) -> int | None:

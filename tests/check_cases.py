@@ -199,14 +199,24 @@ def good() -> dict[str, Exchange]:
                     done=False,
                 ),
             ),
-            "params": with_client_body(
-                json_exchange("params", completion(), upstream=journal(body=params_body())),
+            "system_prompt": with_client_body(
+                json_exchange("system_prompt", completion(), upstream=journal(body=params_body())),
                 messages=[
                     {"role": "system", "content": SYSTEM_PROMPT},
                     {"role": "user", "content": "Say hello in three words."},
                 ],
-                **PARAMS,
             ),
+            **{
+                name: with_client_body(
+                    json_exchange(name, completion(), upstream=journal(body=params_body())),
+                    **fields,
+                )
+                for name, fields in (
+                    ("sampling", {"temperature": PARAMS["temperature"], "top_p": PARAMS["top_p"]}),
+                    ("max_completion_tokens", {"max_completion_tokens": 77}),
+                    ("stop", {"stop": PARAMS["stop"]}),
+                )
+            },
             "developer_role": json_exchange(
                 "developer_role",
                 completion({"role": "assistant", "content": CODENAME}),

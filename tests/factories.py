@@ -218,7 +218,10 @@ def error_exchange(
 
 
 def params_body(**over: Any) -> dict[str, Any]:
-    """What a conformant proxy sends upstream for the ``params`` probe."""
+    """What a conformant proxy sends upstream for a translation probe: the
+    ``system_prompt`` probe's ``systemInstruction`` and every field of the ``sampling``,
+    ``max_completion_tokens`` and ``stop`` probes' ``generationConfig`` (each check reads
+    its own)."""
     body: dict[str, Any] = {
         "contents": [{"role": "user", "parts": [{"text": "Say hello in three words."}]}],
         "systemInstruction": {"parts": [{"text": SYSTEM_PROMPT}]},

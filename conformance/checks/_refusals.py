@@ -24,7 +24,7 @@ from ..registry import CheckFailure, excerpt
 from ._common import require_response
 from .causes import refused_fields as refused_cause
 
-__all__ = ["refusal_origin", "refused_fields", "require_accepted"]
+__all__ = ["refusal_origin", "refused_fields", "require_accepted", "stream_refusal"]
 
 _CORE = frozenset({"model", "messages", "stream", "input", "prompt"})
 """Fields every request of its kind has: an error quoting one is about its content,
@@ -116,6 +116,34 @@ def refused_fields(x: Exchange) -> list[str]:
     return sorted(named)
 
 
+def _said_something(chunk: dict[str, Any]) -> bool:
+    """Whether a chunk carries any answer: text, reasoning or a tool call in a delta."""
+    for choice in chunk.get("choices") or ():
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        if not isinstance(delta, dict):
+            continue
+        if delta.get("tool_calls") or any(
+            isinstance(delta.get(k), str) and delta[k] for k in ("content", "reasoning_content")
+        ):
+            return True
+    return False
+
+
+def stream_refusal(x: Exchange) -> dict[str, Any] | None:
+    """The error object of a 200 stream that holds an error event and no answer at all
+    (no text, reasoning or tool call before or after it): a refusal in stream form,
+    which openai-python and openai-node raise as ``APIError`` as they would a 4xx.
+    ``None`` for any other answer (a stream that answered, then broke off with an error
+    event, is a cut, not a refusal)."""
+    if x.status != 200 or x.content_type != "text/event-stream":
+        return None
+    chunks = [c for c in x.sse.chunks if isinstance(c, dict)]
+    errors = [c["error"] for c in chunks if isinstance(c.get("error"), dict)]
+    if not errors or any(_said_something(c) for c in chunks):
+        return None
+    return dict(errors[0])
+
+
 def require_accepted(x: Exchange, what: str) -> int:
     """The status when it is 200; otherwise :class:`CheckFailure` saying ``what`` (the
     standard request, e.g. ``"tool_choice 'required'"``) got HTTP ``status``, the
@@ -124,7 +152,16 @@ def require_accepted(x: Exchange, what: str) -> int:
     ``Undecided`` without a response."""
     status = require_response(x)
     if status == 200:
-        return status
+        error = stream_refusal(x)
+        if error is None:
+            return status
+        said = str(error.get("message"))[:200]
+        raise CheckFailure(
+            f"{what} got HTTP 200 with a stream that holds only an error event ({said!r})"
+            f"{refusal_origin(x)}; openai-python and openai-node raise APIError on it: a "
+            "client sending this valid OpenAI request gets an error instead of an answer",
+            excerpt=excerpt(x.body, 400),
+        )
     named = refused_fields(x)
     fields = f" (the answer refuses {', '.join(f'`{n}`' for n in named)})" if named else ""
     raise CheckFailure(

@@ -293,7 +293,7 @@ def injected_texts(sent: Mapping[str, Any], body: Mapping[str, Any]) -> list[str
     severity=Severity.MEDIUM,
     source=f"{GOOGLE_REQUEST}; https://ai.google.dev/gemini-api/docs/text-generation",
     probes=("chat",),
-    also=("chat_stream", "params", "content_parts"),
+    also=("chat_stream", "system_prompt", "content_parts"),
     mode=Mode.CONTROLLED,
     features=("chat",),
 )

@@ -12,7 +12,7 @@ from ..exchange import Exchange
 from ..probes.basic import DOORS, STANDARD_DOORS
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import chunks_of, json_object, require_response, require_success
-from ._refusals import require_accepted
+from ._refusals import require_accepted, stream_refusal
 from .upstream import confirm_upstream_success, generation_config, normalise, upstream_answer
 
 __all__ = ["answer_texts", "door_of"]
@@ -180,7 +180,7 @@ def _door_state(x: Exchange) -> str:
     (thoughts outside ``reasoning_content``), ``leaks`` or ``unknown``."""
     if x.status is None:
         return "unknown"
-    if x.status != 200:
+    if x.status != 200 or stream_refusal(x) is not None:
         return "refused"
     try:
         thoughts = upstream_answer(x).get("thoughts")
@@ -199,13 +199,19 @@ def _door_state(x: Exchange) -> str:
     return "misplaced"
 
 
+def _refusal_said(x: Exchange) -> str:
+    """``502``, or ``200, an error event`` for a refusal in stream form."""
+    return f"{x.status}, an error event" if x.status == 200 else str(x.status)
+
+
 def _summary(exchanges: tuple[Exchange, ...], states: dict[str, str]) -> str:
     """``door: state`` per door, ``unary X, stream Y`` when the two paths differ."""
     parts = []
     for door in DOORS:
         pair = [x for x in exchanges if x.probe.removesuffix("_stream") == door]
         shown = [
-            states[x.probe] + (f" (HTTP {x.status})" if states[x.probe] == "refused" else "")
+            states[x.probe]
+            + (f" (HTTP {_refusal_said(x)})" if states[x.probe] == "refused" else "")
             for x in pair
         ]
         if not pair:

@@ -41,6 +41,9 @@ OTHER_STREAMS = (
 )
 """Streams the framing rules are also applied to, when they ran (a real model's streams
 in black-box runs: :data:`FIELD_STREAMS`)."""
+FEATURE_STREAMS = frozenset({"thoughts_stream", "tool_calls_stream", *FIELD_STREAMS})
+"""Streams whose request asks for a feature besides the stream (reasoning, tools): a 4xx
+to one of them is a refusal of that feature, judged by its own checks."""
 PARSERS = "docs/sse.md#what-real-parsers-do-with-the-same-bytes"
 """What openai-python and other parsers do with the same bytes."""
 CHUNK_OBJECT = "https://platform.openai.com/docs/api-reference/chat/streaming"
@@ -69,15 +72,14 @@ def _field(line: str) -> str:
     also=OTHER_STREAMS,
 )
 def content_type(x: Exchange) -> None:
-    """A streamed request answered 200 as ``text/event-stream``. A field probe's stream
-    refused with a 4xx is not judged here: its request asks for more than a stream (tool
-    choices, a reasoning door such as Google's ``extra_body``), and the check of that
-    feature owns the refusal (``field.*``; a refused reasoning door is one door of
-    several, as in controlled mode), while a plain stream refused fails on
-    ``chat_stream``."""
+    """A streamed request answered 200 as ``text/event-stream``. A stream whose request
+    asks for more than a stream (tools, ``reasoning_effort``: :data:`FEATURE_STREAMS`)
+    refused with a 4xx is not judged here: the check of that feature owns the refusal
+    (``tools.stream_index``, ``reasoning.doors``, ``field.*``), while a plain stream
+    refused fails on ``chat_stream``."""
     status = require_response(x)
     if status != 200:
-        if x.probe in FIELD_STREAMS and 400 <= status < 500:
+        if x.probe in FEATURE_STREAMS and 400 <= status < 500:
             raise NotApplicable(
                 f"HTTP {status}: the request's other fields were refused, judged by their "
                 "own checks; a plain stream is judged on chat_stream"

@@ -21,7 +21,14 @@ from ._common import require_response
 from ._refusals import require_accepted
 from .errors import check_envelope
 from .tool_requests import schema_problems
-from .upstream import generation_config, json_field, last_generate, normalise, request_body
+from .upstream import (
+    generate_calls,
+    generation_config,
+    json_field,
+    last_generate,
+    normalise,
+    request_body,
+)
 
 __all__ = ["credential_fingerprint"]
 
@@ -60,11 +67,12 @@ def _close(a: Any, b: Any) -> bool:
         "https://github.com/0xzr/freellmpool/issues/93; "
         "https://platform.openai.com/docs/api-reference/chat/create"
     ),
-    probes=("params",),
+    probes=("max_completion_tokens",),
     mode=Mode.CONTROLLED,
     features=("chat",),
 )
 def max_completion_tokens(x: Exchange) -> None:
+    require_accepted(x, f"max_completion_tokens {PARAMS['max_completion_tokens']}")
     config = generation_config(x)
     got = config.get("maxOutputTokens", config.get("max_output_tokens"))
     if got != PARAMS["max_completion_tokens"]:
@@ -108,11 +116,12 @@ def max_tokens(x: Exchange) -> None:
     title="temperature and top_p reach Gemini as generationConfig.temperature / topP",
     severity=Severity.MEDIUM,
     source=f"https://ai.google.dev/api/generate-content; {GEMINI_REQUEST}",
-    probes=("params",),
+    probes=("sampling",),
     mode=Mode.CONTROLLED,
     features=("chat",),
 )
 def sampling(x: Exchange) -> None:
+    require_accepted(x, f"temperature {PARAMS['temperature']} with top_p {PARAMS['top_p']}")
     config = generation_config(x)
     temperature = config.get("temperature")
     top_p = config.get("topP", config.get("top_p"))
@@ -129,11 +138,12 @@ def sampling(x: Exchange) -> None:
     title="stop reaches Gemini as generationConfig.stopSequences",
     severity=Severity.MEDIUM,
     source=f"https://github.com/QuantumNous/new-api/issues/2777; {GEMINI_REQUEST}",
-    probes=("params",),
+    probes=("stop",),
     mode=Mode.CONTROLLED,
     features=("chat",),
 )
 def stop(x: Exchange) -> None:
+    require_accepted(x, f"stop {PARAMS['stop']}")
     config = generation_config(x)
     got = config.get("stopSequences", config.get("stop_sequences"))
     if got != PARAMS["stop"]:
@@ -151,11 +161,12 @@ def stop(x: Exchange) -> None:
         f"https://ai.google.dev/api/generate-content; {GEMINI_REQUEST}; "
         "docs/profiles.md#antigravity2api"
     ),
-    probes=("params",),
+    probes=("system_prompt",),
     mode=Mode.CONTROLLED,
     features=("chat",),
 )
 def system_instruction(x: Exchange) -> None:
+    require_accepted(x, "a request with a system message")
     body = request_body(x)
     instruction = body.get("systemInstruction", body.get("system_instruction"))
     if normalise(SYSTEM_PROMPT) not in normalise(_texts(instruction)):
@@ -216,11 +227,20 @@ def developer_role(x: Exchange) -> str | None:
         "https://github.com/NousResearch/hermes-agent/issues/9247; "
         "docs/gemini-wire.md#a4-authentication"
     ),
-    probes=("params",),
+    probes=("system_prompt",),
     mode=Mode.CONTROLLED,
     features=("chat",),
 )
 def client_credential_not_forwarded(x: Exchange) -> None:
+    """Reads the credentials of the probe's upstream call. A request the proxy refused
+    before calling the upstream shows none: nothing to judge here (skipped; the refusal
+    fails translate.system_instruction, which owns the probe's status)."""
+    status = require_response(x)
+    if status != 200 and not generate_calls(x):
+        raise NotApplicable(
+            f"the request got HTTP {status} and never reached the upstream: no upstream "
+            "call to read credentials from"
+        )
     entry = last_generate(x)
     credentials = entry.get("credentials")
     if not isinstance(credentials, list):

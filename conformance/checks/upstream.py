@@ -23,6 +23,7 @@ from spec.gemini_fields import json_names
 from ..exchange import Exchange
 from ..probes.base import CID_HEADER
 from ..registry import CheckFailure, Undecided, excerpt
+from ._refusals import stream_refusal
 
 __all__ = [
     "ERROR_AS_SUCCESS",
@@ -120,12 +121,26 @@ def last_generate(x: Exchange) -> dict[str, Any]:
             f"probe, {x.probe}, nor for any other); is the target's Gemini base URL the mock?"
         )
     raise CheckFailure(
-        "the upstream never got this request: the mock's journal has no generateContent "
-        "call under its correlation id, although it recorded the proxy's other upstream "
-        "calls of this run; the proxy answered without calling the upstream, or sent the "
-        f"request without the message text and the {CID_HEADER} header that carry the id",
+        f"{_what_client_got(x)}the upstream never got this request: the mock's journal has "
+        "no generateContent call under its correlation id, although it recorded the proxy's "
+        "other upstream calls of this run; the proxy answered without calling the upstream, "
+        f"or sent the request without the message text and the {CID_HEADER} header that "
+        "carry the id",
         excerpt=_client_side(x),
     )
+
+
+def _what_client_got(x: Exchange) -> str:
+    """``"the client got HTTP 502; "`` (or a 200 stream holding only an error event), the
+    start of a message about a request that never reached the upstream; ``""`` for a
+    success or no response."""
+    error = stream_refusal(x)
+    if error is not None:
+        said = str(error.get("message"))[:160]
+        return f"the client got HTTP 200 with a stream holding only an error event ({said!r}); "
+    if x.status is not None and x.status != 200:
+        return f"the client got HTTP {x.status}; "
+    return ""
 
 
 def _error_of(call: dict[str, Any]) -> dict[str, Any]:
@@ -230,10 +245,16 @@ def confirm_upstream_success(x: Exchange) -> None:
         return
     calls = turn_calls(x)
     if not calls:
+        refusal = stream_refusal(x)
+        said = (
+            f" holding only an error event ({str(refusal.get('message'))[:160]!r})"
+            if refusal is not None
+            else ""
+        )
         raise CheckFailure(
-            f"the client got HTTP {x.status}, but the upstream was never called for this "
-            "request (the mock's journal has no generateContent call under its correlation "
-            "id): the answer did not come from the upstream",
+            f"the client got HTTP {x.status}{said}, but the upstream was never called for "
+            "this request (the mock's journal has no generateContent call under its "
+            "correlation id): the answer did not come from the upstream",
             excerpt=f"{_client_side(x)}\nupstream: never called",
             cause=NEVER_CALLED,
         )

@@ -16,7 +16,8 @@ Data modules, in :data:`MODULES` order (the order of :data:`PROBES`: the tie-bre
 run order after ``FIRST_PROBES``, ``phase`` and executor probes last, see
 ``conformance.runner.plan``): ``properties`` (property searches), ``basic`` (models,
 chat, client errors, CORS), ``documented`` (each documented endpoint's example request),
-``faults`` (upstream errors and broken streams), ``params`` (translation, reasoning),
+``faults`` (upstream errors and broken streams), ``params`` (translation, one probe per
+field; reasoning),
 ``fidelity`` (service tier, a streamed error twin, the upstream's model list),
 ``ratelimits`` (the opt-in burst), ``tooling`` (tool calls), ``captures`` (recorded
 upstream answers replayed, docs/captures.md), ``field`` (plain prompts a real model

@@ -37,23 +37,38 @@ PARAMS: dict[str, Any] = {
     "max_completion_tokens": 77,
     "stop": ["END"],
 }
+"""The generation fields the translation probes send, one probe each (a proxy that
+refuses one field must not fail the checks of the others)."""
 SYSTEM_PROMPT = "You are a terse assistant. Answer in one line."
 
 
-def _params(target: Target, cid: str) -> Request:
-    request = chat_request(target, cid, **PARAMS)
+def _system_prompt(target: Target, cid: str) -> Request:
+    request = chat_request(target, cid)
     messages = [{"role": "system", "content": SYSTEM_PROMPT}, *request.json_body["messages"]]
     return with_body(request, messages=messages)
 
 
 probe(
     Probe(
-        "params",
-        "system message, temperature, top_p, max_completion_tokens and stop",
-        _params,
+        "system_prompt",
+        "a system message before the question",
+        _system_prompt,
         mode=Mode.CONTROLLED,
     )
 )
+for _name, _fields in (
+    ("sampling", {"temperature": PARAMS["temperature"], "top_p": PARAMS["top_p"]}),
+    ("max_completion_tokens", {"max_completion_tokens": PARAMS["max_completion_tokens"]}),
+    ("stop", {"stop": PARAMS["stop"]}),
+):
+    probe(
+        Probe(
+            _name,
+            " and ".join(f"{k} {v}" for k, v in _fields.items()),
+            chat(**_fields),
+            mode=Mode.CONTROLLED,
+        )
+    )
 
 DEVELOPER_PROMPT = "The project's codename is ZEBRA-42."
 """A fact only a ``developer`` message gives (OpenAI's newer name for the system role,

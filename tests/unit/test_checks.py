@@ -589,7 +589,8 @@ BAD: list[tuple[str, Exchange, str]] = [
             ),
             upstream=journal(function_calls=NO_ARGS_CALL),
         ),
-        "the stream carries an error instead of the call",
+        "stream that holds only an error event (\"litellm.APIConnectionError: 'args'\"); "
+        "the upstream answered it with a success",
     ),
     (
         "tools.call_without_args",
@@ -654,14 +655,16 @@ BAD: list[tuple[str, Exchange, str]] = [
     (
         "translate.max_completion_tokens",
         json_exchange(
-            "params", completion(), upstream=journal(body=params_body(generationConfig={}))
+            "max_completion_tokens",
+            completion(),
+            upstream=journal(body=params_body(generationConfig={})),
         ),
         "maxOutputTokens=None",
     ),
     (
         "translate.sampling",
         json_exchange(
-            "params",
+            "sampling",
             completion(),
             upstream=journal(body=params_body(generationConfig={"temperature": 0.3})),
         ),
@@ -670,14 +673,14 @@ BAD: list[tuple[str, Exchange, str]] = [
     (
         "translate.stop",
         json_exchange(
-            "params", completion(), upstream=journal(body=params_body(generationConfig={}))
+            "stop", completion(), upstream=journal(body=params_body(generationConfig={}))
         ),
         "stopSequences=None",
     ),
     (
         "translate.system_instruction",
         json_exchange(
-            "params",
+            "system_prompt",
             completion(),
             upstream=journal(
                 body={
@@ -695,7 +698,7 @@ BAD: list[tuple[str, Exchange, str]] = [
     (
         "translate.client_credential_not_forwarded",
         json_exchange(
-            "params",
+            "system_prompt",
             completion(),
             upstream=journal(
                 body=params_body(),
@@ -710,7 +713,7 @@ BAD: list[tuple[str, Exchange, str]] = [
     (
         "translate.client_credential_not_forwarded",
         json_exchange(
-            "params",
+            "system_prompt",
             completion(),
             upstream=journal(
                 body=params_body(),

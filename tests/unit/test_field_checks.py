@@ -459,7 +459,7 @@ BAD_FIELD += [
                 ),
             )
         },
-        "the stream carries an error instead of the call",
+        "with a stream that holds only an error event",
     ),
     (
         "field.tool_call_without_args",

@@ -51,20 +51,20 @@ def said(text: str) -> tuple[dict[str, Any], ...]:
 
 
 def test_a_miss_with_nothing_from_the_run_is_the_setup_question() -> None:
-    x = controlled(json_exchange("params", completion()), keys=frozenset())
+    x = controlled(json_exchange("system_prompt", completion()), keys=frozenset())
     with pytest.raises(Undecided, match="base URL the mock"):
         last_generate(x)
 
 
 def test_a_miss_while_the_run_reached_the_mock_is_a_failure() -> None:
-    x = controlled(json_exchange("params", completion()))
+    x = controlled(json_exchange("system_prompt", completion()))
     with pytest.raises(CheckFailure, match="the upstream never got this request") as caught:
         last_generate(x)
     assert "base URL" not in caught.value.message
 
 
 def test_an_unreadable_journal_is_undecided() -> None:
-    x = replace(json_exchange("params", completion()), upstream=({"error": "journal down"},))
+    x = replace(json_exchange("system_prompt", completion()), upstream=({"error": "journal down"},))
     with pytest.raises(Undecided, match="could not be read"):
         last_generate(x)
 

@@ -126,3 +126,41 @@ def test_the_model_door_names_a_listed_thinker_once_the_run_has_read_the_models(
     assert before.json_body["model"] == "gemini-2.5-flash"  # nothing listed yet: the fallback
     assert after.json_body["model"] == "gemini-2.5-pro"
     assert session.target.listed_models == frozenset({"gemini-2.0-flash", "gemini-2.5-pro"})
+
+
+def _session_after_models(ids: list[str], model: str = "gemini-2.5-flash") -> Any:
+    import httpx
+
+    from conformance.http import Budget
+    from conformance.session import ProbeSession
+    from conformance.target import Target
+    from spec.profiles import get_profile
+
+    target = Target("http://127.0.0.1:1", get_profile("openai-core"), model=model)
+    with httpx.Client() as client:
+        session = ProbeSession(client, target, Budget(), run_id="r")
+    session._learn_models(
+        json_exchange("models", {"object": "list", "data": [{"id": i} for i in ids]})
+    )
+    return session
+
+
+def test_a_model_the_list_leaves_out_is_skipped_when_the_list_names_the_runs_model() -> None:
+    session = _session_after_models(["gemini-2.5-flash"])
+    assert session.skip_reason("signature_echo") == (
+        "the target does not list model 'gemini-3-flash-preview' in GET /models"
+    )
+
+
+def test_a_list_of_routing_patterns_skips_no_model() -> None:
+    """lm-proxy 3.3.2 lists its routing rules (``{"id": "*"}``) and serves any name."""
+    session = _session_after_models(["*"])
+    assert session.skip_reason("signature_echo") is None
+    assert session.skip_reason("effort_low") is None
+
+
+def test_a_list_without_the_runs_own_model_skips_no_model() -> None:
+    """Every chat probe asks for the run's model; a list that leaves it out is not the set
+    of models the target answers for."""
+    session = _session_after_models(["my-alias"])
+    assert session.skip_reason("signature_echo") is None

@@ -96,12 +96,12 @@ def test_no_response_at_all() -> None:
 
 def test_journal_watch_stops_after_three_unseen_upstream_answers() -> None:
     watch = JournalWatch("http://127.0.0.1:9")
-    assert watch.observe(replace(CHAT_OK, probe="params")) is None
+    assert watch.observe(replace(CHAT_OK, probe="system_prompt")) is None
     assert watch.observe(replace(CHAT_OK, probe="thoughts", status=502)) is None
     problem = watch.observe(replace(CHAT_OK, probe="stop_many"))
     assert problem is not None
     assert problem.startswith("the mock at http://127.0.0.1:9 saw none of the proxy's upstream")
-    assert "params: HTTP 200; thoughts: HTTP 502; stop_many: HTTP 200" in problem
+    assert "system_prompt: HTTP 200; thoughts: HTTP 502; stop_many: HTTP 200" in problem
     assert "(http://127.0.0.1:9/v1beta)" in problem
 
 
@@ -116,7 +116,7 @@ def test_journal_watch_ignores_refusals_and_unreadable_journals() -> None:
     """A 4xx may be the proxy's own fair refusal; an unreadable journal tells nothing."""
     watch = JournalWatch("http://127.0.0.1:9")
     for _ in range(5):
-        assert watch.observe(error_exchange("params", 400)) is None
+        assert watch.observe(error_exchange("system_prompt", 400)) is None
         assert watch.observe(replace(CHAT_OK, upstream=({"error": "journal unreadable"},))) is None
 
 
