@@ -32,9 +32,9 @@ result in the last content (``functionResponse``) is answered with text.
 
 **Text** (:func:`answer_plan`), read from the last user text (directives removed):
 
-- a question for a fact the system instruction states ("What is the project's
-  codename?" after "The project's codename is ZEBRA-42.") answers the fact's value
-  alone (``ZEBRA-42``), as a model answers from its instructions (:func:`recalled`);
+- a question for a fact the system instruction or a turn states ("What is the
+  project's codename?" after "The project's codename is ZEBRA-42.") answers the fact's
+  value alone (``ZEBRA-42``), as a model answers from what it reads (:func:`recalled`);
 - "count from A to B" answers the numbers ``A, A+1, ..., B`` (digits, comma
   separated; at most :data:`MAX_COUNT` numbers);
 - "list N ..." (also "name N", "give N", "give me N") answers ``N`` lines ``1. w w`` to
@@ -69,6 +69,7 @@ __all__ = [
     "PACE_MS",
     "answer_plan",
     "calling_mode",
+    "context_text",
     "places",
     "planned_calls",
     "recalled",
@@ -128,6 +129,20 @@ def system_text(body: dict[str, Any]) -> str:
     return "\n".join(_texts(parts)) if isinstance(parts, list) else ""
 
 
+def context_text(body: dict[str, Any]) -> str:
+    """Everything the model reads as text: :func:`system_text`, then the text parts of
+    every content, whatever its role, joined with newlines, directives removed. A model
+    answers from a fact stated in any of them: a proxy that sends OpenAI's ``developer``
+    message as a user turn (lm-proxy 3.3.2) still gets it read, as Gemini reads it."""
+    texts = [system_text(body)]
+    for content in contents_of(body):
+        parts = content.get("parts") if isinstance(content, dict) else None
+        if isinstance(parts, list):
+            texts += _texts(parts)
+    text = "\n".join(t for t in texts if t)
+    return strip_directives(text) if "[[mock:" in text else text
+
+
 def _texts(parts: list[Any]) -> list[str]:
     """The ``text`` of each text part, in order."""
     return [p["text"] for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)]
@@ -137,8 +152,9 @@ _ASKED = re.compile(r"\bwhat\s+is\s+(?:the\s+|our\s+|my\s+|your\s+)?([\w'’ -]{
 
 
 def recalled(prompt: str, system: str) -> str | None:
-    """The value of the fact ``prompt`` asks for ("what is X?") when ``system`` states it
-    ("X is VALUE."); ``None`` otherwise."""
+    """The value of the fact ``prompt`` asks for ("what is X?") when ``system`` (what the
+    model reads besides: :func:`context_text`) states it ("X is VALUE."); ``None``
+    otherwise."""
     if not system:
         return None
     asked = _ASKED.search(prompt)
@@ -264,8 +280,8 @@ def _count(match: re.Match[str]) -> str | None:
 def reply_text(text: str, key: bytes, system: str = "") -> tuple[str, bool] | None:
     """The answer a prompt asks for by its shape, and whether it is a long list (paced);
     ``None`` when the prompt asks for nothing this module recognises. ``key``: the
-    32-byte key the list's words come from; ``system``: the system instruction's text
-    (:func:`recalled`)."""
+    32-byte key the list's words come from; ``system``: what the model reads besides the
+    prompt, the system instruction and the turns (:func:`context_text`, :func:`recalled`)."""
     fact = recalled(text, system)
     if fact is not None:
         return fact, False

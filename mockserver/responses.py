@@ -289,7 +289,7 @@ def _plan(
     thinking = model.thinking and thinks(body, model.thinking_off)
     plain = scenario is Scenario.TEXT  # answered as a real model would: mockserver.prompted
     prompt = prompted.user_text(body) if plain else ""
-    system = prompted.system_text(body) if plain else ""
+    system = prompted.context_text(body) if plain else ""
     planned = prompted.planned_calls(body, prompt) if plain else None
     if scenario in _TOOL_SCENARIOS or planned:
         hidden = THOUGHT_TOKENS if thinking else 0

@@ -544,3 +544,28 @@ def test_a_fact_the_system_instruction_states_is_answered_from_it(stream: bool) 
     other = {"parts": [{"text": "The project's mascot is a zebra."}]}
     asked = request("What is the project's codename?", systemInstruction=other)
     assert "ZEBRA-42" not in answer(unary(run(asked)))
+
+
+def test_a_fact_an_earlier_turn_states_is_answered_as_a_model_reads_it() -> None:
+    """A proxy that sends the developer message as a user turn (lm-proxy 3.3.2) or as
+    another part of the question's turn still gets it read: Gemini reads every turn."""
+    fact = "The project's codename is ZEBRA-42."
+    question = "What is the project's codename? Reply with the codename only."
+    turns = {
+        "contents": [
+            {"role": "user", "parts": [{"text": fact}]},
+            {"role": "user", "parts": [{"text": question}]},
+        ]
+    }
+    assert answer(unary(run(turns))) == "ZEBRA-42"
+    one_turn = {"contents": [{"role": "user", "parts": [{"text": fact}, {"text": question}]}]}
+    assert answer(unary(run(one_turn))) == "ZEBRA-42"
+    # a model turn that stated it is read too; a question alone still cannot be answered
+    said = {
+        "contents": [
+            {"role": "model", "parts": [{"text": fact}]},
+            {"role": "user", "parts": [{"text": question}]},
+        ]
+    }
+    assert answer(unary(run(said))) == "ZEBRA-42"
+    assert "ZEBRA" not in answer(unary(run(request(question))))
