@@ -95,6 +95,16 @@ BENCHES: tuple[Bench, ...] = (
         "python -m bench.portkey_report [--black-box] [--out reports/examples] [--name portkey]",
     ),
     Bench(
+        "lm_proxy_report",
+        "not a timing: the conformance suite against lm-proxy (PyPI llm-proxy-server: "
+        "FastAPI, Google's google-genai SDK upstream) in front of the mock; writes "
+        "reports/examples/lm-proxy.{md,json,html}",
+        "llm-proxy-server==3.3.2 and google-genai in their own venv: "
+        "`tox -e lm-proxy --notest` (.tox/lm-proxy)",
+        "python -m bench.lm_proxy_report [--black-box] [--executable PATH] "
+        "[--out reports/examples] [--name lm-proxy]",
+    ),
+    Bench(
         "example_reports",
         "not a timing: regenerates reports/examples/: the reference proxy under every "
         "profile, LiteLLM (skipped, saying so, without it) and matrix.{md,html}",
@@ -103,9 +113,10 @@ BENCHES: tuple[Bench, ...] = (
     ),
     Bench(
         "thirdparty",
-        "helper, not a benchmark: starts LiteLLM proxy (offline, one worker, 127.0.0.1) or "
-        "Portkey's gateway in front of the mock for litellm_report, portkey_report and "
-        "proxy_overhead",
+        "helper, not a benchmark: starts LiteLLM proxy (offline, one worker, 127.0.0.1), "
+        "Portkey's gateway or lm-proxy in front of the mock for litellm_report, "
+        "portkey_report, lm_proxy_report and proxy_overhead; runs the suite into "
+        "reports/examples",
         LITELLM,
         None,
     ),

@@ -15,15 +15,11 @@ probes; not ``--live``, whose 0.5 requests/s is for a deployed proxy's quota).
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 from conformance.embedded import start_server
 
-from .thirdparty import PORTKEY_VERSION, ROOT, find_portkey, portkey_gateway
+from .thirdparty import PORTKEY_VERSION, ROOT, find_portkey, portkey_gateway, suite_report
 
 CLIENT_KEY = "portkey-client-gemini-key"
 """The key the client sends and the mock accepts (local only, not a secret)."""
@@ -41,25 +37,16 @@ def main(argv: list[str] | None = None) -> int:
             ["mockserver", "--port", "0", "--api-key", CLIENT_KEY], "the mock upstream"
         ) as mock,
         portkey_gateway(script) as gateway,
-        tempfile.TemporaryDirectory() as tmp,
     ):
-        cmd = [
-            sys.executable, "-m", "conformance.cli", "run",
+        run_args = [
             "--target", gateway, "--api-key", CLIENT_KEY,
             "--header", "x-portkey-provider: google",
             "--header", f"x-portkey-custom-host: {mock}",
             "--label", f"Portkey AI gateway {PORTKEY_VERSION}",
             "--note", f"portkey={PORTKEY_VERSION} (npm @portkey-ai/gateway, node start-server.js)",
             "--note", "upstream=the mock, started with --api-key (the client's key)",
-            "--out", tmp,
         ]  # fmt: skip
-        cmd += [] if args.black_box else ["--mock-url", mock]
-        code = subprocess.run(cmd, check=False).returncode
-        args.out.mkdir(parents=True, exist_ok=True)
-        for kind in ("md", "json", "html"):
-            shutil.copy(Path(tmp) / f"report.{kind}", args.out / f"{args.name}.{kind}")
-    print(f"wrote {args.out / (args.name + '.md')} (suite exit code {code})")
-    return 0 if code in (0, 1) else code
+        return suite_report(run_args, mock, out=args.out, name=args.name, black_box=args.black_box)
 
 
 if __name__ == "__main__":

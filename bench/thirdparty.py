@@ -1,5 +1,5 @@
-"""Third-party proxies as real targets: start LiteLLM proxy or Portkey's AI gateway in
-front of our mock.
+"""Third-party proxies as real targets: start LiteLLM proxy, Portkey's AI gateway or
+lm-proxy in front of our mock.
 
 LiteLLM is not a dependency of this project: it lives in a virtual environment of its own
 (``tox -e litellm --notest`` creates ``.tox/litellm``; any ``litellm`` executable works).
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,14 +23,20 @@ import httpx
 
 __all__ = [
     "LITELLM_KEY",
+    "LM_PROXY_KEY",
+    "LM_PROXY_VERSION",
     "PORTKEY_VERSION",
     "find_litellm",
+    "find_lm_proxy",
     "find_portkey",
     "free_port",
     "litellm_config",
     "litellm_proxy",
     "litellm_version",
+    "lm_proxy",
+    "lm_proxy_config",
     "portkey_gateway",
+    "suite_report",
 ]
 
 LITELLM_KEY = "sk-litellm-master"
@@ -47,11 +54,9 @@ def find_litellm(explicit: str | None = None) -> Path:
         str(ROOT / ".litellm" / "venv" / "bin" / "litellm"),
         shutil.which("litellm") or "",
     ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    raise FileNotFoundError(
-        "no litellm executable; create one with `tox -e litellm --notest` or pass --litellm"
+    return _first_file(
+        candidates,
+        "no litellm executable; create one with `tox -e litellm --notest` or pass --litellm",
     )
 
 
@@ -170,6 +175,84 @@ def portkey_gateway(script: Path, *, timeout_s: float = 60.0) -> Iterator[str]:
         with _running("portkey", argv, dict(os.environ), f"http://127.0.0.1:{port}", "/",
                       Path(tmp), timeout_s) as url:  # fmt: skip
             yield url
+
+
+LM_PROXY_VERSION = "3.3.2"
+"""lm-proxy (PyPI ``llm-proxy-server``) the example report was made with."""
+LM_PROXY_KEY = "sk-lm-proxy-client"
+"""The virtual key the local lm-proxy accepts from clients (not a secret: local only)."""
+
+
+def find_lm_proxy(explicit: str | None = None) -> Path:
+    """The ``llm-proxy-server`` executable: ``explicit``, ``.tox/lm-proxy/bin/`` or
+    ``$PATH``. Raises ``FileNotFoundError`` saying how to create it."""
+    candidates = [explicit] if explicit else []
+    candidates += [
+        str(ROOT / ".tox" / "lm-proxy" / "bin" / "llm-proxy-server"),
+        shutil.which("llm-proxy-server") or "",
+    ]
+    return _first_file(
+        candidates,
+        "no llm-proxy-server executable; create one with `tox -e lm-proxy --notest` "
+        f"(llm-proxy-server=={LM_PROXY_VERSION} and google-genai in .tox/lm-proxy)",
+    )
+
+
+def lm_proxy_config(mock_url: str, port: int) -> str:
+    """lm-proxy's ``config.toml``: one connection of microcore's ``google`` type (the
+    google-genai SDK) whose base URL is the mock, every model name routed to it, one
+    client key (:data:`LM_PROXY_KEY`), on 127.0.0.1 only."""
+    return (
+        'host = "127.0.0.1"\n'
+        f"port = {port}\n"
+        "[connections.gemini]\n"
+        'LLM_API_TYPE = "google"\n'
+        'LLM_API_KEY = "mock-upstream-key"\n'
+        f'LLM_API_BASE = "{mock_url.rstrip("/")}/"\n'
+        "[routing]\n"
+        '"*" = "gemini.*"\n'
+        "[groups.default]\n"
+        f'api_keys = ["{LM_PROXY_KEY}"]\n'
+    )
+
+
+@contextmanager
+def lm_proxy(mock_url: str, executable: Path, *, timeout_s: float = 60.0) -> Iterator[str]:
+    """Run lm-proxy in front of ``mock_url``; yield its base URL. Stops it on exit."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.toml"
+        config.write_text(lm_proxy_config(mock_url, port))
+        argv = [str(executable), "--config", str(config)]
+        with _running("lm-proxy", argv, dict(os.environ), f"http://127.0.0.1:{port}", "/",
+                      Path(tmp), timeout_s) as url:  # fmt: skip
+            yield url
+
+
+def suite_report(
+    run_args: list[str], mock: str, *, out: Path, name: str, black_box: bool = False
+) -> int:
+    """Run ``conformance run`` with ``run_args`` (target, key, label, notes...) plus
+    ``--mock-url mock`` unless ``black_box``, into a temporary folder; copy its
+    ``report.{md,json,html}`` to ``out/name.*``. Returns the bench's exit code: 0 when
+    the suite ran (passed or found failures), else the suite's code."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "conformance.cli", "run", *run_args, "--out", tmp]
+        cmd += [] if black_box else ["--mock-url", mock]
+        code = subprocess.run(cmd, check=False).returncode
+        out.mkdir(parents=True, exist_ok=True)
+        for kind in ("md", "json", "html"):
+            shutil.copy(Path(tmp) / f"report.{kind}", out / f"{name}.{kind}")
+    print(f"wrote {out / (name + '.md')} (suite exit code {code})")
+    return 0 if code in (0, 1) else code
+
+
+def _first_file(candidates: list[str], missing: str) -> Path:
+    """The first of ``candidates`` that is a file; ``FileNotFoundError(missing)`` if none."""
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    raise FileNotFoundError(missing)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from ..exchange import Exchange
 from ..probes.faults import BLOCKED
 from ..registry import CheckFailure, Mode, Severity, check, excerpt
 from ._common import json_object, require_response
+from .causes import BLOCKED_AS_STOP
 from .errors import check_envelope
 from .stream import finish_reasons
 
@@ -53,6 +54,7 @@ def _unary(allowed: tuple[str, ...]) -> Callable[[Exchange], None]:
             raise CheckFailure(
                 f"finish_reason is {reason!r}, expected {' or '.join(allowed)}",
                 excerpt=excerpt(x.body),
+                cause=BLOCKED_AS_STOP if reason == "stop" else None,
             )
 
     return run
@@ -68,6 +70,7 @@ def _stream(allowed: tuple[str, ...]) -> Callable[[Exchange], None]:
             raise CheckFailure(
                 f"choice 0 finishes with {got or 'nothing'}, expected one of {list(allowed)}",
                 excerpt=excerpt(x.body[-600:]),
+                cause=BLOCKED_AS_STOP if got == ["stop"] else None,
             )
         if not x.sse.done:
             raise CheckFailure("the stream ends without [DONE]", excerpt=excerpt(x.body[-300:]))

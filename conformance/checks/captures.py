@@ -26,7 +26,7 @@ from ..probes import base as probe_base
 from ..probes import captures as capture_probes
 from ..registry import REGISTRY, CheckFailure, Mode, Severity, Undecided, arrange, check, excerpt
 from ._common import require_response
-from .causes import NO_RETRY_AFTER, THOUGHTS_LEFT_OUT, TOOL_CALLS_STOP
+from .causes import NO_RETRY_AFTER, NO_USAGE, THOUGHTS_LEFT_OUT, TOOL_CALLS_STOP
 from .errors import check_envelope
 from .upstream import generate_calls, journal_unreadable
 
@@ -387,6 +387,8 @@ def _diff_cause(diff: str, expected: Answer | ErrorAnswer) -> str | None:
         return NO_RETRY_AFTER
     if diff == "finish_reason: expected 'tool_calls', got 'stop'":
         return TOOL_CALLS_STOP
+    if diff.startswith("usage: expected ") and diff.endswith(", got none"):
+        return NO_USAGE
     m = _COMPLETION_DIFF.fullmatch(diff)
     usage = expected.usage if isinstance(expected, Answer) else None
     if (

@@ -8,8 +8,10 @@ A cause names one defect, in the words every check that can see it uses: ``<wher
 from __future__ import annotations
 
 __all__ = [
+    "BLOCKED_AS_STOP",
     "ERROR_TYPE",
     "NO_RETRY_AFTER",
+    "NO_USAGE",
     "THOUGHTS_LEFT_OUT",
     "TOOL_CALLS_STOP",
     "error_type_problem",
@@ -39,6 +41,18 @@ THOUGHTS_LEFT_OUT = "usage: completion_tokens leave out the thought tokens"
 """``completion_tokens`` equal to ``candidatesTokenCount`` alone, without Gemini's
 ``thoughtsTokenCount`` (which Google bills as output): cost trackers undercount every
 answer of a thinking model. Every recorded answer of a thinking model shows it."""
+
+
+BLOCKED_AS_STOP = "finish_reason: a blocked or cut Gemini answer ends 'stop'"
+"""Gemini's ``SAFETY``, ``RECITATION``, ``MAX_TOKENS`` or a blocked prompt answered
+with ``finish_reason: "stop"`` (a proxy that maps no finishReason, as lm-proxy 3.3.2):
+clients take a truncated or filtered answer for a complete one. Every blocked-answer
+check, unary and streamed, sees it."""
+
+NO_USAGE = "usage: the answers carry none"
+"""No ``usage`` in a completion, nor in any chunk of a stream that asked for it with
+``stream_options.include_usage``: cost trackers and context-window logic read zero.
+The usage checks and every recorded answer's check see it."""
 
 
 def error_type_problem(problem: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..exchange import Exchange
 from ..registry import CheckFailure, Severity, check, excerpt
 from ._common import json_object, require_response, require_success, validate
+from .causes import NO_USAGE
 from .upstream import confirm_upstream_success
 
 COMPLETION_OBJECT = "https://platform.openai.com/docs/api-reference/chat/object"
@@ -113,7 +114,9 @@ def usage(x: Exchange) -> None:
     body = json_object(x)
     usage = body.get("usage")
     if not isinstance(usage, dict):
-        raise CheckFailure("the completion has no `usage` object", excerpt=excerpt(x.body))
+        raise CheckFailure(
+            "the completion has no `usage` object", excerpt=excerpt(x.body), cause=NO_USAGE
+        )
     counts = {k: usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()):
         raise CheckFailure(f"usage counts are not all integers: {counts}")

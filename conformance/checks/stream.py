@@ -21,6 +21,7 @@ from ..probes.faults import PACED_MS
 from ..probes.field import FIELD_PROBES
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import OPENAI_PYTHON, chunks_of, require_response, require_success, schema_errors
+from .causes import NO_USAGE
 from .upstream import upstream_answer
 
 WHATWG = (
@@ -508,6 +509,7 @@ def usage_chunk(x: Exchange) -> None:
             raise CheckFailure(
                 "stream_options.include_usage was sent and no chunk carries a usage",
                 excerpt=excerpt(x.body[-500:]),
+                cause=NO_USAGE,
             )
         raise CheckFailure(
             f"the usage arrives on chunk {carriers[-1]} and the last chunk ({len(chunks) - 1}) "

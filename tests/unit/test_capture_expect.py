@@ -607,3 +607,44 @@ def test_a_capture_failure_names_the_root_cause_it_shares_with_others() -> None:
             )
         )
     assert scripted.value.cause == TOOL_CALLS_STOP
+
+
+def test_no_usage_and_blocked_as_stop_are_one_finding_each() -> None:
+    """lm-proxy 3.3.2 sends no usage and ends every answer 'stop': the usage checks and
+    every capture that differs by its usage alone are one finding, the eight blocked
+    checks another; a capture that also differs in its text stays a finding of its own."""
+    from conformance.checks.captures import _cause, compare
+    from conformance.checks.causes import BLOCKED_AS_STOP, NO_USAGE
+    from conformance.registry import REGISTRY, CheckFailure
+    from tests.factories import completion, json_exchange, sse, stream_exchange, text_chunks
+
+    text = expect(CORPUS["google-text"]).unary
+    assert isinstance(text, Answer)
+    no_usage = compare(text, got_like(text, usage=None))
+    assert no_usage
+    assert _cause([(no_usage, text), (no_usage, text)]) == NO_USAGE
+    other = compare(text, got_like(text, usage=None, content="None"))
+    assert _cause([(other, text)]) is None
+
+    unary = completion()
+    del unary["usage"]
+    with pytest.raises(CheckFailure) as chat_usage:
+        REGISTRY["chat.usage"].func(json_exchange("chat", unary))
+    assert chat_usage.value.cause == NO_USAGE
+    with pytest.raises(CheckFailure) as stream_usage:
+        REGISTRY["stream.usage_chunk"].func(
+            stream_exchange("chat_stream_usage", sse(*text_chunks()))
+        )
+    assert stream_usage.value.cause == NO_USAGE
+
+    with pytest.raises(CheckFailure) as safety:
+        REGISTRY["blocked.safety"].func(json_exchange("safety", completion()))
+    assert safety.value.cause == BLOCKED_AS_STOP
+    with pytest.raises(CheckFailure) as streamed:
+        REGISTRY["blocked.max_tokens.stream"].func(
+            stream_exchange("max_tokens_stream", sse(*text_chunks()))
+        )
+    assert streamed.value.cause == BLOCKED_AS_STOP
+    with pytest.raises(CheckFailure) as empty:
+        REGISTRY["blocked.safety"].func(json_exchange("safety", completion(finish="length")))
+    assert empty.value.cause is None  # another wrong finish is not this defect
