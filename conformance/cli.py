@@ -174,6 +174,15 @@ def main() -> None:
     help="Claim a feature the profile does not (e.g. images and tts on openai-core, for a "
     "proxy that serves /images/generations and /audio/speech); repeatable.",
 )
+@click.option(
+    "--without-feature",
+    "left_out",
+    multiple=True,
+    type=click.Choice(sorted(FEATURES)),
+    help="Say the target does not serve a feature its profile claims (e.g. embeddings on a "
+    "chat-only proxy): its checks are skipped, saying so, and the report notes it; "
+    "repeatable.",
+)
 @click.option("--label", help="A human name for the target in reports (e.g. 'litellm 1.79').")
 @click.option("--note", multiple=True, metavar="KEY=VALUE", help="Extra facts for the report.")
 @click.option("--check", "select", multiple=True, metavar="ID", help="Run only these ids/prefixes.")
@@ -243,6 +252,7 @@ def run(
     mock_url: str | None,
     out: Path,
     features: tuple[str, ...],
+    left_out: tuple[str, ...],
     label: str | None,
     note: tuple[str, ...],
     select: tuple[str, ...],
@@ -274,10 +284,17 @@ def run(
         if not eq or not key:
             _die(f"--note must be KEY=VALUE; got {item!r}")
         notes[key] = value
-    claimed = with_features(get_profile(profile), features)
+    try:
+        claimed = with_features(get_profile(profile), features, left_out)
+    except ValueError as exc:
+        _die(f"--feature/--without-feature: {exc}")
     extra = claimed.features - get_profile(profile).features
     if extra:
         notes.setdefault("features claimed with --feature", ", ".join(sorted(extra)))
+    if claimed.left_out:
+        notes.setdefault(
+            "features left out with --without-feature", ", ".join(sorted(claimed.left_out))
+        )
     _check_writable(out)
     if target is None and mock_url:
         _die("--mock-url needs --target (the embedded run brings its own mock)")

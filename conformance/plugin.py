@@ -182,8 +182,8 @@ def _check_properties(check_id: str) -> list[tuple[str, str]]:
     return [("severity", spec.severity.value), ("source", spec.source)]
 
 
-def _profile(name: str, features: Iterable[str]) -> Profile:
-    return with_features(get_profile(name), features)
+def _profile(name: str, features: Iterable[str], left_out: Iterable[str] = ()) -> Profile:
+    return with_features(get_profile(name), features, left_out)
 
 
 def _check_ids(target: Target, select: Sequence[str] | None) -> list[str]:
@@ -284,6 +284,7 @@ def from_fixture(
     features: Iterable[str] = (),
     max_requests: int | None = None,
     label: str = "",
+    without_features: Iterable[str] = (),
 ) -> Callable[..., None]:
     """A test function that runs the conformance checks against the proxy the fixture
     named ``fixture`` gives; assign it to a ``test_*`` name in a test module::
@@ -300,7 +301,8 @@ def from_fixture(
     same forms) is the mock upstream the proxy's Gemini base URL points at; without
     either, checks that need it are skipped. ``profile``: the contract the proxy claims
     (``spec.profiles.PROFILES``), ``features`` more features it claims (``images``,
-    ``tts``). ``api_key``: the client key (default ``$CONFORMANCE_API_KEY``). ``checks``:
+    ``tts``), ``without_features`` features of the profile it does not serve
+    (``embeddings``). ``api_key``: the client key (default ``$CONFORMANCE_API_KEY``). ``checks``:
     check ids or id prefixes (``stream.``); ``None`` all. ``max_requests`` bounds the
     traffic; ``label`` names the target in records.
 
@@ -313,7 +315,7 @@ def from_fixture(
             f"from_fixture: give mock_url ({mock_url!r}) or mock_url_fixture "
             f"({mock_url_fixture!r}), not both"
         )
-    claimed = _profile(profile, features)
+    claimed = _profile(profile, features, without_features)
     Budget(max_requests)  # raises ValueError naming a negative max_requests
     select = list(checks) if checks is not None else None
     # The check ids depend on the profile and the mode, not on the URLs (not known yet).
@@ -397,6 +399,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="claim a feature the profile does not, e.g. images, tts (repeatable)",
     )
     group.addoption(
+        "--conformance-without-feature",
+        action="append",
+        default=[],
+        choices=sorted(FEATURES),
+        metavar="NAME",
+        help="say the target does not serve a feature its profile claims, e.g. embeddings "
+        "(repeatable)",
+    )
+    group.addoption(
         "--conformance-captures",
         metavar="DIR",
         help="controlled mode: also replay the captures of DIR (recorded Gemini answers), "
@@ -426,7 +437,9 @@ def _target(config: pytest.Config) -> Target | None:
     return Target(
         base_url=url,
         profile=_profile(
-            config.getoption("conformance_profile"), config.getoption("conformance_feature")
+            config.getoption("conformance_profile"),
+            config.getoption("conformance_feature"),
+            config.getoption("conformance_without_feature"),
         ),
         model=config.getoption("conformance_model"),
         api_key=config.getoption("conformance_api_key") or os.environ.get("CONFORMANCE_API_KEY"),

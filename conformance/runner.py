@@ -119,6 +119,9 @@ class Plan:
 def _skip_reason(spec: CheckSpec, target: Target) -> str | None:
     profile = target.profile
     missing = spec.features - profile.features
+    if missing & profile.left_out:
+        left = ", ".join(sorted(missing & profile.left_out))
+        return f"the target does not serve {left} (--without-feature)"
     if missing:
         return f"profile {profile.name} does not claim {', '.join(sorted(missing))}"
     if spec.mode is Mode.CONTROLLED and not target.controlled:

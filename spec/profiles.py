@@ -51,6 +51,9 @@ class Profile:
     rate_limits: tuple[RateLimit, ...] = ()
     error_style: str = "openai"
     """``openai`` (``{"error": {...}}``) or ``detail`` (FastAPI ``{"detail": ...}``)."""
+    left_out: frozenset[str] = frozenset()
+    """Features of the profile the user said the target does not serve
+    (``--without-feature``): their checks are skipped, saying so."""
 
     def path(self, route: str) -> str:
         """The full path of an OpenAI route, e.g. ``path("/chat/completions")``."""
@@ -133,13 +136,23 @@ FEATURES = frozenset(f for p in PROFILES.values() for f in p.features)
 """Every feature some profile claims (what a user may claim on top of a profile)."""
 
 
-def with_features(profile: Profile, extra: Iterable[str]) -> Profile:
+def with_features(profile: Profile, extra: Iterable[str], without: Iterable[str] = ()) -> Profile:
     """``profile`` also claiming ``extra`` (e.g. ``images`` and ``tts`` on openai-core for a
-    proxy that serves them). Raises ``ValueError`` naming an unknown feature."""
+    proxy that serves them) and no longer claiming ``without`` (e.g. ``embeddings`` for a
+    chat-only proxy; kept in :attr:`Profile.left_out`). Raises ``ValueError`` naming an
+    unknown feature, or one both claimed and left out."""
     wanted = frozenset(extra)
-    unknown = sorted(wanted - FEATURES)
+    dropped = frozenset(without)
+    unknown = sorted((wanted | dropped) - FEATURES)
     if unknown:
         raise ValueError(f"unknown feature {unknown[0]!r}; known: {', '.join(sorted(FEATURES))}")
-    if wanted <= profile.features:
+    both = sorted(wanted & dropped)
+    if both:
+        raise ValueError(f"feature {both[0]!r} is both claimed and left out")
+    if wanted <= profile.features and not dropped & profile.features:
         return profile
-    return replace(profile, features=profile.features | wanted)
+    return replace(
+        profile,
+        features=(profile.features | wanted) - dropped,
+        left_out=profile.left_out | (dropped & profile.features),
+    )

@@ -78,3 +78,23 @@ def test_feature_flag_claims_what_the_profile_does_not(tmp_path: Path) -> None:
     assert outcomes["contract.openai-core.createSpeech"] == "passed"
     assert outcomes["contract.openai-core.createImage"] == "passed"
     assert conformance("run", "--feature", "telepathy").returncode == 2
+
+
+@pytest.mark.slow
+def test_without_feature_skips_what_the_target_does_not_serve(tmp_path: Path) -> None:
+    done = conformance(
+        "run", "-q", "--without-feature", "embeddings", "--check", "embeddings.",
+        "--check", "chat.completion_shape", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    payload = json.loads((tmp_path / "report.json").read_text())
+    results = {r["check_id"]: r for r in payload["results"]}
+    assert results["chat.completion_shape"]["outcome"] == "passed"
+    shape = results["embeddings.shape"]
+    assert shape["outcome"] == "skipped"
+    assert shape["message"] == "the target does not serve embeddings (--without-feature)"
+    header = (tmp_path / "report.md").read_text().split("## ", 1)[0]
+    assert "features left out with --without-feature: embeddings" in header
+    both = conformance("run", "--feature", "tools", "--without-feature", "tools")
+    assert both.returncode == 2
+    assert "both claimed and left out" in both.stderr + both.stdout

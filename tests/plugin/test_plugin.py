@@ -99,6 +99,23 @@ def test_a_claimed_feature_adds_its_checks(
     claimed.assert_outcomes(passed=1)
 
 
+def test_a_feature_left_out_skips_its_checks(
+    pytester: pytest.Pytester, reference: tuple[str, str]
+) -> None:
+    """--conformance-without-feature embeddings skips the embeddings checks of a profile
+    that claims them (a chat-only proxy), saying why."""
+    proxy, mock = reference
+    args = [
+        "-p", "conformance", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        "--conformance-target", proxy, "--conformance-api-key", KEY,
+        "--conformance-mock-url", mock, "--conformance-check", "embeddings.shape", "-rs",
+    ]  # fmt: skip
+    pytester.runpytest_inprocess(*args).assert_outcomes(passed=1)
+    left_out = pytester.runpytest_inprocess(*args, "--conformance-without-feature", "embeddings")
+    left_out.assert_outcomes(skipped=1)
+    left_out.stdout.fnmatch_lines(["*the target does not serve embeddings (--without-feature)*"])
+
+
 def test_a_broken_proxy_fails_with_evidence(pytester: pytest.Pytester) -> None:
     with serve(broken_app) as url:
         result = pytester.runpytest_inprocess(

@@ -185,3 +185,31 @@ def test_with_features_adds_claims_and_refuses_unknown_ones() -> None:
     assert with_features(core, ["chat"]) is core
     with pytest.raises(ValueError, match="unknown feature 'telepathy'"):
         with_features(core, ["telepathy"])
+
+
+def test_without_features_drops_claims_and_says_which() -> None:
+    """--without-feature embeddings: a chat-only proxy's embeddings checks are skipped as
+    features it does not serve, not failed with the 404 of a route it never had."""
+    from conformance.registry import REGISTRY
+    from conformance.runner import _skip_reason
+    from conformance.target import Target
+    from spec.profiles import get_profile, with_features
+
+    core = get_profile("openai-core")
+    chat_only = with_features(core, [], ["embeddings"])
+    assert "embeddings" not in chat_only.features
+    assert chat_only.left_out == frozenset({"embeddings"})
+    assert core.left_out == frozenset()
+    target = Target("http://127.0.0.1:1", chat_only)
+    assert _skip_reason(REGISTRY["embeddings.shape"], target) == (
+        "the target does not serve embeddings (--without-feature)"
+    )
+    assert _skip_reason(REGISTRY["chat.completion_shape"], target) is None
+    both = with_features(core, ["images"], ["tools"])
+    assert "images" in both.features
+    assert "tools" not in both.features
+    assert with_features(core, [], ["images"]).left_out == frozenset()  # never claimed
+    with pytest.raises(ValueError, match="'tools' is both claimed and left out"):
+        with_features(core, ["tools"], ["tools"])
+    with pytest.raises(ValueError, match="unknown feature 'telepathy'"):
+        with_features(core, [], ["telepathy"])
