@@ -351,6 +351,50 @@ DEFECTS += [
 ]
 
 
+def _finish_always_stop(chunk: dict[str, Any]) -> dict[str, Any]:
+    for choice in chunk.get("choices", ()):
+        if choice.get("finish_reason") in ("length", "content_filter"):
+            choice["finish_reason"] = "stop"
+    return chunk
+
+
+def _finish_always_stop_unary(status: int, body: Any) -> tuple[int, Any]:
+    if status == 200 and isinstance(body, dict):
+        _finish_always_stop(body)
+    return status, body
+
+
+def _no_usage_chunk(chunk: dict[str, Any]) -> dict[str, Any] | None:
+    if chunk.get("choices") == [] and chunk.get("usage"):
+        return None
+    chunk.pop("usage", None)
+    return chunk
+
+
+def _no_usage_unary(status: int, body: Any) -> tuple[int, Any]:
+    if status == 200 and isinstance(body, dict) and body.get("object") == "chat.completion":
+        body.pop("usage", None)
+    return status, body
+
+
+DEFECTS += [
+    (  # lm-proxy 3.3.2: no finishReason mapped, a blocked or cut answer ends 'stop'
+        Mutation(
+            "finish_always_stop",
+            event=chunk_json(_finish_always_stop),
+            json=_finish_always_stop_unary,
+        ),
+        {"blocked.safety", "blocked.safety.stream", "blocked.max_tokens.stream"},
+        ("blocked.",),
+    ),
+    (  # lm-proxy 3.3.2: no usage anywhere
+        Mutation("no_usage", event=chunk_json(_no_usage_chunk), json=_no_usage_unary),
+        {"chat.usage", "stream.usage_chunk"},
+        ("chat.usage", "stream.usage_chunk", "reasoning.reasoning_tokens"),
+    ),
+]
+
+
 CONTENT_BLIND = {"buffered", "new_id_per_chunk"}
 """Defects the capture checks cannot see (timing, chunk ids); every other defect may also
 fail the ``captures.*`` checks, which judge what a client parses from recorded answers."""
