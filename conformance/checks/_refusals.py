@@ -39,6 +39,14 @@ _REFUSAL_WORDS = re.compile(
 )
 """Words of an error that refuses a field; a field quoted in any other text (an echo of
 the request, a hint) is not named."""
+_PYDANTIC_ERROR = re.compile(
+    r"(?:^|\n|\\n)([A-Za-z_]\w*)(?:\.\w+)*(?:\n|\\n)[ \t]+(.+?)(?=\n|\\n|$)"
+)
+"""A pydantic validation error's entry: the field's location alone on a line (``tools.type``),
+then its message indented on the next (``  Extra inputs are not permitted [...]``); the
+line breaks real or written out as ``\\n`` (an error's ``str()`` inside another's). The
+first part of the location is the request's field (FastAPI proxies, and Python proxies
+whose Gemini SDK refuses what they pass on: lm-proxy 3.3.2)."""
 
 
 def _journaled(x: Exchange) -> bool:
@@ -99,21 +107,43 @@ def refused_fields(x: Exchange) -> list[str]:
     one finding (:func:`conformance.checks.causes.refused_fields`)."""
     try:
         sent = json.loads(x.request.body or b"")
-        answer = json.loads(x.body)
     except ValueError:
         return []
-    if not isinstance(sent, dict):
+    answer = _error_answer(x)
+    if not isinstance(sent, dict) or answer is None:
         return []
     texts = list(_strings(answer))
     refusals = [t for t in texts if _REFUSAL_WORDS.search(t)]
+    located = {
+        m.group(1)
+        for t in refusals
+        for m in _PYDANTIC_ERROR.finditer(t)
+        if _REFUSAL_WORDS.search(m.group(2))
+    }
     named = []
     for field in sent.keys() - _CORE:
         quoted: tuple[str, ...] = (f'"{field}"', f"'{field}'", f"`{field}`")
         if field in _ROLES:
             quoted = (f'Unknown name "{field}"',)  # 'user' in a message is mostly a role
-        if any(t == field for t in texts) or any(q in t for t in refusals for q in quoted):
+        if (
+            any(t == field for t in texts)
+            or any(q in t for t in refusals for q in quoted)
+            or (field in located and field not in _ROLES)
+        ):
             named.append(field)
     return sorted(named)
+
+
+def _error_answer(x: Exchange) -> Any:
+    """The JSON of an error answer: the body, or ``{"error": ...}`` of a refusal in stream
+    form (:func:`stream_refusal`); ``None`` when neither parses."""
+    error = stream_refusal(x)
+    if error is not None:
+        return {"error": error}
+    try:
+        return json.loads(x.body)
+    except ValueError:
+        return None
 
 
 def _said_something(chunk: dict[str, Any]) -> bool:
@@ -156,11 +186,14 @@ def require_accepted(x: Exchange, what: str) -> int:
         if error is None:
             return status
         said = str(error.get("message"))[:200]
+        named = refused_fields(x)
+        fields = f", refusing {', '.join(f'`{n}`' for n in named)}" if named else ""
         raise CheckFailure(
             f"{what} got HTTP 200 with a stream that holds only an error event ({said!r})"
-            f"{refusal_origin(x)}; openai-python and openai-node raise APIError on it: a "
-            "client sending this valid OpenAI request gets an error instead of an answer",
+            f"{fields}{refusal_origin(x)}; openai-python and openai-node raise APIError on "
+            "it: a client sending this valid OpenAI request gets an error instead of an answer",
             excerpt=excerpt(x.body, 400),
+            cause=refused_cause(named) if named else None,
         )
     named = refused_fields(x)
     fields = f" (the answer refuses {', '.join(f'`{n}`' for n in named)})" if named else ""

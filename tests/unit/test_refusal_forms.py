@@ -5,6 +5,7 @@ fail five translation checks sharing one request)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -150,3 +151,55 @@ def test_credentials_are_still_judged_when_the_upstream_was_called() -> None:
     )
     with pytest.raises(CheckFailure, match="2 credentials"):
         REGISTRY["translate.client_credential_not_forwarded"].func(leaked)
+
+
+# -- the fields a pydantic validation error names --------------------------------------------
+
+LM_PROXY_ERROR = (
+    "{'message': \"3 validation errors for GenerateContentConfig\\ntools.type\\n  Extra "
+    "inputs are not permitted [type=extra_forbidden, input_value='function', "
+    "input_type=str]\\n    For further information visit https://errors.pydantic.dev/2.12/"
+    "v/extra_forbidden\\nreasoning_effort\\n  Extra inputs are not permitted "
+    "[type=extra_forbidden, input_value='high', input_type=str]\", 'type': 'ValidationError'}"
+)
+"""lm-proxy 3.3.2's error event for a streamed request with tools and reasoning_effort:
+the google-genai SDK's pydantic error, its str() inside another's repr (``\\n`` written
+out)."""
+
+
+def _sent(x: Exchange, **fields: Any) -> Exchange:
+    body = {**(x.request.json_body or {}), **fields}
+    raw = json.dumps(body).encode()
+    return replace(x, request=replace(x.request, body=raw, json_body=body))
+
+
+def test_a_pydantic_error_in_a_stream_refusal_names_the_refused_fields() -> None:
+    from conformance.checks._refusals import refused_fields
+    from conformance.checks.causes import refused_fields as cause
+
+    stream = sse(
+        chunk({"role": "assistant"}),
+        {"choices": [], "error": {"message": LM_PROXY_ERROR, "type": "dict"}},
+    )
+    x = _sent(
+        _journaled(stream_exchange("thoughts_tool_call_stream", stream)),
+        tools=[{"type": "function", "function": {"name": "get_weather"}}],
+        reasoning_effort="high",
+        temperature=0.2,
+    )
+    assert refused_fields(x) == ["reasoning_effort", "tools"]
+    with pytest.raises(CheckFailure) as failure:
+        require_accepted(x, "a streamed request with tools and reasoning_effort 'high'")
+    assert "refusing `reasoning_effort`, `tools`" in failure.value.message
+    assert failure.value.cause == cause(["reasoning_effort", "tools"])
+
+
+def test_a_pydantic_error_names_only_refused_fields_the_request_sent() -> None:
+    from conformance.checks._refusals import refused_fields
+
+    message = (
+        "2 validation errors for ChatRequest\nseed\n  Extra inputs are not permitted "
+        "[type=extra_forbidden]\nmodel_name\n  Field required [type=missing]"
+    )
+    x = _sent(error_exchange("kitchen_sink", 422, message), seed=7, user="u", model_name="m")
+    assert refused_fields(x) == ["seed"]  # model_name: missing, not refused; user: unnamed
