@@ -153,7 +153,8 @@ def _said_something(chunk: dict[str, Any]) -> bool:
         if not isinstance(delta, dict):
             continue
         if delta.get("tool_calls") or any(
-            isinstance(delta.get(k), str) and delta[k] for k in ("content", "reasoning_content")
+            isinstance(delta.get(k), str) and delta[k]
+            for k in ("content", "reasoning_content", "reasoning")
         ):
             return True
     return False
@@ -175,7 +176,9 @@ def stream_refusal(x: Exchange) -> dict[str, Any] | None:
 
 
 def require_accepted(x: Exchange, what: str) -> int:
-    """The status when it is 200; otherwise :class:`CheckFailure` saying ``what`` (the
+    """The status when it is 200 (and not a refusal in stream form: a 200 stream holding
+    only an error event, :func:`stream_refusal`, fails as a refusal does); otherwise
+    :class:`CheckFailure` saying ``what`` (the
     standard request, e.g. ``"tool_choice 'required'"``) got HTTP ``status``, the
     fields the answer names as refused (:func:`refused_fields`; they are then the
     failure's cause), who refused it (:func:`refusal_origin`) and the body.
