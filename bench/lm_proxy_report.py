@@ -5,8 +5,9 @@
 
 lm-proxy (PyPI ``llm-proxy-server``) is a FastAPI proxy that holds its own Gemini key
 and calls Gemini through Google's own ``google-genai`` SDK, here pointed at the mock
-(``LLM_API_BASE``). Clients send a virtual key of its config. ``--black-box``: without
-``--mock-url``, the black-box catalogue with the field probes.
+(``LLM_API_BASE``). Clients send a virtual key of its config. It serves chat alone, so
+the run says ``--without-feature embeddings``. ``--black-box``: without ``--mock-url``,
+the black-box catalogue with the field probes.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         run_args = [
             "--target", proxy, "--api-key", LM_PROXY_KEY,
             "--label", f"lm-proxy {LM_PROXY_VERSION}",
+            "--without-feature", "embeddings",  # a chat proxy: it has no /embeddings route
             "--note", f"lm-proxy={LM_PROXY_VERSION} (PyPI llm-proxy-server, google-genai SDK)",
             "--note", "upstream=the mock, as LLM_API_BASE of a google connection",
         ]  # fmt: skip
