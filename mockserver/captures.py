@@ -263,6 +263,7 @@ class Captures:
                 bodies.unary,
                 first_byte_ms=waited,
                 summary=prepared.summary,
+                chunked=prepared.unary_status == 200 and not directive.length,  # as Google
             )
         if sse:
             events = bodies.events

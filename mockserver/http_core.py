@@ -216,10 +216,12 @@ async def transmit(out: Exchange, reply: Reply) -> None:
     whole, or its writes (each after its delay) then the end of the body, or, with
     ``reply.abort``, a close instead of the end.
 
-    Chunked unless ``reply.content_length`` is set; every write is an HTTP chunk of its
-    own, so an HTTP client sees the pieces the directive asked for. Writes with no
-    delay between them leave in one socket send with the status line and the end of
-    the body (the events of an unpaced stream are all ready at once), except with
+    A whole body goes with ``Content-Length``, or as one HTTP chunk with
+    ``reply.chunked``; writes are chunked unless ``reply.content_length`` is set, every
+    write an HTTP chunk of its own, so an HTTP client sees the pieces the directive
+    asked for. Writes with no delay between them leave in one socket send with the
+    status line and the end of the body (the events of an unpaced stream are all ready
+    at once), except with
     ``reply.separate`` (``split``), whose pieces must arrive as separate reads. A cut
     body is a chunked body without its last chunk, or fewer bytes than
     ``Content-Length``.
@@ -228,7 +230,11 @@ async def transmit(out: Exchange, reply: Reply) -> None:
         await asyncio.sleep(reply.first_byte_ms / 1000)
     writes = reply.writes
     if writes is None:
-        await out.whole(reply.status, reply.headers, reply.body)
+        if reply.chunked:
+            out.head(reply.status, reply.headers, None)
+            await out.send((reply.body,), end=True)
+        else:
+            await out.whole(reply.status, reply.headers, reply.body)
         return
     out.head(reply.status, reply.headers, reply.content_length)
     try:

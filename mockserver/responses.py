@@ -139,6 +139,9 @@ class Reply(NamedTuple):
     bad_tail: bytes = b""
     """``malformed_chunk``: the raw bytes written after the writes, outside HTTP chunk
     framing (an illegal chunk-size line and what follows it)."""
+    chunked: bool = False
+    """Send ``body`` (``writes is None``) as one HTTP chunk, without ``Content-Length``:
+    how Google frames its generate answers, unary ones too (docs/gemini-wire.md A2)."""
 
 
 class Handled(NamedTuple):
@@ -438,7 +441,14 @@ def generate(
             return Reply(
                 200, JSON_HEADERS, writes=(Write(data),), first_byte_ms=delay, summary=summary
             )
-        return Reply(200, JSON_HEADERS, data, first_byte_ms=delay, summary=summary)
+        return Reply(
+            200,
+            JSON_HEADERS,
+            data,
+            first_byte_ms=delay,
+            summary=summary,
+            chunked=not directive.length,  # Google's framing; length=1: Content-Length
+        )
     chunks: list[Any] = stream_chunks(plan, prompt=prompt, version=model.version, rid=rid)
     if wrap is not None:
         chunks = [wrap(chunk, rid) for chunk in chunks]

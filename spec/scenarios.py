@@ -31,10 +31,10 @@ Keys (all optional; unknown keys are an error, so a typo never passes silently):
 ``chunk_ms``       delay between streamed chunks, in milliseconds (``trickle``: between
                    keep-alives, default 500)
 ``signature``      ``1``: attach ``thoughtSignature`` to parts (default on for gemini-3)
-``length``         body framing: ``1`` sends even a stream with ``Content-Length``
-                   (a cut stream then promises more bytes than it sends); ``0`` sends
-                   even a unary body chunked (default: streams chunked, unary bodies
-                   with ``Content-Length``)
+``length``         body framing: ``1`` sends a body with ``Content-Length``, even a
+                   stream (a cut stream then promises more bytes than it sends); ``0``
+                   chunked (default: Gemini's generate answers chunked, unary ones too,
+                   as Google sends them; other answers with ``Content-Length``)
 ``capture``        the name of a capture the mock replays as the upstream's answer
                    (``spec.capture_format.NAME_RE``; docs/mock-captures.md); it
                    replaces ``scenario``, and ``chunk_ms`` overrides its timing

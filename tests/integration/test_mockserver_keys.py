@@ -150,6 +150,17 @@ def test_length_directive_on_the_wire(client: httpx.Client) -> None:
     )
     assert unary.headers["transfer-encoding"] == "chunked"
     assert unary.json()["candidates"][0]["finishReason"] == "STOP"
+    # a unary answer is chunked by default, as Google frames it (docs/gemini-wire.md A2);
+    # length=1 gives it a Content-Length, with the same body
+    plain = client.post(UNARY, json=BODY, headers={"x-goog-api-key": "plain"})
+    assert plain.headers["transfer-encoding"] == "chunked"
+    assert "content-length" not in plain.headers
+    sized_unary = client.post(
+        UNARY, json=BODY, headers={"x-goog-api-key": "plain", "x-mock-scenario": "length=1"}
+    )
+    assert "transfer-encoding" not in sized_unary.headers
+    assert int(sized_unary.headers["content-length"]) == len(sized_unary.content)
+    assert sized_unary.content == plain.content
 
 
 def test_key_rate_limit_spends_the_first_keys_quota_only() -> None:
