@@ -130,14 +130,22 @@ def last_generate(x: Exchange) -> dict[str, Any]:
     )
 
 
+def _only_error(x: Exchange) -> str:
+    """``" holding only an error event ('<message>')"`` for a refusal in stream form
+    (:func:`~._refusals.stream_refusal`), ``""`` for any other answer."""
+    error = stream_refusal(x)
+    if error is None:
+        return ""
+    return f" holding only an error event ({str(error.get('message'))[:160]!r})"
+
+
 def _what_client_got(x: Exchange) -> str:
     """``"the client got HTTP 502; "`` (or a 200 stream holding only an error event), the
     start of a message about a request that never reached the upstream; ``""`` for a
     success or no response."""
-    error = stream_refusal(x)
-    if error is not None:
-        said = str(error.get("message"))[:160]
-        return f"the client got HTTP 200 with a stream holding only an error event ({said!r}); "
+    only_error = _only_error(x)
+    if only_error:
+        return f"the client got HTTP 200 with a stream{only_error}; "
     if x.status is not None and x.status != 200:
         return f"the client got HTTP {x.status}; "
     return ""
@@ -245,16 +253,10 @@ def confirm_upstream_success(x: Exchange) -> None:
         return
     calls = turn_calls(x)
     if not calls:
-        refusal = stream_refusal(x)
-        said = (
-            f" holding only an error event ({str(refusal.get('message'))[:160]!r})"
-            if refusal is not None
-            else ""
-        )
         raise CheckFailure(
-            f"the client got HTTP {x.status}{said}, but the upstream was never called for "
-            "this request (the mock's journal has no generateContent call under its "
-            "correlation id): the answer did not come from the upstream",
+            f"the client got HTTP {x.status}{_only_error(x)}, but the upstream was never "
+            "called for this request (the mock's journal has no generateContent call under "
+            "its correlation id): the answer did not come from the upstream",
             excerpt=f"{_client_side(x)}\nupstream: never called",
             cause=NEVER_CALLED,
         )
