@@ -98,23 +98,30 @@ class Usage:
     """OpenAI ``usage``: ``prompt_tokens`` = ``promptTokenCount`` (or one of ``prompts``:
     with ``toolUsePromptTokenCount``, the two counts added up too, since Google bills
     those tokens as input); ``completion_tokens`` = ``candidatesTokenCount +
-    thoughtsTokenCount``; ``total_tokens`` one of ``totals`` (``totalTokenCount``, and
-    ``prompt + completion`` for each accepted prompt count when Google's total differs)."""
+    thoughtsTokenCount`` (or one of ``completions``: where Google's own
+    ``totalTokenCount`` is the prompt plus ``candidatesTokenCount`` alone, the thoughts
+    were counted inside the candidates, as ``gemini-2.5-flash-preview-04-17`` answered,
+    so ``candidatesTokenCount`` alone is right too); ``total_tokens`` one of ``totals``
+    (``totalTokenCount``, and ``prompt + completion`` for each accepted prompt and
+    completion count when Google's total differs)."""
 
     prompt_tokens: int
     completion_tokens: int
     totals: tuple[int, ...]
     prompts: tuple[int, ...] = ()
     """Every accepted ``prompt_tokens`` (empty: ``prompt_tokens`` alone)."""
+    completions: tuple[int, ...] = ()
+    """Every accepted ``completion_tokens`` (empty: ``completion_tokens`` alone)."""
     thoughts: int = field(default=0, compare=False)
     """``thoughtsTokenCount``, part of ``completion_tokens`` (to name a proxy that
     leaves it out; not part of what the client must see, so not compared)."""
 
     def as_json(self) -> dict[str, Any]:
         total: Any = self.totals[0] if len(self.totals) == 1 else list(self.totals)
+        completion: Any = list(self.completions) if self.completions else self.completion_tokens
         return {
             "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
+            "completion_tokens": completion,
             "total_tokens": total,
         }
 
@@ -371,13 +378,27 @@ def _usage(meta: Mapping[str, Any] | None) -> Usage | None:
     tool_use = int(meta.get("toolUsePromptTokenCount") or 0)
     prompts = (prompt, prompt + tool_use) if tool_use > 0 else (prompt,)
     total = meta.get("totalTokenCount")
+    thoughts = int(meta.get("thoughtsTokenCount") or 0)
+    completions: tuple[int, ...] = (completion,)
+    candidates = completion - thoughts
+    if thoughts > 0 and isinstance(total, int) and total in (p + candidates for p in prompts):
+        completions = (candidates, completion)  # the thoughts are inside the candidates
     totals = tuple(
         dict.fromkeys(
-            [*([total] if isinstance(total, int) else []), *(p + completion for p in prompts)]
+            [
+                *([total] if isinstance(total, int) else []),
+                *(p + c for p in prompts for c in completions),
+            ]
         )
     )
-    thoughts = int(meta.get("thoughtsTokenCount") or 0)
-    return Usage(prompt, completion, totals, prompts if len(prompts) > 1 else (), thoughts)
+    return Usage(
+        prompt,
+        completions[0],
+        totals,
+        prompts=prompts if len(prompts) > 1 else (),
+        completions=completions if len(completions) > 1 else (),
+        thoughts=thoughts,
+    )
 
 
 def _is_image(blob: Any) -> bool:

@@ -14,7 +14,10 @@ A capture is a recorded Gemini answer, named by its file stem in a capture direc
   ``response`` envelope) load as their inner answer (:func:`unwrap`);
 - ``NAME.meta.json`` (optional): ``{"model", "status", "headers", "chunk_ms", "note",
   "source"}``: the HTTP status (default 200, or the error body's ``error.code``), response
-  headers, the delay before each streamed chunk in milliseconds.
+  headers, the delay before each streamed chunk in milliseconds;
+- ``NAME.yaml`` / ``NAME.yml``: a VCR cassette (vcrpy's format, as pydantic-ai and other
+  test suites record real traffic): its ``generateContent`` and ``streamGenerateContent``
+  calls, one capture each (:func:`_cassette_recordings`).
 
 Two pure views of a capture serve both sides: :func:`stream_form` (the chunks a
 streamed request gets) and :func:`unary_form` (the answer a generateContent request
@@ -27,12 +30,16 @@ Pure: reading files is :func:`load_dir`'s only I/O.
 from __future__ import annotations
 
 import copy
+import gzip
 import itertools
 import json
 import re
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from spec.wire import code_assist_response
 
@@ -57,7 +64,7 @@ plus the project's own captures of documented behaviours)."""
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 """A capture name: what ``[[mock:capture=NAME]]`` can carry."""
 
-_SUFFIXES = (".chunks.txt", ".meta.json", ".json")
+_SUFFIXES = (".chunks.txt", ".meta.json", ".json", ".yaml", ".yml")
 
 
 class CaptureError(ValueError):
@@ -217,13 +224,15 @@ def _is_answer(value: Any) -> bool:
     )
 
 
-def _recorded(value: Any, where: str) -> _Recorded | None:
+def _recorded(value: Any, where: str, streamed: bool = False) -> _Recorded | None:
     """``value`` (a ``.json`` file's JSON, or a part of it) read as one recorded answer:
     a GenerateContentResponse (or Code Assist's envelope of one), an error body, a
     streamGenerateContent JSON array, or an HTTP recording of one of these:
     ``{"status": 429, "headers": {...}, "body": ...}`` (the body as JSON or as its text,
     an SSE body included), or ``{"request": ..., "response": {"status", "body"}}``.
-    ``None`` when it is none of them."""
+    ``streamed``: the recording is known to answer ``streamGenerateContent``, so a body
+    text of one answer is that stream's one chunk, not a unary answer. ``None`` when it
+    is none of them."""
     if isinstance(value, list):
         if all(isinstance(v, dict) for v in value) and any(map(_is_answer, value)):
             return _Recorded(chunks=tuple(unwrap(v) for v in value))
@@ -245,7 +254,10 @@ def _recorded(value: Any, where: str) -> _Recorded | None:
                 return None
             if read is not None and read.chunks is not None and len(read.chunks) == 1:
                 lone = read.chunks[0]  # a unary body kept as text
-                read = _Recorded(error=lone) if "error" in lone else _Recorded(unary=lone)
+                if "error" in lone:
+                    read = _Recorded(error=lone)
+                elif not streamed:
+                    read = _Recorded(unary=lone)
         else:
             read = _recorded(body, where)
         if read is None:
@@ -261,6 +273,102 @@ def _recorded(value: Any, where: str) -> _Recorded | None:
             read = replace(read, model=model)
         return read
     return None
+
+
+_GENERATE_CALL = re.compile(
+    r"(?:/models/(?P<model>[^/:?#]+))?:(?P<method>streamGenerateContent|generateContent)\b"
+)
+"""The request URI of a call whose answer is a capture: Gemini API and Vertex AI
+(``.../models/MODEL:generateContent``), Code Assist (``.../v1internal:generateContent``,
+the model in the body)."""
+
+
+def _cassette_body(response: dict[str, Any]) -> Any:
+    """A VCR response's body: pydantic-ai's ``parsed_body`` as it is, else vcrpy's
+    ``body.string`` as text (a ``!!binary`` one gunzipped/inflated when its
+    ``content-encoding`` says so, or when it starts with gzip's magic bytes)."""
+    if "parsed_body" in response:
+        return response["parsed_body"]
+    body = response.get("body")
+    raw = body.get("string") if isinstance(body, dict) else body
+    if isinstance(raw, bytes):
+        headers = response.get("headers") if isinstance(response.get("headers"), dict) else {}
+        assert isinstance(headers, dict)
+        coding = " ".join(
+            str(v) for k, v in headers.items() if str(k).lower() == "content-encoding"
+        ).lower()
+        try:
+            if "gzip" in coding or raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            elif "deflate" in coding:
+                raw = zlib.decompress(raw)
+        except (OSError, EOFError, zlib.error):
+            return None
+        return raw.decode("utf-8", "replace")
+    return raw
+
+
+def _cassette_recordings(value: Any, where: str) -> list[tuple[str, _Recorded]] | None:
+    """The recorded answers of a VCR cassette (the YAML vcrpy writes:
+    ``{"interactions": [{"request": {"method", "uri", ...}, "response": {"status":
+    {"code", "message"}, "headers": {name: [value, ...]}, "body": {"string": ...}}}],
+    "version": 1}``; pydantic-ai's cassettes keep a JSON body as ``parsed_body``). Only
+    the ``generateContent`` / ``streamGenerateContent`` calls count (Gemini API, Vertex
+    AI, Code Assist, by the request URI); the others (OAuth tokens, file downloads,
+    ``countTokens``) are passed over. Keys: ``""`` for a cassette of one such call, else
+    ``"0"``, ``"1"``... in recording order. The model is the URI's (``models/MODEL:``),
+    else the request body's ``model`` (Code Assist). ``None`` when ``value`` is no
+    cassette; empty when it holds no generate call with an answer."""
+    if not isinstance(value, dict) or not isinstance(value.get("interactions"), list):
+        return None
+    found: list[_Recorded] = []
+    for interaction in value["interactions"]:
+        if not isinstance(interaction, dict):
+            continue
+        request = interaction.get("request")
+        response = interaction.get("response")
+        if not isinstance(request, dict) or not isinstance(response, dict):
+            continue
+        call = _GENERATE_CALL.search(str(request.get("uri", "")))
+        if call is None:
+            continue
+        status = response.get("status")
+        code = status.get("code") if isinstance(status, dict) else status
+        headers = response.get("headers") if isinstance(response.get("headers"), dict) else {}
+        assert isinstance(headers, dict)
+        flat = {
+            str(k): ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+            for k, v in headers.items()
+        }
+        body = _cassette_body(response)
+        if not isinstance(code, int) or body is None:
+            continue
+        streamed = call["method"] == "streamGenerateContent"
+        read = _recorded({"status": code, "headers": flat, "body": body}, where, streamed)
+        if read is None:
+            continue
+        model = call["model"]
+        if model is None:
+            sent = request.get("parsed_body", request.get("body"))
+            if isinstance(sent, str | bytes):
+                try:
+                    sent = json.loads(sent)
+                except ValueError:
+                    sent = None
+            if isinstance(sent, dict) and isinstance(sent.get("model"), str):
+                model = sent["model"]
+        found.append(replace(read, model=model) if model else read)
+    if len(found) == 1:
+        return [("", found[0])]
+    return [(str(i), r) for i, r in enumerate(found)]
+
+
+def _read_yaml(path: Path) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
+    try:
+        return yaml.load(path.read_text("utf-8"), Loader=loader)  # a safe loader
+    except yaml.YAMLError as exc:
+        raise CaptureError(f"{path.name}: not YAML ({exc})") from None
 
 
 def _sub_key(key: str) -> str:
@@ -292,10 +400,21 @@ def _recordings(value: Any, where: str) -> list[tuple[str, _Recorded]]:
     return out
 
 
-def _load_one(directory: Path, name: str, skipped: list[str]) -> list[Capture]:
-    chunks_path = directory / f"{name}.chunks.txt"
-    json_path = directory / f"{name}.json"
-    meta_path = directory / f"{name}.meta.json"
+def _capture_name(stem: str) -> str:
+    """The capture name of a file stem: the stem when it is a valid name, else its runs
+    of other characters as ``-`` (pydantic-ai's ``test_x[True].yaml`` is
+    ``test_x-True``), cut to 80 characters."""
+    if NAME_RE.match(stem):
+        return stem
+    return _sub_key(stem)[:80].rstrip("-.") or "x"
+
+
+def _load_one(directory: Path, stem: str, skipped: list[str]) -> list[Capture]:
+    name = _capture_name(stem)
+    chunks_path = directory / f"{stem}.chunks.txt"
+    json_path = directory / f"{stem}.json"
+    meta_path = directory / f"{stem}.meta.json"
+    cassette_paths = (directory / f"{stem}.yaml", directory / f"{stem}.yml")
     meta: dict[str, Any] = {}
     if meta_path.is_file():
         loaded = _read_json(meta_path)
@@ -320,6 +439,18 @@ def _load_one(directory: Path, name: str, skipped: list[str]) -> list[Capture]:
                     f"{json_path.name}: not a recorded Gemini answer (no candidates, "
                     "promptFeedback, usageMetadata or error, in no HTTP recording)"
                 )
+    for cassette_path in cassette_paths:
+        if not cassette_path.is_file():
+            continue
+        read = _cassette_recordings(_read_yaml(cassette_path), cassette_path.name)
+        if read is None:
+            skipped.append(f"{cassette_path.name}: not a VCR cassette (no interactions)")
+        elif not read:
+            skipped.append(
+                f"{cassette_path.name}: a VCR cassette without a generateContent or "
+                "streamGenerateContent call that has an answer"
+            )
+        recordings.extend(read or ())
     if len(recordings) > 1 or (recordings and recordings[0][0]):
         # several answers in one file (e.g. one per setting tried): NAME.KEY each
         out = []
@@ -372,23 +503,25 @@ def load_dir(directory: str | Path, skipped: list[str] | None = None) -> dict[st
     """Every capture of ``directory`` by name, sorted. A ``NAME.json`` holding several
     recorded answers (under its top-level fields) gives one capture each, ``NAME.KEY``;
     one holding none (a test's notes, a request) is left out, with a line saying so
-    appended to ``skipped`` when given. Raises :class:`CaptureError` for a missing
-    directory, an invalid name, a file that cannot be read (naming it) or two captures
-    of one name."""
+    appended to ``skipped`` when given, and so is a YAML file that is no VCR cassette of
+    a generate call. A file stem that is no valid name gives its capture a name with
+    ``-`` for the other characters (:data:`NAME_RE`). Raises :class:`CaptureError` for a
+    missing directory, a file that cannot be read (naming it) or two captures of one
+    name."""
     root = Path(directory)
     if not root.is_dir():
         raise CaptureError(f"{root}: not a directory")
-    names = sorted({s for p in root.iterdir() if p.is_file() and (s := _stem(p)) is not None})
+    stems = sorted({s for p in root.iterdir() if p.is_file() and (s := _stem(p)) is not None})
     notes: list[str] = []
     out: dict[str, Capture] = {}
-    for name in names:
-        if not NAME_RE.match(name):
-            raise CaptureError(f"{name!r}: a capture name is letters, digits, '_', '.', '-'")
-        for capture in _load_one(root, name, notes):
+    for stem in stems:
+        for capture in _load_one(root, stem, notes):
             if capture.chunks is None and capture.unary is None and capture.error is None:
                 continue  # metadata alone, or a file that is no answer
             if capture.name in out:
-                raise CaptureError(f"{capture.name!r}: two captures of this name in {root}")
+                raise CaptureError(
+                    f"{capture.name!r}: two captures of this name in {root} (file {stem!r})"
+                )
             out[capture.name] = capture
     if skipped is not None:
         skipped.extend(notes)

@@ -226,7 +226,7 @@ def compare(expected: Answer, got: Mapping[str, Any]) -> list[str]:
             u = expected.usage
             for key, accepted_values in (
                 ("prompt_tokens", u.prompts or (u.prompt_tokens,)),
-                ("completion_tokens", (u.completion_tokens,)),
+                ("completion_tokens", u.completions or (u.completion_tokens,)),
                 ("total_tokens", u.totals),
             ):
                 if usage.get(key) not in accepted_values:

@@ -502,8 +502,8 @@ class ChatRoutes:
                 return result
             # The upstream has ended: its last frames leave with what follows them.
             frames = [pump.take()]
-            empty = translator.empty_answer()  # usage-only: an empty answer, not a 502
-            frames.extend(encode_chunk(c) for c in empty)
+            ended = translator.end()  # finishing chunks; usage-only: an empty answer
+            frames.extend(encode_chunk(c) for c in ended)
             extra_usage: list[object] = []
             for index in range(translator.choices, call.n):
                 held = b"".join(frames)

@@ -351,13 +351,17 @@ def encode_error(error: ProxyError) -> bytes:
 
 
 class _Choice:
-    __slots__ = ("calls", "finished")
+    __slots__ = ("calls", "closed", "reason")
 
     def __init__(self) -> None:
         self.calls: CallAssembler | None = None
         """Created on the choice's first ``functionCall`` part (text answers never pay
         for it)."""
-        self.finished = False
+        self.reason: object = None
+        """The last ``finishReason`` the upstream gave this choice (``None``: none yet)."""
+        self.closed = False
+        """Its finishing chunk is out (a blocked prompt, an empty answer, or
+        :meth:`StreamTranslator.finish`)."""
 
 
 class StreamTranslator:
@@ -371,8 +375,12 @@ class StreamTranslator:
     {"name", "arguments"}}]`` with ``index`` 0, 1, 2... per choice; a call with streamed
     ``partialArgs`` is a delta with ``id``/``name`` and ``arguments: ""`` when it opens and
     one with the whole ``arguments`` text when it closes (:mod:`.calls`); exactly one
-    finishing chunk per choice with ``delta: {}``; with ``include_usage``, a last
-    ``choices: []`` chunk with ``usage``. An empty text part (Gemini 3 ends answers with
+    finishing chunk per choice with ``delta: {}``, sent by ``end()``/``finish()`` with
+    the choice's last ``finishReason``: Google may give a candidate ``finishReason:
+    STOP`` mid-stream and go on with its answer (a code-execution answer streams its text
+    after a ``STOP`` on the code part, docs/gemini-wire.md A3), so a choice is finished
+    only when the stream ends; with ``include_usage``, a last ``choices: []`` chunk with
+    ``usage``. An empty text part (Gemini 3 ends answers with
     ``{"text": "", "thoughtSignature"}``) gives no delta: the signature of a non-thought
     text part is not relayed (Google validates only function-call signatures,
     https://ai.google.dev/gemini-api/docs/thought-signatures). Usage-only events (no
@@ -470,7 +478,8 @@ class StreamTranslator:
             if _blocked(event) and not self._choices:
                 self._blocked = True
                 state = self._choice(0, out)
-                state.finished = True
+                state.reason = "content_filter"
+                state.closed = True
                 out.append(self._chunk(0, {}, "content_filter"))
             return out
         for pos, cand in enumerate(candidates):
@@ -481,7 +490,7 @@ class StreamTranslator:
                 index = pos
             index += self.index_base
             state = self._choice(index, out)
-            if state.finished:
+            if state.closed:
                 continue
             content = cand.get("content")
             parts = content.get("parts") if type(content) is dict else None
@@ -508,13 +517,22 @@ class StreamTranslator:
                             out.append(self._chunk(index, {"content": image}))
             reason = cand.get("finishReason")
             if reason:
-                state.finished = True
-                calls = state.calls
-                if calls is not None:
-                    self._tool_deltas(index, calls.close(), out)
-                made = calls is not None and calls.count > 0
-                out.append(self._chunk(index, {}, finish_reason(reason, made)))
+                state.reason = reason  # the finishing chunk waits for the stream's end
         return out
+
+    def _close(self, out: list[dict[str, Any]]) -> None:
+        """The finishing chunk of every choice that has its ``finishReason`` and is not
+        closed yet, by index: the calls still open close first (:mod:`.calls`)."""
+        for index in sorted(self._choices):
+            state = self._choices[index]
+            if state.closed or state.reason is None:
+                continue
+            state.closed = True
+            calls = state.calls
+            if calls is not None:
+                self._tool_deltas(index, calls.close(), out)
+            made = calls is not None and calls.count > 0
+            out.append(self._chunk(index, {}, finish_reason(state.reason, made)))
 
     def _tool_deltas(
         self, index: int, deltas: list[dict[str, Any]], out: list[dict[str, Any]]
@@ -541,16 +559,15 @@ class StreamTranslator:
         return self._usage
 
     def finish(self, extra_usage: Sequence[object] = ()) -> list[dict[str, Any]]:
-        """Chunks after the upstream's clean end: the usage chunk, when asked for.
+        """Chunks after the upstream's clean end: each choice's finishing chunk (its
+        last ``finishReason``), then the usage chunk, when asked for.
 
         Raises :class:`ProxyError` (502, ``upstream_stream_truncated``) when a started
         choice never got its ``finishReason``, or nothing arrived at all. A stream that
         ended cleanly with events but no candidate (usage-only chunks) first gets its
         empty answer (:meth:`empty_answer`).
         """
-        out = self.empty_answer()
-        if not all(state.finished for state in self._choices.values()):
-            raise upstream_truncated("the stream closed before a finishReason")
+        out = self.end()
         if not self.include_usage:
             return out
         total = usage(self._usage)
@@ -573,6 +590,19 @@ class StreamTranslator:
         )
         return out
 
+    def end(self) -> list[dict[str, Any]]:
+        """Chunks at the upstream's clean end, before any top-up choice (``n`` > 1):
+        the empty answer of a stream without candidates (:meth:`empty_answer`), else
+        the finishing chunk of each choice not closed yet, with its last
+        ``finishReason``. Raises :class:`ProxyError` (502, ``upstream_stream_truncated``)
+        when a started choice never got its ``finishReason``, or nothing arrived at all.
+        :meth:`finish` calls it; a second call returns ``[]``."""
+        out = self.empty_answer()
+        if not all(state.reason is not None for state in self._choices.values()):
+            raise upstream_truncated("the stream closed before a finishReason")
+        self._close(out)
+        return out
+
     def empty_answer(self) -> list[dict[str, Any]]:
         """The chunks of an empty answer when the upstream's events carried no
         candidate at all (a usage-only ``usageMetadata`` chunk, and nothing else): choice
@@ -589,7 +619,9 @@ class StreamTranslator:
             raise upstream_truncated("no candidates arrived before the stream closed")
         out: list[dict[str, Any]] = []
         index = self.index_base
-        self._choice(index, out).finished = True
+        state = self._choice(index, out)
+        state.reason = "STOP"
+        state.closed = True
         out.append(self._chunk(index, {}, "stop"))
         return out
 

@@ -242,6 +242,41 @@ def test_an_inconsistent_total_accepts_either_sum() -> None:
     assert got.usage == Usage(5, 2, (11, 7), (5, 9))
 
 
+def test_thoughts_counted_inside_the_candidates_accept_either_completion() -> None:
+    """gemini-2.5-flash-preview-04-17 (pydantic-ai's cassette test_model_thinking_part):
+    ``totalTokenCount`` 2320 = prompt 801 + candidates 1519, with 794 thoughts inside the
+    1519 (3,180 characters of visible text). completion_tokens 1519 is right, and so is
+    the usual candidates + thoughts."""
+    from conformance.checks.captures import compare
+
+    meta = {
+        "promptTokenCount": 801,
+        "candidatesTokenCount": 1519,
+        "thoughtsTokenCount": 794,
+        "totalTokenCount": 2320,
+    }
+    got = streamed(chunk({"text": "x"}, finish="STOP", usageMetadata=meta))
+    assert got.usage == Usage(801, 1519, (2320, 3114), completions=(1519, 2313), thoughts=794)
+
+    def diffs(completion: int, total: int) -> list[str]:
+        usage = {"prompt_tokens": 801, "completion_tokens": completion, "total_tokens": total}
+        seen: dict[str, Any] = {"content": "x", "reasoning": None, "tool_calls": []}
+        seen |= {"finish_reason": "stop", "usage": usage}
+        return compare(got, seen)
+
+    assert diffs(1519, 2320) == []
+    assert diffs(2313, 3114) == []
+    assert diffs(725, 1526) == [
+        "usage.completion_tokens: expected 1519 or 2313, got 725",
+        "usage.total_tokens: expected 2320 or 3114, got 1526",
+    ]
+    # a total that counts the thoughts apart: candidates alone leave them out
+    meta["totalTokenCount"] = 3114
+    assert streamed(chunk({"text": "x"}, finish="STOP", usageMetadata=meta)).usage == Usage(
+        801, 2313, (3114,)
+    )
+
+
 def test_no_counts_no_usage_expectation() -> None:
     got = streamed(chunk({"text": "x"}, finish="STOP", usageMetadata={"trafficType": "ON_DEMAND"}))
     assert got.usage is None

@@ -1,16 +1,19 @@
 """spec.capture_format reads a recording in the forms people save it: one chunk per line
 or a raw SSE body, Google's JSON array (``streamGenerateContent`` without ``alt=sse``),
-pretty-printed chunks, Code Assist's ``response`` envelope and the HTTP exchanges
-recording tools save; each gives the same chunks as the line form. A file that holds no
-recorded answer is skipped with a line, not replayed as an empty answer."""
+pretty-printed chunks, Code Assist's ``response`` envelope, the HTTP exchanges
+recording tools save and VCR cassettes (YAML); each gives the same chunks as the line
+form. A file that holds no recorded answer is skipped with a line, not replayed as an
+empty answer."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -183,3 +186,101 @@ def _forms(chunks: list[dict[str, Any]]) -> dict[str, str]:
 def test_every_form_of_a_stream_reads_as_its_chunks(chunks: list[dict[str, Any]]) -> None:
     for form, text in _forms(chunks).items():
         assert list(parse_chunks(text)) == chunks, form
+
+
+CASSETTES = Path(__file__).resolve().parent.parent / "data" / "cassettes"
+
+
+def test_real_vcr_cassettes_load_as_their_calls() -> None:
+    # pydantic-ai's recordings of Google (tests/data/cassettes/README.md): an SSE body
+    # kept as text, and a unary answer kept as parsed_body
+    corpus = load_dir(CASSETTES)
+    assert sorted(corpus) == ["test_google_model_max_tokens", "test_google_model_stream"]
+    stream = corpus["test_google_model_stream"]
+    assert stream.unary is None
+    assert stream.chunks is not None
+    assert "".join(c["candidates"][0]["content"]["parts"][0]["text"] for c in stream.chunks) == (
+        "The capital of France is Paris.\n"
+    )
+    assert stream.model == "gemini-2.0-flash-exp"  # the URI's model
+    assert dict(stream.headers)["content-type"] == "text/event-stream"
+    assert "transfer-encoding" not in dict(stream.headers)  # that exchange's framing
+    unary = corpus["test_google_model_max_tokens"]
+    assert unary.unary is not None
+    assert unary.chunks is None
+    assert unary.status == 200
+    assert unary.unary["candidates"][0]["finishReason"] == "MAX_TOKENS"
+    assert dict(unary.headers)["vary"] == "Origin, X-Origin, Referer"  # vcrpy's value lists
+
+
+def _cassette(*interactions: dict[str, Any]) -> str:
+    return yaml.safe_dump({"interactions": list(interactions), "version": 1})
+
+
+def _call(uri: str, status: int, **response: Any) -> dict[str, Any]:
+    return {
+        "request": {"method": "POST", "uri": uri, "body": response.pop("sent", None)},
+        "response": {"status": {"code": status, "message": "x"}, "headers": {}, **response},
+    }
+
+
+GLA = "https://generativelanguage.googleapis.com/v1beta/models"
+
+
+def test_a_cassette_of_several_calls_keeps_the_generate_calls_in_order(tmp_path: Path) -> None:
+    sse = "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in TEXT[:1])
+    gzipped = gzip.compress(json.dumps(TEXT[-1]).encode())
+    text = _cassette(
+        _call("https://oauth2.googleapis.com/token", 200, body={"string": '{"a": 1}'}),
+        _call(f"{GLA}/gemini-2.5-flash:streamGenerateContent?alt=sse", 200, body={"string": sse}),
+        _call(f"{GLA}/gemini-2.5-flash:countTokens", 200, parsed_body={"totalTokens": 3}),
+        {
+            **_call(f"{GLA}/gemini-2.5-pro:generateContent", 200, body={"string": gzipped}),
+            "response": {
+                "status": {"code": 200},
+                "headers": {"Content-Encoding": ["gzip"]},
+                "body": {"string": gzipped},
+            },
+        },
+        _call(
+            "https://cloudcode-pa.googleapis.com/v1internal:generateContent",
+            429,
+            parsed_body=ERROR,
+            sent=json.dumps({"model": "gemini-2.5-pro", "request": {}}),
+        ),
+    )
+    _write(tmp_path, "several [run].yml", text)
+    corpus = load_dir(tmp_path)
+    assert sorted(corpus) == ["several-run.0", "several-run.1", "several-run.2"]
+    one_chunk = corpus["several-run.0"]  # a stream of one chunk stays a stream
+    assert (one_chunk.chunks, one_chunk.unary) == (TEXT[:1], None)
+    assert corpus["several-run.1"].unary == TEXT[-1]  # !!binary gzip, inflated
+    assert corpus["several-run.1"].model == "gemini-2.5-pro"
+    quota = corpus["several-run.2"]  # Code Assist: the model from the request body
+    assert (quota.status, quota.error, quota.model) == (429, ERROR, "gemini-2.5-pro")
+
+
+def test_yaml_that_is_no_cassette_of_a_generate_call_is_skipped_with_a_line(
+    tmp_path: Path,
+) -> None:
+    _write(tmp_path, "config.yaml", "retries: 3\n")
+    _write(tmp_path, "tokens.yaml", _cassette(_call(f"{GLA}/m:countTokens", 200, parsed_body={})))
+    _write(tmp_path, "answer.json", json.dumps(TEXT[-1]))
+    skipped: list[str] = []
+    assert list(load_dir(tmp_path, skipped)) == ["answer"]
+    assert skipped == [
+        "config.yaml: not a VCR cassette (no interactions)",
+        "tokens.yaml: a VCR cassette without a generateContent or streamGenerateContent "
+        "call that has an answer",
+    ]
+    _write(tmp_path, "broken.yaml", "interactions: [\n")
+    with pytest.raises(CaptureError, match=r"broken\.yaml: not YAML"):
+        load_dir(tmp_path)
+
+
+def test_file_stems_that_are_no_names_are_named_and_clashes_refused(tmp_path: Path) -> None:
+    _write(tmp_path, "call[True].json", json.dumps(TEXT[-1]))
+    assert list(load_dir(tmp_path)) == ["call-True"]
+    _write(tmp_path, "call-True.json", json.dumps(TEXT[-1]))
+    with pytest.raises(CaptureError, match="two captures of this name"):
+        load_dir(tmp_path)

@@ -93,6 +93,11 @@ STREAMED: dict[str, Meaning] = {
         "tool_calls",
         _usage(249, 58, 183),
     ),
+    # finishReason STOP on the code chunk mid-stream, the text after it; the tool-use
+    # prompt tokens (901) count as prompt tokens
+    "pydantic-code-execution-stream": Meaning(
+        "The result is -428,330,955.97745.", "", (), "stop", (947, 528, 1475, 396)
+    ),
     "project-prompt-block": Meaning("", "", (), "content_filter", _usage(12, 0, 0)),
     "project-safety-stop": Meaning(
         "Here is how the reaction works in general terms",

@@ -146,7 +146,7 @@ def test_image_parts_become_markdown() -> None:
     )
     assert out["choices"][0]["message"]["content"] == "Look: ![image](/images/image/png)"
     t = StreamTranslator(model="m", created=1, include_usage=False, media=lambda m, d: "u")
-    chunks = t.feed(answer)
+    chunks = t.feed(answer) + t.finish()
     assert [c["choices"][0]["delta"] for c in chunks] == [
         {"role": "assistant", "content": ""},
         {"content": "Look: "},
@@ -182,10 +182,18 @@ def test_stream_top_up_keeps_the_id_and_shifts_indexes() -> None:
         "responseId": "r1",
     }
     main.feed(event)
+    [main_finish] = main.end()  # the upstream ended: choice 0 finishes before choice 1
+    assert main_finish["choices"][0] == {
+        "index": 0,
+        "delta": {},
+        "logprobs": None,
+        "finish_reason": "stop",
+    }
     sub = StreamTranslator(model="m", created=1, include_usage=False, index_base=1, id=main.id)
-    chunks = sub.feed({**event, "responseId": "other"})
+    chunks = sub.feed({**event, "responseId": "other"}) + sub.finish()
     assert {c["id"] for c in chunks} == {"chatcmpl-r1"}
     assert {c["choices"][0]["index"] for c in chunks} == {1}
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert sub.finish() == []
     [usage_chunk] = main.finish([sub.usage_metadata])
     assert usage_chunk["usage"]["completion_tokens"] == 2

@@ -215,6 +215,25 @@ def test_n_choices_each_start_and_finish_once() -> None:
     assert [ch["finish_reason"] for ch in by_index[1]] == [None, None, "stop"]
 
 
+def test_a_mid_stream_stop_does_not_end_the_answer() -> None:
+    """Google streams a code-execution answer with ``finishReason: STOP`` on the code
+    part and the answer's text after it (pydantic-ai's recording
+    test_google_model_builtin_code_execution_stream, docs/gemini-wire.md A3): the text
+    is relayed and the choice finishes once, at the end, with the last reason."""
+    code = {"executableCode": {"language": "PYTHON", "code": "print(6 * 7)"}}
+    ran = {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "42\n"}}
+    t = translator()
+    early = t.feed(event(code, finish="STOP")) + t.feed(event(ran))
+    assert all(c["choices"][0]["finish_reason"] is None for c in early)
+    call = {"functionCall": {"name": "f", "args": {}}}
+    chunks = early + run(
+        t, [event({"text": "The result"}), event({"text": " is 42."}, call, finish="STOP")]
+    )
+    assert "".join(d.get("content") or "" for d in deltas(chunks)) == "The result is 42."
+    assert [c["choices"][0]["finish_reason"] for c in chunks][-1] == "tool_calls"
+    assert sum(1 for c in chunks if c["choices"][0]["finish_reason"]) == 1
+
+
 @pytest.mark.parametrize(
     ("events", "reason"),
     [
