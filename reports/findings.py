@@ -14,6 +14,11 @@ Two failed or errored records are one finding when, and only when:
    (blanks collapsed) and the same evidence bytes: the same request, the same response
    (status, headers, body) and the same offending excerpt.
 
+A record whose cause names several certain causes (``A + B``, joined by
+:data:`CAUSES_JOIN`: a recorded answer whose every difference is a known defect, but two
+of them) joins the finding of the first of them when every one of them has a finding of
+its own, and otherwise is one finding with the others that name the same set.
+
 Anything else stays a finding of its own: a false merge hides a defect, while a missed
 merge only repeats one. Severity of a finding is the highest of its checks'. Pure.
 See docs/reports.md.
@@ -29,10 +34,14 @@ from typing import Any
 from reports.records import SEVERITY_ORDER, Evidence, Outcome, ResultRecord
 from reports.render_safe import redact_text, shown, truncate
 
-__all__ = ["Finding", "blocking_findings", "findings", "group_key"]
+__all__ = ["CAUSES_JOIN", "Finding", "blocking_findings", "findings", "group_key"]
 
 TITLE_LIMIT = 200
 """Characters of a finding's title (a cause or a message on one line)."""
+
+CAUSES_JOIN = " + "
+"""Joins the causes of a record that fails for several certain ones (sorted, ``A + B``);
+no single cause contains it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +159,21 @@ def findings(results: Iterable[ResultRecord]) -> list[Finding]:
     numbered ``F1``... in that order. The result does not depend on the order of
     ``results``."""
     groups: dict[tuple[str, ...], list[ResultRecord]] = {}
+    several: list[tuple[tuple[str, ...], ResultRecord]] = []
     for r in results:
         if r.outcome in (Outcome.FAILED, Outcome.ERROR):
-            groups.setdefault(group_key(r), []).append(r)
+            key = group_key(r)
+            if key[0] == "cause" and CAUSES_JOIN in key[1]:
+                several.append((key, r))
+            else:
+                groups.setdefault(key, []).append(r)
+    for key, r in several:  # after every single cause has its group
+        parts = sorted({p.strip() for p in key[1].split(CAUSES_JOIN) if p.strip()})
+        own = [("cause", p) for p in parts if ("cause", p) in groups]
+        if own and len(own) == len(parts):
+            groups[own[0]].append(r)  # each of its causes is a finding: nothing hidden
+        else:
+            groups.setdefault(("cause", CAUSES_JOIN.join(parts)), []).append(r)
 
     def order(item: tuple[tuple[str, ...], list[ResultRecord]]) -> tuple[object, ...]:
         key, group = item

@@ -26,7 +26,7 @@ from ..probes import base as probe_base
 from ..probes import captures as capture_probes
 from ..registry import REGISTRY, CheckFailure, Mode, Severity, Undecided, arrange, check, excerpt
 from ._common import require_response
-from .causes import NO_RETRY_AFTER, NO_USAGE, THOUGHTS_LEFT_OUT, TOOL_CALLS_STOP
+from .causes import NO_RETRY_AFTER, NO_USAGE, THOUGHTS_LEFT_OUT, TOOL_CALLS_STOP, several
 from .errors import check_envelope
 from .upstream import generate_calls, journal_unreadable
 
@@ -402,10 +402,14 @@ def _diff_cause(diff: str, expected: Answer | ErrorAnswer) -> str | None:
 
 
 def _cause(failures: list[tuple[list[str], Answer | ErrorAnswer]]) -> str | None:
-    """The one cause every difference of both forms shows; ``None`` when a difference
-    shows none or two show different ones (the failure is then a finding of its own)."""
-    causes = {_diff_cause(d, expected) for diffs, expected in failures for d in diffs}
-    return causes.pop() if len(causes) == 1 else None
+    """The cause every difference of both forms shows, or the causes together
+    (:func:`.causes.several`) when each difference shows one of several; ``None`` when
+    a difference shows none (the failure is then a finding of its own)."""
+    causes = [_diff_cause(d, expected) for diffs, expected in failures for d in diffs]
+    known = [c for c in causes if c is not None]
+    if not causes or len(known) < len(causes):
+        return None
+    return several(known)
 
 
 def _differential(name: str) -> Callable[[Exchange, Exchange], str]:

@@ -7,6 +7,10 @@ A cause names one defect, in the words every check that can see it uses: ``<wher
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from reports.findings import CAUSES_JOIN
+
 __all__ = [
     "BLOCKED_AS_STOP",
     "ERROR_TYPE",
@@ -16,6 +20,7 @@ __all__ = [
     "TOOL_CALLS_STOP",
     "error_type_problem",
     "refused_fields",
+    "several",
     "wrong_status",
 ]
 
@@ -77,3 +82,12 @@ def refused_fields(names: list[str]) -> str:
     fields fails on the same refusal (the OpenAI-only fields check, the tool checks
     whose probe also sends ``parallel_tool_calls``...)."""
     return f"request refused for {', '.join(sorted(names))}"
+
+
+def several(causes: Iterable[str]) -> str:
+    """The cause of a failure that shows several certain causes at once (a recorded
+    answer answered with ``stop`` for its tool calls *and* without its thought tokens):
+    the causes sorted and joined by :data:`reports.findings.CAUSES_JOIN`. The report lists
+    it under the finding of one of them when each has a finding of its own, else as a
+    finding of that set (docs/reports.md)."""
+    return CAUSES_JOIN.join(sorted(set(causes)))

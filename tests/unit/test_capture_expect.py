@@ -605,9 +605,10 @@ def test_add_captures_registers_a_directory_in_catalogue_order(tmp_path: Path) -
 def test_a_capture_failure_names_the_root_cause_it_shares_with_others() -> None:
     """Thoughts left out of completion_tokens, or 'stop' for tool calls, fail every
     capture that shows them: with one cause they are one finding, as the scripted tool
-    checks' 'stop' is; a failure that shows two defects stays a finding of its own."""
+    checks' 'stop' is; a failure that shows two known defects names both; one with a
+    difference of no known cause stays a finding of its own."""
     from conformance.checks.captures import _cause, compare
-    from conformance.checks.causes import THOUGHTS_LEFT_OUT, TOOL_CALLS_STOP
+    from conformance.checks.causes import THOUGHTS_LEFT_OUT, TOOL_CALLS_STOP, several
     from conformance.registry import REGISTRY, CheckFailure
     from tests.check_cases import CALLS, tool_message
     from tests.factories import completion, journal, json_exchange
@@ -631,7 +632,11 @@ def test_a_capture_failure_names_the_root_cause_it_shares_with_others() -> None:
     assert isinstance(tool, Answer)
     stop = compare(tool, got_like(tool, finish_reason="stop"))
     assert _cause([(stop, tool), (stop, tool)]) == TOOL_CALLS_STOP
-    assert _cause([(stop, tool), (diffs, thinking)]) is None  # two defects: no one cause
+    # two defects, each certain: both named, the report lists it under one of them
+    assert _cause([(stop, tool), (diffs, thinking)]) == several(
+        [TOOL_CALLS_STOP, THOUGHTS_LEFT_OUT]
+    )
+    assert _cause([(stop, tool), (["content: expected"], tool)]) is None
 
     with pytest.raises(CheckFailure) as scripted:
         REGISTRY["tools.call_shape"].func(

@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.findings import findings, group_key
+from reports.findings import CAUSES_JOIN, findings, group_key
 from reports.records import SEVERITY_ORDER, Evidence, Outcome, ResultRecord, RunInfo
 from reports.render import exit_code, render_junit, render_markdown, verdict, write_reports
 from reports.render_html import render_html
@@ -129,6 +129,30 @@ def test_a_cause_never_joins_a_record_without_one() -> None:
     ]
     assert len(findings(same_bytes)) == 2
     assert group_key(same_bytes[0]) != group_key(same_bytes[1])
+
+
+def test_a_record_of_several_causes_joins_a_finding_only_when_none_is_hidden() -> None:
+    stop, thoughts = "tool calls: stop", "usage: thoughts left out"
+    both = CAUSES_JOIN.join((stop, thoughts))
+    singles = [rec("tools.x", cause=stop), rec("captures.t", cause=thoughts)]
+    # each cause has its finding: the record goes under the first, no finding is added
+    found = findings([*singles, rec("captures.a", cause=both), rec("captures.b", cause=both)])
+    assert [(f.title, f.checks) for f in found] == [
+        (stop, ("captures.a", "captures.b", "tools.x")),
+        (thoughts, ("captures.t",)),
+    ]
+    # one cause has no finding of its own: the set is a finding, so nothing is hidden
+    found = findings([singles[0], rec("captures.a", cause=both), rec("captures.b", cause=both)])
+    assert [(f.title, f.checks) for f in found] == [
+        (both, ("captures.a", "captures.b")),
+        (stop, ("tools.x",)),
+    ]
+    # the order of the records does not matter
+    shuffled = [rec("captures.b", cause=both), *reversed(singles), rec("captures.a", cause=both)]
+    assert [f.checks for f in findings(shuffled)] == [
+        ("captures.a", "captures.b", "tools.x"),
+        ("captures.t",),
+    ]
 
 
 def test_the_client_replays_do_not_split_a_group() -> None:
