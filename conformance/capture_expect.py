@@ -18,7 +18,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from spec.capture_format import Capture
@@ -151,6 +151,12 @@ class Answer:
     finish_optional: bool = False
     """The answer has no candidate (and no prompt block): nothing was generated, so
     nothing finished; a proxy may give ``finish_reason: null`` as well."""
+    cut_ok: bool = False
+    """A streamed answer whose chunks never carry a ``finishReason`` (a recording without
+    one, or a unary answer without one streamed as its one chunk): a proxy may take the
+    end for a cut stream, as gemini-cli does ("Model stream ended without a finish
+    reason", ``geminiChat.ts``), and answer with a 5xx or an error event instead. A
+    proxy that answers is judged as usual."""
     layout: tuple[str | None, ...] = ()
     """With parts OpenAI's message has no field for (:data:`UNMAPPED_PARTS`: code the
     model ran, its result, a file), the content's runs of text in order and ``None``
@@ -175,6 +181,8 @@ class Answer:
         out["usage"] = None if self.usage is None else self.usage.as_json()
         if self.refusal_ok:
             out["or"] = "a clean OpenAI 4xx error"
+        elif self.cut_ok:
+            out["or"] = "an error (no finishReason: the stream may be taken for a cut one)"
         return out
 
 
@@ -507,6 +515,7 @@ class _Fold:
             refusal_ok=self.blocked is not None,
             images=self.images,
             finish_optional=not self.candidate and self.blocked is None,
+            cut_ok=self.candidate and self.finish is None and self.blocked is None,
             layout=_runs(self.layout) if None in self.layout else (),
         )
 
@@ -600,6 +609,7 @@ def expect(capture: Capture) -> Expectation:
             stream = folded_unary
         if unary is None:
             folded_unary = stream
+        folded_unary = replace(folded_unary, cut_ok=False)  # a unary answer is whole
     except ExpectationError as exc:
         raise ExpectationError(f"capture {capture.name!r}: {exc}") from None
     tools = tuple(dict.fromkeys(_names(stream) + _names(folded_unary)))

@@ -21,6 +21,7 @@ from conformance.capture_expect import (
     finish_reason_of,
     parse_json_path,
 )
+from conformance.exchange import Exchange
 from spec.capture_format import BUNDLED, Capture, load_dir
 
 CORPUS = load_dir(BUNDLED)
@@ -688,3 +689,50 @@ def test_no_usage_and_blocked_as_stop_are_one_finding_each() -> None:
     with pytest.raises(CheckFailure) as empty:
         REGISTRY["blocked.safety"].func(json_exchange("safety", completion(finish="length")))
     assert empty.value.cause is None  # another wrong finish is not this defect
+
+
+@pytest.mark.usefixtures("registries")
+def test_a_stream_without_a_finish_reason_may_be_taken_for_a_cut_one(tmp_path: Path) -> None:
+    """pydantic-ai's test_google_no_finish_reason: Google answered generateContent with no
+    finishReason. Streamed as its one chunk, a proxy may answer an error, as gemini-cli
+    does for a stream that ends so; the unary answer must still arrive."""
+    from conformance.checks.captures import add_captures
+    from conformance.probes.captures import EXPECTATIONS, probe_names
+    from conformance.registry import REGISTRY, CheckFailure
+    from tests.capture_cases import answer_exchange
+    from tests.factories import sse, stream_exchange
+
+    recorded = {
+        "candidates": [{"content": {"parts": [{"text": "Hello there!"}], "role": "model"}}],
+        "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 11},
+    }
+    (tmp_path / "no-finish.json").write_text(json.dumps(recorded))
+    assert add_captures(tmp_path) == ["no-finish"]
+    e = EXPECTATIONS["no-finish"]
+    assert isinstance(e.stream, Answer)
+    assert isinstance(e.unary, Answer)
+    assert (e.stream.cut_ok, e.unary.cut_ok) == (True, False)
+    assert not answer("google-text", "stream").cut_ok  # a stream that finishes
+    stream_probe, unary_probe = probe_names("no-finish")
+    check = REGISTRY["captures.no-finish"].func
+
+    def run(*exchanges: Exchange) -> str:
+        return str(check(*exchanges))
+
+    whole = answer_exchange(unary_probe, e.unary, False)
+    assert "match the capture" in run(answer_exchange(stream_probe, e.stream, True), whole)
+    assert "match the capture" in run(
+        answer_exchange(stream_probe, e.stream, True, status=502), whole
+    )
+    event = sse(
+        {"error": {"message": "the stream closed before a finishReason", "type": "x"}}, done=False
+    )
+    assert "match the capture" in run(stream_exchange(stream_probe, event), whole)
+    with pytest.raises(CheckFailure, match="unary: HTTP 502"):
+        run(
+            answer_exchange(stream_probe, e.stream, True),
+            answer_exchange(unary_probe, e.unary, False, status=502),
+        )
+    # the streamed answer, when given, is judged as usual
+    with pytest.raises(CheckFailure, match="streamed: content: expected"):
+        run(answer_exchange(stream_probe, e.stream, True, content="Hello"), whole)
