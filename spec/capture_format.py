@@ -284,12 +284,15 @@ the model in the body)."""
 
 
 def _cassette_body(response: dict[str, Any]) -> Any:
-    """A VCR response's body: pydantic-ai's ``parsed_body`` as it is, else vcrpy's
-    ``body.string`` as text (a ``!!binary`` one gunzipped/inflated when its
-    ``content-encoding`` says so, or when it starts with gzip's magic bytes)."""
+    """A VCR response's body: pydantic-ai's ``parsed_body`` or ``body: {"type",
+    "content"}`` as it is, else vcrpy's ``body.string`` as text (a ``!!binary`` one
+    gunzipped/inflated when its ``content-encoding`` says so, or when it starts with
+    gzip's magic bytes)."""
     if "parsed_body" in response:
         return response["parsed_body"]
     body = response.get("body")
+    if isinstance(body, dict) and "content" in body and "string" not in body:
+        return body["content"]  # {"type": "json", "content": {...}}, newer pydantic-ai
     raw = body.get("string") if isinstance(body, dict) else body
     if isinstance(raw, bytes):
         headers = response.get("headers") if isinstance(response.get("headers"), dict) else {}

@@ -72,6 +72,7 @@ _CONTENT_FILTER = frozenset(
         "IMAGE_PROHIBITED_CONTENT",
         "IMAGE_RECITATION",
         "IMAGE_OTHER",
+        "MODEL_ARMOR",  # Vertex AI: the answer blocked by Model Armor's safety templates
     }
 )
 
@@ -106,7 +107,7 @@ def finish_reason(reason: object, made_tool_calls: bool) -> str:
     """OpenAI ``finish_reason`` for a Gemini ``finishReason`` (A2).
 
     MAX_TOKENS -> ``length``; SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII,
-    IMAGE_* -> ``content_filter``; anything else (STOP, MALFORMED_FUNCTION_CALL, OTHER,
+    IMAGE_*, MODEL_ARMOR -> ``content_filter``; anything else (STOP, MALFORMED_FUNCTION_CALL, OTHER,
     absent...) -> ``tool_calls`` when the choice made tool calls, else ``stop``.
     """
     if reason == "MAX_TOKENS":

@@ -284,3 +284,14 @@ def test_file_stems_that_are_no_names_are_named_and_clashes_refused(tmp_path: Pa
     _write(tmp_path, "call-True.json", json.dumps(TEXT[-1]))
     with pytest.raises(CaptureError, match="two captures of this name"):
         load_dir(tmp_path)
+
+
+def test_a_cassette_body_of_type_and_content_loads(tmp_path: Path) -> None:
+    # newer pydantic-ai cassettes: ``status: 200`` and ``body: {type: json, content}``
+    typed = {
+        "request": {"method": "post", "uri": f"{GLA}/gemini-2.5-flash:generateContent"},
+        "response": {"status": 200, "headers": {}, "body": {"type": "json", "content": TEXT[-1]}},
+    }
+    _write(tmp_path, "typed.yaml", yaml.safe_dump({"version": 1, "interactions": [typed]}))
+    capture = load_dir(tmp_path)["typed"]
+    assert (capture.unary, capture.model) == (TEXT[-1], "gemini-2.5-flash")

@@ -243,6 +243,11 @@ def test_a_mid_stream_stop_does_not_end_the_answer() -> None:
             "content_filter",
         ),
         ([event({"text": "cut"}, finish="MAX_TOKENS")], "length"),
+        # Vertex AI's Model Armor block (pydantic-ai's recording of gemini-2.5-flash)
+        (
+            [{"candidates": [{"finishReason": "MODEL_ARMOR", "finishMessage": "..."}]}],
+            "content_filter",
+        ),
         ([{"candidates": [{"finishReason": "MALFORMED_FUNCTION_CALL", "index": 0}]}], "stop"),
     ],
 )
