@@ -235,8 +235,9 @@ def main() -> None:
     "captures_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     metavar="DIR",
-    help="Controlled mode: also replay the captures of DIR (recorded Gemini answers) through "
-    "the target, one differential check each; the embedded mock is started with them, your "
+    help="Controlled mode: also replay the captures of DIR (recorded Gemini answers: chunk "
+    "files, JSON bodies or exchanges, VCR cassettes) through the target, one differential "
+    "check each; the embedded mock is started with them, your "
     "own --mock-url must be started with --captures DIR (docs/captures.md).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only the verdict line.")
