@@ -353,6 +353,8 @@ def _cassette_recordings(value: Any, where: str) -> list[tuple[str, _Recorded]] 
         model = call["model"]
         if model is None:
             sent = request.get("parsed_body", request.get("body"))
+            if isinstance(sent, dict) and isinstance(sent.get("content"), dict):
+                sent = sent["content"]  # {"type": "json", "content": {...}}
             if isinstance(sent, str | bytes):
                 try:
                     sent = json.loads(sent)

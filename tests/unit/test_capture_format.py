@@ -292,6 +292,16 @@ def test_a_cassette_body_of_type_and_content_loads(tmp_path: Path) -> None:
         "request": {"method": "post", "uri": f"{GLA}/gemini-2.5-flash:generateContent"},
         "response": {"status": 200, "headers": {}, "body": {"type": "json", "content": TEXT[-1]}},
     }
-    _write(tmp_path, "typed.yaml", yaml.safe_dump({"version": 1, "interactions": [typed]}))
-    capture = load_dir(tmp_path)["typed"]
-    assert (capture.unary, capture.model) == (TEXT[-1], "gemini-2.5-flash")
+    code_assist = {
+        "request": {
+            "method": "post",
+            "uri": "https://cloudcode-pa.googleapis.com/v1internal:generateContent",
+            "body": {"type": "json", "content": {"model": "gemini-2.5-pro", "request": {}}},
+        },
+        "response": {"status": 200, "body": {"type": "json", "content": {"response": TEXT[-1]}}},
+    }
+    cassette = {"version": 1, "interactions": [typed, code_assist]}
+    _write(tmp_path, "typed.yaml", yaml.safe_dump(cassette))
+    corpus = load_dir(tmp_path)
+    assert (corpus["typed.0"].unary, corpus["typed.0"].model) == (TEXT[-1], "gemini-2.5-flash")
+    assert (corpus["typed.1"].unary, corpus["typed.1"].model) == (TEXT[-1], "gemini-2.5-pro")
