@@ -10,7 +10,9 @@ the ``x-mock-scenario`` header or the admin queue) is answered with capture ``NA
 - ``:streamGenerateContent`` without ``alt=sse``: the same objects as a JSON array;
 - ``:generateContent``: its :func:`~spec.capture_format.unary_form`, pretty-printed;
 - an error capture: its status, its headers (``Content-Type`` by default JSON) and its
-  error body, on every method;
+  error body, on every method; a recorded ``text/event-stream`` type (Google's answer to
+  a streamed call's bad key, recorded in crewAI's cassettes) only on ``alt=sse`` calls,
+  JSON on the others;
 - Code Assist (``/v1internal``): every answer object, as the capture has it, wrapped as
   ``{"response": ..., "traceId"}`` (A7; the ``traceId`` is the capture's
   ``meta.trace_id`` when it was recorded from Code Assist, else
@@ -238,6 +240,12 @@ class Captures:
         waited = delay + round(sum(prepared.delays))
         if prepared.is_error:
             headers = prepared.headers
+            if not (stream and sse):  # an event-stream type belongs to the alt=sse call
+                headers = tuple(
+                    (k, v)
+                    for k, v in headers
+                    if k.lower() != "content-type" or not v.startswith("text/event-stream")
+                )
             if not any(k.lower() == "content-type" for k, _ in headers):
                 headers = (("Content-Type", "application/json; charset=UTF-8"), *headers)
             return Reply(

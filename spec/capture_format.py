@@ -460,9 +460,9 @@ def _load_one(directory: Path, stem: str, skipped: list[str]) -> list[Capture]:
         # several answers in one file (e.g. one per setting tried): NAME.KEY each
         out = []
         for key, rec in recordings:
-            sub = f"{name}.{key}"
+            sub = f"{name[: 79 - len(key)].rstrip('-.')}.{key}"  # 80 characters at most
             if not NAME_RE.match(sub):
-                raise CaptureError(f"{json_path.name}: the answer at {key!r} gets no valid name")
+                raise CaptureError(f"{stem}: the answer at {key!r} gets no valid name")
             out.append(_capture(sub, None, rec, {k: v for k, v in meta.items() if k != "status"}))
         return out
     rec = recordings[0][1] if recordings else _Recorded()

@@ -830,3 +830,17 @@ def test_a_bad_key_refused_by_google_and_relayed_as_400_passes() -> None:
     for message in ("API key not valid. Please pass a valid API key.", "reason API_KEY_INVALID"):
         note = REGISTRY["errors.bad_key_status"].func(error_exchange("bad_key", 400, message))
         assert "Google's own refusal of the key" in str(note)
+
+
+def test_an_error_envelope_is_read_whatever_its_content_type() -> None:
+    """Google answers a streamed call's bad key with Content-Type: text/event-stream
+    (crewAI's recordings); a proxy that passes the type on with the JSON envelope breaks
+    no SDK (they parse the error's text), so the envelope check reads the body. A body
+    that is not JSON still fails, naming its type."""
+    envelope = {"error": {"message": "API key not valid.", "type": "invalid_request_error"}}
+    for kind in ("text/event-stream", "text/plain; charset=utf-8"):
+        x = json_exchange("bad_key", envelope, status=400, content_type=kind)
+        REGISTRY["errors.envelope.bad_key"].func(x)
+    html = json_exchange("bad_key", b"<html>502</html>", status=400, content_type="text/html")
+    with pytest.raises(CheckFailure, match=r"not JSON \(Content-Type 'text/html'\)"):
+        REGISTRY["errors.envelope.bad_key"].func(html)

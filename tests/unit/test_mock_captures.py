@@ -458,3 +458,31 @@ def test_error_reply_keeps_status_on_streams() -> None:
         assert reply.status == 429
         assert reply.writes is None
         assert json.loads(reply.body) == CORPUS["google-429-retry-info"].error
+
+
+def test_an_event_stream_type_of_a_recorded_error_stays_with_the_sse_call() -> None:
+    """crewAI's cassettes record Google's 400 for a bad key on an alt=sse call with
+    Content-Type: text/event-stream; replayed to a unary call it is JSON, as Google
+    answers one (other recorded headers, and other error types, are kept)."""
+    body = {"error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT"}}
+    recorded = (("Content-Type", "text/event-stream"), ("Vary", "Origin"))
+    html = (("Content-Type", "text/html; charset=UTF-8"),)
+    store = Captures(
+        {
+            "sse-400": Capture(name="sse-400", error=body, status=400, headers=recorded),
+            "html-502": Capture(name="html-502", error=body, status=502, headers=html),
+        }
+    )
+
+    def content_types(name: str, stream: bool, sse: bool) -> list[tuple[str, str]]:
+        reply = store.reply(Directive(capture=name), stream=stream, sse=sse)
+        assert reply.status in (400, 502)
+        return [(k, v) for k, v in reply.headers if k.lower() in ("content-type", "vary")]
+
+    assert content_types("sse-400", True, True) == list(recorded)
+    for stream, sse in ((False, False), (True, False)):
+        assert content_types("sse-400", stream, sse) == [
+            ("Content-Type", "application/json; charset=UTF-8"),
+            ("Vary", "Origin"),
+        ]
+        assert content_types("html-502", stream, sse) == list(html)
