@@ -305,3 +305,12 @@ def test_a_cassette_body_of_type_and_content_loads(tmp_path: Path) -> None:
     corpus = load_dir(tmp_path)
     assert (corpus["typed.0"].unary, corpus["typed.0"].model) == (TEXT[-1], "gemini-2.5-flash")
     assert (corpus["typed.1"].unary, corpus["typed.1"].model) == (TEXT[-1], "gemini-2.5-pro")
+
+
+def test_a_long_stem_of_several_recordings_still_names_each(tmp_path: Path) -> None:
+    calls = [_call(f"{GLA}/m:generateContent", 200, parsed_body=c) for c in TEXT[:2]]
+    stem = "TestGeminiNativeToolCalling.test_gemini_parallel_native_tool_calling_test_agent_kickoff"
+    _write(tmp_path, f"{stem}.yaml", _cassette(*calls))
+    names = sorted(load_dir(tmp_path))
+    assert [len(n) <= 80 for n in names] == [True, True]
+    assert [n[-2:] for n in names] == [".0", ".1"]
