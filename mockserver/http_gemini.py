@@ -29,6 +29,7 @@ from mockserver.request import directive_from_text, find_inband_directive, parse
 from mockserver.responses import (
     Handled,
     Reply,
+    as_sse_error,
     error_reply,
     generate_error,
     handle_count_tokens,
@@ -43,6 +44,11 @@ __all__ = ["API_PREFIXES", "add_gemini_routes"]
 
 API_PREFIXES = ("/v1beta", "/v1")
 """Both API versions are served the same way (google-genai 3.x defaults to ``/v1``)."""
+
+
+def _same(handled: Handled) -> Handled:
+    return handled
+
 
 _UNREGISTERED = error_reply(errors.unregistered_caller())
 _OAUTH = error_reply(errors.oauth_token_invalid())
@@ -134,25 +140,27 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
         return await send(request, Handled(json_reply(model.body)))
 
     async def call_model(request: Incoming) -> web.StreamResponse:
+        name, _, method = request.match_info["name"].partition(":")
+        sse = method == "streamGenerateContent" and request.query.get("alt") == "sse"
+        # Google's errors to an alt=sse call are JSON under text/event-stream (A5)
+        shaped = as_sse_error if sse else _same
         key, denied = auth(request)
         if denied is not None:
-            return await send(request, Handled(denied))
-        name, _, method = request.match_info["name"].partition(":")
+            return await send(request, shaped(Handled(denied)))
         if method not in _METHODS:
             return await send(request, Handled(_NO_METHOD))
         model = catalog.lookup(name)
         if model is None or not model.supports(method):
             error = errors.model_not_found(name, method, _version(request))
-            return await send(request, Handled(error_reply(error)))
+            return await send(request, shaped(Handled(error_reply(error))))
         raw = await request.read()
         if quotas and method != "countTokens":
             spent = core.over_quota(key, model.id)
             if spent is not None:
-                return await send(request, Handled(generate_error(spent)), raw)
+                return await send(request, shaped(Handled(generate_error(spent))), raw)
         header = request.headers.get(DIRECTIVE_HEADER)
         if _KEY_LIMITED in raw or (header is not None and _KEY_LIMITED_TEXT in header):
             header = key_limited_header(first_keys, key, raw, header)
-        sse = method == "streamGenerateContent" and request.query.get("alt") == "sse"
         memo_key = (model.id, method, sse, header, raw)
         hit = cache.get(memo_key) if not queue else None  # the hot path: a repeated request
         if hit is not None:
@@ -161,17 +169,19 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
         def make() -> Handled:
             if method in _GENERATE:
                 streamed = method == "streamGenerateContent"
-                return handle_generate(
-                    model,
-                    raw,
-                    header=header,
-                    pop_queued=pop_queued,
-                    seed=seed,
-                    stream=streamed,
-                    sse=sse,
-                    replay=None
-                    if captures is None
-                    else lambda d: captures.reply(d, stream=streamed, sse=sse),
+                return shaped(
+                    handle_generate(
+                        model,
+                        raw,
+                        header=header,
+                        pop_queued=pop_queued,
+                        seed=seed,
+                        stream=streamed,
+                        sse=sse,
+                        replay=None
+                        if captures is None
+                        else lambda d: captures.reply(d, stream=streamed, sse=sse),
+                    )
                 )
             if method == "countTokens":
                 return handle_count_tokens(raw)

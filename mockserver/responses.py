@@ -105,6 +105,11 @@ SSE_HEADERS: Headers = (
     *_GOOGLE,
 )
 """``streamGenerateContent?alt=sse`` (A3): no ``Cache-Control``."""
+SSE_ERROR_HEADERS: Headers = (("Content-Type", "text/event-stream"), *_GOOGLE)
+"""An error answered to ``streamGenerateContent?alt=sse`` on v1beta: Google's JSON error
+body under ``Content-Type: text/event-stream`` (A5; recorded by crewAI and mirascope for
+a bad key and an unknown model)."""
+
 
 DEFAULT_DIRECTIVE = Directive()
 
@@ -149,6 +154,16 @@ class Handled(NamedTuple):
 
     reply: Reply
     directive: Directive | None = None
+
+
+def as_sse_error(handled: Handled) -> Handled:
+    """``handled`` with :data:`SSE_ERROR_HEADERS` when its reply is an error whose type
+    is JSON (a recorded error keeps its own type); else ``handled`` itself."""
+    reply = handled.reply
+    # error_reply's own headers, by identity: a capture's recorded error headers differ
+    if reply.status < 400 or reply.headers is not JSON_HEADERS:
+        return handled
+    return handled._replace(reply=reply._replace(headers=SSE_ERROR_HEADERS))
 
 
 def json_reply(body: bytes, status: int = 200) -> Reply:

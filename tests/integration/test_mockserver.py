@@ -200,9 +200,29 @@ def test_error_scenarios_on_the_wire(
     headers = {"x-mock-scenario": f"scenario={scenario.value}"}
     response = client.post(url, json=request_body(), headers=headers)
     assert response.status_code == expected[0]
-    assert response.headers["content-type"] == "application/json; charset=UTF-8"
+    # Google's error to an alt=sse call is its JSON body under text/event-stream
+    # (recorded by crewAI and mirascope; docs/gemini-wire.md A5)
+    kind = "text/event-stream" if url == STREAM else "application/json; charset=UTF-8"
+    assert response.headers["content-type"] == kind
     assert response.content.startswith(b'{\n  "error": {\n')
     assert response.json()["error"]["status"] == expected[1]
+
+
+def test_an_alt_sse_call_refused_before_any_scenario_is_an_event_stream_error(
+    client: httpx.Client, base_url: str
+) -> None:
+    """A bad model or no key on an alt=sse call: the JSON error under text/event-stream,
+    as mirascope recorded Google's 404 and 400; without alt=sse, JSON."""
+    gone = "/v1beta/models/this-model-does-not-exist-12345:streamGenerateContent"
+    for query, kind in (("?alt=sse", "text/event-stream"), ("", "application/json")):
+        missing = client.post(gone + query, json=request_body())
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith(kind)
+        assert missing.json()["error"]["status"] == "NOT_FOUND"
+    keyless = httpx.post(base_url + STREAM, json=request_body())
+    assert keyless.status_code >= 400
+    assert keyless.headers["content-type"] == "text/event-stream"
+    assert "error" in keyless.json()
 
 
 def test_rate_limit_retry_delay_from_an_inband_directive(client: httpx.Client) -> None:
