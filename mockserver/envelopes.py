@@ -137,7 +137,8 @@ def _envelope(
 def stream_chunks(
     plan: Plan, *, prompt: int, version: str, rid: str
 ) -> list[GenerateContentResponse]:
-    """One GenerateContentResponse per piece (at least one), as streamed (A3).
+    """One GenerateContentResponse per piece (at least one), as streamed (A3), a piece
+    that :attr:`~mockserver.plans.Piece.joins` the one before sharing its chunk.
 
     With several candidates each chunk carries one candidate (its ``index``), in
     :func:`stream_order`; each candidate's last chunk has its ``finishReason``, and
@@ -159,17 +160,26 @@ def stream_chunks(
         return _interleaved_chunks(plan, prompt=prompt, version=version, rid=rid)
     chunks: list[GenerateContentResponse] = []
     candidates = thoughts = 0
-    last = len(plan.pieces) - 1
-    for i, piece in enumerate(plan.pieces):
-        candidates += piece.candidates
-        thoughts += piece.thoughts
-        content: Content = {"parts": [piece.part], "role": "model"}
+    groups: list[list[Piece]] = []
+    for piece in plan.pieces:
+        if piece.joins and groups:
+            groups[-1].append(piece)  # one more part of the chunk before
+        else:
+            groups.append([piece])
+    last = len(groups) - 1
+    sent = 0
+    for i, group in enumerate(groups):
+        for piece in group:
+            candidates += piece.candidates
+            thoughts += piece.thoughts
+        sent += len(group)
+        content: Content = {"parts": [piece.part for piece in group], "role": "model"}
         candidate: Candidate
         if i == last:
             candidate = _final_candidate(plan, content)
         else:
             candidate = {"content": content, "index": 0}
-        details = _details(plan.pieces[: i + 1]) if plan.media else None
+        details = _details(plan.pieces[:sent]) if plan.media else None
         usage = _usage(prompt, candidates, thoughts, details, plan.tier)
         chunks.append(_envelope([candidate], plan, usage, version, rid))
     return chunks

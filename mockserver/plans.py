@@ -123,6 +123,9 @@ class Piece(NamedTuple):
     whole: dict[str, Any] | None = None
     """For the first piece of a call streamed with ``partialArgs``: the whole call
     (``{"name", "args"?, "id"?}``), what :func:`said` reports for it."""
+    joins: bool = False
+    """Streamed in the same chunk as the piece before it (one more part of that chunk's
+    content): Gemini 2.x sends parallel calls together in one chunk."""
 
 
 class Plan(NamedTuple):
@@ -416,18 +419,22 @@ def function_call_plan(
     hidden_thoughts: int = 0,
     trailer: bool = False,
     streamed: bool = False,
+    together: bool = False,
 ) -> Plan:
     """One piece per ``(name, args)`` call (A2, A3).
 
     ``with_ids``: 8-character ``functionCall.id`` (gemini-3); ``signed``: a
     ``thoughtSignature`` on the first call only, as Google does for parallel calls;
-    ``finish_message``: the gemini-3 ``finishMessage`` on the candidate. A call whose
+    ``finish_message``: the ``finishMessage`` of a thinking model on the candidate. A call whose
     ``args`` are empty (a function without parameters) has no ``args`` key at all, as
     Google sends it. ``hidden_thoughts``: thought tokens counted on the first piece (a
     thinking model that does not show its thoughts). ``trailer``: the stream ends with
     one more chunk, an empty text part (:attr:`Piece.stream_only`), as gemini-3 does
     (``spec/captures/google-tool-call.chunks.txt``). ``streamed``: each call is sent
     as :func:`streamed_call_pieces` (``streamFunctionCallArguments``; no trailer).
+    ``together``: the calls stream in one chunk, as Gemini 2.5 and 2.0 send them
+    (mirascope's and crewAI's recordings); Gemini 3 sends one call per chunk
+    (``spec/captures/google-stream-no-args-tool-call.chunks.txt``).
     """
     pieces: list[Piece] = []
     for i, (name, args) in enumerate(calls):
@@ -443,7 +450,8 @@ def function_call_plan(
         part: Part = {"functionCall": call}
         if sig is not None:
             part["thoughtSignature"] = sig
-        pieces.append(Piece(part, 2 + i, candidates=tokens, thoughts=thoughts))
+        joins = together and i > 0
+        pieces.append(Piece(part, 2 + i, candidates=tokens, thoughts=thoughts, joins=joins))
     if trailer and not streamed:
         pieces.append(Piece({"text": ""}, 2 + len(calls), stream_only=True))
     extra: Candidate = (

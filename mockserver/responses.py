@@ -277,10 +277,13 @@ def _calls_plan(
         calls,
         with_ids=model.gemini3,
         signed=signed,
-        finish_message=model.gemini3,
+        # "Model generated function call(s).": Gemini 3, and 2.5 when it thought (hidden
+        # counts the thought tokens of a thinking request); not Gemini 2.0 (recordings)
+        finish_message=model.gemini3 or hidden > 0,
         hidden_thoughts=0 if shown else hidden,
         trailer=trailer,
         streamed=streamed,
+        together=not model.gemini3,
     )
     return with_thoughts(plan, key) if shown else plan
 
@@ -311,7 +314,12 @@ def _plan(
     planned = prompted.planned_calls(body, prompt) if plain else None
     if scenario in _TOOL_SCENARIOS or planned:
         hidden = THOUGHT_TOKENS if thinking else 0
-        plan = _tool_plan(model, body, d, key, signed, hidden, streamed, trailer, planned or None)
+        # a model that thought signs its first call (Gemini 2.5 as 3: every 2.5 Flash call
+        # in mirascope's and pydantic-ai's recordings carries a thoughtSignature)
+        call_signed = signed or (thinking and d.signature is None)
+        plan = _tool_plan(
+            model, body, d, key, call_signed, hidden, streamed, trailer, planned or None
+        )
         if plan is not None:
             return plan
     chunks = d.chunks

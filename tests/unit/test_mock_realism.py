@@ -108,6 +108,41 @@ def code_assist(
     return [w["response"] for w in wrapped]
 
 
+_FLASH = catalog.lookup("gemini-2.5-flash")
+assert _FLASH is not None
+FLASH: catalog.ModelInfo = _FLASH
+
+
+def flash(body: dict[str, Any], directive: Directive, *, stream: bool) -> list[dict[str, Any]]:
+    """The v1beta answer of gemini-2.5-flash (mirascope's recordings' model)."""
+    reply = generate(FLASH, body, directive, 0, stream=stream)
+    return _events(reply) if stream else [json.loads(reply.body)]
+
+
+def secret_tool() -> list[dict[str, Any]]:
+    """The tool mirascope's recording declares."""
+    schema = {
+        "type": "object",
+        "properties": {"password": {"type": "string"}},
+        "required": ["password"],
+    }
+    return [{"functionDeclarations": [{"name": "secret_retrieval_tool", "parameters": schema}]}]
+
+
+def secret_request(*, answered: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": PROMPT}]}]}
+    body["tools"] = secret_tool()
+    if answered:  # the calls' results sent back: the model answers with text
+        name = "secret_retrieval_tool"
+        call = {"functionCall": {"name": name, "args": {"password": "mellon"}}}
+        result = {"functionResponse": {"name": name, "response": {"secret": "Welcome"}}}
+        body["contents"] += [
+            {"role": "model", "parts": [call]},
+            {"role": "user", "parts": [result]},
+        ]
+    return body
+
+
 # -------------------------------------------------------------------------- the kinds
 
 TEXT = Directive()
@@ -142,6 +177,14 @@ KINDS: dict[str, tuple[str, bool, Any, dict[str, Any], Directive, Mapping[str, s
     "streamed args, v1beta by scenario": (
         "google-stream-tool-call-arguments", True, v1beta, request(tool="getWeather"),
         STREAMED_ARGS, VERTEX_ONLY,
+    ),
+    "2.5 flash parallel calls stream": (
+        "mirascope-parallel-tool-calls-stream.0", True, flash, secret_request(),
+        Directive(Scenario.PARALLEL_TOOL_CALLS), {},
+    ),
+    "2.5 flash text after tool results stream": (
+        "mirascope-parallel-tool-calls-stream.1", True, flash, secret_request(answered=True),
+        TEXT, {},
     ),
 }  # fmt: skip
 

@@ -263,8 +263,18 @@ def test_tool_call_args_satisfy_the_declared_schema() -> None:
 
 
 def test_parallel_tool_calls() -> None:
+    # Gemini 2.5 streams parallel calls together, in one chunk that also finishes the
+    # candidate (mirascope's recording of gemini-2.5-flash); Gemini 3 one per chunk
     chunks = events(run(Scenario.PARALLEL_TOOL_CALLS, body(tools=WEATHER_TOOLS), stream=True))
-    calls = [c["candidates"][0]["content"]["parts"][0]["functionCall"] for c in chunks]
+    [chunk] = chunks
+    candidate = chunk["candidates"][0]
+    assert candidate["finishReason"] == "STOP"
+    calls = [p["functionCall"] for p in candidate["content"]["parts"]]
+    assert ["thoughtSignature" in p for p in candidate["content"]["parts"]] == [True, False, False]
+    three = events(
+        run(Scenario.PARALLEL_TOOL_CALLS, body(tools=WEATHER_TOOLS), model=PRO3, stream=True)
+    )
+    assert [len(c["candidates"][0]["content"]["parts"]) for c in three[:3]] == [1, 1, 1]
     assert [c["name"] for c in calls] == ["lookup_city", "lookup_city", "extractor"]
     assert calls[0]["args"] != calls[1]["args"]
     assert set(calls[2]["args"]) == {"request"}
@@ -313,10 +323,20 @@ def test_gemini3_ids_and_signatures() -> None:
     assert whole["candidates"][0]["finishMessage"] == "Model generated function call(s)."
     text = unary(run(model=PRO3))["candidates"][0]["content"]["parts"]
     assert "thoughtSignature" in text[-1]
-    # gemini-2.5: no ids, no signatures unless asked for
-    flash = unary(run(Scenario.TOOL_CALL))["candidates"][0]["content"]["parts"][0]
+    # gemini-2.5 thinks: no ids, but its call is signed and the candidate says so, as
+    # every 2.5 Flash call recorded by mirascope and pydantic-ai
+    thought = unary(run(Scenario.TOOL_CALL))["candidates"][0]
+    flash = thought["content"]["parts"][0]
     assert "id" not in flash["functionCall"]
-    assert "thoughtSignature" not in flash
+    assert "thoughtSignature" in flash
+    assert thought["finishMessage"] == "Model generated function call(s)."
+    # ... unless the directive says otherwise, or thinking is off (thinkingBudget 0)
+    plain = unary(run(Scenario.TOOL_CALL, signature=False))["candidates"][0]
+    assert "thoughtSignature" not in plain["content"]["parts"][0]
+    off = body(generationConfig={"thinkingConfig": {"thinkingBudget": 0}})
+    quiet = unary(run(Scenario.TOOL_CALL, off))["candidates"][0]
+    assert "thoughtSignature" not in quiet["content"]["parts"][0]
+    assert "finishMessage" not in quiet
     signed = unary(run(Scenario.TOOL_CALL, signature=True))["candidates"][0]["content"]["parts"]
     assert "thoughtSignature" in signed[0]
     unsigned = unary(run(Scenario.TOOL_CALL, model=PRO3, signature=False))

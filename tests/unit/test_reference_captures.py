@@ -98,6 +98,25 @@ STREAMED: dict[str, Meaning] = {
     "pydantic-code-execution-stream": Meaning(
         "The result is -428,330,955.97745.", "", (), "stop", (947, 528, 1475, 396)
     ),
+    # gemini-2.5-flash: both calls in one chunk, which also finishes the candidate
+    "mirascope-parallel-tool-calls-stream.0": Meaning(
+        "",
+        "",
+        (
+            ("secret_retrieval_tool", {"password": "mellon"}),
+            ("secret_retrieval_tool", {"password": "radiance"}),
+        ),
+        "tool_calls",
+        _usage(70, 40, 61),
+    ),
+    "mirascope-parallel-tool-calls-stream.1": Meaning(
+        'The secrets associated with the passwords "mellon" and "radiance" are '
+        '"Welcome to Moria!" and "Life before Death" respectively.',
+        "",
+        (),
+        "stop",
+        _usage(211, 30, 0),
+    ),
     "project-prompt-block": Meaning("", "", (), "content_filter", _usage(12, 0, 0)),
     "project-safety-stop": Meaning(
         "Here is how the reaction works in general terms",
@@ -128,6 +147,7 @@ UNARY: dict[str, Meaning] = {
 SIGNED_CALLS = {
     # capture -> the thoughtSignature prefix each tool call must carry (None: unsigned)
     "google-tool-call": ("EqUCCqICAb4+",),
+    "mirascope-parallel-tool-calls-stream.0": ("CikB0e2Kbw5t", None),
     "google-stream-tool-call-arguments": ("CiMBjz1rX25K", None),
 }
 
