@@ -245,9 +245,10 @@ def _tool_plan(
     trailer: bool,
     planned: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> Plan | None:
+    together = not model.gemini3 if d.apart is None else not d.apart
     if planned is not None:  # the calls a plain prompt asks for (mockserver.prompted)
         calls, shown = planned, hidden > 0 and include_thoughts(body)
-        return _calls_plan(model, key, calls, signed, hidden, streamed, trailer, shown)
+        return _calls_plan(model, key, calls, signed, hidden, streamed, trailer, shown, together)
     tools = callable_tools(body)
     if tools is None or ends_with_function_response(body):
         return None
@@ -259,7 +260,7 @@ def _tool_plan(
         calls.append((first["name"], args_for(first, 1)))
         calls.append((second["name"], args_for(second, 2 if second is first else 0)))
     shown = include_thoughts(body)
-    return _calls_plan(model, key, calls, signed, hidden, streamed, trailer, shown)
+    return _calls_plan(model, key, calls, signed, hidden, streamed, trailer, shown, together)
 
 
 def _calls_plan(
@@ -271,6 +272,7 @@ def _calls_plan(
     streamed: bool,
     trailer: bool,
     shown: bool,
+    together: bool,
 ) -> Plan:
     plan = function_call_plan(
         key,
@@ -283,7 +285,7 @@ def _calls_plan(
         hidden_thoughts=0 if shown else hidden,
         trailer=trailer,
         streamed=streamed,
-        together=not model.gemini3,
+        together=together,
     )
     return with_thoughts(plan, key) if shown else plan
 

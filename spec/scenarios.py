@@ -30,7 +30,11 @@ Keys (all optional; unknown keys are an error, so a typo never passes silently):
 ``first_byte_ms``  delay before the response starts, in milliseconds
 ``chunk_ms``       delay between streamed chunks, in milliseconds (``trickle``: between
                    keep-alives, default 500)
-``signature``      ``1``: attach ``thoughtSignature`` to parts (default on for gemini-3)
+``signature``      ``1``: attach ``thoughtSignature`` to parts (default: on for gemini-3,
+                   and for the calls of a model that thought)
+``apart``          parallel function calls streamed ``1``: one per chunk (Gemini 3's
+                   framing) or ``0``: all in one chunk (Gemini 2.x's); default: the
+                   model's own
 ``length``         body framing: ``1`` sends a body with ``Content-Length``, even a
                    stream (a cut stream then promises more bytes than it sends); ``0``
                    chunked (default: Gemini's generate answers chunked, unary ones too,
@@ -160,6 +164,7 @@ class Directive:
     first_byte_ms: int = 0
     chunk_ms: int = 0
     signature: bool | None = None
+    apart: bool | None = None
     length: bool | None = None
     capture: str | None = None
 
@@ -235,7 +240,7 @@ def parse_directive(text: str) -> Directive:
             if raw not in ("crlf", "lf"):
                 raise DirectiveError(f"framing must be 'crlf' or 'lf'; got {raw!r}")
             values[key] = raw
-        elif key in ("coalesce", "signature", "length"):
+        elif key in ("coalesce", "signature", "apart", "length"):
             values[key] = _bool(key, raw)
         elif key == "capture":
             if not _CAPTURE_NAME_RE.match(raw):

@@ -34,9 +34,11 @@ _TOOLS_FEATURES = frozenset({"tools"})
 unary_and_streamed(
     probe,
     "tool_calls",
-    "upstream answers with three parallel functionCall parts (same tool twice)",
+    "upstream answers with three parallel functionCall parts (same tool twice), streamed "
+    "one per chunk as Gemini 3 sends them (Gemini 2.x sends them in one chunk: the "
+    "captures.mirascope-parallel-tool-calls-stream.0 check reads that framing)",
     TOOL_PROMPT,
-    directive=Directive(Scenario.PARALLEL_TOOL_CALLS),
+    directive=Directive(Scenario.PARALLEL_TOOL_CALLS, apart=True),
     tools=TOOLS,
     tool_choice="auto",
     features=_TOOLS_FEATURES,

@@ -276,6 +276,22 @@ def test_parallel_tool_calls() -> None:
     )
     assert [len(c["candidates"][0]["content"]["parts"]) for c in three[:3]] == [1, 1, 1]
     assert [c["name"] for c in calls] == ["lookup_city", "lookup_city", "extractor"]
+    # apart=1 / apart=0: the other framing, whatever the model
+    flash_apart = events(
+        run(Scenario.PARALLEL_TOOL_CALLS, body(tools=WEATHER_TOOLS), stream=True, apart=True)
+    )
+    assert [len(c["candidates"][0]["content"]["parts"]) for c in flash_apart] == [1, 1, 1]
+    assert "finishReason" in flash_apart[-1]["candidates"][0]
+    pro_together = events(
+        run(
+            Scenario.PARALLEL_TOOL_CALLS,
+            body(tools=WEATHER_TOOLS),
+            model=PRO3,
+            stream=True,
+            apart=False,
+        )
+    )
+    assert len(pro_together[0]["candidates"][0]["content"]["parts"]) == 3
     assert calls[0]["args"] != calls[1]["args"]
     assert set(calls[2]["args"]) == {"request"}
     default = calls_of(unary(run(Scenario.PARALLEL_TOOL_CALLS)))
@@ -720,6 +736,17 @@ def test_length_directive_parses_and_renders() -> None:
     assert Directive(length=True).render() == "scenario=text length=1"
     assert Directive(length=False).render() == "scenario=text length=0"
     assert "length" not in Directive().render()
+
+
+def test_apart_directive_parses_and_renders() -> None:
+    from spec.scenarios import DirectiveError, parse_directive
+
+    assert parse_directive("scenario=parallel_tool_calls apart=1").apart is True
+    assert parse_directive("apart=0").apart is False
+    assert Directive().apart is None
+    assert Directive(apart=True).render() == "scenario=text apart=1"
+    with pytest.raises(DirectiveError):
+        parse_directive("apart=maybe")
 
 
 def test_length_directive_picks_content_length_or_chunked() -> None:
