@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,15 @@ from ..probes import base as probe_base
 from ..probes import captures as capture_probes
 from ..registry import REGISTRY, CheckFailure, Mode, Severity, Undecided, arrange, check, excerpt
 from ._common import require_response
-from .causes import NO_RETRY_AFTER, NO_USAGE, THOUGHTS_LEFT_OUT, TOOL_CALLS_STOP, several
+from ._refusals import refused_fields
+from .causes import (
+    NO_RETRY_AFTER,
+    NO_USAGE,
+    THOUGHTS_LEFT_OUT,
+    TOOL_CALLS_STOP,
+    several,
+)
+from .causes import refused_fields as refused_cause
 from .errors import check_envelope
 from .upstream import generate_calls, journal_unreadable
 
@@ -412,11 +420,33 @@ def _diff_cause(diff: str, expected: Answer | ErrorAnswer) -> str | None:
     return None
 
 
-def _cause(failures: list[tuple[list[str], Answer | ErrorAnswer]]) -> str | None:
+_OUTRIGHT = ("HTTP ", "openai-python raises ")
+"""How a difference begins when the form failed outright (no answer to compare)."""
+
+
+def _cause(
+    failures: list[tuple[list[str], Answer | ErrorAnswer]],
+    refusals: Sequence[Sequence[str]] = (),
+) -> str | None:
     """The cause every difference of both forms shows, or the causes together
     (:func:`.causes.several`) when each difference shows one of several; ``None`` when
-    a difference shows none (the failure is then a finding of its own)."""
-    causes = [_diff_cause(d, expected) for diffs, expected in failures for d in diffs]
+    a difference shows none (the failure is then a finding of its own). ``refusals``:
+    per form, the request fields its error answer refused by name
+    (:func:`._refusals.refused_fields`); such a form's cause is that refusal
+    (:func:`.causes.refused_fields`), whatever its differences say, and so is the cause
+    of the other form when that one failed outright (an error status or an error raised,
+    its answer naming nothing: both requests carry the same fields; lm-proxy refuses a
+    streamed call's tools by name and the unary one's with a bare 502)."""
+    named_once = next((list(r) for r in refusals if r), None)
+    causes: list[str | None] = []
+    for i, (diffs, expected) in enumerate(failures):
+        named = refusals[i] if i < len(refusals) else ()
+        if named:
+            causes.append(refused_cause(list(named)))
+        elif named_once and diffs and all(d.startswith(_OUTRIGHT) for d in diffs):
+            causes.append(refused_cause(named_once))
+        else:
+            causes += [_diff_cause(d, expected) for d in diffs]
     known = [c for c in causes if c is not None]
     if not causes or len(known) < len(causes):
         return None
@@ -429,6 +459,7 @@ def _differential(name: str) -> Callable[[Exchange, Exchange], str]:
         expectation: Expectation = capture_probes.EXPECTATIONS[name]
         failures: list[tuple[str, list[str], str, ClientOutcome | None]] = []
         judged: list[tuple[list[str], Answer | ErrorAnswer]] = []
+        refusals: list[list[str]] = []
         for form, x, expected in (
             ("streamed", streamed, expectation.stream),
             ("unary", unary, expectation.unary),
@@ -439,6 +470,8 @@ def _differential(name: str) -> Callable[[Exchange, Exchange], str]:
             if diffs:
                 failures.append((form, diffs, shown, outcome))
                 judged.append((diffs, expected))
+                refused = refused_fields(x) if isinstance(expected, Answer) else []
+                refusals.append(refused)
         if failures:
             summary = "; ".join(f"{form}: {', '.join(diffs[:3])}" for form, diffs, _, _ in failures)
             clients = {  # the streamed exchange's own replay is added by the runner
@@ -450,7 +483,7 @@ def _differential(name: str) -> Callable[[Exchange, Exchange], str]:
                 f"capture {name}: {summary}",
                 excerpt="\n\n".join(shown for _, _, shown, _ in failures),
                 clients=clients,
-                cause=_cause(judged),
+                cause=_cause(judged, refusals),
             )
         return f"capture {name}: streamed and unary answers match the capture"
 

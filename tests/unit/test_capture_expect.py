@@ -736,3 +736,51 @@ def test_a_stream_without_a_finish_reason_may_be_taken_for_a_cut_one(tmp_path: P
     # the streamed answer, when given, is judged as usual
     with pytest.raises(CheckFailure, match="streamed: content: expected"):
         run(answer_exchange(stream_probe, e.stream, True, content="Hello"), whole)
+
+
+def test_a_capture_refused_for_a_named_field_is_that_refusal() -> None:
+    """lm-proxy 3.3.2 hands the OpenAI tools to its Gemini SDK, whose pydantic model
+    refuses them (``tools.type  Extra inputs are not permitted``): every recorded tool
+    call fails so, one finding (request refused for tools), not one per capture."""
+    from dataclasses import replace
+
+    from conformance.checks.causes import refused_fields
+    from conformance.probes.captures import probe_names
+    from conformance.registry import REGISTRY, CheckFailure
+    from tests.factories import error_exchange
+
+    message = (
+        "2 validation errors for GenerateContentConfig\ntools.type\n  Extra inputs are "
+        "not permitted [type=extra_forbidden]\ntools.function\n  Extra inputs are not "
+        "permitted [type=extra_forbidden]"
+    )
+    stream_probe, unary_probe = probe_names("google-tool-call")
+    refused = []
+    for probe in (stream_probe, unary_probe):
+        x = error_exchange(probe, 502, message)
+        sent = {**x.request.json_body, "tools": [{"type": "function", "function": {}}]}
+        body = json.dumps(sent).encode()
+        refused.append(replace(x, request=replace(x.request, body=body, json_body=sent)))
+    with pytest.raises(CheckFailure) as info:
+        REGISTRY["captures.google-tool-call"].func(*refused)
+    assert info.value.cause == refused_fields(["tools"])
+    # the unary form refused with a bare 502 (lm-proxy): the same fields, the same cause
+    bare = error_exchange(unary_probe, 502, "Error processing upstream provider response")
+    with pytest.raises(CheckFailure) as mixed:
+        REGISTRY["captures.google-tool-call"].func(refused[0], bare)
+    assert mixed.value.cause == refused_fields(["tools"])
+    # ... but not a unary answer that arrived and differs (a defect of its own)
+    from conformance.probes.captures import EXPECTATIONS
+    from tests.capture_cases import answer_exchange
+
+    unary = EXPECTATIONS["google-tool-call"].unary
+    assert isinstance(unary, Answer)
+    wrong = answer_exchange(unary_probe, unary, False, finish="stop", content="x")
+    with pytest.raises(CheckFailure) as differs:
+        REGISTRY["captures.google-tool-call"].func(refused[0], wrong)
+    assert differs.value.cause is None
+    # an error that names no field stays a finding of its own
+    plain = [error_exchange(p, 502, "upstream failed") for p in (stream_probe, unary_probe)]
+    with pytest.raises(CheckFailure) as unnamed:
+        REGISTRY["captures.google-tool-call"].func(*plain)
+    assert unnamed.value.cause is None
