@@ -45,7 +45,7 @@ from reports.render import (
     verdict,
     write_reports,
 )
-from spec.capture_format import CaptureError
+from spec.capture_format import CaptureError, skipped_lines
 from spec.profiles import FEATURES, PROFILES, get_profile, with_features
 
 from .checks.captures import add_captures
@@ -323,8 +323,8 @@ def run(
         if replaced:
             notes.setdefault("captures replacing bundled ones", ", ".join(replaced))
         if not_answers:
-            notes.setdefault("captures skipped", "; ".join(not_answers))
-        said = [f"skipped {file_said}" for file_said in not_answers]
+            notes.setdefault("captures skipped", "; ".join(skipped_lines(not_answers, 20)))
+        said = [f"skipped {file_said}" for file_said in skipped_lines(not_answers)]
         said += [f"{n} replaces the bundled capture of that name" for n in replaced]
     console = Console(stderr=True, quiet=quiet, soft_wrap=True)
     for what in said:

@@ -54,7 +54,7 @@ from mockserver.app import create_app
 from mockserver.captures import Captures
 from mockserver.journal import redact_query
 from mockserver.settings import MAX_SEED, Settings
-from spec.capture_format import CaptureError
+from spec.capture_format import CaptureError, skipped_lines
 
 __all__ = ["COMMAND", "PROG", "ListenError", "Options", "main", "parse_args"]
 
@@ -289,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             reason = f"{where}: {reason}"
         print(f"mockserver: --captures {reason}", file=sys.stderr, flush=True)
         return 2
-    for line in skipped:
+    for line in skipped_lines(skipped):
         print(f"mockserver: --captures: skipped {line}", file=sys.stderr, flush=True)
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"

@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import copy
 import gzip
+import hashlib
 import itertools
 import json
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,7 @@ __all__ = [
     "load_dir",
     "parse_chunks",
     "parse_json_path",
+    "skipped_lines",
     "stream_form",
     "unary_form",
     "unwrap",
@@ -405,13 +408,23 @@ def _recordings(value: Any, where: str) -> list[tuple[str, _Recorded]]:
     return out
 
 
+def _fit(name: str, stem: str, limit: int) -> str:
+    """``name`` when it has at most ``limit`` characters, else cut and ended with ``-``
+    and 8 hex digits of the file stem's SHA-256, so two long stems that share their
+    first characters (crewAI's cassette names) keep apart names."""
+    if len(name) <= limit:
+        return name
+    tag = hashlib.sha256(stem.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9].rstrip('-.')}-{tag}"
+
+
 def _capture_name(stem: str) -> str:
     """The capture name of a file stem: the stem when it is a valid name, else its runs
     of other characters as ``-`` (pydantic-ai's ``test_x[True].yaml`` is
-    ``test_x-True``), cut to 80 characters."""
+    ``test_x-True``), at most 80 characters (:func:`_fit`)."""
     if NAME_RE.match(stem):
         return stem
-    return _sub_key(stem)[:80].rstrip("-.") or "x"
+    return _fit(_sub_key(stem), stem, 80)
 
 
 def _load_one(directory: Path, stem: str, skipped: list[str]) -> list[Capture]:
@@ -460,7 +473,7 @@ def _load_one(directory: Path, stem: str, skipped: list[str]) -> list[Capture]:
         # several answers in one file (e.g. one per setting tried): NAME.KEY each
         out = []
         for key, rec in recordings:
-            sub = f"{name[: 79 - len(key)].rstrip('-.')}.{key}"  # 80 characters at most
+            sub = f"{_fit(name, stem, 79 - len(key))}.{key}"  # 80 characters at most
             if not NAME_RE.match(sub):
                 raise CaptureError(f"{stem}: the answer at {key!r} gets no valid name")
             out.append(_capture(sub, None, rec, {k: v for k, v in meta.items() if k != "status"}))
@@ -502,6 +515,16 @@ def _capture(
         model=model,
         meta=meta,
     )
+
+
+def skipped_lines(skipped: Sequence[str], limit: int = 5) -> list[str]:
+    """What to print of :func:`load_dir`'s ``skipped`` lines: all of them up to
+    ``limit``, else the first ``limit`` and one line counting the others (a test suite's
+    cassette folder holds hundreds of other providers' recordings)."""
+    if len(skipped) <= limit:
+        return list(skipped)
+    more = len(skipped) - limit
+    return [*skipped[:limit], f"... and {more} more files that hold no recorded Gemini answer"]
 
 
 def load_dir(directory: str | Path, skipped: list[str] | None = None) -> dict[str, Capture]:

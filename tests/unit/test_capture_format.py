@@ -17,7 +17,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spec.capture_format import BUNDLED, CaptureError, load_dir, parse_chunks, unwrap
+from spec.capture_format import BUNDLED, NAME_RE, CaptureError, load_dir, parse_chunks, unwrap
 
 TEXT = parse_chunks((BUNDLED / "google-text.chunks.txt").read_text("utf-8"))
 
@@ -314,3 +314,19 @@ def test_a_long_stem_of_several_recordings_still_names_each(tmp_path: Path) -> N
     names = sorted(load_dir(tmp_path))
     assert [len(n) <= 80 for n in names] == [True, True]
     assert [n[-2:] for n in names] == [".0", ".1"]
+    # a second long stem sharing the first 80 characters keeps names of its own
+    _write(tmp_path, f"{stem}_test_crew.yaml", _cassette(*calls))
+    _write(tmp_path, f"{stem}_test_crew_too_long_as_one_name_{'x' * 60}.json", json.dumps(TEXT[0]))
+    names = sorted(load_dir(tmp_path))
+    assert len(names) == len(set(names)) == 5
+    assert all(NAME_RE.match(n) for n in names)
+
+
+def test_hundreds_of_skipped_files_print_as_a_few_lines() -> None:
+    from spec.capture_format import skipped_lines
+
+    lines = [f"f{i}.yaml: not a VCR cassette (no interactions)" for i in range(533)]
+    shown = skipped_lines(lines)
+    assert shown[:5] == lines[:5]
+    assert shown[5:] == ["... and 528 more files that hold no recorded Gemini answer"]
+    assert skipped_lines(lines[:3]) == lines[:3]
