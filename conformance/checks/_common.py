@@ -11,6 +11,7 @@ from spec import component_schema
 
 from ..exchange import Exchange
 from ..registry import CheckFailure, NotApplicable, Undecided, excerpt
+from ..sse_trace import Payload
 
 __all__ = [
     "HANG_CHECK",
@@ -157,3 +158,14 @@ def chunks_of(x: Exchange) -> list[dict[str, Any]]:
     """The parsed chunk objects of a 200 stream (moot otherwise, see ``require_success``)."""
     require_success(x)
     return x.sse.chunks
+
+
+def error_payloads(x: Exchange) -> list[Payload]:
+    """The ``data: {"error": {...}}`` events of ``x``'s stream, in order (OpenAI's
+    in-stream error, docs/openai-wire.md B2); empty for a stream without one or a body
+    that is no stream."""
+    return [
+        p
+        for p in x.sse.payloads
+        if isinstance(p.value, dict) and isinstance(p.value.get("error"), dict)
+    ]

@@ -25,7 +25,7 @@ from ..oracles import ClientOutcome, replay_openai_python
 from ..probes import base as probe_base
 from ..probes import captures as capture_probes
 from ..registry import REGISTRY, CheckFailure, Mode, Severity, Undecided, arrange, check, excerpt
-from ._common import require_response
+from ._common import error_payloads, require_response
 from ._refusals import refused_fields
 from .causes import (
     NO_RETRY_AFTER,
@@ -243,13 +243,6 @@ def compare(expected: Answer, got: Mapping[str, Any]) -> list[str]:
     return diffs
 
 
-def _error_event(x: Exchange) -> bool:
-    """The stream holds a ``data: {"error": {...}}`` event."""
-    return any(
-        isinstance(p.value, dict) and isinstance(p.value.get("error"), dict) for p in x.sse.payloads
-    )
-
-
 def _error_diffs(expected: ErrorAnswer, x: Exchange, outcome: ClientOutcome) -> list[str]:
     diffs: list[str] = []
     status = x.status
@@ -378,7 +371,7 @@ def _judge(
             None,
         )
     outcome = replay_openai_python(x, "stream" if stream else "create")
-    if not outcome.ok and expected.cut_ok and _error_event(x):
+    if not outcome.ok and expected.cut_ok and error_payloads(x):
         return [], "", None  # the same, as an error event after the 200
     if not outcome.ok:
         diffs = [f"openai-python raises {outcome.error}"]

@@ -20,7 +20,14 @@ from ..probes import PROBES
 from ..probes.faults import PACED_MS
 from ..probes.field import FIELD_PROBES
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
-from ._common import OPENAI_PYTHON, chunks_of, require_response, require_success, schema_errors
+from ._common import (
+    OPENAI_PYTHON,
+    chunks_of,
+    error_payloads,
+    require_response,
+    require_success,
+    schema_errors,
+)
 from .causes import NO_USAGE
 from .upstream import upstream_answer
 
@@ -672,11 +679,7 @@ def upstream_error_event(x: Exchange) -> None:
     status = require_response(x)
     if status >= 400:
         return  # reported before streaming began: a real HTTP error
-    errors = [
-        p
-        for p in x.sse.payloads
-        if isinstance(p.value, dict) and isinstance(p.value.get("error"), dict)
-    ]
+    errors = error_payloads(x)
     outcome = replay_openai_python(x, "stream")
     clients = {outcome.client: outcome.verdict()}
     if not errors:
