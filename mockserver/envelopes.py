@@ -75,12 +75,16 @@ def _details(pieces: tuple[Piece, ...]) -> dict[str, int]:
     return out
 
 
-def _final_candidate(plan: Plan, content: Content | None, index: int = 0) -> Candidate:
+def _final_candidate(
+    plan: Plan, content: Content | None, index: int = 0, *, unary: bool = False
+) -> Candidate:
     candidate: Candidate = {} if content is None else {"content": content}
     if plan.finish is not None:
         candidate["finishReason"] = plan.finish
     candidate["index"] = index
     candidate.update(plan.extra)
+    if unary:
+        candidate.update(plan.unary_extra)
     return candidate
 
 
@@ -222,7 +226,7 @@ def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> Genera
             plan.tier,
         )
         out = [
-            _final_candidate(p, {"parts": _merge(p.pieces), "role": "model"}, i)
+            _final_candidate(p, {"parts": _merge(p.pieces), "role": "model"}, i, unary=True)
             for i, p in enumerate(plans)
         ]
         return _envelope(out, plan, usage, version, rid)
@@ -236,4 +240,4 @@ def unary_response(plan: Plan, *, prompt: int, version: str, rid: str) -> Genera
     content: Content | None = (
         {"parts": _merge(plan.pieces), "role": "model"} if plan.pieces else None
     )
-    return _envelope([_final_candidate(plan, content)], plan, usage, version, rid)
+    return _envelope([_final_candidate(plan, content, unary=True)], plan, usage, version, rid)

@@ -40,7 +40,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from spec.wire import Candidate, Part
 
@@ -152,6 +152,9 @@ class Plan(NamedTuple):
     pace_ms: int = 0
     """Milliseconds between streamed chunks when the directive sets no ``chunk_ms``: a
     long answer written at a model's pace (:mod:`mockserver.prompted`); 0: at once."""
+    unary_extra: Candidate = _NO_EXTRA
+    """More keys for candidate 0 of the unary answer only (a Gemini 3 tool call's
+    ``finishMessage``: its streams carry none)."""
 
 
 def _stream(key: bytes, salt: bytes, n: int) -> bytes:
@@ -415,7 +418,7 @@ def function_call_plan(
     *,
     with_ids: bool,
     signed: bool,
-    finish_message: bool,
+    finish_message: bool | Literal["unary"],
     hidden_thoughts: int = 0,
     trailer: bool = False,
     streamed: bool = False,
@@ -425,7 +428,9 @@ def function_call_plan(
 
     ``with_ids``: 8-character ``functionCall.id`` (gemini-3); ``signed``: a
     ``thoughtSignature`` on the first call only, as Google does for parallel calls;
-    ``finish_message``: the ``finishMessage`` of a thinking model on the candidate. A call whose
+    ``finish_message``: the ``finishMessage`` of a thinking model on the candidate
+    (``"unary"``: on the unary answer only, as Gemini 3 sends it: its tool-call streams
+    end without one, in every recording at hand: 3-pro, 3-flash, 3.1-pro, 3.5-flash). A call whose
     ``args`` are empty (a function without parameters) has no ``args`` key at all, as
     Google sends it. ``hidden_thoughts``: thought tokens counted on the first piece (a
     thinking model that does not show its thoughts). ``trailer``: the stream ends with
@@ -454,10 +459,10 @@ def function_call_plan(
         pieces.append(Piece(part, 2 + i, candidates=tokens, thoughts=thoughts, joins=joins))
     if trailer and not streamed:
         pieces.append(Piece({"text": ""}, 2 + len(calls), stream_only=True))
-    extra: Candidate = (
-        {"finishMessage": "Model generated function call(s)."} if finish_message else {}
-    )
-    return Plan(tuple(pieces), "STOP", extra)
+    message: Candidate = {"finishMessage": "Model generated function call(s)."}
+    if finish_message == "unary":
+        return Plan(tuple(pieces), "STOP", unary_extra=message)
+    return Plan(tuple(pieces), "STOP", message if finish_message else _NO_EXTRA)
 
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

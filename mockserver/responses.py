@@ -279,9 +279,10 @@ def _calls_plan(
         calls,
         with_ids=model.gemini3,
         signed=signed,
-        # "Model generated function call(s).": Gemini 3, and 2.5 when it thought (hidden
-        # counts the thought tokens of a thinking request); not Gemini 2.0 (recordings)
-        finish_message=model.gemini3 or hidden > 0,
+        # "Model generated function call(s).": Gemini 3 (unary answers only; its streams
+        # carry none), and 2.5 when it thought (hidden counts the thought tokens of a
+        # thinking request), streamed too; not Gemini 2.0 (recordings)
+        finish_message="unary" if model.gemini3 else hidden > 0,
         hidden_thoughts=0 if shown else hidden,
         trailer=trailer,
         streamed=streamed,

@@ -8,7 +8,9 @@ thinking model's usage carries ``thoughtsTokenCount`` and every v1beta usage end
 ``serviceTier``, as real answers do (``spec/captures/``); a Gemini 3 stream ends with the
 empty text part that carries the signature. And once more (2026-12-07): a streamed JSON
 array ends with ``\n]``, not ``}]``, as Google's does (docs/gemini-wire.md A3; the
-bytes before it are unchanged).
+bytes before it are unchanged). And once more (2026-12-07, later): a Gemini 3 tool-call
+stream ends without ``finishMessage``, as every recorded one does (its unary answer
+keeps it; the bytes are otherwise those before, checked by removing that one member).
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ GOLDEN: dict[str, tuple[ModelInfo, dict[str, Any], Directive, bool, bool, str]] 
     ),
     "parallel tool calls": (
         PRO3, body(), Directive(scenario=Scenario.PARALLEL_TOOL_CALLS), True, True,
-        "6499f8901c671ef3bb96c940d68482c0f081372b17969a3c3f68c59d13927b36",
+        "a87a5a3cb18a5e7d793de66c94dcc8dbb61e9a2f9c32479b1654ce145ecc067d",
     ),
     "8 chunks, directive seed": (
         FLASH, body(), Directive(chunks=8, seed=7), True, True,

@@ -119,6 +119,27 @@ def flash(body: dict[str, Any], directive: Directive, *, stream: bool) -> list[d
     return _events(reply) if stream else [json.loads(reply.body)]
 
 
+_FLASH35 = catalog.lookup("gemini-3.5-flash")
+assert _FLASH35 is not None
+FLASH35: catalog.ModelInfo = _FLASH35
+
+
+def flash35(body: dict[str, Any], directive: Directive, *, stream: bool) -> list[dict[str, Any]]:
+    """The v1beta answer of gemini-3.5-flash (openinference's recording's model)."""
+    reply = generate(FLASH35, body, directive, 0, stream=stream)
+    return _events(reply) if stream else [json.loads(reply.body)]
+
+
+def weather_request(*, level: str) -> dict[str, Any]:
+    """openinference's recorded request, one weather tool at thinking ``level``, less its
+    ``includeThoughts``: at ``LOW`` that answer showed no thought summary (93 thought
+    tokens, none shown), where the mock always shows one when asked (as its other
+    recordings do); what is compared here is the shape of the calls."""
+    body = request(tool="get_weather")
+    body["generationConfig"] = {"thinkingConfig": {"thinkingLevel": level}}
+    return body
+
+
 def secret_tool() -> list[dict[str, Any]]:
     """The tool mirascope's recording declares."""
     schema = {
@@ -185,6 +206,10 @@ KINDS: dict[str, tuple[str, bool, Any, dict[str, Any], Directive, Mapping[str, s
     "2.5 flash text after tool results stream": (
         "mirascope-parallel-tool-calls-stream.1", True, flash, secret_request(answered=True),
         TEXT, {},
+    ),
+    "3.5 flash parallel calls stream": (
+        "openinference-gemini3-parallel-calls-stream", True, flash35,
+        weather_request(level="LOW"), Directive(Scenario.PARALLEL_TOOL_CALLS), {},
     ),
 }  # fmt: skip
 
@@ -402,3 +427,19 @@ def test_one_object_where_a_list_of_messages_goes_is_a_list_of_one() -> None:
     with pytest.raises(GoogleError) as info:  # a scalar where a list goes stays an error
         validate_generate({**request(), "generationConfig": {"stopSequences": "END"}})
     assert "stop_sequences" in info.value.message
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_gemini3_tool_call_has_finish_message_in_unary_answers_only(stream: bool) -> None:
+    """Every Gemini 3 tool-call stream recorded (3-pro, 3-flash, 3.1-pro, 3.5-flash) ends
+    without ``finishMessage``; the unary answers carry it (google-tool-call-gemini3).
+    Gemini 2.5 streams carry it (mirascope-parallel-tool-calls-stream.0)."""
+    for name in ("google-tool-call", "openinference-gemini3-parallel-calls-stream"):
+        chunks = CAPTURES[name].chunks or ()
+        assert chunks
+        assert not any("finishMessage" in c for r in chunks for c in r["candidates"])
+    answer = flash35(weather_request(level="LOW"), TOOL, stream=stream)
+    messages = [c["finishMessage"] for r in answer for c in r["candidates"] if "finishMessage" in c]
+    assert messages == ([] if stream else ["Model generated function call(s)."])
+    flash25 = flash(secret_request(), Directive(Scenario.PARALLEL_TOOL_CALLS), stream=True)
+    assert any("finishMessage" in c for r in flash25 for c in r["candidates"])

@@ -109,6 +109,14 @@ STREAMED: dict[str, Meaning] = {
         "tool_calls",
         _usage(70, 40, 61),
     ),
+    # gemini-3.5-flash: one call per chunk, Google's ids, an empty closing chunk
+    "openinference-gemini3-parallel-calls-stream": Meaning(
+        "",
+        "",
+        (("get_weather", {"location": "Boston"}), ("get_weather", {"location": "New Delhi"})),
+        "tool_calls",
+        _usage(71, 33, 93),
+    ),
     "mirascope-parallel-tool-calls-stream.1": Meaning(
         'The secrets associated with the passwords "mellon" and "radiance" are '
         '"Welcome to Moria!" and "Life before Death" respectively.',
@@ -148,6 +156,7 @@ SIGNED_CALLS = {
     # capture -> the thoughtSignature prefix each tool call must carry (None: unsigned)
     "google-tool-call": ("EqUCCqICAb4+",),
     "mirascope-parallel-tool-calls-stream.0": ("CikB0e2Kbw5t", None),
+    "openinference-gemini3-parallel-calls-stream": ("EvsDCvgDAQw5", None),
     "google-stream-tool-call-arguments": ("CiMBjz1rX25K", None),
 }
 
