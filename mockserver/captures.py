@@ -254,6 +254,7 @@ class Captures:
                 bodies.unary,
                 first_byte_ms=waited,
                 summary=prepared.summary,
+                chunked=not stream,  # Google chunks generateContent's errors, not a stream's
             )
         if not stream:
             headers = (*JSON_HEADERS, *prepared.headers)

@@ -17,6 +17,7 @@ under ``capture:NAME`` (:meth:`~mockserver.http_core.Core.send`).
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from aiohttp import web
 
@@ -29,7 +30,7 @@ from mockserver.request import directive_from_text, find_inband_directive, parse
 from mockserver.responses import (
     Handled,
     Reply,
-    as_sse_error,
+    as_stream_error,
     error_reply,
     generate_error,
     handle_count_tokens,
@@ -141,9 +142,11 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
 
     async def call_model(request: Incoming) -> web.StreamResponse:
         name, _, method = request.match_info["name"].partition(":")
-        sse = method == "streamGenerateContent" and request.query.get("alt") == "sse"
-        # Google's errors to an alt=sse call are JSON under text/event-stream (A5)
-        shaped = as_sse_error if sse else _same
+        streamed = method == "streamGenerateContent"
+        sse = streamed and request.query.get("alt") == "sse"
+        # Google's errors to a streamed call have a Content-Length, and to an alt=sse
+        # call they are JSON under text/event-stream (A5)
+        shaped = partial(as_stream_error, sse=sse) if streamed else _same
         key, denied = auth(request)
         if denied is not None:
             return await send(request, shaped(Handled(denied)))
@@ -168,7 +171,6 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
 
         def make() -> Handled:
             if method in _GENERATE:
-                streamed = method == "streamGenerateContent"
                 return shaped(
                     handle_generate(
                         model,

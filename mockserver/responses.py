@@ -156,24 +156,30 @@ class Handled(NamedTuple):
     directive: Directive | None = None
 
 
-def as_sse_error(handled: Handled) -> Handled:
-    """``handled`` with :data:`SSE_ERROR_HEADERS` when its reply is an error whose type
-    is JSON (a recorded error keeps its own type); else ``handled`` itself."""
+def as_stream_error(handled: Handled, *, sse: bool) -> Handled:
+    """``handled`` as Google answers a ``streamGenerateContent`` call with an error: the
+    body with ``Content-Length``, not chunked (six recorded 400s and 404s), and with
+    ``sse`` (``alt=sse``) under :data:`SSE_ERROR_HEADERS` when its type is JSON (a
+    recorded error keeps its own type; A5). A reply that is no error: ``handled``."""
     reply = handled.reply
-    # error_reply's own headers, by identity: a capture's recorded error headers differ
-    if reply.status < 400 or reply.headers is not JSON_HEADERS:
+    if reply.status < 400:
         return handled
-    return handled._replace(reply=reply._replace(headers=SSE_ERROR_HEADERS))
+    # error_reply's own headers, by identity: a capture's recorded error headers differ
+    headers = SSE_ERROR_HEADERS if sse and reply.headers is JSON_HEADERS else reply.headers
+    return handled._replace(reply=reply._replace(headers=headers, chunked=False))
 
 
 def json_reply(body: bytes, status: int = 200) -> Reply:
-    """A whole JSON body with Google's headers."""
-    return Reply(status, JSON_HEADERS, body)
+    """A whole JSON body with Google's headers, as one HTTP chunk: Google frames its
+    JSON answers chunked, with no ``Content-Length`` (``generateContent``,
+    ``countTokens``, ``batchEmbedContents``, ``predict`` in every recording; A2)."""
+    return Reply(status, JSON_HEADERS, body, chunked=True)
 
 
 def error_reply(error: errors.GoogleError, first_byte_ms: int = 0) -> Reply:
-    """The google.rpc.Status reply for ``error`` (A5)."""
-    return Reply(error.status, JSON_HEADERS, error.body, first_byte_ms=first_byte_ms)
+    """The google.rpc.Status reply for ``error`` (A5), chunked as Google sends the
+    errors of ``generateContent`` (a streamed call's: :func:`as_stream_error`)."""
+    return Reply(error.status, JSON_HEADERS, error.body, first_byte_ms=first_byte_ms, chunked=True)
 
 
 def _error_summary(code: int, status: str, message: str) -> GenerateSummary:

@@ -66,6 +66,38 @@ def events_of(data: bytes) -> list[dict[str, Any]]:
     return [json.loads(e.data) for e in decode([data])]
 
 
+def assert_framing(response: httpx.Response, *, chunked: bool) -> None:
+    """``response`` came chunked with no ``Content-Length``, or with one and not chunked."""
+    headers = response.headers
+    if chunked:
+        assert headers.get("transfer-encoding") == "chunked"
+        assert "content-length" not in headers
+    else:
+        assert "transfer-encoding" not in headers
+        assert headers["content-length"] == str(len(response.content))
+
+
+def test_googles_json_answers_come_chunked(client: httpx.Client) -> None:
+    """Every JSON answer of generativelanguage.googleapis.com recorded over HTTP/1.1
+    (generateContent and its errors, countTokens, batchEmbedContents, predict) is
+    chunked with no Content-Length; streamGenerateContent's errors alone carry one
+    (docs/gemini-wire.md A2, A5). A proxy that copies the upstream's framing fields
+    onto its own body is judged on what Google sends."""
+    text = {"contents": [{"parts": [{"text": "hi"}]}]}
+    embed = {"requests": [{"model": "models/gemini-embedding-001", "content": text["contents"][0]}]}
+    for response in (
+        client.get("/v1beta/models"),
+        client.get("/v1beta/models/gemini-2.5-flash"),
+        client.post("/v1beta/models/gemini-2.5-flash:countTokens", json=text),
+        client.post("/v1beta/models/gemini-embedding-001:batchEmbedContents", json=embed),
+        client.post(UNARY, json=request_body()),
+        client.get("/v1beta/models/no-such-model"),
+        client.post("/v1beta/models/no-such-model:generateContent", json=request_body()),
+    ):
+        assert_framing(response, chunked=True)
+        response.json()  # whole
+
+
 # ----------------------------------------------------------------------------- generate
 
 
@@ -204,6 +236,8 @@ def test_error_scenarios_on_the_wire(
     # (recorded by crewAI and mirascope; docs/gemini-wire.md A5)
     kind = "text/event-stream" if url == STREAM else "application/json; charset=UTF-8"
     assert response.headers["content-type"] == kind
+    # framed as recorded: generateContent's errors chunked, a stream's with a length
+    assert_framing(response, chunked=url != STREAM)
     assert response.content.startswith(b'{\n  "error": {\n')
     assert response.json()["error"]["status"] == expected[1]
 
@@ -217,6 +251,7 @@ def test_an_alt_sse_call_refused_before_any_scenario_is_an_event_stream_error(
     for query, kind in (("?alt=sse", "text/event-stream"), ("", "application/json")):
         missing = client.post(gone + query, json=request_body())
         assert missing.status_code == 404
+        assert_framing(missing, chunked=False)
         assert missing.headers["content-type"].startswith(kind)
         assert missing.json()["error"]["status"] == "NOT_FOUND"
     keyless = httpx.post(base_url + STREAM, json=request_body())
