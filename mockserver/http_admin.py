@@ -4,6 +4,9 @@
 and are journaled.)
 
 - ``GET /_mock/health`` -> ``{"status": "ok"}``;
+- ``GET /_mock/models`` -> every served model, the body of ``GET
+  /v1beta/models?pageSize=1000`` with no API key needed (the suite reads the upstream's
+  catalogue there whatever ``--api-key`` the mock was started with);
 - ``GET|DELETE /_mock/requests`` (``?cid=`` filters the GET): the journal
   (:mod:`mockserver.journal`) / clear it -> ``{"cleared": n}``;
 - ``GET|POST|DELETE /_mock/scenarios``: the FIFO of directives
@@ -26,7 +29,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from mockserver import errors
+from mockserver import catalog, errors
 from mockserver.http_core import Core
 from mockserver.journal import fingerprint
 from mockserver.request import directive_from_text
@@ -62,6 +65,10 @@ def add_admin_routes(app: web.Application, core: Core) -> None:
     async def health(request: web.Request) -> web.StreamResponse:
         body: Health = {"status": "ok"}
         return _json(body)
+
+    async def models(request: web.Request) -> web.StreamResponse:
+        body = catalog.list_page(str(catalog.MAX_PAGE_SIZE), None)
+        return web.Response(body=body, content_type="application/json")
 
     async def get_requests(request: web.Request) -> web.StreamResponse:
         body: RequestsPage = {"requests": journal.entries(request.query.get("cid"))}
@@ -126,6 +133,7 @@ def add_admin_routes(app: web.Application, core: Core) -> None:
         return _json(body)
 
     app.router.add_get("/_mock/health", health, allow_head=False)
+    app.router.add_get("/_mock/models", models, allow_head=False)
     app.router.add_get("/_mock/requests", get_requests, allow_head=False)
     app.router.add_delete("/_mock/requests", clear_requests)
     app.router.add_get("/_mock/scenarios", get_scenarios, allow_head=False)

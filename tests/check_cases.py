@@ -231,7 +231,7 @@ def good() -> dict[str, Exchange]:
                     "upstream_models",
                     {"models": [{"name": f"models/{m['id']}"} for m in MODELS["data"]]},
                 ),
-                request=Request("GET", "http://127.0.0.1:2/v1beta/models?pageSize=1000", {}),
+                request=Request("GET", "http://127.0.0.1:2/_mock/models", {}),
             ),
             "key_rate_limit": json_exchange("key_rate_limit", completion(), upstream=FAILOVER),
             **more_good(),

@@ -15,7 +15,7 @@ from ..modes import Mode
 from ..target import Target
 from .base import Probe, chat, registrar
 
-__all__ = ["CATALOGUE_KEY", "SERVICE_TIER"]
+__all__ = ["SERVICE_TIER"]
 
 probe = registrar(__name__)
 
@@ -45,23 +45,19 @@ probe(
     )
 )
 
-CATALOGUE_KEY = "conformance-catalogue-read"
-"""The API key the ``upstream_models`` probe shows the mock (any key lists the models)."""
-
 
 def _upstream_models(target: Target, cid: str) -> Request:
+    """The mock's whole catalogue from its admin route (no API key: the mock may have
+    been started with one the suite does not know)."""
     base = (target.mock_url or "").rstrip("/")
-    return Request(
-        "GET",
-        f"{base}/v1beta/models?pageSize=1000",
-        {"x-goog-api-key": CATALOGUE_KEY},
-    )
+    return Request("GET", f"{base}/_mock/models", {})
 
 
 probe(
     Probe(
         "upstream_models",
-        "GET the mock's own models.list (pageSize=1000): the models the upstream has",
+        "GET the mock's own catalogue (/_mock/models, models.list's body): the models the "
+        "upstream has",
         _upstream_models,
         mode=Mode.CONTROLLED,
         features=frozenset({"models"}),

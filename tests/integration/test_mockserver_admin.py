@@ -80,6 +80,7 @@ def _traffic(client: httpx.Client) -> None:
 def test_every_admin_answer_satisfies_the_contract(base_url: str, openapi: OpenAPI) -> None:
     with httpx.Client(base_url=base_url, timeout=10, headers={"x-goog-api-key": KEY}) as client:
         assert _checked(openapi, base_url, client.get("/_mock/health")) == {"status": "ok"}
+        assert _checked(openapi, base_url, client.get("/_mock/models"))["models"]
         _checked(openapi, base_url, client.delete("/_mock/requests"))
         _traffic(client)
         page = _checked(openapi, base_url, client.get("/_mock/requests"))
@@ -105,3 +106,22 @@ def test_every_admin_answer_satisfies_the_contract(base_url: str, openapi: OpenA
         _checked(openapi, base_url, client.delete("/_mock/keys"))
         cleared = _checked(openapi, base_url, client.delete("/_mock/requests"))
         assert cleared["cleared"] >= len(page["requests"])
+
+
+def test_the_catalogue_needs_no_key_even_when_the_mock_has_one() -> None:
+    """``GET /_mock/models`` is models.list's whole body with no API key, on a mock
+    started with ``--api-key`` (whose ``/v1beta/models`` refuses any other key): the
+    suite's ``upstream_models`` probe reads it there."""
+    with serve(lambda: create_app(Settings(seed=3, api_keys=frozenset({"only-this"})))) as url:
+        refused = httpx.get(f"{url}/v1beta/models?pageSize=1000", headers={"x-goog-api-key": "x"})
+        assert refused.status_code == 400
+        listed = httpx.get(f"{url}/_mock/models")
+        assert listed.status_code == 200
+        allowed = httpx.get(
+            f"{url}/v1beta/models?pageSize=1000", headers={"x-goog-api-key": "only-this"}
+        )
+        assert listed.json() == allowed.json()
+        assert len(listed.json()["models"]) > 10
+        assert "nextPageToken" not in listed.json()
+        journal = httpx.get(f"{url}/_mock/requests").json()["requests"]
+        assert all("_mock/models" not in e.get("path", "") for e in journal)

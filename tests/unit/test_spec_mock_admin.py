@@ -47,6 +47,7 @@ def test_the_document_is_valid_openapi_and_not_a_profile() -> None:
     routes = {(e.method, e.route) for e in spec.endpoints(DOCUMENT)}
     assert routes == {
         ("GET", "/_mock/health"),
+        ("GET", "/_mock/models"),
         ("GET", "/_mock/requests"),
         ("DELETE", "/_mock/requests"),
         ("GET", "/_mock/scenarios"),
