@@ -76,7 +76,9 @@ def dimensions(x: Exchange) -> None:
     title="encoding_format base64 gives little-endian float32 vectors openai-python decodes",
     severity=Severity.HIGH,
     source=(
-        f"{OPENAI_PYTHON}resources/embeddings.py; docs/openai-wire.md#c6-speak-base64-embeddings"
+        f"{OPENAI_PYTHON}resources/embeddings.py; "
+        "https://github.com/openai/openai-node/issues/1542; "
+        "docs/openai-wire.md#c6-speak-base64-embeddings"
     ),
     probes=("embeddings_base64", "embeddings"),
     features=("embeddings",),
@@ -96,7 +98,10 @@ def base64_vectors(x: Exchange, plain: Exchange) -> None:
         raw = item.get("embedding") if isinstance(item, dict) else None
         if not isinstance(raw, str):
             raise CheckFailure(
-                f"encoding_format base64 gave a {type(raw).__name__}, not a base64 string",
+                f"encoding_format base64 gave a {type(raw).__name__}, not a base64 string: "
+                "openai-node, which asks for base64 when the caller does not choose, decodes "
+                "a float list as bytes and silently returns a quarter of the vector "
+                "(openai/openai-node#1542)",
                 excerpt=excerpt(x.body[:300]),
             )
         try:

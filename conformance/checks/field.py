@@ -557,9 +557,18 @@ def reasoning_effort_accepted(x: Exchange) -> None:
     require_accepted(x, "reasoning_effort 'low'")
 
 
-def _reasoning_tokens(x: Exchange) -> int:
-    """``usage.completion_tokens_details.reasoning_tokens`` of an answer (0 when absent)."""
-    found = 0
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _reasoning_tokens(x: Exchange) -> tuple[int, str]:
+    """The thought tokens an answer's usage shows were billed, and how it shows them:
+    ``usage.completion_tokens_details.reasoning_tokens``, else the gap of a
+    ``total_tokens`` above ``prompt_tokens + completion_tokens`` (Gemini's total counts
+    the thoughts; a proxy that leaves them out of ``completion_tokens`` keeps them there,
+    and a door probe sends no tools whose prompt tokens could fill the gap). ``(0, "")``
+    when neither shows any."""
+    found, how = 0, ""
     try:
         if x.content_type == "text/event-stream":
             usages = [c.get("usage") for c in x.sse.chunks]
@@ -567,13 +576,23 @@ def _reasoning_tokens(x: Exchange) -> int:
             body = x.json()
             usages = [body.get("usage")] if isinstance(body, dict) else []
     except ValueError:
-        return 0
+        return 0, ""
     for usage in usages:
-        details = usage.get("completion_tokens_details") if isinstance(usage, dict) else None
-        count = details.get("reasoning_tokens") if isinstance(details, dict) else None
-        if isinstance(count, int) and not isinstance(count, bool):
-            found = max(found, count)
-    return found
+        if not isinstance(usage, dict):
+            continue
+        details = usage.get("completion_tokens_details")
+        count = _count(details.get("reasoning_tokens")) if isinstance(details, dict) else None
+        if count is not None and count > found:
+            found, how = count, "reasoning tokens billed"
+            continue
+        total, prompt, completion = (
+            _count(usage.get(k)) for k in ("total_tokens", "prompt_tokens", "completion_tokens")
+        )
+        if total is not None and prompt is not None and completion is not None:
+            gap = total - prompt - completion
+            if gap > found:
+                found, how = gap, "total_tokens above prompt + completion: thought tokens"
+    return found, how
 
 
 def _door_state(x: Exchange) -> tuple[str, bool]:
@@ -593,8 +612,8 @@ def _door_state(x: Exchange) -> tuple[str, bool]:
         return "thoughts", True
     if reasoning.strip():
         return "misplaced", True
-    billed = _reasoning_tokens(x)
-    return ("none" if not billed else f"none ({billed} reasoning tokens billed)"), billed > 0
+    billed, how = _reasoning_tokens(x)
+    return ("none" if not billed else f"none ({billed} {how})"), billed > 0
 
 
 @check(
@@ -611,8 +630,9 @@ def _door_state(x: Exchange) -> tuple[str, bool]:
 )
 def reasoning_content(*doors: Exchange) -> str:
     """Passes when a door brings the thoughts to ``reasoning_content``. Fails when none
-    does although an answer bills ``reasoning_tokens`` (the model thought) and the
-    profile claims ``reasoning``, or when thoughts arrive only in ``reasoning``.
+    does although an answer's usage shows the model thought (``reasoning_tokens``, or a
+    ``total_tokens`` above ``prompt_tokens + completion_tokens``) and the profile claims
+    ``reasoning``, or when thoughts arrive only in ``reasoning``.
     Undecided when no door shows thoughts and nothing shows the model thought (a model
     that thinks by name may decide not to)."""
     states = {x.probe: _door_state(x) for x in doors}
@@ -628,7 +648,7 @@ def reasoning_content(*doors: Exchange) -> str:
         raise NotApplicable(f"the profile does not claim reasoning: {summary}")
     if any(thought for _, thought in states.values()):
         raise CheckFailure(
-            "the model thought (reasoning tokens billed), yet no door brings its thoughts "
+            "the model thought (its usage bills thought tokens), yet no door brings its thoughts "
             f"to the client: {summary}"
         )
     body = doors[0].request.json_body

@@ -570,6 +570,26 @@ def test_reasoning_content_is_undecided_when_nothing_shows_thinking() -> None:
         run("field.reasoning_content", **plain)
 
 
+def test_thought_tokens_kept_only_in_the_total_show_the_model_thought() -> None:
+    """Gemini's total counts the thoughts: a proxy that drops them from
+    completion_tokens (and shows none) keeps them in total_tokens; the gap is the
+    evidence (openai-gemini's answers: 28 = 5 + 12 + 11 thought tokens)."""
+    gap = {"prompt_tokens": 5, "completion_tokens": 12, "total_tokens": 28}
+    hidden = doors(
+        completion({"role": "assistant", "content": "391"}, usage=gap),
+        sse(chunk({"content": "391"}), chunk({}, "stop"), chunk(choices=[], usage=gap)),
+    )
+    with pytest.raises(CheckFailure, match=r"none \(11 total_tokens above prompt"):
+        run("field.reasoning_content", **hidden)
+    even = {"prompt_tokens": 5, "completion_tokens": 23, "total_tokens": 28}
+    summed = doors(
+        completion({"role": "assistant", "content": "391"}, usage=even),
+        sse(chunk({"content": "391"}), chunk({}, "stop"), chunk(choices=[], usage=even)),
+    )
+    with pytest.raises(Undecided):  # no reasoning_tokens and no gap: nothing shows thinking
+        run("field.reasoning_content", **summed)
+
+
 def test_thoughts_only_in_reasoning_fail() -> None:
     misplaced = completion({"role": "assistant", "content": "391", "reasoning": "17*20=340"})
     streamed = sse(chunk({"reasoning": "17*20=340"}), chunk({"content": "391"}), chunk({}, "stop"))
