@@ -184,7 +184,10 @@ def stream_chunks(
         else:
             candidate = {"content": content, "index": 0}
         details = _details(plan.pieces[:sent]) if plan.media else None
-        usage = _usage(prompt, candidates, thoughts, details, plan.tier)
+        counted = thoughts
+        if plan.late_thoughts and i != last and all(p.part.get("thought") for p in group):
+            counted = 0  # Gemini 3: the thoughts are counted from the answer's first chunk
+        usage = _usage(prompt, candidates, counted, details, plan.tier)
         chunks.append(_envelope([candidate], plan, usage, version, rid))
     return chunks
 

@@ -155,6 +155,11 @@ class Plan(NamedTuple):
     unary_extra: Candidate = _NO_EXTRA
     """More keys for candidate 0 of the unary answer only (a Gemini 3 tool call's
     ``finishMessage``: its streams carry none)."""
+    late_thoughts: bool = False
+    """Streamed chunks that hold thought parts alone leave the thoughts out of their
+    usage (no ``thoughtsTokenCount``, a total without them); the first chunk after them
+    counts them all. Gemini 3 streams so (gemini-3-pro-preview and gemini-3.5-flash,
+    recorded by mirascope and OpenInference); Gemini 2.5 counts them as they come."""
 
 
 def _stream(key: bytes, salt: bytes, n: int) -> bytes:

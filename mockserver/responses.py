@@ -423,6 +423,8 @@ def decide(
         )
     )
     plan = _plan(model, body, directive, key, signed, streamed, native and model.gemini3)
+    if model.gemini3:
+        plan = plan._replace(late_thoughts=True)
     if "serviceTier" in body or "service_tier" in body:
         plan = plan._replace(tier=service_tier(body))
     return Outcome(plan, prompt_tokens(body), response_id(key), key)

@@ -121,6 +121,13 @@ BAD_CAPTURES: list[tuple[str, Exchange, str]] = [
         content="",  # Portkey's gateway 1.15.2 drops the text after code execution
     ),
     _bad(
+        "openinference-gemini3-thoughts-stream",
+        True,
+        "streamed: usage.completion_tokens: expected 1416, got 703",
+        # the thoughts left out (Portkey's gateway 1.15.2)
+        usage={"prompt_tokens": 11, "completion_tokens": 703, "total_tokens": 714},
+    ),
+    _bad(
         "openinference-gemini3-parallel-calls-stream",
         True,
         "streamed: tool_calls: expected 2 (get_weather, get_weather), got 1",

@@ -140,6 +140,13 @@ def weather_request(*, level: str) -> dict[str, Any]:
     return body
 
 
+def thoughts_request() -> dict[str, Any]:
+    """openinference's recorded request for a story with its thoughts shown."""
+    body = request()
+    body["generationConfig"] = {"thinkingConfig": {"includeThoughts": True, "thinkingBudget": 512}}
+    return body
+
+
 def secret_tool() -> list[dict[str, Any]]:
     """The tool mirascope's recording declares."""
     schema = {
@@ -206,6 +213,9 @@ KINDS: dict[str, tuple[str, bool, Any, dict[str, Any], Directive, Mapping[str, s
     "2.5 flash text after tool results stream": (
         "mirascope-parallel-tool-calls-stream.1", True, flash, secret_request(answered=True),
         TEXT, {},
+    ),
+    "3.5 flash thoughts stream": (
+        "openinference-gemini3-thoughts-stream", True, flash35, thoughts_request(), TEXT, {},
     ),
     "3.5 flash parallel calls stream": (
         "openinference-gemini3-parallel-calls-stream", True, flash35,
@@ -443,3 +453,34 @@ def test_a_gemini3_tool_call_has_finish_message_in_unary_answers_only(stream: bo
     assert messages == ([] if stream else ["Model generated function call(s)."])
     flash25 = flash(secret_request(), Directive(Scenario.PARALLEL_TOOL_CALLS), stream=True)
     assert any("finishMessage" in c for r in flash25 for c in r["candidates"])
+
+
+def _thought_only(chunk: Mapping[str, Any]) -> bool:
+    parts = chunk["candidates"][0]["content"]["parts"]
+    return all(p.get("thought") for p in parts)
+
+
+def test_a_gemini3_stream_counts_its_thoughts_from_the_answer_on() -> None:
+    """Gemini 3 (3-pro-preview in mirascope's recording, 3.5-flash in OpenInference's)
+    streams its thought summary with a usage of the prompt alone (no
+    ``thoughtsTokenCount``, total = prompt); the first answer chunk counts every thought.
+    Gemini 2.5 counts them as they stream (pydantic-ai's and mirascope's recordings)."""
+    real = list(CAPTURES["openinference-gemini3-thoughts-stream"].chunks or ())
+    for chunks in (real, flash35(thoughts_request(), TEXT, stream=True)):
+        thoughts = [c for c in chunks if _thought_only(c)]
+        assert thoughts
+        for c in thoughts:
+            usage = c["usageMetadata"]
+            assert "thoughtsTokenCount" not in usage
+            assert usage["totalTokenCount"] == usage["promptTokenCount"]
+        answer = chunks[len(thoughts)]["usageMetadata"]
+        assert answer["thoughtsTokenCount"] > 0
+        assert answer["totalTokenCount"] == (
+            answer["promptTokenCount"]
+            + answer["candidatesTokenCount"]
+            + answer["thoughtsTokenCount"]
+        )
+    flash25 = flash(thoughts_request(), TEXT, stream=True)
+    assert [c["usageMetadata"].get("thoughtsTokenCount") for c in flash25 if _thought_only(c)][
+        -1
+    ] > 0

@@ -50,6 +50,18 @@ def _usage(prompt: int, candidates: int, thoughts: int) -> tuple[int, int, int, 
     return (prompt, candidates + thoughts, prompt + candidates + thoughts, thoughts)
 
 
+def _said(name: str, *, thought: bool) -> str:
+    """The text parts of a bundled stream joined, its thought parts or its answer's
+    (read from the recording: a story too long to copy here)."""
+    chunks = CAPTURES[name].chunks or ()
+    return "".join(
+        part.get("text", "")
+        for chunk in chunks
+        for part in chunk["candidates"][0]["content"]["parts"]
+        if bool(part.get("thought")) is thought
+    )
+
+
 STRAWBERRY = 'There are **3** "r"s in strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y.'
 SF = (("weather", {"location": "San Francisco"}),)
 
@@ -108,6 +120,14 @@ STREAMED: dict[str, Meaning] = {
         ),
         "tool_calls",
         _usage(70, 40, 61),
+    ),
+    # gemini-3.5-flash: two thought-summary chunks, then the story in 30 chunks
+    "openinference-gemini3-thoughts-stream": Meaning(
+        _said("openinference-gemini3-thoughts-stream", thought=False),
+        _said("openinference-gemini3-thoughts-stream", thought=True),
+        (),
+        "stop",
+        _usage(11, 703, 713),
     ),
     # gemini-3.5-flash: one call per chunk, Google's ids, an empty closing chunk
     "openinference-gemini3-parallel-calls-stream": Meaning(
