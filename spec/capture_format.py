@@ -40,9 +40,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
+from spec.enum_numbers import ENUM_ENCODING_INT, named
 from spec.wire import code_assist_response
 
 __all__ = [
@@ -353,6 +355,8 @@ def _cassette_recordings(value: Any, where: str) -> list[tuple[str, _Recorded]] 
         read = _recorded({"status": code, "headers": flat, "body": body}, where, streamed)
         if read is None:
             continue
+        if ENUM_ENCODING_INT in unquote(str(request.get("uri", ""))):
+            read = _with_enum_names(read)  # Vertex's SDK asked for numbered enums
         model = call["model"]
         if model is None:
             sent = request.get("parsed_body", request.get("body"))
@@ -369,6 +373,16 @@ def _cassette_recordings(value: Any, where: str) -> list[tuple[str, _Recorded]] 
     if len(found) == 1:
         return [("", found[0])]
     return [(str(i), r) for i, r in enumerate(found)]
+
+
+def _with_enum_names(read: _Recorded) -> _Recorded:
+    """``read`` with the numbered enums of its answers named (:mod:`spec.enum_numbers`):
+    what Google sends a client that did not ask for ``enum-encoding=int``."""
+    return replace(
+        read,
+        unary=named(copy.deepcopy(read.unary)),
+        chunks=None if read.chunks is None else tuple(named(copy.deepcopy(c)) for c in read.chunks),
+    )
 
 
 def _read_yaml(path: Path) -> Any:

@@ -330,3 +330,53 @@ def test_hundreds_of_skipped_files_print_as_a_few_lines() -> None:
     assert shown[:5] == lines[:5]
     assert shown[5:] == ["... and 528 more files that hold no recorded Gemini answer"]
     assert skipped_lines(lines[:3]) == lines[:3]
+
+
+VERTEX = "https://us-central1-aiplatform.googleapis.com/v1beta1/projects/p/locations/l"
+
+
+def test_numbered_enums_of_a_vertex_sdk_recording_load_named(tmp_path: Path) -> None:
+    """Vertex AI's SDK asks for ``$alt=json;enum-encoding=int`` (percent-encoded in the
+    URI; opentelemetry-instrumentation-vertexai's cassettes): its answer's enums are proto
+    numbers, which no proxy asks for. They load as the names Google sends by default (a
+    ``finishReason: 2`` read as STOP-like would expect ``stop`` for a MAX_TOKENS answer);
+    without that query the numbers are left alone."""
+    numbered = {
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": [{"text": "Say"}]},
+                "finishReason": 2,
+                "safetyRatings": [{"category": 2, "probability": 1, "severity": 1}],
+            }
+        ],
+        "promptFeedback": {"blockReason": 9},  # a number the table does not know
+        "usageMetadata": {
+            "promptTokenCount": 5,
+            "candidatesTokenCount": 1,
+            "totalTokenCount": 6,
+            "trafficType": 1,
+            "promptTokensDetails": [{"modality": 1, "tokenCount": 5}],
+        },
+    }
+    model = f"{VERTEX}/publishers/google/models/gemini-2.5-pro:generateContent"
+    text = _cassette(
+        _call(f"{model}?%24alt=json%3Benum-encoding%3Dint", 200, parsed_body=numbered),
+        _call(model, 200, parsed_body=numbered),
+    )
+    _write(tmp_path, "vertex.yaml", text)
+    named, plain = (load_dir(tmp_path)[f"vertex.{i}"].unary for i in (0, 1))
+    assert named is not None
+    assert plain is not None
+    candidate = named["candidates"][0]
+    assert candidate["finishReason"] == "MAX_TOKENS"
+    assert candidate["safetyRatings"] == [
+        {
+            "category": "HARM_CATEGORY_DANGEROUS_CONTENT",
+            "probability": "NEGLIGIBLE",
+            "severity": "HARM_SEVERITY_NEGLIGIBLE",
+        }
+    ]
+    assert named["promptFeedback"] == {"blockReason": 9}
+    assert named["usageMetadata"]["trafficType"] == "ON_DEMAND"
+    assert named["usageMetadata"]["promptTokensDetails"] == [{"modality": "TEXT", "tokenCount": 5}]
+    assert plain == numbered  # no enum-encoding=int asked: nothing renamed
