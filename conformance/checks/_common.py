@@ -154,6 +154,12 @@ def validate(instance: Any, component: str, what: str, raw: bytes | str | None =
         )
 
 
+def token_count(value: object) -> int | None:
+    """``value`` when it is a JSON integer (a usage count, tokens), else ``None`` (a
+    ``bool`` is no count although Python calls it an ``int``)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def chunks_of(x: Exchange) -> list[dict[str, Any]]:
     """The parsed chunk objects of a 200 stream (moot otherwise, see ``require_success``)."""
     require_success(x)

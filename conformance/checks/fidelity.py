@@ -22,7 +22,7 @@ from spec.profiles import PROFILES
 from ..exchange import Exchange
 from ..probes import PROBES
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
-from ._common import OPENAI_ERROR_SOURCE, require_response
+from ._common import OPENAI_ERROR_SOURCE, require_response, token_count
 from .upstream import generate_calls, normalise, request_body
 
 __all__ = [
@@ -471,19 +471,15 @@ def upstream_listed(target: Exchange, upstream: Exchange) -> None:
 # --------------------------------------------------------------------------- usage
 
 
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def usage_problems(usage: Mapping[str, Any]) -> list[str]:
     """What is wrong with the arithmetic of one OpenAI ``usage`` object: ``total_tokens ==
     prompt_tokens + completion_tokens``; ``completion_tokens_details.reasoning_tokens`` and
     the other completion details inside ``completion_tokens``;
     ``prompt_tokens_details.cached_tokens`` inside ``prompt_tokens``. Counts that are not
     integers are not judged here (``chat.usage``, ``stream.usage_chunk``)."""
-    prompt = _count(usage.get("prompt_tokens"))
-    completion = _count(usage.get("completion_tokens"))
-    total = _count(usage.get("total_tokens"))
+    prompt = token_count(usage.get("prompt_tokens"))
+    completion = token_count(usage.get("completion_tokens"))
+    total = token_count(usage.get("total_tokens"))
     out = []
     if (
         prompt is not None
@@ -498,7 +494,7 @@ def usage_problems(usage: Mapping[str, Any]) -> list[str]:
     details = usage.get("completion_tokens_details")
     if completion is not None and isinstance(details, dict):
         for key in ("reasoning_tokens", "audio_tokens", "accepted_prediction_tokens"):
-            part = _count(details.get(key))
+            part = token_count(details.get(key))
             if part is not None and part > completion:
                 out.append(
                     f"completion_tokens_details.{key} {part} > completion_tokens {completion}"
@@ -510,7 +506,7 @@ def usage_problems(usage: Mapping[str, Any]) -> list[str]:
                 )
     prompt_details = usage.get("prompt_tokens_details")
     if prompt is not None and isinstance(prompt_details, dict):
-        cached = _count(prompt_details.get("cached_tokens"))
+        cached = token_count(prompt_details.get("cached_tokens"))
         if cached is not None and cached > prompt:
             out.append(f"prompt_tokens_details.cached_tokens {cached} > prompt_tokens {prompt}")
     return out

@@ -38,7 +38,7 @@ from ..probes.field import (
 )
 from ..probes.params import CODENAME
 from ..registry import CheckFailure, NotApplicable, Severity, Undecided, check, excerpt
-from ._common import json_object, require_response, require_success
+from ._common import json_object, require_response, require_success, token_count
 from ._refusals import refusal_origin, require_accepted
 from .errors import check_envelope
 from .reasoning import _TAGS, answer_texts
@@ -557,10 +557,6 @@ def reasoning_effort_accepted(x: Exchange) -> None:
     require_accepted(x, "reasoning_effort 'low'")
 
 
-def _count(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _reasoning_tokens(x: Exchange) -> tuple[int, str]:
     """The thought tokens an answer's usage shows were billed, and how it shows them:
     ``usage.completion_tokens_details.reasoning_tokens``, else the gap of a
@@ -581,13 +577,12 @@ def _reasoning_tokens(x: Exchange) -> tuple[int, str]:
         if not isinstance(usage, dict):
             continue
         details = usage.get("completion_tokens_details")
-        count = _count(details.get("reasoning_tokens")) if isinstance(details, dict) else None
+        count = token_count(details.get("reasoning_tokens")) if isinstance(details, dict) else None
         if count is not None and count > found:
             found, how = count, "reasoning tokens billed"
             continue
-        total, prompt, completion = (
-            _count(usage.get(k)) for k in ("total_tokens", "prompt_tokens", "completion_tokens")
-        )
+        keys = ("total_tokens", "prompt_tokens", "completion_tokens")
+        total, prompt, completion = (token_count(usage.get(k)) for k in keys)
         if total is not None and prompt is not None and completion is not None:
             gap = total - prompt - completion
             if gap > found:

@@ -12,7 +12,7 @@ Assist), and streams are decoded from the SSE bytes it would send.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pytest
@@ -92,10 +92,29 @@ def _events(reply: Reply) -> list[dict[str, Any]]:
     return [json.loads(e.data) for e in decode([b"".join(w.data for w in reply.writes)])]
 
 
-def v1beta(body: dict[str, Any], directive: Directive, *, stream: bool) -> list[dict[str, Any]]:
-    """The v1beta answer: the stream's chunks, or ``[unary answer]``."""
-    reply = generate(GEMINI3, body, directive, 0, stream=stream)
-    return _events(reply) if stream else [json.loads(reply.body)]
+Ask = Callable[..., list[dict[str, Any]]]
+"""``(body, directive, *, stream) -> the answer``: the stream's chunks, or ``[unary]``."""
+
+
+def v1beta_of(model: catalog.ModelInfo) -> Ask:
+    """How to ask the mock's v1beta route for ``model``'s answer."""
+
+    def ask(body: dict[str, Any], directive: Directive, *, stream: bool) -> list[dict[str, Any]]:
+        reply = generate(model, body, directive, 0, stream=stream)
+        return _events(reply) if stream else [json.loads(reply.body)]
+
+    return ask
+
+
+def _model(name: str) -> catalog.ModelInfo:
+    found = catalog.lookup(name)
+    assert found is not None, name
+    return found
+
+
+v1beta = v1beta_of(GEMINI3)
+flash = v1beta_of(_model("gemini-2.5-flash"))  # mirascope's recordings' model
+flash35 = v1beta_of(_model("gemini-3.5-flash"))  # OpenInference's recordings' model
 
 
 def code_assist(
@@ -106,28 +125,6 @@ def code_assist(
     reply = generate(envelope.model, envelope.request, directive, 0, stream=stream, wrap=wrap)
     wrapped = _events(reply) if stream else [json.loads(reply.body)]
     return [w["response"] for w in wrapped]
-
-
-_FLASH = catalog.lookup("gemini-2.5-flash")
-assert _FLASH is not None
-FLASH: catalog.ModelInfo = _FLASH
-
-
-def flash(body: dict[str, Any], directive: Directive, *, stream: bool) -> list[dict[str, Any]]:
-    """The v1beta answer of gemini-2.5-flash (mirascope's recordings' model)."""
-    reply = generate(FLASH, body, directive, 0, stream=stream)
-    return _events(reply) if stream else [json.loads(reply.body)]
-
-
-_FLASH35 = catalog.lookup("gemini-3.5-flash")
-assert _FLASH35 is not None
-FLASH35: catalog.ModelInfo = _FLASH35
-
-
-def flash35(body: dict[str, Any], directive: Directive, *, stream: bool) -> list[dict[str, Any]]:
-    """The v1beta answer of gemini-3.5-flash (openinference's recording's model)."""
-    reply = generate(FLASH35, body, directive, 0, stream=stream)
-    return _events(reply) if stream else [json.loads(reply.body)]
 
 
 def weather_request(*, level: str) -> dict[str, Any]:
