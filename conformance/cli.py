@@ -54,7 +54,14 @@ from .exchange import redact_url
 from .http import REQUEST_DEADLINE_S, RUN_DEADLINE_S, Budget, unreachable
 from .load.command import load as load_command
 from .oracles import openai_python_version
-from .oracles_node import NODE_DIR_ENV, install_openai_node, node_dir, openai_node_version
+from .oracles_node import (
+    AI_SDK_PACKAGE,
+    NODE_DIR_ENV,
+    ai_sdk_version,
+    install_openai_node,
+    node_dir,
+    openai_node_version,
+)
 from .probes.captures import BUNDLED_NAMES
 from .progress import PlainProgress, ProgressSink, TerminalProgress
 from .registry import REGISTRY, CheckSpec
@@ -431,6 +438,7 @@ def run(
     notes.setdefault(
         "openai-node", openai_node_version() or "not installed (conformance setup-node)"
     )
+    notes.setdefault(AI_SDK_PACKAGE, ai_sdk_version() or "not installed (conformance setup-node)")
     info = RunInfo(
         target=redact_url(the_target.base_url),
         profile=profile,
@@ -584,12 +592,16 @@ def _print_summary(
     help="Install into this folder (default: $CONFORMANCE_NODE_DIR or ~/.cache/...).",
 )
 def setup_node(directory: Path | None) -> None:
-    """Install the npm `openai` package so streams are also replayed through openai-node."""
+    """Install the npm `openai` and `@ai-sdk/openai-compatible` packages, so answers are
+    also replayed through openai-node and the Vercel AI SDK's provider."""
     try:
         version = install_openai_node(directory)
     except RuntimeError as exc:
         _die(str(exc))
-    click.echo(f"openai-node {version} installed in {directory or node_dir()}")
+    where = directory or node_dir()
+    click.echo(
+        f"openai-node {version}, {AI_SDK_PACKAGE} {ai_sdk_version(where)} installed in {where}"
+    )
     if directory is not None:
         click.echo(f"set {NODE_DIR_ENV}={directory} for conformance runs to find it")
 

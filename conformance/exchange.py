@@ -162,6 +162,9 @@ class Exchange:
     node: Any = None
     """openai-node's replay of this exchange: a ``NodeOutcome``, a string saying why
     there is none (node or the package missing), or ``None`` (not replayed)."""
+    ai_sdk: Any = None
+    """The Vercel AI SDK's replay of this exchange (npm ``@ai-sdk/openai-compatible``): a
+    ``NodeOutcome``, a string saying why there is none, or ``None`` (not replayed)."""
     prop_result: Mapping[str, Any] | None = None
     """Property probes: ``{"examples": n, "violation": str | None}``; the exchange is the
     minimal failing example (or the last one sent)."""

@@ -9,12 +9,21 @@ body or a hang reproduced), so Node's own HTTP stack meets what it would have me
 replay that neither ends nor sends a byte for :data:`REPLAY_HOLD_MS` is reported as a
 ``Timeout`` (openai-node would wait for its 10-minute timeout).
 
-The SDK lives outside the Python environment: ``conformance setup-node`` installs it with
-npm into :func:`node_dir` (``$CONFORMANCE_NODE_DIR``, default
-``~/.cache/gemini-proxy-conformance/node``). Without ``node`` or the package, the
-openai-node checks are reported skipped with that reason. openai-node differs from
-openai-python where it matters: it needs ``data`` to be exactly ``[DONE]`` and throws
-``SyntaxError`` on malformed event JSON (docs/openai-wire.md B2).
+The same process replays the exchanges it is asked to through the Vercel AI SDK's
+OpenAI-compatible provider too (npm ``@ai-sdk/openai-compatible``, the chat model that
+``ai``'s ``streamText``/``generateText`` drive; opencode and most TypeScript agents talk to
+OpenAI-compatible proxies through it): its outcome is keyed ``<probe>`` +
+:data:`AI_SDK_SUFFIX`. It refuses what openai-node lets pass: a stream that ends with no
+``finish_reason``, a chunk its schema refuses (a usage chunk with no ``choices``, a
+``role`` other than ``assistant``), a new tool call with no ``function.name``
+(docs/openai-wire.md B2).
+
+The packages live outside the Python environment: ``conformance setup-node`` installs
+them with npm into :func:`node_dir` (``$CONFORMANCE_NODE_DIR``, default
+``~/.cache/gemini-proxy-conformance/node``). Without ``node`` or a package, that client's
+checks are reported skipped with the reason. openai-node differs from openai-python where
+it matters: it needs ``data`` to be exactly ``[DONE]`` and throws ``SyntaxError`` on
+malformed event JSON (docs/openai-wire.md B2).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import socket
 import struct
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -37,10 +46,14 @@ from .exchange import Exchange
 from .oracles import End, wire_response
 
 __all__ = [
+    "AI_SDK_PACKAGE",
+    "AI_SDK_SUFFIX",
     "NODE_DIR_ENV",
     "REPLAY_HOLD_MS",
     "NodeOutcome",
     "ReplayServer",
+    "ai_sdk_unavailable",
+    "ai_sdk_version",
     "install_openai_node",
     "node_dir",
     "node_unavailable",
@@ -49,6 +62,10 @@ __all__ = [
 ]
 
 NODE_DIR_ENV = "CONFORMANCE_NODE_DIR"
+AI_SDK_PACKAGE = "@ai-sdk/openai-compatible"
+"""The AI SDK's provider for OpenAI-compatible APIs (npm), replayed beside openai-node."""
+AI_SDK_SUFFIX = "@ai-sdk"
+"""Appended to a probe's name to key its AI SDK outcome in :func:`replay_openai_node`."""
 REPLAY_HOLD_MS = 2000
 """How long the node replay waits for a response that stops sending (every byte is local
 and written at once, so only a recorded hang reaches it), in milliseconds."""
@@ -62,13 +79,22 @@ def node_dir() -> Path:
     return Path.home() / ".cache" / "gemini-proxy-conformance" / "node"
 
 
-def openai_node_version(directory: Path | None = None) -> str | None:
-    """The installed npm ``openai`` version, or ``None``."""
-    manifest = (directory or node_dir()) / "node_modules" / "openai" / "package.json"
+def _npm_version(package: str, directory: Path | None) -> str | None:
+    manifest = (directory or node_dir()) / "node_modules" / package / "package.json"
     try:
         return str(json.loads(manifest.read_text("utf-8"))["version"])
     except (OSError, ValueError, KeyError):
         return None
+
+
+def openai_node_version(directory: Path | None = None) -> str | None:
+    """The installed npm ``openai`` version, or ``None``."""
+    return _npm_version("openai", directory)
+
+
+def ai_sdk_version(directory: Path | None = None) -> str | None:
+    """The installed npm ``@ai-sdk/openai-compatible`` version, or ``None``."""
+    return _npm_version(AI_SDK_PACKAGE, directory)
 
 
 def node_unavailable(directory: Path | None = None) -> str | None:
@@ -80,8 +106,21 @@ def node_unavailable(directory: Path | None = None) -> str | None:
     return None
 
 
-def install_openai_node(directory: Path | None = None, spec: str = "openai@latest") -> str:
-    """``npm install`` the SDK into ``directory``; returns the installed version.
+def ai_sdk_unavailable(directory: Path | None = None) -> str | None:
+    """``None`` when AI SDK replays can run, else why not (one line)."""
+    reason = node_unavailable(directory)
+    if reason is None and ai_sdk_version(directory) is None:
+        reason = f"npm {AI_SDK_PACKAGE} is not installed (run `conformance setup-node`)"
+    return reason
+
+
+def install_openai_node(
+    directory: Path | None = None,
+    spec: str = "openai@latest",
+    also: tuple[str, ...] = (f"{AI_SDK_PACKAGE}@latest",),
+) -> str:
+    """``npm install`` the SDK (and the ``also`` packages: the AI SDK's provider) into
+    ``directory``; returns the installed openai-node version.
 
     Raises ``RuntimeError`` with npm's output when it fails or npm is missing.
     """
@@ -93,7 +132,7 @@ def install_openai_node(directory: Path | None = None, spec: str = "openai@lates
     if not (target / "package.json").exists():
         (target / "package.json").write_text('{"private": true, "type": "module"}\n')
     done = subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--silent", spec],
+        [npm, "install", "--no-audit", "--no-fund", "--silent", spec, *also],
         cwd=target,
         capture_output=True,
         text=True,
@@ -123,10 +162,15 @@ class NodeOutcome:
 
 
 def replay_openai_node(
-    items: Sequence[tuple[Exchange, str]], directory: Path | None = None, timeout_s: float = 60
+    items: Sequence[tuple[Exchange, str]],
+    directory: Path | None = None,
+    timeout_s: float = 60,
+    ai_sdk: Collection[str] = (),
 ) -> Mapping[str, NodeOutcome]:
     """Replay each ``(exchange, how)`` (``how``: create, stream, models) through
-    openai-node; returns outcomes by probe name. Raises ``RuntimeError`` when node is not
+    openai-node, and the probes named in ``ai_sdk`` (create or stream) through the AI
+    SDK's provider too when it is installed; returns outcomes by probe name (the AI
+    SDK's under ``probe + AI_SDK_SUFFIX``). Raises ``RuntimeError`` when node is not
     usable (see :func:`node_unavailable`) or the replay process fails."""
     directory = directory or node_dir()
     reason = node_unavailable(directory)
@@ -140,17 +184,32 @@ def replay_openai_node(
                 "how": how,
                 "url": stack.enter_context(server.serving(x)),
                 "hold_ms": REPLAY_HOLD_MS,
+                "ai": x.probe in ai_sdk,
             }
             for x, how in items
         ]
         done = _run_node(payload, directory, timeout_s)
     name = f"openai-node {openai_node_version(directory)}"
+    ai_name = f"{AI_SDK_PACKAGE} {ai_sdk_version(directory)}"
     out: dict[str, NodeOutcome] = {}
     for line in done.stdout.splitlines():
         row = json.loads(line)
-        error = None if row["ok"] else f"{row['error_type']}: {row['message']}"
-        out[row["id"]] = NodeOutcome(name, error, row["error_type"], int(row.get("chunks", 0)))
+        out[row["id"]] = _outcome(name, row)
+        if isinstance(row.get("ai"), dict):
+            out[row["id"] + AI_SDK_SUFFIX] = _outcome(ai_name, row["ai"])
     return out
+
+
+def _outcome(client: str, row: Mapping[str, object]) -> NodeOutcome:
+    error = None if row["ok"] else f"{row['error_type']}: {row['message']}"
+    kind = row.get("error_type")
+    chunks = row.get("chunks", 0)
+    return NodeOutcome(
+        client,
+        error,
+        kind if isinstance(kind, str) else None,
+        chunks if isinstance(chunks, int) else 0,
+    )
 
 
 def _run_node(

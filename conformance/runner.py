@@ -25,7 +25,13 @@ from .checks.field import call_turn
 from .exchange import Exchange
 from .http import Budget, BudgetExhausted, fetch_journal
 from .oracles import preload_openai, replay_openai_python
-from .oracles_node import NodeOutcome, node_unavailable, replay_openai_node
+from .oracles_node import (
+    AI_SDK_SUFFIX,
+    NodeOutcome,
+    ai_sdk_unavailable,
+    node_unavailable,
+    replay_openai_node,
+)
 from .preflight import NOT_AN_API, JournalWatch, first_contact_problem, silence_problem
 from .probes import PROBES, correlation_id, probe_applies
 from .probes.field import FIELD_PROBES, TOKEN_ESTIMATES, gemini3_model
@@ -228,8 +234,9 @@ def _stream_verdict(exchange: Exchange, cache: dict[str, dict[str, str]]) -> dic
         if exchange.status == 200 and exchange.content_type == "text/event-stream":
             outcome = replay_openai_python(exchange, "stream")
             verdicts[outcome.client] = outcome.verdict()
-        if isinstance(exchange.node, NodeOutcome):
-            verdicts[exchange.node.client] = exchange.node.verdict()
+        for replayed in (exchange.node, exchange.ai_sdk):
+            if isinstance(replayed, NodeOutcome):
+                verdicts[replayed.client] = replayed.verdict()
         cache[exchange.probe] = verdicts
     return cache[exchange.probe]
 
@@ -258,6 +265,14 @@ NODE_REPLAYS: dict[str, str] = {
     "field_image": "create",
 }
 """Probes replayed through openai-node, and how (``replay.mjs``)."""
+
+AI_SDK_REPLAYS: frozenset[str] = frozenset(
+    {"chat", "chat_stream", "chat_stream_usage", "thoughts_stream", "tool_calls_stream"}
+    | {"stream_slow", "field_tool_required_stream", "field_parallel_stream"}
+    | {"field_think_effort_stream", "field_think_google_stream", "field_long_stream"}
+)
+"""Probes of :data:`NODE_REPLAYS` replayed through the AI SDK's provider too (chat
+completions only: it has no models list)."""
 
 NODE_CALL_TURNS: dict[str, str] = {
     "field_tool_named": "create",
@@ -303,20 +318,27 @@ def attach_node(exchanges: dict[str, Exchange]) -> None:
     if not items:
         return
     reason = node_unavailable()
+    ai_reason = ai_sdk_unavailable()
     outcomes: Mapping[str, NodeOutcome] = {}
     if reason is None:
         try:
-            outcomes = replay_openai_node(items)
+            ai_sdk = AI_SDK_REPLAYS | {f"{name}{_CALL_TURN}" for name in calls}
+            outcomes = replay_openai_node(items, ai_sdk=ai_sdk)
         except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            reason = str(exc)
+            reason = ai_reason = str(exc)
     for x, _ in items:
         if x.probe.endswith(_CALL_TURN):
             continue
-        exchanges[x.probe] = replace(x, node=outcomes.get(x.probe, reason or "not replayed"))
+        exchanges[x.probe] = replace(
+            x,
+            node=outcomes.get(x.probe, reason or "not replayed"),
+            ai_sdk=outcomes.get(x.probe + AI_SDK_SUFFIX, ai_reason or "not replayed"),
+        )
     for name, turn in calls.items():
         node = outcomes.get(f"{name}{_CALL_TURN}", reason or "not replayed")
+        ai = outcomes.get(f"{name}{_CALL_TURN}{AI_SDK_SUFFIX}", ai_reason or "not replayed")
         x = exchanges[name]
-        previous = tuple(replace(p, node=node) if p is turn else p for p in x.previous)
+        previous = tuple(replace(p, node=node, ai_sdk=ai) if p is turn else p for p in x.previous)
         exchanges[name] = replace(x, previous=previous)
 
 

@@ -27,7 +27,7 @@ from conformance.probes.params import (
     SYSTEM_PROMPT,
 )
 from conformance.probes.samples import png
-from conformance.runner import NODE_REPLAYS
+from conformance.runner import AI_SDK_REPLAYS, NODE_REPLAYS
 from conformance.target import Target
 from spec import operation, response_object
 from spec.profiles import PROFILES
@@ -352,12 +352,19 @@ def with_client_body(x: Exchange, **fields: Any) -> Exchange:
     return replace(x, request=request)
 
 
+AI_SDK_OK = NodeOutcome("@ai-sdk/openai-compatible 3.0.97", None, None, 6)
+"""The AI SDK's provider consumed the answer (``conformance.runner.attach_node``)."""
+
+
 def with_node(exchanges: dict[str, Exchange]) -> dict[str, Exchange]:
-    """``exchanges`` with an openai-node outcome (ok) on every replayed probe."""
+    """``exchanges`` with an openai-node outcome (ok) on every replayed probe, and the AI
+    SDK's (ok) on the probes it replays."""
     for name in NODE_REPLAYS:
         if name in exchanges:
             exchanges[name] = replace(
-                exchanges[name], node=NodeOutcome("openai-node 7", None, None, 3)
+                exchanges[name],
+                node=NodeOutcome("openai-node 7", None, None, 3),
+                ai_sdk=AI_SDK_OK if name in AI_SDK_REPLAYS else None,
             )
     return exchanges
 

@@ -18,6 +18,7 @@ from spec.profiles import get_profile
 from tests.factories import chunk, completion, sse
 
 __all__ = [
+    "AI_SDK_OK",
     "FIELD_TARGET",
     "NODE_OK",
     "answer",
@@ -167,16 +168,21 @@ def list_stream(text: str = LIST, pieces: int = 8) -> bytes:
 
 NODE_OK = NodeOutcome("openai-node 5", None, None, 3)
 """openai-node consumed the answer (what ``conformance.runner.attach_node`` attaches)."""
+AI_SDK_OK = NodeOutcome("@ai-sdk/openai-compatible 3.0.97", None, None, 6)
+"""The AI SDK's provider consumed it too."""
 
 
-def with_node(x: Exchange, outcome: NodeOutcome | str = NODE_OK) -> Exchange:
-    """``x`` with openai-node's ``outcome`` attached where the runner attaches it: on the
-    exchange (:data:`conformance.runner.NODE_REPLAYS`) and on its call turn
-    (:data:`conformance.runner.NODE_CALL_TURNS`, when a tool-result turn followed)."""
-    x = replace(x, node=outcome)
+def with_node(
+    x: Exchange, outcome: NodeOutcome | str = NODE_OK, ai_sdk: NodeOutcome | str = AI_SDK_OK
+) -> Exchange:
+    """``x`` with openai-node's ``outcome`` and the AI SDK's attached where the runner
+    attaches them: on the exchange (:data:`conformance.runner.NODE_REPLAYS`) and on its
+    call turn (:data:`conformance.runner.NODE_CALL_TURNS`, when a tool-result turn
+    followed)."""
+    x = replace(x, node=outcome, ai_sdk=ai_sdk)
     if x.probe in NODE_CALL_TURNS and x.previous:
         *earlier, turn = x.previous
-        x = replace(x, previous=(*earlier, replace(turn, node=outcome)))
+        x = replace(x, previous=(*earlier, replace(turn, node=outcome, ai_sdk=ai_sdk)))
     return x
 
 

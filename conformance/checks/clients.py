@@ -212,20 +212,32 @@ for _probe, _mode in (
     )(_check_error_replay)
 
 
-def _node_check(probe: str, what: str) -> Any:
+_REPLAYERS = {
+    "node": "openai-node",
+    "ai_sdk": "the AI SDK's OpenAI-compatible provider",
+}
+"""``Exchange`` attribute holding a Node.js client's replay -> who that client is."""
+
+
+def _replay_check(attr: str, what: str, turn_of: Any = None) -> Any:
+    """The replay of ``turn_of(x)`` (``x`` itself by default) through a Node.js client
+    (``attr``: ``node`` or ``ai_sdk``, the outcome ``conformance.runner.attach_node``
+    set) must not raise."""
+    who = _REPLAYERS[attr]
+
     def run(x: Exchange) -> None:
-        require_success(x)
-        outcome = x.node  # a NodeOutcome, or why there is none (str) or None
+        turn = turn_of(x) if turn_of is not None else x
+        require_success(turn)
+        outcome = getattr(turn, attr)  # a NodeOutcome, or why there is none (str) or None
         if outcome is None or isinstance(outcome, str):
-            raise NotApplicable(f"no openai-node replay: {outcome or 'not replayed'}")
+            raise NotApplicable(f"no {who} replay: {outcome or 'not replayed'}")
         if not outcome.ok:
             raise CheckFailure(
-                f"openai-node cannot consume {what}: it raises {outcome.error}",
-                excerpt=excerpt(x.body[:800]),
+                f"{who} cannot consume {what}: it raises {outcome.error}",
+                excerpt=excerpt(turn.body[:800]),
                 clients={outcome.client: outcome.verdict()},
             )
 
-    run.__name__ = f"openai_node_{probe}"
     return run
 
 
@@ -248,7 +260,7 @@ for _probe, (_what, _mode, _features) in _NODE.items():
         probes=(_probe,),
         mode=_mode,
         features=_features,
-    )(_node_check(_probe, _what))
+    )(_replay_check("node", _what))
 
 
 @check(
@@ -598,26 +610,6 @@ def field_image(x: Exchange) -> None:
     _sdk_content(_fail_on_error(x, "create", "the image answer"), "the image answer", x)
 
 
-def _node_field_check(what: str, turn_of: Any) -> Any:
-    """openai-node's replay of ``turn_of(x)`` (the exchange whose ``node`` outcome
-    ``conformance.runner.attach_node`` set) must not raise."""
-
-    def run(x: Exchange) -> None:
-        turn = turn_of(x)
-        require_success(turn)
-        outcome = turn.node
-        if outcome is None or isinstance(outcome, str):
-            raise NotApplicable(f"no openai-node replay: {outcome or 'not replayed'}")
-        if not outcome.ok:
-            raise CheckFailure(
-                f"openai-node cannot consume {what}: it raises {outcome.error}",
-                excerpt=excerpt(turn.body[:800]),
-                clients={outcome.client: outcome.verdict()},
-            )
-
-    return run
-
-
 def _same(x: Exchange) -> Exchange:
     return x
 
@@ -705,4 +697,44 @@ for _name, (_what, _probes, _turn_of, _severity, _features) in _NODE_FIELD.items
         probes=_probes[:1],
         also=_probes[1:],
         features=_features,
-    )(_node_field_check(_what, _turn_of))
+    )(_replay_check("node", _what, _turn_of))
+
+
+_AI_SDK = (
+    "https://github.com/vercel/ai/blob/@ai-sdk/openai-compatible@3.0.97/packages/"
+    "openai-compatible/src/chat/openai-compatible-chat-language-model.ts; "
+    "https://github.com/vercel/ai/issues/19165"
+)
+_AI_SDK_FIELD = (
+    "field_tool_stream",
+    "field_parallel_stream",
+    "field_think_stream",
+    "field_long_stream",
+)
+"""The field checks of :data:`_NODE_FIELD` replayed through the AI SDK too (the
+streams: where it refuses what openai-node lets pass)."""
+
+for _probe in ("chat", *_STREAMS):
+    _what, _mode, _features = _NODE[_probe]
+    check(
+        f"clients.ai_sdk.{_probe}",
+        title=f"the AI SDK's OpenAI-compatible provider consumes {_what} without an error",
+        # streamText ends every such call with an error part (docs/severity.md: critical)
+        severity=Severity.CRITICAL,
+        source=f"{_AI_SDK}; docs/openai-wire.md#b2-how-the-sdks-decode-a-stream",
+        probes=(_probe,),
+        mode=_mode,
+        features=_features,
+    )(_replay_check("ai_sdk", _what))
+
+for _name in _AI_SDK_FIELD:
+    _what, _probes, _turn_of, _severity, _features = _NODE_FIELD[_name]
+    check(
+        f"clients.ai_sdk.{_name}",
+        title=f"the AI SDK's OpenAI-compatible provider consumes {_what} without an error",
+        severity=Severity[_severity],
+        source=f"{_AI_SDK}; docs/openai-wire.md#b2-how-the-sdks-decode-a-stream; {_FIELD_DOC}",
+        probes=_probes[:1],
+        also=_probes[1:],
+        features=_features,
+    )(_replay_check("ai_sdk", _what, _turn_of))

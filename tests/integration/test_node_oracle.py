@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.oracles_node import node_unavailable, replay_openai_node
-from tests.factories import chunk, sse, stream_exchange, text_chunks
+from conformance.oracles_node import (
+    AI_SDK_SUFFIX,
+    ai_sdk_unavailable,
+    node_unavailable,
+    replay_openai_node,
+)
+from tests.factories import chunk, completion, json_exchange, sse, stream_exchange, text_chunks
 
 pytestmark = pytest.mark.skipif(
     node_unavailable() is not None, reason=f"openai-node oracle: {node_unavailable()}"
@@ -32,3 +37,44 @@ def test_node_accepts_a_good_stream_and_rejects_bad_ones() -> None:
     assert out["done_space"].error_type == "SyntaxError"
     assert not out["error"].ok
     assert "boom" in (out["error"].error or "")
+
+
+@pytest.mark.skipif(ai_sdk_unavailable() is not None, reason=f"AI SDK: {ai_sdk_unavailable()}")
+def test_the_ai_sdk_refuses_what_openai_node_lets_pass() -> None:
+    """The AI SDK's provider ends these streams with an error part (docs/openai-wire.md
+    B2); openai-node reads every one of them quietly, so only this replay shows them."""
+    chunks = text_chunks()
+    usage_only = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1}
+    usage_only |= {"model": "m", "usage": {"prompt_tokens": 1, "completion_tokens": 2}}
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"arguments": "{}"}}
+    streams = {
+        "good": sse(*chunks),
+        "no_finish": sse(*chunks[:-1]),
+        "usage_without_choices": sse(*chunks, usage_only),
+        "role_model": sse(chunk({"role": "model", "content": "hi"}), *chunks[1:]),
+        "call_without_name": sse(chunk({"role": "assistant", "tool_calls": [call]}), chunks[-1]),
+    }
+    items = [(stream_exchange(name, body), "stream") for name, body in streams.items()]
+    out = replay_openai_node(items, ai_sdk=set(streams))
+    assert all(out[name].ok for name in streams), {n: out[n].error for n in streams}
+    ai = {name: out[name + AI_SDK_SUFFIX] for name in streams}
+    assert ai["good"].ok
+    assert ai["good"].client.startswith("@ai-sdk/openai-compatible ")
+    assert "without a finish reason" in (ai["no_finish"].error or "")
+    assert "choices" in (ai["usage_without_choices"].error or "")
+    assert "role" in (ai["role_model"].error or "")
+    assert "function.name" in (ai["call_without_name"].error or "")
+
+
+@pytest.mark.skipif(ai_sdk_unavailable() is not None, reason=f"AI SDK: {ai_sdk_unavailable()}")
+def test_the_ai_sdk_parses_a_unary_answer_and_its_tool_calls() -> None:
+    call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": None}}
+    bad = completion({"role": "assistant", "content": None, "tool_calls": [call]})
+    items = [
+        (json_exchange("good", completion()), "create"),
+        (json_exchange("null_arguments", bad), "create"),
+    ]
+    out = replay_openai_node(items, ai_sdk={"good", "null_arguments"})
+    assert out["good" + AI_SDK_SUFFIX].ok
+    assert not out["null_arguments" + AI_SDK_SUFFIX].ok
+    assert "arguments" in (out["null_arguments" + AI_SDK_SUFFIX].error or "")

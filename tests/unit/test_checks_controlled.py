@@ -534,6 +534,24 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
     ("http.cors_preflight", _cors(**{"access-control-allow-origin": "https://x"}), "Allow-Origin"),
 ]
 
+_AI_SDK_BROKEN = NodeOutcome(
+    "@ai-sdk/openai-compatible 3.0.97",
+    "TypeValidationError: Type validation failed: choices: expected array",
+    "TypeValidationError",
+)
+BAD_MORE += [
+    (
+        f"clients.ai_sdk.{probe}",
+        replace(good_exchange, ai_sdk=_AI_SDK_BROKEN),
+        "provider cannot consume",
+    )
+    for probe, good_exchange in _good_for(
+        (
+            *("chat", "chat_stream", "chat_stream_usage"),
+            *("thoughts_stream", "tool_calls_stream", "stream_slow"),
+        )
+    )
+]
 _NODE_BROKEN = NodeOutcome("openai-node 7", "SyntaxError: bad", "SyntaxError")
 BAD_MORE += [
     (f"clients.openai_node.{probe}", replace(good_exchange, node=_NODE_BROKEN), "cannot consume")

@@ -160,6 +160,18 @@ NODE_FIELD = {
     "clients.openai_node.field_image": "field_image",
 }
 """openai-node check -> a probe whose broken replay it must report."""
+AI_SDK_BROKEN = NodeOutcome(
+    "@ai-sdk/openai-compatible 3.0.97",
+    "InvalidResponseDataError: Response stream ended without a finish reason.",
+    "InvalidResponseDataError",
+)
+AI_SDK_FIELD = {
+    "clients.ai_sdk.field_tool_stream": "field_tool_required_stream",
+    "clients.ai_sdk.field_parallel_stream": "field_parallel_stream",
+    "clients.ai_sdk.field_think_stream": "field_think_effort_stream",
+    "clients.ai_sdk.field_long_stream": "field_long_stream",
+}
+"""AI SDK check -> a probe whose broken replay it must report."""
 PARTS: Any = [{"type": "text", "text": "Red."}]
 """``content`` as a list of parts: the SDKs read it as they got it, not as text."""
 LATE_THOUGHTS = sse(
@@ -352,6 +364,14 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
     *[
         (check_id, {probe: with_node(field_good()[probe], NODE_BROKEN)}, "openai-node cannot")
         for check_id, probe in NODE_FIELD.items()
+    ],
+    *[
+        (
+            check_id,
+            {probe: with_node(field_good()[probe], ai_sdk=AI_SDK_BROKEN)},
+            "without a finish reason",
+        )
+        for check_id, probe in AI_SDK_FIELD.items()
     ],
     (
         "clients.openai_python.field_tool_named",
@@ -779,15 +799,19 @@ def test_attach_node_replays_the_call_turn_too(monkeypatch: pytest.MonkeyPatch) 
 
     seen: list[tuple[str, str, str]] = []
 
-    def replay(items: Any) -> dict[str, NodeOutcome]:
+    def replay(items: Any, ai_sdk: Any = ()) -> dict[str, NodeOutcome]:
         out = {}
         for x, how in items:
             seen.append((x.probe, how, x.content_type))
             error = "TypeError: call" if x.probe.endswith("#call-turn") else None
             out[x.probe] = NodeOutcome("openai-node 5", error, error and "TypeError")
+            if x.probe in ai_sdk:
+                error = "InvalidResponseDataError: no name" if error else None
+                out[x.probe + "@ai-sdk"] = NodeOutcome("ai-sdk 3", error, error and "X")
         return out
 
     monkeypatch.setattr(runner, "node_unavailable", lambda: None)
+    monkeypatch.setattr(runner, "ai_sdk_unavailable", lambda: None)
     monkeypatch.setattr(runner, "replay_openai_node", replay)
     good = {
         n: replace(x, node=None, previous=tuple(replace(p, node=None) for p in x.previous))
@@ -804,6 +828,13 @@ def test_attach_node_replays_the_call_turn_too(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(CheckFailure, match="TypeError: call"):
         REGISTRY["clients.openai_node.field_tool_named"].run(good)
     REGISTRY["clients.openai_node.field_tool_result"].run(good)
+    # the AI SDK replays the streamed call turn too, and its outcome lands there
+    required = good["field_tool_required_stream"]
+    assert isinstance(required.ai_sdk, NodeOutcome)
+    assert required.ai_sdk.ok
+    with pytest.raises(CheckFailure, match=r"provider cannot consume .* no name"):
+        REGISTRY["clients.ai_sdk.field_tool_stream"].run(good)
+    REGISTRY["clients.ai_sdk.field_long_stream"].run(good)
 
 
 def test_gemini3_model_pick() -> None:
