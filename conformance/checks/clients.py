@@ -16,6 +16,7 @@ from ..oracles import _run, openai_python_version, replay_openai_python
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import OPENAI_PYTHON, json_object, require_response, require_success
 from .causes import wrong_status
+from .errors import require_key_refused_upstream
 from .field import is_result_turn, require_obeyed
 
 __all__: list[str] = []
@@ -162,6 +163,7 @@ _EXPECTED_ERRORS: dict[str, tuple[str, ...]] = {
 
 def _check_error_replay(x: Exchange) -> None:
     status = require_response(x)
+    require_key_refused_upstream(x)
     cause = wrong_status(x.probe, status)  # the SDK picks its exception from the status
     if status < 400:
         raise CheckFailure(

@@ -19,13 +19,14 @@ from ._common import OPENAI_ERROR_SOURCE, OPENAI_PYTHON, require_response
 from .causes import ERROR_TYPE, NO_RETRY_AFTER, wrong_status
 from .upstream import (
     PROXY_WITHOUT_UPSTREAM,
+    client_key_upstream,
     confirm_upstream_success,
     credential_of,
     generate_calls,
     upstream_said,
 )
 
-__all__ = ["ERROR_PROBES", "check_envelope", "upstream_clause"]
+__all__ = ["ERROR_PROBES", "check_envelope", "require_key_refused_upstream", "upstream_clause"]
 
 ERROR_PROBES: dict[str, tuple[str, Mode]] = {
     "bad_key": ("a wrong API key", Mode.BLACK_BOX),
@@ -58,6 +59,7 @@ def check_envelope(x: Exchange) -> None:
     answers a streamed call's bad key with ``text/event-stream``, which a proxy may pass
     on) is an envelope; the type is named when the body is not JSON."""
     status = require_response(x)
+    require_key_refused_upstream(x)
     if status < 400:
         raise CheckFailure(f"expected an error status, got HTTP {status}", excerpt=excerpt(x.body))
     try:
@@ -124,6 +126,7 @@ def bad_key_status(x: Exchange) -> str | None:
     exception class openai-python then raises is ``clients.openai_python.error_bad_key``'s
     to judge (medium)."""
     status = require_response(x)
+    require_key_refused_upstream(x)
     if status == 400 and _names_the_key(x.body):
         return (
             "HTTP 400 with Google's own refusal of the key, as Google's OpenAI-compatible "
@@ -136,6 +139,25 @@ def bad_key_status(x: Exchange) -> str | None:
             cause=wrong_status(x.probe, status),
         )
     return None
+
+
+def require_key_refused_upstream(x: Exchange) -> None:
+    """For the ``bad_key`` probe: :class:`Undecided` when a success reached the client
+    because the proxy passed the client's wrong key on to the upstream (a
+    bring-your-own-key proxy) and the mock, started without ``--api-key``, accepted it.
+    Google refuses a wrong key (400 ``API_KEY_INVALID``); what the proxy makes of that
+    refusal is then not shown, and a 200 is the mock's doing, not the proxy's."""
+    if x.probe != "bad_key" or x.status is None or not 200 <= x.status < 300:
+        return
+    relayed = client_key_upstream(x)
+    upstream_status = generate_calls(x)[-1].get("status") if relayed else None
+    if isinstance(upstream_status, int) and 200 <= upstream_status < 300:
+        raise Undecided(
+            f"the proxy passed the client's wrong key on to the upstream ({relayed}: it "
+            "brings the client's own key) and the mock, which accepts any key unless started "
+            "with --api-key, answered it: what the proxy does with Google's refusal of a "
+            "wrong key is not shown; start the mock with --api-key to judge it"
+        )
 
 
 def _names_the_key(body: bytes) -> bool:

@@ -396,6 +396,11 @@ GEMINI_MODEL_PREFIXES = (
 """Ids that claim to be a Google model. Other ids (``gpt-4o``, ``my-alias``) are the
 operator's own aliases: the model list cannot tell where they route, so they are not
 judged."""
+OPENAI_MODEL_PREFIXES = ("text-embedding-3-", "text-embedding-ada-")
+"""OpenAI's own embedding models, which :data:`GEMINI_MODEL_PREFIXES` would take for
+Google's (``text-embedding-004``): aliases a proxy maps to a Gemini embedding model
+(zuisong/gemini-openai-proxy lists ``text-embedding-3-small`` and serves it with
+``text-embedding-004``), not Google models it claims."""
 
 
 def _plain(model_id: str) -> str:
@@ -412,7 +417,7 @@ def unlisted_models(listed: list[str], upstream: list[str]) -> list[str]:
     out = []
     for model_id in listed:
         plain = _plain(model_id)
-        if not plain.startswith(GEMINI_MODEL_PREFIXES):
+        if not plain.startswith(GEMINI_MODEL_PREFIXES) or plain.startswith(OPENAI_MODEL_PREFIXES):
             continue
         if plain in have or any(plain.startswith(u + "-") for u in have):
             continue

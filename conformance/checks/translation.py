@@ -4,7 +4,6 @@ mock's journal (docs/breakages.md F2, F5, G3; docs/gemini-wire.md A1)."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import math
 from typing import Any
 
@@ -22,6 +21,7 @@ from ._refusals import require_accepted
 from .errors import check_envelope
 from .tool_requests import schema_problems
 from .upstream import (
+    credential_fingerprint,
     generate_calls,
     generation_config,
     json_field,
@@ -34,12 +34,6 @@ __all__ = ["credential_fingerprint"]
 
 GEMINI_REQUEST = "docs/gemini-wire.md#a1-request-generatecontent"
 """What Gemini's request body holds (generationConfig, systemInstruction, ...)."""
-
-
-def credential_fingerprint(secret: str) -> str:
-    """The mock journal's fingerprint of a credential: the first 12 hex digits of its
-    SHA-256 (enough to compare, useless to recover a real key)."""
-    return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
 def _texts(content: Any) -> str:

@@ -15,6 +15,7 @@ A check that reads a success confirms it with :func:`confirm_upstream_success`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -30,8 +31,10 @@ __all__ = [
     "NEVER_CALLED",
     "NOT_UPSTREAM_CONTENT",
     "PROXY_WITHOUT_UPSTREAM",
+    "client_key_upstream",
     "client_texts",
     "confirm_upstream_success",
+    "credential_fingerprint",
     "generate_calls",
     "journal_unreadable",
     "journalled",
@@ -67,6 +70,28 @@ def generate_calls(x: Exchange) -> list[dict[str, Any]]:
         for e in x.upstream
         if isinstance(e.get("path"), str) and "generatecontent" in str(e.get("path")).lower()
     ]
+
+
+def credential_fingerprint(secret: str) -> str:
+    """The mock journal's fingerprint of a credential: the first 12 hex digits of its
+    SHA-256 (enough to compare, useless to recover a real key)."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def client_key_upstream(x: Exchange) -> str | None:
+    """Where the upstream got the key the client sent (``Authorization: Bearer``) in
+    ``x``'s last generate call (``header:x-goog-api-key``, ``query:key``...), or ``None``:
+    the proxy passed its client's key on (a bring-your-own-key proxy)."""
+    calls = generate_calls(x)
+    auth = next((v for k, v in x.request.headers.items() if k.lower() == "authorization"), "")
+    client_key = auth.partition(" ")[2]
+    if not calls or not client_key:
+        return None
+    mine = credential_fingerprint(client_key)
+    for c in calls[-1].get("credentials") or ():
+        if isinstance(c, dict) and c.get("sha256") == mine:
+            return str(c.get("where"))
+    return None
 
 
 def credential_of(call: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ import pytest
 
 from conformance.checks.translation import credential_fingerprint
 from conformance.exchange import Exchange
-from conformance.registry import REGISTRY, CheckFailure
+from conformance.registry import REGISTRY, CheckFailure, Undecided
 from tests.check_cases import (
     CALLS,
     FAILOVER,
@@ -844,3 +844,32 @@ def test_an_error_envelope_is_read_whatever_its_content_type() -> None:
     html = json_exchange("bad_key", b"<html>502</html>", status=400, content_type="text/html")
     with pytest.raises(CheckFailure, match=r"not JSON \(Content-Type 'text/html'\)"):
         REGISTRY["errors.envelope.bad_key"].func(html)
+
+
+_BAD_KEY_CHECKS = (
+    "errors.bad_key_status",
+    "errors.envelope.bad_key",
+    "clients.openai_python.error_bad_key",
+)
+
+
+def _relayed_bad_key(upstream_status: int) -> Exchange:
+    """A 200 to the wrong key, whose upstream call carried that same key."""
+    mine = [{"where": "header:x-goog-api-key", "sha256": credential_fingerprint(CLIENT_KEY)}]
+    return json_exchange(
+        "bad_key", completion(), upstream=journal(credentials=mine, status=upstream_status)
+    )
+
+
+@pytest.mark.parametrize("check_id", _BAD_KEY_CHECKS)
+def test_a_key_the_mock_accepted_is_not_the_proxys_200(check_id: str) -> None:
+    """A bring-your-own-key proxy passes the wrong key on; a mock started without
+    --api-key accepts it: undecided, not failed (zuisong/gemini-openai-proxy, field
+    report). The same 200 after the upstream refused the key is the proxy's."""
+    with pytest.raises(Undecided, match="start the mock with --api-key"):
+        REGISTRY[check_id].run({"bad_key": _relayed_bad_key(200)})
+    with pytest.raises(CheckFailure):
+        REGISTRY[check_id].run({"bad_key": _relayed_bad_key(400)})
+    own_key = json_exchange("bad_key", completion(), upstream=journal())
+    with pytest.raises(CheckFailure):
+        REGISTRY[check_id].run({"bad_key": own_key})

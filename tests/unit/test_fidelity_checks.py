@@ -256,9 +256,13 @@ def test_aliases_prefixes_and_variants_pass() -> None:
         "text-embedding-004",
         "gpt-4o",
         "my-alias",
+        # OpenAI's embedding names, served by a Gemini embedding model
+        "text-embedding-3-small",
+        "text-embedding-ada-002",
     ]
     assert unlisted_models(listed, have) == []
     assert unlisted_models(["gemini-2.5"], have) == ["gemini-2.5"]
+    assert unlisted_models(["text-embedding-005"], have) == ["text-embedding-005"]
     run("models.upstream_listed", models("gemini-2.5-flash"), upstream("gemini-2.5-flash"))
 
 
