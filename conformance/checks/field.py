@@ -35,6 +35,7 @@ from ..probes.field import (
     TOOL_SCHEMAS,
     answer_content,
     has_codename,
+    legacy_function_calls,
 )
 from ..probes.params import CODENAME
 from ..registry import CheckFailure, NotApplicable, Severity, Undecided, check, excerpt
@@ -167,6 +168,20 @@ def _calls(x: Exchange) -> list[dict[str, Any]]:
     return out
 
 
+def _require_not_legacy(turn: Exchange, calls: Any) -> None:
+    """Fail a call turn whose calls came as the legacy ``function_call`` alone."""
+    legacy = legacy_function_calls(turn)
+    if legacy and not calls:
+        raise CheckFailure(
+            f"the model called {', '.join(legacy)}, and the answer carries it as the legacy "
+            "`function_call` (finish_reason 'function_call'), not `tool_calls`: a client "
+            "that sent `tools` reads tool_calls and sees no call (the OpenAI SDKs, the AI "
+            "SDK, LangChain), and one function_call cannot hold parallel calls",
+            excerpt=excerpt(turn.body[:800]),
+            cause="tool calls answered as the legacy function_call",
+        )
+
+
 def _forced_calls(x: Exchange) -> tuple[Exchange, list[dict[str, Any]]]:
     """The call turn and its calls. The forced choice refused is a failure; a model that
     made no call in either attempt is undecided (:func:`require_obeyed`)."""
@@ -174,6 +189,7 @@ def _forced_calls(x: Exchange) -> tuple[Exchange, list[dict[str, Any]]]:
     body = turn.request.json_body if isinstance(turn.request.json_body, dict) else {}
     require_accepted(turn, f"tool_choice {json.dumps(body.get('tool_choice'))}")
     calls = _calls(turn)
+    _require_not_legacy(turn, calls)
     if not calls:  # RETRY_UNLESS read it more leniently than a client does
         raise CheckFailure(
             "the answer has tool call entries no client assembles into a call",
@@ -413,6 +429,11 @@ def gemini3_signature_round_trip(x: Exchange) -> str:
         )
     require_accepted(turn, f"a tool call on {model!r}")
     if not is_result_turn(x):
+        if legacy_function_calls(turn):
+            raise NotApplicable(
+                "the first turn's call came as the legacy function_call: no tool-result turn "
+                "follows (field.tool_call_forced reports it)"
+            )
         raise Undecided("the first turn's calls could not be assembled into a second turn")
     status = require_response(x)
     if status == 200:
@@ -446,6 +467,7 @@ def parallel_tool_calls(x: Exchange) -> str:
     turn = require_obeyed(x)
     require_accepted(turn, "parallel_tool_calls true with tool_choice 'required'")
     calls = collect_stream_calls(turn)
+    _require_not_legacy(turn, calls)
     ids = [c["id"] for c in calls.values()]
     if len(calls) < 2:  # RETRY_UNLESS counted more leniently: entries merged into one
         raise CheckFailure(
@@ -478,6 +500,11 @@ def tool_result_turn(x: Exchange) -> None:
     if turn.status != 200:
         raise NotApplicable(f"the first turn got HTTP {turn.status}; field.tool_call_forced")
     if not is_result_turn(x):
+        if legacy_function_calls(turn):
+            raise NotApplicable(
+                "the first turn's call came as the legacy function_call: no tool-result turn "
+                "follows (field.tool_call_forced reports it)"
+            )
         raise Undecided("the first turn's calls could not be assembled into a second turn")
     require_accepted(x, "the tool results sent back with the assistant turn as received")
     text = answer_content(x)

@@ -50,6 +50,7 @@ __all__ = [
     "answer_content",
     "gemini3_model",
     "has_codename",
+    "legacy_function_calls",
     "pick_gemini3_model",
     "pick_plain_model",
     "plain_model",
@@ -214,6 +215,32 @@ def answer_calls(x: Exchange) -> list[dict[str, Any]]:
                 {"id": call.get("id"), "name": fn.get("name"), "arguments": fn.get("arguments")}
             )
     return out
+
+
+def legacy_function_calls(x: Exchange) -> list[str]:
+    """The names of the calls choice 0 of a 200 answer carries as the legacy
+    ``function_call`` (OpenAI's API before ``tools``: ``message.function_call``, streamed
+    ``delta.function_call``, ``finish_reason: "function_call"``), ``"?"`` for one without
+    a name. A client that sent ``tools`` reads ``tool_calls`` and sees no call in them,
+    so the model obeyed and the proxy broke the answer (zuisong/gemini-openai-proxy 0.15
+    answers every Gemini call this way)."""
+    if x.status != 200:
+        return []
+    if x.content_type == "text/event-stream":
+        found = [
+            _dict(_dict(c.get("delta")).get("function_call"))
+            for chunk in _chunks(x)
+            for c in chunk.get("choices") or []
+            if isinstance(c, dict) and c.get("index", 0) == 0
+        ]
+        names = [str(f.get("name") or "?") for f in found if f and "name" in f]
+        return names or (["?"] if any(found) else [])
+    try:
+        message = x.json()["choices"][0]["message"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return []
+    call = _dict(message.get("function_call") if isinstance(message, dict) else None)
+    return [str(call.get("name") or "?")] if call else []
 
 
 # ----------------------------------------------------------------------- builders
@@ -504,12 +531,16 @@ FIELD_PROBES = tuple(name for name, p in PROBES.items() if p.module == __name__)
 
 
 def _no_call(x: Exchange) -> str | None:
-    return None if answer_calls(x) else "the model made no tool call"
+    if answer_calls(x) or legacy_function_calls(x):  # the latter the proxy's doing
+        return None
+    return "the model made no tool call"
 
 
 def _one_call(x: Exchange) -> str | None:
     n = len(answer_calls(x))
-    return None if n >= 2 else f"the model made {n} tool call(s), not one per city"
+    if n >= 2 or legacy_function_calls(x):  # one function_call is all that shape holds
+        return None
+    return f"the model made {n} tool call(s), not one per city"
 
 
 def _no_codename(x: Exchange) -> str | None:

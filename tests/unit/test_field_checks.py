@@ -533,6 +533,44 @@ def test_passes_on_a_real_model_answer(check_id: str) -> None:
     run(check_id)
 
 
+_LEGACY_CALL = {"name": "get_weather", "arguments": '{"location": "Paris"}'}
+LEGACY_UNARY = completion(
+    {"role": "assistant", "content": None, "function_call": _LEGACY_CALL}, "function_call"
+)
+"""A call as the legacy ``function_call`` (zuisong/gemini-openai-proxy 0.15's answer)."""
+LEGACY_STREAM = sse(
+    chunk({"role": "assistant", "function_call": {"name": "get_weather", "arguments": ""}}),
+    chunk({"function_call": {"arguments": '{"location": "Paris"}'}}),
+    chunk({}, "function_call"),
+)
+BAD_FIELD += [
+    ("field.tool_call_forced", {"field_tool_named": named(LEGACY_UNARY)}, "legacy `function_call`"),
+    (
+        "field.tool_call_forced",
+        {"field_tool_required_stream": required(LEGACY_STREAM)},
+        "the model called get_weather",
+    ),
+    (
+        "field.parallel_tool_calls",
+        {"field_parallel_stream": answer("field_parallel_stream", LEGACY_STREAM)},
+        "legacy `function_call`",
+    ),
+]
+
+
+def test_a_legacy_function_call_is_the_model_obeying() -> None:
+    """The model called the tool; the proxy put the call in the legacy shape: the field
+    session does not ask again, and the result-turn check leaves it to the call check."""
+    for probe, body in (
+        ("field_tool_named", LEGACY_UNARY),
+        ("field_parallel_stream", LEGACY_STREAM),
+    ):
+        assert RETRY_UNLESS[probe](answer(probe, body)) is None
+    assert RETRY_UNLESS["field_tool_named"](answer("field_tool_named", completion())) is not None
+    with pytest.raises(NotApplicable, match="legacy function_call"):
+        run("field.tool_result_turn", field_tool_named=named(LEGACY_UNARY))
+
+
 @pytest.mark.parametrize(("check_id", "swap", "says"), BAD_FIELD, ids=[c[0] for c in BAD_FIELD])
 def test_fails_on_a_broken_exchange(check_id: str, swap: dict[str, Exchange], says: str) -> None:
     with pytest.raises(CheckFailure) as failure:
