@@ -200,8 +200,16 @@ def developer_role(x: Exchange) -> str | None:
     turns = [
         c for c in body.get("contents") or [] if normalise(DEVELOPER_PROMPT) in normalise(_texts(c))
     ]
+    role = turns[0].get("role") if turns and isinstance(turns[0], dict) else None
+    if role == "model":
+        raise CheckFailure(
+            "the developer message reached Gemini as a 'model' turn: the instructions read "
+            "as the model's own earlier words, not as the developer's, and the model need "
+            "not follow them (zuisong/gemini-openai-proxy 0.15 maps every role but user to "
+            "model)",
+            excerpt=excerpt(str({k: body.get(k) for k in ("systemInstruction", "contents")})),
+        )
     if turns:  # the model reads it; where it goes is translate.system_instruction's rule
-        role = turns[0].get("role") if isinstance(turns[0], dict) else None
         return f"the developer message reached Gemini as a {role!r} turn, not systemInstruction"
     raise CheckFailure(
         "the developer message never reached Gemini (neither systemInstruction nor a turn "

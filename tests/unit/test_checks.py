@@ -15,6 +15,7 @@ import pytest
 
 from conformance.checks.translation import credential_fingerprint
 from conformance.exchange import Exchange
+from conformance.probes.params import DEVELOPER_PROMPT, DEVELOPER_QUESTION
 from conformance.registry import REGISTRY, CheckFailure, Undecided
 from tests.check_cases import (
     CALLS,
@@ -619,6 +620,23 @@ BAD: list[tuple[str, Exchange, str]] = [
             upstream=journal(body=developer_body(systemInstruction=None), text="I do not know."),
         ),
         "the developer message never reached Gemini",
+    ),
+    (
+        "translate.developer_role",
+        json_exchange(
+            "developer_role",
+            completion(),
+            upstream=journal(
+                body=developer_body(
+                    systemInstruction=None,
+                    contents=[
+                        {"role": "model", "parts": [{"text": DEVELOPER_PROMPT}]},
+                        {"role": "user", "parts": [{"text": DEVELOPER_QUESTION}]},
+                    ],
+                )
+            ),
+        ),
+        "as a 'model' turn",
     ),
     (
         "translate.developer_role",
