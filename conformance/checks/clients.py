@@ -80,6 +80,42 @@ for _probe, (_what, _mode, _features) in _STREAMS.items():
 
 
 @check(
+    "clients.openai_python.stream_helper_text",
+    title="openai-python's chat.completions.stream() assembles the plain stream into one "
+    "assistant message",
+    severity=Severity.HIGH,
+    source=(
+        f"{OPENAI_PYTHON}lib/streaming/_deltas.py; "
+        "docs/openai-wire.md#b1-chat-completion-objects-and-chunks"
+    ),
+    probes=("chat_stream",),
+    features=("stream",),
+)
+def stream_helper_text(x: Exchange) -> None:
+    """The helper concatenates every string field of the deltas (``accumulate_delta``):
+    a ``role`` sent on every chunk becomes ``"assistantassistant..."``, which code that
+    appends the assembled message to the conversation sends back on the next turn."""
+    completion = _fail_on_error(x, "stream_helper", "the stream")
+    if not completion.choices:
+        raise CheckFailure("the assembled completion has no choices", excerpt=excerpt(x.body[:800]))
+    role = completion.choices[0].message.role
+    if role != "assistant":
+        shown = role if len(role) <= 40 else f"{role[:40]}... ({len(role)} characters)"
+        raise CheckFailure(
+            f"the assembled message's role is {shown!r}: the helper concatenates a field "
+            "sent on every chunk, and OpenAI sends role on the first delta only; code that "
+            "appends the message to the conversation sends that role back, and the next "
+            "request is refused",
+            excerpt=excerpt(x.body[:800]),
+            clients={
+                f"{PYTHON_CLIENT} {openai_python_version()} (stream helper)": (
+                    f"message.role == {shown!r}"
+                )
+            },
+        )
+
+
+@check(
     "clients.openai_python.stream_helper_tools",
     title="openai-python's chat.completions.stream() assembles the streamed tool calls",
     severity=Severity.CRITICAL,

@@ -534,6 +534,17 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
     ("http.cors_preflight", _cors(**{"access-control-allow-origin": "https://x"}), "Allow-Origin"),
 ]
 
+_ROLE_EVERY_CHUNK = [
+    chunk({"role": "assistant", **c["choices"][0]["delta"]}, c["choices"][0]["finish_reason"])
+    for c in text_chunks()
+]
+BAD_MORE += [
+    (
+        "clients.openai_python.stream_helper_text",
+        stream_exchange("chat_stream", sse(*_ROLE_EVERY_CHUNK)),
+        "role is 'assistantassistant",
+    )
+]
 _AI_SDK_BROKEN = NodeOutcome(
     "@ai-sdk/openai-compatible 3.0.97",
     "TypeValidationError: Type validation failed: choices: expected array",
