@@ -784,3 +784,30 @@ def test_a_capture_refused_for_a_named_field_is_that_refusal() -> None:
     with pytest.raises(CheckFailure) as unnamed:
         REGISTRY["captures.google-tool-call"].func(*plain)
     assert unnamed.value.cause is None
+
+
+def test_a_unary_request_streamed_upstream_is_held_to_the_chunks() -> None:
+    """A proxy that answers a unary client by streaming from Gemini gets the capture's
+    chunks from the mock, so its client is held to them, not to the recorded unary answer
+    (zuisong/gemini-openai-proxy 0.15; the two recordings of google-text differ)."""
+    from dataclasses import replace
+
+    from conformance.probes.captures import EXPECTATIONS, probe_names
+    from conformance.registry import REGISTRY, CheckFailure
+    from tests.capture_cases import answer_exchange
+    from tests.factories import journal
+
+    e = EXPECTATIONS["google-text"]
+    assert isinstance(e.stream, Answer)
+    assert isinstance(e.unary, Answer)
+    assert e.stream.text != e.unary.text
+    stream_probe, unary_probe = probe_names("google-text")
+    run = REGISTRY["captures.google-text"].func
+    streamed = answer_exchange(stream_probe, e.stream, True)
+    streamed_path = "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
+    unary = replace(
+        answer_exchange(unary_probe, e.stream, False), upstream=journal(path=streamed_path)
+    )
+    assert "match the capture" in run(streamed, unary)
+    with pytest.raises(CheckFailure, match="unary: content: expected"):
+        run(streamed, replace(unary, upstream=journal()))  # generateContent: the unary one
