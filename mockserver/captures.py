@@ -25,6 +25,13 @@ and a unary answer waits their sum; the directive's ``chunk_ms`` (uniform), ``sp
 answers carry the mock's usual headers plus the capture's own, without framing headers.
 An unknown name is a 400 ``INVALID_ARGUMENT`` naming the known captures. Everything a
 reply needs is serialised once, at :func:`load`.
+
+Thoughts: Google sends thought parts (``"thought": true``) only to a request whose
+``generationConfig.thinkingConfig.includeThoughts`` is true (docs/gemini-wire.md A2); a
+capture recorded with it is replayed to a request without it as Google would answer that
+request (:func:`hide_thoughts`): its thought parts left out (a thought's
+``thoughtSignature`` kept on an empty text part), a chunk that held nothing else not sent
+(its wait added to the next chunk's), the token counts as recorded.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ from spec.capture_format import BUNDLED, Capture, load_dir, stream_form, unary_f
 from spec.mock_admin import GenerateSummary
 from spec.scenarios import Directive
 
-__all__ = ["Captures", "Prepared", "load", "prepare", "summary"]
+__all__ = ["Captures", "Prepared", "has_thoughts", "hide_thoughts", "load", "prepare", "summary"]
 
 _FRAMING_HEADERS = frozenset(
     {
@@ -167,11 +174,86 @@ def _bodies(objects: tuple[Any, ...], unary: Any) -> _Bodies:
     )
 
 
-def prepare(capture: Capture) -> Prepared:
-    """Serialise ``capture`` once for every kind of request (see the module docstring).
-    Raises :class:`spec.capture_format.CaptureError` when its chunks do not assemble."""
+def _without_thoughts(answer: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """``answer`` (a GenerateContentResponse) without its thought parts, and whether
+    anything but them is left in its candidates (parts, a finishReason) or it has no
+    candidate to begin with."""
+    out = dict(answer)
+    candidates = answer.get("candidates")
+    if not isinstance(candidates, list) or not candidates:
+        return out, True
+    kept_any = False
+    new = []
+    for candidate in candidates:
+        if not isinstance(candidate, dict):
+            new.append(candidate)
+            continue
+        candidate = dict(candidate)
+        content = candidate.get("content")
+        parts = content.get("parts") if isinstance(content, dict) else None
+        if isinstance(content, dict) and isinstance(parts, list):
+            kept = []
+            for part in parts:
+                if isinstance(part, dict) and part.get("thought") is True:
+                    signature = part.get("thoughtSignature")
+                    if isinstance(signature, str):
+                        kept.append({"text": "", "thoughtSignature": signature})
+                    continue
+                kept.append(part)
+            candidate["content"] = {**content, "parts": kept}
+            kept_any = kept_any or any(
+                not (isinstance(p, dict) and p.get("text") == "") for p in kept
+            )
+        kept_any = kept_any or "finishReason" in candidate or not isinstance(parts, list)
+        new.append(candidate)
+    out["candidates"] = new
+    return out, kept_any
+
+
+def has_thoughts(capture: Capture) -> bool:
+    """Whether any answer of ``capture`` holds a thought part."""
+    answers = [*(capture.chunks or ()), *([capture.unary] if capture.unary else [])]
+    return any(
+        isinstance(part, dict) and part.get("thought") is True
+        for answer in answers
+        for candidate in answer.get("candidates") or ()
+        if isinstance(candidate, dict)
+        for part in (candidate.get("content") or {}).get("parts") or ()
+    )
+
+
+def hide_thoughts(
+    chunks: tuple[dict[str, Any], ...], unary: Mapping[str, Any], delays: tuple[float, ...]
+) -> tuple[tuple[dict[str, Any], ...], dict[str, Any], tuple[float, ...]]:
+    """What Google sends a request without ``includeThoughts`` for a generation recorded
+    with it: ``(chunks, unary answer, delays)`` without thought parts; a chunk left
+    holding nothing (no other part, no finishReason) is not sent and its delay (ms) moves
+    to the next chunk. Token counts are kept: the model thought all the same."""
+    kept: list[dict[str, Any]] = []
+    waits: list[float] = []
+    carried = 0.0
+    for i, chunk in enumerate(chunks):
+        wait = (delays[i] if i < len(delays) else 0.0) + carried
+        stripped, keep = _without_thoughts(chunk)
+        if keep or i == len(chunks) - 1:
+            kept.append(stripped)
+            waits.append(wait)
+            carried = 0.0
+        else:
+            carried = wait
+    return tuple(kept), _without_thoughts(unary)[0], tuple(waits[: len(delays)])
+
+
+def prepare(capture: Capture, *, thoughts: bool = True) -> Prepared:
+    """Serialise ``capture`` once for every kind of request (see the module docstring);
+    ``thoughts`` false: as answered to a request without ``includeThoughts``
+    (:func:`hide_thoughts`). Raises :class:`spec.capture_format.CaptureError` when its
+    chunks do not assemble."""
     unary = unary_form(capture)
     chunks = stream_form(capture)
+    delays = capture.chunk_ms
+    if not thoughts and not capture.is_error:
+        chunks, unary, delays = hide_thoughts(chunks, unary, delays)
     trace = capture.meta.get("trace_id")
 
     def wrap(obj: Any) -> Any:
@@ -197,7 +279,7 @@ def prepare(capture: Capture) -> Prepared:
         headers=headers,
         gemini=_bodies(chunks, unary),
         codeassist=_bodies(tuple(wrap(c) for c in chunks), wrap(unary)),
-        delays=capture.chunk_ms,
+        delays=delays,
         summary=summary(unary),
     )
 
@@ -205,10 +287,15 @@ def prepare(capture: Capture) -> Prepared:
 class Captures:
     """The captures a mock replays, by name, each :func:`prepare`\\ d once."""
 
-    __slots__ = ("_prepared",)
+    __slots__ = ("_hidden", "_prepared")
 
     def __init__(self, captures: Mapping[str, Capture]) -> None:
         self._prepared = {name: prepare(c) for name, c in sorted(captures.items())}
+        self._hidden = {
+            name: prepare(c, thoughts=False)
+            for name, c in sorted(captures.items())
+            if has_thoughts(c) and not c.is_error
+        }
 
     def __contains__(self, name: object) -> bool:
         return name in self._prepared
@@ -224,13 +311,20 @@ class Captures:
         return self._prepared.get(name)
 
     def reply(
-        self, directive: Directive, *, stream: bool, sse: bool, codeassist: bool = False
+        self,
+        directive: Directive,
+        *,
+        stream: bool,
+        sse: bool,
+        codeassist: bool = False,
+        thoughts: bool = True,
     ) -> Reply:
         """The reply replaying ``directive.capture`` (see the module docstring);
-        Google's 400 ``INVALID_ARGUMENT`` naming the known captures for an unknown
-        one."""
+        ``thoughts``: the request asked for them (``includeThoughts``), else they are
+        left out as Google leaves them out. Google's 400 ``INVALID_ARGUMENT`` naming the
+        known captures for an unknown one."""
         name = directive.capture or ""
-        prepared = self._prepared.get(name)
+        prepared = (None if thoughts else self._hidden.get(name)) or self._prepared.get(name)
         delay = directive.first_byte_ms
         if prepared is None:
             known = ", ".join(self._prepared) or "(none)"

@@ -24,7 +24,7 @@ from mockserver import codeassist, errors
 from mockserver.captures import Captures
 from mockserver.http_core import Core, Incoming
 from mockserver.oauth import parse_form, redact_form
-from mockserver.request import parse_json
+from mockserver.request import include_thoughts, parse_json
 from mockserver.responses import (
     Handled,
     Reply,
@@ -75,7 +75,13 @@ def add_codeassist_routes(
             if captures is not None:
 
                 def replay(d: Directive) -> Reply:
-                    return captures.reply(d, stream=stream, sse=sse, codeassist=True)
+                    return captures.reply(
+                        d,
+                        stream=stream,
+                        sse=sse,
+                        codeassist=True,
+                        thoughts=include_thoughts(envelope.request),
+                    )
 
             return Handled(replay_or_error(directive, replay), directive)
         reply = generate(

@@ -26,7 +26,12 @@ from mockserver import catalog, errors
 from mockserver.captures import Captures
 from mockserver.http_core import Core, Incoming
 from mockserver.quota import FirstKeys
-from mockserver.request import directive_from_text, find_inband_directive, parse_json
+from mockserver.request import (
+    directive_from_text,
+    find_inband_directive,
+    include_thoughts,
+    parse_json,
+)
 from mockserver.responses import (
     Handled,
     Reply,
@@ -182,7 +187,9 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
                         sse=sse,
                         replay=None
                         if captures is None
-                        else lambda d: captures.reply(d, stream=streamed, sse=sse),
+                        else lambda d: captures.reply(
+                            d, stream=streamed, sse=sse, thoughts=_asks_thoughts(raw)
+                        ),
                     )
                 )
             if method == "countTokens":
@@ -206,3 +213,13 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
         app.router.add_get(f"{prefix}/models/{{name}}", get_model, allow_head=False)
         app.router.add_get(f"{prefix}/models", list_models, allow_head=False)
         app.router.add_route("*", f"{prefix}/{{tail:.*}}", unknown)
+
+
+def _asks_thoughts(raw: bytes) -> bool:
+    """Whether the generate request ``raw`` asks for thought parts (``includeThoughts``);
+    a body that does not parse is answered by the generator's own error first."""
+    try:
+        body = parse_json(raw)
+    except errors.GoogleError:
+        return True
+    return include_thoughts(body) if isinstance(body, dict) else True

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from mockserver.app import create_app
+from mockserver.captures import has_thoughts
 from mockserver.framing import json_array_writes, pretty, sse_event
 from mockserver.settings import Settings
 from spec.capture_format import BUNDLED, load_dir, stream_form, unary_form
@@ -50,9 +51,14 @@ def body(text: str = "hello") -> dict[str, Any]:
     return {"contents": [{"role": "user", "parts": [{"text": text}]}]}
 
 
-def tagged(name: str, cid: str | None = None) -> dict[str, Any]:
+def tagged(name: str, cid: str | None = None, *, thoughts: bool = True) -> dict[str, Any]:
+    """A request replaying capture ``name``; ``thoughts``: it asks for them
+    (``includeThoughts``), as the client that recorded a capture with thoughts did."""
     extra = f" cid={cid}" if cid else ""
-    return body(f"hello [[mock:capture={name}{extra}]]")
+    out = body(f"hello [[mock:capture={name}{extra}]]")
+    if thoughts:
+        out["generationConfig"] = {"thinkingConfig": {"includeThoughts": True}}
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -320,3 +326,42 @@ def test_cli_replays_a_captures_dir(capture_dir: Path) -> None:
         assert proc.wait(30) == 0
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CORPUS.items() if has_thoughts(c)))
+def test_thoughts_reach_only_a_request_that_asks_for_them(client: httpx.Client, name: str) -> None:
+    """Google sends thought parts only with includeThoughts (docs/gemini-wire.md A2): a
+    request without it gets the same generation, thoughts left out, counts kept."""
+    capture = CORPUS[name]
+
+    def thoughts_in(answer: dict[str, Any]) -> list[str]:
+        return [
+            p.get("text", "")
+            for c in answer.get("candidates") or ()
+            for p in (c.get("content") or {}).get("parts") or ()
+            if p.get("thought") is True
+        ]
+
+    asked = client.post(UNARY, json=tagged(name)).json()
+    plain = client.post(UNARY, json=tagged(name, thoughts=False)).json()
+    assert thoughts_in(asked)
+    assert thoughts_in(plain) == []
+    assert plain["usageMetadata"] == asked["usageMetadata"]
+    said = [
+        p.get("text")
+        for p in asked["candidates"][0]["content"]["parts"]
+        if p.get("thought") is not True and p.get("text")
+    ]
+    assert [
+        p.get("text") for p in plain["candidates"][0]["content"]["parts"] if p.get("text")
+    ] == said
+    events = [
+        json.loads(line[len("data: ") :])
+        for line in client.post(
+            STREAM, params={"alt": "sse"}, json=tagged(name, thoughts=False)
+        ).text.split("\r\n\r\n")
+        if line.startswith("data: ")
+    ]
+    assert events
+    assert not any(thoughts_in(e) for e in events)
+    assert len(events) <= len(capture.chunks or (None,))

@@ -808,6 +808,6 @@ def test_a_unary_request_streamed_upstream_is_held_to_the_chunks() -> None:
     unary = replace(
         answer_exchange(unary_probe, e.stream, False), upstream=journal(path=streamed_path)
     )
-    assert "match the capture" in run(streamed, unary)
+    assert "match the capture" in str(run(streamed, unary))
     with pytest.raises(CheckFailure, match="unary: content: expected"):
         run(streamed, replace(unary, upstream=journal()))  # generateContent: the unary one
