@@ -152,16 +152,18 @@ def add_gemini_routes(app: web.Application, core: Core, captures: Captures | Non
         # Google's errors to a streamed call have a Content-Length, and to an alt=sse
         # call they are JSON under text/event-stream (A5)
         shaped = partial(as_stream_error, sse=sse) if streamed else _same
+        # read first: a refused call is journalled with its body and correlation id too,
+        # so a run can tell which of its requests the proxy sent where
+        raw = await request.read()
         key, denied = auth(request)
         if denied is not None:
-            return await send(request, shaped(Handled(denied)))
+            return await send(request, shaped(Handled(denied)), raw)
         if method not in _METHODS:
-            return await send(request, Handled(_NO_METHOD))
+            return await send(request, Handled(_NO_METHOD), raw)
         model = catalog.lookup(name)
         if model is None or not model.supports(method):
             error = errors.model_not_found(name, method, _version(request))
-            return await send(request, shaped(Handled(error_reply(error))))
-        raw = await request.read()
+            return await send(request, shaped(Handled(error_reply(error))), raw)
         if quotas and method != "countTokens":
             spent = core.over_quota(key, model.id)
             if spent is not None:

@@ -542,3 +542,20 @@ def test_unpaced_events_are_one_http_chunk_each_on_the_wire(base_url: str) -> No
             assert chunk.endswith(b"\r\n\r\n")
     assert len(sizes) == 5
     assert sizes[-1] == 0
+
+
+def test_a_call_for_a_model_the_mock_lacks_is_journalled_with_its_cid(
+    client: httpx.Client,
+) -> None:
+    """A proxy that rewrites the model (zuisong/gemini-openai-proxy 0.12 sends every
+    name as gemini-1.0-pro-latest) gets Google's 404; the journal keeps that call's body
+    and correlation id, so the run sees its request reached the mock."""
+    response = client.post(
+        "/v1beta/models/gemini-1.0-pro-latest:generateContent",
+        json=request_body("hi [[mock:cid=rewritten-model]]"),
+    )
+    assert response.status_code == 404
+    entries = client.get("/_mock/requests", params={"cid": "rewritten-model"}).json()
+    (entry,) = entries["requests"]
+    assert entry["status"] == 404
+    assert entry["body"] == request_body("hi [[mock:cid=rewritten-model]]")
