@@ -18,9 +18,13 @@ comes out, deterministically (the words still come from the request key,
   unset: the prompt names two or more places (:func:`places`) and, unless the mode is
   ``ANY``, mentions the function (its name, or a word of it such as ``weather`` for
   ``get_weather``);
-- otherwise (``AUTO`` and an ordinary prompt) the answer is text, as before this module:
-  a real model may call a tool there, but answering text is a real model's behaviour
-  too, and every scripted tool check asks for its calls by scenario.
+- a prompt that names one place and mentions the function ("What is the weather in
+  Paris today?" with ``get_weather``, Google's own example) answers with that one call
+  in mode ``AUTO`` too, as Gemini does: a proxy that drops ``tool_choice`` still meets
+  the call it would meet in front of Gemini;
+- otherwise (``AUTO`` and an ordinary prompt) the answer is text: a real model may call
+  a tool there, but answering text is a real model's behaviour too, and every scripted
+  tool check asks for its calls by scenario.
 
 The function called is the first allowed one the prompt names, else the first whose
 name words it mentions, else the first allowed (or declared) one. Its arguments are
@@ -256,7 +260,7 @@ def planned_calls(
     decl, mentioned = _pick(tools, prompt)
     lookups = places(prompt)
     several = len(lookups) >= 2 and (mentioned or mode == "ANY")
-    if not several and mode != "ANY":
+    if not several and mode != "ANY" and not (mentioned and lookups):
         return []
     key = _place_key(decl)
     targets: Sequence[str | None] = lookups[:MAX_CALLS] if several else lookups[:1] or [None]

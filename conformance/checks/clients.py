@@ -83,9 +83,13 @@ for _probe, (_what, _mode, _features) in _STREAMS.items():
     "clients.openai_python.stream_helper_text",
     title="openai-python's chat.completions.stream() assembles the plain stream into one "
     "assistant message",
-    severity=Severity.HIGH,
+    # the helper returns the answer; only code that sends the assembled message back
+    # (the next turn) is refused, and Google's own endpoint repeats the role too
+    severity=Severity.MEDIUM,
     source=(
         f"{OPENAI_PYTHON}lib/streaming/_deltas.py; "
+        "https://github.com/pydantic/logfire/pull/545; "
+        "https://github.com/openinterpreter/openinterpreter/issues/244; "
         "docs/openai-wire.md#b1-chat-completion-objects-and-chunks"
     ),
     probes=("chat_stream",),

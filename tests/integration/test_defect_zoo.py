@@ -66,8 +66,10 @@ def _openai_like(chunk: dict[str, Any]) -> None:
     """What OpenAI itself sends and proxies copy: ``usage: null`` on every chunk,
     ``system_fingerprint``, ``service_tier``, the ``obfuscation`` padding,
     ``logprobs``/``refusal``/``function_call`` nulls, ``content: ""`` next to the opening
-    role, the role repeated on later deltas, token details in the usage, an OpenRouter-
-    style ``gen-`` id, an unknown field."""
+    role, token details in the usage, an OpenRouter-style ``gen-`` id, an unknown field.
+    Not the role repeated on later deltas (Google's endpoint does it; openai-python's
+    ``stream()`` helper then assembles ``role: "assistantassistant..."``, which
+    ``clients.openai_python.stream_helper_text`` reports)."""
     chunk.setdefault("usage", None)
     chunk["id"] = "gen-" + str(chunk.get("id", ""))[-12:]
     chunk["system_fingerprint"] = "fp_zoo"
@@ -83,8 +85,6 @@ def _openai_like(chunk: dict[str, Any]) -> None:
         delta.setdefault("function_call", None)
         if delta.get("role") == "assistant" and "content" not in delta:
             delta["content"] = ""
-        if choice.get("finish_reason") is None and "tool_calls" not in delta:
-            delta.setdefault("role", "assistant")
 
 
 def _free_variations(event: bytes) -> list[bytes]:
@@ -196,6 +196,14 @@ def _usage_on_a_choice(chunk: dict[str, Any]) -> dict[str, Any]:
     return chunk
 
 
+def _role_every_delta(chunk: dict[str, Any]) -> dict[str, Any]:
+    for choice in chunk.get("choices", ()):
+        delta = choice.get("delta", {})
+        if choice.get("finish_reason") is None and "tool_calls" not in delta:
+            delta.setdefault("role", "assistant")
+    return chunk
+
+
 def _no_role(chunk: dict[str, Any]) -> dict[str, Any]:
     for choice in chunk.get("choices", ()):
         choice.get("delta", {}).pop("role", None)
@@ -277,6 +285,11 @@ DEFECTS: list[tuple[Mutation, set[str], tuple[str, ...]]] = [
         Mutation("usage_on_a_choice", event=chunk_json(_usage_on_a_choice)),
         {"stream.usage_own_chunk"},
         ("stream.", "clients.", "properties.stream", "contract.responses"),
+    ),
+    (
+        Mutation("role_every_delta", event=chunk_json(_role_every_delta)),
+        {"clients.openai_python.stream_helper_text"},
+        ("clients.",),
     ),
     (
         Mutation("no_role", event=chunk_json(_no_role)),

@@ -204,11 +204,22 @@ def test_several_lookups_answer_parallel_calls_with_the_places(
 
 
 def test_an_ordinary_prompt_in_auto_mode_answers_text() -> None:
-    # one place, or places without the tool in the prompt: text, as before
-    for text in ("What is the weather in Paris today?", "Tell me about Paris and Tokyo."):
+    # places without the tool in the prompt, or the tool without a place: text
+    for text in ("Tell me about Paris and Tokyo.", "Do you like weather forecasts?"):
         whole = unary(run(request(text, tools=TOOLS)))
         assert calls(whole) == []
         assert answer(whole)
+
+
+def test_a_prompt_asking_for_the_tool_in_auto_mode_calls_it() -> None:
+    """Google's own function-calling example: in mode AUTO, "What is the weather in
+    Paris today?" with a weather function gets a functionCall, not text
+    (https://ai.google.dev/gemini-api/docs/function-calling). A proxy that drops
+    tool_choice still meets a call, as it would in front of Gemini."""
+    whole = unary(run(request("What is the weather in Paris today?", tools=TOOLS)))
+    got = calls(whole)
+    assert len(got) == 1
+    assert "Paris" in json.dumps(got[0]["args"])
 
 
 def test_parallel_calls_without_a_place_property_still_differ() -> None:
