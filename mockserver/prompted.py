@@ -18,10 +18,11 @@ comes out, deterministically (the words still come from the request key,
   unset: the prompt names two or more places (:func:`places`) and, unless the mode is
   ``ANY``, mentions the function (its name, or a word of it such as ``weather`` for
   ``get_weather``);
-- a prompt that names one place and mentions the function ("What is the weather in
-  Paris today?" with ``get_weather``, Google's own example) answers with that one call
-  in mode ``AUTO`` too, as Gemini does: a proxy that drops ``tool_choice`` still meets
-  the call it would meet in front of Gemini;
+- a prompt that mentions the function and names one place ("What is the weather in
+  Paris today?" with ``get_weather``, Google's own example) or tells the model to use a
+  tool ("What time is it? Use the tool." with ``get_current_time``) answers with that
+  one call in mode ``AUTO`` too, as Gemini does: a proxy that drops ``tool_choice``
+  still meets the call it would meet in front of Gemini;
 - otherwise (``AUTO`` and an ordinary prompt) the answer is text: a real model may call
   a tool there, but answering text is a real model's behaviour too, and every scripted
   tool check asks for its calls by scenario.
@@ -206,6 +207,17 @@ def _name_words(name: str) -> set[str]:
     return {w for w in re.split(r"[\W_]+", spaced.lower()) if w and w not in _GENERIC}
 
 
+_USE_A_TOOL = re.compile(
+    r"\b(?:use|call|using|invoke)\b(?:\W+\w+){0,3}?\W+(?:tool|function)s?\b", re.I
+)
+
+
+def asks_for_a_tool(text: str) -> bool:
+    """Whether ``text`` tells the model to use a tool ("Use the tool.", "call the
+    function"), an instruction a model follows in mode ``AUTO`` too."""
+    return _USE_A_TOOL.search(text) is not None
+
+
 def _pick(tools: list[dict[str, Any]], text: str) -> tuple[dict[str, Any], bool]:
     """The declaration to call and whether the prompt mentions it (see the module)."""
     low = text.lower()
@@ -260,7 +272,7 @@ def planned_calls(
     decl, mentioned = _pick(tools, prompt)
     lookups = places(prompt)
     several = len(lookups) >= 2 and (mentioned or mode == "ANY")
-    if not several and mode != "ANY" and not (mentioned and lookups):
+    if not several and mode != "ANY" and not (mentioned and (lookups or asks_for_a_tool(prompt))):
         return []
     key = _place_key(decl)
     targets: Sequence[str | None] = lookups[:MAX_CALLS] if several else lookups[:1] or [None]

@@ -17,7 +17,7 @@ from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, c
 from ._common import OPENAI_PYTHON, json_object, require_response, require_success
 from .causes import wrong_status
 from .errors import require_key_refused_upstream
-from .field import is_result_turn, require_obeyed
+from .field import require_obeyed, require_result_turn
 
 __all__: list[str] = []
 
@@ -459,8 +459,7 @@ def _result_turn(x: Exchange) -> Exchange:
     undecided otherwise (``field.tool_result_turn`` reports why)."""
     turn = require_obeyed(x)
     require_success(turn)
-    if not is_result_turn(x):
-        raise Undecided("the first turn's calls could not be assembled into a second turn")
+    require_result_turn(x)
     require_success(x)
     return x
 

@@ -54,6 +54,7 @@ __all__ = [
     "finish_reasons",
     "is_result_turn",
     "require_obeyed",
+    "require_result_turn",
     "thought_markers",
 ]
 
@@ -94,6 +95,20 @@ def attempts(x: Exchange) -> list[Exchange]:
 def call_turn(x: Exchange) -> Exchange:
     """The last attempt at the probe's first turn (the one a tool-result turn follows)."""
     return attempts(x)[-1]
+
+
+def require_result_turn(x: Exchange) -> None:
+    """Nothing when ``x`` is the tool-result turn (:func:`is_result_turn`); else skipped
+    when the first turn's call came as the legacy ``function_call`` (no second turn is
+    built from it; ``field.tool_call_forced`` reports it), undecided otherwise."""
+    if is_result_turn(x):
+        return
+    if legacy_function_calls(call_turn(x)):
+        raise NotApplicable(
+            "the first turn's call came as the legacy function_call: no tool-result turn "
+            "follows (field.tool_call_forced reports it)"
+        )
+    raise Undecided("the first turn's calls could not be assembled into a second turn")
 
 
 def require_obeyed(x: Exchange) -> Exchange:
@@ -428,13 +443,7 @@ def gemini3_signature_round_trip(x: Exchange) -> str:
             "does not serve this model for tool calls"
         )
     require_accepted(turn, f"a tool call on {model!r}")
-    if not is_result_turn(x):
-        if legacy_function_calls(turn):
-            raise NotApplicable(
-                "the first turn's call came as the legacy function_call: no tool-result turn "
-                "follows (field.tool_call_forced reports it)"
-            )
-        raise Undecided("the first turn's calls could not be assembled into a second turn")
+    require_result_turn(x)
     status = require_response(x)
     if status == 200:
         return f"the tool results on {model!r} were answered"
@@ -499,13 +508,7 @@ def tool_result_turn(x: Exchange) -> None:
     turn = require_obeyed(x)
     if turn.status != 200:
         raise NotApplicable(f"the first turn got HTTP {turn.status}; field.tool_call_forced")
-    if not is_result_turn(x):
-        if legacy_function_calls(turn):
-            raise NotApplicable(
-                "the first turn's call came as the legacy function_call: no tool-result turn "
-                "follows (field.tool_call_forced reports it)"
-            )
-        raise Undecided("the first turn's calls could not be assembled into a second turn")
+    require_result_turn(x)
     require_accepted(x, "the tool results sent back with the assistant turn as received")
     text = answer_content(x)
     if not text.strip():

@@ -567,8 +567,13 @@ def test_a_legacy_function_call_is_the_model_obeying() -> None:
     ):
         assert RETRY_UNLESS[probe](answer(probe, body)) is None
     assert RETRY_UNLESS["field_tool_named"](answer("field_tool_named", completion())) is not None
-    with pytest.raises(NotApplicable, match="legacy function_call"):
-        run("field.tool_result_turn", field_tool_named=named(LEGACY_UNARY))
+    for check_id in (
+        "field.tool_result_turn",
+        "clients.openai_python.field_tool_result",
+        "clients.openai_node.field_tool_result",
+    ):
+        with pytest.raises(NotApplicable, match="legacy function_call"):
+            run(check_id, field_tool_named=named(LEGACY_UNARY))
 
 
 @pytest.mark.parametrize(("check_id", "swap", "says"), BAD_FIELD, ids=[c[0] for c in BAD_FIELD])

@@ -220,6 +220,11 @@ def test_a_prompt_asking_for_the_tool_in_auto_mode_calls_it() -> None:
     got = calls(whole)
     assert len(got) == 1
     assert "Paris" in json.dumps(got[0]["args"])
+    # told to use it, with no place: the same
+    told = calls(unary(run(request("What is the weather? Use the tool.", tools=TOOLS))))
+    assert len(told) == 1
+    # the tool's word without a place or an instruction: text
+    assert calls(unary(run(request("Do you like weather forecasts?", tools=TOOLS)))) == []
 
 
 def test_parallel_calls_without_a_place_property_still_differ() -> None:
