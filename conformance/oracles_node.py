@@ -152,6 +152,9 @@ class NodeOutcome:
     error: str | None
     error_type: str | None
     chunks: int = 0
+    calls: int = 0
+    """The tool calls the client assembled (the AI SDK's ``tool-call`` parts; 0 for
+    openai-node, whose replay does not count them)."""
 
     @property
     def ok(self) -> bool:
@@ -203,12 +206,13 @@ def replay_openai_node(
 def _outcome(client: str, row: Mapping[str, object]) -> NodeOutcome:
     error = None if row["ok"] else f"{row['error_type']}: {row['message']}"
     kind = row.get("error_type")
-    chunks = row.get("chunks", 0)
+    chunks, calls = row.get("chunks", 0), row.get("calls", 0)
     return NodeOutcome(
         client,
         error,
         kind if isinstance(kind, str) else None,
         chunks if isinstance(chunks, int) else 0,
+        calls if isinstance(calls, int) else 0,
     )
 
 

@@ -17,6 +17,7 @@ from conformance.exchange import Exchange, Request
 from conformance.oracles_node import NodeOutcome
 from conformance.probes import PROBES
 from conformance.probes.documented import DOCUMENTED, DocumentedProbe
+from conformance.probes.field import answer_calls
 from conformance.probes.params import (
     CODENAME,
     DEVELOPER_PROMPT,
@@ -353,7 +354,8 @@ def with_client_body(x: Exchange, **fields: Any) -> Exchange:
 
 
 AI_SDK_OK = NodeOutcome("@ai-sdk/openai-compatible 3.0.97", None, None, 6)
-"""The AI SDK's provider consumed the answer (``conformance.runner.attach_node``)."""
+"""The AI SDK's provider consumed the answer (``conformance.runner.attach_node``); it
+assembles the calls the answer carries (:func:`with_node` sets ``calls``)."""
 
 
 def with_node(exchanges: dict[str, Exchange]) -> dict[str, Exchange]:
@@ -361,10 +363,12 @@ def with_node(exchanges: dict[str, Exchange]) -> dict[str, Exchange]:
     SDK's (ok) on the probes it replays."""
     for name in NODE_REPLAYS:
         if name in exchanges:
+            x = exchanges[name]
+            ai_sdk = replace(AI_SDK_OK, calls=len(answer_calls(x)))
             exchanges[name] = replace(
-                exchanges[name],
+                x,
                 node=NodeOutcome("openai-node 7", None, None, 3),
-                ai_sdk=AI_SDK_OK if name in AI_SDK_REPLAYS else None,
+                ai_sdk=ai_sdk if name in AI_SDK_REPLAYS else None,
             )
     return exchanges
 

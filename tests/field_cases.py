@@ -12,6 +12,7 @@ from typing import Any
 from conformance.exchange import Exchange, Request
 from conformance.oracles_node import NodeOutcome
 from conformance.probes import PROBES
+from conformance.probes.field import answer_calls
 from conformance.runner import NODE_CALL_TURNS, NODE_REPLAYS
 from conformance.target import Target
 from spec.profiles import get_profile
@@ -179,10 +180,14 @@ def with_node(
     attaches them: on the exchange (:data:`conformance.runner.NODE_REPLAYS`) and on its
     call turn (:data:`conformance.runner.NODE_CALL_TURNS`, when a tool-result turn
     followed)."""
-    x = replace(x, node=outcome, ai_sdk=ai_sdk)
+
+    def read(y: Exchange) -> NodeOutcome | str:  # the AI SDK assembles the calls it gets
+        return replace(ai_sdk, calls=len(answer_calls(y))) if ai_sdk == AI_SDK_OK else ai_sdk
+
+    x = replace(x, node=outcome, ai_sdk=read(x))
     if x.probe in NODE_CALL_TURNS and x.previous:
         *earlier, turn = x.previous
-        x = replace(x, previous=(*earlier, replace(turn, node=outcome, ai_sdk=ai_sdk)))
+        x = replace(x, previous=(*earlier, replace(turn, node=outcome, ai_sdk=read(turn))))
     return x
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from ..exchange import Exchange
 from ..oracles import OPENAI_PYTHON as PYTHON_CLIENT
 from ..oracles import _run, openai_python_version, replay_openai_python
+from ..probes.field import answer_calls, legacy_function_calls
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import OPENAI_PYTHON, json_object, require_response, require_success
 from .causes import wrong_status
@@ -261,10 +262,12 @@ _REPLAYERS = {
 """``Exchange`` attribute holding a Node.js client's replay -> who that client is."""
 
 
-def _replay_check(attr: str, what: str, turn_of: Any = None) -> Any:
+def _replay_check(attr: str, what: str, turn_of: Any = None, *, calls: bool = False) -> Any:
     """The replay of ``turn_of(x)`` (``x`` itself by default) through a Node.js client
     (``attr``: ``node`` or ``ai_sdk``, the outcome ``conformance.runner.attach_node``
-    set) must not raise."""
+    set) must not raise; ``calls``: and it must assemble as many tool calls as the
+    answer carries (:func:`~conformance.probes.field.answer_calls`, or one legacy
+    ``function_call``), counted by the AI SDK's replay."""
     who = _REPLAYERS[attr]
 
     def run(x: Exchange) -> None:
@@ -278,6 +281,16 @@ def _replay_check(attr: str, what: str, turn_of: Any = None) -> Any:
                 f"{who} cannot consume {what}: it raises {outcome.error}",
                 excerpt=excerpt(turn.body[:800]),
                 clients={outcome.client: outcome.verdict()},
+            )
+        carried = len(answer_calls(turn)) or len(legacy_function_calls(turn)[:1])
+        if calls and outcome.calls < carried:
+            legacy = " (as the legacy function_call, which it does not read)"
+            raise CheckFailure(
+                f"{who} assembles {outcome.calls} tool call(s) from {what}, which carries "
+                f"{carried}{legacy if not answer_calls(turn) else ''}: the agent never runs "
+                "the missing ones",
+                excerpt=excerpt(turn.body[:800]),
+                clients={outcome.client: f"{outcome.calls} tool call(s)"},
             )
 
     return run
@@ -766,7 +779,7 @@ for _probe in ("chat", *_STREAMS):
         probes=(_probe,),
         mode=_mode,
         features=_features,
-    )(_replay_check("ai_sdk", _what))
+    )(_replay_check("ai_sdk", _what, calls=_probe == "tool_calls_stream"))
 
 for _name in _AI_SDK_FIELD:
     _what, _probes, _turn_of, _severity, _features = _NODE_FIELD[_name]
@@ -778,4 +791,4 @@ for _name in _AI_SDK_FIELD:
         probes=_probes[:1],
         also=_probes[1:],
         features=_features,
-    )(_replay_check("ai_sdk", _what, _turn_of))
+    )(_replay_check("ai_sdk", _what, _turn_of, calls="tools" in _features))

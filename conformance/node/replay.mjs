@@ -7,7 +7,8 @@
 //   framed as the target framed it; hold_ms: how long a silent response is waited for;
 //   ai: also replay it through the AI SDK's provider (doGenerate / doStream).
 // stdout: one JSON line per item: {id, ok, error_type, message, chunks, ai}
-//   ai: null, or {ok, error_type, message, chunks} (chunks: the provider's stream parts)
+//   ai: null, or {ok, error_type, message, chunks, calls} (chunks: the provider's stream
+//   parts or content parts; calls: the tool calls it assembled)
 // Both clients use Node's own fetch, so its HTTP stack judges the recorded framing.
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -39,7 +40,7 @@ for (const item of input) {
 // Run `body(signal, out)`; its outcome {ok, error_type, message, chunks}: a throw, or
 // no byte and no end for hold_ms, is a failure (error_type "Timeout" for the latter).
 async function guarded(holdMs, body) {
-  const out = { ok: true, error_type: null, message: null, chunks: 0 };
+  const out = { ok: true, error_type: null, message: null, chunks: 0, calls: 0 };
   const abort = new AbortController();
   let timer;
   const hung = new Promise((_, reject) => {
@@ -122,13 +123,19 @@ async function replayAi(item, out, signal) {
         const err = part.error instanceof Error ? part.error : new Error(JSON.stringify(part.error));
         throw err;
       }
-      if (part.type === "tool-call") parseToolInput(part);
+      if (part.type === "tool-call") {
+        out.calls += 1;
+        parseToolInput(part);
+      }
     }
   } else {
     const result = await model.doGenerate(options);
     for (const part of result.content) {
       out.chunks += 1;
-      if (part.type === "tool-call") parseToolInput(part);
+      if (part.type === "tool-call") {
+        out.calls += 1;
+        parseToolInput(part);
+      }
     }
   }
 }

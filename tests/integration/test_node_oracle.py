@@ -3,6 +3,8 @@ missing: `conformance setup-node` installs it; CI does)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conformance.oracles_node import (
@@ -78,3 +80,26 @@ def test_the_ai_sdk_parses_a_unary_answer_and_its_tool_calls() -> None:
     assert out["good" + AI_SDK_SUFFIX].ok
     assert not out["null_arguments" + AI_SDK_SUFFIX].ok
     assert "arguments" in (out["null_arguments" + AI_SDK_SUFFIX].error or "")
+
+
+@pytest.mark.skipif(ai_sdk_unavailable() is not None, reason=f"AI SDK: {ai_sdk_unavailable()}")
+def test_the_ai_sdk_counts_the_tool_calls_it_assembles() -> None:
+    """Two parallel calls are two tool-call parts; a call sent as the legacy
+    function_call is none (the provider reads tool_calls only), without an error."""
+    calls = [
+        {"index": i, "id": f"call_{i}", "type": "function"}
+        | {"function": {"name": "get_weather", "arguments": json.dumps({"location": city})}}
+        for i, city in enumerate(("Paris", "Tokyo"))
+    ]
+    legacy = {"name": "get_weather", "arguments": '{"location": "Paris"}'}
+    streams = {
+        "parallel": sse(chunk({"role": "assistant", "tool_calls": calls}), chunk({}, "tool_calls")),
+        "legacy": sse(
+            chunk({"role": "assistant", "function_call": legacy}), chunk({}, "function_call")
+        ),
+    }
+    items = [(stream_exchange(name, body), "stream") for name, body in streams.items()]
+    out = replay_openai_node(items, ai_sdk=set(streams))
+    parallel, old = out["parallel" + AI_SDK_SUFFIX], out["legacy" + AI_SDK_SUFFIX]
+    assert (parallel.ok, parallel.calls) == (True, 2)
+    assert (old.ok, old.calls) == (True, 0)

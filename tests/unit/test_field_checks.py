@@ -555,6 +555,11 @@ BAD_FIELD += [
         {"field_parallel_stream": answer("field_parallel_stream", LEGACY_STREAM)},
         "legacy `function_call`",
     ),
+    (  # the AI SDK reads no call from it: its agent never runs the tool
+        "clients.ai_sdk.field_tool_stream",
+        {"field_tool_required_stream": with_node(required(LEGACY_STREAM))},
+        "assembles 0 tool call(s)",
+    ),
 ]
 
 
