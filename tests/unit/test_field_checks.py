@@ -35,6 +35,7 @@ from spec.profiles import get_profile
 from tests.check_cases import good
 from tests.factories import chunk, completion, sse
 from tests.field_cases import (
+    AI_SDK_OK,
     FIELD_TARGET,
     answer,
     field_good,
@@ -1006,3 +1007,30 @@ def test_a_refusal_about_the_messages_names_no_field() -> None:
         )
     assert "refuses" not in failure.value.message
     assert failure.value.cause is None
+
+
+def test_a_continuation_delta_is_not_a_call_the_ai_sdk_lost() -> None:
+    """A call split over two deltas without an index, the second with only arguments
+    (no id, no name), is one call: the AI SDK reads one, and that is all it carries."""
+    split = sse(
+        chunk(
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"location":'},
+                    }
+                ],
+            }
+        ),
+        chunk({"tool_calls": [{"function": {"arguments": '"Paris"}'}}]}),
+        chunk({}, "tool_calls"),
+    )
+    one = replace(AI_SDK_OK, calls=1)
+    x = with_node(required(split), ai_sdk=one)
+    run("clients.ai_sdk.field_tool_stream", field_tool_required_stream=x)
+    zero = with_node(required(split), ai_sdk=replace(AI_SDK_OK, calls=0, chunks=7))
+    with pytest.raises(CheckFailure, match="assembles 0 tool call"):
+        run("clients.ai_sdk.field_tool_stream", field_tool_required_stream=zero)
