@@ -378,11 +378,10 @@ def image_data_url(x: Exchange) -> None:
         raise CheckFailure(
             f"a message with a PNG data: URL got HTTP {status}", excerpt=excerpt(x.body)
         )
-    expected = base64.b64encode(IMAGE_PNG).decode()
     for content in request_body(x).get("contents") or []:
         for part in (content or {}).get("parts") or []:
             inline = json_field(part, "inlineData")
-            if isinstance(inline, dict) and inline.get("data") == expected:
+            if isinstance(inline, dict) and _decoded(inline.get("data")) == IMAGE_PNG:
                 mime = json_field(inline, "mimeType")
                 if mime != "image/png":
                     raise CheckFailure(f"the image went upstream as mimeType {mime!r}")
@@ -396,20 +395,45 @@ def image_data_url(x: Exchange) -> None:
 _PNG = b"\x89PNG\r\n\x1a\n"
 
 
+def _decoded(data: Any) -> bytes | None:
+    """The bytes of a JSON ``bytes`` field, standard or URL-safe base64 (proto3's JSON
+    mapping accepts both; Google's own SDK, google-genai, sends URL-safe), or ``None``."""
+    if not isinstance(data, str):
+        return None
+    try:
+        return base64.b64decode(data.replace("-", "+").replace("_", "/") + "=" * (-len(data) % 4))
+    except ValueError:
+        return None
+
+
+def _client_image_url(x: Exchange) -> str | None:
+    """The ``image_url.url`` of the probe's request (the first one)."""
+    body = x.request.json_body if isinstance(x.request.json_body, dict) else {}
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else []:
+            image = part.get("image_url") if isinstance(part, dict) else None
+            if isinstance(image, dict) and isinstance(image.get("url"), str):
+                return str(image["url"])
+    return None
+
+
 @check(
     "translate.image_http_url",
-    title="An image_url http URL reaches Gemini as the image's bytes (inlineData)",
+    title="An image_url http URL reaches Gemini as the image's bytes (inlineData) or as the "
+    "URL itself (fileData.fileUri)",
     severity=Severity.MEDIUM,
     source=(
         "https://github.com/songquanpeng/one-api/issues/2245; "
         "https://github.com/zuisong/gemini-openai-proxy/issues/5; "
-        "https://ai.google.dev/gemini-api/docs/image-understanding"
+        "https://ai.google.dev/gemini-api/docs/image-understanding; "
+        "https://ai.google.dev/gemini-api/docs/file-input-methods"
     ),
     probes=("image_http_url",),
     mode=Mode.CONTROLLED,
     features=("chat",),
 )
-def image_http_url(x: Exchange) -> None:
+def image_http_url(x: Exchange) -> str | None:
     status = require_response(x)
     if 400 <= status < 500 and status != 429:
         check_envelope(x)
@@ -426,20 +450,25 @@ def image_http_url(x: Exchange) -> None:
     for content in request_body(x).get("contents") or []:
         for part in (content or {}).get("parts") or []:
             inline = json_field(part, "inlineData")
-            if isinstance(inline, dict) and isinstance(inline.get("data"), str):
-                try:
-                    raw = base64.b64decode(inline["data"])
-                except ValueError:
-                    continue
-                if raw.startswith(_PNG):
+            if isinstance(inline, dict):
+                raw = _decoded(inline.get("data"))
+                if raw is not None and raw.startswith(_PNG):
                     mime = json_field(inline, "mimeType")
                     if mime != "image/png":
                         raise CheckFailure(f"the fetched PNG went upstream as mimeType {mime!r}")
-                    return
-            if json_field(part, "fileData") is not None:
+                    return None
+            file_data = json_field(part, "fileData")
+            if isinstance(file_data, dict):
+                uri = json_field(file_data, "fileUri")
+                if uri == _client_image_url(x):
+                    return (
+                        "the URL went upstream as fileData.fileUri: Gemini fetches a public "
+                        "HTTP(S) URL there itself (https://ai.google.dev/gemini-api/docs/"
+                        "file-input-methods); a private one it cannot reach"
+                    )
                 raise CheckFailure(
-                    "the http URL went upstream as fileData; Gemini only reads its own file "
-                    "URIs there, so the model never sees the image",
+                    f"the http URL went upstream as fileData {uri!r}, not the client's URL "
+                    "nor the image's bytes: the model never sees the image",
                     excerpt=excerpt(str(part)),
                 )
     raise CheckFailure(

@@ -4,6 +4,7 @@ embeddings, and the doors real clients ask for reasoning through (:data:`DOORS`)
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from spec.scenarios import Directive, Scenario
@@ -86,10 +87,16 @@ probe(Probe("malformed_body", "chat completion with a truncated JSON body", _mal
 probe(Probe("cors_preflight", "browser preflight with the openai SDK's x-stainless headers", _cors))
 
 
+EMBEDDING_MODEL = "gemini-embedding-001"
+"""The model the embeddings probes name (under the target model's provider prefix,
+:func:`with_prefix_of`): Google's embedding model; ``text-embedding-004`` was shut down
+on 2026-01-14 (https://ai.google.dev/gemini-api/docs/deprecations)."""
+
+
 def _embeddings(base64: bool) -> Builder:
     def build(target: Target, cid: str) -> Request:
         body: dict[str, object] = {
-            "model": "text-embedding-004",
+            "model": with_prefix_of(target.model, EMBEDDING_MODEL),
             "input": ["The quick brown fox", "jumps over the lazy dog"],
         }
         if base64:
@@ -142,10 +149,26 @@ and the curl example."""
 _THINKING_NAMES = ("thinking", "-high", "-medium")
 
 
+def bare_model(model: str) -> str:
+    """``model`` without Google's ``models/`` and a router's provider prefix
+    (``gemini/``, ``google/``, ``gemini:``, ``vertex_ai/``...): the model's own name, to
+    read what it is; requests keep the id as listed."""
+    return re.split(r"[/:]", model)[-1]
+
+
+def with_prefix_of(default: str, name: str) -> str:
+    """``name`` under the provider prefix ``default`` carries (``gemini:`` for
+    ``gemini:gemini-2.0-flash``; none for ``models/...`` or a bare name): a target that
+    routes by prefix needs it on every model it is sent."""
+    prefix = default[: len(default) - len(bare_model(default))]
+    return name if prefix in ("", "models/") else prefix + name
+
+
 def thinks(model: str) -> bool:
     """Whether ``model`` thinks by name: a ``*-thinking*`` alias, Gemini 2.5 and later,
-    and the unversioned ``gemini-*-latest`` aliases (which point at 2.5 models)."""
-    name = model.removeprefix("models/").lower()
+    and the unversioned ``gemini-*-latest`` aliases (which point at 2.5 models); any
+    ``models/`` or provider prefix aside (:func:`bare_model`)."""
+    name = bare_model(model).lower()
     if any(part in name for part in _THINKING_NAMES):
         return True
     if not name.startswith("gemini-"):
@@ -166,7 +189,9 @@ def pick_thinking_model(listed: set[str] | frozenset[str] | None, default: str) 
     """The model the ``thoughts_model`` door names: the target's ``default`` when it
     thinks; else, from ``GET /models`` (``listed``), an explicit ``*-thinking`` alias,
     then ``gemini-2.5-flash``, then any other chat model that thinks; else
-    ``gemini-2.5-flash``. Pure; deterministic (ties broken by name)."""
+    ``gemini-2.5-flash`` (under ``default``'s provider prefix, :func:`with_prefix_of`).
+    Listed ids are compared by :func:`bare_model` and returned as listed (without
+    ``models/``). Pure; deterministic (ties broken by name)."""
     if thinks(default):
         return default
     chat = sorted(
@@ -175,13 +200,13 @@ def pick_thinking_model(listed: set[str] | frozenset[str] | None, default: str) 
         if not any(u in m.lower() for u in _UNSUITABLE)
     )
     for wanted in (
-        [m for m in chat if "thinking" in m.lower()],
-        [m for m in chat if m == "gemini-2.5-flash"],
+        [m for m in chat if "thinking" in bare_model(m).lower()],
+        [m for m in chat if bare_model(m) == "gemini-2.5-flash"],
         [m for m in chat if thinks(m)],
     ):
         if wanted:
             return wanted[0]
-    return "gemini-2.5-flash"
+    return with_prefix_of(default, "gemini-2.5-flash")
 
 
 DOOR_PROMPT = "Think step by step: what is 17 * 23?"
@@ -189,7 +214,11 @@ DOOR_PROMPT = "Think step by step: what is 17 * 23?"
 
 def _door(stream: bool, model: bool, **fields: Any) -> Builder:
     def build(target: Target, cid: str) -> Request:
-        chosen = pick_thinking_model(target.listed_models, target.model) if model else None
+        chosen = (
+            (target.reasoning_model or pick_thinking_model(target.listed_models, target.model))
+            if model
+            else None
+        )
         return chat_request(
             target,
             cid,

@@ -30,7 +30,7 @@ from typing import Any
 from ..exchange import Exchange, Request
 from ..target import Target
 from .base import PROBES, TOOLS, Builder, Probe, chat_request, registrar, with_body
-from .basic import DOOR_PROMPT, GOOGLE_THINKING, pick_thinking_model, thinks
+from .basic import DOOR_PROMPT, GOOGLE_THINKING, bare_model, pick_thinking_model, thinks
 from .params import DEVELOPER_QUESTION, IMAGE_PNG, with_developer_message
 from .tooling import NO_ARGS_TOOL, results_turn
 
@@ -86,14 +86,15 @@ def pick_plain_model(listed: set[str] | frozenset[str] | None, default: str) -> 
         if not any(u in m.lower() for u in _UNSUITABLE)
     )
     for wanted in _PLAIN_PREFERRED:
-        if wanted in chat:
-            return wanted
-    others = [m for m in chat if m.startswith("gemini-") and not thinks(m)]
+        found = [m for m in chat if bare_model(m) == wanted]
+        if found:
+            return found[0]
+    others = [m for m in chat if bare_model(m).startswith("gemini-") and not thinks(m)]
     return others[0] if others else default
 
 
 def _gemini3(model: str) -> bool:
-    return model.removeprefix("models/").startswith("gemini-3")
+    return bare_model(model).startswith("gemini-3")
 
 
 def pick_gemini3_model(listed: set[str] | frozenset[str] | None, default: str) -> str | None:
@@ -108,7 +109,7 @@ def pick_gemini3_model(listed: set[str] | frozenset[str] | None, default: str) -
         for m in listed or ()
         if _gemini3(m) and not any(u in m.lower() for u in _UNSUITABLE)
     )
-    flash = [m for m in chat if "flash" in m]
+    flash = [m for m in chat if "flash" in bare_model(m)]
     for wanted in ([m for m in flash if "lite" not in m], flash, chat):
         if wanted:
             return wanted[0]

@@ -440,9 +440,9 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         json_exchange(
             "image_http_url",
             completion(),
-            upstream=user_turn({"fileData": {"fileUri": "http://127.0.0.1:1/_mock/image.png"}}),
+            upstream=user_turn({"fileData": {"fileUri": "files/uploaded-elsewhere"}}),
         ),
-        "as fileData",
+        "as fileData 'files/uploaded-elsewhere'",
     ),
     (
         "translate.image_http_url",
@@ -825,3 +825,34 @@ def test_a_clean_refusal_to_fetch_a_private_image_url_is_not_a_failure() -> None
     exchanges["image_http_url"] = error_exchange("image_http_url", 400, "Unable to fetch image")
     with pytest.raises(NotApplicable, match="refused to fetch"):
         REGISTRY["translate.image_http_url"].run(exchanges)
+
+
+def test_an_image_url_may_reach_gemini_as_the_url_or_as_url_safe_bytes() -> None:
+    """Gemini fetches a public HTTP(S) URL given as fileData.fileUri itself
+    (https://ai.google.dev/gemini-api/docs/file-input-methods), and reads bytes in
+    URL-safe base64 as well as standard (google-genai sends URL-safe; any-llm's gateway
+    went through it)."""
+    import base64
+    from dataclasses import replace as swap
+
+    from conformance.exchange import Request
+    from conformance.probes.params import IMAGE_PNG
+
+    url = "http://127.0.0.1:1/_mock/image.png"
+    body = {
+        "model": "gemini-2.5-flash",
+        "messages": [
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}
+        ],
+    }
+    x = json_exchange(
+        "image_http_url", completion(), upstream=user_turn({"fileData": {"fileUri": url}})
+    )
+    x = swap(x, request=Request("POST", x.request.url, x.request.headers, b"{}", body))
+    said = REGISTRY["translate.image_http_url"].run({"image_http_url": x})
+    assert "fileData.fileUri" in str(said)
+    url_safe = base64.urlsafe_b64encode(IMAGE_PNG).decode().rstrip("=")
+    inline = {"inlineData": {"mimeType": "image/png", "data": url_safe}}
+    for probe in ("image_data_url", "image_http_url"):
+        got = json_exchange(probe, completion(), upstream=user_turn(inline))
+        REGISTRY[f"translate.{probe}"].run({probe: got})

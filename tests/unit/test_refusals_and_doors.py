@@ -86,6 +86,32 @@ def test_the_thinking_model_door_prefers_the_default_then_a_listed_thinker() -> 
     assert pick_thinking_model(None, "gemini-2.0-flash") == "gemini-2.5-flash"
 
 
+def test_model_picks_keep_a_routers_provider_prefix() -> None:
+    """A gateway that routes by prefix (any-llm's ``gemini:``, LiteLLM's ``gemini/``)
+    lists and needs its ids whole: what a model is, is read without the prefix; what is
+    sent keeps it (any-llm gateway 1.14: a bare gemini-2.5-flash got HTTP 500)."""
+    from conformance.probes.basic import bare_model, with_prefix_of
+    from conformance.probes.field import pick_gemini3_model, pick_plain_model
+
+    assert bare_model("gemini:gemini-2.5-flash") == "gemini-2.5-flash"
+    assert bare_model("models/gemini-2.0-flash") == "gemini-2.0-flash"
+    assert bare_model("google/gemini-3-flash-preview") == "gemini-3-flash-preview"
+    assert thinks("gemini:gemini-2.5-flash")
+    assert not thinks("gemini/gemini-2.0-flash")
+    listed = {"gemini:gemini-2.0-flash", "gemini:gemini-2.5-flash", "gemini:gemini-3-flash"}
+    assert pick_thinking_model(listed, "gemini:gemini-2.0-flash") == "gemini:gemini-2.5-flash"
+    assert pick_thinking_model(None, "gemini:gemini-2.0-flash") == "gemini:gemini-2.5-flash"
+    assert pick_plain_model(listed, "gemini:gemini-2.5-flash") == "gemini:gemini-2.0-flash"
+    assert pick_gemini3_model(listed, "gemini:gemini-2.0-flash") == "gemini:gemini-3-flash"
+    assert with_prefix_of("gemini:gemini-2.0-flash", "gemini-embedding-001") == (
+        "gemini:gemini-embedding-001"
+    )
+    assert with_prefix_of("models/gemini-2.0-flash", "gemini-embedding-001") == (
+        "gemini-embedding-001"
+    )
+    assert with_prefix_of("gemini-2.0-flash", "gemini-embedding-001") == "gemini-embedding-001"
+
+
 def test_the_doors_summary_names_each_door_and_differing_paths() -> None:
     exchanges = good()
     exchanges["thoughts_google_stream"] = error_exchange("thoughts_google_stream", 400)
