@@ -103,10 +103,10 @@ def litellm_config(
         for i, model in enumerate(models)
         for key in (keys if spare_key and i == 0 else keys[:1])
     )
-    entries += (
-        "  - model_name: text-embedding-004\n"
+    entries += (  # the model the embeddings probes name (conformance.probes.basic)
+        "  - model_name: gemini-embedding-001\n"
         "    litellm_params:\n"
-        "      model: gemini/text-embedding-004\n"
+        "      model: gemini/gemini-embedding-001\n"
         f"      api_base: {mock_url}/v1beta\n"
         "      api_key: mock-upstream-key\n"
     )
