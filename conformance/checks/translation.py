@@ -280,18 +280,24 @@ def client_credential_not_forwarded(x: Exchange) -> None:
     source=(
         "https://github.com/Wei-Shaw/sub2api/issues/4940; "
         "https://github.com/QuantumNous/new-api/issues/1037; "
-        "https://ai.google.dev/gemini-api/docs/structured-output"
+        "https://ai.google.dev/gemini-api/docs/structured-output; "
+        "https://ai-sdk.dev/docs/reference/ai-sdk-core/stream-object"
     ),
     probes=("response_json_schema",),
+    also=("response_json_schema_stream",),
     mode=Mode.CONTROLLED,
     features=("chat",),
 )
 def response_json_schema(x: Exchange) -> None:
+    """Unary, and streamed (the AI SDK's ``streamObject`` and openai-python's
+    ``stream()`` with a ``response_format`` send it so: a proxy that refuses the pair
+    fails every such call)."""
     status = require_response(x)
     if status != 200:
+        streamed = " (streamed)" if x.probe.endswith("_stream") else ""
         raise CheckFailure(
-            f"response_format json_schema (with $schema and additionalProperties) got HTTP "
-            f"{status}",
+            f"response_format json_schema (with $schema and additionalProperties){streamed} "
+            f"got HTTP {status}",
             excerpt=excerpt(x.body),
         )
     config = generation_config(x)

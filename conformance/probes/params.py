@@ -191,6 +191,22 @@ probe(
 )
 probe(
     Probe(
+        "response_json_schema_stream",
+        "the same json_schema request streamed (the AI SDK's streamObject, partial JSON)",
+        chat(
+            "Generate a person profile.",
+            stream=True,
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "person", "strict": True, "schema": RESPONSE_SCHEMA},
+            },
+        ),
+        stream=True,
+        mode=Mode.CONTROLLED,
+    )
+)
+probe(
+    Probe(
         "response_json_object",
         "response_format json_object",
         chat("Reply with a JSON object.", response_format={"type": "json_object"}),

@@ -435,6 +435,11 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
     ("requests.n_choices", json_exchange("n_choices", completion()), "indexes [0]"),
     ("requests.n_choices", error_exchange("n_choices", 500), "HTTP 500"),
     ("translate.image_http_url", error_exchange("image_http_url", 502), "HTTP 502"),
+    (  # streamObject's request refused (any-llm's gateway 1.14)
+        "translate.response_json_schema",
+        error_exchange("response_json_schema_stream", 500),
+        "(streamed) got HTTP 500",
+    ),
     (
         "translate.image_http_url",
         json_exchange(
