@@ -45,7 +45,7 @@ from tests.factories import (
     stream_exchange,
     text_chunks,
 )
-from tests.field_cases import field_good
+from tests.field_cases import AI_SDK_OK, field_good
 
 USAGE = {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
 FAILOVER = (
@@ -351,11 +351,6 @@ def with_client_body(x: Exchange, **fields: Any) -> Exchange:
         x.request.method, x.request.url, x.request.headers, json.dumps(body).encode(), body
     )
     return replace(x, request=request)
-
-
-AI_SDK_OK = NodeOutcome("@ai-sdk/openai-compatible 3.0.97", None, None, 6)
-"""The AI SDK's provider consumed the answer (``conformance.runner.attach_node``); it
-assembles the calls the answer carries (:func:`with_node` sets ``calls``)."""
 
 
 def with_node(exchanges: dict[str, Exchange]) -> dict[str, Exchange]:

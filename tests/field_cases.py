@@ -170,7 +170,8 @@ def list_stream(text: str = LIST, pieces: int = 8) -> bytes:
 NODE_OK = NodeOutcome("openai-node 5", None, None, 3)
 """openai-node consumed the answer (what ``conformance.runner.attach_node`` attaches)."""
 AI_SDK_OK = NodeOutcome("@ai-sdk/openai-compatible 3.0.97", None, None, 6)
-"""The AI SDK's provider consumed it too."""
+"""The AI SDK's provider consumed it too (``with_node`` sets the ``calls`` it assembled
+from the answer)."""
 
 
 def with_node(

@@ -21,6 +21,7 @@ from ._refusals import require_accepted
 from .errors import check_envelope
 from .tool_requests import schema_problems
 from .upstream import (
+    client_key_places,
     credential_fingerprint,
     generate_calls,
     generation_config,
@@ -247,24 +248,18 @@ def client_credential_not_forwarded(x: Exchange) -> None:
     credentials = entry.get("credentials")
     if not isinstance(credentials, list):
         raise Undecided("the mock's journal entry has no credential fingerprints")
-    auth = next((v for k, v in x.request.headers.items() if k.lower() == "authorization"), None)
-    client_key = auth.partition(" ")[2] if auth else None
-    if client_key:
-        mine = credential_fingerprint(client_key)
-        leaked = [
-            c.get("where") for c in credentials if isinstance(c, dict) and c.get("sha256") == mine
-        ]
-        if leaked and len(credentials) == 1:
+    leaked = client_key_places(x, entry)
+    if leaked:
+        if len(credentials) == 1:
             raise NotApplicable(
                 f"the upstream got the client's key alone ({leaked[0]}): a bring-your-own-key "
                 "proxy, whose clients send their own Gemini key (Portkey's gateway, the "
                 "Cloudflare-worker proxies); this check is about proxies that hold their own"
             )
-        if leaked:
-            raise CheckFailure(
-                f"the client's API key was forwarded upstream in {', '.join(map(str, leaked))}, "
-                "beside the proxy's own credential",
-            )
+        raise CheckFailure(
+            f"the client's API key was forwarded upstream in {', '.join(leaked)}, "
+            "beside the proxy's own credential",
+        )
     if len(credentials) != 1:
         where = [c.get("where") for c in credentials if isinstance(c, dict)]
         raise CheckFailure(

@@ -31,6 +31,7 @@ __all__ = [
     "NEVER_CALLED",
     "NOT_UPSTREAM_CONTENT",
     "PROXY_WITHOUT_UPSTREAM",
+    "client_key_places",
     "client_key_upstream",
     "client_texts",
     "confirm_upstream_success",
@@ -78,20 +79,29 @@ def credential_fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
-def client_key_upstream(x: Exchange) -> str | None:
-    """Where the upstream got the key the client sent (``Authorization: Bearer``) in
-    ``x``'s last generate call (``header:x-goog-api-key``, ``query:key``...), or ``None``:
-    the proxy passed its client's key on (a bring-your-own-key proxy)."""
-    calls = generate_calls(x)
+def client_key_places(x: Exchange, call: dict[str, Any]) -> list[str]:
+    """Where the journal ``call`` (a generate call of ``x``) carried the key the client
+    sent (``Authorization: Bearer``): ``header:x-goog-api-key``, ``query:key``...; empty
+    when it did not, or the client sent none."""
     auth = next((v for k, v in x.request.headers.items() if k.lower() == "authorization"), "")
     client_key = auth.partition(" ")[2]
-    if not calls or not client_key:
-        return None
+    if not client_key:
+        return []
     mine = credential_fingerprint(client_key)
-    for c in calls[-1].get("credentials") or ():
-        if isinstance(c, dict) and c.get("sha256") == mine:
-            return str(c.get("where"))
-    return None
+    return [
+        str(c.get("where"))
+        for c in call.get("credentials") or ()
+        if isinstance(c, dict) and c.get("sha256") == mine
+    ]
+
+
+def client_key_upstream(x: Exchange) -> str | None:
+    """Where the upstream got the client's key in ``x``'s last generate call
+    (:func:`client_key_places`), or ``None``: the proxy passed its client's key on (a
+    bring-your-own-key proxy)."""
+    calls = generate_calls(x)
+    places = client_key_places(x, calls[-1]) if calls else []
+    return places[0] if places else None
 
 
 def credential_of(call: dict[str, Any]) -> str:
