@@ -57,6 +57,10 @@ def wire_response(x: Exchange) -> tuple[bytes, End]:
     off, an illegal chunk header when its chunking was malformed, a reset when the
     connection was reset, a held connection when it hung. An intact recording (or a
     hand-built exchange) is framed by ``Content-Length`` or chunked, as recorded.
+
+    Every answer says ``Connection: close``, which is what the replay server does after
+    it: without it a pooling client (Node's fetch) may send its next request on a socket
+    the server is closing and fail with "other side closed" for a sound recording.
     """
     status = x.status or 200
     try:
@@ -89,6 +93,7 @@ def wire_response(x: Exchange) -> tuple[bytes, End]:
             missing = max(1, (x.declared_length or 0) - (x.received_bytes or 0) if known else 1)
         headers.append(("content-length", str(len(body) + missing)))
         payload = body
+    headers.append(("connection", "close"))
     head = f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")
     head += b"".join(f"{k}: {v}\r\n".encode("latin-1", "replace") for k, v in headers)
     return head + b"\r\n" + payload, end

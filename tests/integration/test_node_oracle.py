@@ -103,3 +103,29 @@ def test_the_ai_sdk_counts_the_tool_calls_it_assembles() -> None:
     parallel, old = out["parallel" + AI_SDK_SUFFIX], out["legacy" + AI_SDK_SUFFIX]
     assert (parallel.ok, parallel.calls) == (True, 2)
     assert (old.ok, old.calls) == (True, 0)
+
+
+def test_node_never_sends_a_request_on_a_socket_the_replay_server_is_closing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The replay server answers one request per connection. Were the answer silent on
+    that, Node's fetch would pool the socket and send the next item's request on it
+    while the server closes it ("other side closed", a sound recording failed): the
+    server here waits before closing, to hold that window open."""
+    import socket
+    import threading
+
+    from conformance import oracles_node
+
+    answer = oracles_node.ReplayServer._answer
+
+    def lingering(self: oracles_node.ReplayServer, conn: socket.socket) -> None:
+        with conn.dup():  # the connection stays open while its duplicate is
+            answer(self, conn)
+            threading.Event().wait(0.3)
+
+    monkeypatch.setattr(oracles_node, "_server", None)
+    monkeypatch.setattr(oracles_node.ReplayServer, "_answer", lingering)
+    items = [(json_exchange(f"a{i}", completion()), "create") for i in range(4)]
+    out = replay_openai_node(items, ai_sdk={x.probe for x, _ in items})
+    assert all(o.ok for o in out.values()), {k: o.error for k, o in out.items()}

@@ -222,6 +222,8 @@ def test_the_replay_rebuilds_the_recorded_chunked_framing(framing: str, ending: 
     data, end = wire_response(x)
     assert data.endswith(ending)
     assert end == "close"
+    # the replay server closes after each answer: a pooling client must not reuse the socket
+    assert b"\r\nconnection: close\r\n" in data.split(b"\r\n\r\n", 1)[0] + b"\r\n"
 
 
 def test_the_replay_keeps_a_short_body_short() -> None:
