@@ -193,10 +193,11 @@ MODELS: tuple[ModelInfo, ...] = (
         input_limit=8192,
     ),
     _imagen("imagen-4.0-generate-001", "Imagen 4"),
-    _embedding("text-embedding-004", "Text Embedding 004", 2048),
     _embedding("gemini-embedding-001", "Gemini Embedding 001", 2048),
 )
-"""The served models, in ``models.list`` order."""
+"""The served models, in ``models.list`` order. Not ``text-embedding-004``: Google shut
+it down on 2026-01-14 (https://ai.google.dev/gemini-api/docs/deprecations), and asking
+for it now meets the 404 of any unknown model, here as there."""
 
 _BY_ID = {m.id: m for m in MODELS}
 

@@ -40,7 +40,7 @@ from typing import Any
 import orjson
 
 from mockserver import catalog, errors
-from mockserver.embed import DEFAULT_DIMENSIONS, MAX_DIMENSIONS, vector
+from mockserver.embed import output_size, vector
 from mockserver.framing import Write, plan_writes
 from mockserver.plans import Piece
 from mockserver.responses import JSON_HEADERS, Outcome, Reply, decide, generate_error
@@ -250,12 +250,13 @@ def embeddings(body: Any, seed: int) -> bytes:
     inputs = [given] if isinstance(given, str) else given
     if not isinstance(inputs, list) or not inputs or not all(isinstance(t, str) for t in inputs):
         raise errors.invalid_argument("Invalid value at 'input': a string or array of strings")
-    dims = body.get("dimensions")
-    limit = MAX_DIMENSIONS.get(model.id, 3072)
-    if dims is None:
-        dims = DEFAULT_DIMENSIONS
-    elif isinstance(dims, bool) or not isinstance(dims, int) or not 1 <= dims <= limit:
-        raise errors.invalid_argument(f"Invalid value at 'dimensions': 1..{limit}; got {dims!r}")
+    asked = body.get("dimensions")
+    try:
+        dims = output_size(model.id, asked)
+    except ValueError as bad:
+        raise errors.invalid_argument(
+            f"Invalid value at 'dimensions': must be in {bad}; got {asked!r}"
+        ) from None
     fmt = body.get("encoding_format", "float")
     if fmt not in ("float", "base64"):
         raise errors.invalid_argument(f"Invalid value at 'encoding_format': {fmt!r}")

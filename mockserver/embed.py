@@ -2,8 +2,9 @@
 
 A vector depends only on (seed, model, text): the same text gets the same vector from
 both methods. Values are rounded to 8 decimals and the vector has unit L2 norm (within
-1e-6). The default size is :data:`DEFAULT_DIMENSIONS`; ``outputDimensionality`` picks
-another, from 1 to the model's maximum.
+1e-6). Its size is the model's full size (:data:`DIMENSIONS`; ``gemini-embedding-001``:
+3072, as Google's model page says) unless ``outputDimensionality`` (the compat
+endpoint's ``dimensions``) asks for fewer (:func:`output_size`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,24 @@ from typing import Any
 from mockserver import errors
 from mockserver.request import get
 
-__all__ = ["DEFAULT_DIMENSIONS", "MAX_DIMENSIONS", "embed_request", "vector"]
+__all__ = ["DIMENSIONS", "embed_request", "output_size", "vector"]
 
-DEFAULT_DIMENSIONS = 768
-MAX_DIMENSIONS = {"text-embedding-004": 768, "gemini-embedding-001": 3072}
-"""Largest ``outputDimensionality`` per model (others: 3072)."""
+DIMENSIONS = {"gemini-embedding-001": 3072}
+"""A model's full vector size (others: 3072): its default and the largest
+``outputDimensionality`` it takes
+(https://ai.google.dev/gemini-api/docs/models/gemini-embedding-001)."""
+
+
+def output_size(model: str, asked: object) -> int:
+    """The vector size for ``model``: ``asked`` (an int from 1 to the model's full
+    size), or the full size when ``asked`` is ``None``. Raises ``ValueError`` naming
+    the allowed range for anything else (a bool, a string, out of range)."""
+    limit = DIMENSIONS.get(model, 3072)
+    if asked is None:
+        return limit
+    if isinstance(asked, bool) or not isinstance(asked, int) or not 1 <= asked <= limit:
+        raise ValueError(f"[1, {limit}]")
+    return asked
 
 
 def vector(seed: int, model: str, text: str, dimensions: int) -> list[float]:
@@ -59,12 +73,11 @@ def embed_request(seed: int, model: str, request: Any, path: str) -> dict[str, l
     if not isinstance(request, dict):
         raise errors.invalid_json(f"Invalid value at '{path}': expected an object.")
     text = _text(request.get("content"), f"{path}.content")
-    dims = get(request, "outputDimensionality")
-    limit = MAX_DIMENSIONS.get(model, 3072)
-    if dims is None:
-        dims = DEFAULT_DIMENSIONS
-    elif isinstance(dims, bool) or not isinstance(dims, int) or not 1 <= dims <= limit:
+    asked = get(request, "outputDimensionality")
+    try:
+        dims = output_size(model, asked)
+    except ValueError as bad:
         raise errors.invalid_argument(
-            f"* {path}.output_dimensionality: must be an integer in [1, {limit}]; got {dims!r}\n"
-        )
+            f"* {path}.output_dimensionality: must be an integer in {bad}; got {asked!r}\n"
+        ) from None
     return {"values": vector(seed, model, text, dims)}

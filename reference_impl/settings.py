@@ -96,7 +96,10 @@ class Settings:
     public_url: str = ""
     image_model: str = "gemini-2.5-flash-image"
     tts_model: str = "gemini-2.5-flash-preview-tts"
-    embedding_model: str = "text-embedding-004"
+    embedding_model: str = "gemini-embedding-001"
+    """The Gemini model for an embeddings request that names none. The gemini-proxy-deno
+    document's default, ``text-embedding-004``, was shut down by Google on 2026-01-14
+    (https://ai.google.dev/gemini-api/docs/deprecations): this is its successor."""
     ws_upstream_url: str = ""
     fetch_timeout_s: float = 10.0
     """Timeout for fetching a local image URL of a chat message (with

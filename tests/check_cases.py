@@ -450,7 +450,7 @@ def embedding_list(vectors: list[Any]) -> dict[str, Any]:
         "data": [
             {"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)
         ],
-        "model": "text-embedding-004",
+        "model": "gemini-embedding-001",
         "usage": {"prompt_tokens": 8, "total_tokens": 8},
     }
 

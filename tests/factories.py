@@ -36,7 +36,7 @@ def request(probe: str, stream: bool = False) -> Request:
             "GET", "http://127.0.0.1:1/v1/models", {"Authorization": f"Bearer {CLIENT_KEY}"}
         )
     if probe.startswith("embeddings"):
-        embed: dict[str, Any] = {"model": "text-embedding-004", "input": ["a", "b"]}
+        embed: dict[str, Any] = {"model": "gemini-embedding-001", "input": ["a", "b"]}
         return Request(
             "POST",
             "http://127.0.0.1:1/v1/embeddings",

@@ -79,7 +79,7 @@ class Fake:
             ("gemini-2.5-flash-image", ["generateContent"]),
             ("imagen-4.0-generate-001", ["predict"]),
             ("gemini-2.5-flash-preview-tts", ["generateContent"]),
-            ("text-embedding-004", ["embedContent"]),
+            ("gemini-embedding-001", ["embedContent"]),
         ]
         return web.json_response(
             {

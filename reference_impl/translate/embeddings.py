@@ -1,7 +1,9 @@
 """OpenAI embeddings <-> Gemini ``:batchEmbedContents``. Pure.
 
 Sources: gemini-proxy-deno 'Embeddings' (``input`` string or array, ``model`` default
-``text-embedding-004``, ``dimensions``), docs/gemini-wire.md A6 (``batchEmbedContents``
+``text-embedding-004``, which Google shut down on 2026-01-14, so the reference's default
+is ``gemini-embedding-001``: ``Settings.embedding_model``; ``dimensions``),
+docs/gemini-wire.md A6 (``batchEmbedContents``
 request/response) and B4 (the OpenAI shape; the Python SDK sends
 ``encoding_format: "base64"`` unless told otherwise and decodes little-endian float32),
 docs/breakages.md G2 (``dimensions`` must be honoured).

@@ -83,7 +83,7 @@ CHAT: dict[str, Any] = {
 sampling, response_format, thinking)."""
 
 EMBED: dict[str, Any] = {
-    "model": "text-embedding-004",
+    "model": "gemini-embedding-001",
     "input": ["a", "b"],
     "dimensions": 8,
     "encoding_format": "base64",

@@ -358,8 +358,18 @@ def test_unknown_model_and_method(client: httpx.Client) -> None:
         "models/gemini-pro is not found for API version v1beta, or is not supported for "
         "generateContent. Call ListModels"
     )
-    embed_only = client.post("/v1beta/models/text-embedding-004:generateContent", json={})
+    embed_only = client.post("/v1beta/models/gemini-embedding-001:generateContent", json={})
     assert embed_only.status_code == 404
+    retired = client.post(  # shut down by Google on 2026-01-14
+        "/v1beta/models/text-embedding-004:batchEmbedContents",
+        json={
+            "requests": [
+                {"model": "models/text-embedding-004", "content": {"parts": [{"text": "a"}]}}
+            ]
+        },
+    )
+    assert retired.status_code == 404
+    assert retired.json()["error"]["status"] == "NOT_FOUND"
     assert client.post(f"{FLASH}:explode", json={}).status_code == 404
     assert client.get("/v1beta/tunedModels").status_code == 404
 
@@ -505,7 +515,7 @@ def test_count_tokens_and_embeddings(client: httpx.Client) -> None:
     assert generated["usageMetadata"]["promptTokenCount"] == 4
     url = "/v1beta/models/gemini-embedding-001"
     one = client.post(f"{url}:embedContent", json={"content": {"parts": [{"text": "x"}]}})
-    assert len(one.json()["embedding"]["values"]) == 768
+    assert len(one.json()["embedding"]["values"]) == 3072  # gemini-embedding-001 at full size
     batch = client.post(
         f"{url}:batchEmbedContents",
         json={"requests": [{"content": {"parts": [{"text": "x"}]}, "outputDimensionality": 3}]},

@@ -27,7 +27,7 @@ CALLS: dict[str, list[Call]] = {
         ("GET", "/v1/models", {}),
         ("GET", "/v1/models/gemini-2.5-flash", {}),
         ("POST", "/v1/chat/completions", {"json": CHAT}),
-        ("POST", "/v1/embeddings", {"json": {"input": ["a"], "model": "text-embedding-004"}}),
+        ("POST", "/v1/embeddings", {"json": {"input": ["a"], "model": "gemini-embedding-001"}}),
     ],
     "gemini-reverse": [
         ("GET", "/health", {}),

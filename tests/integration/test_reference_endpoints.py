@@ -308,14 +308,14 @@ def test_image_model_answer_becomes_a_served_image(http: httpx.Client, mock: str
 def test_embeddings_dimensions_and_base64(core: str, mock: str) -> None:
     with openai.OpenAI(base_url=f"{core}/v1", api_key=CLIENT, max_retries=0) as client:
         out = client.embeddings.create(
-            model="text-embedding-004", input=["a", "bb"], dimensions=3
+            model="gemini-embedding-001", input=["a", "bb"], dimensions=3
         )  # the SDK asks for base64 and decodes little-endian float32 (B4)
     [call] = generate_calls(mock, ":batchEmbedContents")
     sent = [e["values"] for e in gemini(mock, ":batchEmbedContents")["embeddings"]]
     assert [len(v) for v in sent] == [3, 3]
     assert [d.embedding for d in out.data] == [pytest.approx(v, rel=1e-6) for v in sent]
     assert call["body"]["requests"][0] == {
-        "model": "models/text-embedding-004",
+        "model": "models/gemini-embedding-001",
         "content": {"parts": [{"text": "a"}]},
         "outputDimensionality": 3,
     }
@@ -323,8 +323,8 @@ def test_embeddings_dimensions_and_base64(core: str, mock: str) -> None:
 
 
 def test_embeddings_float_and_bad_input(http: httpx.Client, mock: str) -> None:
-    r = http.post("/v1/embeddings", json={"model": "text-embedding-004", "input": "x"})
-    [sent] = gemini(mock, "text-embedding-004:")["embeddings"]
+    r = http.post("/v1/embeddings", json={"model": "gemini-embedding-001", "input": "x"})
+    [sent] = gemini(mock, "gemini-embedding-001:")["embeddings"]
     assert r.json()["data"][0]["embedding"] == sent["values"]
     assert r.json()["usage"] == {"prompt_tokens": 1, "total_tokens": 1}
     for bad, param in (
@@ -333,7 +333,7 @@ def test_embeddings_float_and_bad_input(http: httpx.Client, mock: str) -> None:
         ({"input": "x", "dimensions": 0}, "dimensions"),
         ({"input": "x", "encoding_format": "hex"}, "encoding_format"),
     ):
-        r = http.post("/v1/embeddings", json={"model": "text-embedding-004", **bad})
+        r = http.post("/v1/embeddings", json={"model": "gemini-embedding-001", **bad})
         assert r.status_code == 400, bad
         assert r.json()["error"]["param"] == param
 

@@ -545,7 +545,7 @@ def test_a_malformed_header_is_one_warning_not_an_error_traceback(
 
 def test_schema_valid_integral_floats_are_integers(core: str) -> None:
     """JSON Schema's ``integer`` includes ``8.0``; the document says so, so does the proxy."""
-    body = {"model": "text-embedding-004", "input": "a", "dimensions": 8.0}
+    body = {"model": "gemini-embedding-001", "input": "a", "dimensions": 8.0}
     r = httpx.post(f"{core}/v1/embeddings", json=body, headers=AUTH)
     assert r.status_code == 200, r.text
     assert len(r.json()["data"][0]["embedding"]) == 8

@@ -178,7 +178,7 @@ def test_deno_profile(fake: Fake, fake_url: str) -> None:
         assert [s["threshold"] for s in call["body"]["safetySettings"]] == ["BLOCK_NONE"] * 5
         assert call["body"]["safetySettings"][-1]["category"] == "HARM_CATEGORY_CIVIC_INTEGRITY"
         emb = httpx.post(f"{url}/embeddings", json={"input": "x"}, headers=AUTH)
-        assert emb.json()["model"] == "text-embedding-004"
+        assert emb.json()["model"] == "gemini-embedding-001"
         assert httpx.get(f"{url}/models", headers=AUTH).status_code == 200
         assert (
             httpx.post(f"{url}/v1/embeddings", json={"input": "x"}, headers=AUTH).status_code == 404
@@ -419,7 +419,9 @@ def test_code_assist_upstream(fake: Fake, fake_url: str) -> None:
         models = httpx.get(f"{url}/v1/models", headers=AUTH).json()["data"]
         assert "gemini-2.5-pro" in [m["id"] for m in models]
         emb = httpx.post(
-            f"{url}/v1/embeddings", json={"model": "text-embedding-004", "input": "x"}, headers=AUTH
+            f"{url}/v1/embeddings",
+            json={"model": "gemini-embedding-001", "input": "x"},
+            headers=AUTH,
         )
         assert emb.status_code == 400
         assert emb.json()["error"]["code"] == "unsupported_by_upstream"

@@ -695,7 +695,7 @@ def test_models_list_follows_next_page_token() -> None:
                     "supportedGenerationMethods": ["generateContent"],
                 },
                 {
-                    "name": "models/text-embedding-004",
+                    "name": "models/gemini-embedding-001",
                     "supportedGenerationMethods": ["embedContent"],
                 },
             ],

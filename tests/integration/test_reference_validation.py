@@ -297,7 +297,7 @@ def test_antigravity_admin_and_sd_routes_follow_their_document(proxies: dict[str
 def test_other_openai_routes_follow_openai_core(proxies: dict[str, str]) -> None:
     base = proxies["openai-core"]
     refused(post(base, "/v1/embeddings", {"input": "x"}), "openai-core", "model")
-    body: dict[str, Any] = {"model": "text-embedding-004", "input": "x", "encoding_format": "hex"}
+    body: dict[str, Any] = {"model": "gemini-embedding-001", "input": "x", "encoding_format": "hex"}
     refused(post(base, "/v1/embeddings", body), "openai-core", "encoding_format")
     refused(post(base, "/v1/images/generations", {"prompt": "x", "n": 11}), "openai-core", "n")
     body = {"model": "tts-1", "input": "x", "voice": "nova", "speed": 9}

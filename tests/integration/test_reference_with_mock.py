@@ -97,7 +97,7 @@ def test_media_models_through_the_mock(mock: str) -> None:
         with wave.open(io.BytesIO(r.content)) as w:
             assert (w.getframerate(), w.getsampwidth(), w.getnchannels()) == (24000, 2, 1)
             assert w.getnframes() > 0
-        embed = {"model": "text-embedding-004", "input": ["a", "b"], "dimensions": 8}
+        embed = {"model": "gemini-embedding-001", "input": ["a", "b"], "dimensions": 8}
         r = h.post("/v1/embeddings", json=embed)
         assert [len(d["embedding"]) for d in r.json()["data"]] == [8, 8]
 

@@ -807,7 +807,7 @@ def test_contract_says_nothing_about_requests_with_undocumented_fields() -> None
     from conformance.checks.contract import contract_problems
     from conformance.exchange import Request
 
-    body = {"input": ["a"], "model": "text-embedding-004", "encoding_format": "base64"}
+    body = {"input": ["a"], "model": "gemini-embedding-001", "encoding_format": "base64"}
     answer = {
         "object": "list",
         "data": [{"object": "embedding", "index": 0, "embedding": "AAAA"}],

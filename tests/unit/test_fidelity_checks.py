@@ -247,13 +247,13 @@ def test_hard_coded_models_fail() -> None:
 
 
 def test_aliases_prefixes_and_variants_pass() -> None:
-    have = ["models/gemini-2.5-flash", "models/text-embedding-004"]
+    have = ["models/gemini-2.5-flash", "models/gemini-embedding-001"]
     listed = [
         "gemini-2.5-flash",
         "models/gemini-2.5-flash",
         "gemini/gemini-2.5-flash",
         "gemini-2.5-flash-search",
-        "text-embedding-004",
+        "gemini-embedding-001",
         "gpt-4o",
         "my-alias",
         # OpenAI's embedding names, served by a Gemini embedding model

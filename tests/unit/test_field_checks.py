@@ -741,7 +741,7 @@ def test_answer_calls_is_lenient() -> None:
 
 
 def test_model_choice() -> None:
-    listed = frozenset({"models/gemini-2.0-flash", "gemini-2.5-pro", "text-embedding-004"})
+    listed = frozenset({"models/gemini-2.0-flash", "gemini-2.5-pro", "gemini-embedding-001"})
     assert pick_plain_model(listed, "gemini-2.5-flash") == "gemini-2.0-flash"
     assert pick_plain_model(listed, "gemini-2.0-flash-lite") == "gemini-2.0-flash-lite"
     assert pick_plain_model(frozenset({"gemini-2.5-pro"}), "gemini-2.5-flash") == "gemini-2.5-flash"

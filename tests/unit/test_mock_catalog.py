@@ -16,9 +16,15 @@ REQUIRED = {
     "gemini-3-pro-preview",
     "gemini-3-flash-preview",
     "gemini-2.0-flash",
-    "text-embedding-004",
     "gemini-embedding-001",
 }
+
+
+def test_a_model_google_shut_down_is_not_served() -> None:
+    """text-embedding-004 answers 404 at Google since 2026-01-14: a proxy that still
+    defaults to it must meet that in controlled mode too."""
+    assert catalog.lookup("text-embedding-004") is None
+    assert "models/text-embedding-004" not in {m.entry["name"] for m in catalog.MODELS}
 
 
 def test_required_models_are_served() -> None:
@@ -51,7 +57,7 @@ def test_model_entries_have_the_a6_shape() -> None:
     lite = catalog.lookup("gemini-2.0-flash")
     assert lite is not None
     assert "thinking" not in lite.entry
-    embed = catalog.lookup("text-embedding-004")
+    embed = catalog.lookup("gemini-embedding-001")
     assert embed is not None
     assert embed.entry["outputTokenLimit"] == 1
     assert embed.supports("embedContent")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mockserver import catalog
 from mockserver.catalog import ModelInfo
-from mockserver.embed import DEFAULT_DIMENSIONS, vector
+from mockserver.embed import output_size, vector
 from mockserver.responses import handle_count_tokens, handle_embed
 
 
@@ -23,7 +23,6 @@ def _model(name: str) -> ModelInfo:
 
 
 EMBED = _model("gemini-embedding-001")
-OLD = _model("text-embedding-004")
 
 
 @given(st.text(max_size=30), st.integers(1, 3072), st.integers(0, 2**64 - 1))
@@ -39,7 +38,7 @@ def test_embed_and_batch_agree() -> None:
         EMBED, orjson.dumps({"content": {"parts": [{"text": "hi"}]}}), 0, batch=False
     )
     values = json.loads(one.reply.body)["embedding"]["values"]
-    assert len(values) == DEFAULT_DIMENSIONS
+    assert len(values) == 3072  # gemini-embedding-001's full size, its default at Google
     batch = {
         "requests": [
             {"model": "models/gemini-embedding-001", "content": {"parts": [{"text": "hi"}]}},
@@ -57,15 +56,23 @@ def test_embed_and_batch_agree() -> None:
         b"nope",
         b"{}",
         b'{"content": {"parts": []}}',
-        b'{"content": {"parts": [{"text": "a"}]}, "outputDimensionality": 769}',
+        b'{"content": {"parts": [{"text": "a"}]}, "outputDimensionality": 3073}',
         b'{"content": {"parts": [{"text": "a"}]}, "outputDimensionality": "8"}',
     ],
 )
 def test_bad_embed_requests_are_400(raw: bytes) -> None:
-    reply = handle_embed(OLD, raw, 0, batch=False).reply
+    reply = handle_embed(EMBED, raw, 0, batch=False).reply
     assert reply.status == 400
     assert json.loads(reply.body)["error"]["status"] == "INVALID_ARGUMENT"
-    assert handle_embed(OLD, b'{"requests": []}', 0, batch=True).reply.status == 400
+    assert handle_embed(EMBED, b'{"requests": []}', 0, batch=True).reply.status == 400
+
+
+@pytest.mark.parametrize("asked", [0, 3073, True, 8.0, "8"])
+def test_an_output_size_outside_the_model_is_refused_with_its_range(asked: object) -> None:
+    with pytest.raises(ValueError, match=r"\[1, 3072\]"):
+        output_size("gemini-embedding-001", asked)
+    assert output_size("gemini-embedding-001", None) == 3072
+    assert output_size("gemini-embedding-001", 1) == 1
 
 
 def test_count_tokens_uses_the_token_rule() -> None:

@@ -119,10 +119,10 @@ def test_base64_vectors_are_little_endian_float32(values: list[float]) -> None:
 def test_embeddings_translation() -> None:
     call = embeddings_request(
         {"input": ["a", "bbbbb"], "dimensions": 2, "encoding_format": "base64"},
-        "text-embedding-004",
+        "gemini-embedding-001",
     )
     assert call.request["requests"][1] == {
-        "model": "models/text-embedding-004",
+        "model": "models/gemini-embedding-001",
         "content": {"parts": [{"text": "bbbbb"}]},
         "outputDimensionality": 2,
     }
@@ -136,7 +136,7 @@ def test_embeddings_translation() -> None:
     assert info.value.status == 502
     for dims in (0, 1e30, "8"):
         with pytest.raises(RequestError) as bad:
-            embeddings_request({"input": "a", "dimensions": dims}, "text-embedding-004")
+            embeddings_request({"input": "a", "dimensions": dims}, "gemini-embedding-001")
         assert bad.value.param == "dimensions"
 
 
@@ -267,7 +267,7 @@ def test_api_models_and_types() -> None:
         [
             {"name": "models/gemini-2.5-flash", "displayName": "Gemini 2.5 Flash"},
             {"name": "models/gemini-2.5-flash-image"},
-            {"name": "models/text-embedding-004"},
+            {"name": "models/gemini-embedding-001"},
             {"name": "models/gemini-2.5-flash-preview-tts"},
         ]
     )

@@ -225,7 +225,7 @@ def test_models_list() -> None:
     listing = models_list(
         [
             {"name": "models/gemini-2.5-flash", "supportedGenerationMethods": ["generateContent"]},
-            {"name": "models/text-embedding-004", "supportedGenerationMethods": ["embedContent"]},
+            {"name": "models/gemini-embedding-001", "supportedGenerationMethods": ["embedContent"]},
             {"name": "models/gemini-x"},
             {"name": "models/gemini-2.5-flash"},
             {"displayName": "nameless"},
