@@ -21,6 +21,7 @@ from spec.profiles import PROFILES
 
 from ..exchange import Exchange
 from ..probes import PROBES
+from ..probes.basic import bare_model
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import OPENAI_ERROR_SOURCE, require_response, token_count
 from .upstream import generate_calls, normalise, request_body
@@ -403,20 +404,17 @@ Google's (``text-embedding-004``): aliases a proxy maps to a Gemini embedding mo
 ``text-embedding-004``), not Google models it claims."""
 
 
-def _plain(model_id: str) -> str:
-    return model_id.rsplit("/", 1)[-1]
-
-
 def unlisted_models(listed: list[str], upstream: list[str]) -> list[str]:
     """The ids of ``listed`` (the target's ``GET /models``) that name a Google model
     (:data:`GEMINI_MODEL_PREFIXES`) the ``upstream`` (``models.list`` names) does not have.
-    ``models/`` and provider prefixes (``gemini/``, ``google/``) are ignored; a listed id
+    ``models/`` and provider prefixes (``gemini/``, ``google/``, ``gemini:``) are ignored
+    (:func:`~conformance.probes.basic.bare_model`); a listed id
     that extends an upstream id with a suffix (``gemini-2.5-flash-search``, ``-thinking``)
     is a variant the proxy routes to that model, not a model of its own."""
-    have = {_plain(u) for u in upstream}
+    have = {bare_model(u) for u in upstream}
     out = []
     for model_id in listed:
-        plain = _plain(model_id)
+        plain = bare_model(model_id)
         if not plain.startswith(GEMINI_MODEL_PREFIXES) or plain.startswith(OPENAI_MODEL_PREFIXES):
             continue
         if plain in have or any(plain.startswith(u + "-") for u in have):

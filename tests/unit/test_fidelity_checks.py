@@ -263,6 +263,9 @@ def test_aliases_prefixes_and_variants_pass() -> None:
     assert unlisted_models(listed, have) == []
     assert unlisted_models(["gemini-2.5"], have) == ["gemini-2.5"]
     assert unlisted_models(["text-embedding-005"], have) == ["text-embedding-005"]
+    # a router's "provider:" prefix (any-llm's gateway) is read past, as "provider/" is
+    assert unlisted_models(["gemini:gemini-2.5-flash"], have) == []
+    assert unlisted_models(["gemini:gemini-9-ultra"], have) == ["gemini:gemini-9-ultra"]
     run("models.upstream_listed", models("gemini-2.5-flash"), upstream("gemini-2.5-flash"))
 
 
