@@ -57,6 +57,7 @@ __all__ = [
     "cut_at_stop",
     "document_plan",
     "function_call_plan",
+    "in_parts",
     "no_content_plan",
     "prompt_blocked_plan",
     "response_id",
@@ -582,6 +583,68 @@ def no_content_plan(finish: str) -> Plan:
 def prompt_blocked_plan() -> Plan:
     """No candidates; ``promptFeedback: {blockReason: SAFETY, safetyRatings}`` (A2)."""
     return Plan((), None, {}, {"blockReason": "SAFETY", "safetyRatings": _PROMPT_RATINGS})
+
+
+def _fragments(text: str, n: int) -> list[str]:
+    """``text`` cut at word starts into at most ``n`` non-empty pieces, in order."""
+    words = _TOKEN_RE(text)
+    k = min(n, len(words))
+    if k < 2:
+        return [text]
+    cuts = [len("".join(words[: i * len(words) // k])) for i in range(k)] + [len(text)]
+    return [text[cuts[i] : cuts[i + 1]] for i in range(k)]
+
+
+def in_parts(plan: Plan, n: int) -> Plan:
+    """``plan`` with its answer text in several parts, as Gemini sends it at times (a
+    grounded answer, an image model's text, a long 2.5 Pro answer): each streamed text
+    chunk carries its text in up to ``n`` parts (cut at word starts), and the unary
+    reply ``n`` text parts in a row whose concatenation is the text. Thought parts,
+    calls and media are as they were; token counts, a hidden-thought count (on the
+    first piece) and a ``thoughtSignature`` (on the last) stay where they were, so
+    the journal's summary and the usage do not change. ``n`` < 2: ``plan`` itself.
+    Directive ``parts`` (:mod:`spec.scenarios`)."""
+    answer = [
+        i
+        for i, p in enumerate(plan.pieces)
+        if p.part.get("text") and not p.part.get("thought") and not p.stream_only
+    ]
+    if n < 2 or not answer:
+        return plan
+    cut = {i: _fragments(plan.pieces[i].part["text"], n) for i in answer}
+    total = sum(len(texts) for texts in cut.values())
+    base = 1 + max(p.group for p in plan.pieces)  # groups no other piece has
+    pieces: list[Piece] = []
+    seen = 0
+    group = None
+    for i, piece in enumerate(plan.pieces):
+        if i not in cut:
+            if group is not None and "text" in piece.part and not piece.part.get("thought"):
+                piece = piece._replace(group=group)  # Gemini 3's closing signature part
+            pieces.append(piece)
+            continue
+        texts = cut[i]
+        counted = 0
+        for j, text in enumerate(texts):
+            part: Part = {"text": text}
+            last = j == len(texts) - 1
+            if last and "thoughtSignature" in piece.part:
+                part["thoughtSignature"] = piece.part["thoughtSignature"]
+            left = piece.candidates - counted
+            tokens = left if last else min(left, len(_TOKEN_RE(text)))
+            counted += tokens
+            group = base + seen * n // total
+            seen += 1
+            pieces.append(
+                Piece(
+                    part,
+                    group,
+                    candidates=tokens,
+                    thoughts=piece.thoughts if j == 0 else 0,
+                    joins=piece.joins if j == 0 else True,
+                )
+            )
+    return plan._replace(pieces=tuple(pieces))
 
 
 def said(pieces: tuple[Piece, ...]) -> tuple[str, str, list[dict[str, Any]]]:

@@ -36,6 +36,7 @@ from mockserver.plans import (
     Plan,
     document_plan,
     function_call_plan,
+    in_parts,
     no_content_plan,
     prompt_blocked_plan,
     response_id,
@@ -222,6 +223,8 @@ _NO_CONTENT = {
     Scenario.MALFORMED_FUNCTION_CALL: "MALFORMED_FUNCTION_CALL",
 }
 _CUT_PLANS = frozenset({Scenario.MID_STREAM_CUT, Scenario.MID_STREAM_ERROR}) | faults.CUT
+_PARTED = frozenset({Scenario.TEXT, Scenario.THOUGHTS})
+"""Scenarios whose answer text directive ``parts`` splits (:func:`mockserver.plans.in_parts`)."""
 """Scenarios that send ``cut_after`` chunks and then fail: the plan has one more."""
 _MID_STREAM_ERROR_BODY = errors.status_body(503, "UNAVAILABLE", errors.UNAVAILABLE_MESSAGE)
 
@@ -423,6 +426,8 @@ def decide(
         )
     )
     plan = _plan(model, body, directive, key, signed, streamed, native and model.gemini3)
+    if directive.parts > 1 and native and not plan.others and scenario in _PARTED:
+        plan = in_parts(plan, directive.parts)
     if model.gemini3:
         plan = plan._replace(late_thoughts=True)
     if "serviceTier" in body or "service_tier" in body:

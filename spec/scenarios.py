@@ -39,6 +39,10 @@ Keys (all optional; unknown keys are an error, so a typo never passes silently):
                    stream (a cut stream then promises more bytes than it sends); ``0``
                    chunked (default: Gemini's generate answers chunked, unary ones too,
                    as Google sends them; other answers with ``Content-Length``)
+``parts``          ``2``..``8``: the answer text in that many parts (each streamed
+                   chunk's text in up to that many, the unary reply's in that many in
+                   a row), as Gemini sends a grounded or an image model's answer;
+                   default 1 (scenarios ``text`` and ``thoughts``, one candidate)
 ``capture``        the name of a capture the mock replays as the upstream's answer
                    (``spec.capture_format.NAME_RE``; docs/mock-captures.md); it
                    replaces ``scenario``, and ``chunk_ms`` overrides its timing
@@ -166,6 +170,7 @@ class Directive:
     signature: bool | None = None
     apart: bool | None = None
     length: bool | None = None
+    parts: int = 1
     capture: str | None = None
 
     def render(self) -> str:
@@ -227,6 +232,8 @@ def parse_directive(text: str) -> Directive:
             values[key] = _int(key, raw, 1, 64)
         elif key == "cut_after":
             values[key] = _int(key, raw, 0, 64)
+        elif key == "parts":
+            values[key] = _int(key, raw, 1, 8)
         elif key == "split":
             values[key] = _int(key, raw, 0, 1 << 20)
         elif key in ("first_byte_ms", "chunk_ms"):

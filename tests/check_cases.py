@@ -607,6 +607,12 @@ def more_good() -> dict[str, Exchange]:
                 done=False,
             ),
         ),
+        "text_parts": json_exchange(
+            "text_parts", completion(), upstream=journal(text="Hello there friend")
+        ),
+        "text_parts_stream": stream_exchange(
+            "text_parts_stream", sse(*text_chunks()), upstream=journal(text="Hello there friend")
+        ),
         "stream_split": stream_exchange(
             "stream_split", sse(*text_chunks()), upstream=journal(text="Hello there friend")
         ),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ..exchange import Exchange
-from ..registry import CheckFailure, Severity, check, excerpt
+from ..modes import Mode
+from ..registry import CheckFailure, Severity, Undecided, check, excerpt
 from ._common import json_object, require_response, require_success, validate
 from .causes import NO_USAGE
-from .upstream import confirm_upstream_success
+from .upstream import client_texts, confirm_upstream_success, upstream_answer
 
 COMPLETION_OBJECT = "https://platform.openai.com/docs/api-reference/chat/object"
 """OpenAI's reference of the chat.completion object."""
@@ -98,6 +99,37 @@ def content_present(x: Exchange) -> None:
         raise CheckFailure(
             f"choices[0].message.content is {content!r}; the answer is empty",
             excerpt=excerpt(x.body),
+        )
+
+
+@check(
+    "chat.text_parts_joined",
+    title="An answer whose text Gemini sends in several parts reaches the client whole",
+    severity=Severity.HIGH,
+    source=(
+        "https://github.com/Portkey-AI/gateway/pull/1466; "
+        "https://github.com/router-for-me/CLIProxyAPI/issues/948; "
+        "https://ai.google.dev/api/caching#Content; docs/checks/chat.md"
+    ),
+    probes=("text_parts",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+    also=("text_parts_stream",),
+)
+def text_parts_joined(x: Exchange) -> None:
+    """The text of every part, in order, whitespace aside (a proxy may join parts with a
+    newline): a proxy that keeps only the first or the last text part of a candidate
+    (or of a chunk) loses the rest without a word to the client."""
+    require_success(x)
+    expected = upstream_answer(x).get("text")
+    if not isinstance(expected, str) or not expected.strip():
+        raise Undecided("the mock's journal has no answer text")
+    got = client_texts(x).get(0, "")
+    if "".join(got.split()) != "".join(expected.split()):
+        raise CheckFailure(
+            f"the upstream sent the text {excerpt(expected, 160)!r} in several parts, the "
+            f"client received {excerpt(got, 160)!r}: parts were lost",
+            excerpt=excerpt(x.body[:800]),
         )
 
 

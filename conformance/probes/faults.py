@@ -64,6 +64,30 @@ for _name, _directive in FRAMING.items():
         )
     )
 
+TEXT_PARTS = 3
+"""How many parts the mock writes the answer text in for ``text_parts`` (unary reply)
+and ``text_parts_stream`` (each chunk)."""
+
+probe(
+    Probe(
+        "text_parts",
+        f"non-streamed; upstream answer text in {TEXT_PARTS} parts of one candidate",
+        chat(directive=Directive(chunks=3, parts=TEXT_PARTS)),
+        mode=Mode.CONTROLLED,
+        phase=1,
+    )
+)
+probe(
+    Probe(
+        "text_parts_stream",
+        f"streamed; each upstream chunk's text in up to {TEXT_PARTS} parts",
+        chat(directive=Directive(chunks=3, parts=TEXT_PARTS), stream=True),
+        mode=Mode.CONTROLLED,
+        stream=True,
+        phase=1,
+    )
+)
+
 PACED_MS = 150
 """Delay between the mock's chunks in ``stream_paced``, in milliseconds."""
 

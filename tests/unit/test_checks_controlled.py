@@ -377,6 +377,34 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         ),
         "[stream_coalesced]",
     ),
+    # an answer in several text parts: the first or the last part alone is a loss
+    (
+        "chat.text_parts_joined",
+        json_exchange(
+            "text_parts",
+            completion({"role": "assistant", "content": "Hello"}),
+            upstream=journal(text="Hello there friend"),
+        ),
+        "parts were lost",
+    ),
+    (
+        "chat.text_parts_joined",
+        json_exchange(
+            "text_parts",
+            completion({"role": "assistant", "content": " friend"}),
+            upstream=journal(text="Hello there friend"),
+        ),
+        "parts were lost",
+    ),
+    (
+        "chat.text_parts_joined",
+        stream_exchange(
+            "text_parts_stream",
+            sse(_TEXT[0], _TEXT[1], _TEXT[-1]),
+            upstream=journal(text="Hello there friend"),
+        ),
+        "[text_parts_stream]",
+    ),
     ("stream.not_buffered", paced("stream_paced", gap_s=0.001), "buffers the stream"),
     (
         "stream.not_buffered",

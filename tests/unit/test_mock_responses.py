@@ -765,3 +765,41 @@ def test_length_directive_picks_content_length_or_chunked() -> None:
     assert chunked_unary.writes is not None
     assert chunked_unary.content_length is None
     assert b"".join(w.data for w in chunked_unary.writes) == run().body
+
+
+# ----------------------------------------------------------------------------- text parts
+
+
+@pytest.mark.parametrize("model", [FLASH, PRO3, PLAIN], ids=lambda m: m.id)
+@pytest.mark.parametrize("parts", [2, 3, 8])
+def test_text_in_parts_says_the_same_in_more_parts(model: ModelInfo, parts: int) -> None:
+    """Directive ``parts``: the same text, usage and summary as one part, cut at word
+    starts into ``parts`` unary parts in a row and up to ``parts`` parts per chunk."""
+    request = body(generationConfig={"thinkingConfig": {"includeThoughts": True}})
+    one = unary(run(request=request, model=model, chunks=3))
+    many_reply = run(request=request, model=model, chunks=3, parts=parts)
+    many = unary(many_reply)
+    answer = [p for p in many["candidates"][0]["content"]["parts"] if not p.get("thought")]
+    assert len(answer) == parts
+    assert all(p["text"] for p in answer)
+    assert text_of(many) == text_of(one)
+    assert text_of(many, thought=True) == text_of(one, thought=True)
+    assert many["usageMetadata"] == one["usageMetadata"]
+    assert summary_of(many_reply) == summary_of(run(request=request, model=model, chunks=3))
+    if model.gemini3:  # the signature stays on the last text part
+        assert "thoughtSignature" in answer[-1]
+        assert not any("thoughtSignature" in p for p in answer[:-1])
+
+    stream_one = events(run(request=request, model=model, chunks=3, stream=True))
+    stream_many = events(run(request=request, model=model, chunks=3, parts=parts, stream=True))
+    assert len(stream_many) == len(stream_one)
+    assert "".join(map(text_of, stream_many)) == "".join(map(text_of, stream_one))
+    assert stream_many[-1]["usageMetadata"] == stream_one[-1]["usageMetadata"]
+    widest = max(len(e["candidates"][0]["content"]["parts"]) for e in stream_many)
+    assert 2 <= widest <= parts
+
+
+def test_parts_leave_tool_calls_and_errors_alone() -> None:
+    calls = run(Scenario.TOOL_CALL, body(tools=WEATHER_TOOLS), parts=3)
+    assert calls.summary == run(Scenario.TOOL_CALL, body(tools=WEATHER_TOOLS)).summary
+    assert run(Scenario.RATE_LIMIT, parts=3).status == 429
