@@ -32,11 +32,19 @@ capture recorded with it is replayed to a request without it as Google would ans
 request (:func:`hide_thoughts`): its thought parts left out (a thought's
 ``thoughtSignature`` kept on an empty text part), a chunk that held nothing else not sent
 (its wait added to the next chunk's), the token counts as recorded.
+
+Streamed function-call arguments (``functionCall.partialArgs``, ``willContinue``) come
+only from Vertex AI, to a request whose ``toolConfig.functionCallingConfig`` sets
+``streamFunctionCallArguments`` ("not supported in Gemini API",
+https://googleapis.github.io/js-genai/release_docs/interfaces/types.FunctionCallingConfig.html):
+a capture recorded with them is replayed to any other request, and on every
+``/v1beta`` call, with each call whole (:func:`whole_calls`): sent in the chunk where
+it closed, the chunks that only continued it not sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,11 +58,28 @@ from mockserver.responses import (
     Reply,
     generate_error,
 )
-from spec.capture_format import BUNDLED, Capture, load_dir, stream_form, unary_form
+from spec.capture_format import (
+    BUNDLED,
+    CallBuilder,
+    Capture,
+    load_dir,
+    stream_form,
+    unary_form,
+)
 from spec.mock_admin import GenerateSummary
 from spec.scenarios import Directive
 
-__all__ = ["Captures", "Prepared", "has_thoughts", "hide_thoughts", "load", "prepare", "summary"]
+__all__ = [
+    "Captures",
+    "Prepared",
+    "has_streamed_calls",
+    "has_thoughts",
+    "hide_thoughts",
+    "load",
+    "prepare",
+    "summary",
+    "whole_calls",
+]
 
 _FRAMING_HEADERS = frozenset(
     {
@@ -222,6 +247,29 @@ def has_thoughts(capture: Capture) -> bool:
     )
 
 
+def _reshaped(
+    chunks: tuple[dict[str, Any], ...],
+    delays: tuple[float, ...],
+    reshape: Callable[[dict[str, Any]], tuple[dict[str, Any], bool]],
+) -> tuple[tuple[dict[str, Any], ...], tuple[float, ...]]:
+    """``(chunks, delays)`` with ``reshape`` applied to each chunk in order; a chunk it
+    left holding nothing (``False``) is not sent, but for the last, and its delay (ms)
+    moves to the next chunk."""
+    kept: list[dict[str, Any]] = []
+    waits: list[float] = []
+    carried = 0.0
+    for i, chunk in enumerate(chunks):
+        wait = (delays[i] if i < len(delays) else 0.0) + carried
+        reshaped, keep = reshape(chunk)
+        if keep or i == len(chunks) - 1:
+            kept.append(reshaped)
+            waits.append(wait)
+            carried = 0.0
+        else:
+            carried = wait
+    return tuple(kept), tuple(waits[: len(delays)])
+
+
 def hide_thoughts(
     chunks: tuple[dict[str, Any], ...], unary: Mapping[str, Any], delays: tuple[float, ...]
 ) -> tuple[tuple[dict[str, Any], ...], dict[str, Any], tuple[float, ...]]:
@@ -229,29 +277,83 @@ def hide_thoughts(
     with it: ``(chunks, unary answer, delays)`` without thought parts; a chunk left
     holding nothing (no other part, no finishReason) is not sent and its delay (ms) moves
     to the next chunk. Token counts are kept: the model thought all the same."""
-    kept: list[dict[str, Any]] = []
-    waits: list[float] = []
-    carried = 0.0
-    for i, chunk in enumerate(chunks):
-        wait = (delays[i] if i < len(delays) else 0.0) + carried
-        stripped, keep = _without_thoughts(chunk)
-        if keep or i == len(chunks) - 1:
-            kept.append(stripped)
-            waits.append(wait)
-            carried = 0.0
-        else:
-            carried = wait
-    return tuple(kept), _without_thoughts(unary)[0], tuple(waits[: len(delays)])
+    kept, waits = _reshaped(chunks, delays, _without_thoughts)
+    return kept, _without_thoughts(unary)[0], waits
 
 
-def prepare(capture: Capture, *, thoughts: bool = True) -> Prepared:
+def _streamed_call(part: Any) -> bool:
+    fc = part.get("functionCall") if isinstance(part, dict) else None
+    return isinstance(fc, dict) and (
+        not fc or fc.get("willContinue") is True or "partialArgs" in fc
+    )
+
+
+def has_streamed_calls(capture: Capture) -> bool:
+    """Whether ``capture`` streams function-call arguments (``partialArgs``,
+    ``willContinue``, the closing ``functionCall: {}``)."""
+    return any(
+        _streamed_call(part)
+        for chunk in capture.chunks or ()
+        for candidate in chunk.get("candidates") or ()
+        if isinstance(candidate, dict)
+        for part in (candidate.get("content") or {}).get("parts") or ()
+    )
+
+
+def whole_calls(
+    chunks: tuple[dict[str, Any], ...], delays: tuple[float, ...]
+) -> tuple[tuple[dict[str, Any], ...], tuple[float, ...]]:
+    """What Google streams to a request that did not ask for streamed function-call
+    arguments, for a generation recorded with them: ``(chunks, delays)`` with each call
+    whole (:class:`spec.capture_format.CallBuilder`: its name, id, assembled ``args``,
+    first ``thoughtSignature``) in the chunk where it closed; a chunk left holding
+    nothing (no other part, no finishReason) is not sent, its delay (ms) moved on.
+    Raises :class:`spec.capture_format.CaptureError` for a ``jsonPath`` it cannot read."""
+    builders: dict[int, CallBuilder] = {}
+
+    def reshape(chunk: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        candidates = chunk.get("candidates")
+        if not isinstance(candidates, list) or not candidates:
+            return chunk, True
+        kept_any = False
+        new = []
+        for position, candidate in enumerate(candidates):
+            content = candidate.get("content") if isinstance(candidate, dict) else None
+            if not isinstance(content, dict) or not isinstance(content.get("parts"), list):
+                new.append(candidate)
+                kept_any = True
+                continue
+            parts = content["parts"]
+            index = candidate.get("index", position)
+            calls = builders.setdefault(
+                index if isinstance(index, int) else position, CallBuilder()
+            )
+            kept = []
+            for part in parts:
+                if calls.open or _streamed_call(part):
+                    done = calls.feed(part)
+                    if done is not None:
+                        kept.append(done)
+                else:
+                    kept.append(part)
+            new.append({**candidate, "content": {**content, "parts": kept}})
+            kept_any = kept_any or bool(kept) or "finishReason" in candidate
+        return {**chunk, "candidates": new}, kept_any
+
+    return _reshaped(chunks, delays, reshape)
+
+
+def prepare(capture: Capture, *, thoughts: bool = True, streamed_args: bool = True) -> Prepared:
     """Serialise ``capture`` once for every kind of request (see the module docstring);
     ``thoughts`` false: as answered to a request without ``includeThoughts``
-    (:func:`hide_thoughts`). Raises :class:`spec.capture_format.CaptureError` when its
-    chunks do not assemble."""
+    (:func:`hide_thoughts`); ``streamed_args`` false: as streamed to a request that did
+    not ask for streamed function-call arguments (:func:`whole_calls`). Raises
+    :class:`spec.capture_format.CaptureError` when its chunks do not assemble."""
     unary = unary_form(capture)
     chunks = stream_form(capture)
     delays = capture.chunk_ms
+    if not streamed_args and not capture.is_error:
+        chunks, delays = whole_calls(chunks, delays)
     if not thoughts and not capture.is_error:
         chunks, unary, delays = hide_thoughts(chunks, unary, delays)
     trace = capture.meta.get("trace_id")
@@ -287,15 +389,25 @@ def prepare(capture: Capture, *, thoughts: bool = True) -> Prepared:
 class Captures:
     """The captures a mock replays, by name, each :func:`prepare`\\ d once."""
 
-    __slots__ = ("_hidden", "_prepared")
+    __slots__ = ("_kinds", "_prepared", "_views")
 
     def __init__(self, captures: Mapping[str, Capture]) -> None:
         self._prepared = {name: prepare(c) for name, c in sorted(captures.items())}
-        self._hidden = {
-            name: prepare(c, thoughts=False)
-            for name, c in sorted(captures.items())
-            if has_thoughts(c) and not c.is_error
+        self._kinds = {
+            name: (has_thoughts(c), has_streamed_calls(c))
+            for name, c in captures.items()
+            if not c.is_error
         }
+        """Per capture: whether it has thoughts to hide, calls to make whole."""
+        self._views: dict[tuple[str, bool, bool], Prepared] = {}
+        for name, (thinks, streams) in self._kinds.items():
+            for thoughts in (True, False) if thinks else (True,):
+                for streamed_args in (True, False) if streams else (True,):
+                    if not (thoughts and streamed_args):
+                        view = prepare(
+                            captures[name], thoughts=thoughts, streamed_args=streamed_args
+                        )
+                        self._views[name, thoughts, streamed_args] = view
 
     def __contains__(self, name: object) -> bool:
         return name in self._prepared
@@ -318,13 +430,18 @@ class Captures:
         sse: bool,
         codeassist: bool = False,
         thoughts: bool = True,
+        streamed_args: bool = False,
     ) -> Reply:
         """The reply replaying ``directive.capture`` (see the module docstring);
         ``thoughts``: the request asked for them (``includeThoughts``), else they are
-        left out as Google leaves them out. Google's 400 ``INVALID_ARGUMENT`` naming the
-        known captures for an unknown one."""
+        left out as Google leaves them out; ``streamed_args``: the request asked for
+        streamed function-call arguments on Vertex AI (Code Assist), else each call is
+        sent whole. Google's 400 ``INVALID_ARGUMENT`` naming the known captures for an
+        unknown one."""
         name = directive.capture or ""
-        prepared = (None if thoughts else self._hidden.get(name)) or self._prepared.get(name)
+        thinks, streams = self._kinds.get(name, (False, False))
+        view = (name, thoughts or not thinks, streamed_args or not streams)
+        prepared = self._views.get(view) or self._prepared.get(name)
         delay = directive.first_byte_ms
         if prepared is None:
             known = ", ".join(self._prepared) or "(none)"

@@ -24,7 +24,7 @@ from mockserver import codeassist, errors
 from mockserver.captures import Captures
 from mockserver.http_core import Core, Incoming
 from mockserver.oauth import parse_form, redact_form
-from mockserver.request import include_thoughts, parse_json
+from mockserver.request import include_thoughts, parse_json, streams_call_arguments
 from mockserver.responses import (
     Handled,
     Reply,
@@ -81,6 +81,7 @@ def add_codeassist_routes(
                         sse=sse,
                         codeassist=True,
                         thoughts=include_thoughts(envelope.request),
+                        streamed_args=streams_call_arguments(envelope.request),
                     )
 
             return Handled(replay_or_error(directive, replay), directive)

@@ -50,6 +50,7 @@ from spec.wire import code_assist_response
 __all__ = [
     "BUNDLED",
     "NAME_RE",
+    "CallBuilder",
     "Capture",
     "CaptureError",
     "assemble_parts",
@@ -709,38 +710,12 @@ def assemble_parts(parts: Any) -> list[dict[str, Any]]:
     RFC 9535 and the bundled capture ``google-stream-tool-call-arguments``. Raises
     :class:`CaptureError` for a ``jsonPath`` :func:`parse_json_path` rejects."""
     out: list[dict[str, Any]] = []
-    call: dict[str, Any] | None = None
-    signature: Any = None
-    continuing: set[str] = set()
+    calls = CallBuilder()
     for part in parts:
-        fc = part.get("functionCall")
-        if isinstance(fc, dict):
-            if call is None:
-                if not fc:
-                    continue  # a closing marker with nothing open
-                call, signature, continuing = {}, None, set()
-            for key, value in fc.items():
-                if key == "partialArgs":
-                    args = call.setdefault("args", {})
-                    for item in value if isinstance(value, list) else ():
-                        if isinstance(item, dict):
-                            _apply_partial(args, item, continuing)
-                elif key == "args" and isinstance(value, dict):
-                    call.setdefault("args", {}).update(copy.deepcopy(value))
-                elif key != "willContinue":
-                    call.setdefault(key, value)
-            if signature is None and "thoughtSignature" in part:
-                signature = part["thoughtSignature"]
-            if fc.get("willContinue") is True:
-                continue
-            done: dict[str, Any] = {
-                **{k: v for k, v in part.items() if k not in ("functionCall", "thoughtSignature")},
-                "functionCall": _call_order(call),
-            }
-            if signature is not None:
-                done["thoughtSignature"] = signature
-            out.append(done)
-            call = None
+        if isinstance(part.get("functionCall"), dict):
+            done = calls.feed(part)
+            if done is not None:
+                out.append(done)
             continue
         if part.get("text") == "" and part.keys() <= {"text", "thought"}:
             continue
@@ -752,12 +727,73 @@ def assemble_parts(parts: Any) -> list[dict[str, Any]]:
             out[-1] = merged
             continue
         out.append(dict(part))
-    if call is not None:  # a stream that ended inside a call: keep what it said
-        done = {"functionCall": _call_order(call)}
-        if signature is not None:
-            done["thoughtSignature"] = signature
-        out.append(done)
+    left = calls.close()  # a stream that ended inside a call: keep what it said
+    if left is not None:
+        out.append(left)
     return out
+
+
+class CallBuilder:
+    """Puts together function calls streamed in pieces (Vertex AI's
+    ``streamFunctionCallArguments``, the rules of :func:`assemble_parts`), one
+    ``functionCall`` part at a time, in order."""
+
+    __slots__ = ("_call", "_continuing", "_signature")
+
+    def __init__(self) -> None:
+        self._call: dict[str, Any] | None = None
+        self._signature: Any = None
+        self._continuing: set[str] = set()
+
+    @property
+    def open(self) -> bool:
+        """A call was opened (``willContinue: true``) and is not closed yet."""
+        return self._call is not None
+
+    def feed(self, part: dict[str, Any]) -> dict[str, Any] | None:
+        """Take one part holding a ``functionCall``; returns the whole call's part
+        (``{"functionCall": {"id"?, "name", "args"?}, "thoughtSignature"?}`` and the
+        part's other keys) when this part closes it, else ``None`` (the call goes on,
+        or an empty ``functionCall: {}`` closed nothing). Raises :class:`CaptureError`
+        for a ``jsonPath`` :func:`parse_json_path` rejects."""
+        fc = part["functionCall"]
+        if self._call is None:
+            if not fc:
+                return None  # a closing marker with nothing open
+            self._call, self._signature, self._continuing = {}, None, set()
+        call = self._call
+        for key, value in fc.items():
+            if key == "partialArgs":
+                args = call.setdefault("args", {})
+                for item in value if isinstance(value, list) else ():
+                    if isinstance(item, dict):
+                        _apply_partial(args, item, self._continuing)
+            elif key == "args" and isinstance(value, dict):
+                call.setdefault("args", {}).update(copy.deepcopy(value))
+            elif key != "willContinue":
+                call.setdefault(key, value)
+        if self._signature is None and "thoughtSignature" in part:
+            self._signature = part["thoughtSignature"]
+        if fc.get("willContinue") is True:
+            return None
+        done: dict[str, Any] = {
+            **{k: v for k, v in part.items() if k not in ("functionCall", "thoughtSignature")},
+            "functionCall": _call_order(call),
+        }
+        if self._signature is not None:
+            done["thoughtSignature"] = self._signature
+        self._call = None
+        return done
+
+    def close(self) -> dict[str, Any] | None:
+        """The part of a call still open (what it said so far), else ``None``."""
+        if self._call is None:
+            return None
+        done: dict[str, Any] = {"functionCall": _call_order(self._call)}
+        if self._signature is not None:
+            done["thoughtSignature"] = self._signature
+        self._call = None
+        return done
 
 
 def _call_order(call: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ that each swap one exchange for a precise defect (:data:`BAD_CAPTURES`, entries
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from conformance.capture_expect import Answer, ErrorAnswer
@@ -48,7 +49,9 @@ def answer_exchange(
     """The exchange a faithful proxy gives for ``answer`` (``change``: ``content``,
     ``arguments`` (the same text for every call), ``calls`` (how many of them are
     kept), ``finish``, ``usage``, ``retry_after``, ``status`` override one part, to build
-    a defect)."""
+    a defect; ``usage_asked=False``: a stream request without
+    ``stream_options.include_usage``, as the probe sends where the profile claims no
+    usage chunk)."""
     if isinstance(answer, ErrorAnswer):
         after = change.get("retry_after", answer.retry_after_min_s)
         headers = (("retry-after", str(after)),) if after is not None else ()
@@ -73,7 +76,11 @@ def answer_exchange(
     chunks.append(chunk({}, finish))
     if usage is not None:
         chunks.append(chunk(choices=[], usage=usage))
-    return stream_exchange(probe, sse(*chunks))
+    x = stream_exchange(probe, sse(*chunks))
+    if not change.get("usage_asked", True):
+        return x
+    body = {**x.request.json_body, "stream_options": {"include_usage": True}}
+    return replace(x, request=replace(x.request, json_body=body, body=json.dumps(body).encode()))
 
 
 def good_captures() -> dict[str, Exchange]:

@@ -8,7 +8,7 @@ import json
 from ..exchange import Exchange
 from ..probes.params import KITCHEN_SINK, N_CHOICES, SYSTEM_PROMPT
 from ..registry import CheckFailure, Mode, Severity, check, excerpt
-from ._common import require_response
+from ._common import json_object, require_response
 from ._refusals import refused_fields, require_accepted
 from .causes import refused_fields as refused_cause
 from .errors import check_envelope
@@ -113,8 +113,8 @@ def n_choices(x: Exchange) -> None:
     if status != 200:
         raise CheckFailure(f"n={N_CHOICES} got HTTP {status}", excerpt=excerpt(x.body))
     confirm_upstream_success(x)
-    body = json.loads(x.body)
-    choices = body.get("choices") if isinstance(body, dict) else None
+    body = json_object(x)
+    choices = body.get("choices")
     indexes = [c.get("index") for c in choices or [] if isinstance(c, dict)]
     if (
         sorted(i for i in indexes if isinstance(i, int)) != list(range(N_CHOICES))

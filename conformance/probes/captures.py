@@ -109,8 +109,8 @@ def capture_request(target: Target, cid: str, name: str, *, stream: bool) -> Req
     fields: dict[str, Any] = {}
     if expectation.tools:
         fields["tools"] = tools_for(expectation)
-    if stream:
-        fields["stream_options"] = {"include_usage": True}
+    if stream and "usage_chunk" in target.profile.features:
+        fields["stream_options"] = {"include_usage": True}  # only where it is claimed
     model = target.model
     listed = target.listed_models or frozenset()
     if expectation.streamed_args and expectation.model and expectation.model in listed:

@@ -811,3 +811,36 @@ def test_a_unary_request_streamed_upstream_is_held_to_the_chunks() -> None:
     assert "match the capture" in str(run(streamed, unary))
     with pytest.raises(CheckFailure, match="unary: content: expected"):
         run(streamed, replace(unary, upstream=journal()))  # generateContent: the unary one
+
+
+def test_a_stream_that_did_not_ask_for_usage_is_not_held_to_it() -> None:
+    """The capture probes ask for a usage chunk only where the profile claims one
+    (gemini-cli-proxy does not): a stream without it then matches."""
+    from conformance.probes.captures import EXPECTATIONS, probe_names
+    from conformance.registry import REGISTRY
+    from tests.capture_cases import answer_exchange, good_captures
+
+    name = "google-tool-call"
+    stream_probe = probe_names(name)[0]
+    quiet = answer_exchange(
+        stream_probe, EXPECTATIONS[name].stream, True, usage=None, usage_asked=False
+    )
+    exchanges = {**good_captures(), stream_probe: quiet}
+    assert "match the capture" in str(REGISTRY[f"captures.{name}"].run(exchanges))
+
+
+def test_a_unary_request_answered_with_a_stream_fails_and_does_not_crash() -> None:
+    """A proxy that streams by default answers openai-python's create() with SSE, and
+    the SDK hands back the text: a failure of the capture, not an error of the check."""
+    from conformance.probes.captures import probe_names
+    from conformance.registry import REGISTRY, CheckFailure
+    from tests.capture_cases import good_captures
+    from tests.factories import json_exchange, sse, text_chunks
+
+    name = "google-text"
+    unary_probe = probe_names(name)[1]
+    streamed = json_exchange(unary_probe, sse(*text_chunks()), content_type="text/event-stream")
+    with pytest.raises(CheckFailure) as info:
+        REGISTRY[f"captures.{name}"].run({**good_captures(), unary_probe: streamed})
+    assert "openai-python cannot read the answer" in info.value.message
+    assert "not a ChatCompletion" in info.value.message

@@ -462,6 +462,13 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
     ),
     ("requests.n_choices", json_exchange("n_choices", completion()), "indexes [0]"),
     ("requests.n_choices", error_exchange("n_choices", 500), "HTTP 500"),
+    (  # a stream to a request that did not ask for one
+        "requests.n_choices",
+        json_exchange(
+            "n_choices", sse(*_TEXT), content_type="text/event-stream", upstream=journal()
+        ),
+        "body is not JSON",
+    ),
     ("translate.image_http_url", error_exchange("image_http_url", 502), "HTTP 502"),
     (  # streamObject's request refused (any-llm's gateway 1.14)
         "translate.response_json_schema",

@@ -446,10 +446,51 @@ def test_sse_reply_is_paced_by_the_capture() -> None:
 
 def test_code_assist_reply_wraps_without_changing() -> None:
     capture = CORPUS["google-stream-tool-call-arguments"]
-    reply = STORE.reply(Directive(capture=capture.name), stream=True, sse=False, codeassist=True)
+    reply = STORE.reply(
+        Directive(capture=capture.name),
+        stream=True,
+        sse=False,
+        codeassist=True,
+        streamed_args=True,  # the request asked for streamFunctionCallArguments
+    )
     elements = json.loads(b"".join(w.data for w in reply.writes or ()))
     assert [e["response"] for e in elements] == list(capture.chunks or ())
     assert {e["traceId"] for e in elements} == {codeassist.trace_id("dqHOab6xGLzWodAPkPuViA4")}
+
+
+def _calls(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        part
+        for chunk in chunks
+        for candidate in chunk.get("candidates") or ()
+        for part in (candidate.get("content") or {}).get("parts") or ()
+        if "functionCall" in part
+    ]
+
+
+@pytest.mark.parametrize("codeassist", [False, True])
+def test_streamed_call_arguments_reach_only_a_request_that_asked(codeassist: bool) -> None:
+    """Google streams function-call arguments on Vertex AI only, to a request with
+    streamFunctionCallArguments ("not supported in Gemini API"): any other request gets
+    each call whole, in the chunk where it closed, with its signature and id."""
+    capture = CORPUS["google-stream-no-args-tool-call"]
+    reply = STORE.reply(
+        Directive(capture=capture.name), stream=True, sse=False, codeassist=codeassist
+    )
+    elements = json.loads(b"".join(w.data for w in reply.writes or ()))
+    chunks = [e["response"] for e in elements] if codeassist else elements
+    calls = _calls(chunks)
+    assert [c["functionCall"] for c in calls] == [
+        {"name": "read_theme"},
+        {"name": "read_screen", "args": {"id": "A"}},
+        {"name": "read_screen", "args": {"id": "B"}},
+        {"name": "read_screen", "args": {"id": "C"}},
+    ]
+    assert "thoughtSignature" in calls[0]
+    assert len(chunks) < len(capture.chunks or ())  # chunks that only continued a call
+    whole = unary_form(capture)["candidates"][0]["content"]["parts"]
+    assert [p for p in whole if "functionCall" in p] == calls
+    assert sum(w.delay_ms for w in reply.writes or ()) == round(sum(capture.chunk_ms))
 
 
 def test_error_reply_keeps_status_on_streams() -> None:
