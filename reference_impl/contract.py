@@ -21,8 +21,9 @@ antigravity2api    newer docs: temperature 1, top_p 1, top_k 50, max_tokens 3200
                    1024/16000/32000; SD WebUI (no key), JWT admin API, ``/images/{file}``;
                    rotation ``request_count`` every 50 requests. ``--doc-version older``
                    (older docs): top_p 0.85, max_tokens 8096, no thinking parameters, no admin/SD
-gemini-cli-proxy   ``stream`` defaults to true; ``GET /`` service info, ``/health`` with a
-                   timestamp, debug routes; ``reasoning_effort`` incl. ``none``
+gemini-cli-proxy   ``GET /`` service info, ``/health`` with a timestamp, debug routes;
+                   ``reasoning_effort`` incl. ``none``; not the documented ``stream``
+                   default of true, which its own SDK example contradicts: unary unless asked
 =================  ==========================================================================
 """
 
@@ -132,7 +133,10 @@ def contract_for(profile: str, *, older: bool = False) -> Contract:
             profile=profile,
             prefix=spec.prefix,
             client_auth=spec.auth is not Auth.NONE,
-            stream_default=spec.stream_default,
+            # gemini-cli-proxy documents `stream` defaulting to true, and its own SDK example
+            # (create() without `stream`) needs a completion: the example wins
+            # (x-discrepancies stream-default-vs-sdk-example)
+            stream_default=False,
             **kw,
         )
 

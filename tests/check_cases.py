@@ -145,6 +145,7 @@ def good() -> dict[str, Exchange]:
         {
             "models": json_exchange("models", MODELS),
             "chat": json_exchange("chat", completion(), upstream=journal()),
+            "chat_no_stream_field": json_exchange("chat_no_stream_field", completion()),
             "after_faults": json_exchange("after_faults", completion(), upstream=journal()),
             "chat_stream": stream_exchange("chat_stream", sse(*text_chunks()), upstream=journal()),
             "chat_stream_usage": stream_exchange(

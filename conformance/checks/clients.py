@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from spec.profiles import PROFILES
+
 from ..exchange import Exchange
 from ..oracles import OPENAI_PYTHON as PYTHON_CLIENT
 from ..oracles import _run, openai_python_version, replay_openai_python
@@ -152,6 +154,20 @@ def stream_helper_tools(x: Exchange) -> None:
             )
 
 
+def _require_content(result: Any, x: Exchange) -> None:
+    """openai-python's ``choices[0].message.content`` of ``result`` is text, or
+    :class:`CheckFailure`."""
+    try:
+        content = result.choices[0].message.content
+    except (AttributeError, IndexError, TypeError) as exc:
+        raise CheckFailure(
+            f"openai-python's ChatCompletion has no choices[0].message.content ({exc})",
+            excerpt=excerpt(x.body[:800]),
+        ) from None
+    if not isinstance(content, str):
+        raise CheckFailure(f"openai-python reads message.content as {content!r}")
+
+
 @check(
     "clients.openai_python.completion",
     title="openai-python parses the chat completion and reads message.content",
@@ -165,15 +181,35 @@ def stream_helper_tools(x: Exchange) -> None:
 )
 def completion(x: Exchange) -> None:
     result = _fail_on_error(x, "create", "the completion")
-    try:
-        content = result.choices[0].message.content
-    except (AttributeError, IndexError, TypeError) as exc:
+    _require_content(result, x)
+
+
+@check(
+    "clients.openai_python.create_default",
+    title="openai-python's create() without stream=True gets a ChatCompletion",
+    severity=Severity.HIGH,
+    source=(
+        f"{OPENAI_PYTHON}resources/chat/completions/completions.py; "
+        "docs/profiles.md#gemini-cli-proxy; docs/checks/clients.md"
+    ),
+    probes=("chat_no_stream_field",),
+    features=("chat",),
+    profiles=tuple(name for name, p in PROFILES.items() if p.stream_default),
+)
+def create_default(x: Exchange) -> None:
+    """openai-python (and openai-node, LangChain's ChatOpenAI.invoke) send no ``stream``
+    field unless asked to stream. A target that streams by default answers SSE, and
+    create() hands back the raw text instead of a ChatCompletion."""
+    result = _fail_on_error(x, "create", "the answer to a request without a stream field")
+    if not hasattr(result, "choices"):
         raise CheckFailure(
-            f"openai-python's ChatCompletion has no choices[0].message.content ({exc})",
-            excerpt=excerpt(x.body[:800]),
-        ) from None
-    if not isinstance(content, str):
-        raise CheckFailure(f"openai-python reads message.content as {content!r}")
+            f"openai-python's create() sends no stream field and the target answered it "
+            f"with {x.content_type or 'no Content-Type'} (its document streams by default): "
+            f"create() returns the raw body as a {type(result).__name__}, not a "
+            "ChatCompletion; every client that does not pass stream=False explicitly breaks",
+            excerpt=excerpt(x.body[:600]),
+        )
+    _require_content(result, x)
 
 
 @check(

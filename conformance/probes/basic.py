@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from spec.profiles import PROFILES
 from spec.scenarios import Directive, Scenario
 
 from ..exchange import Request
@@ -46,6 +47,24 @@ def _cors(target: Target, cid: str) -> Request:
 
 probe(Probe("models", "GET /models", _models, features=frozenset({"models"})))
 probe(Probe("chat", "non-streamed chat completion", chat()))
+
+
+def _no_stream_field(target: Target, cid: str) -> Request:
+    sent = chat_request(target, cid)
+    body = {k: v for k, v in sent.json_body.items() if k != "stream"}
+    return Request(sent.method, sent.url, sent.headers, json.dumps(body).encode(), body)
+
+
+probe(
+    Probe(
+        "chat_no_stream_field",
+        "non-streamed chat completion as openai-python's create() sends it: no stream field "
+        "(for a document that streams by default)",
+        _no_stream_field,
+        features=frozenset({"chat"}),
+        profiles=frozenset(name for name, p in PROFILES.items() if p.stream_default),
+    )
+)
 IDENTITY_CHUNK_MS = 370
 """Delay between the mock's four chunks in ``chat_stream`` (controlled mode), in ms: the
 first and the last chunk are 3 x 370 = 1110 ms apart, so they always fall in different

@@ -228,9 +228,14 @@ def test_antigravity_older_document(fake: Fake, fake_url: str) -> None:
         assert httpx.post(f"{url}/admin/login", json={}).status_code == 404  # 003 has none
 
 
-def test_gemini_cli_proxy_streams_by_default(fake: Fake, fake_url: str) -> None:
+def test_gemini_cli_proxy_streams_when_asked(fake: Fake, fake_url: str) -> None:
+    """The document says `stream` defaults to true; its SDK example (create() without
+    `stream`) needs a completion, and the reference answers as the example needs."""
     with serve(lambda: create_app(settings(fake_url, profile="gemini-cli-proxy"))) as url:
-        r = post_chat(url, chat(reasoning_effort="none"))
+        unset = post_chat(url, chat())
+        assert unset.headers["content-type"] == "application/json"
+        assert unset.json()["object"] == "chat.completion"
+        r = post_chat(url, chat(reasoning_effort="none", stream=True))
         assert r.headers["content-type"].startswith("text/event-stream")
         assert r.text.endswith("data: [DONE]\n\n")
         body = fake.calls(":streamGenerateContent")[-1]["body"]

@@ -103,6 +103,16 @@ BAD: list[tuple[str, Exchange, str]] = [
         json_exchange("chat", b'{"id": "x", "choices": []}'),
         "choices[0]",
     ),
+    (  # a document that streams by default: create() without stream=True gets the SSE text
+        "clients.openai_python.create_default",
+        json_exchange("chat_no_stream_field", sse(*_TEXT), content_type="text/event-stream"),
+        "returns the raw body as a str",
+    ),
+    (
+        "clients.openai_python.create_default",
+        json_exchange("chat_no_stream_field", b'{"id": "x", "choices": []}'),
+        "choices[0]",
+    ),
     # stream framing
     (
         "stream.content_type",
