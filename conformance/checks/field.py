@@ -45,7 +45,12 @@ from .errors import check_envelope
 from .reasoning import _TAGS, answer_texts
 from .signatures import B1
 from .stream import event_times
-from .tools import collect_stream_calls, fail_on_error_event, judge_call_without_args
+from .tools import (
+    collect_stream_calls,
+    fail_on_error_event,
+    judge_call_without_args,
+    repeat_problem,
+)
 from .translation import DEVELOPER_SOURCE
 
 __all__ = [
@@ -409,11 +414,7 @@ def tool_stream_ids(x: Exchange) -> None:
         if not isinstance(call["name"], str) or not call["name"]:
             raise CheckFailure(f"the first delta of tool call {index} has no function.name")
         if call["repeats"]:
-            chunk, key, value = call["repeats"][0]
-            raise CheckFailure(
-                f"tool call {index}: chunk {chunk} repeats its {key} {value!r}; openai-python "
-                f"and the @ai-sdk accumulators append it ({key} {call[key]!r} + {value!r})"
-            )
+            raise CheckFailure(repeat_problem(index, call))
 
 
 @check(

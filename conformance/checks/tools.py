@@ -17,7 +17,12 @@ from ._refusals import require_accepted
 from .causes import TOOL_CALLS_STOP
 from .upstream import confirm_upstream_success, upstream_answer
 
-__all__ = ["collect_stream_calls", "fail_on_error_event", "judge_call_without_args"]
+__all__ = [
+    "collect_stream_calls",
+    "fail_on_error_event",
+    "judge_call_without_args",
+    "repeat_problem",
+]
 
 A1 = (
     "https://github.com/THU-MAIC/OpenMAIC/issues/1556; "
@@ -83,6 +88,25 @@ def collect_stream_calls(x: Exchange) -> dict[int, dict[str, Any]]:
     return calls
 
 
+def repeat_problem(index: int, call: dict[str, Any]) -> str:
+    """What the first later delta of tool call ``index`` (of
+    :func:`collect_stream_calls`) that carries its ``id`` or name again does to a
+    client: the same value is appended to itself; another value is a second call sent
+    under the same ``index``, merged into this one."""
+    chunk, key, value = call["repeats"][0]
+    if value == call[key]:
+        return (
+            f"chunk {chunk} repeats the {key} of tool call {index} ({value!r}); openai-python "
+            f"and the @ai-sdk accumulators append it ({key} {call[key]!r} + {value!r})"
+        )
+    return (
+        f"chunk {chunk} sends another {key}, {value!r}, under the index of tool call {index} "
+        f"(whose {key} is {call[key]!r}): a second call on the same index, which openai-python "
+        "and the @ai-sdk accumulators merge into the first (its "
+        f"{key} becomes {call[key] + value!r}, the arguments run together)"
+    )
+
+
 def _calls_or_fail(x: Exchange) -> dict[int, dict[str, Any]]:
     calls = collect_stream_calls(x)
     if not calls:
@@ -141,11 +165,7 @@ def stream_ids(x: Exchange) -> None:
         if not isinstance(call["name"], str) or not call["name"]:
             raise CheckFailure(f"the first delta of tool call {index} has no function name")
         if call["repeats"]:
-            chunk, key, value = call["repeats"][0]
-            raise CheckFailure(
-                f"chunk {chunk} repeats the {key} of tool call {index} ({value!r}); "
-                "openai-python's accumulator concatenates it into a corrupt value",
-            )
+            raise CheckFailure(repeat_problem(index, call))
         ids.append(call["id"])
     if len(set(ids)) != len(ids):
         raise CheckFailure(f"tool call ids repeat: {ids}")

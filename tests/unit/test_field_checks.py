@@ -239,13 +239,13 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
     (
         "field.tool_stream_ids",
         {"field_tool_required_stream": required(_name_repeated(), TEXT)},
-        "repeats its name 'get_time'; openai-python and the @ai-sdk accumulators append it "
-        "(name 'get_time' + 'get_time')",
+        "repeats the name of tool call 0 ('get_time'); openai-python and the @ai-sdk "
+        "accumulators append it (name 'get_time' + 'get_time')",
     ),
     (
         "field.tool_stream_ids",
         {"field_tool_required_stream": required(_id_repeated(), TEXT)},
-        "repeats its id 'call_again'; openai-python and the @ai-sdk accumulators append it (id ",
+        "sends another id, 'call_again', under the index of tool call 0",
     ),
     (
         "field.gemini3_signature_round_trip",
@@ -274,7 +274,8 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
     (
         "field.tool_stream_ids",
         {"field_parallel_stream": answer("field_parallel_stream", PORTKEY_PARALLEL)},
-        "tool call 0: chunk 1 repeats its id 'portkey-2'",
+        "chunk 1 sends another id, 'portkey-2', under the index of tool call 0 (whose id is "
+        "'portkey-1'): a second call on the same index",
     ),
     (
         "field.tool_result_turn",
