@@ -788,6 +788,10 @@ _LENGTH_SOURCE = (
 )
 
 
+UNCAPPED_WORDS = 12
+"""More words than this in an answer capped at 5 tokens: the cap never reached Gemini."""
+
+
 def _capped(x: Exchange, field: str) -> None:
     """Fail unless ``x`` (a 300-word story asked with ``field`` 5) finishes with
     ``length``."""
@@ -795,6 +799,15 @@ def _capped(x: Exchange, field: str) -> None:
     reasons = finish_reasons(x)
     if reasons != ["length"]:
         content = answer_content(x)
+        words = len(content.split())
+        if words > UNCAPPED_WORDS:  # five tokens are a few words at most
+            raise CheckFailure(
+                f"{field} 5: the cap did not take effect: the 300-word story came back with "
+                f"{words} words and finish_reason {reasons} (the proxy dropped {field} or "
+                "did not pass it on as maxOutputTokens); clients that cap an answer to bound "
+                "its cost or length get the whole of it",
+                excerpt=excerpt(content[:300]),
+            )
         raise CheckFailure(
             f"{field} 5: finish_reason {reasons} for a 300-word story capped at 5 tokens "
             f"({len(content)} characters of content), expected ['length']: clients that "

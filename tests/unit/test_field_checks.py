@@ -349,7 +349,7 @@ BAD_FIELD: list[tuple[str, dict[str, Exchange], str]] = [
                 completion({"role": "assistant", "content": "Once upon a time, " * 40}),
             )
         },
-        "max_tokens 5: finish_reason ['stop']",
+        "max_tokens 5: the cap did not take effect: the 300-word story came back with 160 words",
     ),
     (
         "field.image_input",
