@@ -26,6 +26,7 @@ from conformance.probes.params import (
     LEGACY_MAX_TOKENS,
     PARAMS,
     SYSTEM_PROMPT,
+    SYSTEM_PROMPTS,
 )
 from conformance.probes.samples import png
 from conformance.runner import AI_SDK_REPLAYS, NODE_REPLAYS
@@ -199,6 +200,15 @@ def good() -> dict[str, Exchange]:
                     *text_chunks()[:2],
                     {"error": {"message": "upstream stream broke off", "type": "upstream_error"}},
                     done=False,
+                ),
+            ),
+            "system_prompts": json_exchange(
+                "system_prompts",
+                completion(),
+                upstream=journal(
+                    body=params_body(
+                        systemInstruction={"parts": [{"text": t} for t in SYSTEM_PROMPTS]}
+                    )
                 ),
             ),
             "system_prompt": with_client_body(

@@ -4,6 +4,7 @@ mock's journal (docs/breakages.md F2, F5, G3; docs/gemini-wire.md A1)."""
 from __future__ import annotations
 
 import base64
+import json
 import math
 from typing import Any
 
@@ -14,6 +15,7 @@ from ..probes.params import (
     LEGACY_MAX_TOKENS,
     PARAMS,
     SYSTEM_PROMPT,
+    SYSTEM_PROMPTS,
 )
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, Undecided, check, excerpt
 from ._common import require_response
@@ -172,6 +174,42 @@ def system_instruction(x: Exchange) -> None:
         raise CheckFailure(
             f"the system message is not in systemInstruction: {where}",
             excerpt=excerpt(str(instruction)),
+        )
+
+
+@check(
+    "translate.every_system_message",
+    title="Every system message reaches Gemini, not only the last",
+    severity=Severity.HIGH,
+    source=(
+        "https://github.com/decolua/9router/issues/3972; "
+        "https://github.com/microsoft/autogen/issues/6117; "
+        "https://github.com/everruns/everruns/issues/2257; docs/checks/translate.md"
+    ),
+    probes=("system_prompts",),
+    mode=Mode.CONTROLLED,
+    features=("chat",),
+)
+def every_system_message(x: Exchange) -> None:
+    """Both system messages' texts, in ``systemInstruction`` or the turns (where
+    ``translate.system_instruction`` judges the place): a proxy that writes each system
+    message over the last keeps only the last, and the agent loses its persona or its
+    context without a word."""
+    require_accepted(x, "a request with two system messages")
+    body = request_body(x)
+    sent = " ".join(
+        _texts(c)
+        for c in (
+            body.get("systemInstruction", body.get("system_instruction")),
+            *(body.get("contents") or []),
+        )
+    )
+    lost = [text for text in SYSTEM_PROMPTS if normalise(text) not in normalise(sent)]
+    if lost:
+        raise CheckFailure(
+            f"{len(lost)} of {len(SYSTEM_PROMPTS)} system messages never reached Gemini "
+            f"(first lost: {lost[0]!r}): a proxy that keeps one system message drops the rest",
+            excerpt=excerpt(json.dumps(body.get("systemInstruction"))[:400]),
         )
 
 

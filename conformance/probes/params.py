@@ -26,6 +26,7 @@ __all__ = [
     "RESPONSE_SCHEMA",
     "STOPS",
     "SYSTEM_PROMPT",
+    "SYSTEM_PROMPTS",
     "with_developer_message",
 ]
 
@@ -53,6 +54,29 @@ probe(
         "system_prompt",
         "a system message before the question",
         _system_prompt,
+        mode=Mode.CONTROLLED,
+    )
+)
+
+SYSTEM_PROMPTS = (
+    "You are a terse assistant. Answer in one line.",
+    "Context for this conversation: the user's project is called Quillfeather.",
+)
+"""Two system messages in a row, as agent frameworks send them (a persona, then
+injected context or a summary of trimmed history)."""
+
+
+def _system_prompts(target: Target, cid: str) -> Request:
+    request = chat_request(target, cid)
+    system = [{"role": "system", "content": text} for text in SYSTEM_PROMPTS]
+    return with_body(request, messages=[*system, *request.json_body["messages"]])
+
+
+probe(
+    Probe(
+        "system_prompts",
+        "two system messages before the question",
+        _system_prompts,
         mode=Mode.CONTROLLED,
     )
 )

@@ -15,7 +15,7 @@ import pytest
 
 from conformance.checks.translation import credential_fingerprint
 from conformance.exchange import Exchange
-from conformance.probes.params import DEVELOPER_PROMPT, DEVELOPER_QUESTION
+from conformance.probes.params import DEVELOPER_PROMPT, DEVELOPER_QUESTION, SYSTEM_PROMPTS
 from conformance.registry import REGISTRY, CheckFailure, Undecided
 from tests.check_cases import (
     CALLS,
@@ -704,6 +704,17 @@ BAD: list[tuple[str, Exchange, str]] = [
             "stop", completion(), upstream=journal(body=params_body(generationConfig={}))
         ),
         "stopSequences=None",
+    ),
+    (  # each system message written over the last: only the last reaches Gemini
+        "translate.every_system_message",
+        json_exchange(
+            "system_prompts",
+            completion(),
+            upstream=journal(
+                body=params_body(systemInstruction={"parts": [{"text": SYSTEM_PROMPTS[-1]}]})
+            ),
+        ),
+        "1 of 2 system messages never reached Gemini (first lost: 'You are a terse",
     ),
     (
         "translate.system_instruction",
