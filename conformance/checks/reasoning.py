@@ -260,7 +260,8 @@ def doors(*exchanges: Exchange) -> str:
             )
         raise CheckFailure(
             f"the profile claims reasoning, but no door brings the model's thoughts to the "
-            f"client (the proxy never asked Gemini for includeThoughts): {summary}"
+            f"client (the proxy never asked Gemini for includeThoughts; where it shows them "
+            f"only behind a setting of its own, that setting is off here): {summary}"
         )
     return summary
 
