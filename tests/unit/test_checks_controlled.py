@@ -359,6 +359,15 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         stream_exchange("stream_error", sse(*_TEXT[:2], {"error": {"code": 503}}, done=False)),
         "no error.message",
     ),
+    (  # the failure told as the model's words (gemini-cli-openai: "Error: ..." then stop)
+        "stream.upstream_error_event",
+        stream_exchange(
+            "stream_error",
+            sse(*_TEXT[:2], chunk({"content": "Error: Stream request failed: 503"}), _TEXT[-1]),
+            upstream=journal(text="Hello"),
+        ),
+        "it also wrote 'Error: Stream request failed: 503' into the answer",
+    ),
     (
         "stream.upstream_framing",
         stream_exchange(
