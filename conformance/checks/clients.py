@@ -189,8 +189,9 @@ def completion(x: Exchange) -> None:
     title="openai-python's create() without stream=True gets a ChatCompletion",
     severity=Severity.HIGH,
     source=(
+        "https://github.com/GewoonJaap/gemini-cli-openai/issues/151; "
         f"{OPENAI_PYTHON}resources/chat/completions/completions.py; "
-        "docs/profiles.md#gemini-cli-proxy; docs/checks/clients.md"
+        "docs/profiles.md#gemini-cli-proxy"
     ),
     probes=("chat_no_stream_field",),
     features=("chat",),
