@@ -109,7 +109,8 @@ def content_present(x: Exchange) -> None:
     source=(
         "https://github.com/Portkey-AI/gateway/pull/1466; "
         "https://github.com/router-for-me/CLIProxyAPI/issues/948; "
-        "https://ai.google.dev/api/caching#Content; docs/checks/chat.md"
+        "https://ai.google.dev/api/caching#Content; "
+        "docs/breakages.md#f12-an-answer-in-several-text-parts"
     ),
     probes=("text_parts",),
     mode=Mode.CONTROLLED,

@@ -184,7 +184,8 @@ def system_instruction(x: Exchange) -> None:
     source=(
         "https://github.com/decolua/9router/issues/3972; "
         "https://github.com/microsoft/autogen/issues/6117; "
-        "https://github.com/everruns/everruns/issues/2257; docs/checks/translate.md"
+        "https://github.com/everruns/everruns/issues/2257; "
+        "docs/breakages.md#f11-several-system-messages"
     ),
     probes=("system_prompts",),
     mode=Mode.CONTROLLED,
