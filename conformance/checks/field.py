@@ -788,8 +788,9 @@ _LENGTH_SOURCE = (
 )
 
 
-UNCAPPED_WORDS = 12
-"""More words than this in an answer capped at 5 tokens: the cap never reached Gemini."""
+UNCAPPED_WORDS = 8
+"""More words than this in an answer capped at 5 tokens: the cap never reached Gemini (a
+word is at least one token; the margin is for tokenizers that merge punctuation)."""
 
 
 def _capped(x: Exchange, field: str) -> None:

@@ -261,7 +261,8 @@ def doors(*exchanges: Exchange) -> str:
         raise CheckFailure(
             f"the profile claims reasoning, but no door brings the model's thoughts to the "
             f"client (the proxy never asked Gemini for includeThoughts; where it shows them "
-            f"only behind a setting of its own, that setting is off here): {summary}"
+            f"only behind a setting of its own, that setting may be off in this deployment): "
+            f"{summary}"
         )
     return summary
 
@@ -364,6 +365,12 @@ def effort_gemini3(low: Exchange, high: Exchange) -> None:
             raise CheckFailure(
                 f"reasoning_effort {effort!r} went upstream as thinkingLevel {level!r}"
             )
+    if all(_level(_thinking(x)) is None and _budget(_thinking(x)) is None for x in (low, high)):
+        raise CheckFailure(
+            "reasoning_effort 'low' and 'high' both reached Gemini 3 with neither thinkingLevel "
+            "nor thinkingBudget: the effort was dropped, and the model thinks at its default "
+            "(dynamic, high) level whatever the client asks, in cost and latency"
+        )
 
 
 @check(

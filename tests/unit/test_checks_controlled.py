@@ -905,3 +905,18 @@ def test_an_image_url_may_reach_gemini_as_the_url_or_as_url_safe_bytes() -> None
     for probe in ("image_data_url", "image_http_url"):
         got = json_exchange(probe, completion(), upstream=user_turn(inline))
         REGISTRY[f"translate.{probe}"].run({probe: got})
+
+
+def test_an_effort_dropped_on_gemini3_fails() -> None:
+    """GewoonJaap/gemini-cli-openai sent low and high alike, with no thinking config at
+    all: each request alone breaks no rule, together they show the effort was dropped."""
+    from tests.check_cases import good
+
+    plain = journal(body=upstream_body())
+    exchanges = good()
+    for probe in ("effort_low_g3", "effort_high_g3"):
+        exchanges[probe] = json_exchange(probe, completion(), upstream=plain)
+    with pytest.raises(CheckFailure, match="the effort was dropped"):
+        REGISTRY["reasoning.effort_gemini3"].run(exchanges)
+    exchanges["effort_high_g3"] = good()["effort_high_g3"]  # one effort mapped: not dropped
+    REGISTRY["reasoning.effort_gemini3"].run(exchanges)
