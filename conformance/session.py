@@ -28,7 +28,7 @@ from .http import Budget, fetch_journal, send
 from .modes import Mode
 from .probes import PROBES, correlation_id
 from .probes.base import with_cid_header
-from .probes.basic import pick_thinking_model
+from .probes.basic import authoritative, pick_thinking_model
 from .probes.field import RETRY_UNLESS, pick_plain_model
 from .probing import EXECUTORS
 from .target import Target
@@ -168,17 +168,6 @@ class ProbeSession:
                 or pick_thinking_model(listed, self.target.model),
                 plain_model=self.target.plain_model or pick_plain_model(listed, self.target.model),
             )
-
-
-def authoritative(listed: frozenset[str], model: str) -> bool:
-    """Whether a target's ``GET /models`` list can tell which models it serves, so that a
-    probe for a model it leaves out is skipped: not when an id is a routing pattern
-    (``*``, ``gemini-*``: lm-proxy lists its routing rules), nor when the run's own
-    ``model``, which every chat probe uses, is missing from it (the list is then not the
-    set the target answers for; a proxy that routes any name lists a few, or none)."""
-    if any(c in i for i in listed for c in "*?["):
-        return False
-    return model in listed
 
 
 def usage_tokens(x: Exchange) -> int | None:

@@ -609,6 +609,9 @@ def more_good() -> dict[str, Exchange]:
         "signature_dropped": replace(
             json_exchange("signature_dropped", completion()), previous=(turn1,)
         ),
+        "signature_stream": replace(
+            stream_exchange("signature_stream", sse(*text_chunks())), previous=(turn1,)
+        ),
         "daily_quota": error_exchange("daily_quota", 429, headers=(("x-should-retry", "false"),)),
         "stream_error": stream_exchange(
             "stream_error",

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..exchange import Exchange
-from ..probes.tooling import GEMINI3_MODEL
 from ..registry import CheckFailure, Mode, NotApplicable, Severity, check, excerpt
 from ._common import json_object, require_response
 from .tools import collect_stream_calls
@@ -24,7 +23,9 @@ B1 = (
 
 def _second_turn_ok(x: Exchange, how: str) -> None:
     if not x.previous:
-        raise NotApplicable(f"turn 1 on {GEMINI3_MODEL} brought no tool call to answer")
+        body = x.request.json_body
+        model = body.get("model") if isinstance(body, dict) else None
+        raise NotApplicable(f"turn 1 on {model} brought no tool call to answer")
     status = require_response(x)
     if status == 200:
         # controlled mode: a 200 counts only when the upstream answered turn 2 with a
@@ -63,6 +64,23 @@ def signature_round_trip(x: Exchange) -> None:
 )
 def signature_without_client_echo(x: Exchange) -> None:
     _second_turn_ok(x, "stripped to plain OpenAI fields")
+
+
+@check(
+    "tools.signature_stream_round_trip",
+    title="Gemini 3: a streamed tool call answered with the assistant turn rebuilt from the "
+    "deltas works",
+    severity=Severity.HIGH,
+    source=B1,
+    probes=("signature_stream",),
+    mode=Mode.CONTROLLED,
+    features=("tools", "stream"),
+)
+def signature_stream_round_trip(x: Exchange) -> None:
+    """Agent loops stream, and rebuild the assistant turn from the deltas (id, name,
+    arguments): a proxy that keeps the signature for unary answers (in the call id, or a
+    cache) but loses it on the streamed path breaks every streaming agent's second turn."""
+    _second_turn_ok(x, "rebuilt from the streamed deltas")
 
 
 def _unary_ids(x: Exchange) -> list[str]:

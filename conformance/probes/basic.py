@@ -201,7 +201,9 @@ def thinks(model: str) -> bool:
         return False
 
 
-_UNSUITABLE = ("image", "tts", "embedding", "imagen", "live", "audio")
+UNSUITABLE = ("image", "tts", "embedding", "imagen", "live", "audio", "vision", "aqa")
+"""Fragments of model ids that are not chat models (image, speech, embedding,
+attributed-answer models): never picked for a chat probe."""
 
 
 def pick_thinking_model(listed: set[str] | frozenset[str] | None, default: str) -> str:
@@ -216,7 +218,7 @@ def pick_thinking_model(listed: set[str] | frozenset[str] | None, default: str) 
     chat = sorted(
         m.removeprefix("models/")
         for m in listed or ()
-        if not any(u in m.lower() for u in _UNSUITABLE)
+        if not any(u in m.lower() for u in UNSUITABLE)
     )
     for wanted in (
         [m for m in chat if "thinking" in bare_model(m).lower()],
@@ -226,6 +228,79 @@ def pick_thinking_model(listed: set[str] | frozenset[str] | None, default: str) 
         if wanted:
             return wanted[0]
     return with_prefix_of(default, "gemini-2.5-flash")
+
+
+def is_gemini3(model: str) -> bool:
+    """Whether ``model`` (any ``models/`` or provider prefix aside) is a Gemini 3 model."""
+    return bare_model(model).startswith("gemini-3")
+
+
+def pick_gemini3_model(listed: set[str] | frozenset[str] | None, default: str) -> str | None:
+    """A Gemini 3 chat model (Gemini 3, 3.1...: its function calls carry thought
+    signatures that must come back, docs/breakages.md B1): ``default`` when it is one;
+    else from ``listed`` (``GET /models``) a Flash model (the cheapest), then any other;
+    ``None`` when there is none. Pure; ties broken by name."""
+    if is_gemini3(default):
+        return default.removeprefix("models/")
+    chat = sorted(
+        m.removeprefix("models/")
+        for m in listed or ()
+        if is_gemini3(m) and not any(u in m.lower() for u in UNSUITABLE)
+    )
+    flash = [m for m in chat if "flash" in bare_model(m)]
+    for wanted in ([m for m in flash if "lite" not in m], flash, chat):
+        if wanted:
+            return wanted[0]
+    return None
+
+
+def gemini3_model(target: Target) -> str | None:
+    """The model the Gemini 3 probes name (``field_tool_gemini3``, the signature round
+    trips, the Gemini 3 efforts): :func:`pick_gemini3_model` over ``--model`` and
+    ``Target.listed_models`` (``None``: those probes are skipped)."""
+    return pick_gemini3_model(target.listed_models, target.model)
+
+
+def no_gemini3(target: Target) -> str | None:
+    """A Gemini 3 probe's ``requires``: why it cannot run (``None``: it can)."""
+    if gemini3_model(target) is not None:
+        return None
+    return "no Gemini 3 model to send it to: --model is not one and GET /models lists none"
+
+
+GEMINI3_FALLBACK = "gemini-3-flash-preview"
+"""The Gemini 3 model a controlled probe names when the target's model list cannot say
+which models it serves (the mock serves it)."""
+
+
+def authoritative(listed: frozenset[str], model: str) -> bool:
+    """Whether a target's ``GET /models`` list can tell which models it serves, so that a
+    probe for a model it leaves out is skipped: not when an id is a routing pattern
+    (``*``, ``gemini-*``: lm-proxy lists its routing rules), nor when the run's own
+    ``model``, which every chat probe uses, is missing from it (the list is then not the
+    set the target answers for; a proxy that routes any name lists a few, or none)."""
+    if any(c in i for i in listed for c in "*?["):
+        return False
+    return model in listed
+
+
+def controlled_gemini3_model(target: Target) -> str | None:
+    """The Gemini 3 model a controlled-mode probe names: :func:`gemini3_model`; failing
+    that, when the target's model list is not :func:`authoritative` (or unknown),
+    :data:`GEMINI3_FALLBACK` under the run model's provider prefix (the upstream is the
+    mock, which serves it); ``None`` when the list says the target serves none."""
+    found = gemini3_model(target)
+    listed = target.listed_models
+    if found is None and (listed is None or not authoritative(listed, target.model)):
+        return with_prefix_of(target.model, GEMINI3_FALLBACK)
+    return found
+
+
+def no_controlled_gemini3(target: Target) -> str | None:
+    """A controlled Gemini 3 probe's ``requires`` (:func:`controlled_gemini3_model`)."""
+    if controlled_gemini3_model(target) is not None:
+        return None
+    return "no Gemini 3 model to send it to: --model is not one and GET /models lists none"
 
 
 DOOR_PROMPT = "Think step by step: what is 17 * 23?"

@@ -30,7 +30,17 @@ from typing import Any
 from ..exchange import Exchange, Request
 from ..target import Target
 from .base import PROBES, TOOLS, Builder, Probe, chat_request, registrar, with_body
-from .basic import DOOR_PROMPT, GOOGLE_THINKING, bare_model, pick_thinking_model, thinks
+from .basic import (
+    DOOR_PROMPT,
+    GOOGLE_THINKING,
+    UNSUITABLE,
+    bare_model,
+    gemini3_model,
+    no_gemini3,
+    pick_gemini3_model,
+    pick_thinking_model,
+    thinks,
+)
 from .params import DEVELOPER_QUESTION, IMAGE_PNG, with_developer_message
 from .tooling import NO_ARGS_TOOL, results_turn
 
@@ -68,7 +78,6 @@ TOOL_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 """Tool name -> the JSON Schema its ``parameters`` declare (:data:`base.TOOLS`)."""
 
-_UNSUITABLE = ("image", "tts", "embedding", "imagen", "live", "audio", "vision", "aqa")
 _PLAIN_PREFERRED = ("gemini-2.0-flash", "gemini-2.0-flash-001", "gemini-2.0-flash-lite")
 
 
@@ -83,7 +92,7 @@ def pick_plain_model(listed: set[str] | frozenset[str] | None, default: str) -> 
     chat = sorted(
         m.removeprefix("models/")
         for m in listed or ()
-        if not any(u in m.lower() for u in _UNSUITABLE)
+        if not any(u in m.lower() for u in UNSUITABLE)
     )
     for wanted in _PLAIN_PREFERRED:
         found = [m for m in chat if bare_model(m) == wanted]
@@ -91,35 +100,6 @@ def pick_plain_model(listed: set[str] | frozenset[str] | None, default: str) -> 
             return found[0]
     others = [m for m in chat if bare_model(m).startswith("gemini-") and not thinks(m)]
     return others[0] if others else default
-
-
-def _gemini3(model: str) -> bool:
-    return bare_model(model).startswith("gemini-3")
-
-
-def pick_gemini3_model(listed: set[str] | frozenset[str] | None, default: str) -> str | None:
-    """A Gemini 3 chat model (Gemini 3, 3.1...: its function calls carry thought
-    signatures that must come back, docs/breakages.md B1): ``default`` when it is one;
-    else from ``listed`` (``GET /models``) a Flash model (the cheapest), then any other;
-    ``None`` when there is none. Pure; ties broken by name."""
-    if _gemini3(default):
-        return default.removeprefix("models/")
-    chat = sorted(
-        m.removeprefix("models/")
-        for m in listed or ()
-        if _gemini3(m) and not any(u in m.lower() for u in _UNSUITABLE)
-    )
-    flash = [m for m in chat if "flash" in bare_model(m)]
-    for wanted in ([m for m in flash if "lite" not in m], flash, chat):
-        if wanted:
-            return wanted[0]
-    return None
-
-
-def gemini3_model(target: Target) -> str | None:
-    """The model ``field_tool_gemini3`` names: :func:`pick_gemini3_model` over
-    ``Target.listed_models`` (``None``: the probe is skipped)."""
-    return pick_gemini3_model(target.listed_models, target.model)
 
 
 def reasoning_model(target: Target) -> str:
@@ -375,12 +355,6 @@ probe(
 )
 
 
-def _no_gemini3(target: Target) -> str | None:
-    if gemini3_model(target) is not None:
-        return None
-    return "no Gemini 3 model to send it to: --model is not one and GET /models lists none"
-
-
 probe(
     Probe(
         "field_tool_gemini3",
@@ -394,7 +368,7 @@ probe(
         ),
         then=results_turn(echo=True),
         features=_TOOLS,
-        requires=_no_gemini3,
+        requires=no_gemini3,
     )
 )
 

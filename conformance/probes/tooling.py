@@ -12,22 +12,21 @@ from ..exchange import Exchange, Request
 from ..modes import Mode
 from ..target import Target
 from .base import TOOLS, Probe, chat, chat_request, registrar, unary_and_streamed, with_body
+from .basic import GEMINI3_FALLBACK, controlled_gemini3_model, no_controlled_gemini3
 
 __all__ = [
-    "GEMINI3_MODEL",
     "MESSY_SCHEMA",
     "NO_ARGS_TOOL",
     "TOOL_CHOICES",
     "TOOL_RESULTS",
     "plain_history",
     "results_turn",
+    "stream_history",
 ]
 
 probe = registrar(__name__)
 
 TOOL_PROMPT = "What is the weather in Paris and in Tokyo, and the time in Tokyo?"
-GEMINI3_MODEL = "gemini-3-flash-preview"
-"""A Gemini 3 model: function calls carry ids and thought signatures that must come back."""
 
 _TOOLS_FEATURES = frozenset({"tools"})
 
@@ -213,24 +212,102 @@ def results_turn(echo: bool) -> Any:
     return then
 
 
+def stream_history(first: Exchange) -> dict[str, Any] | None:
+    """The assistant message an agent loop rebuilds from a streamed answer: the text and
+    each call's id, name and arguments, assembled by ``index`` as openai-python and the
+    AI SDK do (``None`` when the stream carries no call)."""
+    calls: dict[int, dict[str, Any]] = {}
+    text: list[str] = []
+    for chunk in first.sse.chunks:
+        for choice in chunk.get("choices") or () if isinstance(chunk, dict) else ():
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            if not isinstance(delta, dict):
+                continue
+            if isinstance(delta.get("content"), str):
+                text.append(delta["content"])
+            for entry in delta.get("tool_calls") or ():
+                if not isinstance(entry, dict) or not isinstance(entry.get("index"), int):
+                    continue
+                call = calls.setdefault(entry["index"], {"id": None, "name": "", "arguments": ""})
+                fn = entry.get("function")
+                fn = fn if isinstance(fn, dict) else {}
+                call["id"] = call["id"] or entry.get("id")
+                call["name"] += fn.get("name") or ""
+                call["arguments"] += fn.get("arguments") or ""
+    if not calls:
+        return None
+    return {
+        "role": "assistant",
+        "content": "".join(text) or None,
+        "tool_calls": [
+            {
+                "id": c["id"],
+                "type": "function",
+                "function": {"name": c["name"], "arguments": c["arguments"]},
+            }
+            for _, c in sorted(calls.items())
+        ],
+    }
+
+
+def _streamed_results_turn(target: Target, cid: str, first: Exchange) -> Request | None:
+    """The ``then`` of ``signature_stream``: the results turn after a streamed call, the
+    assistant turn rebuilt from the deltas (:func:`stream_history`)."""
+    history = stream_history(first) if first.status == 200 else None
+    if history is None:
+        return None
+    results = [
+        {"role": "tool", "tool_call_id": call["id"], "content": '{"ok": true}'}
+        for call in history["tool_calls"]
+    ]
+    body = first.request.json_body
+    return with_body(first.request, messages=[*body["messages"], history, *results])
+
+
+def _on_gemini3(**fields: Any) -> Any:
+    """A probe ``build`` naming the run's Gemini 3 model
+    (:func:`basic.controlled_gemini3_model`)."""
+
+    def build(target: Target, cid: str) -> Request:
+        model = controlled_gemini3_model(target) or target.model
+        return chat_request(target, cid, model=model, **fields)
+
+    return build
+
+
+_SIGNATURE_ASK: dict[str, Any] = {
+    "text": "What is the weather in Paris?",
+    "directive": Directive(Scenario.TOOL_CALL),
+    "tools": TOOLS[:1],
+}
 for _name, _echo in (("signature_echo", True), ("signature_dropped", False)):
     probe(
         Probe(
             _name,
-            f"{GEMINI3_MODEL}: a tool call, then the results with the assistant turn "
+            "a Gemini 3 model (--model, else one GET /models lists, else "
+            f"{GEMINI3_FALLBACK}): a tool call, then the "
+            "results with the assistant turn "
             + ("sent back as received" if _echo else "stripped to plain OpenAI fields"),
-            chat(
-                "What is the weather in Paris?",
-                directive=Directive(Scenario.TOOL_CALL),
-                tools=TOOLS[:1],
-                model=GEMINI3_MODEL,
-            ),
+            _on_gemini3(**_SIGNATURE_ASK),
             mode=Mode.CONTROLLED,
             then=results_turn(_echo),
-            model=GEMINI3_MODEL,
             features=_TOOLS_FEATURES,
+            requires=no_controlled_gemini3,
         )
     )
+probe(
+    Probe(
+        "signature_stream",
+        "a Gemini 3 model: a streamed tool call, then the results with the assistant turn "
+        "rebuilt from the deltas (id, name, arguments), as agent loops do",
+        _on_gemini3(**_SIGNATURE_ASK, stream=True),
+        mode=Mode.CONTROLLED,
+        stream=True,
+        then=_streamed_results_turn,
+        features=frozenset({"tools", "stream"}),
+        requires=no_controlled_gemini3,
+    )
+)
 
 probe(
     Probe(

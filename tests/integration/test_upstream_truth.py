@@ -223,13 +223,21 @@ def test_a_lost_signature_answered_as_a_success_fails_both_signature_checks(
     """Turn 2 (the tool results) is what the upstream rejects, as Gemini 3 does when
     the thought signature is lost; the fake hides that 400 as a 200."""
     fake = Fake(rewrite=_turn_two_only(_scripted("bad_request")), errors_as_200=True)
-    checks = ["tools.signature_round_trip", "tools.signature_without_client_echo"]
+    checks = [
+        "tools.signature_round_trip",
+        "tools.signature_without_client_echo",
+        "tools.signature_stream_round_trip",
+    ]
     run = run_through(upstreams, fake, checks)
-    for check_id in checks:
+    for check_id in checks[:2]:
         verdict, message, cause = outcome(run, check_id)
         assert verdict == "failed", (check_id, message)
         assert "upstream answered HTTP 400" in message
         assert cause == ERROR_AS_SUCCESS
+    # the streamed turn 2 gets the upstream's 400 as it is (the fake hides unary ones)
+    verdict, message, _ = outcome(run, checks[2])
+    assert verdict == "failed", message
+    assert "rebuilt from the streamed deltas) got HTTP 400" in message
 
 
 def test_a_success_the_upstream_never_gave_fails(upstreams: tuple[str, str]) -> None:
@@ -256,6 +264,7 @@ def test_the_reference_passes_the_success_checks(upstreams: tuple[str, str]) -> 
         "properties.stream",
         "tools.signature_round_trip",
         "tools.signature_without_client_echo",
+        "tools.signature_stream_round_trip",
     ]
     run = run_through(upstreams, Fake(), checks)
     verdicts = {c: outcome(run, c) for c in checks}

@@ -296,6 +296,11 @@ BAD_MORE: list[tuple[str, Exchange, str]] = [
         _turn2("signature_dropped", 502, SIGNATURE_400),
         "HTTP 502",
     ),
+    (  # gemini-cli-openai: signatures kept in unary call ids, lost on the streamed path
+        "tools.signature_stream_round_trip",
+        _turn2("signature_stream", 500, b'{"error": "Stream request failed: 400"}'),
+        "rebuilt from the streamed deltas) got HTTP 500",
+    ),
     (
         "tools.ids_unique_across_answers",
         stream_exchange("tool_calls_stream", sse(*tool_deltas(prefix="call_u"))),
@@ -920,3 +925,18 @@ def test_an_effort_dropped_on_gemini3_fails() -> None:
         REGISTRY["reasoning.effort_gemini3"].run(exchanges)
     exchanges["effort_high_g3"] = good()["effort_high_g3"]  # one effort mapped: not dropped
     REGISTRY["reasoning.effort_gemini3"].run(exchanges)
+
+
+def test_stream_history_rebuilds_the_assistant_turn_from_the_deltas() -> None:
+    """What an agent loop sends back after a streamed tool call: id, name and the
+    arguments joined, by index, with the text; nothing when the stream has no call."""
+    from conformance.probes.tooling import stream_history
+
+    message = stream_history(stream_exchange("signature_stream", sse(*tool_deltas())))
+    assert message is not None
+    assert [c["function"]["name"] for c in message["tool_calls"]] == [c["name"] for c in CALLS]
+    assert [json.loads(c["function"]["arguments"]) for c in message["tool_calls"]] == [
+        c["args"] for c in CALLS
+    ]
+    assert all(c["id"] for c in message["tool_calls"])
+    assert stream_history(stream_exchange("chat_stream", sse(*_TEXT))) is None

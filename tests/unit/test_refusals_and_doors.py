@@ -173,9 +173,24 @@ def _session_after_models(ids: list[str], model: str = "gemini-2.5-flash") -> An
 
 def test_a_model_the_list_leaves_out_is_skipped_when_the_list_names_the_runs_model() -> None:
     session = _session_after_models(["gemini-2.5-flash"])
-    assert session.skip_reason("signature_echo") == (
-        "the target does not list model 'gemini-3-flash-preview' in GET /models"
+    assert session.skip_reason("effort_low_g3") == (
+        "the target does not list model 'gemini-3-pro-preview' in GET /models"
     )
+    assert session.skip_reason("signature_echo") == (
+        "no Gemini 3 model to send it to: --model is not one and GET /models lists none"
+    )
+
+
+def test_the_signature_probes_name_a_listed_gemini3_model() -> None:
+    """gemini-cli-openai lists gemini-3-pro-preview, not the Flash preview: the round
+    trips go to the model it serves (they were skipped when pinned to one name)."""
+    session = _session_after_models(["gemini-2.5-flash", "gemini-3-pro-preview"])
+    assert session.skip_reason("signature_stream") is None
+    from conformance.probes import PROBES
+
+    sent = PROBES["signature_stream"].build(session.target, "r.signature_stream")
+    assert sent.json_body["model"] == "gemini-3-pro-preview"
+    assert sent.json_body["stream"] is True
 
 
 def test_a_list_of_routing_patterns_skips_no_model() -> None:
@@ -183,6 +198,10 @@ def test_a_list_of_routing_patterns_skips_no_model() -> None:
     session = _session_after_models(["*"])
     assert session.skip_reason("signature_echo") is None
     assert session.skip_reason("effort_low") is None
+    from conformance.probes import PROBES
+
+    sent = PROBES["signature_echo"].build(session.target, "r.signature_echo")
+    assert sent.json_body["model"] == "gemini-3-flash-preview"  # the mock serves it
 
 
 def test_a_list_without_the_runs_own_model_skips_no_model() -> None:
