@@ -12,7 +12,13 @@ from ..probes.tooling import TOOL_CHOICES, TOOL_RESULTS
 from ..registry import CheckFailure, Mode, Severity, check, excerpt
 from ._common import json_object, require_response
 from ._refusals import require_accepted
-from .upstream import confirm_upstream_success, json_field, request_body
+from .upstream import (
+    confirm_upstream_success,
+    generate_calls,
+    json_field,
+    request_body,
+    upstream_error,
+)
 
 __all__ = ["GEMINI_SCHEMA_KEYS", "schema_problems"]
 
@@ -140,12 +146,30 @@ def schema_sanitised(x: Exchange) -> str | None:
     features=("tools",),
 )
 def result_mapping(x: Exchange) -> None:
+    """Judges what reached the upstream whenever the proxy sent it on, the client's
+    status after that: a wrong name is this check's subject even when the upstream then
+    refused the turn (on Gemini 3, for the hand-written history's missing signature)."""
     status = require_response(x)
+    if generate_calls(x):
+        _judge_results(x)
     if status != 200:
+        why = str(upstream_error(x).get("message", ""))
+        hint = (
+            " (the upstream refused the history's function calls for a missing thought "
+            "signature: on Gemini 3 a proxy must add Google's placeholder signature to a "
+            "history it did not see, docs/breakages.md B1)"
+            if "thought_signature" in why or "thought signature" in why
+            else ""
+        )
         raise CheckFailure(
-            f"a conversation with two tool results got HTTP {status}", excerpt=excerpt(x.body)
+            f"a conversation with two tool results got HTTP {status}{hint}",
+            excerpt=excerpt(x.body),
         )
     confirm_upstream_success(x)
+    _judge_results(x)
+
+
+def _judge_results(x: Exchange) -> None:
     found: list[tuple[str | None, dict[str, Any]]] = []
     for content in request_body(x).get("contents") or []:
         if not isinstance(content, dict):

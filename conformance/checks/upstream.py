@@ -43,6 +43,7 @@ __all__ = [
     "normalise",
     "turn_calls",
     "upstream_answer",
+    "upstream_error",
     "upstream_said",
 ]
 
@@ -190,6 +191,13 @@ def _error_of(call: dict[str, Any]) -> dict[str, Any]:
     answer = call.get("response")
     error = answer.get("error") if isinstance(answer, dict) else None
     return error if isinstance(error, dict) else {}
+
+
+def upstream_error(x: Exchange) -> dict[str, Any]:
+    """The error object (``{"code", "message", "status"}``) the mock answered the last
+    generate call of ``x`` with; ``{}`` when it answered none, or there was no call."""
+    calls = generate_calls(x)
+    return _error_of(calls[-1]) if calls else {}
 
 
 def _said_one(call: dict[str, Any]) -> str:

@@ -940,3 +940,31 @@ def test_stream_history_rebuilds_the_assistant_turn_from_the_deltas() -> None:
     ]
     assert all(c["id"] for c in message["tool_calls"])
     assert stream_history(stream_exchange("chat_stream", sse(*_TEXT))) is None
+
+
+def test_result_mapping_judges_the_names_even_when_the_upstream_refused() -> None:
+    """On Gemini 3 the probe's hand-written history has no signatures; a proxy that adds
+    none gets Google's 400. The names it sent are still the check's subject, and a 500
+    with the right names says why the turn was refused."""
+    from dataclasses import replace as swap
+
+    from tests.check_cases import TOOL_RESULT_CONTENTS, good
+
+    refused = journal(body=upstream_body(contents=TOOL_RESULT_CONTENTS), status=400)
+    error = {"code": 400, "message": "Function call is missing a thought_signature in parts"}
+    refused = ({**refused[0], "response": {"error": error}},)
+    x = error_exchange("tool_result", 500, upstream=refused)
+    with pytest.raises(CheckFailure, match="missing thought signature: on Gemini 3"):
+        REGISTRY["tools.result_mapping"].run({**good(), "tool_result": x})
+    wrong = [
+        {
+            "role": "user",
+            "parts": [
+                {"functionResponse": {"name": i, "response": {"content": t}}}
+                for i, t in (("call_w1", "sunny, 21 C"), ("call_t1", "10:00 JST"))
+            ],
+        }
+    ]
+    named = swap(x, upstream=({**refused[0], "body": upstream_body(contents=wrong)},))
+    with pytest.raises(CheckFailure, match="name 'call_w1'"):
+        REGISTRY["tools.result_mapping"].run({**good(), "tool_result": named})
