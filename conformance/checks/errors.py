@@ -23,6 +23,7 @@ from .upstream import (
     confirm_upstream_success,
     credential_of,
     generate_calls,
+    own_words,
     upstream_said,
 )
 
@@ -283,7 +284,8 @@ def rate_limit_stream_status(x: Exchange) -> None:
         said, cause = upstream_clause(x, "429 RESOURCE_EXHAUSTED")
         raise CheckFailure(
             f"stream=true: {said}; the client got HTTP {status} and sees "
-            f"{'an SSE stream, not a RateLimitError' if status == 200 else 'the wrong error'}",
+            f"{'an SSE stream, not a RateLimitError' if status == 200 else 'the wrong error'}"
+            + (own_words(x) if status == 200 else ""),
             excerpt=excerpt(x.body),
             cause=cause,
         )

@@ -29,7 +29,7 @@ from ._common import (
     schema_errors,
 )
 from .causes import NO_USAGE
-from .upstream import client_texts, upstream_answer
+from .upstream import own_words, upstream_answer
 
 WHATWG = (
     "https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation"
@@ -635,26 +635,6 @@ __all__ = [
 ]
 
 
-def _own_words(x: Exchange) -> str:
-    """``"; it also wrote ... into the answer"`` when the client's text holds more than
-    the upstream sent before it failed (a proxy that reports the failure as assistant
-    text, which clients show and keep as the model's words), else ``""``."""
-    try:
-        sent = upstream_answer(x).get("text")
-    except (Undecided, CheckFailure):
-        return ""
-    got = client_texts(x).get(0, "")
-    if not isinstance(sent, str) or sent not in got:
-        return ""
-    extra = got.replace(sent, "", 1).strip()
-    if not extra:
-        return ""
-    return (
-        f"; it also wrote {excerpt(extra, 120)!r} into the answer, which clients show and "
-        "keep in the conversation as the model's own words"
-    )
-
-
 @check(
     "stream.upstream_cut_surfaces",
     title="An upstream stream that breaks off reaches the client as an error, not a clean end",
@@ -677,7 +657,7 @@ def upstream_cut_surfaces(x: Exchange) -> None:
         ending = "a [DONE] as if complete" if x.sse.done else "a quiet end of stream"
         raise CheckFailure(
             f"the upstream broke off mid-answer and the proxy sent {ending}; openai-python "
-            "returns the truncated text as a complete answer" + _own_words(x),
+            "returns the truncated text as a complete answer" + own_words(x),
             excerpt=excerpt(x.body[-500:]),
             clients=clients,
         )
@@ -707,7 +687,7 @@ def upstream_error_event(x: Exchange) -> None:
             'the upstream failed mid-stream but the proxy sent no `data: {"error": ...}` '
             "event; openai-python "
             + ("raises nothing" if outcome.ok else f"only sees {outcome.error}")
-            + _own_words(x),
+            + own_words(x),
             excerpt=excerpt(x.body[-500:]),
             clients=clients,
         )

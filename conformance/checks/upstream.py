@@ -41,6 +41,7 @@ __all__ = [
     "journalled",
     "last_generate",
     "normalise",
+    "own_words",
     "turn_calls",
     "upstream_answer",
     "upstream_error",
@@ -274,6 +275,31 @@ def client_texts(x: Exchange) -> dict[int, str]:
             if isinstance(holder, dict):
                 out[index] = out.get(index, "") + _text_of(holder.get("content"))
     return out
+
+
+def own_words(x: Exchange) -> str:
+    """``"; it also wrote ... into the answer"`` when the client's text holds more than
+    the upstream sent before it failed (nothing, for an upstream error before the first
+    token): a proxy that reports a failure as assistant text, which clients show and
+    keep in the conversation as the model's words; else ``""`` (also when the journal
+    cannot tell)."""
+    try:
+        answer = upstream_answer(x)
+    except (Undecided, CheckFailure):
+        return ""
+    sent = answer.get("text")
+    if not isinstance(sent, str):
+        sent = "" if answer.get("error") else None
+    got = client_texts(x).get(0, "")
+    if sent is None or sent not in got:
+        return ""
+    extra = got.replace(sent, "", 1).strip()
+    if not extra:
+        return ""
+    return (
+        f"; it also wrote {excerpt(extra, 120)!r} into the answer, which clients show and "
+        "keep in the conversation as the model's own words"
+    )
 
 
 def _squeeze(text: str) -> str:

@@ -968,3 +968,19 @@ def test_result_mapping_judges_the_names_even_when_the_upstream_refused() -> Non
     named = swap(x, upstream=({**refused[0], "body": upstream_body(contents=wrong)},))
     with pytest.raises(CheckFailure, match="name 'call_w1'"):
         REGISTRY["tools.result_mapping"].run({**good(), "tool_result": named})
+
+
+def test_a_429_told_as_assistant_text_is_named() -> None:
+    """gemini-cli-openai answers a streamed request whose upstream call got a 429 with a
+    200 stream whose text is "Error: Stream request failed: 429", then stop."""
+    from tests.check_cases import good
+
+    entry = journal(status=429)[0]
+    limited = ({**entry, "response": {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}},)
+    said = chunk({"content": "Error: Stream request failed: 429"})
+    x = stream_exchange("rate_limit_stream", sse(_TEXT[0], said, _TEXT[-1]), upstream=limited)
+    with pytest.raises(CheckFailure) as info:
+        REGISTRY["errors.rate_limit_stream_status"].run({**good(), "rate_limit_stream": x})
+    assert "it also wrote 'Error: Stream request failed: 429' into the answer" in (
+        info.value.message
+    )
