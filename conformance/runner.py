@@ -22,6 +22,7 @@ from spec.secrets import scrub_values
 
 from . import checks as _checks  # noqa: F401  (registers the catalogue)
 from .checks.field import call_turn
+from .checks.upstream import is_generate_path
 from .exchange import Exchange
 from .http import Budget, BudgetExhausted, fetch_journal
 from .oracles import preload_openai, replay_openai_python
@@ -291,9 +292,7 @@ def attach_upstream_keys(exchanges: dict[str, Exchange]) -> None:
         for x in exchanges.values()
         for entry in x.upstream
         for c in entry.get("credentials") or ()
-        if isinstance(c, dict)
-        and c.get("sha256")
-        and "generatecontent" in str(entry.get("path", "")).lower()
+        if isinstance(c, dict) and c.get("sha256") and is_generate_path(entry.get("path"))
     )
     if keys:
         for name, x in exchanges.items():

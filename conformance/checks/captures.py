@@ -25,7 +25,17 @@ from ..exchange import Exchange
 from ..oracles import ClientOutcome, replay_openai_python
 from ..probes import base as probe_base
 from ..probes import captures as capture_probes
-from ..registry import REGISTRY, CheckFailure, Mode, Severity, Undecided, arrange, check, excerpt
+from ..registry import (
+    REGISTRY,
+    CheckFailure,
+    Mode,
+    NotApplicable,
+    Severity,
+    Undecided,
+    arrange,
+    check,
+    excerpt,
+)
 from ._common import error_payloads, require_response
 from ._refusals import refused_fields
 from .causes import (
@@ -37,7 +47,7 @@ from .causes import (
 )
 from .causes import refused_fields as refused_cause
 from .errors import check_envelope
-from .upstream import generate_calls, journal_unreadable
+from .upstream import generate_calls, is_openai_compat, journal_unreadable
 
 __all__ = ["SOURCE", "add_captures", "check_id", "compare", "observed"]
 
@@ -486,6 +496,12 @@ def _differential(name: str) -> Callable[[Exchange, Exchange], str]:
         failures: list[tuple[str, list[str], str, ClientOutcome | None]] = []
         judged: list[tuple[list[str], Answer | ErrorAnswer]] = []
         refusals: list[list[str]] = []
+        if any(is_openai_compat(c) for x in (streamed, unary) for c in generate_calls(x)):
+            raise NotApplicable(
+                f"capture {name}: the proxy called Google's OpenAI-compatible endpoint "
+                "(/v1beta/openai), where the mock replays no capture (it replays them as "
+                "Gemini's own generateContent answers)"
+            )
         for form, x in (("streamed", streamed), ("unary", unary)):
             expected = expected_for(expectation, form, x)
             if x.status is None:

@@ -23,10 +23,11 @@ from spec.gemini_fields import json_names
 
 from ..exchange import Exchange
 from ..probes.base import CID_HEADER
-from ..registry import CheckFailure, Undecided, excerpt
+from ..registry import CheckFailure, NotApplicable, Undecided, excerpt
 from ._refusals import stream_refusal
 
 __all__ = [
+    "COMPAT_UPSTREAM",
     "ERROR_AS_SUCCESS",
     "NEVER_CALLED",
     "NOT_UPSTREAM_CONTENT",
@@ -37,6 +38,8 @@ __all__ = [
     "confirm_upstream_success",
     "credential_fingerprint",
     "generate_calls",
+    "is_generate_path",
+    "is_openai_compat",
     "journal_unreadable",
     "journalled",
     "last_generate",
@@ -66,13 +69,33 @@ def normalise(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+COMPAT_CHAT_PATH = "/openai/chat/completions"
+"""The path end of Google's OpenAI-compatible chat endpoint (``/v1beta/openai/...``)."""
+COMPAT_UPSTREAM = (
+    "the proxy called Google's OpenAI-compatible endpoint (/v1beta/openai/chat/"
+    "completions), which takes the OpenAI request as it is: there is no generateContent "
+    "request of the proxy's own to judge here (the translation is Google's)"
+)
+"""Why a check that reads the Gemini request does not apply to a proxy in front of
+Google's OpenAI-compatible endpoint."""
+
+
+def is_generate_path(path: object) -> bool:
+    """Whether a journal entry's ``path`` is a generation: ``:generateContent``,
+    ``:streamGenerateContent`` (``/v1beta``, ``/v1``, Code Assist), or Google's
+    OpenAI-compatible ``/v1beta/openai/chat/completions`` (:func:`is_openai_compat`)."""
+    lowered = str(path).lower() if isinstance(path, str) else ""
+    return "generatecontent" in lowered or lowered.endswith(COMPAT_CHAT_PATH)
+
+
+def is_openai_compat(call: dict[str, Any]) -> bool:
+    """Whether the journal entry ``call`` went to Google's OpenAI-compatible endpoint."""
+    return str(call.get("path", "")).lower().endswith(COMPAT_CHAT_PATH)
+
+
 def generate_calls(x: Exchange) -> list[dict[str, Any]]:
-    """The journal entries of generateContent/streamGenerateContent calls for ``x``."""
-    return [
-        dict(e)
-        for e in x.upstream
-        if isinstance(e.get("path"), str) and "generatecontent" in str(e.get("path")).lower()
-    ]
+    """The journal entries of the generation calls for ``x`` (:func:`is_generate_path`)."""
+    return [dict(e) for e in x.upstream if is_generate_path(e.get("path"))]
 
 
 def credential_fingerprint(secret: str) -> str:
@@ -225,8 +248,8 @@ def _contents_len(call: dict[str, Any]) -> int:
     if not isinstance(body, dict):
         return 0
     inner = body.get("request") if isinstance(body.get("request"), dict) else body
-    contents = inner.get("contents") if isinstance(inner, dict) else None
-    return len(contents) if isinstance(contents, list) else 0
+    turns = inner.get("contents", inner.get("messages")) if isinstance(inner, dict) else None
+    return len(turns) if isinstance(turns, list) else 0
 
 
 def turn_calls(x: Exchange) -> list[dict[str, Any]]:
@@ -393,8 +416,13 @@ def request_body(x: Exchange) -> dict[str, Any]:
     ``generationConfig``, so a check reads one name. Free-form values (function-call
     arguments, JSON schemas) and unknown keys are as the proxy sent them.
 
-    Raises :class:`Undecided` when the journal entry has no JSON body."""
-    body = last_generate(x).get("body")
+    Raises :class:`Undecided` when the journal entry has no JSON body,
+    :class:`NotApplicable` when it went to Google's OpenAI-compatible endpoint
+    (:data:`COMPAT_UPSTREAM`)."""
+    call = last_generate(x)
+    if is_openai_compat(call):
+        raise NotApplicable(COMPAT_UPSTREAM)
+    body = call.get("body")
     if not isinstance(body, dict):
         raise Undecided("the mock's journal entry has no JSON body")
     inner = body.get("request")
