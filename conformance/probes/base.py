@@ -209,15 +209,16 @@ def unary_and_streamed(
     register: Callable[[Probe], Probe],
     name: str,
     what: str,
-    text: str,
+    text: str | None,
     *,
     features: frozenset[str] = frozenset(),
+    phase: int = 0,
     **fields: Any,
 ) -> None:
     """Register the controlled-mode pair ``name`` (unary) and ``name_stream`` (the same
     request, streamed) with ``register`` (a module's :func:`registrar`): :func:`chat`
-    with ``text`` and ``fields``, described as ``what`` ("streamed; " first for the
-    stream)."""
+    with ``text`` (``None``: its default) and ``fields``, described as ``what``
+    ("streamed; " first for the stream), run in ``phase`` (:attr:`Probe.phase`)."""
     for probe_name, stream in ((name, False), (f"{name}_stream", True)):
         register(
             Probe(
@@ -227,6 +228,7 @@ def unary_and_streamed(
                 mode=Mode.CONTROLLED,
                 stream=stream,
                 features=features,
+                phase=phase,
             )
         )
 

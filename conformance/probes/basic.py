@@ -261,11 +261,13 @@ def gemini3_model(target: Target) -> str | None:
     return pick_gemini3_model(target.listed_models, target.model)
 
 
+NO_GEMINI3 = "no Gemini 3 model to send it to: --model is not one and GET /models lists none"
+"""Why a Gemini 3 probe is skipped."""
+
+
 def no_gemini3(target: Target) -> str | None:
     """A Gemini 3 probe's ``requires``: why it cannot run (``None``: it can)."""
-    if gemini3_model(target) is not None:
-        return None
-    return "no Gemini 3 model to send it to: --model is not one and GET /models lists none"
+    return None if gemini3_model(target) is not None else NO_GEMINI3
 
 
 GEMINI3_FALLBACK = "gemini-3-flash-preview"
@@ -298,9 +300,7 @@ def controlled_gemini3_model(target: Target) -> str | None:
 
 def no_controlled_gemini3(target: Target) -> str | None:
     """A controlled Gemini 3 probe's ``requires`` (:func:`controlled_gemini3_model`)."""
-    if controlled_gemini3_model(target) is not None:
-        return None
-    return "no Gemini 3 model to send it to: --model is not one and GET /models lists none"
+    return None if controlled_gemini3_model(target) is not None else NO_GEMINI3
 
 
 DOOR_PROMPT = "Think step by step: what is 17 * 23?"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from spec.scenarios import Directive, Scenario
 
 from ..modes import Mode
-from .base import Probe, chat, registrar
+from .base import Probe, chat, registrar, unary_and_streamed
 
 __all__ = ["AFTER_FAULTS", "BLOCKED", "FRAMING", "PACED_MS", "SLOW_FIRST_BYTE_MS", "STATUS_MAP"]
 
@@ -68,24 +68,13 @@ TEXT_PARTS = 3
 """How many parts the mock writes the answer text in for ``text_parts`` (unary reply)
 and ``text_parts_stream`` (each chunk)."""
 
-probe(
-    Probe(
-        "text_parts",
-        f"non-streamed; upstream answer text in {TEXT_PARTS} parts of one candidate",
-        chat(directive=Directive(chunks=3, parts=TEXT_PARTS)),
-        mode=Mode.CONTROLLED,
-        phase=1,
-    )
-)
-probe(
-    Probe(
-        "text_parts_stream",
-        f"streamed; each upstream chunk's text in up to {TEXT_PARTS} parts",
-        chat(directive=Directive(chunks=3, parts=TEXT_PARTS), stream=True),
-        mode=Mode.CONTROLLED,
-        stream=True,
-        phase=1,
-    )
+unary_and_streamed(
+    probe,
+    "text_parts",
+    f"upstream answer text in {TEXT_PARTS} parts (each streamed chunk's in up to {TEXT_PARTS})",
+    None,
+    directive=Directive(chunks=3, parts=TEXT_PARTS),
+    phase=1,
 )
 
 PACED_MS = 150
